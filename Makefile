@@ -1,0 +1,33 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   builds .venv, installs evalkit and runs it on the bundled sample municipality
+#   make test   builds .venv if needed and runs the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SAMPLE := data_samples/exempelkommun
+
+.PHONY: demo test env sample clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,notebooks]"
+	$(PY) -m ipykernel install --user --name python3 >/dev/null 2>&1 || true
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/evalkit check $(SAMPLE)/ibic.toml $(SAMPLE)/rehab_pilot.toml $(SAMPLE)/flexible_codes.toml
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# Regenerate the sample municipality from its seeded script (outputs are committed).
+sample: $(STAMP)
+	$(PY) $(SAMPLE)/generate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

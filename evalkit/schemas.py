@@ -1,0 +1,137 @@
+"""Canonical tables: the columns, types and allowed values every loader produces.
+
+One place defines what a canonical table is; loaders, the sample-data
+generator, outcome panels and tests all read it from here.
+
+Types (pandas dtypes of the canonical frame):
+
+* ``id``      – ``string`` (pseudonymous identifiers; never identity numbers)
+* ``str``     – ``string``
+* ``date``    – ``datetime64[ns]`` at midnight (no time part); missing = NaT
+* ``datetime``– ``datetime64[ns]``
+* ``float``   – ``Float64`` (nullable)
+* ``int``     – ``Int64`` (nullable)
+* ``bool``    – ``boolean`` (nullable)
+* ``category``– ``string`` restricted to ``allowed``
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Column", "TableSchema", "DECISIONS", "ORDERS", "VISITS", "SCHEMAS", "PANDAS_DTYPES"]
+
+PANDAS_DTYPES = {
+    "id": "string",
+    "str": "string",
+    "category": "string",
+    "date": "datetime64[ns]",
+    "datetime": "datetime64[ns]",
+    "float": "Float64",
+    "int": "Int64",
+    "bool": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    required: bool = True
+    allowed: tuple[str, ...] | None = None
+    description: str = ""
+    #: may the value be missing in a required column?
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+OUTCOMES = ("granted", "partly", "denied")
+LIFE_AREAS = (
+    "learning", "general_tasks", "communication", "mobility", "self_care",
+    "domestic_life", "relationships", "work_economy", "community",
+    "security", "carer_support",
+)
+QUALIFIERS = ("0", "1", "2", "3", "4", "8", "9")
+
+DECISIONS = TableSchema(
+    name="decisions",
+    key=("decision_id",),
+    description="One row per needs-assessment decision (biståndsbeslut / vedtak).",
+    columns=(
+        Column("decision_id", "id", description="pseudonymous decision id, unique"),
+        Column("person_id", "id", description="pseudonymous person id"),
+        Column("unit", "str", description="district / unit / area"),
+        Column("applied_on", "date", nullable=True, description="application received (ansökningsdatum)"),
+        Column("decided_on", "date", description="decision date (beslutsdatum)"),
+        Column("start_on", "date", nullable=True, description="implementation start (verkställighetsdatum)"),
+        Column("end_on", "date", nullable=True, description="decision end / time limit"),
+        Column("follow_up_on", "date", nullable=True, description="planned follow-up date"),
+        Column("outcome", "category", allowed=OUTCOMES, description="granted | partly | denied"),
+        Column("service", "str", description="service (insats / tjeneste)"),
+        Column("hours_per_month", "float", nullable=True, description="granted hours per month"),
+        Column("law", "str", nullable=True, description="legal basis, e.g. 'SoL 4:1', 'LSS 9 §'"),
+        Column("case_officer_id", "id", nullable=True, description="pseudonymous case officer"),
+        # optional fields
+        Column("followed_up_on", "date", required=False, description="date the follow-up was done"),
+        Column("birth_year", "int", required=False, description="birth year (for age bands)"),
+        Column("life_area", "category", required=False, allowed=LIFE_AREAS, description="IBIC life area"),
+        Column("icf_code", "str", required=False, description="ICF code, e.g. d510"),
+        Column("qualifier", "int", required=False, description="ICF qualifier 0-4, 8, 9"),
+        Column("goal_recorded", "bool", required=False, description="a followable goal is recorded"),
+        Column("own_view_recorded", "bool", required=False, description="the person's own view is recorded"),
+    ),
+)
+
+CHANGE_TYPES = ("time", "service", "new_decision", "start", "end", "other")
+
+ORDERS = TableSchema(
+    name="orders",
+    key=("order_id", "changed_on", "change_type"),
+    description="One row per change to an order to a provider (ändrad beställning).",
+    columns=(
+        Column("order_id", "id"),
+        Column("person_id", "id"),
+        Column("unit", "str"),
+        Column("changed_on", "date"),
+        Column("change_type", "category", allowed=CHANGE_TYPES),
+    ),
+)
+
+VISIT_KINDS = ("planned", "alarm", "meal", "health", "other")
+
+VISITS = TableSchema(
+    name="visits",
+    key=(),
+    description="One row per home-care visit from a visit log (Phoniro, Mobipen …).",
+    columns=(
+        Column("person_id", "id"),
+        Column("staff_id", "id"),
+        Column("visit_start", "datetime"),
+        Column("visit_end", "datetime", nullable=True),
+        Column("visit_kind", "category", allowed=VISIT_KINDS, required=False),
+        Column("unit", "str", required=False),
+    ),
+)
+
+SCHEMAS = {s.name: s for s in (DECISIONS, ORDERS, VISITS)}
