@@ -39,8 +39,10 @@ class Column:
     required: bool = True
     allowed: tuple[str, ...] | None = None
     description: str = ""
-    #: may the value be missing in a required column?
+    #: may a cell be empty?
     nullable: bool = False
+    #: an optional extra (e.g. IBIC fields): in the canonical table only when the file has it
+    extra: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,13 @@ class TableSchema:
 
     @property
     def required(self) -> list[str]:
+        """Columns the input file must have."""
         return [c.name for c in self.columns if c.required]
+
+    @property
+    def core(self) -> list[str]:
+        """Columns always present in the canonical table (empty when the file lacks a non-required one)."""
+        return [c.name for c in self.columns if not c.extra]
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -82,24 +90,24 @@ DECISIONS = TableSchema(
         Column("decision_id", "id", description="pseudonymous decision id, unique"),
         Column("person_id", "id", description="pseudonymous person id"),
         Column("unit", "str", description="district / unit / area"),
-        Column("applied_on", "date", nullable=True, description="application received (ansökningsdatum)"),
+        Column("applied_on", "date", required=False, nullable=True, description="application received (ansökningsdatum)"),
         Column("decided_on", "date", description="decision date (beslutsdatum)"),
-        Column("start_on", "date", nullable=True, description="implementation start (verkställighetsdatum)"),
-        Column("end_on", "date", nullable=True, description="decision end / time limit"),
-        Column("follow_up_on", "date", nullable=True, description="planned follow-up date"),
+        Column("start_on", "date", required=False, nullable=True, description="implementation start (verkställighetsdatum)"),
+        Column("end_on", "date", required=False, nullable=True, description="decision end / time limit"),
+        Column("follow_up_on", "date", required=False, nullable=True, description="planned follow-up date"),
         Column("outcome", "category", allowed=OUTCOMES, description="granted | partly | denied"),
         Column("service", "str", description="service (insats / tjeneste)"),
-        Column("hours_per_month", "float", nullable=True, description="granted hours per month"),
-        Column("law", "str", nullable=True, description="legal basis, e.g. 'SoL 4:1', 'LSS 9 §'"),
-        Column("case_officer_id", "id", nullable=True, description="pseudonymous case officer"),
+        Column("hours_per_month", "float", required=False, nullable=True, description="granted hours per month"),
+        Column("law", "str", required=False, nullable=True, description="legal basis, e.g. 'SoL 4:1', 'LSS 9 §'"),
+        Column("case_officer_id", "id", required=False, nullable=True, description="pseudonymous case officer"),
         # optional fields
-        Column("followed_up_on", "date", required=False, description="date the follow-up was done"),
-        Column("birth_year", "int", required=False, description="birth year (for age bands)"),
-        Column("life_area", "category", required=False, allowed=LIFE_AREAS, description="IBIC life area"),
-        Column("icf_code", "str", required=False, description="ICF code, e.g. d510"),
-        Column("qualifier", "int", required=False, description="ICF qualifier 0-4, 8, 9"),
-        Column("goal_recorded", "bool", required=False, description="a followable goal is recorded"),
-        Column("own_view_recorded", "bool", required=False, description="the person's own view is recorded"),
+        Column("followed_up_on", "date", required=False, extra=True, nullable=True, description="date the follow-up was done"),
+        Column("birth_year", "int", required=False, extra=True, nullable=True, description="birth year (for age bands)"),
+        Column("life_area", "category", required=False, extra=True, nullable=True, allowed=LIFE_AREAS, description="IBIC life area"),
+        Column("icf_code", "str", required=False, extra=True, nullable=True, description="ICF code, e.g. d510"),
+        Column("qualifier", "int", required=False, extra=True, nullable=True, description="ICF qualifier 0-4, 8, 9"),
+        Column("goal_recorded", "bool", required=False, extra=True, nullable=True, description="a followable goal is recorded"),
+        Column("own_view_recorded", "bool", required=False, extra=True, nullable=True, description="the person's own view is recorded"),
     ),
 )
 
@@ -107,7 +115,7 @@ CHANGE_TYPES = ("time", "service", "new_decision", "start", "end", "other")
 
 ORDERS = TableSchema(
     name="orders",
-    key=("order_id", "changed_on", "change_type"),
+    key=(),  # several changes of one order on one day are legitimate
     description="One row per change to an order to a provider (ändrad beställning).",
     columns=(
         Column("order_id", "id"),
@@ -128,9 +136,9 @@ VISITS = TableSchema(
         Column("person_id", "id"),
         Column("staff_id", "id"),
         Column("visit_start", "datetime"),
-        Column("visit_end", "datetime", nullable=True),
-        Column("visit_kind", "category", allowed=VISIT_KINDS, required=False),
-        Column("unit", "str", required=False),
+        Column("visit_end", "datetime", required=False, nullable=True),
+        Column("visit_kind", "category", allowed=VISIT_KINDS, required=False, extra=True, nullable=True),
+        Column("unit", "str", required=False, extra=True, nullable=True),
     ),
 )
 

@@ -1,0 +1,280 @@
+"""Column and value mapping from Swedish/Norwegian export headers to canonical names.
+
+Case systems (Procapita/Lifecare, Treserva, Combine, Gerica, Profil …) and
+hand-made spreadsheets name the same thing in many ways. Headers are compared
+after :func:`normalise_header` (case-folded, å/ä→a, ö/ø→o, æ→ae, punctuation and
+spaces removed), so "Ansökningsdatum", "ANSOKNINGSDATUM" and "Ansöknings-datum"
+all match. A user mapping file (TOML) takes precedence over the built-in aliases:
+
+.. code-block:: toml
+
+    [columns]                # file header -> canonical column
+    "Beslut datum" = "decided_on"
+
+    [values.outcome]         # file value -> canonical value
+    "Bifall enl. 4:1" = "granted"
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from evalkit.errors import ConfigError, DataError, Problem
+from evalkit.schemas import TableSchema
+
+__all__ = [
+    "normalise_header",
+    "normalise_value",
+    "ColumnMapping",
+    "load_mapping",
+    "resolve_columns",
+    "HEADER_ALIASES",
+    "VALUE_ALIASES",
+]
+
+_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ø": "o", "æ": "ae", "é": "e", "ü": "u"})
+
+
+def normalise_header(text: str) -> str:
+    """Fold a header for matching: ``"Beviljade timmar/mån"`` → ``"beviljadetimmarman"``."""
+    text = unicodedata.normalize("NFC", str(text)).casefold().translate(_FOLD)
+    return re.sub(r"[^0-9a-z]+", "", text)
+
+
+def normalise_value(text: str) -> str:
+    """Fold a cell value for matching against value aliases (spaces kept single)."""
+    text = unicodedata.normalize("NFC", str(text)).casefold().translate(_FOLD)
+    return re.sub(r"[^0-9a-z]+", " ", text).strip()
+
+
+# Canonical column -> headers seen in Swedish (sv) and Norwegian (nb) exports and in English.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "decision_id": ("decision_id", "beslutsid", "beslut id", "beslutsnummer", "beslutsnr", "ärendenummer",
+                    "vedtaksid", "vedtak id", "vedtaksnummer", "vedtaksnr", "decision id"),
+    "person_id": ("person_id", "brukare", "brukar id", "brukarid", "kund", "kundid", "kund id", "kund-id",
+                  "person", "personid", "person id", "löpnummer", "lopnr", "pseudonym", "personnummer", "pnr",
+                  "bruker", "brukerid", "bruker id", "tjenestemottaker", "pasientid", "user id"),
+    "unit": ("unit", "enhet", "distrikt", "område", "hemtjänstområde", "utförare", "grupp", "org enhet",
+             "org.enhet", "organisationsenhet", "verksamhet", "bydel", "sone", "avdeling", "tjenestested",
+             "district", "area"),
+    "applied_on": ("applied_on", "ansökningsdatum", "ansökan inkom", "ansökan datum", "ansökan inkommen",
+                   "datum för ansökan", "inkommen", "ansökt datum", "søknadsdato", "søknad mottatt",
+                   "mottatt dato", "application date"),
+    "decided_on": ("decided_on", "beslutsdatum", "beslut datum", "datum för beslut", "beslutad", "beslutat",
+                   "vedtaksdato", "vedtak dato", "vedtatt dato", "decision date"),
+    "start_on": ("start_on", "verkställighetsdatum", "verkställd from", "verkst from", "verkställd",
+                 "startdatum", "insats start", "from", "fom", "fr o m", "gäller från", "startdato",
+                 "fra dato", "iverksatt dato", "start date"),
+    "end_on": ("end_on", "avslutsdatum", "slutdatum", "tom", "t o m", "beslut tom", "tidsbegränsning",
+               "gäller till", "till och med", "sluttdato", "til dato", "avsluttet dato", "end date"),
+    "follow_up_on": ("follow_up_on", "uppföljningsdatum", "planerad uppföljning", "uppföljning senast",
+                     "datum för uppföljning", "evalueringsdato", "revisjonsdato", "follow-up date"),
+    "followed_up_on": ("followed_up_on", "uppföljning utförd", "uppföljning genomförd", "uppföljt datum",
+                       "uppföljning gjord", "evaluert dato", "followed up"),
+    "outcome": ("outcome", "beslut", "beslutsutfall", "bifall/avslag", "utfall", "beslutstyp",
+                "vedtaksresultat", "vedtak resultat", "resultat vedtak"),
+    "service": ("service", "insats", "insatstyp", "insatskategori", "insatsnamn", "beviljad insats",
+                "tjeneste", "tjenestetype", "tiltak"),
+    "hours_per_month": ("hours_per_month", "beviljade timmar", "beviljade timmar/mån", "beviljade timmar per månad",
+                        "beviljad tid", "beslutad tid", "timmar per månad", "timmar/mån", "tim/mån",
+                        "timer per måned", "vedtakstimer per måned", "granted hours"),
+    "law": ("law", "lagrum", "paragraf", "lag", "hjemmel", "lovhjemmel", "legal basis"),
+    "case_officer_id": ("case_officer_id", "handläggare", "handläggar id", "handläggarid", "biståndshandläggare",
+                        "saksbehandler", "case officer"),
+    "birth_year": ("birth_year", "födelseår", "fødselsår", "birth year"),
+    "life_area": ("life_area", "livsområde", "life area"),
+    "icf_code": ("icf_code", "icf-kod", "icf kod", "icf", "aktivitet icf"),
+    "qualifier": ("qualifier", "bedömning", "bedömd svårighetsgrad", "svårighetsgrad", "bedömningsfaktor",
+                  "kvalifikator"),
+    "goal_recorded": ("goal_recorded", "mål dokumenterat", "mål formulerat", "mål finns"),
+    "own_view_recorded": ("own_view_recorded", "egen uppfattning dokumenterad", "egen uppfattning",
+                          "brukarens uppfattning dokumenterad"),
+    # orders / order changes
+    "order_id": ("order_id", "beställnings-id", "beställningsid", "beställning", "beställningsnummer",
+                 "bestillingsid", "oppdragsid", "order id"),
+    "changed_on": ("changed_on", "ändringsdatum", "ändrad beställning datum", "datum för ändring",
+                   "endringsdato", "change date"),
+    "change_type": ("change_type", "ändringstyp", "typ av ändring", "ändring", "endringstype", "change type"),
+    # visit logs
+    "staff_id": ("staff_id", "personal", "personal-id", "personalid", "medarbetare", "utförare id",
+                 "ansatt", "ansattid", "staff"),
+    "visit_start": ("visit_start", "start", "besök start", "besöksstart", "starttid", "ankomst", "inn",
+                    "besøk start"),
+    "visit_end": ("visit_end", "slut", "besök slut", "besöksslut", "sluttid", "avgång", "ut", "besøk slutt"),
+    "visit_kind": ("visit_kind", "besökstyp", "typ", "insatstyp besök", "besøkstype", "visit type"),
+}
+
+# Canonical value -> spellings seen in exports (compared after normalise_value).
+VALUE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "outcome": {
+        "granted": ("granted", "bifall", "beviljad", "beviljat", "bifallen", "ja", "innvilget", "innvilga"),
+        "partly": ("partly", "partial", "delvis bifall", "delvis beviljad", "delvis beviljat", "delvis",
+                   "delvis innvilget"),
+        "denied": ("denied", "avslag", "avslagen", "avslaget", "nej", "avslått", "avslatt"),
+    },
+    "change_type": {
+        "time": ("time", "tid", "tidsändring", "ändrad tid", "tid ändrad", "tidsendring"),
+        "service": ("service", "insats", "insatsändring", "ändrad insats", "tiltak", "tjeneste"),
+        "new_decision": ("new_decision", "nytt beslut", "omprövning", "nytt vedtak"),
+        "start": ("start", "ny beställning", "ny", "oppstart"),
+        "end": ("end", "avslut", "avslutad", "upphör", "avsluttet"),
+        "other": ("other", "övrigt", "annat", "annet"),
+    },
+    "visit_kind": {
+        "planned": ("planned", "planerat", "planerad", "ordinarie", "planlagt"),
+        "alarm": ("alarm", "larm", "trygghetslarm", "larmbesök", "trygghetsalarm"),
+        "meal": ("meal", "matleverans", "matdistribution", "mat", "middagsleverans"),
+        "health": ("health", "hsl", "hemsjukvård", "sjuksköterska", "hjemmesykepleie"),
+        "other": ("other", "övrigt", "annat", "annet"),
+    },
+    "life_area": {
+        "learning": ("learning", "d1", "lärande och att tillämpa kunskap"),
+        "general_tasks": ("general_tasks", "d2", "allmänna uppgifter och krav"),
+        "communication": ("communication", "d3", "kommunikation"),
+        "mobility": ("mobility", "d4", "förflyttning"),
+        "self_care": ("self_care", "d5", "personlig vård"),
+        "domestic_life": ("domestic_life", "d6", "hemliv"),
+        "relationships": ("relationships", "d7", "mellanmänskliga interaktioner och relationer"),
+        "work_economy": ("work_economy", "d8", "utbildning arbete sysselsättning och ekonomiskt liv"),
+        "community": ("community", "d9", "samhällsgemenskap socialt och medborgerligt liv"),
+        "security": ("security", "känsla av trygghet", "trygghet"),
+        "carer_support": ("carer_support", "personligt stöd från person som vårdar eller stödjer en närstående",
+                          "anhörigstöd"),
+    },
+    "bool": {
+        "true": ("true", "ja", "j", "yes", "y", "1", "x", "sant", "sann"),
+        "false": ("false", "nej", "n", "no", "0", "falskt", "usann", "nei"),
+    },
+    # ICF qualifier labels (domain.md §1.3); case officers also write "svårigheter"
+    "qualifier": {
+        "0": ("0", "inget problem", "ingen svårighet", "inga svårigheter", "ingen"),
+        "1": ("1", "lätt problem", "lätta svårigheter", "lätt"),
+        "2": ("2", "måttligt problem", "måttliga svårigheter", "måttlig"),
+        "3": ("3", "svårt problem", "gravt problem", "stora svårigheter", "svåra svårigheter", "svår", "grav"),
+        "4": ("4", "totalt problem", "totala svårigheter", "total"),
+        "8": ("8", "ej specificerat"),
+        "9": ("9", "ej tillämpbart", "ej tillämpligt"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """A user mapping: file header → canonical column, and per-column value maps."""
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    source: str | None = None
+
+
+def load_mapping(mapping: "ColumnMapping | Mapping | str | Path | None", schema: TableSchema) -> ColumnMapping:
+    """Read a user mapping from a TOML file or a dict, checked against ``schema``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown top-level keys, targets that are not canonical columns, or a
+        file that is not valid TOML; the message names the key path.
+    """
+    if mapping is None:
+        return ColumnMapping()
+    if isinstance(mapping, ColumnMapping):
+        return mapping
+    source = None
+    if isinstance(mapping, (str, Path)):
+        source = str(mapping)
+        try:
+            with open(mapping, "rb") as fh:
+                mapping = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"mapping file not found: {source}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    where = source or "mapping"
+    unknown = set(mapping) - {"columns", "values"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; expected [columns] and [values.<column>]")
+    columns = dict(mapping.get("columns", {}))
+    values = {k: dict(v) for k, v in mapping.get("values", {}).items()}
+    valid = set(schema.names)
+    for header, target in columns.items():
+        if target not in valid:
+            hint = _closest(target, valid)
+            raise ConfigError(f"{where}: columns.\"{header}\" = \"{target}\" is not a column of the "
+                              f"{schema.name} table{hint}")
+    for column in values:
+        if column not in valid:
+            raise ConfigError(f"{where}: values.{column} is not a column of the {schema.name} table"
+                              f"{_closest(column, valid)}")
+    return ColumnMapping(columns=columns, values=values, source=source)
+
+
+def _closest(name: str, candidates, n: int = 3) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=n, cutoff=0.5)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def resolve_columns(headers: list[str], schema: TableSchema, mapping: ColumnMapping, *,
+                    file: str | None = None, sheet: str | None = None) -> dict[str, str]:
+    """Match file headers to the schema's canonical columns.
+
+    Returns ``{canonical: file_header}``. The user mapping wins; then exact
+    canonical names; then the built-in aliases.
+
+    Raises
+    ------
+    DataError
+        A required column is missing (the message lists the headers found and
+        the closest matches), or two headers claim the same canonical column.
+    """
+    chosen: dict[str, str] = {}
+    claimed: dict[str, list[str]] = {}
+    by_norm = {normalise_header(h): h for h in headers}
+    user = {normalise_header(k): v for k, v in mapping.columns.items()}
+    for h in headers:
+        target = user.get(normalise_header(h))
+        if target:
+            claimed.setdefault(target, []).append(h)
+    for col in schema.columns:
+        if col.name in claimed:
+            continue
+        for alias in HEADER_ALIASES.get(col.name, (col.name,)):
+            h = by_norm.get(normalise_header(alias))
+            if h is not None and normalise_header(h) not in user:
+                claimed.setdefault(col.name, []).append(h)
+                break
+    problems = []
+    for target, hs in claimed.items():
+        if len(hs) > 1:
+            problems.append(Problem(f"headers {hs} all map to '{target}'; say which one in a mapping file",
+                                    file=file, sheet=sheet))
+        chosen[target] = hs[0]
+    # one header may only feed one canonical column (e.g. "Start" is visit_start, not also start_on)
+    used: dict[str, str] = {}
+    for target, h in list(chosen.items()):
+        if h in used:
+            problems.append(Problem(f"header '{h}' matches both '{used[h]}' and '{target}'; "
+                                    "say which in a mapping file", file=file, sheet=sheet))
+        used[h] = target
+    for name in schema.required:
+        if name not in chosen:
+            aliases = HEADER_ALIASES.get(name, (name,))
+            free = [n for n, h in by_norm.items() if h not in used]
+            close = difflib.get_close_matches(normalise_header(name), free, n=3, cutoff=0.6)
+            for alias in aliases:
+                close += difflib.get_close_matches(normalise_header(alias), free, n=2, cutoff=0.75)
+            near = sorted({by_norm[c] for c in close})
+            hint = f"; closest unused headers: {near}" if near else ""
+            problems.append(Problem(
+                f"required column '{name}' not found (headers known for it include "
+                f"{list(aliases[1:5])}){hint}; map it in a mapping file: "
+                f"[columns] \"<your header>\" = \"{name}\"", file=file, sheet=sheet))
+    if problems:
+        raise DataError(f"cannot map the columns of {Path(file).name if file else 'the table'} "
+                        f"to the {schema.name} table. Headers found: {headers}", problems)
+    return chosen
