@@ -1,0 +1,172 @@
+"""The ``evalkit`` command line.
+
+Errors are printed as one clear message (no traceback unless ``--debug``) and
+the exit status is non-zero on any failure: 1 for refused/invalid input, 2 for
+wrong usage, 3 for an internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+from evalkit.errors import EvalkitError, EvalkitWarning
+
+__all__ = ["main"]
+
+EXAMPLES = """\
+examples:
+  evalkit check data_samples/exempelkommun/ibic.toml
+  evalkit check beslut.csv bestallningar.xlsx --mapping min_mappning.toml
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", EvalkitWarning)
+            status = args.func(args)
+        for w in caught:
+            if issubclass(w.category, EvalkitWarning):
+                print(f"  warning: {w.message}", file=sys.stderr)
+        return status
+    except EvalkitError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"evalkit: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("evalkit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in evalkit or a dependency: say so plainly
+        if args.debug:
+            traceback.print_exc()
+        print(f"evalkit: internal error ({type(exc).__name__}: {exc}). Run again with --debug and report it.",
+              file=sys.stderr)
+        return 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    from evalkit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="evalkit", description="Evaluate changes to municipal elderly and disability care.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser(
+        "check", help="run the privacy gate and validation on data files or evaluation configs",
+        description="Run the privacy gate and the validation on data files (.csv .xlsx .parquet .sav) or on "
+                    "every data source of evaluation configs (.toml), print row accounting, and for configs "
+                    "the outcome panels and analysis estimates.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("paths", nargs="+", metavar="PATH", help="data files or evaluation .toml files")
+    check.add_argument("--mapping", help="TOML column mapping for data files")
+    check.add_argument("--table", choices=("decisions", "orders", "visits"),
+                       help="which canonical table the data files hold (default: guessed from headers)")
+    check.add_argument("--sheet", help="Excel sheet (default: the first)")
+    check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    check.set_defaults(func=_cmd_check)
+    return parser
+
+
+def _cmd_check(args) -> int:
+    failures = 0
+    for p in args.paths:
+        failures += not _check_one(Path(p), args)
+    n = len(args.paths)
+    print(f"\n{n - failures} of {n} passed" + ("" if not failures else f"; {failures} refused or failed"))
+    return 1 if failures else 0
+
+
+def _check_one(path: Path, args) -> bool:
+    """Check one file or config, print a verdict; True when it passed."""
+    from evalkit.errors import IdentifierError
+
+    print(f"\n== {path}")
+    try:
+        if path.suffix.lower() == ".toml":
+            _check_config(path)
+        else:
+            _check_data_file(path, args)
+    except IdentifierError as exc:
+        print(f"REFUSED: {exc}")
+        return False
+    except EvalkitError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"FAILED: {exc}")
+        return False
+    print("OK")
+    return True
+
+
+def _check_data_file(path: Path, args) -> None:
+    from evalkit import pipeline
+    from evalkit.io.read import read_table
+    from evalkit.privacy import check_identifiers
+    from evalkit.provenance import record_of
+
+    table = args.table or pipeline.guess_table(path, sheet=args.sheet)
+    if table is None:
+        frame = read_table(path, sheet=args.sheet)
+        check_identifiers(frame, file=str(path))
+        print(f"  not a decisions/orders/visits table (use --table to say which); read as a plain table:")
+        print(f"  {record_of(frame).summary()}")
+        print(f"  columns: {', '.join(map(str, frame.columns))}")
+        return
+    frame = pipeline.load_file(path, table, mapping=args.mapping, sheet=args.sheet)
+    print(f"  {table}: " + record_of(frame).summary())
+    for note in record_of(frame).notes:
+        print(f"  note: {note}")
+
+
+def _check_config(path: Path) -> None:
+    from evalkit import pipeline
+    from evalkit.config import Evaluation
+    from evalkit.provenance import record_of
+
+    evaluation = Evaluation.from_toml(path)
+    print(f"  {evaluation.title} — change '{evaluation.change.name}' on {evaluation.change.date}")
+    result = pipeline.run(evaluation, analyses=False)
+    for kind, frame in result.tables.items():
+        rec = record_of(frame)
+        print(f"  {kind}: {rec.summary()}  [sha256 {rec.source.sha256[:12]}…]")
+    if result.panel is not None:
+        units = sorted(set(result.panel["unit"]))
+        periods = result.panel["period"]
+        print(f"  outcome panel: {len(result.panel)} unit-months, units {units}, "
+              f"{periods.min():%Y-%m} – {periods.max():%Y-%m}")
+        for spec in evaluation.analyses:
+            res = pipeline.run_analysis(spec, result.panel, evaluation)
+            print(f"  analysis '{spec.id}' ({spec.kind}, {spec.outcome}):")
+            print(_indent(_effects_text(res), 4))
+
+
+def _effects_text(result) -> str:
+    import pandas as pd
+
+    table = getattr(result, "effects", None)
+    if table is None:
+        table = getattr(result, "effect", None)
+        if isinstance(table, pd.Series):
+            table = table.to_frame().T
+    with pd.option_context("display.width", 120, "display.max_columns", 10, "display.precision", 3):
+        return str(table)
+
+
+def _indent(text: str, n: int) -> str:
+    return "\n".join(" " * n + line for line in text.splitlines())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
