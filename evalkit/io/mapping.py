@@ -245,9 +245,8 @@ def resolve_columns(headers: list[str], schema: TableSchema, mapping: ColumnMapp
             continue
         for alias in HEADER_ALIASES.get(col.name, (col.name,)):
             h = by_norm.get(normalise_header(alias))
-            if h is not None and normalise_header(h) not in user:
+            if h is not None and normalise_header(h) not in user and h not in claimed.get(col.name, []):
                 claimed.setdefault(col.name, []).append(h)
-                break
     problems = []
     for target, hs in claimed.items():
         if len(hs) > 1:
