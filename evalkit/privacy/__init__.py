@@ -1,0 +1,26 @@
+"""Privacy: refuse identifiable data, pseudonymise identifiers, control disclosure.
+
+* :func:`scan_identifiers`, :func:`check_identifiers`, :func:`classify_number` —
+  find Swedish personnummer/samordningsnummer and Norwegian fødselsnummer,
+  D-, H- and synthetic numbers anywhere in a table (the loaders' privacy gate).
+* :func:`pseudonymise` — replace identifiers by keyed hashes (HMAC-SHA256).
+"""
+from __future__ import annotations
+
+from evalkit.privacy._identifiers import (
+    KINDS,
+    IdentifierHit,
+    check_identifiers,
+    classify_number,
+    compact_rows,
+    scan_identifiers,
+)
+
+__all__ = [
+    "KINDS",
+    "IdentifierHit",
+    "check_identifiers",
+    "classify_number",
+    "compact_rows",
+    "scan_identifiers",
+]

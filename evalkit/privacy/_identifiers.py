@@ -1,0 +1,526 @@
+"""Detection of Swedish and Norwegian personal identity numbers in tables.
+
+The rules follow Skatteverket (personnummer, samordningsnummer) and
+Skatteetaten (fødselsnummer, D-, H- and synthetic Tenor numbers); see
+``reference/domain.md`` §3 and the docstring of :func:`scan_identifiers`.
+
+Work is done once per *distinct* value of a column: strings are searched with
+one regular expression, candidate tokens are turned into a digit matrix and
+dates and check digits are tested for all of them at once with numpy.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evalkit.errors import IdentifierError, Problem
+
+__all__ = [
+    "IdentifierHit",
+    "KINDS",
+    "scan_identifiers",
+    "check_identifiers",
+    "classify_number",
+]
+
+#: The kinds of number reported, in the order they are listed in messages.
+KINDS = (
+    "personnummer",
+    "samordningsnummer",
+    "fødselsnummer",
+    "D-nummer",
+    "H-nummer",
+    "syntetisk (Tenor)",
+)
+
+# One token: a Swedish 12-digit number (century 18/19/20), a Swedish 10-digit
+# number or a Norwegian 11-digit number, with the separators people write.
+# The lookarounds keep a longer digit run (a 13-digit order number, an EAN code)
+# from matching at all, instead of matching one of its substrings.
+_TOKEN = re.compile(
+    r"(?<!\d)(?:"
+    r"(?:18|19|20)\d{6}[- ]?\d{4}"  # SE: YYYYMMDD-NNNC
+    r"|\d{6}[-+ ]?\d{4}"  # SE: YYMMDD-NNNC, '+' from the 100th birthday
+    r"|\d{6} ?\d{5}"  # NO: DDMMYY IIIKK
+    r")(?!\d)"
+)
+# Every token above holds six digits in a row; this cheap test (run by pyarrow's
+# RE2 engine on string columns) discards most values before the real search.
+_PREFILTER = r"[0-9]{6}"
+
+_DAYS_IN_MONTH = np.array([31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # index 0: month unknown
+_SE_WEIGHTS = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2])
+_NO_WEIGHTS_1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2, 1])
+_NO_WEIGHTS_2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2, 1])
+
+
+@dataclass(frozen=True)
+class IdentifierHit:
+    """One cell (or column name) that holds an identity number.
+
+    Attributes
+    ----------
+    column : str
+        The column's name, or ``"column N (name withheld)"`` when the name
+        itself holds an identity number, so that a hit never shows a number.
+    row : int or None
+        The frame's index value of the row (loaders set it to the row number in
+        the file); ``None`` when the number is in the column *name* (header).
+    kind : str
+        One of :data:`KINDS`.
+    position : int
+        1-based position of the column in the frame.
+    """
+
+    column: str
+    row: int | None
+    kind: str
+    position: int = 0
+
+
+# --------------------------------------------------------------------------- classification
+def _digit_matrix(tokens: Sequence[str], width: int) -> np.ndarray:
+    if not tokens:
+        return np.zeros((0, width), dtype=np.int64)
+    raw = np.frombuffer("".join(tokens).encode("ascii"), dtype=np.uint8)
+    return raw.reshape(-1, width).astype(np.int64) - 48
+
+
+def _two(d: np.ndarray, i: int) -> np.ndarray:
+    return d[:, i] * 10 + d[:, i + 1]
+
+
+def _is_leap(year: np.ndarray) -> np.ndarray:
+    return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+
+
+def _day_exists(day: np.ndarray, month: np.ndarray, leap: np.ndarray) -> np.ndarray:
+    month_index = np.clip(month, 0, 12)
+    last = _DAYS_IN_MONTH[month_index] + ((month == 2) & leap)
+    return (day >= 1) & (day <= last)
+
+
+def _luhn_ok(d10: np.ndarray) -> np.ndarray:
+    products = d10[:, :9] * _SE_WEIGHTS
+    total = (products // 10 + products % 10).sum(axis=1)
+    return (10 - total % 10) % 10 == d10[:, 9]
+
+
+def _classify_se(d10: np.ndarray, century: np.ndarray) -> np.ndarray:
+    """Kind (object array, None where not an identifier) for 10-digit rows.
+
+    ``century`` is 18/19/20 for 12-digit numbers and -1 where the century is
+    not written; then a 29 February counts if it exists in 19YY or 20YY.
+    """
+    yy, mm, dd = _two(d10, 0), _two(d10, 2), _two(d10, 4)
+    coordination = dd >= 60
+    day = np.where(coordination, dd - 60, dd)
+    leap = np.where(century >= 0, _is_leap(np.maximum(century, 0) * 100 + yy), yy % 4 == 0)
+    # Since 2023 a samordningsnummer may carry 00 for an unknown month and/or
+    # day (day written 60); Skatteverket's own test samordningsnummer do.
+    month_ok = ((mm >= 1) & (mm <= 12)) | (coordination & (mm == 0))
+    day_ok = _day_exists(day, mm, leap) | (coordination & (day == 0))
+    valid = month_ok & day_ok & _luhn_ok(d10)
+    kinds = np.where(coordination, "samordningsnummer", "personnummer").astype(object)
+    kinds[~valid] = None
+    return kinds
+
+
+def _no_century(yy: np.ndarray, individual: np.ndarray) -> np.ndarray:
+    """Century (18/19/20, -1 if none) from the individual number (Skatteetaten's table)."""
+    century = np.full(yy.shape, -1)
+    century = np.where((individual >= 900) & (yy >= 40), 19, century)
+    century = np.where((individual >= 500) & (yy < 40), 20, century)
+    century = np.where((individual >= 500) & (individual < 750) & (yy >= 54), 18, century)
+    century = np.where(individual < 500, 19, century)
+    return century
+
+
+def _classify_no(d11: np.ndarray, allow_2032: bool) -> np.ndarray:
+    dd, mm, yy = _two(d11, 0), _two(d11, 2), _two(d11, 4)
+    individual = d11[:, 6] * 100 + d11[:, 7] * 10 + d11[:, 8]
+    d_number = (dd >= 41) & (dd <= 71)
+    h_number = (mm >= 41) & (mm <= 52)
+    synthetic = (mm >= 81) & (mm <= 92)
+    day = np.where(d_number, dd - 40, dd)
+    month = mm - 40 * h_number - 80 * synthetic
+    century = _no_century(yy, individual)
+    # H- and synthetic numbers do not follow the century table; any century
+    # will do, so a 29 February counts if it exists in 19YY or 20YY.
+    free_century = h_number | synthetic
+    leap = np.where(free_century, yy % 4 == 0, _is_leap(np.maximum(century, 0) * 100 + yy))
+    date_ok = (month >= 1) & (month <= 12) & _day_exists(day, month, leap)
+    date_ok &= free_century | (century > 0)
+    date_ok &= ~(d_number & h_number)
+    r1 = (d11[:, :10] * _NO_WEIGHTS_1).sum(axis=1) % 11
+    r2 = (d11 * _NO_WEIGHTS_2).sum(axis=1) % 11
+    checks_ok = (r2 == 0) & ((r1 <= 3) if allow_2032 else (r1 == 0))
+    kinds = np.select(
+        [synthetic, h_number, d_number],
+        ["syntetisk (Tenor)", "H-nummer", "D-nummer"],
+        default="fødselsnummer",
+    ).astype(object)
+    kinds[~(date_ok & checks_ok)] = None
+    return kinds
+
+
+def _classify_digit_strings(digits: pd.Series, allow_2032: bool) -> pd.Series:
+    """Kind for each string of 10, 11 or 12 digits (None where not an identifier)."""
+    kinds = pd.Series(None, index=digits.index, dtype=object)
+    lengths = digits.str.len()
+    for width in (10, 11, 12):
+        chosen = digits[lengths == width]
+        if chosen.empty:
+            continue
+        d = _digit_matrix(chosen.tolist(), width)
+        if width == 11:
+            result = _classify_no(d, allow_2032)
+        elif width == 10:
+            result = _classify_se(d, np.full(len(d), -1))
+        else:
+            century = _two(d, 0)
+            result = _classify_se(d[:, 2:], century)
+            result[~np.isin(century, (18, 19, 20))] = None
+        kinds.loc[chosen.index] = result
+    return kinds
+
+
+def classify_number(text: str, *, allow_2032: bool = True) -> str | None:
+    """Say which kind of identity number one token is, or ``None``.
+
+    Parameters
+    ----------
+    text : str
+        One token, e.g. ``"640823-3234"``, ``"19640823-3234"``,
+        ``"160225 48834"``. Surrounding whitespace is ignored; anything else
+        around the number makes it not a token (use :func:`scan_identifiers`
+        for free text).
+    allow_2032 : bool, default True
+        Accept Norwegian numbers under the rule valid from 2032 (first
+        control remainder 0–3 instead of only 0).
+
+    Returns
+    -------
+    str or None
+        One of :data:`KINDS`.
+
+    Examples
+    --------
+    >>> classify_number("640823-3234")        # Skatteverket's worked example
+    'personnummer'
+    >>> classify_number("701063-2391")        # Skatteverket's samordningsnummer example
+    'samordningsnummer'
+    >>> classify_number("16822548834")        # Skatteetaten's synthetic test person
+    'syntetisk (Tenor)'
+    >>> classify_number("640823-3235") is None  # wrong check digit
+    True
+    """
+    token = str(text).strip()
+    if _TOKEN.fullmatch(token) is None:
+        return None
+    digits = pd.Series([re.sub(r"\D", "", token)], dtype=object)
+    return _classify_digit_strings(digits, allow_2032).iloc[0]
+
+
+# --------------------------------------------------------------------------- candidates
+def _string_kinds(values: pd.Series, allow_2032: bool) -> pd.DataFrame:
+    """(value position, kind) pairs for string values that hold identifiers."""
+    values = values.astype("str")
+    survivors = values[values.str.contains(_PREFILTER, regex=True)]
+    if survivors.empty:
+        return _no_pairs()
+    tokens = survivors.astype(object).str.findall(_TOKEN).explode().dropna()
+    if tokens.empty:
+        return _no_pairs()
+    digits = tokens.str.replace(r"\D", "", regex=True)
+    return _pairs(digits, allow_2032)
+
+
+def _numeric_kinds(values: pd.Series, allow_2032: bool) -> pd.DataFrame:
+    """(value position, kind) pairs for integral numbers that are identifiers.
+
+    Spreadsheets drop leading zeros, so a 9-digit integer is also read as a
+    Swedish number born in 200X/190X and a 10-digit integer as a Norwegian
+    number with day 01–09. Shorter integers are not padded: too many order
+    numbers and amounts would then look like people born in 2000.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    as_float = numbers.to_numpy()
+    integral = np.isfinite(as_float) & (as_float >= 1e8) & (as_float < 1e12)
+    integral &= np.floor(as_float) == as_float
+    if not integral.any():
+        return _no_pairs()
+    ints = pd.Series(as_float[integral].astype(np.int64), index=values.index[integral])
+    text = ints.astype(str)
+    length = text.str.len()
+    variants = [text[length >= 10], text[length == 9].str.zfill(10), text[length == 10].str.zfill(11)]
+    digits = pd.concat([v for v in variants if not v.empty])
+    return _pairs(digits, allow_2032)
+
+
+def _pairs(digits: pd.Series, allow_2032: bool) -> pd.DataFrame:
+    unique_digits = pd.Series(digits.unique(), dtype=object)
+    kinds = _classify_digit_strings(unique_digits, allow_2032)
+    kind_of = dict(zip(unique_digits, kinds))
+    pairs = pd.DataFrame({"value": digits.index, "kind": digits.map(kind_of).to_numpy()})
+    return pairs.dropna().drop_duplicates()
+
+
+def _no_pairs() -> pd.DataFrame:
+    return pd.DataFrame({"value": pd.Series(dtype="int64"), "kind": pd.Series(dtype=object)})
+
+
+def _value_kinds(uniques: pd.Series, allow_2032: bool) -> pd.DataFrame:
+    """Route distinct values to the string and/or numeric search by their type."""
+    dtype = uniques.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return _no_pairs()
+    if pd.api.types.is_numeric_dtype(dtype):
+        return _numeric_kinds(uniques, allow_2032)
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return _string_kinds(uniques, allow_2032)
+    # object columns (mixed cells from Excel and the like)
+    inferred = pd.api.types.infer_dtype(uniques, skipna=True)
+    if inferred in ("string", "empty"):
+        return _string_kinds(uniques, allow_2032)
+    if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+        return _numeric_kinds(uniques, allow_2032)
+    is_number = uniques.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+    is_number = is_number.astype(bool)
+    found = [_string_kinds(uniques[~is_number].map(str), allow_2032)]
+    if is_number.any():
+        found.append(_numeric_kinds(uniques[is_number], allow_2032))
+    return pd.concat(found, ignore_index=True).drop_duplicates()
+
+
+def _scannable(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return not (
+        pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+        or isinstance(dtype, pd.IntervalDtype)
+    )
+
+
+def _column_hits(series: pd.Series, label: str, position: int, allow_2032: bool) -> list[IdentifierHit]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(series.cat.categories.dtype)
+    if not _scannable(series):
+        return []
+    uniques = pd.Series(series.dropna().unique())
+    if uniques.empty:
+        return []
+    pairs = _value_kinds(uniques, allow_2032)
+    if pairs.empty:
+        return []
+    kinds_of_value = pairs.groupby("value")["kind"].agg(tuple)
+    hit_values = uniques.loc[kinds_of_value.index]
+    kinds_by_value = dict(zip(hit_values.tolist(), kinds_of_value.tolist()))
+    matched = series[series.isin(hit_values.tolist())]
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    hits = []
+    for row, value in zip(matched.index.tolist(), matched.tolist()):
+        for kind in sorted(set(kinds_by_value[value]), key=order.get):
+            hits.append(IdentifierHit(column=label, row=row, kind=kind, position=position))
+    return hits
+
+
+def _header_kinds(columns: Sequence[object], allow_2032: bool) -> dict[int, tuple[str, ...]]:
+    names = pd.Series([str(c) for c in columns], dtype="str")
+    pairs = _string_kinds(names, allow_2032)
+    if pairs.empty:
+        return {}
+    return {int(k): tuple(v) for k, v in pairs.groupby("value")["kind"].agg(tuple).items()}
+
+
+def _withheld(position: int) -> str:
+    return f"column {position} (name withheld)"
+
+
+# --------------------------------------------------------------------------- public
+def scan_identifiers(
+    frame: pd.DataFrame,
+    *,
+    columns: Iterable[object] | None = None,
+    max_hits: int = 10_000,
+    allow_2032: bool = True,
+) -> list[IdentifierHit]:
+    """Find Swedish and Norwegian personal identity numbers in a table.
+
+    Every cell of every column is searched, whatever its dtype: strings
+    (whole cells and tokens inside free text), integers and floats (a number
+    stored as ``196408233234``, ``6408233234`` or ``6408233234.0``), and the
+    column names.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as read; its index should be the row numbers of the file.
+    columns : iterable, optional
+        Only these columns (default: all). Column names are searched only
+        when ``columns`` is None.
+    max_hits : int, default 10 000
+        Stop after this many hits (the table is refused anyway).
+    allow_2032 : bool, default True
+        Accept Norwegian numbers issued under the rule valid from 2032.
+
+    Returns
+    -------
+    list of IdentifierHit
+        Ordered by column, then by row order in the frame. A hit in a column
+        name has ``row=None``; the column of such a hit is reported as
+        ``"column N (name withheld)"``.
+
+    Notes
+    -----
+    Candidates are tokens not touching other digits (so a 13-digit order
+    number never matches one of its substrings):
+
+    * Swedish ``YYMMDD[-+ ]NNNC`` and ``YYYYMMDD[- ]NNNC`` (century 18, 19 or 20);
+    * Norwegian ``DDMMYY[ ]IIIKK``.
+
+    A Swedish candidate is an identifier when month 01–12 and day exist in
+    that month (samordningsnummer: day + 60; month ``00`` or day ``60``
+    = unknown, as in Skatteverket's test samordningsnummer), and the Luhn
+    digit over the nine digits ``YYMMDDNNN`` matches; without a century a
+    29 February counts if it exists in 19YY or 20YY.
+
+    A Norwegian candidate is an identifier when day (D-nummer: + 40) and
+    month (H-nummer: + 40; synthetic Tenor: + 80) give a date that exists in
+    the century the individual number implies (H/synthetic: any century), and
+    both mod-11 controls hold: with weights 3 7 6 1 8 9 4 5 2 1 the
+    remainder of the first ten digits is 0 (0–3 under the 2032 rule) and with
+    5 4 3 2 7 6 5 4 3 2 1 over all eleven it is 0.
+
+    Integers with 9 (Swedish) or 10 (Norwegian) digits are also tried with
+    one leading zero restored, since spreadsheets drop it.
+
+    For a random date-valid 10-digit string the chance of passing is 1 in 10
+    (the Luhn digit), so some phone numbers written without separators will
+    be flagged; this is deliberate — they cannot be told apart from real
+    numbers of people born in 20XX.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"note": ["ring 070-123 45 67", "Brukaren 19640823-3234 ringde"]},
+    ...                   index=[2, 3])
+    >>> scan_identifiers(df)
+    [IdentifierHit(column='note', row=3, kind='personnummer', position=1)]
+    """
+    if columns is None:
+        selected = list(range(frame.shape[1]))
+        header = _header_kinds(list(frame.columns), allow_2032)
+    else:
+        wanted = list(columns)
+        selected = [i for i, c in enumerate(frame.columns) if c in wanted]
+        header = {}
+    hits: list[IdentifierHit] = []
+    for i in selected:
+        position = i + 1
+        label = _withheld(position) if i in header else str(frame.columns[i])
+        hits.extend(IdentifierHit(label, None, kind, position) for kind in header.get(i, ()))
+        hits.extend(_column_hits(frame.iloc[:, i], label, position, allow_2032))
+        if len(hits) >= max_hits:
+            return hits[:max_hits]
+    return hits
+
+
+def compact_rows(rows: Sequence[object], max_items: int = 6) -> str:
+    """Describe row numbers briefly: ``"rows 4, 9, 17–20 and 12 more"``.
+
+    Runs of consecutive integers are joined with an en dash; after
+    ``max_items`` items (single rows or runs) the rest are counted.
+
+    Examples
+    --------
+    >>> compact_rows([4, 9, 17, 18, 19, 20])
+    'rows 4, 9, 17–20'
+    >>> compact_rows([5])
+    'row 5'
+    >>> compact_rows(list(range(2, 40, 2)), max_items=3)
+    'rows 2, 4, 6 and 16 more'
+    """
+    items: list[tuple[object, object, int]] = []  # (first, last, count)
+    for row in rows:
+        if items and isinstance(row, (int, np.integer)) and isinstance(items[-1][1], (int, np.integer)) \
+                and row == items[-1][1] + 1:
+            first, _, count = items[-1]
+            items[-1] = (first, row, count + 1)
+        else:
+            items.append((row, row, 1))
+    shown = items[:max_items]
+    text = ", ".join(str(a) if n == 1 else f"{a}–{b}" for a, b, n in shown)
+    rest = sum(n for _, _, n in items[max_items:])
+    word = "row" if len(rows) == 1 else "rows"
+    return f"{word} {text}" + (f" and {rest} more" if rest else "")
+
+
+def _problems(hits: list[IdentifierHit], file: str | None, sheet: str | None) -> list[Problem]:
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    grouped: dict[tuple[int, str, str], list[object]] = {}
+    for hit in hits:
+        grouped.setdefault((hit.position, hit.column, hit.kind), []).append(hit.row)
+    problems = []
+    for (_, column, kind), rows in sorted(grouped.items(), key=lambda kv: (kv[0][0], order[kv[0][2]])):
+        in_header = [r for r in rows if r is None]
+        in_cells = [r for r in rows if r is not None]
+        if in_header:
+            problems.append(Problem(f"the column name is a {kind}", file, sheet, None, column))
+        if in_cells:
+            problems.append(Problem(f"{kind} in {compact_rows(in_cells)}", file, sheet, None, column))
+    return problems
+
+
+def check_identifiers(
+    frame: pd.DataFrame,
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+    allow_2032: bool = True,
+) -> None:
+    """Refuse a table that holds personal identity numbers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as read, indexed by the row numbers of the file.
+    file, sheet : str, optional
+        Where the table came from, for the message.
+    allow_2032 : bool, default True
+        See :func:`scan_identifiers`.
+
+    Raises
+    ------
+    evalkit.IdentifierError
+        Listing, per column and kind of number, the rows that hold one. The
+        numbers themselves are never shown.
+
+    Examples
+    --------
+    >>> check_identifiers(pd.DataFrame({"id": ["a1", "b2"]}))   # nothing found: passes
+    >>> try:
+    ...     check_identifiers(pd.DataFrame({"pnr": ["640823-3234"]}, index=[2]), file="x.csv")
+    ... except IdentifierError as err:
+    ...     print(err.problems[0])
+    x.csv, column 'pnr': personnummer in row 2
+    """
+    hits = scan_identifiers(frame, allow_2032=allow_2032)
+    if not hits:
+        return
+    problems = _problems(hits, file, sheet)
+    kinds = sorted({h.kind for h in hits}, key=KINDS.index)
+    columns = {h.position for h in hits}
+    where = f"{file}" + (f", sheet '{sheet}'" if sheet else "") if file else "The table"
+    summary = (
+        f"{where} is refused: it holds personal identity numbers ({', '.join(kinds)}) "
+        f"in {len(columns)} column(s). Replace them with pseudonyms using "
+        f"ek.pseudonymise(frame, columns, key=...) before loading, or remove the column(s). "
+        f"The numbers themselves are not shown."
+    )
+    raise IdentifierError(summary, problems=problems)
