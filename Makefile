@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := data_samples/exempelkommun
 
-.PHONY: demo test env sample clean
+.PHONY: demo test env sysdeps sample clean
 
 env: $(STAMP)
 
@@ -22,8 +22,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/evalkit check $(SAMPLE)/ibic.toml $(SAMPLE)/rehab_pilot.toml $(SAMPLE)/flexible_codes.toml
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(PY) -m pytest -q
+
+# Rendering tests convert reports and audit forms with LibreOffice and read PDFs with poppler.
+sysdeps:
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+	  echo "installing LibreOffice and poppler-utils for the rendering tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    libreoffice-writer libreoffice-calc poppler-utils fonts-liberation >/dev/null; \
+	fi
 
 # Regenerate the sample municipality from its seeded script (outputs are committed).
 sample: $(STAMP)
