@@ -1,10 +1,19 @@
 """evalkit: evaluate changes to municipal elderly and disability care.
 
+Loaders with a privacy gate (``read_table``, ``load_decisions`` …), outcome
+panels, before/after statistics (``its``, ``did``), agreement and proportions,
+decision audits, and the Word evaluation report.
+
+Heavy dependencies (statsmodels, matplotlib, python-docx) are imported on first
+use, so ``import evalkit`` and the command line start quickly.
+
 >>> import evalkit as ek
 >>> ek.__version__ >= "0.1"
 True
 """
 from __future__ import annotations
+
+import importlib
 
 from evalkit.errors import (
     AnalysisError,
@@ -20,6 +29,25 @@ from evalkit.errors import (
 
 __version__ = "0.1.0"
 
+# public name -> (module, attribute); attribute None means the module itself
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "read_table": ("evalkit.io.read", "read_table"),
+    "load_decisions": ("evalkit.io.decisions", "load_decisions"),
+    "load_orders": ("evalkit.io.decisions", "load_orders"),
+    "load_visits": ("evalkit.io.decisions", "load_visits"),
+    "pseudonymise": ("evalkit.privacy", "pseudonymise"),
+    "check_identifiers": ("evalkit.privacy", "check_identifiers"),
+    "Evaluation": ("evalkit.config", "Evaluation"),
+    "monthly_panel": ("evalkit.outcomes", "monthly_panel"),
+    "staff_continuity": ("evalkit.outcomes", "staff_continuity"),
+    "its": ("evalkit.analysis.its", "its"),
+    "did": ("evalkit.analysis.did", "did"),
+    "provenance": ("evalkit.provenance", None),
+    "schemas": ("evalkit.schemas", None),
+    "privacy": ("evalkit.privacy", None),
+    "outcomes": ("evalkit.outcomes", None),
+}
+
 __all__ = [
     "__version__",
     "EvalkitError",
@@ -31,4 +59,20 @@ __all__ = [
     "EvalkitWarning",
     "DataWarning",
     "AnalysisWarning",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str):
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'evalkit' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
