@@ -23,6 +23,7 @@ suppressed here.
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -107,7 +108,10 @@ def _require_columns(frame: pd.DataFrame, columns: Iterable[str], table: str) ->
 def _as_dates(series: pd.Series, table: str) -> np.ndarray:
     """A date column as a numpy datetime64 array (NaT for missing); DataError if not dates."""
     if not pd.api.types.is_datetime64_any_dtype(series):
-        converted = pd.to_datetime(series, errors="coerce")
+        with warnings.catch_warnings():
+            # pandas warns when it parses element by element; the loaders own date formats
+            warnings.simplefilter("ignore", UserWarning)
+            converted = pd.to_datetime(series, errors="coerce")
         bad = converted.isna() & series.notna()
         if bad.any():
             rows = np.flatnonzero(bad.to_numpy())[:20]
@@ -757,8 +761,6 @@ def _birth_years(persons, birth_year) -> pd.Series:
     conflicting = distinct.nunique() > 1
     years = distinct.first().astype(float)
     if conflicting.any():
-        import warnings
-
         warnings.warn(f"{int(conflicting.sum())} person(s) have more than one birth_year in the persons "
                       "table; their age is treated as unknown. Correct the source data to include them.",
                       DataWarning, stacklevel=3)
