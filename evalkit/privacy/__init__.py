@@ -15,6 +15,7 @@ from evalkit.privacy._identifiers import (
     compact_rows,
     scan_identifiers,
 )
+from evalkit.privacy._pseudonymise import normalise_identifier, pseudonymise
 
 __all__ = [
     "KINDS",
@@ -22,5 +23,7 @@ __all__ = [
     "check_identifiers",
     "classify_number",
     "compact_rows",
+    "normalise_identifier",
+    "pseudonymise",
     "scan_identifiers",
 ]

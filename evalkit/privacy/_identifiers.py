@@ -196,7 +196,7 @@ def classify_number(text: str, *, allow_2032: bool = True) -> str | None:
     ----------
     text : str
         One token, e.g. ``"640823-3234"``, ``"19640823-3234"``,
-        ``"160225 48834"``. Surrounding whitespace is ignored; anything else
+        ``"168225 48834"``. Surrounding whitespace is ignored; anything else
         around the number makes it not a token (use :func:`scan_identifiers`
         for free text).
     allow_2032 : bool, default True
