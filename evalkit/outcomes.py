@@ -1051,7 +1051,14 @@ def continuity_panel(visits: pd.DataFrame, persons: pd.DataFrame | None, windows
     starts = [_window_start(w) for w in windows]
     if not starts:
         raise AnalysisError("windows is empty; give at least one window start date")
-    results = [staff_continuity(visits, persons, window_start=s, units=units, **rules) for s in starts]
+    # parse and sort the log once; each window then reads only its own slice
+    prepared = _prepare_visits(visits).sort_values("visit_start", kind="stable")
+    stamps = prepared["visit_start"].to_numpy()
+    length = pd.Timedelta(days=int(rules.get("days", 14)))
+    results = []
+    for s in starts:
+        lo, hi = np.searchsorted(stamps, [s.to_datetime64(), (s + length).to_datetime64()])
+        results.append(staff_continuity(prepared.iloc[lo:hi], persons, window_start=s, units=units, **rules))
     unit_list = ([str(u) for u in units] if units is not None else
                  sorted({u for r in results for u in r.per_user["unit"].dropna()}))
     rows = []

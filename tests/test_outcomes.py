@@ -568,3 +568,27 @@ def test_continuity_panel_is_balanced_over_windows():
     # excluded counts per unit: North has u2, u4, u6, u7, u8 in both windows (all North)
     assert north["excluded_not_every_day"].tolist() == [3, 3]
     assert p[p["unit"] == TOTAL]["excluded_under_age"].tolist() == [1, 1]
+
+
+def test_person_in_two_units_counts_once_in_total():
+    rows = [decision("a", "p1", "North", "2024-01-01", "2024-01-05", "2024-01-05", NaT, "granted", hours=5.0),
+            decision("b", "p1", "South", "2024-01-01", "2024-01-05", "2024-01-05", NaT, "granted",
+                     service="meals", hours=2.0)]
+    p = monthly_panel(canonical(rows, DECISIONS))
+    assert p.set_index("unit")["active_users"].to_dict() == {"North": 1, "South": 1, TOTAL: 1}
+    # hours are not distinct-counted: 5 + 2 for the one person
+    assert p.set_index("unit").loc[TOTAL, "granted_hours"] == 7.0
+
+
+def test_decision_ending_before_it_starts_is_never_in_force_and_noted():
+    rows = [decision("a", "p1", "U", "2024-01-01", "2024-01-05", "2024-02-10", "2024-01-20", "granted", hours=5.0),
+            decision("b", "p2", "U", "2024-01-01", "2024-01-05", "2024-01-05", NaT, "granted", hours=3.0)]
+    p = monthly_panel(canonical(rows, DECISIONS), end="2024-02", total=False)
+    assert column(p, "U", "active_users") == [1, 1]
+    assert_series(column(p, "U", "granted_hours"), [3, 3])
+    assert any("end before they start" in note for note in p.attrs["notes"])
+
+
+def test_units_order_is_kept():
+    p = monthly_panel(canonical(EXAMPLE, DECISIONS), units=["South", "North"])
+    assert p["unit"].unique().tolist() == ["South", "North", TOTAL]
