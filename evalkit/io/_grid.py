@@ -82,7 +82,8 @@ def _find_header(rows: list[Row], text: bool) -> int:
     if not filled:
         return 0
     if text:
-        width = Counter(len(c) for _, c in filled).most_common(1)[0][0]
+        counts = Counter(len(c) for _, c in filled)
+        width = max(counts, key=lambda k: (counts[k], k))  # ties: the wider reading
     else:
         width = max(_nonempty(c) for _, c in filled)
     need = 1 if width <= 1 else max(2, math.ceil(width / 2))

@@ -105,7 +105,9 @@ def sniff_delimiter(text: str) -> str:
         lengths = [len(r) for r in _sample_records(text, delim) if any(c.strip() for c in r)]
         if not lengths:
             continue
-        k, count = Counter(lengths).most_common(1)[0]
+        counts = Counter(lengths)
+        k = max(counts, key=lambda n: (counts[n], n))
+        count = counts[k]
         score = (round(count / len(lengths), 2), k) if k > 1 else (0.0, k)
         if score > best_score:
             best, best_score = delim, score
