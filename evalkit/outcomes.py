@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import AnalysisError, DataError, DataWarning, Problem
-from evalkit.schemas import CHANGE_TYPES, DECISIONS, ORDERS, VISITS
+from evalkit.schemas import CHANGE_TYPES, DECISIONS
 
 __all__ = [
     "TOTAL",
@@ -333,7 +333,7 @@ def _codes(labels: np.ndarray, groups: list[str]) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 # monthly panel: the measures
 # --------------------------------------------------------------------------- #
-def _in_force_intervals(dec: _Decisions, first: int, last: int, missing_start: str, notes: list[str]):
+def _in_force_intervals(dec: _Decisions, last: int, missing_start: str, notes: list[str]):
     """Per decision: month offsets [begin, end] in force inside the range, hours end, validity."""
     begin_date = dec.start.copy()
     no_start = np.isnat(begin_date)
@@ -648,7 +648,7 @@ def monthly_panel(decisions: pd.DataFrame, orders: pd.DataFrame | None = None, *
         raise DataError(f"a unit is called '{TOTAL}', the label of the municipality rows; rename it "
                         "or pass total=False")
     notes: list[str] = []
-    intervals = _in_force_intervals(dec, first, last, missing_start, notes)
+    intervals = _in_force_intervals(dec, last, missing_start, notes)
     _note_absent(decisions, orders, notes)
     label = by or "unit"
     parts = []
@@ -750,10 +750,12 @@ def _birth_years(persons, birth_year) -> pd.Series:
         series = pd.Series(birth_year) if isinstance(birth_year, Mapping) else birth_year
         if not isinstance(series, pd.Series):
             raise AnalysisError("birth_year must be a mapping or Series from person_id to birth year")
-        series.index = series.index.astype(str)
-        return pd.to_numeric(series, errors="coerce").astype(float)
+        years = pd.to_numeric(series, errors="coerce").astype(float)
+        years.index = series.index.astype(str)
+        return years
     if persons is None or "birth_year" not in persons.columns:
         return pd.Series(dtype=float)
+    _require_columns(_require_frame(persons, "persons"), ["person_id"], "persons")
     frame = persons[["person_id", "birth_year"]].dropna()
     frame = frame.assign(person_id=frame["person_id"].astype(str),
                          birth_year=pd.to_numeric(frame["birth_year"], errors="coerce"))
@@ -772,6 +774,7 @@ def _person_units(persons) -> pd.Series:
     """person_id → unit from the persons frame (the latest decision's unit if it is a decisions table)."""
     if persons is None or "unit" not in persons.columns:
         return pd.Series(dtype=object)
+    _require_columns(_require_frame(persons, "persons"), ["person_id"], "persons")
     frame = persons
     if "decided_on" in frame.columns:
         frame = frame.sort_values("decided_on", kind="stable")

@@ -592,3 +592,12 @@ def test_decision_ending_before_it_starts_is_never_in_force_and_noted():
 def test_units_order_is_kept():
     p = monthly_panel(canonical(EXAMPLE, DECISIONS), units=["South", "North"])
     assert p["unit"].unique().tolist() == ["South", "North", TOTAL]
+
+
+def test_birth_year_series_given_by_the_user_is_not_modified():
+    visits, birth = continuity_visits()
+    series = pd.Series(birth)
+    series.index = pd.Index(list(birth), dtype="string")
+    before = series.copy()
+    staff_continuity(visits, birth_year=series, window_start=WINDOW)
+    pd.testing.assert_series_equal(series, before)
