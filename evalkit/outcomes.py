@@ -680,7 +680,7 @@ def _note_absent(decisions: pd.DataFrame, orders, notes: list[str]) -> None:
 # --------------------------------------------------------------------------- #
 # staff continuity (Kolada U21401)
 # --------------------------------------------------------------------------- #
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ContinuityResult:
     """Staff continuity in one window: per-user staff counts and their summary.
 
@@ -729,6 +729,11 @@ class ContinuityResult:
                 f"({self.rules.get('days')} days, Kolada U21401 rule): {int(total.n_users)} users, "
                 f"mean {total['mean']:.1f}, median {total['median']:.1f} distinct staff. "
                 f"Excluded: {excl}.")
+
+    def __repr__(self) -> str:
+        total = self.table.iloc[-1]
+        return (f"<ContinuityResult {self.window_start:%Y-%m-%d}–{self.window_end:%Y-%m-%d}: "
+                f"{int(total.n_users)} users, mean {total['mean']:.2f}, median {total['median']:.2f}>")
 
     def _repr_html_(self) -> str:
         return f"<p>{self.summary()}</p>" + self.table.to_html(index=False, na_rep="")

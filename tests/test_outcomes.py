@@ -601,3 +601,9 @@ def test_birth_year_series_given_by_the_user_is_not_modified():
     before = series.copy()
     staff_continuity(visits, birth_year=series, window_start=WINDOW)
     pd.testing.assert_series_equal(series, before)
+
+
+def test_continuity_result_repr_is_short():
+    visits, birth = continuity_visits()
+    r = staff_continuity(visits, birth_year=birth, window_start=WINDOW)
+    assert repr(r) == "<ContinuityResult 2024-03-04–2024-03-17: 3 users, mean 2.00, median 2.00>"
