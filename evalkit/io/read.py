@@ -84,6 +84,12 @@ class ReadInfo:
     def rows_excluded(self) -> int:
         return sum(e.count for e in self.exclusions)
 
+    def __deepcopy__(self, memo):
+        # pandas deep-copies frame.attrs on every derived frame (even ``frame[col]``); for a
+        # .sav with hundreds of labelled variables that copy dominated run time. The record
+        # describes the file and is shared read-only between the frames derived from it.
+        return self
+
 
 @dataclass
 class RawTable:
@@ -440,16 +446,15 @@ def _sav_types(frame: pd.DataFrame, meta: dict, labels: bool) -> pd.DataFrame:
 
 def _labelled(s: pd.Series, value_labels: dict) -> pd.Series:
     """Codes → label strings as an ordered Categorical (order of the codes)."""
-    def key(v):
-        try:
-            return float(v)
-        except (TypeError, ValueError):
-            return v
+    numeric = pd.api.types.is_numeric_dtype(s.dtype)
+    key = float if numeric else str
     mapping = {key(k): str(v) for k, v in value_labels.items()}
-    codes = sorted({key(v) for v in s.dropna()} | set(mapping), key=lambda x: (isinstance(x, str), x))
+    plain = (pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index) if numeric
+             else s.astype(object))
+    codes = sorted(set(plain.dropna().unique()) | set(mapping))
     text = {c: mapping.get(c, _code_text(c)) for c in codes}
     categories = list(dict.fromkeys(text[c] for c in codes))
-    values = [None if _isna(v) else text[key(v)] for v in s]
+    values = plain.map(text)  # dict lookup, vectorised by pandas
     return pd.Series(pd.Categorical(values, categories=categories, ordered=True), index=s.index)
 
 
