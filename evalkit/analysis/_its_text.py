@@ -1,0 +1,177 @@
+"""Plain-language sentences and number formatting for interrupted time series results.
+
+Private to :mod:`evalkit.analysis.its`. The number formatting lives in one small
+function, :func:`format_number`, so that the report layer can later swap in the
+project-wide ``i18n`` formatter without touching the statistics.
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = ["format_number", "format_interval", "decimals_for", "sentences_for", "LANGUAGES"]
+
+LANGUAGES = ("sv", "nb", "en")
+
+_PERIOD_WORDS = {
+    "month": {"sv": "månad", "nb": "måned", "en": "month"},
+    "year": {"sv": "år", "nb": "år", "en": "year"},
+    "period": {"sv": "period", "nb": "periode", "en": "period"},
+}
+
+
+def format_number(value: float, decimals: int, language: str = "sv") -> str:
+    """Format a number with a fixed count of decimals in the language's style.
+
+    Swedish and Norwegian use a decimal comma and a true minus sign; English a
+    decimal point and a hyphen-minus. No thousands separator is used so that
+    a value never reads as two numbers.
+
+    >>> format_number(-4.83, 1, "sv")
+    '−4,8'
+    >>> format_number(0.8851, 3, "en")
+    '0.885'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ".."
+    text = f"{abs(value):.{decimals}f}"
+    if language in ("sv", "nb"):
+        text = text.replace(".", ",")
+    negative = value < 0 and float(text.replace(",", ".")) != 0.0
+    if negative:
+        text = ("−" if language in ("sv", "nb") else "-") + text
+    return text
+
+
+def format_interval(low: float, high: float, decimals: int, language: str) -> str:
+    """Format an interval as ``a–b``, or ``a till b`` when a bound is negative.
+
+    An en dash between negative numbers reads as a minus sign, so words are used then.
+    """
+    lo, hi = format_number(low, decimals, language), format_number(high, decimals, language)
+    if low < 0 or high < 0:
+        word = {"sv": "till", "nb": "til", "en": "to"}[language]
+        return f"{lo} {word} {hi}"
+    return f"{lo}–{hi}"
+
+
+def decimals_for(spread: float) -> int:
+    """Decimals that show two significant digits of an interval's half-width (0–4)."""
+    if not spread or math.isnan(spread) or spread <= 0:
+        return 2
+    return int(min(4, max(0, 1 - math.floor(math.log10(spread)))))
+
+
+def _p_text(p: float, language: str) -> str:
+    if p < 0.001:
+        return "p < " + format_number(0.001, 3, language)
+    return "p = " + format_number(p, 3, language)
+
+
+def _ci_label(language: str) -> str:
+    return {"sv": "95 % KI", "nb": "95 % KI", "en": "95% CI"}[language]
+
+
+def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind: str,
+                  log_link: bool, controlled: bool, language: str) -> list[str]:
+    """Build the summary sentences for an effects table (rows as in ITSResult.effects).
+
+    ``effects`` is a DataFrame indexed ``pre_trend, level_change, slope_change,
+    post_trend`` with columns ``estimate, ci_low, ci_high, p_value``; NaN rows
+    (effects not estimated under the chosen impact model) are skipped.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    period = _PERIOD_WORDS[period_kind][language]
+    out: list[str] = []
+    for name in ("level_change", "slope_change", "post_trend"):
+        row = effects.loc[name]
+        if math.isnan(row["estimate"]):
+            continue
+        out.append(_sentence(name, row, outcome, intervention_label, period, log_link,
+                             controlled, language))
+    return out
+
+
+def _sentence(name, row, outcome, when, period, log_link, controlled, language) -> str:
+    est, lo, hi, p = row["estimate"], row["ci_low"], row["ci_high"], row["p_value"]
+    ci = _ci_label(language)
+    if log_link:
+        d = 3
+        change = (est - 1.0) * 100.0
+        pct = format_number(abs(change), 1, language)
+        ratio = format_number(est, d, language)
+        interval = format_interval(lo, hi, d, language)
+        return _ratio_sentence(name, ratio, interval, pct, change, p, outcome, when, period,
+                               controlled, ci, language)
+    d = decimals_for((hi - lo) / 2.0)
+    if est < 0:
+        magnitude, interval = format_number(-est, d, language), format_interval(-hi, -lo, d, language)
+    else:
+        magnitude, interval = format_number(est, d, language), format_interval(lo, hi, d, language)
+    return _difference_sentence(name, est, magnitude, interval, p, outcome, when, period,
+                                controlled, ci, language)
+
+
+def _direction(value: float, language: str, *, rate: bool = False) -> str:
+    up = {"sv": "ökade", "nb": "økte", "en": "rose"}
+    down = {"sv": "minskade", "nb": "sank", "en": "fell"}
+    return (up if value >= (1.0 if rate else 0.0) else down)[language]
+
+
+def _difference_sentence(name, est, magnitude, interval, p, outcome, when, period, controlled,
+                         ci, language) -> str:
+    pt = _p_text(p, language)
+    rel = {"sv": " jämfört med jämförelsegruppen", "nb": " sammenlignet med sammenligningsgruppen",
+           "en": " relative to the comparison group"}[language] if controlled else ""
+    if name == "level_change":
+        verb = _direction(est, language)
+        return {
+            "sv": f"Direkt efter införandet ({when}) {verb} {outcome}{rel} med {magnitude} ({ci} {interval}; {pt}).",
+            "nb": f"Rett etter innføringen ({when}) {verb} {outcome}{rel} med {magnitude} ({ci} {interval}; {pt}).",
+            "en": f"Immediately after the change ({when}), {outcome} {verb}{rel} by {magnitude} ({ci} {interval}; {pt}).",
+        }[language]
+    if name == "slope_change":
+        word = {"sv": ("brantare uppåt", "brantare nedåt"), "nb": ("brattere oppover", "brattere nedover"),
+                "en": ("upwards", "downwards")}[language][0 if est >= 0 else 1]
+        return {
+            "sv": f"Trenden i {outcome} ändrades{rel} {word} med {magnitude} per {period} ({ci} {interval}; {pt}).",
+            "nb": f"Trenden i {outcome} endret seg{rel} {word} med {magnitude} per {period} ({ci} {interval}; {pt}).",
+            "en": f"The trend in {outcome} changed {word}{rel} by {magnitude} per {period} ({ci} {interval}; {pt}).",
+        }[language]
+    verb = {"sv": ("ökade", "minskade"), "nb": ("økte", "sank"), "en": ("rose", "fell")}[language][0 if est >= 0 else 1]
+    return {
+        "sv": f"Efter införandet {verb} {outcome}{rel} med {magnitude} per {period} ({ci} {interval}).",
+        "nb": f"Etter innføringen {verb} {outcome}{rel} med {magnitude} per {period} ({ci} {interval}).",
+        "en": f"After the change, {outcome} {verb}{rel} by {magnitude} per {period} ({ci} {interval}).",
+    }[language]
+
+
+def _ratio_sentence(name, ratio, interval, pct, change, p, outcome, when, period, controlled, ci,
+                    language) -> str:
+    pt = _p_text(p, language)
+    verb = _direction(change, language)
+    pct_sign = {"sv": f"{pct} %", "nb": f"{pct} %", "en": f"{pct}%"}[language]
+    rel = {"sv": " jämfört med jämförelsegruppen", "nb": " sammenlignet med sammenligningsgruppen",
+           "en": " relative to the comparison group"}[language] if controlled else ""
+    if name == "level_change":
+        return {
+            "sv": f"Direkt efter införandet ({when}) {verb} takten för {outcome}{rel} med {pct_sign} "
+                  f"(kvot {ratio}; {ci} {interval}; {pt}).",
+            "nb": f"Rett etter innføringen ({when}) {verb} raten for {outcome}{rel} med {pct_sign} "
+                  f"(ratio {ratio}; {ci} {interval}; {pt}).",
+            "en": f"Immediately after the change ({when}), the rate of {outcome} {verb}{rel} by {pct_sign} "
+                  f"(rate ratio {ratio}; {ci} {interval}; {pt}).",
+        }[language]
+    if name == "slope_change":
+        return {
+            "sv": f"Trenden för {outcome}{rel} ändrades med en kvot på {ratio} per {period} ({ci} {interval}; {pt}).",
+            "nb": f"Trenden for {outcome}{rel} endret seg med en ratio på {ratio} per {period} ({ci} {interval}; {pt}).",
+            "en": f"The trend in the rate of {outcome}{rel} changed by a ratio of {ratio} per {period} "
+                  f"({ci} {interval}; {pt}).",
+        }[language]
+    return {
+        "sv": f"Efter införandet {verb} takten för {outcome}{rel} med {pct_sign} per {period} (kvot {ratio}; {ci} {interval}).",
+        "nb": f"Etter innføringen {verb} raten for {outcome}{rel} med {pct_sign} per {period} (ratio {ratio}; {ci} {interval}).",
+        "en": f"After the change, the rate of {outcome} {verb}{rel} by {pct_sign} per {period} "
+              f"(rate ratio {ratio}; {ci} {interval}).",
+    }[language]

@@ -1,0 +1,926 @@
+"""Interrupted time series (segmented regression) with honest errors and diagnostics.
+
+``its`` fits the segmented regression an evaluator reports — the level and
+trend of an outcome before a change, the immediate step at the change and the
+change in trend after it — on a regularly spaced series of periods, and returns
+an immutable :class:`ITSResult` with effects, fitted and counterfactual series,
+autocorrelation diagnostics, a plot, plain-text summary and sentences for the
+report.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import scipy.stats as st
+import statsmodels.api as sm
+from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
+from statsmodels.stats.sandwich_covariance import cov_nw_panel
+from statsmodels.stats.stattools import durbin_watson
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from evalkit.analysis._its_text import LANGUAGES, decimals_for, format_number, sentences_for
+from evalkit.analysis._its_time import Clock, check_spacing, parse_intervention, parse_time
+from evalkit.errors import AnalysisError, AnalysisWarning, DataError, Problem
+
+__all__ = [
+    "its",
+    "ITSResult",
+    "hac_lag_rule",
+    "FAMILIES",
+    "IMPACTS",
+    "MIN_PERIODS_PER_SIDE",
+    "RECOMMENDED_PERIODS_PER_SIDE",
+    "MIN_PERIODS_MONTH_DUMMIES",
+    "HAC_LAG_RULE",
+]
+
+FAMILIES = ("gaussian", "poisson", "quasipoisson", "negative_binomial")
+IMPACTS = ("level", "slope", "both")
+EFFECT_ROWS = ("pre_trend", "level_change", "slope_change", "post_trend")
+EFFECT_COLUMNS = ("estimate", "ci_low", "ci_high", "p_value")
+
+#: Hard minimum of periods before and after the change. Segmented regression
+#: estimates a level and a slope on each side; Penfold & Zhang (2013, Acad Pediatr
+#: 13:S38) give 8 observations per segment as the minimum for stable estimates.
+MIN_PERIODS_PER_SIDE = 8
+#: Below this on either side a warning is given (Wagner et al. 2002, J Clin Pharm
+#: Ther 27:299 recommend 12 points before and 12 after).
+RECOMMENDED_PERIODS_PER_SIDE = 12
+#: Eleven month dummies need two full years to be estimated beside the trend.
+MIN_PERIODS_MONTH_DUMMIES = 24
+#: Pearson χ²/df above this under Poisson means overdispersion worth acting on.
+OVERDISPERSION_LIMIT = 1.5
+#: Ljung–Box p-value below which remaining autocorrelation is reported.
+AUTOCORRELATION_ALPHA = 0.05
+HAC_LAG_RULE = "floor(4·(T/100)^(2/9)) (Newey & West 1994 rule of thumb; statsmodels' default)"
+
+_LOG_LINK = ("poisson", "quasipoisson", "negative_binomial")
+_EFFECT_TERMS = ("level", "slope")
+
+ASSUMPTIONS_SINGLE = (
+    "No other change affecting the outcome happened at the same time as the intervention "
+    "(no co-intervention or concurrent event).",
+    "Without the intervention the pre-intervention trend would have continued "
+    "(correct functional form: linear trend on the model scale, plus the seasonal terms given).",
+    "The way the outcome is measured and who is counted did not change at the intervention "
+    "(no instrumentation or population change).",
+    "The intervention took effect from the stated first post period, with no anticipation "
+    "and no lag beyond what the impact model allows.",
+    "Residual autocorrelation is captured by the error model (Newey–West errors for gaussian; "
+    "none for count families beyond the dispersion scale).",
+)
+ASSUMPTION_CONTROLLED = (
+    "The comparison series shares the treated series' changes apart from the intervention "
+    "(parallel pre-trends and no spill-over to the comparison).")
+ASSUMPTION_POOLED = (
+    "All units share the same level change and slope change; unit fixed effects absorb "
+    "differences in level only, and trends are common.")
+
+
+def hac_lag_rule(n_periods: int) -> int:
+    """Newey–West lag truncation used by ``hac_lags="auto"``.
+
+    ``floor(4 * (T / 100) ** (2 / 9))`` — the Newey & West (1994) rule of thumb
+    that statsmodels' ``cov_hac`` uses as its default.
+
+    >>> hac_lag_rule(48), hac_lag_rule(31), hac_lag_rule(120)
+    (3, 3, 4)
+    """
+    return int(math.floor(4.0 * (n_periods / 100.0) ** (2.0 / 9.0)))
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True, eq=False)
+class ITSResult:
+    """Result of :func:`its`; immutable (tables are returned as copies).
+
+    Attributes
+    ----------
+    effects : DataFrame
+        Indexed ``pre_trend, level_change, slope_change, post_trend``; columns
+        ``estimate, ci_low, ci_high, p_value``. Differences on the outcome scale
+        for gaussian, rate ratios for the log-link families (trends per period).
+        Rows not estimated under the chosen ``impact`` are NaN.
+    fitted : DataFrame
+        ``time, observed, fitted, counterfactual, cf_low, cf_high`` (plus ``unit``
+        when several units were given), in time order.
+    diagnostics : dict
+        Residual autocorrelation and dispersion statistics (see :func:`its`).
+    spec : mapping
+        The arguments of the call.
+    n_pre, n_post : int
+        Periods before and from the intervention (smallest over units).
+    hac_lags : int or None
+        Newey–West lags used (None for count families).
+    hac_rule : str
+        How the lags were chosen.
+    assumptions : tuple of str
+        What must hold for the effects to be read causally.
+    by_unit : DataFrame or None
+        Per-unit effects when ``unit=`` was given without ``comparison=``.
+    coefficients : DataFrame
+        Model coefficients on the link scale with standard errors.
+    """
+
+    _effects: pd.DataFrame
+    _fitted: pd.DataFrame
+    _diagnostics: dict
+    _spec: dict
+    n_pre: int
+    n_post: int
+    hac_lags: int | None
+    hac_rule: str
+    assumptions: tuple
+    model: str
+    _coefficients: pd.DataFrame
+    _by_unit: pd.DataFrame | None
+    _meta: dict = field(repr=False)
+    _data: pd.DataFrame = field(repr=False)
+
+    # -- tables --------------------------------------------------------------
+    @property
+    def effects(self) -> pd.DataFrame:
+        return self._effects.copy()
+
+    @property
+    def fitted(self) -> pd.DataFrame:
+        return self._fitted.copy()
+
+    @property
+    def diagnostics(self) -> dict:
+        return dict(self._diagnostics)
+
+    @property
+    def spec(self) -> MappingProxyType:
+        return MappingProxyType(dict(self._spec))
+
+    @property
+    def by_unit(self) -> pd.DataFrame | None:
+        return None if self._by_unit is None else self._by_unit.copy()
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        return self._coefficients.copy()
+
+    @property
+    def family(self) -> str:
+        return self._spec["family"]
+
+    @property
+    def measure(self) -> str:
+        """``"rate ratio"`` for log-link families, ``"difference"`` for gaussian."""
+        return "rate ratio" if self.family in _LOG_LINK else "difference"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Effects as a flat table: ``effect, estimate, ci_low, ci_high, p_value, measure``."""
+        out = self._effects.rename_axis("effect").reset_index()
+        out["measure"] = self.measure
+        return out
+
+    # -- text ----------------------------------------------------------------
+    def sentences(self, language: str = "sv") -> list[str]:
+        """Plain sentences with numbers for a report summary (``sv``, ``nb`` or ``en``).
+
+        Swedish and Norwegian use a decimal comma. Effects that were not
+        estimated are left out.
+        """
+        if language not in LANGUAGES:
+            raise AnalysisError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        return sentences_for(self._effects, outcome=self._spec["outcome"],
+                             intervention_label=self._meta["intervention_label"],
+                             period_kind=self._meta["period_kind"],
+                             log_link=self.family in _LOG_LINK,
+                             controlled=self._meta["controlled"], language=language)
+
+    def summary(self) -> str:
+        """Plain-text report: model, periods, error model, effects, diagnostics, assumptions."""
+        d = self._diagnostics
+        lines = ["Interrupted time series (segmented regression)", "=" * 47,
+                 f"Model:          {self.model}",
+                 f"Outcome:        {self._spec['outcome']}"
+                 + (f" (offset log {self._spec['exposure']})" if self._spec["exposure"] else ""),
+                 f"Intervention:   first post period {self._meta['intervention_label']}",
+                 f"Periods:        {d['n_periods']} ({self.n_pre} before, {self.n_post} from the change)",
+                 f"Impact model:   {self._spec['impact']}; seasonality: {self._spec['seasonality'] or 'none'}"]
+        if self._meta["n_units"] > 1:
+            lines.append(f"Units:          {self._meta['n_units']}"
+                         + (f" (comparison: {', '.join(map(str, self._meta['comparison']))})"
+                            if self._meta["controlled"] else " (pooled, unit fixed effects)"))
+        lines.append(f"Errors:         {self._meta['error_text']}")
+        lines += ["", f"Effects ({self.measure}; 95% CI; trends per {self._meta['period_kind']}):"]
+        lines.append(_effects_text(self._effects))
+        lines += ["", "Diagnostics (time-ordered residuals):"]
+        for key, value in d.items():
+            if key in ("n_periods",):
+                continue
+            lines.append(f"  {key:<24} {_plain(value)}")
+        lines += ["", "Assumptions:"] + [f"  - {a}" for a in self.assumptions]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>Interrupted time series</b> — {self.model}; "
+                f"{self._diagnostics['n_periods']} periods ({self.n_pre} before, {self.n_post} from "
+                f"{self._meta['intervention_label']}); {self._meta['error_text']}</p>")
+        table = self._effects.to_html(float_format=lambda v: f"{v:.4g}", na_rep="–")
+        diag = pd.Series({k: _plain(v) for k, v in self._diagnostics.items()}, name="value").to_frame()
+        return head + table + "<p><b>Diagnostics</b></p>" + diag.to_html()
+
+    # -- plot ----------------------------------------------------------------
+    def plot(self, ax=None):
+        """Observed points, fitted line, dashed counterfactual with its band, line at the change.
+
+        Returns the matplotlib Figure.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(8, 4.5))
+        else:
+            fig = ax.figure
+        frame = self._fitted
+        groups = frame.groupby("unit", sort=False) if "unit" in frame else [(None, frame)]
+        for i, (unit, part) in enumerate(groups):
+            colour = f"C{i % 10}"
+            suffix = f" ({unit})" if unit is not None else ""
+            ax.plot(part["time"], part["observed"], "o", ms=3.5, color=colour, alpha=0.7,
+                    label="observed" + suffix)
+            ax.plot(part["time"], part["fitted"], "-", color=colour, lw=1.6, label="fitted" + suffix)
+            post = part[part["time"] >= self._meta["intervention_value"]]
+            if not np.allclose(post["counterfactual"], post["fitted"]):
+                ax.plot(post["time"], post["counterfactual"], "--", color=colour, lw=1.4,
+                        label="counterfactual (no change)" + suffix)
+                ax.fill_between(post["time"], post["cf_low"], post["cf_high"], color=colour,
+                                alpha=0.15, lw=0)
+        ax.axvline(self._meta["intervention_value"], color="0.3", lw=1, ls=":")
+        ax.annotate(f"change: {self._meta['intervention_label']}",
+                    xy=(self._meta["intervention_value"], 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -12), textcoords="offset points", fontsize=8, color="0.3")
+        ax.set_xlabel("time")
+        ax.set_ylabel(self._spec["outcome"])
+        ax.set_title(f"{self._spec['outcome']}: interrupted time series ({self.family})")
+        ax.legend(fontsize=7, frameon=False)
+        return fig
+
+    # -- robustness ----------------------------------------------------------
+    def placebo(self, n: int | None = None, *, alpha: float = 0.05) -> pd.DataFrame:
+        """Placebo-in-time: fake interventions inside the pre-period, re-fitted on pre data only.
+
+        Each fake intervention leaves at least ``MIN_PERIODS_PER_SIDE`` pre periods
+        before it and as many between it and the real intervention, so the pre
+        period needs ``2 * MIN_PERIODS_PER_SIDE`` periods. ``n`` placebo dates are
+        spread evenly over the eligible ones (all of them when ``n`` is None).
+
+        Returns
+        -------
+        DataFrame
+            ``placebo_time, level_change, level_p, slope_change, slope_p, significant``
+            (``significant``: any p below ``alpha``); ``attrs["n_significant"]``
+            and ``attrs["n"]`` count them. Under no effect about
+            ``alpha`` of the placebos (times the number of terms tested) are
+            expected to be significant by chance.
+        """
+        candidates = self._meta["placebo_candidates"]
+        if not candidates:
+            raise AnalysisError(
+                f"placebo-in-time needs at least {2 * MIN_PERIODS_PER_SIDE} pre-intervention periods "
+                f"(here {self.n_pre}): each fake change needs {MIN_PERIODS_PER_SIDE} periods on "
+                f"both sides inside the pre-period; use a longer pre-period")
+        if n is not None:
+            if int(n) < 1:
+                raise AnalysisError("placebo n must be a positive integer")
+            pick = np.unique(np.round(np.linspace(0, len(candidates) - 1, min(int(n), len(candidates)))))
+            candidates = [candidates[int(i)] for i in pick]
+        pre = self._data[self._data["_code"] < self._meta["intervention_code"]]
+        spec = {k: v for k, v in self._spec.items() if k not in ("data", "intervention")}
+        rows = []
+        for code, value in candidates:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AnalysisWarning)
+                fit = its(pre.drop(columns=["_code"]), intervention=value, **spec)
+            eff = fit._effects
+            rows.append({"placebo_time": value,
+                         "level_change": eff.loc["level_change", "estimate"],
+                         "level_p": eff.loc["level_change", "p_value"],
+                         "slope_change": eff.loc["slope_change", "estimate"],
+                         "slope_p": eff.loc["slope_change", "p_value"]})
+        table = pd.DataFrame(rows)
+        table["significant"] = (table[["level_p", "slope_p"]] < alpha).any(axis=1)
+        table.attrs["n"] = len(table)
+        table.attrs["n_significant"] = int(table["significant"].sum())
+        table.attrs["alpha"] = alpha
+        return table
+
+
+def _plain(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "–" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _effects_text(effects: pd.DataFrame) -> str:
+    lines = [f"  {'':<14}{'estimate':>12}{'ci_low':>12}{'ci_high':>12}{'p_value':>10}"]
+    for name, row in effects.iterrows():
+        if math.isnan(row["estimate"]):
+            lines.append(f"  {name:<14}{'not estimated (impact model)':>46}")
+            continue
+        lines.append(f"  {name:<14}{row['estimate']:>12.4g}{row['ci_low']:>12.4g}"
+                     f"{row['ci_high']:>12.4g}{_p_plain(row['p_value']):>10}")
+    return "\n".join(lines)
+
+
+def _p_plain(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# --------------------------------------------------------------------------- main entry
+
+
+def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: str = "gaussian",
+        exposure: str | None = None, seasonality: str | None = None, impact: str = "both",
+        hac_lags="auto", unit: str | None = None, comparison=None, level: float = 0.95) -> ITSResult:
+    """Interrupted time series by segmented regression.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per period (per unit when ``unit`` is given). Rows need not be
+        sorted; they are sorted by time (not an error).
+    outcome : str
+        Outcome column (numeric; counts for the count families).
+    time : str
+        Period column: dates (monthly or yearly; a date stands for its calendar
+        month), ISO date strings, or integer periods. Periods must be regularly
+        spaced with no gaps or duplicates (DataError naming them otherwise).
+    intervention : date or int
+        The first period *after* the change (inclusive), same type as ``time``.
+    family : {"gaussian", "poisson", "quasipoisson", "negative_binomial"}
+        Gaussian: OLS with Newey–West errors. Poisson: GLM, log link.
+        Quasi-Poisson: Poisson GLM with Pearson χ²/df scale. Negative binomial:
+        NB2 with maximum-likelihood alpha (statsmodels ``NegativeBinomial``).
+    exposure : str, optional
+        Column used as a log offset (population, person-days); count families only.
+    seasonality : {None, "month", "fourier:K"}
+        ``"month"``: 11 month dummies (monthly dates, ≥ 24 periods).
+        ``"fourier:K"``: K sine/cosine pairs with period 12 (K = 1–5); for integer
+        periods the cycle is taken as 12 periods.
+    impact : {"level", "slope", "both"}
+        Step only, slope change only, or both.
+    hac_lags : "auto" or int
+        Newey–West truncation lag for gaussian; ``"auto"`` uses
+        :func:`hac_lag_rule`; 0 gives heteroscedasticity-robust (HC1) errors.
+    unit : str, optional
+        Unit column for several series. Without ``comparison`` every unit gets its
+        own fit (``result.by_unit``) and ``result.effects`` comes from a pooled model
+        with unit fixed effects and common segmented terms.
+    comparison : unit id or list of unit ids, optional
+        Controlled ITS (requires ``unit``): these units are the comparison series,
+        all others are treated. ``effects`` are then treated-minus-comparison
+        differences (Linden 2015 multiple-group model).
+    level : float
+        Confidence level of intervals (default 0.95).
+
+    Returns
+    -------
+    ITSResult
+
+    Raises
+    ------
+    DataError
+        Missing columns, non-numeric outcome, gaps or duplicated periods.
+    AnalysisError
+        Unknown family/impact/seasonality, too few periods, intervention outside
+        the data, non-positive exposure, negative or all-zero counts, a design
+        that cannot be estimated.
+
+    Warns
+    -----
+    AnalysisWarning
+        Fewer than 12 periods on a side; residual autocorrelation (Ljung–Box
+        p < 0.05); Poisson overdispersion (Pearson χ²/df > 1.5); a comparison
+        series whose pre-trend differs from the treated series'.
+
+    Notes
+    -----
+    With ``t`` the period number (0 at the first period), ``t0`` that of the
+    intervention, ``D = 1[t >= t0]`` and ``S = (t - t0) D`` the model is
+
+    ``g(E[y_t]) = b0 + b1 t + b2 D + b3 S (+ seasonal terms) (+ log exposure)``
+
+    so ``pre_trend = b1``, ``level_change = b2`` (the jump at the first post
+    period, as in Stata ``itsa``), ``slope_change = b3`` and
+    ``post_trend = b1 + b3`` with variance ``V11 + V33 + 2 V13``. For the log-link
+    families all four are exponentiated (rate ratios; trends per period).
+
+    Gaussian errors are Newey–West (Bartlett kernel) with the small-sample factor
+    ``T / (T - k)`` and t(T - k) intervals: the same as Stata ``newey, lag(L)`` /
+    ``itsa ..., lag(L)`` and R ``sandwich::NeweyWest(fit, lag = L, prewhite = FALSE,
+    adjust = TRUE)`` (statsmodels issue #2414 explains why the defaults of those
+    tools differ). With several units the autocovariances are summed within units
+    (Stata ``newey`` on ``tsset`` panel data). Count families use model-based
+    Wald intervals (normal quantiles), as R ``confint.default``/``Epi::ci.exp``.
+
+    Diagnostics are computed on residuals in time order (statsmodels #8539):
+    Durbin–Watson, Ljung–Box with ``min(12, T // 4)`` lags, Breusch–Godfrey (single
+    gaussian series only), lag-1 autocorrelation; Pearson χ²/df for count
+    families and alpha for the negative binomial. For several units the
+    statistics are computed per unit; the median Durbin–Watson and the smallest
+    Ljung–Box p-value are reported.
+
+    At least 8 periods before and 8 from the intervention are required (Penfold &
+    Zhang 2013); fewer than 12 on a side gives a warning (Wagner et al. 2002).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, evalkit.analysis.its as I
+    >>> t = np.arange(36)
+    >>> noise = np.random.default_rng(2).normal(0, 0.5, 36)
+    >>> df = pd.DataFrame({"month": pd.date_range("2020-01-01", periods=36, freq="MS"),
+    ...                    "days": 30 + 0.2 * t - 4 * (t >= 18) + noise})
+    >>> res = I.its(df, outcome="days", time="month", intervention="2021-07-01")
+    >>> round(float(res.effects.loc["level_change", "estimate"]), 2), res.hac_lags
+    (-4.05, 3)
+    >>> res.sentences("sv")[0]  # doctest: +ELLIPSIS
+    'Direkt efter införandet (2021-07) minskade days med 4,05 (95 % KI 3,75–4,35; p < 0,001).'
+
+    """
+    spec = dict(outcome=outcome, time=time, family=family, exposure=exposure,
+                seasonality=seasonality, impact=impact, hac_lags=hac_lags, unit=unit,
+                comparison=comparison, level=level)
+    _check_arguments(spec)
+    frame, clock = _prepare(data, spec)
+    t0_code = parse_intervention(intervention, clock)
+    layout = _layout(frame, clock, t0_code, spec)
+    design = _design(frame, clock, layout, spec)
+    fit = _fit(frame, design, layout, spec)
+    effects = _effects(fit, layout, spec)
+    fitted = _fitted_table(frame, design, fit, clock, layout, spec)
+    diagnostics = _diagnostics(frame, fit, layout, spec)
+    by_unit = _by_unit(data, intervention, spec) if layout["n_units"] > 1 and not layout["controlled"] else None
+    _warn(diagnostics, effects, fit, layout, spec)
+    spec_out = dict(spec, intervention=intervention)
+    meta = dict(intervention_code=t0_code, intervention_label=clock.label(t0_code),
+                intervention_value=clock.value(t0_code), period_kind=clock.kind,
+                controlled=layout["controlled"], comparison=layout["comparison"],
+                n_units=layout["n_units"], error_text=fit["error_text"],
+                placebo_candidates=_placebo_candidates(frame, clock, t0_code, layout))
+    assumptions = ASSUMPTIONS_SINGLE
+    if layout["controlled"]:
+        assumptions = assumptions + (ASSUMPTION_CONTROLLED,)
+    elif layout["n_units"] > 1:
+        assumptions = assumptions + (ASSUMPTION_POOLED,)
+    keep = frame[[c for c in frame.columns if not c.startswith("_") or c == "_code"]]
+    return ITSResult(
+        _effects=effects, _fitted=fitted, _diagnostics=diagnostics, _spec=spec_out,
+        n_pre=layout["n_pre"], n_post=layout["n_post"], hac_lags=fit["hac_lags"],
+        hac_rule=fit["hac_rule"], assumptions=assumptions, model=fit["model_text"],
+        _coefficients=fit["coefficients"], _by_unit=by_unit, _meta=meta, _data=keep)
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _check_arguments(spec: dict) -> None:
+    if spec["family"] not in FAMILIES:
+        raise AnalysisError(f"family {spec['family']!r} is not known; use one of {', '.join(FAMILIES)}")
+    if spec["impact"] not in IMPACTS:
+        raise AnalysisError(f"impact {spec['impact']!r} is not known; use one of {', '.join(IMPACTS)}")
+    _seasonal_pairs(spec["seasonality"])
+    lags = spec["hac_lags"]
+    if not (lags == "auto" or (isinstance(lags, (int, np.integer)) and not isinstance(lags, bool) and lags >= 0)):
+        raise AnalysisError(f"hac_lags must be 'auto' or a non-negative integer, not {lags!r}")
+    if spec["exposure"] is not None and spec["family"] == "gaussian":
+        raise AnalysisError("exposure (a log offset) needs a count family; use family='poisson', "
+                            "'quasipoisson' or 'negative_binomial', or model the rate as the outcome")
+    if spec["comparison"] is not None and spec["unit"] is None:
+        raise AnalysisError("comparison= needs unit= naming the column that identifies the series")
+    if not 0.5 < float(spec["level"]) < 1.0:
+        raise AnalysisError(f"level must be between 0.5 and 1, not {spec['level']!r}")
+
+
+def _seasonal_pairs(seasonality) -> int | None:
+    """Number of Fourier pairs, 0 for month dummies, None for no seasonality."""
+    if seasonality is None:
+        return None
+    if seasonality == "month":
+        return 0
+    if isinstance(seasonality, str) and seasonality.startswith("fourier:"):
+        try:
+            k = int(seasonality.split(":", 1)[1])
+        except ValueError:
+            k = -1
+        if 1 <= k <= 5:
+            return k
+    raise AnalysisError(f"seasonality {seasonality!r} is not known; use None, 'month' or "
+                        f"'fourier:K' with K from 1 to 5")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _prepare(data: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, Clock]:
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    needed = [spec["outcome"], spec["time"]] + [c for c in (spec["exposure"], spec["unit"]) if c]
+    absent = [c for c in needed if c not in data.columns]
+    if absent:
+        raise DataError("columns not found in data: " + ", ".join(map(repr, absent)) +
+                        f"; available columns: {', '.join(map(str, data.columns))}",
+                        [Problem("column not found", column=c) for c in absent])
+    frame = data.reset_index(drop=True)
+    y = _numeric(frame[spec["outcome"]], spec["outcome"])
+    clock, codes = parse_time(frame[spec["time"]], spec["time"])
+    out = pd.DataFrame({"_y": y, "_code": codes})
+    out[spec["time"]] = frame[spec["time"]].to_numpy()
+    out[spec["outcome"]] = frame[spec["outcome"]].to_numpy()
+    if spec["exposure"]:
+        out["_exposure"] = _numeric(frame[spec["exposure"]], spec["exposure"])
+        out[spec["exposure"]] = frame[spec["exposure"]].to_numpy()
+    units = frame[spec["unit"]].to_numpy() if spec["unit"] else np.zeros(len(frame), dtype=int)
+    if spec["unit"]:
+        if pd.isna(frame[spec["unit"]]).any():
+            raise DataError(f"unit column '{spec['unit']}' has empty values; fill or drop those rows")
+        out[spec["unit"]] = units
+    out["_unit"] = pd.factorize(units, sort=False)[0] if spec["unit"] else 0
+    out["_unit_label"] = units
+    out = out.sort_values(["_unit", "_code"], kind="stable").reset_index(drop=True)
+    for u, part in out.groupby("_unit", sort=False):
+        check_spacing(part["_code"].to_numpy(), clock, part["_unit_label"].iloc[0] if spec["unit"] else None)
+    _check_counts(out, spec)
+    return out, clock
+
+
+def _numeric(series: pd.Series, column: str) -> np.ndarray:
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        raise DataError(f"column '{column}' must be numeric with no empty cells; fix or drop these rows",
+                        [Problem(f"not a number: {series.iloc[i]!r}", row=int(i), column=column)
+                         for i in np.flatnonzero(bad.to_numpy())])
+    return values.to_numpy(dtype=float)
+
+
+def _check_counts(frame: pd.DataFrame, spec: dict) -> None:
+    if spec["exposure"] and (frame["_exposure"] <= 0).any():
+        rows = frame.loc[frame["_exposure"] <= 0, spec["time"]].astype(str).tolist()
+        raise AnalysisError(f"exposure '{spec['exposure']}' must be positive (it enters as a log "
+                            f"offset); non-positive in period(s) {', '.join(rows[:10])}; fix the "
+                            f"exposure or drop those periods")
+    if spec["family"] == "gaussian":
+        return
+    y = frame["_y"]
+    if (y < 0).any():
+        raise AnalysisError(f"outcome '{spec['outcome']}' has negative values, which a count family "
+                            f"cannot model; use family='gaussian' or fix the counts")
+    if (y == 0).all():
+        raise AnalysisError(f"outcome '{spec['outcome']}' is zero in every period; there is nothing "
+                            f"to model — check the outcome column or the period")
+    if (y != np.round(y)).any():
+        warnings.warn(f"outcome '{spec['outcome']}' has non-integer values under family "
+                      f"{spec['family']!r}; counts are expected (give the count and use exposure= "
+                      f"for the denominator)", AnalysisWarning, stacklevel=4)
+
+
+def _layout(frame: pd.DataFrame, clock: Clock, t0_code: int, spec: dict) -> dict:
+    lo, hi = int(frame["_code"].min()), int(frame["_code"].max())
+    if not (lo < t0_code <= hi) or (t0_code - lo) % clock.step:
+        raise AnalysisError(
+            f"intervention {clock.label(t0_code)} is not inside the data (periods {clock.label(lo)} to "
+            f"{clock.label(hi)}); give the first period after the change, which must have pre-periods "
+            f"before it and lie on the series' spacing")
+    n_units = int(frame["_unit"].nunique())
+    per_unit = frame.groupby("_unit")["_code"]
+    n_pre = int(per_unit.apply(lambda c: int((c < t0_code).sum())).min())
+    n_post = int(per_unit.apply(lambda c: int((c >= t0_code).sum())).min())
+    if n_pre < MIN_PERIODS_PER_SIDE or n_post < MIN_PERIODS_PER_SIDE:
+        raise AnalysisError(
+            f"too few periods: {n_pre} before and {n_post} from the intervention; segmented regression "
+            f"needs at least {MIN_PERIODS_PER_SIDE} on each side to estimate a level and a trend per "
+            f"segment (Penfold & Zhang 2013); lengthen the series or move to a coarser question")
+    pairs = _seasonal_pairs(spec["seasonality"])
+    n_periods = int(per_unit.size().min())
+    if pairs == 0:
+        if clock.kind != "month":
+            raise AnalysisError("seasonality='month' needs monthly dates in the time column; use "
+                                "'fourier:K' for integer periods, or no seasonality for yearly data")
+        if n_periods < MIN_PERIODS_MONTH_DUMMIES:
+            raise AnalysisError(f"seasonality='month' needs at least {MIN_PERIODS_MONTH_DUMMIES} "
+                                f"periods (here {n_periods}) to estimate 11 month effects beside the "
+                                f"trend; use 'fourier:1' or 'fourier:2', or a longer series")
+    if pairs and clock.kind == "year":
+        raise AnalysisError("seasonality needs sub-annual periods; yearly data has no season — "
+                            "use seasonality=None")
+    comparison = _comparison_units(frame, spec)
+    return dict(t0_code=t0_code, lo=lo, kind=clock.kind, n_pre=n_pre, n_post=n_post, n_units=n_units,
+                n_periods=n_periods, controlled=bool(comparison), comparison=comparison)
+
+
+def _comparison_units(frame: pd.DataFrame, spec: dict) -> list:
+    if spec["comparison"] is None:
+        return []
+    wanted = spec["comparison"]
+    wanted = list(wanted) if isinstance(wanted, (list, tuple, set, np.ndarray, pd.Index)) else [wanted]
+    present = set(frame["_unit_label"].tolist())
+    absent = [w for w in wanted if w not in present]
+    if absent:
+        raise AnalysisError(f"comparison unit(s) {', '.join(map(repr, absent))} not found in column "
+                            f"'{spec['unit']}'; units present: {', '.join(map(repr, sorted(present, key=str)))}")
+    if set(wanted) >= present:
+        raise AnalysisError("every unit is a comparison unit; leave at least one treated unit out of "
+                            "comparison=")
+    return wanted
+
+
+# --------------------------------------------------------------------------- design
+
+
+def _design(frame: pd.DataFrame, clock: Clock, layout: dict, spec: dict) -> pd.DataFrame:
+    codes = frame["_code"].to_numpy()
+    t = (codes - layout["lo"]) / clock.step
+    t0 = (layout["t0_code"] - layout["lo"]) / clock.step
+    post = (t >= t0).astype(float)
+    cols = {"const": np.ones(len(frame)), "time": t}
+    if spec["impact"] in ("level", "both"):
+        cols["level"] = post
+    if spec["impact"] in ("slope", "both"):
+        cols["slope"] = (t - t0) * post
+    X = pd.DataFrame(cols)
+    if layout["controlled"]:
+        z = frame["_unit_label"].isin(layout["comparison"]).to_numpy() == False  # noqa: E712
+        X["group"] = z.astype(float)
+        for name in ["time"] + [c for c in _EFFECT_TERMS if c in X]:
+            X[f"group:{name}"] = X[name] * X["group"]
+    if layout["n_units"] > 1 and not layout["controlled"]:
+        # pooled model: unit fixed effects; the controlled model has none, as Stata itsa
+        dummies = pd.get_dummies(frame["_unit"], prefix="unit", drop_first=True, dtype=float)
+        X = pd.concat([X, dummies.reset_index(drop=True)], axis=1)
+    X = pd.concat([X, _seasonal_terms(frame, clock, spec)], axis=1)
+    if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
+        raise AnalysisError("the model cannot be estimated: its terms are collinear (for example "
+                            "seasonal terms on a series too short for them); use fewer seasonal "
+                            "terms or a longer series")
+    return X
+
+
+def _seasonal_terms(frame: pd.DataFrame, clock: Clock, spec: dict) -> pd.DataFrame:
+    pairs = _seasonal_pairs(spec["seasonality"])
+    if pairs is None:
+        return pd.DataFrame(index=frame.index)
+    month = clock.month_of_year(frame["_code"].to_numpy())
+    if pairs == 0:
+        return pd.DataFrame({f"month_{m}": (month == m).astype(float) for m in range(2, 13)})
+    # sines then cosines, as R tsModel::harmonic(month, K, 12)
+    angle = np.outer(month, np.arange(1, pairs + 1) * 2 * np.pi / 12)
+    terms = {f"sin{k + 1}": np.sin(angle[:, k]) for k in range(pairs)}
+    terms.update({f"cos{k + 1}": np.cos(angle[:, k]) for k in range(pairs)})
+    return pd.DataFrame(terms)
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _fit(frame: pd.DataFrame, X: pd.DataFrame, layout: dict, spec: dict) -> dict:
+    y = frame["_y"].to_numpy()
+    offset = np.log(frame["_exposure"].to_numpy()) if spec["exposure"] else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if spec["family"] == "gaussian":
+                out = _fit_gaussian(y, X, frame, layout, spec)
+            else:
+                out = _fit_counts(y, X, offset, spec)
+        except (np.linalg.LinAlgError, ValueError, OverflowError) as exc:
+            raise AnalysisError(f"the {spec['family']} model could not be fitted ({exc}); check the "
+                                f"outcome for extreme values or use a simpler model") from None
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            warnings.warn(f"the {spec['family']} fit did not fully converge ({w.message}); the "
+                          f"estimates may be unreliable — try family='quasipoisson' or check the "
+                          f"outcome", AnalysisWarning, stacklevel=3)
+    out["offset"] = offset
+    out["names"] = list(X.columns)
+    out["coefficients"] = pd.DataFrame({"coef": out["params"], "se": np.sqrt(np.diag(out["cov"]))},
+                                       index=X.columns)
+    return out
+
+
+def _fit_gaussian(y, X, frame, layout, spec) -> dict:
+    lags = hac_lag_rule(layout["n_periods"]) if spec["hac_lags"] == "auto" else int(spec["hac_lags"])
+    rule = HAC_LAG_RULE if spec["hac_lags"] == "auto" else "set by the user (hac_lags)"
+    if lags >= layout["n_periods"]:
+        raise AnalysisError(f"hac_lags={lags} is not below the number of periods ({layout['n_periods']}); "
+                            f"use fewer lags")
+    ols = sm.OLS(y, X.to_numpy()).fit()
+    if layout["n_units"] == 1:
+        robust = sm.OLS(y, X.to_numpy()).fit(cov_type="HAC", use_t=True,
+                                             cov_kwds={"maxlags": lags, "use_correction": True})
+        cov = np.asarray(robust.cov_params())
+    else:
+        bounds = frame.groupby("_unit", sort=False).indices
+        groups = [(int(ix.min()), int(ix.max()) + 1) for ix in bounds.values()]
+        cov = cov_nw_panel(ols, lags, groups, use_correction="hac")
+    kind = "Newey–West" if lags else "heteroscedasticity-robust (HC1)"
+    return dict(params=np.asarray(ols.params), cov=np.asarray(cov), df=float(ols.df_resid),
+                use_t=True, mean=np.asarray(ols.fittedvalues), resid=np.asarray(ols.resid),
+                ols=ols if layout["n_units"] == 1 else None, hac_lags=lags, hac_rule=rule,
+                scale=float(ols.scale), alpha=None, r_squared=float(ols.rsquared),
+                model_text="OLS (linear segmented regression)",
+                error_text=f"{kind} standard errors, {lags} lag(s) "
+                           f"[{'rule ' + HAC_LAG_RULE if spec['hac_lags'] == 'auto' else 'user-set'}], "
+                           f"small-sample factor T/(T-k), t({int(ols.df_resid)}) intervals")
+
+
+def _fit_counts(y, X, offset, spec) -> dict:
+    family = spec["family"]
+    exog = X.to_numpy()
+    if family == "negative_binomial":
+        model = sm.NegativeBinomial(y, exog, loglike_method="nb2", offset=offset)
+        res = model.fit(disp=0, maxiter=500)
+        k = exog.shape[1]
+        params = np.asarray(res.params)[:k]
+        alpha = float(np.asarray(res.params)[k])
+        cov = np.asarray(res.cov_params())[:k, :k]
+        mean = np.exp(exog @ params + (offset if offset is not None else 0.0))
+        resid = (y - mean) / np.sqrt(mean + alpha * mean ** 2)
+        df = float(len(y) - k - 1)
+        text, err = "negative binomial (NB2, ML alpha), log link", "model-based (ML) Wald intervals"
+        scale = 1.0
+    else:
+        glm = sm.GLM(y, exog, family=sm.families.Poisson(), offset=offset)
+        res = glm.fit(scale="X2" if family == "quasipoisson" else 1.0)
+        params, cov = np.asarray(res.params), np.asarray(res.cov_params())
+        mean, resid = np.asarray(res.fittedvalues), np.asarray(res.resid_pearson)
+        df, alpha, scale = float(res.df_resid), None, float(res.scale)
+        text = "quasi-Poisson GLM (Pearson χ²/df scale), log link" if family == "quasipoisson" \
+            else "Poisson GLM, log link"
+        err = "Wald intervals" + (" with standard errors scaled by √(Pearson χ²/df)"
+                                  if family == "quasipoisson" else "")
+    pearson = float(np.sum(resid ** 2) / df)
+    return dict(params=params, cov=cov, df=df, use_t=False, mean=mean, resid=resid, ols=None,
+                hac_lags=None, hac_rule="not used (count family)", scale=scale, alpha=alpha,
+                pearson_dispersion=pearson, r_squared=None, model_text=text,
+                error_text=err + " (normal quantiles)")
+
+
+# --------------------------------------------------------------------------- effects
+
+
+def _contrasts(names: list, controlled: bool) -> dict:
+    prefix = "group:" if controlled else ""
+    rows = {}
+    for row, terms in (("pre_trend", ["time"]), ("level_change", ["level"]),
+                       ("slope_change", ["slope"]), ("post_trend", ["time", "slope"])):
+        full = [prefix + t for t in terms]
+        if all(f in names for f in full):
+            rows[row] = np.array([1.0 if n in full else 0.0 for n in names])
+        else:
+            rows[row] = None
+    return rows
+
+
+def _effects(fit: dict, layout: dict, spec: dict) -> pd.DataFrame:
+    level = float(spec["level"])
+    crit = st.t.ppf(0.5 + level / 2, fit["df"]) if fit["use_t"] else st.norm.ppf(0.5 + level / 2)
+    table = pd.DataFrame(np.nan, index=pd.Index(EFFECT_ROWS, name=None), columns=list(EFFECT_COLUMNS))
+    for row, c in _contrasts(fit["names"], layout["controlled"]).items():
+        if c is None:
+            continue
+        est = float(c @ fit["params"])
+        se = float(np.sqrt(c @ fit["cov"] @ c))
+        stat = est / se if se > 0 else np.inf
+        p = 2 * (st.t.sf(abs(stat), fit["df"]) if fit["use_t"] else st.norm.sf(abs(stat)))
+        lo, hi = est - crit * se, est + crit * se
+        if spec["family"] in _LOG_LINK:
+            est, lo, hi = math.exp(est), math.exp(lo), math.exp(hi)
+        table.loc[row] = [est, lo, hi, p]
+    return table
+
+
+def _fitted_table(frame, X, fit, clock, layout, spec) -> pd.DataFrame:
+    level = float(spec["level"])
+    crit = st.t.ppf(0.5 + level / 2, fit["df"]) if fit["use_t"] else st.norm.ppf(0.5 + level / 2)
+    cf = X.copy()
+    for name in cf.columns:
+        if name in _EFFECT_TERMS and not layout["controlled"] or name in ("group:level", "group:slope"):
+            cf[name] = 0.0
+    Xc = cf.to_numpy()
+    eta = Xc @ fit["params"]
+    se = np.sqrt(np.einsum("ij,jk,ik->i", Xc, fit["cov"], Xc))
+    lo, hi = eta - crit * se, eta + crit * se
+    if spec["family"] in _LOG_LINK:
+        off = fit["offset"] if fit["offset"] is not None else 0.0
+        eta, lo, hi = np.exp(eta + off), np.exp(lo + off), np.exp(hi + off)
+    out = pd.DataFrame({"time": [clock.value(c) for c in frame["_code"]],
+                        "observed": frame["_y"].to_numpy(), "fitted": fit["mean"],
+                        "counterfactual": eta, "cf_low": lo, "cf_high": hi})
+    if layout["n_units"] > 1:
+        out.insert(0, "unit", frame["_unit_label"].to_numpy())
+    return out
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def _diagnostics(frame: pd.DataFrame, fit: dict, layout: dict, spec: dict) -> dict:
+    per_unit = []
+    for _, idx in frame.groupby("_unit", sort=False).indices.items():
+        r = fit["resid"][np.sort(idx)]  # frame is sorted by unit then time
+        lags = max(1, min(12, len(r) // 4))
+        lb = acorr_ljungbox(r, lags=[lags], return_df=True)
+        per_unit.append((durbin_watson(r), float(lb["lb_stat"].iloc[0]), float(lb["lb_pvalue"].iloc[0]),
+                         lags, float(pd.Series(r).autocorr(1))))
+    dw, lb_stat, lb_p, lb_lags, acf1 = zip(*per_unit)
+    several = len(per_unit) > 1
+    out = {"n_periods": int(len(frame) if not several else layout["n_periods"]),
+           "n_pre": layout["n_pre"], "n_post": layout["n_post"],
+           "family": spec["family"], "hac_lags": fit["hac_lags"], "hac_rule": fit["hac_rule"],
+           "durbin_watson" + ("_median" if several else ""): float(np.median(dw)),
+           "residual_acf1" + ("_median" if several else ""): float(np.median(acf1)),
+           "ljung_box_lags": int(lb_lags[int(np.argmin(lb_p))]),
+           "ljung_box_stat": float(lb_stat[int(np.argmin(lb_p))]),
+           "ljung_box_p" + ("_min" if several else ""): float(np.min(lb_p))}
+    if fit["ols"] is not None:
+        lags = out["ljung_box_lags"]
+        _, bg_p, _, _ = acorr_breusch_godfrey(fit["ols"], nlags=lags, result_object=False)
+        out["breusch_godfrey_lags"] = lags
+        out["breusch_godfrey_p"] = float(bg_p)
+    if fit.get("r_squared") is not None:
+        out["r_squared"] = fit["r_squared"]
+    if spec["family"] != "gaussian":
+        out["pearson_dispersion"] = fit["pearson_dispersion"]
+        if spec["family"] == "quasipoisson":
+            out["scale"] = fit["scale"]
+    if fit["alpha"] is not None:
+        out["nb_alpha"] = fit["alpha"]
+    return out
+
+
+def _warn(diagnostics: dict, effects: pd.DataFrame, fit: dict, layout: dict, spec: dict) -> None:
+    if min(layout["n_pre"], layout["n_post"]) < RECOMMENDED_PERIODS_PER_SIDE:
+        warnings.warn(f"only {layout['n_pre']} periods before and {layout['n_post']} from the change; "
+                      f"at least {RECOMMENDED_PERIODS_PER_SIDE} on each side are recommended (Wagner et "
+                      f"al. 2002) — read the effects with care or lengthen the series",
+                      AnalysisWarning, stacklevel=3)
+    p = diagnostics.get("ljung_box_p", diagnostics.get("ljung_box_p_min"))
+    if p < AUTOCORRELATION_ALPHA:
+        if spec["family"] == "gaussian":
+            todo = (f"the Newey–West errors use {fit['hac_lags']} lag(s); increase hac_lags if the "
+                    f"residual correlation reaches further")
+        else:
+            todo = "count families here have no autocorrelation correction; interpret p-values with care"
+        season = "" if spec["seasonality"] or layout["kind"] == "year" else \
+            ", or add seasonality ('month' or 'fourier:2')"
+        warnings.warn(f"residual autocorrelation remains (Ljung–Box p = {p:.3g} at "
+                      f"{diagnostics['ljung_box_lags']} lags, time-ordered residuals): {todo}{season}",
+                      AnalysisWarning, stacklevel=3)
+    if spec["family"] == "poisson" and diagnostics["pearson_dispersion"] > OVERDISPERSION_LIMIT:
+        warnings.warn(f"overdispersion: Pearson χ²/df = {diagnostics['pearson_dispersion']:.2f} > "
+                      f"{OVERDISPERSION_LIMIT} under Poisson, so its intervals are too narrow; use "
+                      f"family='quasipoisson' or 'negative_binomial'", AnalysisWarning, stacklevel=3)
+    if layout["controlled"]:
+        pre_p = effects.loc["pre_trend", "p_value"]
+        if pre_p < 0.05:
+            warnings.warn(f"the treated and comparison series had different pre-intervention trends "
+                          f"(difference p = {pre_p:.3g}); the comparison may not be a valid "
+                          f"counterfactual — choose comparison units with similar pre-trends",
+                          AnalysisWarning, stacklevel=3)
+
+
+# --------------------------------------------------------------------------- several units
+
+
+def _by_unit(data: pd.DataFrame, intervention, spec: dict) -> pd.DataFrame:
+    parts = []
+    single = {k: v for k, v in spec.items() if k not in ("unit", "comparison")}
+    for label, part in data.groupby(spec["unit"], sort=False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AnalysisWarning)
+            res = its(part, intervention=intervention, **single)
+        eff = res._effects.copy()
+        eff.index = pd.MultiIndex.from_product([[label], eff.index], names=["unit", "effect"])
+        parts.append(eff)
+    return pd.concat(parts)
+
+
+def _placebo_candidates(frame: pd.DataFrame, clock: Clock, t0_code: int, layout: dict) -> list:
+    codes = np.unique(frame["_code"])
+    pre = codes[codes < t0_code]
+    lo = MIN_PERIODS_PER_SIDE
+    eligible = pre[lo:len(pre) - lo + 1] if len(pre) >= 2 * lo else []
+    return [(int(c), _original_time(frame, c)) for c in eligible]
+
+
+def _original_time(frame: pd.DataFrame, code: int):
+    value = frame.loc[frame["_code"] == code].iloc[0]
+    time_col = [c for c in frame.columns if not c.startswith("_")][0]
+    out = value[time_col]
+    return out.item() if hasattr(out, "item") and not isinstance(out, pd.Timestamp) else out
