@@ -52,8 +52,13 @@ class _Collector:
         self.file, self.sheet = file, sheet
         self.problems: list[Problem] = []
         self.more = 0
+        self.cells: set[tuple[int | None, str | None]] = set()
+
+    def has(self, row: int, column: str) -> bool:
+        return (row, column) in self.cells
 
     def add(self, message: str, row: int | None = None, column: str | None = None) -> None:
+        self.cells.add((row, column))
         if len(self.problems) < PROBLEM_CAP:
             self.problems.append(Problem(message, file=self.file, sheet=self.sheet, row=row, column=column))
         else:
@@ -142,7 +147,7 @@ def _to_id(values, col, header, user, problems):
 def _to_date(values, col, header, user, problems):
     from evalkit.io.read import parse_dates
 
-    parsed, bad = parse_dates(values)
+    parsed, bad = parse_dates(_clean(values).astype(object))
     _report_bad(values, bad, header, problems, "a date (2019-03-05, 20190305 or 5.3.2019)")
     return pd.to_datetime(parsed).dt.normalize().astype("datetime64[ns]")
 
@@ -150,7 +155,7 @@ def _to_date(values, col, header, user, problems):
 def _to_datetime(values, col, header, user, problems):
     from evalkit.io.read import parse_dates
 
-    parsed, bad = parse_dates(values)
+    parsed, bad = parse_dates(_clean(values).astype(object))
     _report_bad(values, bad, header, problems, "a date and time (2021-03-01 07:45)")
     return pd.to_datetime(parsed).astype("datetime64[ns]")
 
@@ -228,8 +233,9 @@ def _check_required_cells(out, schema, chosen, problems) -> None:
     for col in schema.columns:
         if col.nullable or col.name not in chosen:
             continue
-        empty = out[col.name].isna()
-        problems.add_rows(out.index[empty], lambda r: "empty cell in a required column", chosen[col.name])
+        header = chosen[col.name]
+        empty = [r for r in out.index[out[col.name].isna()] if not problems.has(int(r), header)]
+        problems.add_rows(empty, lambda r: "empty cell in a required column", header)
     if "icf_code" in chosen:
         code = out["icf_code"].str.lower()
         out["icf_code"] = code
@@ -251,7 +257,7 @@ def _check_keys(out, schema, chosen, problems) -> None:
     if not dup.any():
         return
     header = chosen.get(key[0], key[0])
-    groups = out[dup].groupby(key, sort=False).groups
+    groups = out[dup].groupby(key[0] if len(key) == 1 else key, sort=False).groups
     for value, rows in groups.items():
         rows = [int(r) for r in rows]
         for r in rows[1:]:
