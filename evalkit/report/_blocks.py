@@ -1,0 +1,132 @@
+"""The building blocks of a report: plain data, no rendering.
+
+A report is a list of sections, each a list of blocks. Renderers (Word, Excel)
+turn blocks into output; sections never format numbers themselves — a
+:class:`Table` carries raw values and a :class:`TableSpec` saying which
+columns are counts and percentages, and the renderer applies disclosure
+control and the language's number format in one place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pandas as pd
+
+__all__ = ["TableSpec", "Heading", "Paragraph", "Bullets", "Table", "Figure", "PageBreak", "Code", "Block"]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What the columns of a table are, for disclosure control and formatting.
+
+    Parameters
+    ----------
+    counts : tuple of str
+        Columns holding counts of people or cases; a count below the count
+        threshold is shown as ``..``.
+    percents : mapping of str to (str or int)
+        Percentage column → its denominator: a count column's name or a fixed
+        number. A percentage whose denominator is below the percentage
+        threshold is shown as ``..``.
+    numerators : mapping of str to str
+        Percentage column → the count column it was computed from; when that
+        count is hidden the percentage is hidden too (else count = share × n).
+    guards : mapping of str to str
+        Any other column (a mean, a median) → the count column of the group it
+        describes; hidden when that count is below the count threshold.
+    total_row : bool
+        The last row is the sum of the rows above it (enables secondary suppression down columns).
+    total_column : str, optional
+        The count column that is the sum of the other count columns of its row
+        (enables secondary suppression along rows).
+    shares : bool
+        Percentage columns hold shares 0–1 (True, default) or percentages 0–100.
+    decimals : mapping of str to int
+        Decimals per column (default: 0 for counts, ``percent_decimals`` for
+        percentages, 2 for other non-integer numbers).
+    percent_decimals : int
+        Decimals of percentages (default 0: "85 %").
+    index : bool
+        Show the frame's index as the first column.
+    """
+
+    counts: tuple[str, ...] = ()
+    percents: Mapping[str, str | int] = field(default_factory=dict)
+    numerators: Mapping[str, str] = field(default_factory=dict)
+    guards: Mapping[str, str] = field(default_factory=dict)
+    total_row: bool = False
+    total_column: str | None = None
+    shares: bool = True
+    decimals: Mapping[str, int] = field(default_factory=dict)
+    percent_decimals: int = 0
+    index: bool = False
+
+    def columns_named(self) -> set[str]:
+        """Every column the spec mentions (to check them against a frame)."""
+        named = set(self.counts) | set(self.percents) | set(self.numerators) | set(self.guards)
+        named |= {v for v in self.percents.values() if isinstance(v, str)}
+        named |= set(self.numerators.values()) | set(self.guards.values())
+        if self.total_column:
+            named.add(self.total_column)
+        return named
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+    numbered: bool = False
+
+
+@dataclass(frozen=True)
+class Code:
+    """Pre-formatted text (a config file) in a monospace style."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    pass
+
+
+@dataclass(eq=False)
+class Table:
+    """A table: raw values, a caption (above it) and a source line (below it)."""
+
+    frame: pd.DataFrame
+    caption: str
+    spec: TableSpec = field(default_factory=TableSpec)
+    source: str | None = None
+    note: str | None = None
+
+
+@dataclass(eq=False)
+class Figure:
+    """A matplotlib figure with its caption (below it) and source line.
+
+    ``data``/``spec`` describe the numbers the figure shows; when disclosure
+    control would hide any of them the figure is withheld and a sentence says so.
+    """
+
+    figure: Any
+    caption: str
+    source: str | None = None
+    width_cm: float | None = None
+    data: pd.DataFrame | None = None
+    spec: TableSpec | None = None
+
+
+Block = Heading | Paragraph | Bullets | Code | PageBreak | Table | Figure

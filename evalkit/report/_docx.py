@@ -1,0 +1,353 @@
+"""The Word renderer: blocks → a python-docx Document on a template.
+
+python-docx has no API for fields, captions or repeating header rows
+(ecosystem.md §D2), so this module holds the small oxml helpers that add them:
+
+* :func:`add_toc_field` — ``TOC \\o "1-3" \\h \\z \\u`` complex field, marked dirty;
+  :func:`set_update_fields` puts ``<w:updateFields w:val="true"/>`` in
+  settings.xml so Word rebuilds the table of contents when the file is opened;
+* :func:`add_caption` — "Tabell 1. …" with ``SEQ Tabell \\* ARABIC`` as a real
+  field (its current result already filled in, so LibreOffice and a PDF show
+  the right number without an update) inside a ``_Ref`` bookmark that Word's
+  cross-reference dialog lists;
+* :func:`table_xml` — a whole table as one XML string with ``w:tblHeader`` on
+  the header row, explicit column widths and a fixed layout (Word keeps stored
+  widths; cell-by-cell filling through python-docx is ~13× slower);
+* :func:`ensure_page_numbers` — a PAGE field in the footer when the template has none.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from xml.sax.saxutils import escape
+
+import docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Emu
+
+from evalkit import i18n
+from evalkit.errors import ReportError
+from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table
+from evalkit.report._format import COUNT, NUMBER, PERCENT, FormattedTable
+
+__all__ = [
+    "REQUIRED_STYLES",
+    "TABLE_STYLES",
+    "open_template",
+    "missing_styles",
+    "add_toc_field",
+    "add_caption",
+    "set_update_fields",
+    "table_xml",
+    "ensure_page_numbers",
+    "DocxRenderer",
+]
+
+#: Styles every template must define (a user template is refused, naming what it lacks).
+REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption",
+                   "List Bullet", "List Number")
+#: Table styles in order of preference; a template needs one of them.
+TABLE_STYLES = ("Evalkit Table", "Table Grid")
+_LANG_TAGS = {"sv": "sv-SE", "nb": "nb-NO", "en": "en-GB"}
+_TWIPS_PER_EMU = 1 / 635
+
+
+def open_template(template) -> docx.document.Document:
+    """Open a template .docx and check its styles (ReportError naming what is missing)."""
+    try:
+        document = docx.Document(str(template))
+    except (PackageNotFoundError, FileNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise ReportError(f"cannot open the Word template {template}: {exc}") from None
+    missing = missing_styles(document)
+    if missing:
+        raise ReportError(
+            f"the Word template {template} lacks the style(s) {', '.join(missing)}; add them in Word "
+            "(Styles pane → New style) or start from evalkit's template (template=None)")
+    return document
+
+
+def style_names(document) -> set[str]:
+    return {s.name for s in document.styles}
+
+
+def missing_styles(document) -> list[str]:
+    """Required styles the document does not define (a table style counts if any of TABLE_STYLES exists)."""
+    names = style_names(document)
+    missing = [s for s in REQUIRED_STYLES if s not in names]
+    if not any(t in names for t in TABLE_STYLES):
+        missing.append(" or ".join(repr(t) for t in TABLE_STYLES))
+    return missing
+
+
+def _run(text: str, rpr: str = "") -> str:
+    return f'<w:r>{rpr}<w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
+
+
+def _field_runs(instr: str, result: str, *, dirty: bool = False) -> str:
+    begin = '<w:fldChar w:fldCharType="begin" w:dirty="true"/>' if dirty else '<w:fldChar w:fldCharType="begin"/>'
+    return (f"<w:r>{begin}</w:r>"
+            f'<w:r><w:instrText xml:space="preserve"> {escape(instr)} </w:instrText></w:r>'
+            '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+            f"{_run(result)}"
+            '<w:r><w:fldChar w:fldCharType="end"/></w:r>')
+
+
+def add_toc_field(document, placeholder: str, levels: str = "1-3") -> None:
+    """Append a paragraph holding a TOC field over heading levels ``levels``."""
+    instr = f'TOC \\o "{levels}" \\h \\z \\u'
+    xml = f"<w:p {nsdecls('w')}>{_field_runs(instr, placeholder, dirty=True)}</w:p>"
+    _append_body(document, parse_xml(xml))
+
+
+def add_caption(document, kind_label: str, number: int, text: str, bookmark_id: int) -> None:
+    """Append a Caption paragraph "<label> <SEQ field>. <text>" wrapped in a ``_Ref`` bookmark."""
+    style_id = document.styles["Caption"].style_id
+    name = f"_Ref{bookmark_id:09d}"
+    instr = f"SEQ {kind_label} \\* ARABIC"
+    xml = (f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{style_id}\"/></w:pPr>"
+           f'<w:bookmarkStart w:id="{bookmark_id}" w:name="{name}"/>'
+           f"{_run(kind_label + ' ')}{_field_runs(instr, str(number))}"
+           f'<w:bookmarkEnd w:id="{bookmark_id}"/>{_run(". " + text)}</w:p>')
+    _append_body(document, parse_xml(xml))
+
+
+_SETTINGS_AFTER_UPDATE_FIELDS = (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "attachedSchema",
+    "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures",
+    "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType", "shapeDefaults",
+    "doNotEmbedSmartTags", "decimalSymbol", "listSeparator",
+)
+
+
+def set_update_fields(document) -> None:
+    """Set ``<w:updateFields w:val="true"/>`` in settings.xml, at its schema position."""
+    settings = document.settings.element
+    for old in settings.findall(qn("w:updateFields")):
+        settings.remove(old)
+    element = parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>')
+    later = {qn(f"w:{n}") for n in _SETTINGS_AFTER_UPDATE_FIELDS}
+    later.add(qn("m:mathPr"))
+    for child in settings:
+        if child.tag in later:
+            child.addprevious(element)
+            return
+    settings.append(element)
+
+
+def ensure_page_numbers(document) -> None:
+    """Add a centred PAGE field to the first section's footer unless one is there already."""
+    from evalkit.report._template import add_page_field
+
+    section = document.sections[0]
+    footer = section.footer
+    if "PAGE" in "".join(t.text or "" for t in footer._element.iter(qn("w:instrText"))):
+        return
+    footer.is_linked_to_previous = False
+    paragraph = footer.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    add_page_field(paragraph)
+
+
+def text_width_emu(document) -> int:
+    section = document.sections[-1]
+    return int(section.page_width - section.left_margin - section.right_margin)
+
+
+def _column_widths(table: FormattedTable, total_twips: int) -> list[int]:
+    """Widths proportional to each column's longest word/number, within sensible bounds."""
+    weights = []
+    for c, head in enumerate(table.header):
+        longest_word = max((len(w) for w in head.split()), default=1)
+        longest_cell = max((len(row[c]) for row in table.text), default=1)
+        weights.append(min(40, max(4, longest_word, longest_cell, len(head) // 2)))
+    total = sum(weights)
+    widths = [int(total_twips * w / total) for w in weights]
+    widths[-1] += total_twips - sum(widths)
+    return widths
+
+
+def table_xml(table: FormattedTable, style_id: str, total_twips: int) -> str:
+    """The ``w:tbl`` XML of a formatted table: header row repeated on every page, fixed widths."""
+    widths = _column_widths(table, total_twips)
+    right = [k in (COUNT, PERCENT, NUMBER) for k in table.kinds]
+    last_row = "1" if table.total_row else "0"
+    parts = [
+        f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"{style_id}\"/>"
+        f'<w:tblW w:w="{total_twips}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
+        f'<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="{last_row}" w:firstColumn="0" '
+        'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>',
+        "".join(f'<w:gridCol w:w="{w}"/>' for w in widths),
+        "</w:tblGrid>",
+        _row_xml(table.header, widths, right, header=True, bold=True),
+    ]
+    n = len(table.text)
+    for r, row in enumerate(table.text):
+        parts.append(_row_xml(row, widths, right, header=False, bold=table.total_row and r == n - 1))
+    parts.append("</w:tbl>")
+    return "".join(parts)
+
+
+_CELL_PPR = '<w:pPr><w:spacing w:before="0" w:after="0"/>{jc}</w:pPr>'
+
+
+def _row_xml(cells: list[str], widths: list[int], right: list[bool], *, header: bool, bold: bool) -> str:
+    trpr = "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header else "<w:trPr><w:cantSplit/></w:trPr>"
+    rpr = "<w:rPr><w:b/><w:bCs/></w:rPr>" if bold else ""
+    out = [f"<w:tr>{trpr}"]
+    for text, width, is_right in zip(cells, widths, right):
+        jc = '<w:jc w:val="right"/>' if is_right else ""
+        out.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+                   f"<w:p>{_CELL_PPR.format(jc=jc)}{_run(text, rpr)}</w:p></w:tc>")
+    out.append("</w:tr>")
+    return "".join(out)
+
+
+def _append_body(document, element) -> None:
+    body = document.element.body
+    sect = body.find(qn("w:sectPr"))
+    if sect is not None:
+        sect.addprevious(element)
+    else:
+        body.append(element)
+
+
+class DocxRenderer:
+    """Render laid-out blocks onto a template document.
+
+    Parameters
+    ----------
+    document : docx Document
+        An opened, style-checked template (:func:`open_template`).
+    language : {"sv", "nb", "en"}
+    formatted : dict
+        ``id(Table) → FormattedTable`` (disclosure control already applied).
+    pictures : dict
+        ``id(Figure) → PNG bytes`` (``None`` for a withheld figure).
+    """
+
+    def __init__(self, document, language: str, formatted: dict, pictures: dict, figure_width_cm=None):
+        self.document = document
+        self.language = language
+        self.formatted = formatted
+        self.pictures = pictures
+        names = style_names(document)
+        self.table_style_id = document.styles[next(t for t in TABLE_STYLES if t in names)].style_id
+        self.source_style = "Evalkit Source" if "Evalkit Source" in names else None
+        self.code_style = "Evalkit Code" if "Evalkit Code" in names else None
+        self.text_width = text_width_emu(document)
+        self.figure_width = (Emu(int(figure_width_cm * 360000)) if figure_width_cm
+                             else Emu(int(self.text_width)))
+        self.n_tables = 0
+        self.n_figures = 0
+        self.n_bookmarks = 0
+
+    # -- document-level -------------------------------------------------
+    def prepare(self, *, title: str, subtitle: str | None, author: str | None, date: dt.date | None,
+                core_time: dt.datetime) -> None:
+        body = self.document.element.body
+        for child in list(body):
+            if child.tag != qn("w:sectPr"):
+                body.remove(child)
+        self._set_language()
+        set_update_fields(self.document)
+        ensure_page_numbers(self.document)
+        core = self.document.core_properties
+        core.title, core.subject = title, subtitle or ""
+        core.author = core.last_modified_by = author or "evalkit"
+        core.created = core.modified = core_time
+        core.last_printed = core_time
+        core.revision = 1
+        core.comments = ""
+        core.language = _LANG_TAGS[self.language]
+        self.document.add_paragraph(title, style="Title")
+        if subtitle:
+            self.document.add_paragraph(subtitle, style="Subtitle")
+        meta = [x for x in (author, i18n.fmt_date(date, self.language) if date else None) if x]
+        for line in meta:
+            self.document.add_paragraph(line)
+        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        heading = self.document.add_paragraph(i18n.label("contents", self.language))
+        heading.runs[0].bold = True
+        if "TOC Heading" in style_names(self.document):
+            heading.style = self.document.styles["TOC Heading"]
+        add_toc_field(self.document, i18n.label("toc_placeholder", self.language))
+        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    def _set_language(self) -> None:
+        rpr = self.document.styles["Normal"].element.get_or_add_rPr()
+        for old in rpr.findall(qn("w:lang")):
+            rpr.remove(old)
+        rpr.append(parse_xml(f'<w:lang {nsdecls("w")} w:val="{_LANG_TAGS[self.language]}"/>'))
+
+    # -- blocks ---------------------------------------------------------
+    def render(self, blocks) -> None:
+        for block in blocks:
+            method = getattr(self, f"_render_{type(block).__name__.lower()}", None)
+            if method is None:
+                raise ReportError(f"cannot render a {type(block).__name__} in a Word report")
+            method(block)
+
+    def _render_heading(self, block: Heading) -> None:
+        self.document.add_paragraph(block.text, style=f"Heading {min(max(block.level, 1), 3)}")
+
+    def _render_paragraph(self, block: Paragraph) -> None:
+        paragraph = self.document.add_paragraph(style=block.style)
+        paragraph.add_run(block.text)
+
+    def _render_bullets(self, block: Bullets) -> None:
+        style = "List Number" if block.numbered else "List Bullet"
+        for item in block.items:
+            self.document.add_paragraph(item, style=style)
+
+    def _render_code(self, block: Code) -> None:
+        for line in block.text.splitlines() or [""]:
+            paragraph = self.document.add_paragraph(style=self.code_style)
+            run = paragraph.add_run(line)
+            if self.code_style is None:
+                run.font.name = "Courier New"
+
+    def _render_pagebreak(self, block: PageBreak) -> None:
+        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    def _source_line(self, source: str | None, note: str | None = None) -> None:
+        for key, text in (("note", note), ("source", source)):
+            if not text:
+                continue
+            paragraph = self.document.add_paragraph(style=self.source_style)
+            run = paragraph.add_run(f"{i18n.label(key, self.language)}: {text}")
+            if self.source_style is None:
+                run.italic = True
+
+    def _next_bookmark(self) -> int:
+        self.n_bookmarks += 1
+        return self.n_bookmarks
+
+    def _render_table(self, block: Table) -> None:
+        self.n_tables += 1
+        add_caption(self.document, i18n.label("table", self.language), self.n_tables, block.caption,
+                    self._next_bookmark())
+        formatted = self.formatted[id(block)]
+        total_twips = int(self.text_width * _TWIPS_PER_EMU)
+        _append_body(self.document, parse_xml(table_xml(formatted, self.table_style_id, total_twips)))
+        self._source_line(block.source, block.note)
+
+    def _render_figure(self, block: Figure) -> None:
+        self.n_figures += 1
+        png = self.pictures.get(id(block))
+        if png is None:
+            self.document.add_paragraph(i18n.label("figure_withheld", self.language))
+        else:
+            paragraph = self.document.add_paragraph()
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            paragraph.paragraph_format.keep_with_next = True
+            run = paragraph.add_run()
+            width = Emu(int(block.width_cm * 360000)) if block.width_cm else self.figure_width
+            shape = run.add_picture(io.BytesIO(png), width=width)
+            doc_pr = shape._inline.docPr
+            doc_pr.set("descr", block.caption)  # alt text for screen readers
+        add_caption(self.document, i18n.label("figure", self.language), self.n_figures, block.caption,
+                    self._next_bookmark())
+        self._source_line(block.source)

@@ -1,0 +1,120 @@
+"""One table, formatted once: disclosure control, then the language's number format.
+
+Both renderers (Word and Excel) take a :class:`FormattedTable`, so the two
+outputs hide the same cells and show the same numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evalkit import i18n
+from evalkit.report._blocks import Table, TableSpec
+from evalkit.report._disclosure import disclosure_mask
+
+__all__ = ["FormattedTable", "format_table"]
+
+COUNT, PERCENT, NUMBER, DATE, TEXT = "count", "percent", "number", "date", "text"
+
+
+@dataclass
+class FormattedTable:
+    """Display text and raw values of a table after disclosure control.
+
+    ``values`` holds numbers for Excel (percentages as shares, hidden cells as None);
+    ``text`` what Word shows; ``hidden`` which cells were suppressed.
+    """
+
+    header: list[str]
+    text: list[list[str]]
+    values: list[list[object]]
+    hidden: np.ndarray
+    kinds: list[str]
+    decimals: list[int]
+    total_row: bool
+
+
+def _column_kind(frame: pd.DataFrame, column, spec: TableSpec) -> str:
+    if column in spec.counts or column == spec.total_column:
+        return COUNT
+    if column in spec.percents:
+        return PERCENT
+    series = frame[column]
+    if pd.api.types.is_bool_dtype(series):
+        return TEXT
+    if pd.api.types.is_numeric_dtype(series):
+        return NUMBER
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return DATE
+    return TEXT
+
+
+def _decimals(frame: pd.DataFrame, column, kind: str, spec: TableSpec) -> int:
+    if column in spec.decimals:
+        return int(spec.decimals[column])
+    if kind == COUNT:
+        return 0
+    if kind == PERCENT:
+        return spec.percent_decimals
+    if kind == NUMBER:
+        values = pd.to_numeric(frame[column], errors="coerce").dropna().to_numpy(dtype=float)
+        if values.size == 0 or np.all(np.mod(values, 1.0) == 0.0):
+            return 0
+        return 2
+    return 0
+
+
+def _cell_value(value, kind: str, spec: TableSpec):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if kind in (COUNT, NUMBER):
+        return float(value) if kind == NUMBER else int(round(float(value)))
+    if kind == PERCENT:
+        share = float(value) if spec.shares else float(value) / 100.0
+        return share
+    if kind == DATE:
+        return pd.Timestamp(value).date()
+    return value if isinstance(value, str) else i18n.fmt_value(value, "en")
+
+
+def _cell_text(value, kind: str, decimals: int, language: str) -> str:
+    if value is None:
+        return i18n.MISSING
+    if kind == COUNT:
+        return i18n.fmt_int(value, language)
+    if kind == PERCENT:
+        return i18n.fmt_percent(value, decimals, language)
+    if kind == NUMBER:
+        return i18n.fmt_number(value, decimals, language)
+    if kind == DATE:
+        return i18n.fmt_date(value, language)
+    return str(value)
+
+
+def format_table(table: Table, language: str, thresholds) -> FormattedTable:
+    """Apply disclosure control and number formats to ``table`` (raises ReportError on a bad spec)."""
+    spec = table.spec
+    frame = table.frame.reset_index() if spec.index else table.frame
+    hidden = disclosure_mask(frame, spec, thresholds).to_numpy(dtype=bool)
+    columns = list(frame.columns)
+    kinds = [_column_kind(frame, c, spec) for c in columns]
+    decimals = [_decimals(frame, c, k, spec) for c, k in zip(columns, kinds)]
+    raw = frame.to_numpy(dtype=object)
+    values: list[list[object]] = []
+    text: list[list[str]] = []
+    for r in range(raw.shape[0]):
+        row_values, row_text = [], []
+        for c, kind in enumerate(kinds):
+            if hidden[r, c]:
+                row_values.append(None)
+                row_text.append(i18n.SUPPRESSED)
+                continue
+            value = _cell_value(raw[r, c], kind, spec)
+            row_values.append(value)
+            row_text.append(_cell_text(value, kind, decimals[c], language))
+        values.append(row_values)
+        text.append(row_text)
+    header = [str(c) for c in columns]
+    return FormattedTable(header, text, values, hidden, kinds, decimals, spec.total_row)

@@ -1,0 +1,443 @@
+"""The public :class:`Report`: collects results and text, lays out the document, saves it."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from evalkit import i18n
+from evalkit.errors import EvalkitError, ReportError
+from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
+from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
+from evalkit.report._figures import DEFAULT_DPI, render_all
+from evalkit.report._format import format_table
+
+__all__ = ["Report", "SECTION_ORDER", "TEMPLATE"]
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "template.docx"
+#: Sections in document order; keys added with add_section that are not here go before "conclusions".
+SECTION_ORDER = ("summary", "background", "purpose", "methods", "results", "conclusions", "appendix")
+#: Core-property time when no report date is given: fixed, so two builds are identical.
+FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class _ResultEntry:
+    title: str
+    sentences: list[str]
+    methods: list[str]
+
+
+@dataclass
+class _Provenance:
+    records: list = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    seeds: dict[str, Any] = field(default_factory=dict)
+    config_text: str | None = None
+
+
+def _is_result(obj: Any) -> bool:
+    return any(hasattr(obj, name) for name in ("sentences", "report_tables", "to_frame")) and not isinstance(
+        obj, (pd.DataFrame, pd.Series, str))
+
+
+def _is_figure(obj: Any) -> bool:
+    return hasattr(obj, "savefig") and hasattr(obj, "axes")
+
+
+class Report:
+    """A Word report (and its Excel appendix) built from results, tables, figures and text.
+
+    Parameters
+    ----------
+    title : str
+        The report's title (cover page and document properties).
+    language : {"sv", "nb", "en"}
+        Language of every label and number format (default Swedish).
+    template : path, optional
+        A .docx whose styles are used (the municipality's own template); by
+        default evalkit's template. A template lacking a required style is
+        refused with :class:`~evalkit.ReportError` naming the styles.
+    thresholds : (int, int)
+        Disclosure control: the smallest count shown and the smallest
+        denominator of a percentage shown (default ``(5, 30)``).
+    subtitle, author : str, optional
+        Shown on the cover page.
+    date : datetime.date, optional
+        The report date, shown on the cover and used as the document's created/
+        modified time; without it a fixed time is used so that builds repeat.
+    figure_width_cm : float, optional
+        Width of every figure (default: the text width of the template).
+    dpi : int
+        Pixel density of figures (default 200).
+    workers : int
+        Threads used to draw figures (default 2).
+
+    Examples
+    --------
+    >>> import pandas as pd, evalkit.report as rp
+    >>> report = rp.Report("Uppföljning av hemtjänst", language="sv")
+    >>> t = pd.DataFrame({"Område": ["Norr", "Söder"], "Antal": [3, 41]})
+    >>> report.add(t, title="Beslut per område", source="Procapita", spec=rp.TableSpec(counts=("Antal",)))
+    >>> report.save("/tmp/doctest_report.docx")  # doctest: +SKIP
+    """
+
+    def __init__(self, title: str, language: str = "sv", template=None, thresholds=DEFAULT_THRESHOLDS,
+                 subtitle: str | None = None, author: str | None = None, date: dt.date | None = None,
+                 figure_width_cm: float | None = None, dpi: int = DEFAULT_DPI, workers: int = 2):
+        self.title = str(title)
+        self.language = i18n.check_language(language)
+        self.template = Path(template) if template is not None else TEMPLATE
+        self.thresholds = _check_thresholds(thresholds)
+        self.subtitle, self.author, self.date = subtitle, author, date
+        self.figure_width_cm, self.dpi, self.workers = figure_width_cm, int(dpi), int(workers)
+        self._sections: dict[str, list] = {key: [] for key in SECTION_ORDER}
+        self._titles: dict[str, str] = {}
+        self._results: list[_ResultEntry] = []
+        self._appendix_tables: list[Table] = []
+        self._provenance = _Provenance()
+
+    # -- collecting -----------------------------------------------------
+    def add(self, obj: Any, *, title: str | None = None, source: str | None = None, section: str = "results",
+            spec: TableSpec | None = None) -> None:
+        """Add a result object, a DataFrame, a matplotlib Figure, text or a block to a section.
+
+        Parameters
+        ----------
+        obj
+            * a result object (see the protocol in :mod:`evalkit.report`): a
+              subsection with its sentences, its first table, its figure; its
+              other tables go to the appendix; its sentences also go into the summary;
+            * a DataFrame: a table captioned ``title``, disclosure-controlled by ``spec``;
+            * a matplotlib Figure: a figure captioned ``title``;
+            * a str: a paragraph; a block from :mod:`evalkit.report` as it is.
+        title : str, optional
+            Caption of a table or figure; heading of a result (default ``obj.title``).
+        source : str, optional
+            The source line under a table or figure ("Källa: …").
+        section : str
+            Section key (``results`` by default; see :data:`SECTION_ORDER`).
+        spec : TableSpec, optional
+            Which columns of a DataFrame are counts and percentages.
+        """
+        blocks = self._section(section)
+        if _is_result(obj):
+            blocks.extend(self._result_blocks(obj, title, source))
+        elif isinstance(obj, pd.DataFrame):
+            if not title:
+                raise ReportError("a table needs a caption: report.add(frame, title='…')")
+            blocks.append(Table(obj, title, spec or TableSpec(), source))
+        elif isinstance(obj, pd.Series):
+            self.add(obj.to_frame(), title=title or str(obj.name or ""), source=source, section=section,
+                     spec=spec)
+        elif _is_figure(obj):
+            if not title:
+                raise ReportError("a figure needs a caption: report.add(fig, title='…')")
+            blocks.append(Figure(obj, title, source, self.figure_width_cm))
+        elif isinstance(obj, str):
+            blocks.append(Paragraph(obj))
+        elif isinstance(obj, (Heading, Paragraph, Bullets, Code, PageBreak, Table, Figure)):
+            blocks.append(obj)
+        else:
+            raise ReportError(f"cannot add a {type(obj).__name__} to a report: give a result object, a "
+                              "DataFrame, a matplotlib Figure, text or a report block")
+
+    def add_section(self, key: str, title: str | None = None, blocks: Iterable = ()) -> None:
+        """Add ``blocks`` (blocks or strings) to section ``key``, creating it with ``title`` if new.
+
+        Standard keys (:data:`SECTION_ORDER`) have titles in the report's
+        language; a new key needs a title and is placed before the conclusions.
+        """
+        if key not in self._sections and not title:
+            raise ReportError(f"new section {key!r} needs a title")
+        target = self._section(key, create=True)
+        if title:
+            self._titles[key] = title
+        for block in blocks:
+            target.append(Paragraph(block) if isinstance(block, str) else block)
+
+    def set_provenance(self, records=(), versions: dict | None = None, seeds: dict | None = None,
+                       config_text: str | None = None) -> None:
+        """Record what the provenance appendix shows.
+
+        Parameters
+        ----------
+        records : list of evalkit.provenance.LoadRecord
+            One per loaded table (files, sha256, rows read/kept/excluded with reasons).
+        versions : dict, optional
+            Package → version (default :func:`evalkit.provenance.versions`).
+        seeds : dict, optional
+            Random step → seed.
+        config_text : str, optional
+            The full evaluation config, shown verbatim.
+        """
+        if versions is None:
+            from evalkit.provenance import versions as _versions
+
+            versions = _versions()
+        self._provenance = _Provenance(list(records), dict(versions), dict(seeds or {}), config_text)
+
+    def _section(self, key: str, create: bool = False) -> list:
+        if key == "summary":
+            raise ReportError("the summary is written from the results' sentences; add results instead")
+        if key not in self._sections:
+            if not create:
+                raise ReportError(f"no section {key!r}; use one of {', '.join(self._sections)} or add_section()")
+            self._sections[key] = []
+        return self._sections[key]
+
+    def _result_blocks(self, result: Any, title: str | None, source: str | None) -> list:
+        heading = title or getattr(result, "title", None) or type(result).__name__
+        sentences = list(_call(result, "sentences", self.language) or [])
+        methods = list(_call(result, "methods", self.language) or [])
+        self._results.append(_ResultEntry(heading, sentences, methods))
+        blocks: list = [Heading(heading, 2)]
+        blocks.extend(Paragraph(s) for s in sentences)
+        tables = self._result_tables(result, heading, source)
+        if tables:
+            blocks.append(tables[0])
+            self._appendix_tables.extend(tables[1:])
+        figure = _call(result, "plot")
+        if figure is not None:
+            if not _is_figure(figure):
+                raise ReportError(f"{type(result).__name__}.plot() must return a matplotlib Figure")
+            blocks.append(Figure(figure, heading, source, self.figure_width_cm))
+        for block in _call(result, "appendix_blocks", self.language) or []:
+            self._sections["appendix"].append(block)
+        return blocks
+
+    def _result_tables(self, result: Any, heading: str, source: str | None) -> list[Table]:
+        if hasattr(result, "report_tables"):
+            raw = result.report_tables(self.language) or []
+        elif hasattr(result, "to_frame"):
+            raw = [(heading, result.to_frame())]
+        else:
+            raw = []
+        tables = []
+        for item in raw:
+            if isinstance(item, Table):
+                tables.append(item if item.source or not source else
+                              Table(item.frame, item.caption, item.spec, source, item.note))
+            elif isinstance(item, tuple) and len(item) in (2, 3) and isinstance(item[1], pd.DataFrame):
+                spec = item[2] if len(item) == 3 else TableSpec()
+                tables.append(Table(item[1], str(item[0]), spec, source))
+            else:
+                raise ReportError(f"{type(result).__name__}.report_tables() must return Table blocks or "
+                                  "(caption, DataFrame[, TableSpec]) tuples")
+        return tables
+
+    # -- layout ---------------------------------------------------------
+    def _label(self, key: str, **values) -> str:
+        return i18n.label(key, self.language, **values)
+
+    def blocks(self) -> list:
+        """The whole document as a flat list of blocks, in order (what the renderers draw)."""
+        out: list = []
+        keys = [k for k in SECTION_ORDER if k not in ("conclusions", "appendix")]
+        keys += [k for k in self._sections if k not in SECTION_ORDER]
+        keys += ["conclusions", "appendix"]
+        for key in keys:
+            body = self._section_body(key)
+            if body is None:
+                continue
+            out.append(Heading(self._titles.get(key) or self._label(key), 1))
+            out.extend(body)
+        return out
+
+    def _section_body(self, key: str) -> list | None:
+        if key == "summary":
+            return [Paragraph(" ".join([e.title + ":"] + e.sentences)) for e in self._results if e.sentences]
+        if key == "methods":
+            return list(self._sections["methods"]) + self._methods_blocks()
+        if key == "conclusions":
+            return list(self._sections["conclusions"]) or [Paragraph(self._label("conclusions_placeholder"))]
+        if key == "appendix":
+            return self._appendix_blocks()
+        body = list(self._sections[key])
+        return body or None
+
+    def _methods_blocks(self) -> list:
+        blocks: list = []
+        records = self._provenance.records
+        if records:
+            blocks.append(Heading(self._label("data_sources"), 2))
+            for record in records:
+                blocks.append(Paragraph(self._rows_sentence(record)))
+                reasons = [self._label("excluded_sentence", count=i18n.fmt_int(e.count, self.language),
+                                       reason=e.reason) for e in record.exclusions]
+                if reasons:
+                    blocks.append(Bullets(tuple(reasons)))
+        methods = list(dict.fromkeys(s for e in self._results for s in e.methods))
+        if methods:
+            blocks.append(Heading(self._label("statistical_methods"), 2))
+            blocks.extend(Paragraph(s) for s in methods)
+        blocks.append(Heading(self._label("disclosure_heading"), 2))
+        blocks.append(Paragraph(self._disclosure_text()))
+        return blocks
+
+    def _disclosure_text(self) -> str:
+        k, m = self.thresholds
+        return self._label("disclosure_text", k=i18n.fmt_int(k, self.language), m=i18n.fmt_int(m, self.language))
+
+    def _rows_sentence(self, record) -> str:
+        name = Path(record.source.path).name if record.source else record.table
+        f = i18n.fmt_int
+        return self._label("rows_sentence", name=name, read=f(record.rows_read, self.language),
+                           kept=f(record.rows_kept, self.language), excluded=f(record.rows_excluded, self.language))
+
+    def _appendix_blocks(self) -> list:
+        blocks: list = []
+        if self._appendix_tables:
+            blocks.append(Heading(self._label("appendix_tables"), 2))
+            blocks.extend(self._appendix_tables)
+        blocks.extend(self._sections["appendix"])
+        blocks.extend(self._provenance_blocks())
+        return blocks
+
+    def _provenance_blocks(self) -> list:
+        p, lab, lang = self._provenance, self._label, self.language
+        blocks: list = [Heading(lab("provenance"), 2)]
+        k, m = self.thresholds
+        blocks.append(Paragraph(self._disclosure_text()))
+        thresholds = pd.DataFrame({lab("col_rule"): [lab("rule_count"), lab("rule_denominator")],
+                                   lab("col_value"): [k, m]})
+        blocks.append(Table(thresholds, lab("thresholds")))
+        if p.records:
+            files = pd.DataFrame({
+                lab("col_file"): [Path(r.source.path).name if r.source else r.table for r in p.records],
+                lab("col_sha256"): [r.source.sha256 if r.source else "" for r in p.records],
+                lab("col_rows_read"): [r.rows_read for r in p.records],
+                lab("col_rows_kept"): [r.rows_kept for r in p.records],
+                lab("col_rows_excluded"): [r.rows_excluded for r in p.records],
+            })
+            blocks.append(Table(files, lab("input_files")))
+            rows = [(Path(r.source.path).name if r.source else r.table, e.reason, e.count)
+                    for r in p.records for e in r.exclusions]
+            if rows:
+                frame = pd.DataFrame(rows, columns=[lab("col_file"), lab("col_reason"), lab("col_count")])
+                blocks.append(Table(frame, lab("exclusions")))
+        if p.versions:
+            frame = pd.DataFrame(sorted(p.versions.items()), columns=[lab("col_package"), lab("col_version")])
+            blocks.append(Table(frame, lab("versions")))
+        if p.seeds:
+            frame = pd.DataFrame([(str(a), str(b)) for a, b in p.seeds.items()],
+                                 columns=[lab("col_step"), lab("col_seed")])
+            blocks.append(Table(frame, lab("seeds")))
+        if p.config_text:
+            blocks.append(Heading(lab("config"), 3))
+            blocks.append(Code(p.config_text))
+        return blocks
+
+    # -- output ---------------------------------------------------------
+    def _core_time(self) -> dt.datetime:
+        if self.date is None:
+            return FIXED_TIME
+        return dt.datetime(self.date.year, self.date.month, self.date.day)
+
+    def build(self, xlsx_name: str | None = None):
+        """Lay out and render the Word document; return ``(document, xlsx_tables)`` without saving."""
+        from evalkit.report._docx import DocxRenderer, open_template
+
+        blocks = self.blocks()
+        if xlsx_name:
+            note = Paragraph(self._label("xlsx_note", name=xlsx_name))
+            at = next((i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.level == 1
+                       and b.text == (self._titles.get("appendix") or self._label("appendix"))), None)
+            if at is not None:
+                blocks.insert(at + 1, note)
+        formatted = {id(b): format_table(b, self.language, self.thresholds) for b in blocks if isinstance(b, Table)}
+        figures = [b for b in blocks if isinstance(b, Figure)]
+        shown = [f for f in figures if not self._withheld(f)]
+        pngs = dict(zip((id(f) for f in shown), render_all([f.figure for f in shown], self.dpi, self.workers)))
+        document = open_template(self.template)
+        renderer = DocxRenderer(document, self.language, formatted, pngs, self.figure_width_cm)
+        renderer.prepare(title=self.title, subtitle=self.subtitle, author=self.author, date=self.date,
+                         core_time=self._core_time())
+        renderer.render(blocks)
+        tables = [(n, b.caption, formatted[id(b)], b.source)
+                  for n, b in enumerate((b for b in blocks if isinstance(b, Table)), start=1)]
+        return document, tables
+
+    def _withheld(self, figure: Figure) -> bool:
+        if figure.data is None or figure.spec is None:
+            return False
+        return bool(disclosure_mask(figure.data, figure.spec, self.thresholds).to_numpy().any())
+
+    def save(self, path, xlsx=None) -> Path:
+        """Write the .docx (and the .xlsx appendix when ``xlsx`` is given) atomically.
+
+        Each file is written to a temporary file in its folder and moved into
+        place only when every output is complete, so a failure never leaves a
+        half-written report. Zip entry times and document properties are fixed,
+        so the same inputs give byte-identical files.
+        """
+        from evalkit.report._xlsx import write_workbook
+
+        path = Path(path)
+        xlsx_path = Path(xlsx) if xlsx is not None else None
+        temps: list[Path] = []
+        try:
+            document, tables = self.build(xlsx_path.name if xlsx_path else None)
+            docx_tmp = _temp_beside(path)
+            temps.append(docx_tmp)
+            document.save(str(docx_tmp))
+            _normalise_zip(docx_tmp, self._core_time())
+            if xlsx_path is not None:
+                xlsx_tmp = _temp_beside(xlsx_path)
+                temps.append(xlsx_tmp)
+                write_workbook(xlsx_tmp, tables, self.language, self._core_time(), self.title)
+                _normalise_zip(xlsx_tmp, self._core_time())
+                os.replace(xlsx_tmp, xlsx_path)
+            os.replace(docx_tmp, path)
+        except EvalkitError:
+            raise
+        except OSError as exc:
+            raise ReportError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+        finally:
+            for tmp in temps:
+                if tmp.exists():
+                    tmp.unlink()
+        return path
+
+
+def _call(obj: Any, name: str, *args):
+    method = getattr(obj, name, None)
+    if method is None:
+        return None
+    return method(*args)
+
+
+def _temp_beside(path: Path) -> Path:
+    if not path.parent.is_dir():
+        raise ReportError(f"cannot write {path}: folder {path.parent} does not exist")
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    return Path(name)
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_CREATED = re.compile(rb"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)")
+
+
+def _normalise_zip(path: Path, when: dt.datetime) -> None:
+    """Rewrite a zip package with fixed entry times and fixed created/modified properties."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info.filename)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+                data = _CREATED.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, data)
