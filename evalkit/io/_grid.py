@@ -190,7 +190,7 @@ def _classify(body: list[Row], header: list[str], dropped: set[int], excluded: d
             excluded.setdefault(SKIPPED, []).append(n)
         elif not _nonempty(cells):
             excluded.setdefault(BLANK, []).append(n)
-        elif [clean_name(x) for x in cells] == header_key:
+        elif clean_name(cells[0]) == header_key[0] and [clean_name(x) for x in cells] == header_key:
             excluded.setdefault(REPEATED_HEADER, []).append(n)
         else:
             data.append((n, cells))

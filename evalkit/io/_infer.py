@@ -34,14 +34,15 @@ _POINT_DEC = re.compile(r"^[+\-\u2212]?(\d{1,3}([ \u00a0\u2009\u202f,]\d{3})+|\d
 
 
 def decimal_evidence(values: Iterable[str]) -> tuple[int, int]:
-    """Count values that prove a decimal comma and a decimal point.
+    """Count distinct values that prove a decimal comma and a decimal point.
 
     ``"18,43454"`` and ``"12.800,5"`` prove a comma, ``"771055.9"`` and
     ``"1,234,567"`` a point; ``"1,234"`` and ``"1.234"`` (one separator and
-    exactly three digits) prove nothing.
+    exactly three digits) prove nothing. Distinct values are counted so that a
+    long column costs one regex test per distinct value.
     """
     comma = point = 0
-    for v in values:
+    for v in set(values):
         if _COMMA_DEC.match(v):
             comma += 1
         elif _POINT_DEC.match(v):
@@ -79,7 +80,7 @@ def _blank(values: pd.Series) -> pd.Series:
 
 def choose_decimal(values: pd.Series, fallback: str | None = None) -> str | None:
     """The decimal separator a column's values prove (majority), else ``fallback``."""
-    comma, point = decimal_evidence(values.dropna().astype(str).str.strip())
+    comma, point = decimal_evidence(str(v).strip() for v in values.dropna().unique())
     if comma > point:
         return ","
     if point > comma:
@@ -138,10 +139,19 @@ def parse_numbers(values: pd.Series, decimal: str | None = None, thousands: str 
     bad = pd.Series(False, index=values.index)
     if present.empty:
         return out, bad
-    parsed, ok = _to_float(present, decimal, thousands)
+    parsed, ok = _on_distinct(present, lambda u: _to_float(u, decimal, thousands))
     out[ok.index[ok]] = parsed[ok]
     bad[ok.index[~ok]] = True
     return out, bad
+
+
+def _on_distinct(present: pd.Series, parse) -> tuple[pd.Series, pd.Series]:
+    """Run ``parse`` once per distinct value and spread the results back (codes repeat a lot)."""
+    codes, uniques = pd.factorize(present)
+    u = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    values, ok = parse(u)
+    return (pd.Series(values.to_numpy()[codes], index=present.index).astype(values.dtype),
+            pd.Series(ok.to_numpy()[codes], index=present.index))
 
 
 def _to_float(present: pd.Series, decimal: str | None, thousands: str | None) -> tuple[pd.Series, pd.Series]:
@@ -152,7 +162,7 @@ def _to_float(present: pd.Series, decimal: str | None, thousands: str | None) ->
         v2, ok2 = _to_float(present, ".", thousands if thousands is not None else SPACE_GROUPS)
         return v1.where(ok1, v2), ok1 | ok2
     groups = _groups_for(decimal, thousands)
-    ok = present.str.fullmatch(_number_pattern(decimal, groups)).fillna(False).astype(bool)
+    ok = present.str.fullmatch(_number_pattern(decimal, groups).pattern).fillna(False).astype(bool)
     clean = present
     for ch in groups:
         clean = clean.str.replace(ch, "", regex=False)
@@ -171,7 +181,7 @@ def looks_integer(present: pd.Series, decimal: str | None, thousands: str | None
         groups = SPACE_GROUPS  # "1,234" without evidence reads as a decimal, so not an integer
     else:
         groups = _groups_for(decimal, None)
-    ok = present.str.fullmatch(_int_pattern(groups)).fillna(False).astype(bool)
+    ok = present.str.fullmatch(_int_pattern(groups).pattern).fillna(False).astype(bool)
     if not ok.all():
         return False
     return bool((present.str.count(r"\d") <= 18).all())
@@ -195,7 +205,7 @@ def date_shaped(present: pd.Series) -> pd.Series:
     s = present.str.replace("T", " ", regex=False)
     hit = pd.Series(False, index=present.index)
     for pattern, _ in _DATE_FORMS:
-        hit |= s.str.fullmatch(pattern).fillna(False).astype(bool)
+        hit |= s.str.fullmatch(pattern.pattern).fillna(False).astype(bool)
     return hit
 
 
@@ -238,6 +248,15 @@ def parse_dates(values: pd.Series, formats: Iterable[str] | None = None) -> tupl
     bad = pd.Series(False, index=values.index)
     if s.empty:
         return out, bad
+    parsed, _ = _on_distinct(s.astype(object), lambda u: (_parse_date_strings(u, formats), u))
+    out[s.index] = parsed
+    bad[s.index] = parsed.isna().to_numpy()
+    return out, bad
+
+
+def _parse_date_strings(s: pd.Series, formats) -> pd.Series:
+    """Distinct non-empty strings → datetime64[ns] (NaT where no form gives a valid date)."""
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     s = s.str.replace("T", " ", regex=False)
     done = pd.Series(False, index=s.index)
     forms = ([(None, f) for f in formats] if formats is not None else list(_DATE_FORMS))
@@ -245,7 +264,7 @@ def parse_dates(values: pd.Series, formats: Iterable[str] | None = None) -> tupl
         todo = s[~done]
         if todo.empty:
             break
-        shaped = todo if pattern is None else todo[todo.str.fullmatch(pattern).fillna(False).astype(bool)]
+        shaped = todo if pattern is None else todo[todo.str.fullmatch(pattern.pattern).fillna(False).astype(bool)]
         if shaped.empty:
             continue
         parsed = pd.to_datetime(shaped.astype(object), format=fmt, errors="coerce")
@@ -253,9 +272,8 @@ def parse_dates(values: pd.Series, formats: Iterable[str] | None = None) -> tupl
             shaped = shaped[parsed.notna()]
             parsed = parsed[parsed.notna()]
         out[shaped.index] = parsed.astype("datetime64[ns]")
-        done[shaped.index] = True  # shaped but impossible stays NaT and is bad below
-    bad[s.index] = out[s.index].isna().to_numpy()
-    return out, bad
+        done[shaped.index] = True  # shaped but impossible stays NaT, so the caller marks it bad
+    return out
 
 
 def leading_zero_codes(present: pd.Series) -> bool:

@@ -379,7 +379,8 @@ def read_table(path, sheet=None, *, encoding: str | None = None, delimiter: str 
 
 
 def _infer_frame(raw: pd.DataFrame, decimal, thousands, markers, want_dates, info, path):
-    present = {c: raw[c].dropna().str.strip() for c in raw.columns}
+    # object dtype: the checks below run Python regexes, and iterating Arrow strings is slow
+    present = {c: raw[c].dropna().astype(object).str.strip() for c in raw.columns}
     present = {c: v[v != ""] for c, v in present.items()}
     file_decimal = decimal or _file_decimal(present.values(), markers)
     out = {}
@@ -395,7 +396,7 @@ def _infer_frame(raw: pd.DataFrame, decimal, thousands, markers, want_dates, inf
 def _file_decimal(columns, markers) -> str | None:
     comma = point = 0
     for values in columns:
-        c, p = _infer.decimal_evidence(v for v in values if v not in markers)
+        c, p = _infer.decimal_evidence(v for v in values.unique() if v not in markers)
         comma, point = comma + c, point + p
     return "," if comma > point else "." if point > comma else None
 
@@ -403,7 +404,10 @@ def _file_decimal(columns, markers) -> str | None:
 def _infer_column(raw, present, decimal, file_decimal, thousands, markers, want_dates, info, path, col):
     strings = raw.str.strip().astype("string")
     values = present[~present.isin(markers)]
-    if values.empty or _infer.leading_zero_codes(values):
+    if values.empty:
+        return strings, 0
+    values = pd.Series(values.unique(), dtype=object)  # the kind checks need each value once
+    if _infer.leading_zero_codes(values):
         return strings, 0
     n_markers = int(present.isin(markers).sum())
     if want_dates and _infer.eight_digit_dates(values):
