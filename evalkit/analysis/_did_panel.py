@@ -1,0 +1,262 @@
+"""Checking and coding the input of :func:`evalkit.did` (one place for every message a user sees)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evalkit.errors import AnalysisError
+
+__all__ = ["Panel", "prepare_panel", "STAGGERED_MESSAGE"]
+
+STAGGERED_MESSAGE = (
+    "Units start the intervention at different dates ({dates}). A two-way fixed-effects DiD on staggered "
+    "adoption compares late starters with early starters and can be badly biased when effects change over "
+    "time, so evalkit does not compute it. Use a heterogeneity-robust estimator instead: Callaway & "
+    "Sant'Anna (2021) with never-treated controls (R package 'did', att_gt) or the Borusyak–Jaravel–Spiess "
+    "imputation estimator (Stata did_imputation, R didimputation); or run ek.did once per start date with "
+    "only that cohort and the never-treated units."
+)
+
+LEVELS = ("auto", "aggregated", "person")
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A checked DiD panel with integer codes; ``frame`` has one row per observation."""
+
+    frame: pd.DataFrame  # columns: y, unit, time, unit_code, time_code, treated_unit, post, d
+    units: pd.Index
+    times: pd.Index
+    treated_units: tuple
+    first_post: object
+    first_post_code: int
+    level: str
+    outcome: str
+
+    @property
+    def n_units(self) -> int:
+        return len(self.units)
+
+    @property
+    def n_treated(self) -> int:
+        return len(self.treated_units)
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.times)
+
+    @property
+    def n_obs(self) -> int:
+        return len(self.frame)
+
+    @property
+    def n_pre(self) -> int:
+        return self.first_post_code
+
+    def subset(self, rows: np.ndarray, first_post=None, treated=None) -> "Panel":
+        """A re-coded panel from a row subset, optionally with a new start date or treated set."""
+        sub = self.frame.loc[rows, ["y", "unit", "time"]]
+        treated = self.treated_units if treated is None else tuple(treated)
+        first_post = self.first_post if first_post is None else first_post
+        return _code(sub, treated, first_post, self.level, self.outcome)
+
+
+def prepare_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, intervention,
+                  level: str = "auto") -> Panel:
+    """Check the arguments of :func:`evalkit.did` and code the panel, or raise AnalysisError saying what to change."""
+    if not isinstance(data, pd.DataFrame):
+        raise AnalysisError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
+    if level not in LEVELS:
+        raise AnalysisError(f"level must be one of {', '.join(LEVELS)}; got {level!r}.")
+    _require_columns(data, [outcome, unit, time])
+    y = _numeric_outcome(data, outcome, unit, time)
+    frame = pd.DataFrame({"y": y, "unit": data[unit].to_numpy(), "time": data[time].to_numpy()})
+    _check_keys(frame, unit, time)
+    treated_units = _treated_units(data, frame, treated, unit)
+    first_post = _intervention_date(data, frame, intervention, treated_units, unit, time)
+    level = _panel_level(frame, level, unit, time)
+    return _code(frame, treated_units, first_post, level, outcome)
+
+
+def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, outcome: str) -> Panel:
+    units = pd.Index(pd.unique(frame["unit"]))
+    times = pd.Index(np.sort(pd.unique(frame["time"])))
+    _check_intervention_in_range(times, first_post)
+    out = frame.reset_index(drop=True).copy()
+    out["unit_code"] = units.get_indexer(out["unit"])
+    out["time_code"] = times.get_indexer(out["time"])
+    treated_set = set(treated_units)
+    out["treated_unit"] = out["unit"].map(lambda u: u in treated_set).astype(bool)
+    first_post_code = int(np.searchsorted(times.to_numpy(), _comparable(first_post, times), side="left"))
+    out["post"] = out["time_code"] >= first_post_code
+    out["d"] = (out["treated_unit"] & out["post"]).astype(float)
+    present = tuple(u for u in units if u in treated_set)
+    if not present:
+        raise AnalysisError("No treated unit is left in the data; name at least one unit in `treated`.")
+    if len(present) == len(units):
+        raise AnalysisError("Every unit is treated, so there is no comparison group; name the treated units only.")
+    return Panel(out, units, times, present, first_post, first_post_code, level, outcome)
+
+
+def _require_columns(data: pd.DataFrame, columns: list) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise AnalysisError(
+            f"Column(s) {', '.join(map(repr, missing))} not found; the data has: {', '.join(map(str, data.columns))}."
+        )
+
+
+def _numeric_outcome(data: pd.DataFrame, outcome: str, unit: str, time: str) -> np.ndarray:
+    raw = data[outcome]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad_text = values.isna() & raw.notna()
+    if bad_text.any():
+        raise AnalysisError(
+            f"Outcome {outcome!r} has {int(bad_text.sum())} value(s) that are not numbers "
+            f"(first at {_where(data, bad_text, unit, time)}); convert or remove them."
+        )
+    missing = values.isna()
+    if missing.any():
+        raise AnalysisError(
+            f"Outcome {outcome!r} is missing in {int(missing.sum())} of {len(values)} rows "
+            f"({_where(data, missing, unit, time)}). Drop those rows or impute them before ek.did, "
+            "and say so in the report."
+        )
+    if not np.isfinite(values.to_numpy(dtype=float)).all():
+        raise AnalysisError(f"Outcome {outcome!r} has infinite values; remove them.")
+    return values.to_numpy(dtype=float)
+
+
+def _where(data: pd.DataFrame, mask: pd.Series, unit: str, time: str) -> str:
+    rows = data.loc[mask, [unit, time]].head(MAX_LISTED)
+    listed = "; ".join(f"{unit}={u}, {time}={t}" for u, t in rows.itertuples(index=False))
+    more = int(mask.sum()) - len(rows)
+    return listed + (f"; and {more} more" if more > 0 else "")
+
+
+def _check_keys(frame: pd.DataFrame, unit: str, time: str) -> None:
+    for col, name in (("unit", unit), ("time", time)):
+        if frame[col].isna().any():
+            raise AnalysisError(f"Column {name!r} is empty in {int(frame[col].isna().sum())} rows; fill or drop them.")
+
+
+def _treated_units(data: pd.DataFrame, frame: pd.DataFrame, treated, unit: str) -> tuple:
+    units = pd.unique(frame["unit"])
+    if isinstance(treated, str):
+        if treated not in data.columns:
+            raise AnalysisError(
+                f"treated={treated!r} is not a column. Give a boolean column name or a list of treated unit ids."
+            )
+        flag = data[treated]
+        if flag.isna().any():
+            raise AnalysisError(f"Column {treated!r} is empty in {int(flag.isna().sum())} rows; mark every row.")
+        values = set(pd.unique(flag))
+        if not values <= {True, False, 0, 1}:
+            raise AnalysisError(f"Column {treated!r} must be boolean (True/False or 1/0); it holds {sorted(map(str, values))[:5]}.")
+        per_unit = pd.Series(flag.astype(bool).to_numpy()).groupby(frame["unit"].to_numpy()).nunique()
+        varying = per_unit[per_unit > 1].index.tolist()
+        if varying:
+            raise AnalysisError(
+                f"Column {treated!r} changes within unit(s) {varying[:MAX_LISTED]}. It must mark treated UNITS "
+                "(constant over time); the start date goes in `intervention`."
+            )
+        chosen = pd.Series(flag.astype(bool).to_numpy()).groupby(frame["unit"].to_numpy()).first()
+        return tuple(chosen[chosen].index)
+    if treated is None or isinstance(treated, (bytes, Mapping)) or not hasattr(treated, "__iter__"):
+        raise AnalysisError("treated must be a boolean column name or a collection of unit ids.")
+    wanted = list(dict.fromkeys(treated))
+    if not wanted:
+        raise AnalysisError("treated is empty; name at least one treated unit.")
+    known = set(units)
+    unknown = [u for u in wanted if u not in known]
+    if unknown:
+        raise AnalysisError(
+            f"Unknown unit(s) in treated: {unknown[:MAX_LISTED]}. Units in the data: {list(units)[:20]}"
+            + (" …" if len(units) > 20 else "") + "."
+        )
+    return tuple(wanted)
+
+
+def _intervention_date(data, frame, intervention, treated_units, unit: str, time: str):
+    """The common first post period, or AnalysisError for staggered adoption."""
+    if isinstance(intervention, str) and intervention in data.columns:
+        col = pd.Series(data[intervention].to_numpy()).groupby(frame["unit"].to_numpy()).agg(
+            lambda s: pd.unique(s.dropna()))
+        mapping = {}
+        for u in treated_units:
+            dates = col.get(u, np.array([]))
+            if len(dates) != 1:
+                raise AnalysisError(
+                    f"Column {intervention!r} must hold one start date per treated unit; unit {u!r} has {len(dates)}."
+                )
+            mapping[u] = dates[0]
+        intervention = mapping
+    if isinstance(intervention, Mapping):
+        missing = [u for u in treated_units if u not in intervention]
+        if missing:
+            raise AnalysisError(f"intervention has no start date for treated unit(s) {missing[:MAX_LISTED]}.")
+        dates = pd.unique(pd.Series([intervention[u] for u in treated_units]))
+        if len(dates) > 1:
+            listed = ", ".join(str(d) for d in sorted(dates, key=str)[:MAX_LISTED])
+            raise AnalysisError(STAGGERED_MESSAGE.format(dates=listed))
+        intervention = dates[0]
+    if intervention is None or (np.ndim(intervention) == 0 and pd.isna(intervention)):
+        raise AnalysisError("intervention is missing; give the first post period, of the same type as the time column.")
+    return intervention
+
+
+def _comparable(value, times: pd.Index):
+    """``value`` converted to the type of the time column, or AnalysisError."""
+    sample = times[0]
+    try:
+        if isinstance(sample, (pd.Timestamp, np.datetime64)):
+            return np.datetime64(pd.Timestamp(value), "ns").astype(times.to_numpy().dtype)
+        if isinstance(sample, pd.Period):
+            return pd.Period(value, freq=sample.freq)
+        if isinstance(sample, (int, float, np.integer, np.floating)) and not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError
+        return value
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(
+            f"intervention {value!r} is not comparable with the time column (e.g. {sample!r}); "
+            "give it in the same type."
+        ) from exc
+
+
+def _check_intervention_in_range(times: pd.Index, first_post) -> None:
+    point = _comparable(first_post, times)
+    arr = times.to_numpy()
+    try:
+        code = int(np.searchsorted(arr, point, side="left"))
+    except TypeError as exc:
+        raise AnalysisError(f"intervention {first_post!r} is not comparable with the time column.") from exc
+    if code >= len(arr):
+        raise AnalysisError(
+            f"intervention {first_post!r} is after the last period in the data ({times[-1]!r}); "
+            "there is no post period."
+        )
+    if code < 2:
+        raise AnalysisError(
+            f"intervention {first_post!r} leaves {code} pre period(s) (first period {times[0]!r}); "
+            "DiD needs at least 2 periods before the change to compare trends. Add earlier data or move the date."
+        )
+
+
+def _panel_level(frame: pd.DataFrame, level: str, unit: str, time: str) -> str:
+    dup = frame.duplicated(["unit", "time"], keep=False)
+    if level == "aggregated" and dup.any():
+        pairs = frame.loc[dup, ["unit", "time"]].drop_duplicates().head(MAX_LISTED)
+        listed = "; ".join(f"{unit}={u}, {time}={t}" for u, t in pairs.itertuples(index=False))
+        raise AnalysisError(
+            f"level='aggregated' but {int(dup.sum())} rows share a ({unit}, {time}) pair ({listed}). "
+            "Aggregate to one row per unit and period, or pass level='person' for person-level rows."
+        )
+    if level == "person" and not dup.any():
+        return "person"
+    if level == "auto":
+        return "person" if dup.any() else "aggregated"
+    return level

@@ -1,0 +1,617 @@
+"""Difference-in-differences: ``ek.did`` and its result objects.
+
+A pilot area against comparison areas, before and after a change in working
+method (e.g. the Örebro rehabilitative model tested in two of six districts).
+The estimator is two-way fixed effects (unit and period effects absorbed, never
+dummy-coded); the inference is chosen for the number of clusters, because
+municipal panels rarely have the 30–50 clusters that cluster-robust standard
+errors need.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd, warnings
+>>> import evalkit as ek
+>>> from evalkit.analysis.did import did
+>>> rng = np.random.default_rng(1)
+>>> rows = [(u, t, 10 + u + 0.2 * t + (2.0 if u < 10 and t >= 6 else 0.0) + rng.normal())
+...         for u in range(40) for t in range(10)]
+>>> panel = pd.DataFrame(rows, columns=["district", "month", "visits"])
+>>> res = did(panel, outcome="visits", unit="district", time="month",
+...           treated=range(10), intervention=6, seed=1)
+>>> res.inference["method"]
+'cluster'
+>>> bool(res.effect["ci_low"] < 2.0 < res.effect["ci_high"])
+True
+"""
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from evalkit.analysis._bootstrap import WildBootstrap, fit_absorbed, webb_weights
+from evalkit.analysis._did_panel import Panel, prepare_panel
+from evalkit.analysis._did_ri import RandomizationInference
+from evalkit.analysis._did_text import assumptions, result_sentences
+from evalkit.analysis._fe import TwoWayFE
+from evalkit.errors import AnalysisError, AnalysisWarning
+
+__all__ = ["did", "DiDResult", "EventStudyResult", "choose_inference",
+           "MANY_CLUSTERS", "FEW_TREATED", "MIN_TREATED_FOR_CR1"]
+
+#: With at least this many units (clusters) CR1 with t(G−1) is trusted (Cameron & Miller 2015 say 30–50).
+MANY_CLUSTERS = 30
+#: Fewer treated (or control) units than this → randomization inference (MacKinnon & Webb 2017, 2018).
+FEW_TREATED = 4
+#: CR1 also needs enough treated and control clusters: with fewer than this many, use WCR even when G ≥ 30.
+MIN_TREATED_FOR_CR1 = 10
+METHODS = ("auto", "cluster", "wild", "ri")
+EFFECT_FIELDS = ["estimate", "ci_low", "ci_high", "p_value"]
+
+
+def choose_inference(n_units: int, n_treated: int, inference: str = "auto") -> tuple[str, str]:
+    """The inference method for a panel of ``n_units`` clusters of which ``n_treated`` are treated, and why.
+
+    Rules for ``"auto"``:
+
+    1. fewer than ``FEW_TREATED`` (4) treated or control units → ``"ri"``: with so few treated clusters the
+       wild cluster bootstrap can be badly mis-sized (MacKinnon & Webb 2017, *J. Applied Econometrics*
+       32(2); 2018, *Econometrics Journal* 21(2)), while randomization inference is exact by construction;
+    2. fewer than ``MANY_CLUSTERS`` (30) units → ``"wild"``: CR1 over-rejects with few clusters
+       (Cameron, Gelbach & Miller 2008) and the restricted wild cluster bootstrap is the standard remedy;
+    3. 30 or more units but fewer than ``MIN_TREATED_FOR_CR1`` (10) treated or control units → ``"wild"``
+       (CR1 over-rejects when the treated clusters are few even if G is large; MacKinnon & Webb 2017);
+    4. otherwise → ``"cluster"`` (CR1, t(G−1)).
+    """
+    n_control = n_units - n_treated
+    fewest = min(n_treated, n_control)
+    if inference not in METHODS:
+        raise AnalysisError(f"inference must be one of {', '.join(METHODS)}; got {inference!r}.")
+    if inference != "auto":
+        return inference, f"chosen by the user (inference={inference!r})"
+    if fewest < FEW_TREATED:
+        side = "treated" if n_treated <= n_control else "comparison"
+        return "ri", (f"only {fewest} {side} unit(s) of {n_units}: the wild cluster bootstrap is unreliable with "
+                      f"fewer than {FEW_TREATED} treated or comparison clusters, so p-values come from "
+                      "randomization inference over all re-assignments of treatment to units")
+    if n_units < MANY_CLUSTERS:
+        return "wild", (f"only {n_units} units (clusters): cluster-robust standard errors over-reject with fewer "
+                        f"than {MANY_CLUSTERS} clusters, so p-values and intervals come from a restricted wild "
+                        "cluster bootstrap (Webb weights)")
+    if fewest < MIN_TREATED_FOR_CR1:
+        return "wild", (f"{n_units} units but only {fewest} treated or comparison units: cluster-robust standard "
+                        "errors over-reject with few treated clusters, so a restricted wild cluster bootstrap is used")
+    return "cluster", (f"{n_units} units ({n_treated} treated): enough clusters for cluster-robust (CR1) standard "
+                       f"errors with a t({n_units - 1}) reference")
+
+
+def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, intervention,
+        inference: str = "auto", reps: int = 9999, seed: int | None = None, level: str = "auto") -> "DiDResult":
+    """Difference-in-differences by two-way fixed effects with few-cluster-safe inference.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel: one row per unit and period (``level="aggregated"``) or several rows per unit and period,
+        e.g. one per person (``level="person"``). Clusters are always the units.
+    outcome, unit, time : str
+        Column names. ``time`` holds dates, periods or integers.
+    treated : str or collection
+        A boolean column marking treated units (constant within unit), or the treated unit ids.
+    intervention : scalar, mapping or str
+        The first post period (same type as ``time``; a date between periods means the next period).
+        A mapping unit → date or a column name is accepted; if treated units start at different dates the
+        call is refused (see Notes).
+    inference : {"auto", "cluster", "wild", "ri"}
+        See :func:`choose_inference` for the automatic rule.
+    reps : int
+        Bootstrap replications, or sampled assignments when randomization inference cannot enumerate.
+    seed : int, optional
+        Seed of every random step. When omitted a seed is drawn and recorded in ``result.inference["seed"]``
+        so that the run can be repeated.
+    level : {"auto", "aggregated", "person"}
+        ``"auto"`` treats data with repeated (unit, time) pairs as person-level; ``"aggregated"`` refuses them.
+
+    Returns
+    -------
+    DiDResult
+
+    Raises
+    ------
+    AnalysisError
+        Bad input (the message says what to change) and staggered adoption.
+
+    Notes
+    -----
+    Model: ``y_it = α_unit(i) + γ_t + β·D_it + ε_it`` with ``D_it = 1`` for treated units from the
+    intervention on; ``β`` is the DiD effect. The unit and period effects are absorbed (exact within
+    transformation, :mod:`evalkit.analysis._fe`); estimates equal the dummy-variable OLS fit, and the CR1
+    variance matches Stata ``xtreg y d i.t, fe vce(cluster unit)`` / ``reghdfe y d, absorb(unit t)
+    vce(cluster unit)``. With two periods and a balanced panel it is the classic 2×2 DiD.
+
+    * ``"cluster"``: ``V = G/(G−1)·(N−1)/(N−K)·A(Σ s_g s_g')A``, t(G−1) reference.
+    * ``"wild"``: restricted wild cluster bootstrap (null imposed), Webb six-point weights, symmetric
+      p-value from the bootstrap t distribution; interval by test inversion — Stata ``boottest d,
+      weight(webb) reps(9999)`` (Roodman et al. 2019).
+    * ``"ri"``: randomization inference over all ``C(G, G1)`` assignments of treatment to units (exact up to
+      100,000, else ``reps`` sampled with the seed); interval = constant effects not rejected. The smallest
+      attainable p-value is ``1/C(G, G1)``; when it exceeds 0.05 the 95 % interval is unbounded.
+
+    Assumptions: parallel trends (without the change, treated and comparison units would have moved in
+    parallel); no anticipation; absorbing treatment (once started it stays on); no spill-over between units.
+    Staggered adoption is refused, not estimated: TWFE then uses already-treated units as controls and can
+    even get the sign wrong (Goodman-Bacon 2021; de Chaisemartin & D'Haultfœuille 2020). Use Callaway &
+    Sant'Anna (2021) or the Borusyak, Jaravel & Spiess (2024) imputation estimator instead.
+    """
+    panel = prepare_panel(data, outcome=outcome, unit=unit, time=time, treated=treated,
+                          intervention=intervention, level=level)
+    _check_reps(reps)
+    seed = _resolve_seed(seed)
+    method, reason = choose_inference(panel.n_units, panel.n_treated, inference)
+    effect, details = _estimate(panel, method, reps, seed)
+    details.update(method=method, reason=reason, reps=reps, seed=seed)
+    _warn_about_inference(panel, details)
+    return DiDResult(_effect=effect, _inference=details, n_units=panel.n_units, n_treated=panel.n_treated,
+                     n_periods=panel.n_periods, n_obs=panel.n_obs, _panel=panel, _unit_name=unit,
+                     _time_name=time)
+
+
+def _check_reps(reps) -> None:
+    if not isinstance(reps, (int, np.integer)) or reps < 99:
+        raise AnalysisError(f"reps must be an integer of at least 99 (9999 recommended); got {reps!r}.")
+
+
+def _resolve_seed(seed) -> int:
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise AnalysisError(f"seed must be a non-negative integer; got {seed!r}.")
+    return int(seed)
+
+
+# --------------------------------------------------------------------------- estimation core
+
+
+@dataclass(frozen=True)
+class _Design:
+    fe: TwoWayFE
+    y_t: np.ndarray
+    x_t: np.ndarray
+    cluster: np.ndarray
+
+
+def _design(panel: Panel, x: np.ndarray) -> _Design:
+    frame = panel.frame
+    fe = TwoWayFE.from_codes(frame["unit_code"].to_numpy(), frame["time_code"].to_numpy())
+    x = x[:, None] if x.ndim == 1 else x
+    x_t = fe.residualize(x)
+    y_t = fe.residualize(frame["y"].to_numpy())
+    scale = np.maximum(np.abs(x).max(axis=0), 1.0)
+    if (np.abs(x_t).max(axis=0) <= 1e-9 * scale).any():
+        raise AnalysisError("The treatment indicator is collinear with the unit and period effects; "
+                            "check that treated units are observed both before and after the intervention.")
+    return _Design(fe, y_t, x_t, frame["unit_code"].to_numpy())
+
+
+def _treated_codes(panel: Panel) -> np.ndarray:
+    return panel.units.get_indexer(list(panel.treated_units))
+
+
+def _post_by_period(panel: Panel) -> np.ndarray:
+    return np.arange(panel.n_periods) >= panel.first_post_code
+
+
+def _estimate(panel: Panel, method: str, reps: int, seed: int) -> tuple[pd.Series, dict]:
+    """Effect Series and inference details for the main DiD coefficient."""
+    design = _design(panel, panel.frame["d"].to_numpy())
+    fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units)
+    rng = np.random.default_rng(seed)
+    details = {"se_cr1": float(fit.se[0]), "n_clusters": panel.n_units}
+    if method == "cluster":
+        _, p, low, high = fit.t_test(0)
+        details["df"] = panel.n_units - 1
+    elif method == "wild":
+        wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, [0],
+                           webb_weights(panel.n_units, reps, rng))
+        p = wb.p_value(0.0)
+        low, high = wb.confidence_interval()
+        details.update(weights="webb", t_stat=wb.t_observed())
+    else:
+        ri = RandomizationInference(design.fe, panel.frame["y"].to_numpy(), _post_by_period(panel),
+                                    _treated_codes(panel), reps, rng)
+        p = ri.p_value(0.0)
+        low, high = ri.confidence_interval(scale=max(float(fit.se[0]), 1e-12))
+        details.update(n_assignments=ri.n_assignments, n_possible=ri.n_possible, exact=ri.exact,
+                       smallest_p=ri.smallest_p)
+    effect = pd.Series([float(fit.beta[0]), float(low), float(high), float(p)], index=EFFECT_FIELDS,
+                       name=panel.outcome, dtype=float)
+    return effect, details
+
+
+def _warn_about_inference(panel: Panel, details: dict) -> None:
+    method = details["method"]
+    if method == "ri":
+        p_min = details["smallest_p"]
+        basis = (f"exact over all {details['n_assignments']} possible assignments" if details["exact"]
+                 else f"estimated from {details['n_assignments']} sampled assignments")
+        msg = (f"DiD with {panel.n_treated} treated of {panel.n_units} units: {details['reason']}. "
+               f"The p-value is {basis}; the smallest attainable p-value is {p_min:.3f}")
+        if p_min > 0.05:
+            msg += (", so no result can be 'significant at 5 %' with this design and the 95 % interval is "
+                    "unbounded. Report the estimate with its exact p-value as descriptive evidence; to test, add "
+                    "comparison units or more treated units.")
+        else:
+            msg += ". You can conclude about a constant effect; not about effects that differ between units."
+        warnings.warn(msg, AnalysisWarning, stacklevel=3)
+    elif method == "wild" and (panel.n_units < MANY_CLUSTERS or
+                               min(panel.n_treated, panel.n_units - panel.n_treated) < MIN_TREATED_FOR_CR1):
+        warnings.warn(
+            f"DiD with {panel.n_units} units: {details['reason']}. The p-value and interval are reliable for "
+            "testing 'no effect'; the CR1 standard error in the details is not (do not build ±1.96·SE intervals "
+            "from it). With fewer treated units than about 5 even the bootstrap can mislead.",
+            AnalysisWarning, stacklevel=3)
+    elif method == "cluster" and panel.n_units < MANY_CLUSTERS:
+        warnings.warn(
+            f"inference='cluster' with only {panel.n_units} clusters: CR1 standard errors over-reject. "
+            "Use inference='wild' (or 'auto').", AnalysisWarning, stacklevel=3)
+
+
+# --------------------------------------------------------------------------- result objects
+
+
+@dataclass(frozen=True)
+class DiDResult:
+    """Result of :func:`did`. Immutable: the accessors return copies.
+
+    Attributes
+    ----------
+    effect : Series
+        ``estimate, ci_low, ci_high, p_value`` of the DiD coefficient (95 % interval).
+    inference : dict
+        ``method`` (cluster | wild | ri), ``reason``, ``reps``, ``seed`` and method details (``se_cr1``;
+        ``smallest_p`` and ``n_assignments`` for RI).
+    n_units, n_treated, n_periods, n_obs : int
+    """
+
+    _effect: pd.Series
+    _inference: dict
+    n_units: int
+    n_treated: int
+    n_periods: int
+    n_obs: int
+    _panel: Panel = field(repr=False)
+    _unit_name: str = "unit"
+    _time_name: str = "time"
+
+    @property
+    def effect(self) -> pd.Series:
+        return self._effect.copy()
+
+    @property
+    def inference(self) -> dict:
+        return dict(self._inference)
+
+    @property
+    def outcome(self) -> str:
+        return self._panel.outcome
+
+    @property
+    def intervention(self):
+        return self._panel.first_post
+
+    @property
+    def n_pre(self) -> int:
+        return self._panel.n_pre
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row table: outcome, estimate, ci_low, ci_high, p_value, method, n_units, n_treated, n_periods, n_obs."""
+        row = {"outcome": self.outcome, **self._effect.to_dict(), "method": self._inference["method"],
+               "n_units": self.n_units, "n_treated": self.n_treated, "n_periods": self.n_periods,
+               "n_obs": self.n_obs}
+        return pd.DataFrame([row]).set_index("outcome")
+
+    def means(self) -> pd.DataFrame:
+        """Mean outcome by period for treated and comparison units (rows: periods)."""
+        frame = self._panel.frame
+        group = np.where(frame["treated_unit"], "treated", "comparison")
+        table = frame.groupby([frame["time"], group])["y"].mean().unstack()
+        return table.reindex(columns=["treated", "comparison"])
+
+    def summary(self) -> str:
+        e, inf = self._effect, self._inference
+        lines = [
+            f"Difference-in-differences: {self.outcome}",
+            f"  units {self.n_units} ({self.n_treated} treated), periods {self.n_periods} "
+            f"({self.n_pre} before), observations {self.n_obs} ({self._panel.level} panel)",
+            f"  intervention (first post period): {self.intervention}",
+            f"  estimate {e['estimate']:.4g}, 95 % CI {e['ci_low']:.4g} to {e['ci_high']:.4g}, p = {e['p_value']:.3g}",
+            f"  inference: {inf['method']} — {inf['reason']}",
+        ]
+        if inf["method"] == "ri":
+            lines.append(f"  smallest attainable p-value: {inf['smallest_p']:.3g} "
+                         f"({inf['n_assignments']} assignments{'' if inf['exact'] else ', sampled'})")
+        if inf["method"] in ("wild", "ri"):
+            lines.append(f"  replications/seed: {inf['reps']}/{inf['seed']}")
+        lines.append("  assumptions: " + "; ".join(assumptions("en")))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        table = self.to_frame().to_html(float_format=lambda v: f"{v:.4g}")
+        note = html.escape(f"Inference: {self._inference['method']} — {self._inference['reason']}.")
+        return f"<div><strong>Difference-in-differences</strong>{table}<p>{note}</p></div>"
+
+    def sentences(self, language: str = "sv") -> list[str]:
+        """Plain sentences with the numbers (decimal comma for sv/nb) and the assumptions."""
+        return result_sentences(self, language)
+
+    def plot(self, ax=None):
+        """Treated and comparison means over time with the change marked; returns the Figure."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = _figure(ax, plt)
+        table = self.means()
+        x = np.arange(len(table))
+        ax.plot(x, table["treated"].to_numpy(), marker="o", label="treated")
+        ax.plot(x, table["comparison"].to_numpy(), marker="s", linestyle="--", label="comparison")
+        ax.axvline(self._panel.first_post_code - 0.5, color="grey", linestyle=":", label="intervention")
+        _period_ticks(ax, table.index)
+        ax.set_ylabel(self.outcome)
+        ax.set_title(f"{self.outcome}: treated vs comparison")
+        ax.legend()
+        return fig
+
+    def event_study(self, leads: int | None = None, lags: int | None = None) -> "EventStudyResult":
+        """Coefficients per period relative to the intervention (reference: the period before, −1).
+
+        Parameters
+        ----------
+        leads : int, optional
+            Number of pre periods before −1 with their own coefficient (−2, −3, …); earlier periods are
+            binned into the earliest. Default: all.
+        lags : int, optional
+            Number of post periods after 0 with their own coefficient; later ones binned into the last.
+            Default: all.
+
+        Notes
+        -----
+        Regression of the outcome on unit and period effects and treated × relative-period dummies. The joint
+        pre-trend test is a Wald test of all leads = 0: F(q, G−1) with CR1, a restricted wild bootstrap Wald
+        test with few clusters, or randomization inference of the Wald statistic with very few treated units
+        — the same method as the main result. A failed test gives an AnalysisWarning, not an error.
+        """
+        return _event_study(self, leads, lags)
+
+    def placebo(self, max_unit_sets: int = 200) -> pd.DataFrame:
+        """Placebo estimates: fake dates in the pre period and fake treated sets among comparison units.
+
+        Rows of ``kind == "time"`` re-estimate on pre-period data only with each possible fake start date
+        (keeping at least 2 periods before it), with the main result's inference method. Rows of
+        ``kind == "unit"`` drop the treated units and treat every set of the same size among the comparison
+        units (at most ``max_unit_sets``, sampled with the seed); they report the estimate only, and
+        ``attrs["share_as_large"]`` is the share of fake sets whose |estimate| reaches the real one.
+        """
+        return _placebo(self, max_unit_sets)
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Event-study coefficients and the joint pre-trend test."""
+
+    _table: pd.DataFrame
+    _pretrend: pd.Series
+    method: str
+    outcome: str
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self._table.copy()
+
+    @property
+    def pretrend(self) -> pd.Series:
+        return self._pretrend.copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self) -> str:
+        pt = self._pretrend
+        body = self._table.to_string(float_format=lambda v: f"{v:.4g}")
+        test = "no leads to test" if pd.isna(pt["p_value"]) else \
+            f"joint pre-trend test ({pt['test']}): statistic {pt['statistic']:.3g}, p = {pt['p_value']:.3g}"
+        return f"Event study: {self.outcome} (reference period −1; inference {self.method})\n{body}\n{test}"
+
+    def _repr_html_(self) -> str:
+        return f"<div><strong>Event study</strong>{self._table.to_html(float_format=lambda v: f'{v:.4g}')}" \
+               f"<p>{html.escape(self.summary().splitlines()[-1])}</p></div>"
+
+    def plot(self, ax=None):
+        """Coefficients with 95 % intervals, zero line and the change marked; returns the Figure."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = _figure(ax, plt)
+        t = self._table
+        x = t.index.to_numpy(dtype=float)
+        est = t["estimate"].to_numpy()
+        low = np.where(np.isfinite(t["ci_low"]), t["ci_low"], np.nan)
+        high = np.where(np.isfinite(t["ci_high"]), t["ci_high"], np.nan)
+        ax.errorbar(x, est, yerr=[est - low, high - est], fmt="o", capsize=3, label="estimate (95 % CI)")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.axvline(-0.5, color="grey", linestyle=":", label="intervention")
+        ax.set_xlabel("period relative to the intervention (reference −1)")
+        ax.set_ylabel(f"effect on {self.outcome}")
+        ax.legend()
+        return fig
+
+
+def _figure(ax, plt):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        return fig, ax
+    return ax.figure, ax
+
+
+def _period_ticks(ax, index) -> None:
+    labels = [str(v)[:10] for v in index]
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(np.arange(len(labels))[::step])
+    ax.set_xticklabels(labels[::step], rotation=45, ha="right")
+
+
+# --------------------------------------------------------------------------- event study
+
+
+def _relative_periods(panel: Panel, leads: int | None, lags: int | None) -> tuple[np.ndarray, list[int]]:
+    """Binned relative period per row (NaN for comparison units) and the periods with a coefficient."""
+    n_pre, n_post = panel.n_pre, panel.n_periods - panel.n_pre
+    max_leads, max_lags = n_pre - 1, n_post - 1
+    leads = max_leads if leads is None else leads
+    lags = max_lags if lags is None else lags
+    for name, value, most in (("leads", leads, max_leads), ("lags", lags, max_lags)):
+        if not isinstance(value, (int, np.integer)) or value < 0:
+            raise AnalysisError(f"{name} must be a non-negative integer; got {value!r}.")
+        if value > most:
+            raise AnalysisError(f"{name}={value} but the data allow at most {most}.")
+    rel = (panel.frame["time_code"] - panel.first_post_code).to_numpy()
+    rel = np.where(rel < -1, np.maximum(rel, -(leads + 1)) if leads > 0 else -1, rel)
+    rel = np.minimum(rel, lags)
+    periods = list(range(-(leads + 1), -1)) + list(range(0, lags + 1))
+    return rel, periods
+
+
+def _event_design(panel: Panel, rel: np.ndarray, periods: list[int], treated_mask: np.ndarray) -> np.ndarray:
+    return np.column_stack([(treated_mask & (rel == p)).astype(float) for p in periods])
+
+
+def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
+    panel, inf = result._panel, result._inference
+    rel, periods = _relative_periods(panel, leads, lags)
+    lead_idx = [i for i, p in enumerate(periods) if p < -1]
+    x = _event_design(panel, rel, periods, panel.frame["treated_unit"].to_numpy())
+    design = _design(panel, x)
+    fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units)
+    rng = np.random.default_rng(inf["seed"] + 1)
+    method = inf["method"]
+    if method == "cluster":
+        rows = [fit.t_test(i)[1:] for i in range(len(periods))]
+        stat, p_joint = fit.wald(lead_idx) if lead_idx else (np.nan, np.nan)
+        test = f"F({len(lead_idx)}, {panel.n_units - 1}), CR1"
+    elif method == "wild":
+        weights = webb_weights(panel.n_units, inf["reps"], rng)
+        rows = []
+        for i in range(len(periods)):
+            wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, [i], weights)
+            rows.append((wb.p_value(0.0), *wb.confidence_interval()))
+        if lead_idx:
+            wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, lead_idx, weights)
+            stat, p_joint = wb.wald_p_value()
+        else:
+            stat, p_joint = np.nan, np.nan
+        test = "restricted wild cluster bootstrap Wald (Webb weights)"
+    else:
+        rows, stat, p_joint = _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng)
+        test = "randomization inference of the Wald statistic"
+    table = pd.DataFrame(
+        [(float(fit.beta[i]), float(r[1]), float(r[2]), float(r[0])) for i, r in enumerate(rows)],
+        index=pd.Index(periods, name="relative_period"), columns=EFFECT_FIELDS)
+    table.loc[-1] = [0.0, np.nan, np.nan, np.nan]  # the reference period, shown for the plot
+    table = table.sort_index()
+    pretrend = pd.Series({"statistic": stat, "p_value": p_joint, "n_leads": len(lead_idx), "test": test})
+    if lead_idx and p_joint < 0.05:
+        warnings.warn(
+            f"The joint pre-trend test rejects parallel pre-trends (p = {p_joint:.3g}). The DiD estimate assumes "
+            "parallel trends; look at the event-study plot, consider comparison units with similar trends, or "
+            "report the result as not credible.", AnalysisWarning, stacklevel=3)
+    return EventStudyResult(table, pretrend, method, panel.outcome)
+
+
+def _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng):
+    """RI per coefficient and for the Wald statistic by refitting for every assignment."""
+    treated_codes = _treated_codes(panel)
+    n_possible = math.comb(panel.n_units, len(treated_codes))
+    cap = min(inf["reps"], 1999)
+    if n_possible <= cap:
+        import itertools
+        sets = [np.array(c) for c in itertools.combinations(range(panel.n_units), len(treated_codes))]
+    else:
+        sets = [np.sort(treated_codes)] + [np.sort(rng.choice(panel.n_units, len(treated_codes), replace=False))
+                                           for _ in range(cap)]
+    codes = panel.frame["unit_code"].to_numpy()
+    fe = TwoWayFE.from_codes(codes, panel.frame["time_code"].to_numpy())
+    y_t = fe.residualize(panel.frame["y"].to_numpy())
+    betas, walds = [], []
+    for s in sets:
+        mask = np.isin(codes, s)
+        x_t = fe.residualize(_event_design(panel, rel, periods, mask))
+        f = fit_absorbed(fe, x_t, y_t, codes, panel.n_units)
+        betas.append(f.beta)
+        walds.append(f.wald(lead_idx)[0] if lead_idx else np.nan)
+    betas = np.array(betas)
+    obs = fit.beta
+    rows = []
+    for i in range(len(periods)):
+        p = float(np.mean(np.abs(betas[:, i]) >= abs(obs[i]) - 1e-10 * max(1.0, abs(obs[i]))))
+        rows.append((p, np.nan, np.nan))
+    if lead_idx:
+        w_obs = fit.wald(lead_idx)[0]
+        p_joint = float(np.mean(np.array(walds) >= w_obs - 1e-10 * max(1.0, w_obs)))
+        stat = w_obs
+    else:
+        stat = p_joint = np.nan
+    return rows, stat, p_joint
+
+
+# --------------------------------------------------------------------------- placebo
+
+
+def _placebo(result: DiDResult, max_unit_sets: int) -> pd.DataFrame:
+    panel, inf = result._panel, result._inference
+    rows = []
+    pre_rows = (panel.frame["time_code"] < panel.first_post_code).to_numpy()
+    for code in range(2, panel.n_pre):
+        fake = panel.times[code]
+        sub = panel.subset(pre_rows, first_post=fake)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AnalysisWarning)
+            effect, _ = _estimate(sub, inf["method"], inf["reps"], inf["seed"])
+        rows.append({"kind": "time", "fake_intervention": fake, "fake_treated": None, **effect.to_dict()})
+    rows += _unit_placebos(result, max_unit_sets)
+    table = pd.DataFrame(rows, columns=["kind", "fake_intervention", "fake_treated", *EFFECT_FIELDS])
+    unit_rows = table[table["kind"] == "unit"]
+    actual = float(result._effect["estimate"])
+    table.attrs["actual_estimate"] = actual
+    table.attrs["share_as_large"] = (float(np.mean(np.abs(unit_rows["estimate"]) >= abs(actual)))
+                                     if len(unit_rows) else np.nan)
+    return table
+
+
+def _unit_placebos(result: DiDResult, max_unit_sets: int) -> list[dict]:
+    panel = result._panel
+    controls = [u for u in panel.units if u not in set(panel.treated_units)]
+    size = panel.n_treated
+    if len(controls) <= size:
+        return []
+    n_sets = math.comb(len(controls), size)
+    rng = np.random.default_rng(result._inference["seed"] + 2)
+    if n_sets <= max_unit_sets:
+        import itertools
+        sets = list(itertools.combinations(controls, size))
+    else:
+        sets = [tuple(controls[i] for i in sorted(rng.choice(len(controls), size, replace=False)))
+                for _ in range(max_unit_sets)]
+    keep = (~panel.frame["treated_unit"]).to_numpy()
+    out = []
+    for fake in sets:
+        sub = panel.subset(keep, treated=fake)
+        design = _design(sub, sub.frame["d"].to_numpy())
+        fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, sub.n_units)
+        out.append({"kind": "unit", "fake_intervention": panel.first_post, "fake_treated": tuple(fake),
+                    "estimate": float(fit.beta[0]), "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan})
+    return out
+
