@@ -156,15 +156,35 @@ def text_width_emu(document) -> int:
     return int(section.page_width - section.left_margin - section.right_margin)
 
 
+_CHAR_TWIPS = 105  # average width of a 9 pt Arial character (bold header a little wider)
+_CELL_PADDING = 200  # left + right cell margins of the house table style, with some air
+_LONGEST_UNBROKEN = 36  # a longer token (a sha256) may wrap rather than squeeze every other column
+
+
 def _column_widths(table: FormattedTable, total_twips: int) -> list[int]:
-    """Widths proportional to each column's longest word/number, within sensible bounds."""
-    weights = []
+    """Column widths in twips: no header word and no number is broken; spare width goes to long text.
+
+    Each column needs at least its longest header word and its longest
+    unbreakable cell token; it would like its longest header or cell on one
+    line. Widths between the two are shared in proportion to what each still wants.
+    """
+    needed, wanted = [], []
     for c, head in enumerate(table.header):
-        longest_word = max((len(w) for w in head.split()), default=1)
-        longest_cell = max((len(row[c]) for row in table.text), default=1)
-        weights.append(min(40, max(4, longest_word, longest_cell, len(head) // 2)))
-    total = sum(weights)
-    widths = [int(total_twips * w / total) for w in weights]
+        cells = [row[c] for row in table.text]
+        head_token = max((len(w) for w in head.split()), default=1) * 1.3  # bold, and often capitals
+        cell_token = min(_LONGEST_UNBROKEN, max((len(w) for cell in cells for w in cell.split()), default=1))
+        token = max(head_token, cell_token * 1.1)
+        line = max(len(head) * 1.3, max((len(cell) for cell in cells), default=1) * 1.1)
+        needed.append(token * _CHAR_TWIPS + _CELL_PADDING)
+        wanted.append(max(line, token) * _CHAR_TWIPS + _CELL_PADDING)
+    if sum(wanted) <= total_twips:
+        widths = [w * total_twips / sum(wanted) for w in wanted]
+    elif sum(needed) <= total_twips:
+        spare, extra = total_twips - sum(needed), [w - n for w, n in zip(wanted, needed)]
+        widths = [n + spare * e / sum(extra) for n, e in zip(needed, extra)]
+    else:
+        widths = [n * total_twips / sum(needed) for n in needed]
+    widths = [int(w) for w in widths]
     widths[-1] += total_twips - sum(widths)
     return widths
 

@@ -96,7 +96,7 @@ def _paragraph_styles(document) -> None:
     caption.font.bold = True
     caption.font.italic = False
     caption.font.color.rgb = RGBColor(0, 0, 0)
-    caption.paragraph_format.space_before = Pt(6)
+    caption.paragraph_format.space_before = Pt(12)
     caption.paragraph_format.space_after = Pt(4)
     # a table caption sits above its table and must not be left alone at a page foot
     caption.paragraph_format.keep_with_next = True
