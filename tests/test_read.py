@@ -251,3 +251,19 @@ def test_parquet_keeps_types(tmp_path):
     assert list(t.index) == [1, 2] and record_of(t).rows_kept == 2
     raw = read_raw(p)
     assert raw.frame.loc[1, "d"] == "2023-01-01" and raw.frame["n"].dtype == "string"
+
+
+def test_long_digit_strings_stay_text(tmp_path):
+    p = tmp_path / "ids.csv"
+    p.write_text("konto;belopp\n1234567890123456789012;1,5\n12;2,5\n", encoding="utf-8")
+    t = read_table(p)
+    assert t["konto"].dtype == "string" and t.loc[2, "konto"] == "1234567890123456789012"
+    assert t["belopp"].dtype == "Float64"
+
+
+def test_two_row_header_given_explicitly(tmp_path):
+    p = tmp_path / "h2.csv"
+    p.write_text("Timmar;Timmar\nBeviljade;Utförda\n3;2\n", encoding="utf-8")
+    t = read_table(p, header_row=(1, 2))
+    assert list(t.columns) == ["Timmar – Beviljade", "Timmar – Utförda"]
+    assert list(t.index) == [3] and t.attrs["evalkit_read"].rows_read == 1

@@ -276,6 +276,11 @@ def _parse_date_strings(s: pd.Series, formats) -> pd.Series:
     return out
 
 
+def fits_float(present: pd.Series) -> bool:
+    """True when no value has more than 15 digits (the most a float64 keeps exactly)."""
+    return bool((present.str.count(r"\d") <= 15).all())
+
+
 def leading_zero_codes(present: pd.Series) -> bool:
     """True if any value is a digit string with a leading zero ("03", "0301"): codes, not numbers."""
     return bool(present.str.fullmatch(r"0\d+").fillna(False).any())

@@ -64,8 +64,9 @@ SUPPORTED_FORMATS: dict[str, tuple[str, ...]] = {
 class ReadInfo:
     """How a file was read and what happened to its rows.
 
-    ``rows_read`` counts every row after the header (for .sav/.parquet every
-    case); ``rows_read == len(frame) + sum(e.count for e in exclusions)``.
+    ``rows_read`` counts every row after the header (a CSV record spanning
+    several lines through quoted line breaks counts once; for .sav/.parquet
+    every case); ``rows_read == len(frame) + sum(e.count for e in exclusions)``.
     ``preamble`` holds title rows above the header (not counted).
     ``markers`` maps a column to its count of statistical "no value" markers
     (filled by :func:`read_table`); ``notes`` lists decisions worth reporting.
@@ -197,7 +198,9 @@ def _read_text(path, encoding, delimiter, header_row, skip_rows) -> RawTable:
 
 
 def _read_sheet(path, fmt, sheet, header_row, skip_rows) -> RawTable:
-    if fmt == "xls" and path.read_bytes()[:2] == b"PK":
+    with open(path, "rb") as fh:
+        zipped = fh.read(2) == b"PK"
+    if fmt == "xls" and zipped:
         fmt = "xlsx"  # an .xlsx saved under an .xls name
     reader = _sheet.xlsx_grid if fmt == "xlsx" else _sheet.xls_grid
     name, rows, merges = reader(path, sheet)
@@ -335,7 +338,8 @@ def read_table(path, sheet=None, *, encoding: str | None = None, delimiter: str 
     Per column, in this order: all empty → ``string``; any leading-zero digit
     string ("03", "0301") → ``string`` (codes); all ``YYYYMMDD`` valid dates in
     1900–2100 → dates; all integers (markers aside) → ``Int64``; all numbers →
-    ``Float64``; all date-shaped and valid → ``datetime64[ns]``; else
+    ``Float64`` (unless a value has more than 15 digits, which a float cannot
+    hold exactly: then text); all date-shaped and valid → ``datetime64[ns]``; else
     ``string`` (stripped). A column needs at least one real value to become
     numeric. Decimal separator: each column's own proving values decide (see
     :func:`parse_numbers`); a column without proof ("1,234" only) follows the
@@ -417,6 +421,8 @@ def _infer_column(raw, present, decimal, file_decimal, thousands, markers, want_
         nums, bad = parse_numbers(raw, col_decimal or ",", thousands, markers)
         if not bad.any():
             return nums.astype("Int64"), n_markers
+    if not _infer.fits_float(values):
+        return strings, 0  # long digit strings (ids, account numbers) would lose digits as floats
     nums, bad = parse_numbers(raw, col_decimal, thousands, markers)
     if not bad.any():
         return nums, n_markers
