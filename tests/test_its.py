@@ -406,3 +406,15 @@ def test_bad_arguments_and_columns():
         _call(_series(n_pre=10, n_post=10), intervention="2019-11-01", seasonality="month")
     with pytest.raises(AnalysisError, match="unit="):
         _call(df, comparison="x")
+
+
+def test_hac_lags_not_below_the_series_length_is_refused():
+    with pytest.raises(AnalysisError, match="hac_lags=48 is not below"):
+        _call(_series(), hac_lags=48)
+
+
+def test_empty_time_values_are_named():
+    df = _series()
+    df.loc[3, "month"] = pd.NaT
+    with pytest.raises(DataError, match="empty values"):
+        _call(df)

@@ -303,7 +303,8 @@ class ITSResult:
         pre = self._data[self._data["_code"] < self._meta["intervention_code"]]
         spec = {k: v for k, v in self._spec.items() if k not in ("data", "intervention")}
         rows = []
-        for code, value in candidates:
+        values = _original_times(self._data, self._spec["time"], candidates)
+        for value in values:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AnalysisWarning)
                 fit = its(pre.drop(columns=["_code"]), intervention=value, **spec)
@@ -472,7 +473,7 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
                 intervention_value=clock.value(t0_code), period_kind=clock.kind,
                 controlled=layout["controlled"], comparison=layout["comparison"],
                 n_units=layout["n_units"], error_text=fit["error_text"],
-                placebo_candidates=_placebo_candidates(frame, clock, t0_code, layout))
+                placebo_candidates=_placebo_candidates(frame, t0_code))
     assumptions = ASSUMPTIONS_SINGLE
     if layout["controlled"]:
         assumptions = assumptions + (ASSUMPTION_CONTROLLED,)
@@ -698,6 +699,8 @@ def _fit(frame: pd.DataFrame, X: pd.DataFrame, layout: dict, spec: dict) -> dict
                 out = _fit_gaussian(y, X, frame, layout, spec)
             else:
                 out = _fit_counts(y, X, offset, spec)
+        except AnalysisError:
+            raise
         except (np.linalg.LinAlgError, ValueError, OverflowError) as exc:
             raise AnalysisError(f"the {spec['family']} model could not be fitted ({exc}); check the "
                                 f"outcome for extreme values or use a simpler model") from None
@@ -911,16 +914,19 @@ def _by_unit(data: pd.DataFrame, intervention, spec: dict) -> pd.DataFrame:
     return pd.concat(parts)
 
 
-def _placebo_candidates(frame: pd.DataFrame, clock: Clock, t0_code: int, layout: dict) -> list:
+def _placebo_candidates(frame: pd.DataFrame, t0_code: int) -> list:
+    """Codes of fake interventions with MIN_PERIODS_PER_SIDE pre periods on each side."""
     codes = np.unique(frame["_code"])
     pre = codes[codes < t0_code]
     lo = MIN_PERIODS_PER_SIDE
-    eligible = pre[lo:len(pre) - lo + 1] if len(pre) >= 2 * lo else []
-    return [(int(c), _original_time(frame, c)) for c in eligible]
+    return [int(c) for c in pre[lo:len(pre) - lo + 1]] if len(pre) >= 2 * lo else []
 
 
-def _original_time(frame: pd.DataFrame, code: int):
-    value = frame.loc[frame["_code"] == code].iloc[0]
-    time_col = [c for c in frame.columns if not c.startswith("_")][0]
-    out = value[time_col]
-    return out.item() if hasattr(out, "item") and not isinstance(out, pd.Timestamp) else out
+def _original_times(data: pd.DataFrame, time_col: str, codes: list) -> list:
+    """The time values as the user gave them (first row of each period code)."""
+    first = data.drop_duplicates("_code").set_index("_code")[time_col]
+    out = []
+    for c in codes:
+        v = first.loc[c]
+        out.append(v.item() if isinstance(v, np.generic) else v)
+    return out
