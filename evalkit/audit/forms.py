@@ -1,0 +1,581 @@
+"""The audit form: an .xlsx workbook a reviewer fills in, and reading it back.
+
+Layout of a form (sheet names in the form's language; English shown):
+
+* ``Instructions`` – what to check, what each answer means, the questions.
+* ``Review`` – row 1 item ids, row 2 the questions, one row per sampled
+  decision from row 3 (id, unit, date, service; no personal data), one
+  dropdown column per item and a free-text comment column. Everything is
+  locked except the answer and comment cells.
+* ``Lists`` (hidden) – the answer labels the dropdowns refer to (a range on a
+  sheet, not an inline list, so the 255-character limit never bites).
+* ``_meta`` (hidden) – form version, checklist name/version/sha256, sample
+  manifest sha256, reviewer id, language, and the decision ids in form order.
+
+Reading back never saves the workbook (a re-save through openpyxl would drop
+the dropdowns Excel stores in its x14 extension) and re-validates every cell
+against the same checklist object that made the dropdowns: Excel's data
+validation is only a convenience for the reviewer, not a guarantee.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.audit.checklists import ANSWER_CODES, ANSWER_DEFINITIONS, ANSWERS, Checklist, load_checklist
+from evalkit.audit.sampling import AuditSample
+from evalkit.errors import DataError, Problem
+from evalkit.provenance import LoadRecord, SourceFile, attach
+
+__all__ = ["form", "load_audit", "FORM_VERSION", "SHEETS", "HEADER_ROW", "FIRST_DATA_ROW"]
+
+FORM_VERSION = "1"
+HEADER_ROW = 1
+TEXT_ROW = 2
+FIRST_DATA_ROW = 3
+META_SHEET = "_meta"
+
+SHEETS = {
+    "sv": {"instructions": "Instruktioner", "review": "Granskning", "lists": "Listor"},
+    "nb": {"instructions": "Instruksjoner", "review": "Gjennomgang", "lists": "Lister"},
+    "en": {"instructions": "Instructions", "review": "Review", "lists": "Lists"},
+}
+
+#: Context columns of the review sheet: canonical name → header per language.
+CONTEXT = {
+    "decision_id": {"sv": "Beslut-id", "nb": "Vedtak-id", "en": "Decision id"},
+    "unit": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
+    "decided_on": {"sv": "Beslutsdatum", "nb": "Vedtaksdato", "en": "Decision date"},
+    "service": {"sv": "Insats", "nb": "Tjeneste", "en": "Service"},
+}
+COMMENT = {"sv": "Kommentar", "nb": "Kommentar", "en": "Comment"}
+
+TEXTS = {
+    "sv": {
+        "intro": "Granska varje ärende i journalen och besvara varje fråga i fliken '{review}'. Välj svar i "
+                 "listan i cellen. Endast gula celler kan fyllas i.",
+        "privacy": "Skriv inga personuppgifter (namn, personnummer, adresser) i kommentarerna.",
+        "no_edit": "Lägg inte till, ta bort eller flytta rader och ändra inte ärende-id. Skicka tillbaka filen "
+                   "som den är; formuläret kontrolleras när det läses in.",
+        "answers": "Svarsalternativ",
+        "questions": "Frågor",
+        "reviewer": "Granskare",
+        "sample": "Urval",
+        "checklist": "Checklista",
+    },
+    "nb": {
+        "intro": "Gå gjennom hver sak i journalen og svar på hvert spørsmål i fanen '{review}'. Velg svar fra "
+                 "listen i cellen. Bare gule celler kan fylles ut.",
+        "privacy": "Ikke skriv personopplysninger (navn, fødselsnummer, adresser) i kommentarene.",
+        "no_edit": "Ikke legg til, slett eller flytt rader og ikke endre sak-id. Send filen tilbake som den er; "
+                   "skjemaet kontrolleres når det leses inn.",
+        "answers": "Svaralternativer",
+        "questions": "Spørsmål",
+        "reviewer": "Vurderer",
+        "sample": "Utvalg",
+        "checklist": "Sjekkliste",
+    },
+    "en": {
+        "intro": "Review each case file and answer every question on the '{review}' sheet. Pick the answer from "
+                 "the list in the cell. Only the yellow cells can be filled in.",
+        "privacy": "Do not write personal data (names, identity numbers, addresses) in the comments.",
+        "no_edit": "Do not add, delete or move rows and do not change case ids. Return the file as it is; the "
+                   "form is checked when it is read back.",
+        "answers": "Answers",
+        "questions": "Questions",
+        "reviewer": "Reviewer",
+        "sample": "Sample",
+        "checklist": "Checklist",
+    },
+}
+
+
+# ----------------------------------------------------------------------------- writing
+def form(
+    sample: AuditSample,
+    checklist: "str | Path | Checklist" = "ibic",
+    path: "str | Path | None" = None,
+    language: str = "sv",
+    *,
+    reviewer: str = "1",
+    password: str | None = None,
+) -> Path:
+    """Write an audit form (.xlsx) for a sample.
+
+    Parameters
+    ----------
+    sample : AuditSample
+        From :func:`evalkit.audit.draw` (or ``sample.new_cases()`` after ``extend``).
+    checklist : str, Path or Checklist
+        ``"ibic"``, ``"genomforandeplan"``, ``"individuell_plan"`` or a TOML file.
+    path : str or Path
+        Where to write the workbook (written to a temporary file, then renamed).
+    language : {"sv", "nb", "en"}
+        Language of the sheets, questions and answers.
+    reviewer : str
+        Reviewer id stored in the form (for double review, write a second form
+        with another id: the two forms are otherwise identical).
+    password : str, optional
+        Sheet protection password (legacy Excel hash, a guard against slips,
+        not security). Without it the sheets are protected with no password.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> from evalkit.audit import draw
+    >>> frame = pd.DataFrame({"decision_id": [f"d{i}" for i in range(50)], "unit": ["Nord"] * 50})
+    >>> out = form(draw(frame, 5, seed=1), "ibic", Path(tempfile.mkdtemp()) / "form.xlsx")
+    >>> out.suffix
+    '.xlsx'
+    """
+    from openpyxl import Workbook
+
+    if path is None:
+        raise DataError("give the path to write the form to, e.g. path='audit_form.xlsx'")
+    if not isinstance(sample, AuditSample):
+        raise DataError("sample must be an AuditSample from evalkit.audit.draw")
+    cl = load_checklist(checklist)
+    cl.check_language(language)
+    rows = _form_rows(sample)
+    _refuse_identifiers(rows)
+    names = SHEETS[language]
+    wb = Workbook()
+    instructions = wb.active
+    instructions.title = names["instructions"]
+    review = wb.create_sheet(names["review"])
+    lists = wb.create_sheet(names["lists"])
+    meta = wb.create_sheet(META_SHEET)
+    _write_lists(lists, language)
+    headers = _write_review(review, rows, cl, language, names["lists"])
+    _write_instructions(instructions, cl, language, names, reviewer, sample)
+    _write_meta(meta, cl, language, reviewer, sample, headers, rows)
+    lists.sheet_state = "hidden"
+    meta.sheet_state = "hidden"
+    for ws in (instructions, review):
+        ws.protection.sheet = True
+        if password:
+            ws.protection.password = password
+    lists.protection.sheet = True
+    meta.protection.sheet = True
+    wb.security.lockStructure = True
+    wb.active = 1
+    return _save_atomically(wb, Path(path))
+
+
+def _form_rows(sample: AuditSample) -> pd.DataFrame:
+    f = sample.frame
+    out = pd.DataFrame({"decision_id": f[sample.id_column].astype(str)})
+    for col in ("unit", "decided_on", "service"):
+        if col in f.columns:
+            out[col] = f[col].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def _refuse_identifiers(rows: pd.DataFrame) -> None:
+    from evalkit.privacy import check_identifiers
+
+    check_identifiers(rows.astype("string"), file="audit form (sample)")
+
+
+def _write_lists(ws, language: str) -> None:
+    for r, code in enumerate(ANSWER_CODES, start=1):
+        ws.cell(row=r, column=1, value=ANSWERS[language][code])
+
+
+def _write_review(ws, rows: pd.DataFrame, cl: Checklist, language: str, lists_name: str) -> list[str]:
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    context = list(rows.columns)
+    headers = [*context, *cl.item_ids, "comment"]
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    answer_fill = PatternFill("solid", fgColor="FFF2CC")
+    for c, name in enumerate(headers, start=1):
+        label = CONTEXT[name][language] if name in CONTEXT else (COMMENT[language] if name == "comment" else name)
+        cell = ws.cell(row=HEADER_ROW, column=c, value=label)
+        cell.font = bold
+        if name in cl.item_ids:
+            q = ws.cell(row=TEXT_ROW, column=c, value=cl.items[cl.item_ids.index(name)].question(language))
+            q.alignment = wrap
+    ws.row_dimensions[TEXT_ROW].height = 110
+    n = len(rows)
+    last = FIRST_DATA_ROW + n - 1
+    for i, rec in enumerate(rows.itertuples(index=False), start=FIRST_DATA_ROW):
+        for c, name in enumerate(context, start=1):
+            ws.cell(row=i, column=c, value=_cell_value(getattr(rec, name)))
+            if name == "decided_on":
+                ws.cell(row=i, column=c).number_format = "yyyy-mm-dd"
+        for c in range(len(context) + 1, len(headers) + 1):
+            cell = ws.cell(row=i, column=c)
+            cell.protection = Protection(locked=False)
+            cell.fill = answer_fill
+            if c == len(headers):
+                cell.alignment = wrap
+    first_item = get_column_letter(len(context) + 1)
+    last_item = get_column_letter(len(context) + len(cl.items))
+    labels = ", ".join(ANSWERS[language][c] for c in ANSWER_CODES)
+    dv = DataValidation(
+        type="list",
+        formula1=f"'{lists_name}'!$A$1:$A${len(ANSWER_CODES)}",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle={"sv": "Ogiltigt svar", "nb": "Ugyldig svar", "en": "Invalid answer"}[language],
+        error={"sv": "Välj ett av: ", "nb": "Velg ett av: ", "en": "Choose one of: "}[language] + labels,
+    )
+    if n:
+        dv.add(f"{first_item}{FIRST_DATA_ROW}:{last_item}{last}")
+        ws.add_data_validation(dv)
+    widths = {"decision_id": 16, "unit": 14, "decided_on": 13, "service": 18}
+    for c, name in enumerate(headers, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = widths.get(name, 40 if name == "comment" else 14)
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=len(context) + 1)
+    return headers
+
+
+def _cell_value(v):
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime().date() if v == v.normalize() else v.to_pydatetime()
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _write_instructions(ws, cl: Checklist, language: str, names: dict, reviewer: str, sample: AuditSample) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    t = TEXTS[language]
+    wrap = Alignment(wrap_text=True, vertical="top")
+    lines = [
+        (cl.title.get(language, cl.name), Font(bold=True, size=14)),
+        (t["intro"].format(review=names["review"]), None),
+        (t["no_edit"], None),
+        (t["privacy"], Font(bold=True)),
+        (f"{t['reviewer']}: {reviewer}   {t['checklist']}: {cl.name} {cl.version}   "
+         f"{t['sample']}: {sample.manifest_sha256[:12]}", None),
+        ("", None),
+        (t["answers"], Font(bold=True)),
+    ]
+    r = 1
+    for text, font in lines:
+        cell = ws.cell(row=r, column=1, value=text)
+        cell.alignment = wrap
+        if font:
+            cell.font = font
+        r += 1
+    for code in ANSWER_CODES:
+        ws.cell(row=r, column=1, value=ANSWERS[language][code]).font = Font(bold=True)
+        ws.cell(row=r, column=2, value=ANSWER_DEFINITIONS[language][code]).alignment = wrap
+        r += 1
+    r += 1
+    ws.cell(row=r, column=1, value=t["questions"]).font = Font(bold=True)
+    r += 1
+    for stage in cl.stages:
+        ws.cell(row=r, column=1, value=stage.label(language)).font = Font(bold=True)
+        r += 1
+        for item in (i for i in cl.items if i.stage == stage.id):
+            ws.cell(row=r, column=1, value=item.id)
+            ws.cell(row=r, column=2, value=item.question(language)).alignment = wrap
+            r += 1
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 90
+
+
+def _write_meta(ws, cl: Checklist, language: str, reviewer: str, sample: AuditSample, headers, rows) -> None:
+    from evalkit import __version__
+
+    entries = {
+        "form_version": FORM_VERSION,
+        "evalkit_version": __version__,
+        "checklist": cl.name,
+        "checklist_version": cl.version,
+        "checklist_sha256": cl.sha256,
+        "language": language,
+        "reviewer": str(reviewer),
+        "manifest_sha256": sample.manifest_sha256,
+        "id_column": sample.id_column,
+        "columns": json.dumps(headers),
+        "rows": str(len(rows)),
+        "rounds": json.dumps(list(sample.rounds) if sample.rounds else None),
+    }
+    for r, (k, v) in enumerate(entries.items(), start=1):
+        ws.cell(row=r, column=1, value=k)
+        ws.cell(row=r, column=2, value=v)
+    ws.cell(row=1, column=4, value="ids")
+    for r, i in enumerate(rows["decision_id"], start=2):
+        ws.cell(row=r, column=4, value=str(i))
+
+
+def _save_atomically(wb, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".evalkit-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+# ----------------------------------------------------------------------------- reading
+def load_audit(
+    path: "str | Path",
+    sample: AuditSample | None = None,
+    *,
+    checklist: "str | Path | Checklist | None" = None,
+    allow_unanswered: bool = False,
+) -> pd.DataFrame:
+    """Read a filled audit form and re-validate it.
+
+    Parameters
+    ----------
+    path : str or Path
+        A form written by :func:`form` and filled in (Excel, LibreOffice,
+        or a script). The file is only read, never saved.
+    sample : AuditSample, optional
+        The sample the form was made for; checks that the form belongs to it
+        (or to a sample it extends) and that every id is in it.
+    checklist : str, Path or Checklist, optional
+        Needed only for a custom checklist; built-in ones are found by the
+        name stored in the form. Its sha256 must match the form's.
+    allow_unanswered : bool
+        Accept empty answer cells (returned as missing) instead of refusing.
+
+    Returns
+    -------
+    DataFrame
+        One row per (decision, item): ``decision_id, reviewer, item, stage,
+        answer`` (code: yes/partly/no/na), ``answer_label, comment, form_row``.
+        ``attrs`` hold the form's meta data and the load record.
+
+    Raises
+    ------
+    DataError
+        Listing every problem with sheet and cell: answers outside the list,
+        unanswered items, rows added or removed, ids changed, headers
+        changed, a form from another sample or checklist.
+    IdentifierError
+        A comment holds a personal identity number.
+    """
+    path = Path(path)
+    wb = _open(path)
+    try:
+        meta, ids = _read_meta(wb, path)
+        cl = _checklist_for(meta, checklist, path)
+        names = SHEETS.get(meta["language"], SHEETS["en"])
+        if names["review"] not in wb.sheetnames:
+            raise DataError(f"{path.name}: the sheet '{names['review']}' is missing",
+                            [Problem("sheet missing", file=str(path), sheet=names["review"])])
+        grid = [list(r) for r in wb[names["review"]].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    if sample is not None:
+        _check_sample(meta, ids, sample, path)
+    frame, problems = _parse_review(grid, meta, ids, cl, path, names["review"], allow_unanswered)
+    if problems:
+        raise DataError(f"{path.name}: the audit form has {len(problems)} problem(s); fix them in the form "
+                        "(or send it back to the reviewer) and read it again", problems)
+    _check_comments(frame, path, names["review"])
+    frame.attrs["evalkit_audit_meta"] = meta
+    record = LoadRecord(table="audit", source=SourceFile.from_path(path, "xlsx", sheet=names["review"],
+                                                                   header_row=HEADER_ROW),
+                        rows_read=len(ids), rows_kept=len(ids),
+                        notes=[f"checklist {cl.name} {cl.version}, reviewer {meta['reviewer']}, "
+                               f"{len(cl.items)} items per decision"])
+    return attach(frame, record)
+
+
+def _open(path: Path):
+    from openpyxl import load_workbook
+
+    if not path.is_file():
+        raise DataError(f"audit form not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path.name} is not an .xlsx workbook",
+                        [Problem("not a zip/xlsx file (was it saved as .xls or .ods?)", file=str(path))])
+    with warnings.catch_warnings():
+        # Excel/LibreOffice store cross-sheet list validations in an extension openpyxl cannot read;
+        # harmless here because a returned form is only read, never saved.
+        warnings.filterwarnings("ignore", message=".*extension is not supported.*", category=UserWarning)
+        warnings.filterwarnings("ignore", message=".*Workbook contains no default style.*", category=UserWarning)
+        try:
+            return load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for broken files
+            raise DataError(f"{path.name} cannot be opened as a workbook ({type(exc).__name__}: {exc})",
+                            [Problem("unreadable workbook", file=str(path))]) from None
+
+
+def _read_meta(wb, path: Path) -> tuple[dict, list[str]]:
+    if META_SHEET not in wb.sheetnames:
+        raise DataError(f"{path.name} is not an evalkit audit form: it has no '{META_SHEET}' sheet",
+                        [Problem("sheet missing", file=str(path), sheet=META_SHEET)])
+    meta, ids = {}, []
+    for r, row in enumerate(wb[META_SHEET].iter_rows(values_only=True), start=1):
+        row = list(row) + [None] * 4
+        if row[0] is not None:
+            meta[str(row[0])] = "" if row[1] is None else str(row[1])
+        if r >= 2 and row[3] is not None:
+            ids.append(str(row[3]))
+    needed = ("form_version", "checklist", "checklist_sha256", "language", "reviewer", "manifest_sha256",
+              "columns", "rows")
+    missing = [k for k in needed if k not in meta]
+    if missing:
+        raise DataError(f"{path.name}: the form's '{META_SHEET}' sheet lacks {', '.join(missing)}",
+                        [Problem(f"missing key {k}", file=str(path), sheet=META_SHEET) for k in missing])
+    if meta["form_version"] != FORM_VERSION:
+        raise DataError(f"{path.name}: form version {meta['form_version']} is not supported "
+                        f"(this evalkit reads version {FORM_VERSION})")
+    if str(len(ids)) != meta["rows"]:
+        raise DataError(f"{path.name}: the '{META_SHEET}' sheet was edited ({len(ids)} ids for "
+                        f"{meta['rows']} rows); use the form as issued")
+    return meta, ids
+
+
+def _checklist_for(meta: dict, checklist, path: Path) -> Checklist:
+    from evalkit.audit.checklists import BUILTIN
+
+    if checklist is None:
+        if meta["checklist"] not in BUILTIN:
+            raise DataError(f"{path.name} was made with the custom checklist {meta['checklist']!r}; "
+                            "pass checklist=<the same TOML file> to read it")
+        checklist = meta["checklist"]
+    cl = load_checklist(checklist)
+    if cl.sha256 != meta["checklist_sha256"]:
+        raise DataError(
+            f"{path.name} was made with checklist {meta['checklist']} {meta.get('checklist_version', '')} "
+            f"whose content differs from {cl.name} {cl.version} given now (sha256 "
+            f"{meta['checklist_sha256'][:12]}… vs {cl.sha256[:12]}…); read it with the checklist used for the form",
+            [Problem("checklist mismatch", file=str(path), sheet=META_SHEET)])
+    return cl
+
+
+def _check_sample(meta: dict, ids: list[str], sample: AuditSample, path: Path) -> None:
+    if meta["manifest_sha256"] not in sample.accepted_manifests:
+        raise DataError(
+            f"{path.name} belongs to another sample (manifest {meta['manifest_sha256'][:12]}…; this sample is "
+            f"{sample.manifest_sha256[:12]}…). Read it with the sample it was made for.",
+            [Problem("sample mismatch", file=str(path), sheet=META_SHEET)])
+    known = set(sample.ids)
+    stray = [i for i in ids if i not in known]
+    if stray:
+        raise DataError(f"{path.name}: {len(stray)} decision id(s) of the form are not in the sample, "
+                        f"e.g. {stray[0]!r}", [Problem("id not in sample", file=str(path), sheet=META_SHEET)])
+
+
+def _parse_review(grid, meta, ids, cl: Checklist, path: Path, sheet: str, allow_unanswered: bool):
+    from openpyxl.utils import get_column_letter
+
+    language = meta["language"]
+    headers = json.loads(meta["columns"])
+    problems: list[Problem] = []
+    f = str(path)
+
+    def problem(message, row=None, col=None):
+        column = None if col is None else f"{get_column_letter(col)} ({headers[col - 1]})" \
+            if col <= len(headers) else get_column_letter(col)
+        problems.append(Problem(message, file=f, sheet=sheet, row=row, column=column))
+
+    header_row = grid[HEADER_ROW - 1] if len(grid) >= HEADER_ROW else []
+    for c, name in enumerate(headers, start=1):
+        expected = CONTEXT[name][language] if name in CONTEXT else (COMMENT[language] if name == "comment" else name)
+        found = header_row[c - 1] if c - 1 < len(header_row) else None
+        if str(found or "").strip() != expected:
+            problem(f"cell {get_column_letter(c)}{HEADER_ROW}: header should be {expected!r}, found {found!r}",
+                    HEADER_ROW, c)
+    if problems:
+        return None, problems
+    data = grid[FIRST_DATA_ROW - 1:]
+    while data and all(_blank(v) for v in data[-1]):
+        data.pop()
+    item_cols = {h: c for c, h in enumerate(headers, start=1) if h in cl.item_ids}
+    comment_col = headers.index("comment") + 1
+    labels = {ANSWERS[language][code].casefold(): code for code in ANSWER_CODES}
+    allowed = ", ".join(ANSWERS[language][c] for c in ANSWER_CODES)
+    found_ids = [None if _blank(r[0]) else str(r[0]).strip() for r in data]
+    _check_rows(found_ids, ids, problem)
+    records = []
+    for offset, row in enumerate(data):
+        r = FIRST_DATA_ROW + offset
+        row = list(row) + [None] * (len(headers) - len(row))
+        decision = found_ids[offset]
+        if decision is None or decision not in ids:
+            continue
+        extra = [c for c in range(len(headers) + 1, len(row) + 1) if not _blank(row[c - 1])]
+        for c in extra:
+            problem(f"cell {get_column_letter(c)}{r}: something was written outside the form", r, c)
+        comment = None if _blank(row[comment_col - 1]) else str(row[comment_col - 1]).strip()
+        for item in cl.items:
+            c = item_cols[item.id]
+            raw = row[c - 1]
+            cell = f"{get_column_letter(c)}{r}"
+            if _blank(raw):
+                if not allow_unanswered:
+                    problem(f"cell {cell}: item {item.id} is not answered for decision {decision}", r, c)
+                code, label = None, None
+            else:
+                label = str(raw).strip()
+                code = labels.get(label.casefold())
+                if code is None:
+                    problem(f"cell {cell}: {label!r} is not one of {allowed}", r, c)
+            records.append({"decision_id": decision, "reviewer": meta["reviewer"], "item": item.id,
+                            "stage": item.stage, "answer": code, "answer_label": label, "comment": comment,
+                            "form_row": r})
+    frame = pd.DataFrame(records, columns=["decision_id", "reviewer", "item", "stage", "answer", "answer_label",
+                                           "comment", "form_row"])
+    frame = frame.astype({"decision_id": "string", "reviewer": "string", "item": "string", "stage": "string",
+                          "answer": "string", "answer_label": "string", "comment": "string",
+                          "form_row": "int64"})
+    return frame, problems
+
+
+def _check_rows(found: list, expected: list[str], problem) -> None:
+    """Rows added, removed, ids changed; a pure re-ordering of the same ids is accepted."""
+    from collections import Counter
+
+    counts = Counter(i for i in found if i is not None)
+    if sorted(counts.elements()) == sorted(expected) and len(found) == len(expected):
+        return
+    exp_set = set(expected)
+    for offset, i in enumerate(found):
+        r = FIRST_DATA_ROW + offset
+        if i is None:
+            problem(f"cell A{r}: the decision id is empty (row added, or id deleted)", r, 1)
+        elif i not in exp_set:
+            was = expected[offset] if offset < len(expected) else None
+            detail = f" (the form had {was!r} here)" if was and was not in counts else " (row added?)"
+            problem(f"cell A{r}: decision id {i!r} is not one of the form's decisions{detail}", r, 1)
+        elif counts[i] > 1:
+            problem(f"cell A{r}: decision id {i!r} appears {counts[i]} times (row copied?)", r, 1)
+    missing = [i for i in expected if i not in counts]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        problem(f"{len(missing)} decision(s) of the form are missing (rows deleted or ids changed): {shown}")
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _check_comments(frame: pd.DataFrame, path: Path, sheet: str) -> None:
+    from evalkit.privacy import check_identifiers
+
+    comments = frame.drop_duplicates("form_row").set_index("form_row")[["comment"]]
+    check_identifiers(comments, file=str(path), sheet=sheet)
