@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
     "read_table": ("evalkit.io.read", "read_table"),
+    "read_raw": ("evalkit.io.read", "read_raw"),
     "load_decisions": ("evalkit.io.decisions", "load_decisions"),
     "load_orders": ("evalkit.io.decisions", "load_orders"),
     "load_visits": ("evalkit.io.decisions", "load_visits"),
@@ -40,6 +41,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Evaluation": ("evalkit.config", "Evaluation"),
     "monthly_panel": ("evalkit.outcomes", "monthly_panel"),
     "staff_continuity": ("evalkit.outcomes", "staff_continuity"),
+    "continuity_panel": ("evalkit.outcomes", "continuity_panel"),
     "its": ("evalkit.analysis.its", "its"),
     "did": ("evalkit.analysis.did", "did"),
     "provenance": ("evalkit.provenance", None),
