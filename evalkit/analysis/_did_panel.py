@@ -36,6 +36,7 @@ class Panel:
     first_post_code: int
     level: str
     outcome: str
+    min_pre: int = 2
 
     @property
     def n_units(self) -> int:
@@ -62,11 +63,11 @@ class Panel:
         sub = self.frame.loc[rows, ["y", "unit", "time"]]
         treated = self.treated_units if treated is None else tuple(treated)
         first_post = self.first_post if first_post is None else first_post
-        return _code(sub, treated, first_post, self.level, self.outcome)
+        return _code(sub, treated, first_post, self.level, self.outcome, self.min_pre)
 
 
 def prepare_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, intervention,
-                  level: str = "auto") -> Panel:
+                  level: str = "auto", min_pre: int = 2) -> Panel:
     """Check the arguments of :func:`evalkit.did` and code the panel, or raise AnalysisError saying what to change."""
     if not isinstance(data, pd.DataFrame):
         raise AnalysisError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
@@ -79,13 +80,16 @@ def prepare_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
     treated_units = _treated_units(data, frame, treated, unit)
     first_post = _intervention_date(data, frame, intervention, treated_units, unit, time)
     level = _panel_level(frame, level, unit, time)
-    return _code(frame, treated_units, first_post, level, outcome)
+    if not isinstance(min_pre, (int, np.integer)) or min_pre < 1:
+        raise AnalysisError(f"min_pre_periods must be a positive integer; got {min_pre!r}.")
+    return _code(frame, treated_units, first_post, level, outcome, int(min_pre))
 
 
-def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, outcome: str) -> Panel:
+def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, outcome: str,
+          min_pre: int = 2) -> Panel:
     units = pd.Index(pd.unique(frame["unit"]))
     times = pd.Index(np.sort(pd.unique(frame["time"])))
-    _check_intervention_in_range(times, first_post)
+    _check_intervention_in_range(times, first_post, min_pre)
     out = frame.reset_index(drop=True).copy()
     out["unit_code"] = units.get_indexer(out["unit"])
     out["time_code"] = times.get_indexer(out["time"])
@@ -99,7 +103,7 @@ def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, out
         raise AnalysisError("No treated unit is left in the data; name at least one unit in `treated`.")
     if len(present) == len(units):
         raise AnalysisError("Every unit is treated, so there is no comparison group; name the treated units only.")
-    return Panel(out, units, times, present, first_post, first_post_code, level, outcome)
+    return Panel(out, units, times, present, first_post, first_post_code, level, outcome, min_pre)
 
 
 def _require_columns(data: pd.DataFrame, columns: list) -> None:
@@ -227,7 +231,7 @@ def _comparable(value, times: pd.Index):
         ) from exc
 
 
-def _check_intervention_in_range(times: pd.Index, first_post) -> None:
+def _check_intervention_in_range(times: pd.Index, first_post, min_pre: int = 2) -> None:
     point = _comparable(first_post, times)
     arr = times.to_numpy()
     try:
@@ -239,10 +243,12 @@ def _check_intervention_in_range(times: pd.Index, first_post) -> None:
             f"intervention {first_post!r} is after the last period in the data ({times[-1]!r}); "
             "there is no post period."
         )
-    if code < 2:
+    if code < min_pre:
         raise AnalysisError(
             f"intervention {first_post!r} leaves {code} pre period(s) (first period {times[0]!r}); "
-            "DiD needs at least 2 periods before the change to compare trends. Add earlier data or move the date."
+            f"DiD needs at least {min_pre} periods before the change to compare trends. Add earlier data or move "
+            "the date (for a classic two-period design pass min_pre_periods=1 and say that pre-trends were not "
+            "checked)."
         )
 
 

@@ -90,7 +90,8 @@ def choose_inference(n_units: int, n_treated: int, inference: str = "auto") -> t
 
 
 def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, intervention,
-        inference: str = "auto", reps: int = 9999, seed: int | None = None, level: str = "auto") -> "DiDResult":
+        inference: str = "auto", reps: int = 9999, seed: int | None = None, level: str = "auto",
+        min_pre_periods: int = 2) -> "DiDResult":
     """Difference-in-differences by two-way fixed effects with few-cluster-safe inference.
 
     Parameters
@@ -115,6 +116,9 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
         so that the run can be repeated.
     level : {"auto", "aggregated", "person"}
         ``"auto"`` treats data with repeated (unit, time) pairs as person-level; ``"aggregated"`` refuses them.
+    min_pre_periods : int
+        Periods required before the intervention (default 2, so that trends can be compared). Pass 1 for a
+        classic two-period (2×2) design; a warning then says that pre-trends cannot be checked.
 
     Returns
     -------
@@ -148,8 +152,12 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
     Sant'Anna (2021) or the Borusyak, Jaravel & Spiess (2024) imputation estimator instead.
     """
     panel = prepare_panel(data, outcome=outcome, unit=unit, time=time, treated=treated,
-                          intervention=intervention, level=level)
+                          intervention=intervention, level=level, min_pre=min_pre_periods)
     _check_reps(reps)
+    if panel.n_pre < 2:
+        warnings.warn("Only one period before the intervention: parallel pre-trends cannot be checked, so the "
+                      "estimate rests on that assumption alone. Add earlier periods if they exist.",
+                      AnalysisWarning, stacklevel=2)
     seed = _resolve_seed(seed)
     method, reason = choose_inference(panel.n_units, panel.n_treated, inference)
     effect, details = _estimate(panel, method, reps, seed)
