@@ -254,7 +254,7 @@ class Report:
 
     def _section_body(self, key: str) -> list | None:
         if key == "summary":
-            return [Paragraph(" ".join([e.title + ":"] + e.sentences)) for e in self._results if e.sentences]
+            return [Paragraph(" ".join([e.title + ":"] + e.sentences)) for e in self._results if e.sentences] or None
         if key == "methods":
             return list(self._sections["methods"]) + self._methods_blocks()
         if key == "conclusions":
