@@ -255,10 +255,11 @@ def _check_intervention_in_range(times: pd.Index, first_post, min_pre: int = 2) 
 def _panel_level(frame: pd.DataFrame, level: str, unit: str, time: str) -> str:
     dup = frame.duplicated(["unit", "time"], keep=False)
     if level == "aggregated" and dup.any():
-        pairs = frame.loc[dup, ["unit", "time"]].drop_duplicates().head(MAX_LISTED)
-        listed = "; ".join(f"{unit}={u}, {time}={t}" for u, t in pairs.itertuples(index=False))
+        pairs = frame.loc[dup, ["unit", "time"]].drop_duplicates()
+        listed = "; ".join(f"{unit}={u}, {time}={t}" for u, t in pairs.head(MAX_LISTED).itertuples(index=False))
         raise AnalysisError(
-            f"level='aggregated' but {int(dup.sum())} rows share a ({unit}, {time}) pair ({listed}). "
+            f"level='aggregated' but {len(pairs)} ({unit}, {time}) pair(s) occur more than once "
+            f"({int(dup.sum())} rows; {listed}). "
             "Aggregate to one row per unit and period, or pass level='person' for person-level rows."
         )
     if level == "person" and not dup.any():
