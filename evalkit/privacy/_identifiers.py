@@ -39,21 +39,24 @@ KINDS = (
 
 # One token: a Swedish 12-digit number (century 18/19/20), a Swedish 10-digit
 # number or a Norwegian 11-digit number, with the separators people write.
+_TOKEN_BODY = (
+    r"[0-9]{6}(?:"
+    r"[0-9]{2}[- ]?[0-9]{4}"  # SE: YYYYMMDD-NNNC (the century is checked later)
+    r"|[-+ ]?[0-9]{4}"  # SE: YYMMDD-NNNC, '+' from the 100th birthday
+    r"| ?[0-9]{5}"  # NO: DDMMYY IIIKK
+    r")"
+)
 # The lookarounds keep a longer digit run (a 13-digit order number, an EAN code)
 # from matching at all, instead of matching one of its substrings.
-_TOKEN = re.compile(
-    r"(?<!\d)(?:"
-    r"(?:18|19|20)\d{6}[- ]?\d{4}"  # SE: YYYYMMDD-NNNC
-    r"|\d{6}[-+ ]?\d{4}"  # SE: YYMMDD-NNNC, '+' from the 100th birthday
-    r"|\d{6} ?\d{5}"  # NO: DDMMYY IIIKK
-    r")(?!\d)"
-)
-# Every token above holds six digits in a row; this cheap test (run by pyarrow's
-# RE2 engine on string columns) discards most values before the real search.
-_PREFILTER = r"[0-9]{6}"
+_TOKEN = re.compile(rf"(?<![0-9])(?:{_TOKEN_BODY})(?![0-9])")
+# The same test without lookarounds, so that pyarrow's RE2 engine can run it on
+# whole string columns: a value holds a token iff this matches somewhere.
+_HOLDS_TOKEN = rf"(?:^|[^0-9])(?:{_TOKEN_BODY})(?:[^0-9]|$)"
+# A value that is nothing but one token (the usual identifier column) needs no
+# token search: its digits are the token.
+_IS_TOKEN = rf"^[ \t]*(?:{_TOKEN_BODY})[ \t]*$"  # not \s: pandas would fall back to Python re
 
 _DAYS_IN_MONTH = np.array([31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # index 0: month unknown
-_SE_WEIGHTS = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2])
 _NO_WEIGHTS_1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2, 1])
 _NO_WEIGHTS_2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2, 1])
 
@@ -104,14 +107,21 @@ def _day_exists(day: np.ndarray, month: np.ndarray, leap: np.ndarray) -> np.ndar
     return (day >= 1) & (day <= last)
 
 
+_LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9])  # digit sum of 2·d
+
+
 def _luhn_ok(d10: np.ndarray) -> np.ndarray:
-    products = d10[:, :9] * _SE_WEIGHTS
-    total = (products // 10 + products % 10).sum(axis=1)
+    """Luhn over YYMMDDNNN (weights 2,1,2,…; digit sums of products) against C."""
+    total = _LUHN_DOUBLED[d10[:, 0:9:2]].sum(axis=1) + d10[:, 1:9:2].sum(axis=1)
     return (10 - total % 10) % 10 == d10[:, 9]
 
 
+# Kinds are handled as small integer codes (positions in KINDS); -1 = none.
+_PNR, _SAMORD, _FNR, _DNR, _HNR, _SYNTH = range(6)
+
+
 def _classify_se(d10: np.ndarray, century: np.ndarray) -> np.ndarray:
-    """Kind (object array, None where not an identifier) for 10-digit rows.
+    """Kind code for rows of 10 digits ``YYMMDDNNNC``.
 
     ``century`` is 18/19/20 for 12-digit numbers and -1 where the century is
     not written; then a 29 February counts if it exists in 19YY or 20YY.
@@ -125,9 +135,7 @@ def _classify_se(d10: np.ndarray, century: np.ndarray) -> np.ndarray:
     month_ok = ((mm >= 1) & (mm <= 12)) | (coordination & (mm == 0))
     day_ok = _day_exists(day, mm, leap) | (coordination & (day == 0))
     valid = month_ok & day_ok & _luhn_ok(d10)
-    kinds = np.where(coordination, "samordningsnummer", "personnummer").astype(object)
-    kinds[~valid] = None
-    return kinds
+    return np.where(valid, np.where(coordination, _SAMORD, _PNR), -1).astype(np.int8)
 
 
 def _no_century(yy: np.ndarray, individual: np.ndarray) -> np.ndarray:
@@ -141,6 +149,7 @@ def _no_century(yy: np.ndarray, individual: np.ndarray) -> np.ndarray:
 
 
 def _classify_no(d11: np.ndarray, allow_2032: bool) -> np.ndarray:
+    """Kind code for rows of 11 digits ``DDMMYYIIIKK``."""
     dd, mm, yy = _two(d11, 0), _two(d11, 2), _two(d11, 4)
     individual = d11[:, 6] * 100 + d11[:, 7] * 10 + d11[:, 8]
     d_number = (dd >= 41) & (dd <= 71)
@@ -159,34 +168,38 @@ def _classify_no(d11: np.ndarray, allow_2032: bool) -> np.ndarray:
     r1 = (d11[:, :10] * _NO_WEIGHTS_1).sum(axis=1) % 11
     r2 = (d11 * _NO_WEIGHTS_2).sum(axis=1) % 11
     checks_ok = (r2 == 0) & ((r1 <= 3) if allow_2032 else (r1 == 0))
-    kinds = np.select(
-        [synthetic, h_number, d_number],
-        ["syntetisk (Tenor)", "H-nummer", "D-nummer"],
-        default="fødselsnummer",
-    ).astype(object)
-    kinds[~(date_ok & checks_ok)] = None
-    return kinds
+    kind = np.select([synthetic, h_number, d_number], [_SYNTH, _HNR, _DNR], default=_FNR)
+    return np.where(date_ok & checks_ok, kind, -1).astype(np.int8)
 
 
-def _classify_digit_strings(digits: pd.Series, allow_2032: bool) -> pd.Series:
-    """Kind for each string of 10, 11 or 12 digits (None where not an identifier)."""
-    kinds = pd.Series(None, index=digits.index, dtype=object)
-    lengths = digits.str.len()
+def _classify_width(d: np.ndarray, allow_2032: bool) -> np.ndarray:
+    """Kind codes for a digit matrix of width 10 (SE), 11 (NO) or 12 (SE with century)."""
+    width = d.shape[1]
+    if width == 11:
+        return _classify_no(d, allow_2032)
+    if width == 10:
+        return _classify_se(d, np.full(len(d), -1))
+    century = _two(d, 0)
+    codes = _classify_se(d[:, 2:], century)
+    codes[~np.isin(century, (18, 19, 20))] = -1
+    return codes
+
+
+def _classify_tokens(digits: np.ndarray, allow_2032: bool) -> np.ndarray:
+    """Kind codes for an object array of digit strings of length 10, 11 or 12."""
+    codes = np.full(len(digits), -1, dtype=np.int8)
+    lengths = np.fromiter(map(len, digits), dtype=np.int64, count=len(digits))
     for width in (10, 11, 12):
-        chosen = digits[lengths == width]
-        if chosen.empty:
-            continue
-        d = _digit_matrix(chosen.tolist(), width)
-        if width == 11:
-            result = _classify_no(d, allow_2032)
-        elif width == 10:
-            result = _classify_se(d, np.full(len(d), -1))
-        else:
-            century = _two(d, 0)
-            result = _classify_se(d[:, 2:], century)
-            result[~np.isin(century, (18, 19, 20))] = None
-        kinds.loc[chosen.index] = result
-    return kinds
+        chosen = np.flatnonzero(lengths == width)
+        if chosen.size:
+            codes[chosen] = _classify_width(_digit_matrix(digits[chosen].tolist(), width), allow_2032)
+    return codes
+
+
+def _int_digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Digit matrix of non-negative integers, left-padded with zeros to ``width``."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (values[:, None] // powers) % 10
 
 
 def classify_number(text: str, *, allow_2032: bool = True) -> str | None:
@@ -222,63 +235,64 @@ def classify_number(text: str, *, allow_2032: bool = True) -> str | None:
     token = str(text).strip()
     if _TOKEN.fullmatch(token) is None:
         return None
-    digits = pd.Series([re.sub(r"\D", "", token)], dtype=object)
-    return _classify_digit_strings(digits, allow_2032).iloc[0]
+    digits = np.array([re.sub(r"\D", "", token)], dtype=object)
+    code = int(_classify_tokens(digits, allow_2032)[0])
+    return KINDS[code] if code >= 0 else None
 
 
 # --------------------------------------------------------------------------- candidates
-def _string_kinds(values: pd.Series, allow_2032: bool) -> pd.DataFrame:
-    """(value position, kind) pairs for string values that hold identifiers."""
+def _string_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(value positions, kind codes) for string values that hold identifiers.
+
+    ``values`` must have a RangeIndex (positions).
+    """
     values = values.astype("str")
-    survivors = values[values.str.contains(_PREFILTER, regex=True)]
+    survivors = values[values.str.contains(_HOLDS_TOKEN, regex=True).to_numpy(dtype=bool)]
     if survivors.empty:
-        return _no_pairs()
-    tokens = survivors.astype(object).str.findall(_TOKEN).explode().dropna()
-    if tokens.empty:
-        return _no_pairs()
-    digits = tokens.str.replace(r"\D", "", regex=True)
-    return _pairs(digits, allow_2032)
+        return _NOTHING
+    whole = survivors.str.contains(_IS_TOKEN, regex=True).to_numpy(dtype=bool)
+    in_text = survivors[~whole].astype(object).str.findall(_TOKEN).explode().dropna()
+    tokens = pd.concat([survivors[whole], in_text.astype("str")])
+    digits = tokens.str.replace(r"[^0-9]", "", regex=True).to_numpy(dtype=object)
+    codes = _classify_tokens(digits, allow_2032)
+    found = codes >= 0
+    return tokens.index.to_numpy()[found], codes[found]
 
 
-def _numeric_kinds(values: pd.Series, allow_2032: bool) -> pd.DataFrame:
-    """(value position, kind) pairs for integral numbers that are identifiers.
+def _numeric_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(value positions, kind codes) for integral numbers that are identifiers.
 
     Spreadsheets drop leading zeros, so a 9-digit integer is also read as a
     Swedish number born in 200X/190X and a 10-digit integer as a Norwegian
     number with day 01–09. Shorter integers are not padded: too many order
     numbers and amounts would then look like people born in 2000.
     """
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    as_float = numbers.to_numpy()
-    integral = np.isfinite(as_float) & (as_float >= 1e8) & (as_float < 1e12)
-    integral &= np.floor(as_float) == as_float
-    if not integral.any():
-        return _no_pairs()
-    ints = pd.Series(as_float[integral].astype(np.int64), index=values.index[integral])
-    text = ints.astype(str)
-    length = text.str.len()
-    variants = [text[length >= 10], text[length == 9].str.zfill(10), text[length == 10].str.zfill(11)]
-    digits = pd.concat([v for v in variants if not v.empty])
-    return _pairs(digits, allow_2032)
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+    keep = np.isfinite(numbers) & (numbers >= 1e8) & (numbers < 1e12)
+    keep[keep] &= np.floor(numbers[keep]) == numbers[keep]
+    positions = np.flatnonzero(keep)
+    ints = numbers[keep].astype(np.int64)
+    found_pos, found_codes = [], []
+    for width, low, high in ((10, 10**8, 10**10), (11, 10**9, 10**11), (12, 10**11, 10**12)):
+        chosen = (ints >= low) & (ints < high)
+        if chosen.any():
+            codes = _classify_width(_int_digits(ints[chosen], width), allow_2032)
+            found = codes >= 0
+            found_pos.append(positions[chosen][found])
+            found_codes.append(codes[found])
+    if not found_pos:
+        return _NOTHING
+    return np.concatenate(found_pos), np.concatenate(found_codes)
 
 
-def _pairs(digits: pd.Series, allow_2032: bool) -> pd.DataFrame:
-    unique_digits = pd.Series(digits.unique(), dtype=object)
-    kinds = _classify_digit_strings(unique_digits, allow_2032)
-    kind_of = dict(zip(unique_digits, kinds))
-    pairs = pd.DataFrame({"value": digits.index, "kind": digits.map(kind_of).to_numpy()})
-    return pairs.dropna().drop_duplicates()
+_NOTHING = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
 
 
-def _no_pairs() -> pd.DataFrame:
-    return pd.DataFrame({"value": pd.Series(dtype="int64"), "kind": pd.Series(dtype=object)})
-
-
-def _value_kinds(uniques: pd.Series, allow_2032: bool) -> pd.DataFrame:
-    """Route distinct values to the string and/or numeric search by their type."""
+def _value_kinds(uniques: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Route distinct values (RangeIndex) to the string and/or numeric search by type."""
     dtype = uniques.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        return _no_pairs()
+        return _NOTHING
     if pd.api.types.is_numeric_dtype(dtype):
         return _numeric_kinds(uniques, allow_2032)
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
@@ -289,12 +303,14 @@ def _value_kinds(uniques: pd.Series, allow_2032: bool) -> pd.DataFrame:
         return _string_kinds(uniques, allow_2032)
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
         return _numeric_kinds(uniques, allow_2032)
-    is_number = uniques.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
-    is_number = is_number.astype(bool)
-    found = [_string_kinds(uniques[~is_number].map(str), allow_2032)]
-    if is_number.any():
-        found.append(_numeric_kinds(uniques[is_number], allow_2032))
-    return pd.concat(found, ignore_index=True).drop_duplicates()
+    is_number = np.fromiter(
+        (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+         for v in uniques),
+        dtype=bool, count=len(uniques),
+    )
+    text_pos, text_codes = _string_kinds(uniques.map(str), allow_2032)
+    number_pos, number_codes = _numeric_kinds(uniques.where(is_number), allow_2032)
+    return np.concatenate([text_pos, number_pos]), np.concatenate([text_codes, number_codes])
 
 
 def _scannable(series: pd.Series) -> bool:
@@ -308,35 +324,44 @@ def _scannable(series: pd.Series) -> bool:
     )
 
 
-def _column_hits(series: pd.Series, label: str, position: int, allow_2032: bool) -> list[IdentifierHit]:
+def _codes_and_uniques(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if isinstance(series.dtype, pd.CategoricalDtype):
-        series = series.astype(series.cat.categories.dtype)
-    if not _scannable(series):
+        return series.cat.codes.to_numpy(), pd.Series(series.cat.categories)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, pd.Series(uniques)
+
+
+def _column_hits(
+    series: pd.Series, label: str, position: int, allow_2032: bool, budget: int
+) -> list[IdentifierHit]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        if not _scannable(pd.Series(series.cat.categories)):
+            return []
+    elif not _scannable(series):
         return []
-    uniques = pd.Series(series.dropna().unique())
+    row_codes, uniques = _codes_and_uniques(series)
     if uniques.empty:
         return []
-    pairs = _value_kinds(uniques, allow_2032)
-    if pairs.empty:
+    value_pos, kind_codes = _value_kinds(uniques.reset_index(drop=True), allow_2032)
+    if value_pos.size == 0:
         return []
-    kinds_of_value = pairs.groupby("value")["kind"].agg(tuple)
-    hit_values = uniques.loc[kinds_of_value.index]
-    kinds_by_value = dict(zip(hit_values.tolist(), kinds_of_value.tolist()))
-    matched = series[series.isin(hit_values.tolist())]
-    order = {kind: i for i, kind in enumerate(KINDS)}
-    hits = []
-    for row, value in zip(matched.index.tolist(), matched.tolist()):
-        for kind in sorted(set(kinds_by_value[value]), key=order.get):
-            hits.append(IdentifierHit(column=label, row=row, kind=kind, position=position))
-    return hits
+    has_kind = np.zeros((len(uniques), len(KINDS)), dtype=bool)
+    has_kind[value_pos, kind_codes] = True
+    present = row_codes >= 0
+    row_has = np.zeros((len(series), len(KINDS)), dtype=bool)
+    row_has[present] = has_kind[row_codes[present]]
+    rows, kinds = np.nonzero(row_has)  # row-major: ordered by row, then kind
+    rows, kinds = rows[:budget], kinds[:budget]
+    index_values = series.index.to_numpy()[rows].tolist()
+    return [IdentifierHit(label, row, KINDS[k], position) for row, k in zip(index_values, kinds.tolist())]
 
 
 def _header_kinds(columns: Sequence[object], allow_2032: bool) -> dict[int, tuple[str, ...]]:
     names = pd.Series([str(c) for c in columns], dtype="str")
-    pairs = _string_kinds(names, allow_2032)
-    if pairs.empty:
-        return {}
-    return {int(k): tuple(v) for k, v in pairs.groupby("value")["kind"].agg(tuple).items()}
+    found: dict[int, set[str]] = {}
+    for pos, code in zip(*_string_kinds(names, allow_2032)):
+        found.setdefault(int(pos), set()).add(KINDS[code])
+    return {pos: tuple(sorted(kinds, key=KINDS.index)) for pos, kinds in found.items()}
 
 
 def _withheld(position: int) -> str:
@@ -425,7 +450,7 @@ def scan_identifiers(
         position = i + 1
         label = _withheld(position) if i in header else str(frame.columns[i])
         hits.extend(IdentifierHit(label, None, kind, position) for kind in header.get(i, ()))
-        hits.extend(_column_hits(frame.iloc[:, i], label, position, allow_2032))
+        hits.extend(_column_hits(frame.iloc[:, i], label, position, allow_2032, max_hits - len(hits)))
         if len(hits) >= max_hits:
             return hits[:max_hits]
     return hits
