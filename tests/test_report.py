@@ -263,7 +263,7 @@ def test_failed_build_leaves_no_file_and_keeps_the_old_one(tmp_path):
     class Broken(FakeResult):
         def plot(self):
             fig = super().plot()
-            fig.axes[0].set_title(r"$\\undefinedcommand{x}$")  # fails only when drawn, i.e. at save
+            fig.axes[0].set_title(r"$\undefinedcommand{x}$")  # fails only when drawn, i.e. at save
             return fig
 
     out = tmp_path / "r.docx"

@@ -1,0 +1,85 @@
+"""The report as a reader sees it: converted to PDF by LibreOffice, every page rendered.
+
+Needs ``soffice``/``libreoffice`` and poppler's ``pdftotext``/``pdftoppm``
+(Debian: ``apt-get install libreoffice-writer poppler-utils``); skipped with a
+reason when they are missing.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.test_report_support import build_report
+
+pytestmark = pytest.mark.slow
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+POPPLER = all(shutil.which(t) for t in ("pdftotext", "pdftoppm", "pdfinfo", "pdfimages"))
+
+
+def _normalise_spaces(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\u00a0", " ").replace("\u2009", " ")
+
+
+@pytest.fixture(scope="module")
+def pdf(tmp_path_factory) -> Path:
+    if not SOFFICE:
+        pytest.skip("LibreOffice (soffice) is not on PATH: apt-get install libreoffice-writer")
+    if not POPPLER:
+        pytest.skip("poppler-utils (pdftotext, pdftoppm) are not on PATH: apt-get install poppler-utils")
+    folder = tmp_path_factory.mktemp("render")
+    docx_path = folder / "rapport.docx"
+    build_report("sv", figure_width_cm=15).save(docx_path, xlsx=folder / "rapport.xlsx")
+    profile = folder / "lo-profile"  # a private profile: other LibreOffice processes may be running
+    result = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(folder), str(docx_path)],
+        capture_output=True, text=True, timeout=180)
+    out = folder / "rapport.pdf"
+    assert out.exists(), f"LibreOffice did not convert the report: {result.stdout} {result.stderr}"
+    return out
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def test_pdf_text_holds_headings_captions_and_numbers(pdf):
+    text = _normalise_spaces(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                                            text=True, check=True).stdout)
+    for heading in ("Innehåll", "Sammanfattning", "Bakgrund", "Metod och material", "Resultat", "Slutsatser",
+                    "Bilagor", "Underlag och spårbarhet"):
+        assert heading in text, heading
+    for caption in ("Tabell 1. Beslut per område", "Figur 1. Handläggningstid", "Tabell 2. Antal per enhet",
+                    "Källa: Procapita"):
+        assert caption in text, caption
+    assert "−4,8 (−7,5 till −2,1)" in text
+    assert "12 800" in text and "100 %" in text
+    assert "Norr" in text and ".." in text
+
+
+def test_every_page_renders_with_content(pdf, tmp_path):
+    n = _pages(pdf)
+    assert n >= 4
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    pngs = sorted(tmp_path.glob("page*.png"))
+    assert len(pngs) == n
+    import matplotlib.image as mpimg
+
+    for png in pngs:
+        pixels = mpimg.imread(png)[..., :3]
+        ink = float((pixels.mean(axis=2) < 0.6).mean())
+        assert ink > 0.001, f"{png.name} is blank"
+
+
+def test_the_figure_is_embedded_at_full_resolution(pdf):
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    images = [r for r in rows if r[2] == "image"]
+    assert len(images) == 1
+    # a 7 × 3.5 inch figure drawn at 200 dpi
+    assert (int(images[0][3]), int(images[0][4])) == (1400, 700)
