@@ -239,23 +239,36 @@ def build_world(params: dict | None = None, seed: int | None = None) -> World:
 
 
 # ----------------------------------------------------------------------------------------- decisions
-def _processing_days(rng, decided_guess: np.ndarray, ibic: dict) -> np.ndarray:
-    """Days from application to decision: 4 + Gamma(2.2, θ), + level change after IBIC, + July."""
-    base = 4.0 + rng.gamma(2.2, (ibic["processing_days_mean_before"] - 4.0) / 2.2, len(decided_guess))
-    post = decided_guess >= np.datetime64(ibic["date"], "D")
-    years_post = np.where(post, (decided_guess - np.datetime64(ibic["date"], "D")).astype(int) / 365.25, 0)
-    july = decided_guess.astype("datetime64[M]").astype(int) % 12 == 6
-    return np.round(base + post * ibic["processing_days_level_change"]
-                    + years_post * ibic["processing_days_slope_change_per_year"]
-                    + july * ibic["processing_days_july_extra"]).astype(int)
+def _base_days(rng, n: int, ibic: dict) -> np.ndarray:
+    """Processing days without IBIC or holidays: 4 + Gamma(2.2, θ) with mean ``processing_days_mean_before``."""
+    return 4.0 + rng.gamma(2.2, (ibic["processing_days_mean_before"] - 4.0) / 2.2, n)
+
+
+def _shift_days(decided: np.ndarray, ibic: dict) -> np.ndarray:
+    """Extra days for a decision made on ``decided``: IBIC level (and slope) change, July holidays."""
+    date = np.datetime64(ibic["date"], "D")
+    post = decided >= date
+    years_post = np.where(post, (decided - date).astype(int) / 365.25, 0.0)
+    july = decided.astype("datetime64[M]").astype(int) % 12 == 6
+    return (post * ibic["processing_days_level_change"]
+            + years_post * ibic["processing_days_slope_change_per_year"]
+            + july * ibic["processing_days_july_extra"])
+
+
+def _processing_days(rng, decided: np.ndarray, ibic: dict) -> np.ndarray:
+    """Days from application to a decision made on ``decided`` (to date applications backwards)."""
+    return np.round(_base_days(rng, len(decided), ibic) + _shift_days(decided, ibic)).astype(int)
 
 
 def _decide(rng, applied: np.ndarray, ibic: dict) -> np.ndarray:
-    """Decision dates for applications; the IBIC shift applies by (provisional) decision date."""
-    guess = applied + _processing_days(rng, applied + 14 * DAY, {**ibic, "processing_days_level_change": 0,
-                                                                 "processing_days_july_extra": 0}) * DAY
-    days = _processing_days(rng, guess, ibic)
-    return applied + days * DAY
+    """Decision dates for applications.
+
+    The base time gives a provisional date d0; the IBIC and July extras are those of d0. So every
+    decision made from the IBIC date on carries the level change and none before it, and every
+    July decision carries the July extra (a few pushed into early August carry it too).
+    """
+    d0 = applied + np.round(_base_days(rng, len(applied), ibic)).astype(int) * DAY
+    return d0 + np.round(_shift_days(d0, ibic)).astype(int) * DAY
 
 
 def _hours(rng, world: World, persons: pd.DataFrame, decided: np.ndarray, outcome: np.ndarray):
@@ -299,7 +312,8 @@ def _chains(world: World, rng) -> pd.DataFrame:
         app = limit_end[idx] - rng.integers(30, 61, len(idx)) * DAY
         dec = _decide(rng, app, ibic)
         st = np.maximum(limit_end[idx] + DAY, dec)
-        made = dec <= world.last_day
+        # a renewal is only decided for a person still there when it would start
+        made = (dec <= world.last_day) & (st <= exit_on[idx])
         idx, app, dec, st = idx[made], app[made], dec[made], st[made]
         rows.append(pd.DataFrame({"pidx": idx, "applied_on": app, "decided_on": dec, "start_on": st,
                                   "renewal": k}))
