@@ -4,9 +4,12 @@
   find Swedish personnummer/samordningsnummer and Norwegian fødselsnummer,
   D-, H- and synthetic numbers anywhere in a table (the loaders' privacy gate).
 * :func:`pseudonymise` — replace identifiers by keyed hashes (HMAC-SHA256).
+* :func:`suppress_counts`, :func:`suppress_percentages` — disclosure control for
+  published tables ("..", with secondary suppression where totals are shown).
 """
 from __future__ import annotations
 
+from evalkit.privacy._disclosure import SUPPRESSED, Suppression, suppress_counts, suppress_percentages
 from evalkit.privacy._identifiers import (
     KINDS,
     IdentifierHit,
@@ -19,6 +22,10 @@ from evalkit.privacy._pseudonymise import normalise_identifier, pseudonymise
 
 __all__ = [
     "KINDS",
+    "SUPPRESSED",
+    "Suppression",
+    "suppress_counts",
+    "suppress_percentages",
     "IdentifierHit",
     "check_identifiers",
     "classify_number",

@@ -4,9 +4,10 @@ The rules follow Skatteverket (personnummer, samordningsnummer) and
 Skatteetaten (fødselsnummer, D-, H- and synthetic Tenor numbers); see
 ``reference/domain.md`` §3 and the docstring of :func:`scan_identifiers`.
 
-Work is done once per *distinct* value of a column: strings are searched with
-one regular expression, candidate tokens are turned into a digit matrix and
-dates and check digits are tested for all of them at once with numpy.
+Work is done once per *distinct* value of a column: an RE2 test (pyarrow)
+discards strings that cannot hold a number, Python's ``re`` finds the tokens in
+the rest, and the tokens (and integers) are turned into a digit matrix whose
+dates and check digits are tested all at once with numpy.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ __all__ = [
     "scan_identifiers",
     "check_identifiers",
     "classify_number",
+    "compact_rows",
 ]
 
 #: The kinds of number reported, in the order they are listed in messages.

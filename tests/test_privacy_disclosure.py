@@ -1,0 +1,136 @@
+"""Disclosure control on small hand-made tables whose right answer is reasoned out here.
+
+Thresholds: counts < 5 and percentages on denominators < 30 (DESIGN.md, domain.md §2.4).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evalkit as ek
+from evalkit.privacy import SUPPRESSED, suppress_counts, suppress_percentages
+
+
+def hidden_cells(mask: pd.DataFrame) -> set[tuple]:
+    return {(r, c) for r in mask.index for c in mask.columns if mask.at[r, c]}
+
+
+def test_counts_below_five_are_hidden_five_is_shown():
+    t = pd.DataFrame({"unit": list("ABCDE"), "n": [12, 3, 0, 5, 4]})
+    s = suppress_counts(t, "n")
+    assert s.display["n"].tolist() == [12, SUPPRESSED, SUPPRESSED, 5, SUPPRESSED]
+    assert s.display["unit"].tolist() == list("ABCDE")  # labels untouched
+    assert hidden_cells(s.mask) == {(1, "n"), (2, "n"), (4, "n")}
+    assert s.secondary.to_numpy().sum() == 0  # no totals: nothing to protect
+    assert s.threshold == 5 and s.n_hidden == 3
+    assert t["n"].tolist() == [12, 3, 0, 5, 4]  # input untouched
+
+
+def test_threshold_is_configurable():
+    t = pd.DataFrame({"n": [6, 7, 10]})
+    assert suppress_counts(t, "n", threshold=7).display["n"].tolist() == [SUPPRESSED, 7, 10]
+
+
+def test_row_total_forces_the_next_smallest_cell_of_that_row():
+    # Söder: 3 is hidden; with the total 15 shown, 15 - 12 would give it away,
+    # so 12 (the only other cell) goes too. Norr has nothing small: untouched.
+    t = pd.DataFrame({"ja": [10, 3], "nej": [8, 12], "summa": [18, 15]}, index=["Norr", "Söder"])
+    s = suppress_counts(t, ["ja", "nej"], total_col="summa")
+    assert hidden_cells(s.primary) == {("Söder", "ja")}
+    assert hidden_cells(s.secondary) == {("Söder", "nej")}
+    assert s.display.at["Söder", "summa"] == 15
+
+
+def test_smallest_visible_cell_is_chosen_as_complement():
+    # row: 2 (hidden), 40, 7, 9 → the complement is 7, the next-smallest
+    t = pd.DataFrame({"a": [2], "b": [40], "c": [7], "d": [9], "tot": [58]}, index=["r"])
+    s = suppress_counts(t, ["a", "b", "c", "d"], total_col="tot")
+    assert hidden_cells(s.mask) == {("r", "a"), ("r", "c")}
+
+
+def test_both_margins_give_a_protected_rectangle():
+    # Inner cells            with totals
+    #        x   y   z   T
+    #   A   10   3   8  21
+    #   B    6   7   9  22
+    #   T   16  10  17  43
+    # A.y = 3 is small. Row A then has one hidden cell → hide its next-smallest, A.z = 8.
+    # Column y has one hidden (A.y) → hide B.y = 7; column z has one (A.z) → hide B.z = 9.
+    # Now row B has two hidden, every column two or none: the 2x2 rectangle
+    # {A,B} x {y,z} is hidden and no cell follows from a single subtraction.
+    t = pd.DataFrame(
+        {"x": [10, 6, 16], "y": [3, 7, 10], "z": [8, 9, 17], "T": [21, 22, 43]}, index=["A", "B", "T"]
+    )
+    s = suppress_counts(t, ["x", "y", "z"], total_col="T", total_row="T")
+    assert hidden_cells(s.primary) == {("A", "y")}
+    assert hidden_cells(s.mask) == {("A", "y"), ("A", "z"), ("B", "y"), ("B", "z")}
+    assert s.display.loc["T"].tolist() == [16, 10, 17, 43]
+
+
+def test_a_small_total_is_hidden_and_protected_through_the_grand_total():
+    #        x   y   z  tot
+    #   A    1   4   8   13      primary (< 5): A.x, A.y, B.x and the total sum.x = 4
+    #   B    3   5   5   13
+    #   sum  4   9  13   26
+    # Row A: two hidden, fine. Row B: [3*, 5, 5 | 13] one hidden → hide the smallest
+    # visible, B.y = 5 (the first of two equal). Totals row: [4*, 9, 13 | 26] one
+    # hidden → hide sum.y = 9. Columns then: x three hidden, y three, z and tot none.
+    t = pd.DataFrame(
+        {"x": [1, 3, 4], "y": [4, 5, 9], "z": [8, 5, 13], "tot": [13, 13, 26]}, index=["A", "B", "sum"]
+    )
+    s = suppress_counts(t, ["x", "y", "z"], total_col="tot", total_row="sum")
+    assert hidden_cells(s.primary) == {("A", "x"), ("B", "x"), ("sum", "x"), ("A", "y")}
+    assert hidden_cells(s.secondary) == {("sum", "y"), ("B", "y")}
+
+
+def test_no_line_ever_has_exactly_one_hidden_cell():
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        n_rows, n_cols = rng.integers(2, 6), rng.integers(2, 6)
+        inner = rng.integers(0, 15, size=(n_rows, n_cols))
+        cols = [f"c{j}" for j in range(n_cols)]
+        t = pd.DataFrame(inner, columns=cols, index=[f"r{i}" for i in range(n_rows)])
+        t["tot"] = t[cols].sum(axis=1)
+        t.loc["sum"] = t.sum(axis=0)
+        s = suppress_counts(t, cols, total_col="tot", total_row="sum")
+        m = s.mask[cols + ["tot"]].to_numpy()
+        assert all(row.sum() != 1 for row in m), t
+        assert all(col.sum() != 1 for col in m.T), t
+        values = t[cols + ["tot"]].to_numpy()
+        assert (m[values < 5]).all()  # every small count hidden
+        assert not s.primary[cols + ["tot"]].to_numpy()[values >= 5].any()
+
+
+def test_display_matches_mask_exactly():
+    t = pd.DataFrame({"a": [1, 20, 30], "b": [7, 2, 40], "tot": [8, 22, 70]})
+    s = suppress_counts(t, ["a", "b"], total_col="tot")
+    for r in t.index:
+        for c in t.columns:
+            assert (s.display.at[r, c] == SUPPRESSED) == bool(s.mask.at[r, c])
+            if not s.mask.at[r, c]:
+                assert s.display.at[r, c] == t.at[r, c]
+
+
+def test_percentages_on_small_denominators_are_hidden():
+    t = pd.DataFrame({"unit": ["Norr", "Söder", "Väster", "Öster"], "n": [25, 30, 100, np.nan],
+                      "pct": [40.0, 50.0, 12.5, 60.0], "pct_ci_low": [20.1, 33.2, 7.0, 40.0]})
+    s = suppress_percentages(t, ["pct", "pct_ci_low"], "n")
+    assert s.display["pct"].tolist() == [SUPPRESSED, 50.0, 12.5, SUPPRESSED]
+    assert s.display["pct_ci_low"].tolist() == [SUPPRESSED, 33.2, 7.0, SUPPRESSED]
+    assert s.display["n"].tolist()[:3] == [25, 30, 100]  # the base itself stays shown
+    assert s.threshold == 30
+
+
+def test_bad_arguments_are_config_errors():
+    t = pd.DataFrame({"n": [1, 2]})
+    with pytest.raises(ek.ConfigError, match="no column"):
+        suppress_counts(t, "m")
+    with pytest.raises(ek.ConfigError, match="threshold"):
+        suppress_counts(t, "n", threshold=0)
+    with pytest.raises(ek.ConfigError, match="no row"):
+        suppress_counts(t, "n", total_col="n", total_row="sum")
+    with pytest.raises(ek.ConfigError, match="no column"):
+        suppress_percentages(t, "pct", "n")
+    with pytest.raises(ek.ConfigError, match="repeated"):
+        suppress_counts(pd.DataFrame({"n": [1, 2]}, index=["a", "a"]), "n", total_col="n")
