@@ -331,3 +331,19 @@ def test_to_frame_fallback_and_custom_section_order(tmp_path):
     out = tmp_path / "m.docx"
     report.save(out)
     assert _table_cells(out, "Enkel")[1] == ["0,89", "0,84", "0,93"]
+
+
+def test_figures_drawn_in_worker_processes_are_the_same_bytes():
+    import matplotlib.pyplot as plt
+
+    from evalkit.report._figures import render_all
+
+    figures = [FakeResult().plot() for _ in range(4)]
+    figures[1].axes[0].set_title("annan")
+    serial = render_all(figures, dpi=50, workers=1)
+    parallel = render_all(figures, dpi=50, workers=2)
+    for f in figures:
+        plt.close(f)
+    assert serial == parallel
+    assert serial[0] == serial[2] != serial[1]
+    assert all(png.startswith(b"\x89PNG") and b"Software" not in png for png in serial)

@@ -5,13 +5,17 @@ python-docx sizes a picture from its dpi metadata when no width is given
 always passes an explicit width; here the pixel density is fixed so that the
 picture is sharp at that width. PNG text chunks carry the matplotlib version
 ("Software"), which would make two builds differ; it is removed. Rendering is
-the slow step of a report (≈ 0.2 s a figure), so :func:`render_all` can spread
-it over worker threads.
+the slow step of a report (≈ 0.2 s a figure), so :func:`render_all` spreads it
+over worker processes where the platform can fork (Linux): the workers inherit
+the figures from the parent, so nothing but the PNG bytes crosses a process
+boundary. Threads would not help — Agg holds the GIL while drawing (measured in
+``benchmarks/report_speed.py``). Where fork is unavailable (Windows, macOS
+default) the figures are drawn one after another.
 """
 from __future__ import annotations
 
 import io
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
 
 import matplotlib
 
@@ -42,17 +46,29 @@ def figure_png(figure, dpi: int = DEFAULT_DPI) -> bytes:
     return buffer.getvalue()
 
 
-def render_all(figures, dpi: int = DEFAULT_DPI, workers: int = 1) -> list[bytes]:
-    """PNG bytes of every figure, in order (``workers > 1`` renders in threads).
+#: Figures handed to forked workers (set just before the pool forks, cleared after).
+_PENDING: list = []
+_PENDING_DPI = DEFAULT_DPI
 
-    Agg releases the GIL for much of its rasterising, and each figure has its own
-    canvas, so distinct figures can be drawn concurrently.
+
+def _render_pending(index: int) -> bytes:
+    return figure_png(_PENDING[index], _PENDING_DPI)
+
+
+def render_all(figures, dpi: int = DEFAULT_DPI, workers: int = 1) -> list[bytes]:
+    """PNG bytes of every figure, in order; ``workers > 1`` draws them in forked processes.
+
+    The bytes do not depend on ``workers``.
     """
+    global _PENDING, _PENDING_DPI
     figures = list(figures)
-    # a fixed hash salt keeps SVG ids stable should a figure embed SVG-derived artists;
-    # set once here, not per thread, because rcParams are global
+    # a fixed hash salt keeps SVG ids stable should a figure embed SVG-derived artists
     with matplotlib.rc_context({"svg.hashsalt": "evalkit"}):
-        if workers <= 1 or len(figures) < 2:
+        if workers <= 1 or len(figures) < 4 or "fork" not in multiprocessing.get_all_start_methods():
             return [figure_png(f, dpi) for f in figures]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda f: figure_png(f, dpi), figures))
+        _PENDING, _PENDING_DPI = figures, dpi
+        try:
+            with multiprocessing.get_context("fork").Pool(min(workers, len(figures))) as pool:
+                return pool.map(_render_pending, range(len(figures)), chunksize=1)
+        finally:
+            _PENDING = []
