@@ -170,3 +170,26 @@ def test_result_views():
     assert list(frame.columns) == list(res.COLUMNS) and len(frame) == 1
     assert "Krippendorff" in res.summary() and "<table" in res._repr_html_()
     assert "Krippendorffs alfa" in res.sentences("sv")[0] and "," in res.sentences("sv")[0]
+
+
+def test_cluster_bootstrap_is_wider_for_clustered_units():
+    # 40 clusters × 10 units; in half the clusters the raters copy the truth almost always, in the
+    # other half rarely (agreement is clustered). Resampling units treats 400 units as independent;
+    # resampling clusters respects that there are only 40 independent draws.
+    rng = np.random.default_rng(9)
+    rows = []
+    for c in range(40):
+        copy = 0.95 if c % 2 else 0.3
+        for u in range(10):
+            truth = rng.integers(0, 3)
+            for r in ("a", "b"):
+                v = truth if rng.random() < copy else rng.integers(0, 3)
+                rows.append((f"{c}-{u}", r, v, c))
+    data = pd.DataFrame(rows, columns=["unit", "rater", "value", "cluster"])
+    plain = agreement(data, unit="unit", rater="rater", value="value", method="cohen", n_boot=400)
+    clustered = agreement(data, unit="unit", rater="rater", value="value", method="cohen", n_boot=400,
+                          cluster="cluster")
+    assert plain.value == clustered.value
+    assert (clustered.ci_high - clustered.ci_low) > 1.3 * (plain.ci_high - plain.ci_low)
+    with pytest.raises(AnalysisError, match="not Fleiss"):
+        agreement(data, unit="unit", rater="rater", value="value", method="fleiss", cluster="cluster")

@@ -130,6 +130,7 @@ def agreement(
     confidence: float = 0.95,
     n_boot: int = 1000,
     seed: int | None = 0,
+    cluster: str | None = None,
 ) -> AgreementResult:
     """Agreement between raters from a long table of ratings.
 
@@ -153,6 +154,10 @@ def agreement(
         Bootstrap resamples of units (0 for no interval).
     seed : int or None
         Seed of the bootstrap (reported in the result).
+    cluster : str, optional
+        Column grouping units that are not independent (e.g. the decision
+        when units are decision × checklist item); the bootstrap then
+        resamples whole clusters.
 
     Returns
     -------
@@ -201,14 +206,16 @@ def agreement(
                             "use method='krippendorff' with level='ordinal' or 'interval'")
     if not 0 < confidence < 1:
         raise AnalysisError(f"confidence must lie between 0 and 1, got {confidence!r}")
-    counts, categories, n_raters, n_ratings = _unit_value_counts(ratings, unit, rater, value, level, method)
+    counts, categories, n_raters, n_ratings, unit_ids = _unit_value_counts(ratings, unit, rater, value, level,
+                                                                          method)
     rng = np.random.default_rng(seed)
+    cluster_of = _clusters(ratings, unit, cluster)
     if method == "cohen":
-        value_, reps, n_units = _cohen(ratings, unit, rater, value, categories, weights, rng, n_boot)
+        value_, reps, n_units = _cohen(ratings, unit, rater, value, categories, weights, rng, n_boot, cluster_of)
     elif method == "fleiss":
-        value_, reps, n_units, counts = _fleiss(counts, rng, n_boot)
+        value_, reps, n_units, counts = _fleiss(counts, rng, n_boot, cluster_of)
     else:
-        value_, reps, n_units = _krippendorff(counts, categories, level, rng, n_boot)
+        value_, reps, n_units = _krippendorff(counts, categories, level, rng, n_boot, cluster_of, unit_ids)
     low, high = _percentile(reps, confidence)
     if not np.isfinite(value_):
         warnings.warn(
@@ -243,7 +250,7 @@ def _unit_value_counts(ratings, unit, rater, value, level, method):
     units = pd.Categorical(data[unit])
     counts = np.zeros((len(units.categories), len(categories)))
     np.add.at(counts, (units.codes, codes), 1)
-    return counts, list(categories), int(data[rater].nunique()), int(len(data))
+    return counts, list(categories), int(data[rater].nunique()), int(len(data)), list(units.categories)
 
 
 def _ordered_categories(col: pd.Series, level: str, method: str) -> list:
@@ -261,6 +268,31 @@ def _ordered_categories(col: pd.Series, level: str, method: str) -> list:
         return sorted(values)
     except TypeError:
         raise AnalysisError("the values cannot be sorted; give an ordered categorical column") from None
+
+
+def _clusters(ratings, unit, cluster) -> pd.Series | None:
+    """unit → cluster label (None for an ordinary unit bootstrap)."""
+    if cluster is None:
+        return None
+    if cluster not in ratings.columns:
+        raise AnalysisError(f"cluster column {cluster!r} not in ratings")
+    pairs = ratings[[unit, cluster]].drop_duplicates()
+    if pairs[unit].duplicated().any():
+        raise AnalysisError(f"a unit lies in more than one {cluster!r}; each unit must belong to one cluster")
+    return pairs.set_index(unit)[cluster]
+
+
+def _boot_weights(rng, units, cluster_of, n_boot) -> np.ndarray:
+    """n_boot × len(units) resampling counts: units (or whole clusters) drawn with replacement."""
+    n = len(units)
+    if n_boot == 0 or n == 0:
+        return np.zeros((0, n))
+    if cluster_of is None:
+        return rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
+    codes = pd.Categorical(cluster_of.loc[list(units)].to_numpy()).codes
+    k = codes.max() + 1
+    per_cluster = rng.multinomial(k, np.full(k, 1 / k), size=n_boot).astype(float)
+    return per_cluster[:, codes]
 
 
 def _percentile(reps: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -283,7 +315,7 @@ def _percent_agreement(counts: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------------------- Cohen
-def _cohen(ratings, unit, rater, value, categories, weights, rng, n_boot):
+def _cohen(ratings, unit, rater, value, categories, weights, rng, n_boot, cluster_of):
     data = ratings[[unit, rater, value]].dropna(subset=[value])
     raters = sorted(data[rater].unique().tolist(), key=str)
     if len(raters) != 2:
@@ -303,13 +335,11 @@ def _cohen(ratings, unit, rater, value, categories, weights, rng, n_boot):
     w = {None: (idx[:, None] != idx[None, :]).astype(float),
          "linear": np.abs(idx[:, None] - idx[None, :]).astype(float),
          "quadratic": (idx[:, None] - idx[None, :]).astype(float) ** 2}[weights]
-    reps = np.full(n_boot, np.nan)
     n = len(wide)
-    for r in range(n_boot):
-        pick = rng.integers(0, n, n)
-        t = np.zeros((k, k))
-        np.add.at(t, (a[pick], b[pick]), 1)
-        reps[r] = _kappa_from_table(t, w)
+    per_unit = np.zeros((n, k * k))
+    per_unit[np.arange(n), a * k + b] = 1
+    tables = _boot_weights(rng, wide.index, cluster_of, n_boot) @ per_unit
+    reps = np.array([_kappa_from_table(t.reshape(k, k), w) for t in tables])
     return value_, reps, n
 
 
@@ -330,10 +360,12 @@ def _kappa_from_table(t: np.ndarray, w: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------------------- Fleiss
-def _fleiss(counts, rng, n_boot):
+def _fleiss(counts, rng, n_boot, cluster_of):
     m = counts.sum(axis=1)
     target = int(np.max(m))
     keep = m == target
+    if cluster_of is not None:
+        raise AnalysisError("cluster resampling is available for Cohen and Krippendorff, not Fleiss")
     if (~keep).any():
         warnings.warn(f"Fleiss' kappa needs the same number of ratings per unit; {int((~keep).sum())} unit(s) "
                       f"with fewer than {target} ratings were dropped. Use method='krippendorff', which "
@@ -361,11 +393,12 @@ def _fleiss_formula(c: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------------------- Krippendorff
-def _krippendorff(counts, categories, level, rng, n_boot):
+def _krippendorff(counts, categories, level, rng, n_boot, cluster_of, unit_ids=None):
     m = counts.sum(axis=1)
     pairable = m >= 2
     counts = counts[pairable]
     mu = m[pairable]
+    unit_ids = [u for u, ok in zip(unit_ids, pairable) if ok]
     if len(counts) < 1:
         raise AnalysisError("Krippendorff's alpha needs at least one unit with two or more ratings")
     # Per-unit coincidence matrices, flattened: o_u[c,k] = (n_uc n_uk - [c=k] n_uc) / (m_u - 1).
@@ -377,7 +410,7 @@ def _krippendorff(counts, categories, level, rng, n_boot):
     reps = np.full(n_boot, np.nan)
     if n_boot:
         # Resampling units with replacement = weighting their coincidence matrices by multinomial counts.
-        weights = rng.multinomial(n, np.full(n, 1 / n), size=n_boot)
+        weights = _boot_weights(rng, unit_ids, cluster_of, n_boot)
         o_boot = weights @ per_unit.reshape(n, -1)
         k = counts.shape[1]
         for r in range(n_boot):

@@ -1,0 +1,485 @@
+"""Scores of a case-file audit: compliance per item and stage, before vs after, per unit, agreement.
+
+Pure analysis: takes the answers (from :func:`evalkit.load_audit`, several
+forms concatenated for double review or extension rounds) and the
+:class:`~evalkit.audit.AuditSample`; reads no files.
+"""
+from __future__ import annotations
+
+import html
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from evalkit.analysis.agreement import agreement
+from evalkit.analysis.proportions import fisher_exact, proportion_ci, stratified_proportion
+from evalkit.audit.checklists import ANSWER_CODES, Checklist, load_checklist
+from evalkit.audit.sampling import AuditSample
+from evalkit.errors import AnalysisError, AnalysisWarning
+
+__all__ = ["score", "AuditResult", "ITEM_COLUMNS"]
+
+ITEM_COLUMNS = ["group", "stage", "item", "n_yes", "n_partly", "n_no", "n_na", "n", "share", "ci_low", "ci_high",
+                "weighted"]
+COMPARE_COLUMNS = ["stage", "item", "group_a", "group_b", "n_a", "share_a", "n_b", "share_b", "difference",
+                   "ci_low", "ci_high", "p_fisher"]
+UNIT_COLUMNS = ["group", "unit", "item", "n", "n_yes", "share", "ci_low", "ci_high", "suppressed"]
+AGREEMENT_COLUMNS = ["item", "method", "value", "ci_low", "ci_high", "n_units", "n_raters", "percent_agreement"]
+ALL = "all"
+OVERALL = "all items"
+
+
+def score(
+    answers: pd.DataFrame,
+    sample: AuditSample,
+    *,
+    compare: str | None = None,
+    order: tuple | list | None = None,
+    unit: str | None = "unit",
+    min_n: int = 30,
+    level: float = 0.95,
+    primary: str | None = None,
+    checklist: "str | Checklist | None" = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> "AuditResult":
+    """Compliance scores of an audit with intervals, comparisons and reviewer agreement.
+
+    Parameters
+    ----------
+    answers : DataFrame
+        Long answers, one row per (decision_id, reviewer, item) with ``answer``
+        in yes/partly/no/na — what :func:`evalkit.load_audit` returns; concatenate
+        the frames of several forms (two reviewers, or extension rounds).
+    sample : AuditSample
+        The sample the forms were made from (design weights, strata, units).
+    compare : str, optional
+        Column of the sample with exactly two groups to compare, e.g. ``"period"``.
+    order : pair, optional
+        Order of the two groups (first = before); the difference is second − first.
+        Default: sorted values.
+    unit : str or None
+        Column of the sample for per-unit shares; None to skip.
+    min_n : int
+        Per-unit shares on fewer applicable answers are suppressed (".." in reports).
+    level : float
+        Confidence level.
+    primary : str, optional
+        Reviewer whose answers are scored when a decision was reviewed twice;
+        default the reviewer with most answers (others fill in decisions the
+        primary did not review). Agreement uses all reviewers.
+    checklist : optional
+        Checklist for item order and stage names; default from the answers' form.
+    n_boot, seed : int
+        Bootstrap settings for the agreement intervals.
+
+    Returns
+    -------
+    AuditResult
+
+    Notes
+    -----
+    *Compliance* of an item is the share "yes" among applicable answers
+    (yes + partly + no; "not applicable" leaves the denominator), with a
+    Wilson interval. In a stratified sample the share is design-weighted
+    (stratum weights :math:`N_h/N`, within the compared group) with Cochran's
+    stratified variance and a Wilson interval on the effective sample size
+    (:func:`evalkit.analysis.proportions.stratified_proportion`); "not
+    applicable" answers make each stratum a domain, whose size is estimated
+    by the same weights.
+
+    *Stage and overall compliance* is the share of decisions in which every
+    applicable item of the stage (of the checklist) was answered "yes" — one
+    binary outcome per decision, so the interval is valid although items of
+    one decision are correlated.
+
+    *Before vs after*: difference second − first with the MOVER interval
+    (Zou & Donner 2008) built from the two groups' intervals; without
+    weighting this is exactly Newcombe's (1998) method 10. Fisher's exact
+    test uses the unweighted counts.
+
+    *Agreement*: Cohen's kappa for two reviewers, Krippendorff's alpha
+    (nominal) for more, per item and pooled over items, on decisions
+    reviewed more than once (:func:`evalkit.analysis.agreement.agreement`).
+    """
+    data = _prepare(answers, sample)
+    cl = _resolve_checklist(checklist, answers)
+    items_order = cl.item_ids if cl else sorted(data["item"].unique().tolist())
+    data = data[data["item"].isin(items_order)]
+    reviewers = _reviewer_order(data, primary)
+    scored = _primary_answers(data, reviewers)
+    design = _design(sample, compare, order)
+    scored = scored.merge(design, on="decision_id", how="left")
+    groups = design["group"].drop_duplicates().tolist() if compare else [ALL]
+    if compare:
+        groups = list(order) if order else sorted(groups, key=str)
+    stage_of = dict(zip(data["item"], data["stage"]))
+    items = _item_table(scored, items_order, stage_of, groups, sample, level)
+    stages = _stage_table(scored, cl, stage_of, groups, sample, level)
+    comparison = _comparison(items, stages, scored, groups, level) if compare else _empty(COMPARE_COLUMNS)
+    units = _unit_table(scored, sample, unit, items_order, groups, min_n, level) if unit else _empty(UNIT_COLUMNS)
+    agree = _agreement_table(data, items_order, n_boot, seed)
+    return AuditResult(items=items, stages=stages, comparison=comparison, units=units, agreement=agree,
+                       compare=compare, groups=groups, reviewers=reviewers, checklist=cl, level=level,
+                       min_n=min_n, n_decisions=int(scored["decision_id"].nunique()))
+
+
+# ----------------------------------------------------------------------------- preparation
+def _prepare(answers: pd.DataFrame, sample: AuditSample) -> pd.DataFrame:
+    if not isinstance(sample, AuditSample):
+        raise AnalysisError("sample must be the AuditSample the forms were made from")
+    need = ["decision_id", "reviewer", "item", "answer"]
+    if not isinstance(answers, pd.DataFrame) or any(c not in answers.columns for c in need):
+        raise AnalysisError(f"answers must be a DataFrame with columns {need} (what evalkit.load_audit returns)")
+    data = answers.copy()
+    if "stage" not in data.columns:
+        data["stage"] = ""
+    data["decision_id"] = data["decision_id"].astype(str)
+    data["reviewer"] = data["reviewer"].astype(str)
+    bad = ~data["answer"].isna() & ~data["answer"].isin(ANSWER_CODES)
+    if bad.any():
+        raise AnalysisError(f"answers must be coded {', '.join(ANSWER_CODES)}; found {data.loc[bad, 'answer'].iloc[0]!r}")
+    stray = sorted(set(data["decision_id"]) - set(sample.ids))
+    if stray:
+        raise AnalysisError(f"{len(stray)} answered decision(s) are not in the sample, e.g. {stray[0]!r}; "
+                            "score the answers with the sample the forms were made from")
+    dup = data.duplicated(["decision_id", "reviewer", "item"], keep=False)
+    if dup.any():
+        d = data[dup].iloc[0]
+        raise AnalysisError(f"reviewer {d['reviewer']} answered item {d['item']} of decision {d['decision_id']} "
+                            "twice (the same form read twice?)")
+    return data.dropna(subset=["answer"])
+
+
+def _resolve_checklist(checklist, answers) -> Checklist | None:
+    if checklist is not None:
+        return load_checklist(checklist)
+    meta = answers.attrs.get("evalkit_audit_meta") if hasattr(answers, "attrs") else None
+    if meta:
+        try:
+            return load_checklist(meta["checklist"])
+        except Exception:  # a custom checklist: item order falls back to the answers
+            return None
+    return None
+
+
+def _reviewer_order(data, primary) -> list[str]:
+    counts = data.groupby("reviewer").size().sort_index()
+    order = sorted(counts.index, key=lambda r: (-counts[r], r))
+    if primary is not None:
+        if str(primary) not in order:
+            raise AnalysisError(f"primary reviewer {primary!r} has no answers; reviewers are {order}")
+        order.remove(str(primary))
+        order.insert(0, str(primary))
+    return order
+
+
+def _primary_answers(data, reviewers) -> pd.DataFrame:
+    rank = {r: k for k, r in enumerate(reviewers)}
+    d = data.assign(_rank=data["reviewer"].map(rank)).sort_values("_rank", kind="stable")
+    return d.drop_duplicates(["decision_id", "item"]).drop(columns="_rank")
+
+
+def _design(sample: AuditSample, compare, order) -> pd.DataFrame:
+    f = sample.frame
+    design = pd.DataFrame({"decision_id": f[sample.id_column].astype(str), "stratum": f["stratum"].astype(str)})
+    if compare is None:
+        design["group"] = ALL
+        return design
+    if compare not in f.columns:
+        raise AnalysisError(f"compare={compare!r} is not a column of the sample; columns are {list(f.columns)}")
+    design["group"] = f[compare].to_numpy()
+    values = set(design["group"].dropna())
+    if order is not None and (len(order) != 2 or set(order) != values):
+        raise AnalysisError(f"order must name the two groups of {compare!r}: {sorted(values, key=str)}")
+    if len(values) != 2:
+        raise AnalysisError(f"compare={compare!r} must have exactly two groups in the sample, found "
+                            f"{sorted(values, key=str)}")
+    return design
+
+
+def _population(sample: AuditSample) -> dict:
+    return {s["key"]: s["population"] for s in sample.manifest["strata_table"]}
+
+
+# ----------------------------------------------------------------------------- shares
+def _share(outcome: pd.DataFrame, sample: AuditSample, level: float, answered: pd.Series) -> tuple:
+    """(n, x, share, low, high, weighted) for rows with a 0/1 column ``ok`` and ``stratum``.
+
+    ``answered``: per stratum, the decisions answered for this item/stage in any group; the
+    domain (group × applicable) population of stratum h is estimated as N_h × n_domain,h / answered_h.
+    """
+    n, x = len(outcome), int(outcome["ok"].sum())
+    if n == 0:
+        return 0, 0, math.nan, math.nan, math.nan, False
+    if not sample.strata:
+        low, high = proportion_ci(x, n, level=level)
+        return n, x, x / n, low, high, False
+    pop = _population(sample)
+    per = outcome.groupby("stratum")["ok"].agg(["sum", "count"])
+    big_n = [max(int(round(pop[s] * c / answered[s])), c) for s, c in per["count"].items()]
+    r = stratified_proportion(per["sum"].astype(int).tolist(), per["count"].astype(int).tolist(), big_n, level)
+    return n, x, r.estimate, r.ci_low, r.ci_high, True
+
+
+def _item_table(scored, items_order, stage_of, groups, sample, level) -> pd.DataFrame:
+    rows = []
+    answered = {item: scored[scored["item"] == item].groupby("stratum")["decision_id"].nunique()
+                for item in items_order}
+    for g in groups:
+        in_group = scored[scored["group"] == g]
+        for item in items_order:
+            a = in_group[in_group["item"] == item]
+            counts = a["answer"].value_counts()
+            applicable = a[a["answer"] != "na"].assign(ok=lambda d: (d["answer"] == "yes").astype(int))
+            n, x, share, low, high, weighted = _share(applicable, sample, level, answered[item])
+            rows.append({"group": g, "stage": stage_of.get(item, ""), "item": item,
+                         "n_yes": int(counts.get("yes", 0)), "n_partly": int(counts.get("partly", 0)),
+                         "n_no": int(counts.get("no", 0)), "n_na": int(counts.get("na", 0)), "n": n,
+                         "share": share, "ci_low": low, "ci_high": high, "weighted": weighted})
+    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+
+
+def _stage_table(scored, cl, stage_of, groups, sample, level) -> pd.DataFrame:
+    stages = [s.id for s in cl.stages] if cl else sorted(set(stage_of.values()))
+    rows = []
+    in_stage = {stage: scored if stage == OVERALL else scored[scored["stage"] == stage]
+                for stage in [*stages, OVERALL]}
+    answered = {stage: d.groupby("stratum")["decision_id"].nunique() for stage, d in in_stage.items()}
+    for g in groups:
+        for stage in [*stages, OVERALL]:
+            a = in_stage[stage]
+            a = a[(a["group"] == g) & (a["answer"] != "na")]
+            per_decision = a.groupby("decision_id").agg(ok=("answer", lambda s: int((s == "yes").all())),
+                                                        stratum=("stratum", "first")).reset_index()
+            n, x, share, low, high, weighted = _share(per_decision, sample, level, answered[stage])
+            rows.append({"group": g, "stage": stage, "item": OVERALL if stage == OVERALL else f"stage {stage}",
+                         "n_yes": x, "n_partly": math.nan, "n_no": n - x, "n_na": math.nan, "n": n,
+                         "share": share, "ci_low": low, "ci_high": high, "weighted": weighted})
+    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+
+
+def _comparison(items, stages, scored, groups, level) -> pd.DataFrame:
+    a, b = groups
+    rows = []
+    for table in (items, stages):
+        for (stage, item), t in table.groupby(["stage", "item"], sort=False):
+            ra = t[t["group"] == a].iloc[0]
+            rb = t[t["group"] == b].iloc[0]
+            if ra["n"] == 0 or rb["n"] == 0:
+                diff = low = high = p = math.nan
+            else:
+                diff, low, high = _mover(ra, rb)
+                p = fisher_exact(int(rb["n_yes"]), int(rb["n"]), int(ra["n_yes"]), int(ra["n"]))
+            rows.append({"stage": stage, "item": item, "group_a": a, "group_b": b, "n_a": int(ra["n"]),
+                         "share_a": ra["share"], "n_b": int(rb["n"]), "share_b": rb["share"],
+                         "difference": diff, "ci_low": low, "ci_high": high, "p_fisher": p})
+    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+
+
+def _mover(ra, rb) -> tuple[float, float, float]:
+    """Difference b − a with the MOVER interval from each share's own interval (Zou & Donner 2008)."""
+    pa, la, ua = ra["share"], ra["ci_low"], ra["ci_high"]
+    pb, lb, ub = rb["share"], rb["ci_low"], rb["ci_high"]
+    d = pb - pa
+    low = d - math.sqrt((pb - lb) ** 2 + (ua - pa) ** 2)
+    high = d + math.sqrt((ub - pb) ** 2 + (pa - la) ** 2)
+    return d, max(low, -1.0), min(high, 1.0)
+
+
+def _unit_table(scored, sample, unit, items_order, groups, min_n, level) -> pd.DataFrame:
+    f = sample.frame
+    if unit not in f.columns:
+        return _empty(UNIT_COLUMNS)
+    units = pd.DataFrame({"decision_id": f[sample.id_column].astype(str), "_unit": f[unit].astype(str)})
+    d = scored.merge(units, on="decision_id")
+    d = d[d["answer"] != "na"]
+    rows = []
+    for g in groups:
+        for u in sorted(d["_unit"].unique()):
+            sub = d[(d["group"] == g) & (d["_unit"] == u)]
+            for item in items_order:
+                a = sub[sub["item"] == item]
+                n, x = len(a), int((a["answer"] == "yes").sum())
+                hide = n < min_n
+                low, high = (math.nan, math.nan) if hide or n == 0 else proportion_ci(x, n, level=level)
+                rows.append({"group": g, "unit": u, "item": item, "n": n, "n_yes": math.nan if hide else x,
+                             "share": math.nan if hide or n == 0 else x / n, "ci_low": low, "ci_high": high,
+                             "suppressed": bool(hide)})
+    return pd.DataFrame(rows, columns=UNIT_COLUMNS)
+
+
+def _agreement_table(data, items_order, n_boot, seed) -> pd.DataFrame:
+    multi = data.groupby("decision_id")["reviewer"].nunique()
+    twice = multi[multi >= 2].index
+    d = data[data["decision_id"].isin(twice)]
+    if d.empty:
+        return _empty(AGREEMENT_COLUMNS)
+    raters = d["reviewer"].nunique()
+    method = "cohen" if raters == 2 else "krippendorff"
+    rows = []
+    pooled = d.assign(_unit=d["decision_id"] + "\x1f" + d["item"])
+    targets = [(item, d[d["item"] == item], "decision_id", None) for item in items_order]
+    # Pooled over items: units are decision × item, but items of one decision are not independent,
+    # so the bootstrap resamples whole decisions.
+    targets.append((OVERALL, pooled, "_unit", "decision_id"))
+    for item, sub, unit_col, cluster in targets:
+        if sub.empty:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AnalysisWarning)  # undefined kappa shows as NaN with percent agreement
+            try:
+                r = agreement(sub, unit=unit_col, rater="reviewer", value="answer", method=method,
+                              n_boot=n_boot, seed=seed, cluster=cluster)
+            except AnalysisError:
+                continue
+        rows.append({"item": item, "method": method, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                     "n_units": r.n_units, "n_raters": r.n_raters, "percent_agreement": r.percent_agreement})
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+
+
+def _empty(columns) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
+# ----------------------------------------------------------------------------- result
+class AuditResult:
+    """Scores of an audit.
+
+    Attributes
+    ----------
+    items : DataFrame
+        Per group and item (:data:`ITEM_COLUMNS`).
+    stages : DataFrame
+        Per group and stage, plus "all items": share of decisions meeting every applicable item.
+    comparison : DataFrame
+        Second group minus first, per item and stage (:data:`COMPARE_COLUMNS`); empty without ``compare``.
+    units : DataFrame
+        Per group, unit and item, suppressed below ``min_n`` (:data:`UNIT_COLUMNS`).
+    agreement : DataFrame
+        Per item and overall (:data:`AGREEMENT_COLUMNS`); empty without double review.
+    """
+
+    def __init__(self, *, items, stages, comparison, units, agreement, compare, groups, reviewers, checklist,
+                 level, min_n, n_decisions):
+        self.items, self.stages, self.comparison = items, stages, comparison
+        self.units, self.agreement = units, agreement
+        self.compare, self.groups, self.reviewers = compare, groups, reviewers
+        self.checklist, self.level, self.min_n, self.n_decisions = checklist, level, min_n, n_decisions
+
+    def to_frame(self) -> pd.DataFrame:
+        """Items then stages, fixed columns :data:`ITEM_COLUMNS`."""
+        return pd.concat([self.items, self.stages], ignore_index=True)
+
+    def summary(self) -> str:
+        lines = [f"Audit of {self.n_decisions} decisions, {len(self.items['item'].unique())} items"
+                 + (f", compared by {self.compare} ({self.groups[0]} → {self.groups[1]})" if self.compare else "")
+                 + f"; reviewers {', '.join(self.reviewers)} (scored: {self.reviewers[0]})."]
+        for _, r in self.stages.iterrows():
+            lines.append(f"  {r['group']:>8} {r['item']:<12} {_pct(r['share'])} "
+                         f"({_pct(r['ci_low'])}–{_pct(r['ci_high'])}), n = {r['n']}")
+        if len(self.comparison):
+            overall = self.comparison[self.comparison["item"] == OVERALL].iloc[0]
+            lines.append(f"All items met: change {_pp(overall['difference'])} "
+                         f"({_pp(overall['ci_low'])} to {_pp(overall['ci_high'])}), Fisher p = "
+                         f"{overall['p_fisher']:.3f}")
+        if len(self.agreement):
+            a = self.agreement[self.agreement["item"] == OVERALL]
+            if len(a):
+                a = a.iloc[0]
+                lines.append(f"Reviewer agreement ({a['method']}) over all items: {a['value']:.2f} "
+                             f"({a['ci_low']:.2f}–{a['ci_high']:.2f}), {a['percent_agreement']:.0%} identical")
+        return "\n".join(lines)
+
+    def sentences(self, language: str = "sv") -> list[str]:
+        """Report sentences on overall compliance, the change and agreement (sv, nb or en)."""
+        dec = "," if language in ("sv", "nb") else "."
+        out = []
+        for _, r in self.stages[self.stages["item"] == OVERALL].iterrows():
+            share, lo, hi = (_pct(v, dec) for v in (r["share"], r["ci_low"], r["ci_high"]))
+            who = "" if r["group"] == ALL else f"{r['group']}: "
+            out.append({
+                "sv": f"{who}I {share} av de granskade ärendena (95 % KI {lo}–{hi}, n = {r['n']}) uppfylldes alla "
+                      "tillämpliga punkter i checklistan.",
+                "nb": f"{who}I {share} av de gjennomgåtte sakene (95 % KI {lo}–{hi}, n = {r['n']}) var alle "
+                      "aktuelle punkter i sjekklisten oppfylt.",
+                "en": f"{who}All applicable checklist items were met in {share} of the audited decisions "
+                      f"(95% CI {lo} to {hi}, n = {r['n']}).",
+            }[language])
+        if len(self.comparison):
+            c = self.comparison[self.comparison["item"] == OVERALL].iloc[0]
+            d, lo, hi = (_pp(v, dec) for v in (c["difference"], c["ci_low"], c["ci_high"]))
+            out.append({
+                "sv": f"Förändringen från {c['group_a']} till {c['group_b']} var {d} procentenheter "
+                      f"(95 % KI {lo} till {hi}; Fishers exakta test p = {_p(c['p_fisher'], dec)}).",
+                "nb": f"Endringen fra {c['group_a']} til {c['group_b']} var {d} prosentpoeng "
+                      f"(95 % KI {lo} til {hi}; Fishers eksakte test p = {_p(c['p_fisher'], dec)}).",
+                "en": f"The change from {c['group_a']} to {c['group_b']} was {d} percentage points "
+                      f"(95% CI {lo} to {hi}; Fisher's exact test p = {_p(c['p_fisher'], dec)}).",
+            }[language])
+        a = self.agreement[self.agreement["item"] == OVERALL] if len(self.agreement) else []
+        if len(a):
+            a = a.iloc[0]
+            v, lo, hi = (f"{x:.2f}".replace(".", dec) if np.isfinite(x) else ".."
+                         for x in (a["value"], a["ci_low"], a["ci_high"]))
+            name = {"cohen": {"sv": "Cohens kappa", "nb": "Cohens kappa", "en": "Cohen's kappa"},
+                    "krippendorff": {"sv": "Krippendorffs alfa", "nb": "Krippendorffs alfa",
+                                     "en": "Krippendorff's alpha"}}[a["method"]][language]
+            out.append({
+                "sv": f"{a['n_units']} bedömningar granskades av två granskare oberoende av varandra; "
+                      f"{name} = {v} (95 % KI {lo}–{hi}).",
+                "nb": f"{a['n_units']} vurderinger ble gjort av to vurderere uavhengig av hverandre; "
+                      f"{name} = {v} (95 % KI {lo}–{hi}).",
+                "en": f"{a['n_units']} ratings were made independently by two reviewers; {name} = {v} "
+                      f"(95% CI {lo} to {hi}).",
+            }[language])
+        return out
+
+    def plot(self, ax=None):
+        """Dot-and-interval chart of compliance per item (one colour per group)."""
+        import matplotlib.pyplot as plt
+
+        items = self.items
+        order = items["item"].drop_duplicates().tolist()
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 0.32 * len(order) + 1.2))
+        else:
+            fig = ax.figure
+        y = {item: len(order) - k for k, item in enumerate(order)}
+        offsets = np.linspace(-0.18, 0.18, len(self.groups)) if len(self.groups) > 1 else [0.0]
+        for off, g in zip(offsets, self.groups):
+            t = items[items["group"] == g]
+            ys = [y[i] + off for i in t["item"]]
+            ax.errorbar(t["share"] * 100, ys,
+                        xerr=[(t["share"] - t["ci_low"]) * 100, (t["ci_high"] - t["share"]) * 100],
+                        fmt="o", ms=4, capsize=2, label=None if g == ALL else str(g))
+        ax.set_yticks(list(y.values()), list(y.keys()))
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("% yes (of applicable)")
+        ax.grid(axis="x", alpha=0.3)
+        if self.compare:
+            ax.legend(title=self.compare, loc="lower right", fontsize=8)
+        fig.tight_layout()
+        return fig
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.summary())}</pre>" + self.to_frame().to_html(index=False, na_rep="..")
+
+    def __repr__(self) -> str:
+        return f"AuditResult(n_decisions={self.n_decisions}, groups={self.groups})"
+
+
+def _pct(x, dec=".") -> str:
+    return ".." if x is None or not np.isfinite(x) else f"{100 * x:.0f} %".replace(".", dec)
+
+
+def _pp(x, dec=".") -> str:
+    return ".." if x is None or not np.isfinite(x) else f"{100 * x:+.1f}".replace(".", dec)
+
+
+def _p(x, dec=".") -> str:
+    if x is None or not np.isfinite(x):
+        return ".."
+    return ("< 0.001" if x < 0.001 else f"{x:.3f}").replace(".", dec)
