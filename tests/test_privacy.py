@@ -481,3 +481,36 @@ def test_non_integer_index_is_reported_as_is():
 )
 def test_compact_rows(rows, text):
     assert compact_rows(rows) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "640823-3234\n",
+        "\t19640823-3234",
+        " 640823 3234 ",
+        "Rad 1\nPnr: 640823-3234\nRad 3",
+        "(640823-3234)",
+        "pnr=196408233234;",
+    ],
+)
+def test_whitespace_and_punctuation_around_a_number(value):
+    frame = pd.DataFrame({"x": ["nothing", value]})
+    assert scan_identifiers(frame) == [IdentifierHit("x", 1, "personnummer", 1)]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[python]", "string[pyarrow]", "object", "category"])
+def test_every_string_dtype_is_scanned(dtype):
+    frame = pd.DataFrame({"x": pd.Series(["a", None, "Brukaren 19640823-3234 ringde"], dtype=dtype)})
+    assert scan_identifiers(frame) == [IdentifierHit("x", 2, "personnummer", 1)]
+
+
+def test_integer_column_names_and_several_numbers_in_one_cell():
+    frame = pd.DataFrame({int(SE_TEST[0]): [f"{SE_WORKED} och {SE_TEST[1]} samt {NO_TEST[1]}"]})
+    hits = scan_identifiers(frame)
+    assert {(h.column, h.row, h.kind) for h in hits} == {
+        ("column 1 (name withheld)", None, "personnummer"),
+        ("column 1 (name withheld)", 0, "personnummer"),
+        ("column 1 (name withheld)", 0, "fødselsnummer"),
+    }
+    assert len(hits) == 3  # one hit per cell and kind, however many numbers it holds
