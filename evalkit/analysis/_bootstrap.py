@@ -142,22 +142,29 @@ class WildBootstrap:
         parts = _ScoreParts(fe, x_t, cluster, n_clusters)
         a_rows = self.fit.a_inv[self.idx]  # q × k
         m0, n0 = parts.score_map(a_rows, self.fit.a_inv, u0)
-        m1, n1 = parts.score_map(a_rows, self.fit.a_inv, u1)
-        # q × G × B projections, computed once.
-        self._z0 = np.einsum("qhg,gb->qhb", m0, weights)
-        self._z1 = np.einsum("qhg,gb->qhb", m1, weights)
+        # q × G × B projections of all replications at once (one BLAS product per tested coefficient).
+        self._z0 = m0 @ weights
         self._num0 = n0 @ weights  # q × B
-        self._num1 = n1 @ weights
-        if len(self.idx) == 1:
-            z0, z1 = self._z0[0], self._z1[0]
-            self._s00 = (z0 * z0).sum(axis=0)
-            self._s01 = (z0 * z1).sum(axis=0)
-            self._s11 = (z1 * z1).sum(axis=0)
+        self._s00 = (self._z0[0] ** 2).sum(axis=0)
+        self._parts, self._u1, self._s01 = parts, u1, None
+
+    def _null_terms(self) -> None:
+        """The parts that scale with the null value, built only when a null other than 0 is tested."""
+        m1, n1 = self._parts.score_map(self.fit.a_inv[self.idx], self.fit.a_inv, self._u1)
+        z1 = (m1 @ self.weights)[0]
+        self._num1 = (n1 @ self.weights)[0]
+        self._s01 = (self._z0[0] * z1).sum(axis=0)
+        self._s11 = (z1 * z1).sum(axis=0)
 
     def t_stats(self, r: float = 0.0) -> np.ndarray:
         """Bootstrap t-statistics (B) under the null ``β_idx = r`` (single coefficient)."""
-        num = self._num0[0] - r * self._num1[0]
-        var = self.fit.cr1_factor * (self._s00 - 2 * r * self._s01 + r * r * self._s11)
+        if r == 0.0:
+            num, var = self._num0[0], self.fit.cr1_factor * self._s00
+        else:
+            if self._s01 is None:
+                self._null_terms()
+            num = self._num0[0] - r * self._num1
+            var = self.fit.cr1_factor * (self._s00 - 2 * r * self._s01 + r * r * self._s11)
         with np.errstate(divide="ignore", invalid="ignore"):
             return num / np.sqrt(var)
 
