@@ -1,4 +1,4 @@
-"""Disclosure control: primary and secondary suppression, percentages, guards.
+"""Disclosure control of report tables: a TableSpec applied through evalkit.privacy.
 
 Expected masks are worked out by hand from the rules in DESIGN.md ("Disclosure
 control") and the domain brief §2.4: count < 5 → hidden; percentage on a
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from evalkit.errors import ReportError
-from evalkit.report import TableSpec, disclosure_mask, suppress_counts, suppress_percentages
+from evalkit.report import TableSpec, disclosure_mask
 
 
 def _hidden(mask: pd.DataFrame, columns) -> list[list[int]]:
@@ -21,26 +21,30 @@ def _hidden(mask: pd.DataFrame, columns) -> list[list[int]]:
 
 def test_primary_count_suppression_includes_zero_and_respects_k():
     t = pd.DataFrame({"n": [0, 4, 5, 30]})
-    assert suppress_counts(t, ["n"], 5)["n"].tolist() == [True, True, False, False]
-    assert suppress_counts(t, ["n"], 10)["n"].tolist() == [True, True, True, False]
+    spec = TableSpec(counts=("n",))
+    assert disclosure_mask(t, spec, (5, 30))["n"].tolist() == [True, True, False, False]
+    assert disclosure_mask(t, spec, (10, 30))["n"].tolist() == [True, True, True, False]
 
 
 def test_secondary_suppression_along_a_row_with_a_total_column():
     # row: 3 + 20 + 40 = 63; hiding only 3 would let a reader compute it as 63 − 20 − 40
     t = pd.DataFrame({"a": [3], "b": [20], "c": [40], "total": [63]})
-    m = suppress_counts(t, ["a", "b", "c", "total"], 5, total_column="total")
+    m = disclosure_mask(t, TableSpec(counts=("a", "b", "c"), total_column="total"), (5, 30))
     assert _hidden(m, ["a", "b", "c", "total"]) == [[1, 1, 0, 0]]
 
 
 def test_secondary_suppression_down_a_column_with_a_total_row():
     t = pd.DataFrame({"unit": ["N", "S", "V", "All"], "n": [12, 2, 9, 23]})
-    m = suppress_counts(t, ["n"], 5, total_row=True)
+    m = disclosure_mask(t, TableSpec(counts=("n",), total_row=True), (5, 30))
+    assert m["n"].tolist() == [False, True, True, False]
+    # the same table with a repeated index label (positions count, not labels)
+    m = disclosure_mask(t.set_index(pd.Index(["x", "x", "y", "y"])), TableSpec(counts=("n",), total_row=True))
     assert m["n"].tolist() == [False, True, True, False]   # 2 primary, 9 the next smallest
 
 
 def test_secondary_suppression_cascades_until_stable():
     t = pd.DataFrame({"a": [3, 10, 13], "b": [20, 25, 45], "total": [23, 35, 58]})
-    m = suppress_counts(t, ["a", "b", "total"], 5, total_row=True, total_column="total")
+    m = disclosure_mask(t, TableSpec(counts=("a", "b"), total_row=True, total_column="total"), (5, 30))
     # 3 (primary) → 20 (row 0) and 10 (column a) → 25 (row 1 / column b); totals stay visible
     assert _hidden(m, ["a", "b", "total"]) == [[1, 1, 0], [1, 1, 0], [0, 0, 0]]
     # no line with a visible total is left with exactly one hidden cell
@@ -55,21 +59,24 @@ def test_secondary_suppression_cascades_until_stable():
 
 def test_no_secondary_suppression_without_totals():
     t = pd.DataFrame({"a": [3, 10], "b": [20, 25]})
-    m = suppress_counts(t, ["a", "b"], 5)
+    m = disclosure_mask(t, TableSpec(counts=("a", "b")), (5, 30))
     assert _hidden(m, ["a", "b"]) == [[1, 0], [0, 0]]
 
 
 def test_two_hidden_cells_in_a_line_need_no_more():
     t = pd.DataFrame({"a": [3], "b": [2], "c": [40], "total": [45]})
-    m = suppress_counts(t, ["a", "b", "c", "total"], 5, total_column="total")
+    m = disclosure_mask(t, TableSpec(counts=("a", "b", "c"), total_column="total"), (5, 30))
     assert _hidden(m, ["a", "b", "c", "total"]) == [[1, 1, 0, 0]]
 
 
 def test_percentages_hidden_on_small_denominators_column_or_fixed():
     t = pd.DataFrame({"n": [29, 30, np.nan], "share": [0.5, 0.8, 0.2]})
-    assert suppress_percentages(t, {"share": "n"}, 30)["share"].tolist() == [True, False, True]
-    assert suppress_percentages(t, {"share": 25}, 30)["share"].tolist() == [True, True, True]
-    assert suppress_percentages(t, {"share": 120}, 30)["share"].tolist() == [False, False, False]
+    def hidden(denominator):
+        return disclosure_mask(t, TableSpec(percents={"share": denominator}), (5, 30))["share"].tolist()
+
+    assert hidden("n") == [True, False, True]
+    assert hidden(25) == [True, True, True]
+    assert hidden(120) == [False, False, False]
 
 
 def test_spec_combines_counts_percentages_numerators_and_guards():

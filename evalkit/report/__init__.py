@@ -45,18 +45,14 @@ Disclosure control
 Every table passes through :func:`disclosure_mask` at render time, in the
 .docx and the .xlsx alike: counts below ``thresholds[0]`` and percentages on
 denominators below ``thresholds[1]`` become "..", with secondary suppression
-against totals. A :class:`TableSpec` says which columns are counts,
+against totals (the rules are :func:`evalkit.privacy.suppress_counts` and
+:func:`evalkit.privacy.suppress_percentages`). A :class:`TableSpec` says which columns are counts,
 percentages (with their denominators), guarded statistics and totals.
 """
 from __future__ import annotations
 
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
-from evalkit.report._disclosure import (
-    DEFAULT_THRESHOLDS,
-    disclosure_mask,
-    suppress_counts,
-    suppress_percentages,
-)
+from evalkit.report._disclosure import DEFAULT_THRESHOLDS, disclosure_mask
 from evalkit.report._docx import REQUIRED_STYLES, TABLE_STYLES
 from evalkit.report._figures import figure_png
 from evalkit.report._report import SECTION_ORDER, TEMPLATE, Report
@@ -73,8 +69,6 @@ __all__ = [
     "Figure",
     "DEFAULT_THRESHOLDS",
     "disclosure_mask",
-    "suppress_counts",
-    "suppress_percentages",
     "figure_png",
     "REQUIRED_STYLES",
     "TABLE_STYLES",

@@ -79,7 +79,7 @@ class Report:
     dpi : int
         Pixel density of figures (default 200).
     workers : int
-        Threads used to draw figures (default 2).
+        Worker processes that draw figures (default 2; one where fork is unavailable).
 
     Examples
     --------
@@ -438,6 +438,7 @@ def _normalise_zip(path: Path, when: dt.datetime) -> None:
                 data = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
                 data = _CREATED.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            # PNGs are compressed already: deflating them again costs time and saves nothing
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             target.writestr(info, data)
