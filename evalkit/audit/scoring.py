@@ -205,56 +205,70 @@ def _population(sample: AuditSample) -> dict:
 
 
 # ----------------------------------------------------------------------------- shares
-def _share(outcome: pd.DataFrame, sample: AuditSample, level: float, answered: pd.Series) -> tuple:
-    """(n, x, share, low, high, weighted) for rows with a 0/1 column ``ok`` and ``stratum``.
+def _share(x_h: pd.Series, n_h: pd.Series, answered: pd.Series, sample: AuditSample, level: float) -> tuple:
+    """(n, x, share, low, high, weighted) from per-stratum successes and applicable counts.
 
     ``answered``: per stratum, the decisions answered for this item/stage in any group; the
-    domain (group × applicable) population of stratum h is estimated as N_h × n_domain,h / answered_h.
+    domain (group × applicable) population of stratum h is estimated as N_h × n_h / answered_h.
     """
-    n, x = len(outcome), int(outcome["ok"].sum())
+    n, x = int(n_h.sum()), int(x_h.sum())
     if n == 0:
         return 0, 0, math.nan, math.nan, math.nan, False
     if not sample.strata:
         low, high = proportion_ci(x, n, level=level)
         return n, x, x / n, low, high, False
     pop = _population(sample)
-    per = outcome.groupby("stratum")["ok"].agg(["sum", "count"])
-    big_n = [max(int(round(pop[s] * c / answered[s])), c) for s, c in per["count"].items()]
-    r = stratified_proportion(per["sum"].astype(int).tolist(), per["count"].astype(int).tolist(), big_n, level)
+    keep = n_h[n_h > 0]
+    big_n = [max(int(round(pop[h] * c / answered[h])), int(c)) for h, c in keep.items()]
+    r = stratified_proportion(x_h[keep.index].astype(int).tolist(), keep.astype(int).tolist(), big_n, level)
     return n, x, r.estimate, r.ci_low, r.ci_high, True
 
 
+def _flags(scored: pd.DataFrame) -> pd.DataFrame:
+    """Plain-object columns and 0/1 flags once, so the tables below are group-bys, not scans."""
+    d = pd.DataFrame({c: scored[c].astype(object).to_numpy() for c in
+                      ("decision_id", "group", "item", "stage", "stratum", "answer")})
+    d["yes"] = (d["answer"] == "yes").astype(int)
+    d["partly"] = (d["answer"] == "partly").astype(int)
+    d["no"] = (d["answer"] == "no").astype(int)
+    d["na"] = (d["answer"] == "na").astype(int)
+    d["applicable"] = 1 - d["na"]
+    return d
+
+
 def _item_table(scored, items_order, stage_of, groups, sample, level) -> pd.DataFrame:
+    d = _flags(scored)
+    per = d.groupby(["group", "item", "stratum"])[["yes", "partly", "no", "na", "applicable"]].sum()
+    answered = d.groupby(["item", "stratum"])["decision_id"].nunique()
     rows = []
-    answered = {item: scored[scored["item"] == item].groupby("stratum")["decision_id"].nunique()
-                for item in items_order}
     for g in groups:
-        in_group = scored[scored["group"] == g]
         for item in items_order:
-            a = in_group[in_group["item"] == item]
-            counts = a["answer"].value_counts()
-            applicable = a[a["answer"] != "na"].assign(ok=lambda d: (d["answer"] == "yes").astype(int))
-            n, x, share, low, high, weighted = _share(applicable, sample, level, answered[item])
+            t = per.loc[(g, item)] if (g, item) in per.index.droplevel(2) else per.iloc[:0]
+            n, x, share, low, high, weighted = _share(t["yes"], t["applicable"],
+                                                      answered.get(item, pd.Series(dtype=int)), sample, level)
             rows.append({"group": g, "stage": stage_of.get(item, ""), "item": item,
-                         "n_yes": int(counts.get("yes", 0)), "n_partly": int(counts.get("partly", 0)),
-                         "n_no": int(counts.get("no", 0)), "n_na": int(counts.get("na", 0)), "n": n,
+                         "n_yes": int(t["yes"].sum()), "n_partly": int(t["partly"].sum()),
+                         "n_no": int(t["no"].sum()), "n_na": int(t["na"].sum()), "n": n,
                          "share": share, "ci_low": low, "ci_high": high, "weighted": weighted})
     return pd.DataFrame(rows, columns=ITEM_COLUMNS)
 
 
 def _stage_table(scored, cl, stage_of, groups, sample, level) -> pd.DataFrame:
     stages = [s.id for s in cl.stages] if cl else sorted(set(stage_of.values()))
+    d = _flags(scored)
+    # One 0/1 outcome per decision and stage: every applicable item "yes" (decisions with none applicable drop).
+    per_stage = d.groupby(["decision_id", "group", "stratum", "stage"])[["yes", "applicable"]].sum().reset_index()
+    overall = d.groupby(["decision_id", "group", "stratum"])[["yes", "applicable"]].sum().reset_index()
+    both = pd.concat([per_stage, overall.assign(stage=OVERALL)], ignore_index=True)
+    answered = both.groupby(["stage", "stratum"])["decision_id"].nunique()
+    both = both[both["applicable"] > 0].assign(ok=lambda t: (t["yes"] == t["applicable"]).astype(int), one=1)
+    per = both.groupby(["group", "stage", "stratum"])[["ok", "one"]].sum()
     rows = []
-    in_stage = {stage: scored if stage == OVERALL else scored[scored["stage"] == stage]
-                for stage in [*stages, OVERALL]}
-    answered = {stage: d.groupby("stratum")["decision_id"].nunique() for stage, d in in_stage.items()}
     for g in groups:
         for stage in [*stages, OVERALL]:
-            a = in_stage[stage]
-            a = a[(a["group"] == g) & (a["answer"] != "na")]
-            per_decision = a.groupby("decision_id").agg(ok=("answer", lambda s: int((s == "yes").all())),
-                                                        stratum=("stratum", "first")).reset_index()
-            n, x, share, low, high, weighted = _share(per_decision, sample, level, answered[stage])
+            t = per.loc[(g, stage)] if (g, stage) in per.index.droplevel(2) else per.iloc[:0]
+            n, x, share, low, high, weighted = _share(t["ok"], t["one"],
+                                                      answered.get(stage, pd.Series(dtype=int)), sample, level)
             rows.append({"group": g, "stage": stage, "item": OVERALL if stage == OVERALL else f"stage {stage}",
                          "n_yes": x, "n_partly": math.nan, "n_no": n - x, "n_na": math.nan, "n": n,
                          "share": share, "ci_low": low, "ci_high": high, "weighted": weighted})
@@ -293,16 +307,15 @@ def _unit_table(scored, sample, unit, items_order, groups, min_n, level) -> pd.D
     f = sample.frame
     if unit not in f.columns:
         return _empty(UNIT_COLUMNS)
-    units = pd.DataFrame({"decision_id": f[sample.id_column].astype(str), "_unit": f[unit].astype(str)})
-    d = scored.merge(units, on="decision_id")
-    d = d[d["answer"] != "na"]
+    units = dict(zip(f[sample.id_column].astype(str), f[unit].astype(str)))
+    d = _flags(scored)
+    d["unit"] = d["decision_id"].map(units)
+    per = d.groupby(["group", "unit", "item"])[["yes", "applicable"]].sum()
     rows = []
     for g in groups:
-        for u in sorted(d["_unit"].unique()):
-            sub = d[(d["group"] == g) & (d["_unit"] == u)]
+        for u in sorted(d["unit"].unique()):
             for item in items_order:
-                a = sub[sub["item"] == item]
-                n, x = len(a), int((a["answer"] == "yes").sum())
+                x, n = (int(v) for v in per.loc[(g, u, item)]) if (g, u, item) in per.index else (0, 0)
                 hide = n < min_n
                 low, high = (math.nan, math.nan) if hide or n == 0 else proportion_ci(x, n, level=level)
                 rows.append({"group": g, "unit": u, "item": item, "n": n, "n_yes": math.nan if hide else x,
