@@ -347,3 +347,14 @@ def test_figures_drawn_in_worker_processes_are_the_same_bytes():
     assert serial == parallel
     assert serial[0] == serial[2] != serial[1]
     assert all(png.startswith(b"\x89PNG") and b"Software" not in png for png in serial)
+
+
+def test_p_value_columns_are_written_as_p_values(tmp_path):
+    frame = pd.DataFrame({"effect": ["level", "slope"], "estimate": [0.893, 1.0004], "p_value": [0.00002, 0.7312]})
+    report = Report("T")
+    report.add(frame, title="Effekter")
+    out, xlsx = tmp_path / "p.docx", tmp_path / "p.xlsx"
+    report.save(out, xlsx=xlsx)
+    assert _table_cells(out, "Effekter")[1:] == [["level", "0,89", "<0,001"], ["slope", "1,00", "0,731"]]
+    ws = openpyxl.load_workbook(xlsx)["Tabell 1"]
+    assert ws["C4"].value == pytest.approx(0.00002) and ws["C4"].number_format == "0.000"

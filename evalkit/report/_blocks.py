@@ -47,6 +47,9 @@ class TableSpec:
         percentages, 2 for other non-integer numbers).
     percent_decimals : int
         Decimals of percentages (default 0: "85 %").
+    pvalues : tuple of str
+        Columns holding p-values, written "<0,001" or "0,034" (a column named
+        ``p_value`` is treated so without being listed).
     index : bool
         Show the frame's index as the first column.
     """
@@ -60,6 +63,7 @@ class TableSpec:
     shares: bool = True
     decimals: Mapping[str, int] = field(default_factory=dict)
     percent_decimals: int = 0
+    pvalues: tuple[str, ...] = ()
     index: bool = False
 
     def columns_named(self) -> set[str]:

@@ -31,7 +31,7 @@ from docx.shared import Emu
 from evalkit import i18n
 from evalkit.errors import ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table
-from evalkit.report._format import COUNT, NUMBER, PERCENT, FormattedTable
+from evalkit.report._format import COUNT, NUMBER, PERCENT, PVALUE, FormattedTable
 
 __all__ = [
     "REQUIRED_STYLES",
@@ -192,7 +192,7 @@ def _column_widths(table: FormattedTable, total_twips: int) -> list[int]:
 def table_xml(table: FormattedTable, style_id: str, total_twips: int) -> str:
     """The ``w:tbl`` XML of a formatted table: header row repeated on every page, fixed widths."""
     widths = _column_widths(table, total_twips)
-    right = [k in (COUNT, PERCENT, NUMBER) for k in table.kinds]
+    right = [k in (COUNT, PERCENT, NUMBER, PVALUE) for k in table.kinds]
     last_row = "1" if table.total_row else "0"
     parts = [
         f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"{style_id}\"/>"

@@ -16,7 +16,8 @@ from evalkit.report._disclosure import disclosure_mask
 
 __all__ = ["FormattedTable", "format_table"]
 
-COUNT, PERCENT, NUMBER, DATE, TEXT = "count", "percent", "number", "date", "text"
+COUNT, PERCENT, NUMBER, PVALUE, DATE, TEXT = "count", "percent", "number", "pvalue", "date", "text"
+_PVALUE_NAMES = ("p_value", "p-value", "p-värde", "p-verdi")
 
 
 @dataclass
@@ -41,6 +42,8 @@ def _column_kind(frame: pd.DataFrame, column, spec: TableSpec) -> str:
         return COUNT
     if column in spec.percents:
         return PERCENT
+    if column in spec.pvalues or str(column).lower() in _PVALUE_NAMES:
+        return PVALUE
     series = frame[column]
     if pd.api.types.is_bool_dtype(series):
         return TEXT
@@ -58,6 +61,8 @@ def _decimals(frame: pd.DataFrame, column, kind: str, spec: TableSpec) -> int:
         return 0
     if kind == PERCENT:
         return spec.percent_decimals
+    if kind == PVALUE:
+        return 3
     if kind == NUMBER:
         values = pd.to_numeric(frame[column], errors="coerce").dropna().to_numpy(dtype=float)
         if values.size == 0 or np.all(np.mod(values, 1.0) == 0.0):
@@ -69,8 +74,8 @@ def _decimals(frame: pd.DataFrame, column, kind: str, spec: TableSpec) -> int:
 def _cell_value(value, kind: str, spec: TableSpec):
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
-    if kind in (COUNT, NUMBER):
-        return float(value) if kind == NUMBER else int(round(float(value)))
+    if kind in (COUNT, NUMBER, PVALUE):
+        return int(round(float(value))) if kind == COUNT else float(value)
     if kind == PERCENT:
         share = float(value) if spec.shares else float(value) / 100.0
         return share
@@ -88,6 +93,10 @@ def _cell_text(value, kind: str, decimals: int, language: str) -> str:
         return i18n.fmt_percent(value, decimals, language)
     if kind == NUMBER:
         return i18n.fmt_number(value, decimals, language)
+    if kind == PVALUE:
+        floor = 10.0 ** -decimals  # a table cell drops the "p =" of running text
+        return ("<" + i18n.fmt_number(floor, decimals, language) if value < floor
+                else i18n.fmt_number(value, decimals, language))
     if kind == DATE:
         return i18n.fmt_date(value, language)
     return str(value)

@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from evalkit import i18n
-from evalkit.report._format import COUNT, DATE, NUMBER, PERCENT, FormattedTable
+from evalkit.report._format import COUNT, DATE, NUMBER, PERCENT, PVALUE, FormattedTable
 
 __all__ = ["write_workbook", "number_format"]
 
@@ -38,6 +38,8 @@ def number_format(kind: str, decimals: int) -> str:
         return f"0{fraction}%"
     if kind in (COUNT, NUMBER):
         return f"#,##0{fraction}"
+    if kind == PVALUE:
+        return f"0{fraction}"
     if kind == DATE:
         return "yyyy-mm-dd"
     return "General"
