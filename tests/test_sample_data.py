@@ -240,17 +240,20 @@ def test_ibic_fields_exist_only_from_the_ibic_date(decisions):
 
 
 # ------------------------------------------------------------------------------------ rehab pilot
-def _hours_per_user(decisions: pd.DataFrame, column: str, first: str, last: str) -> pd.DataFrame:
-    """Per district and month: hours of decisions in force, summed per person, mean over persons."""
-    d = decisions[decisions["outcome"].isin(["granted", "partly"]) & decisions[column].notna()]
-    rows = []
+def _hours_per_user(decisions: pd.DataFrame, first: str, last: str) -> pd.DataFrame:
+    """Per district and month: hours of decisions in force, summed per person, mean over persons.
+
+    Both the factual hours and the hours without the pilot (same decisions, same persons).
+    """
+    columns = ["hours_per_month", "hours_no_pilot"]
+    d = decisions[decisions["outcome"].isin(["granted", "partly"]) & decisions["hours_per_month"].notna()]
+    frames = []
     for month in pd.date_range(first, last, freq="MS"):
         end = month + pd.offsets.MonthEnd(0)
         live = d[(d["start_on"] <= end) & (d["end_on"].isna() | (d["end_on"] >= month))]
-        per_person = live.groupby(["unit", "person_id"])[column].sum().astype(float)
-        for unit, value in per_person.groupby(level="unit").mean().items():
-            rows.append((unit, month, value))
-    return pd.DataFrame(rows, columns=["unit", "month", column])
+        per_person = live.groupby(["unit", "person_id"])[columns].sum().astype(float)
+        frames.append(per_person.groupby(level="unit").mean().assign(month=month))
+    return pd.concat(frames).reset_index()
 
 
 def test_pilot_cuts_hours_of_new_decisions_by_the_true_ratio(decisions):
@@ -268,9 +271,7 @@ def test_pilot_cuts_hours_of_new_decisions_by_the_true_ratio(decisions):
 
 def test_pilot_hours_difference_in_differences(decisions):
     pilot = EFFECTS["rehab_pilot"]
-    factual = _hours_per_user(decisions, "hours_per_month", "2016-01-01", "2021-12-31")
-    no_pilot = _hours_per_user(decisions, "hours_no_pilot", "2016-01-01", "2021-12-31")
-    panel = factual.merge(no_pilot, on=["unit", "month"])
+    panel = _hours_per_user(decisions, "2016-01-01", "2021-12-31")
     treated = panel["unit"].isin(pilot["treated"])
     post = panel["month"] >= pd.Timestamp(pilot["date"])
     att = (panel["hours_per_month"] - panel["hours_no_pilot"])[treated & post].mean()
@@ -292,8 +293,8 @@ def _kolada_continuity(visits: pd.DataFrame, birth_year: pd.Series, window: pd.T
     v = visits[(visits["visit_start"] >= window) & (visits["visit_start"] < window + pd.Timedelta(days=14))]
     clock = v["visit_start"] - v["visit_start"].dt.normalize()
     v = v[(v["visit_kind"] == "planned") & (clock >= pd.Timedelta(hours=7)) & (clock <= pd.Timedelta(hours=22))]
-    days = v.groupby("person_id")["visit_start"].apply(
-        lambda s: s.dt.normalize().value_counts().reindex(pd.date_range(window, periods=14), fill_value=0).min())
+    per_day = v.groupby(["person_id", v["visit_start"].dt.normalize()]).size().unstack(fill_value=0)
+    days = per_day.reindex(columns=pd.date_range(window, periods=14), fill_value=0).min(axis=1)
     age = window.year - birth_year.reindex(days.index)
     eligible = days.index[(days >= 2) & (age >= 65)]
     v = v[v["person_id"].isin(eligible)]

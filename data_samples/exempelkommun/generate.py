@@ -594,19 +594,21 @@ SLOTS = {2: (8.0, 19.0), 3: (8.0, 12.5, 19.0), 4: (7.75, 12.0, 16.5, 20.5),
          5: (7.5, 10.5, 12.5, 17.0, 21.0)}
 
 
-def _expected_distinct(p: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _expected_distinct(p: float, n: float) -> float:
     """E[distinct staff] after n visits: team member w.p. p (uniform of 4), else uniform of the 36 others."""
     others = POOL_SIZE - TEAM_SIZE
-    return (TEAM_SIZE * (1 - (1 - p / TEAM_SIZE) ** n) + others * (1 - (1 - (1 - p) / others) ** n))
+    return TEAM_SIZE * (1 - (1 - p / TEAM_SIZE) ** n) + others * (1 - (1 - (1 - p) / others) ** n)
 
 
-def _team_probability(target: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _team_probability(target: float, n: float) -> float:
     """Solve E[distinct](p, n) = target for p by bisection (E falls as p rises)."""
-    lo, hi = np.zeros_like(target), np.ones_like(target)
+    lo, hi = 0.0, 1.0
     for _ in range(50):
         mid = (lo + hi) / 2
-        too_many = _expected_distinct(mid, n) > target
-        lo, hi = np.where(too_many, mid, lo), np.where(too_many, hi, mid)
+        if _expected_distinct(mid, n) > target:
+            lo = mid
+        else:
+            hi = mid
     return (lo + hi) / 2
 
 
@@ -630,7 +632,7 @@ def visits_table(world: World, decisions: pd.DataFrame) -> tuple[pd.DataFrame, p
     per = pilot["visit_users_per_district"]
     home = decisions[decisions["service"].isin(HOME_CARE) & decisions["outcome"].isin(["granted", "partly"])]
     birth = decisions.groupby("person_id")["birth_year"].first()
-    rows, truth = [], []
+    parts, truth = [], []
     for window in pilot["visit_windows"]:
         w0 = np.datetime64(window, "D")
         w1 = w0 + 13 * DAY
@@ -641,68 +643,75 @@ def visits_table(world: World, decisions: pd.DataFrame) -> tuple[pd.DataFrame, p
             post = w0 >= np.datetime64(pilot["date"], "D")
             shift = pilot["continuity_effect"] if (post and unit in pilot["treated"]) else 0.0
             for person in users:
-                rows.extend(_visits_of_user(rng, person, unit, di, w0, shift, pilot, truth,
-                                            int(birth[person])))
-    cols = ["person_id", "staff_id", "visit_start", "visit_end", "visit_kind", "unit"]
-    visits = pd.DataFrame(rows, columns=cols).sort_values(["visit_start", "person_id", "staff_id"],
-                                                          ignore_index=True)
+                minutes, duration, staff, kind, info = _visits_of_user(rng, di, shift, pilot)
+                start = w0.astype("datetime64[m]") + minutes.astype("timedelta64[m]")
+                parts.append(pd.DataFrame({
+                    "person_id": person, "staff_id": staff, "visit_start": start,
+                    "visit_end": start + duration.astype("timedelta64[m]"), "visit_kind": kind, "unit": unit}))
+                truth.append({"window": w0, "person_id": person, "unit": unit,
+                              "birth_year": int(birth[person]), **info})
+    visits = pd.concat(parts, ignore_index=True).sort_values(["visit_start", "person_id", "staff_id"],
+                                                             ignore_index=True)
     visits = visits.astype({"person_id": "string", "staff_id": "string", "visit_kind": "string",
-                            "unit": "string"})
-    for c in ("visit_start", "visit_end"):
-        visits[c] = pd.to_datetime(visits[c]).astype("datetime64[ns]")
+                            "unit": "string", "visit_start": "datetime64[ns]", "visit_end": "datetime64[ns]"})
     return visits, pd.DataFrame(truth)
 
 
-def _visits_of_user(rng, person, unit, di, w0, shift, pilot, truth, birth_year) -> list[tuple]:
-    minute = np.timedelta64(1, "m")
-    day0 = w0.astype("datetime64[m]")
+def _visits_of_user(rng, di: int, shift: float, pilot: dict):
+    """One user's visits in a window: minutes from the window start, durations, staff, kinds."""
     frequent = rng.random() < 0.75
     k = int(rng.choice([2, 3, 4, 5], p=[0.2, 0.35, 0.3, 0.15])) if frequent else 1
     days = np.arange(14)
-    if frequent and rng.random() < 0.10:
+    if frequent and rng.random() < 0.10:  # a hospital stay: no visits for 2-5 days
         gone = rng.integers(0, 12)
         days = days[(days < gone) | (days >= gone + rng.integers(2, 6))]
     elif not frequent:
         days = days[rng.random(14) < 0.5]
-    staff = np.array([f"S{di + 1}{j:03d}" for j in range(1, POOL_SIZE + 1)])
+    day_staff = np.array([f"S{di + 1}{j:03d}" for j in range(1, POOL_SIZE + 1)], dtype=object)
+    night_staff = np.array([f"S{di + 1}1{j:02d}" for j in range(1, 9)], dtype=object)
     team = rng.choice(POOL_SIZE, TEAM_SIZE, replace=False)
     others = np.setdiff1d(np.arange(POOL_SIZE), team)
-    target = pilot["continuity_mean"] + shift + rng.normal(0, CONTINUITY_SD)
     n_planned = k * len(days)
-    top = _expected_distinct(np.array(0.0), np.array(float(n_planned)))
+    top = _expected_distinct(0.0, float(n_planned))
+    target = pilot["continuity_mean"] + shift + rng.normal(0, CONTINUITY_SD)
     target = float(np.clip(target, TEAM_SIZE + 0.5, max(top - 0.5, TEAM_SIZE + 0.5)))
-    p_team = float(_team_probability(np.array(target), np.array(float(n_planned))))
-    out = []
+    p_team = _team_probability(target, float(n_planned))
 
-    def add(start, dur, who, kind):
-        s = day0 + int(round(start * 60)) * minute
-        out.append((person, who, s, s + int(dur) * minute, kind, unit))
+    hours, dur, staff, kind = [], [], [], []
 
-    slots = SLOTS.get(k, (10.0,))
-    for d in days:
-        for h in slots:
-            t = d * 24 + h + rng.normal(0, 20 / 60)
-            who = staff[team[rng.integers(TEAM_SIZE)]] if rng.random() < p_team else staff[rng.choice(others)]
-            add(t, rng.integers(15, 46), who, "planned")
-        if frequent and rng.random() < 0.15:  # night patrol, outside 07-22
-            add(d * 24 + 22 + rng.uniform(0.1, 1.5), rng.integers(10, 21), f"S{di + 1}1{rng.integers(1, 9):02d}",
-                "planned")
-        for _ in range(rng.poisson(0.12)):
-            t = d * 24 + rng.uniform(0, 24)
-            night = (t % 24) < 7 or (t % 24) >= 22
-            who = f"S{di + 1}1{rng.integers(1, 9):02d}" if night else staff[rng.integers(POOL_SIZE)]
-            add(t, rng.integers(10, 31), who, "alarm")
+    def add(h, d, s, kd):
+        hours.append(np.asarray(h, float).ravel())
+        dur.append(np.asarray(d).ravel())
+        staff.append(np.asarray(s, dtype=object).ravel())
+        kind.append(np.full(np.asarray(h).size, kd, dtype=object))
+
+    slots = np.asarray(SLOTS.get(k, (10.0,)))
+    t = days[:, None] * 24 + slots[None, :] + rng.normal(0, 20 / 60, (len(days), len(slots)))
+    from_team = rng.random(t.size) < p_team
+    who = np.where(from_team, day_staff[team[rng.integers(0, TEAM_SIZE, t.size)]],
+                   day_staff[others[rng.integers(0, len(others), t.size)]])
+    add(t, rng.integers(15, 46, t.size), who, "planned")
+    if frequent:  # night patrol, outside 07-22
+        night = days[rng.random(len(days)) < 0.15]
+        add(night * 24 + 22 + rng.uniform(0.1, 1.5, len(night)), rng.integers(10, 21, len(night)),
+            night_staff[rng.integers(0, 8, len(night))], "planned")
+    n_alarm = rng.poisson(0.12 * len(days))
+    t_alarm = rng.choice(days, n_alarm) * 24 + rng.uniform(0, 24, n_alarm)
+    at_night = (t_alarm % 24 < 7) | (t_alarm % 24 >= 22)
+    add(t_alarm, rng.integers(10, 31, n_alarm),
+        np.where(at_night, night_staff[rng.integers(0, 8, n_alarm)], day_staff[rng.integers(0, POOL_SIZE, n_alarm)]),
+        "alarm")
     if rng.random() < 0.25:
-        for d in days:
-            add(d * 24 + rng.uniform(11, 12.5), rng.integers(3, 9), f"S9{rng.integers(1, 4):03d}", "meal")
+        add(days * 24 + rng.uniform(11, 12.5, len(days)), rng.integers(3, 9, len(days)),
+            np.array([f"S9{j:03d}" for j in rng.integers(1, 4, len(days))], dtype=object), "meal")
     if rng.random() < 0.30:
-        for d in np.sort(rng.choice(days, min(len(days), rng.integers(2, 6)), replace=False)):
-            add(d * 24 + rng.uniform(9, 15), rng.integers(15, 40), f"S{di + 1}2{rng.integers(1, 6):02d}",
-                "health")
-    truth.append({"window": w0, "person_id": person, "unit": unit, "birth_year": birth_year,
-                  "frequent": frequent, "days_with_visits": len(days), "visits_per_day": k,
-                  "target_distinct": target, "p_team": p_team})
-    return out
+        hsl = np.sort(rng.choice(days, min(len(days), int(rng.integers(2, 6))), replace=False))
+        add(hsl * 24 + rng.uniform(9, 15, len(hsl)), rng.integers(15, 40, len(hsl)),
+            np.array([f"S{di + 1}2{j:02d}" for j in rng.integers(1, 6, len(hsl))], dtype=object), "health")
+    minutes = np.round(np.concatenate(hours) * 60).astype(np.int64)
+    info = {"frequent": frequent, "days_with_visits": len(days), "visits_per_day": k,
+            "target_distinct": target, "p_team": p_team}
+    return (minutes, np.concatenate(dur).astype(np.int64), np.concatenate(staff), np.concatenate(kind), info)
 
 
 # ------------------------------------------------------------------------------------------ writers
@@ -765,9 +774,10 @@ def _write_decisions(dec: pd.DataFrame, path: Path, world: World) -> None:
 def _write_orders(orders: pd.DataFrame, path: Path) -> None:
     """UTF-8 with BOM, ';', CRLF."""
     lines = [";".join(ORDER_HEADER)]
-    lines += [";".join(r) for r in zip(orders["order_id"], orders["person_id"], orders["unit"],
+    lines += [";".join(r) for r in zip(orders["order_id"].tolist(), orders["person_id"].tolist(),
+                                       orders["unit"].tolist(),
                                        _fmt_date(orders["changed_on"]),
-                                       [CHANGE_TYPE_SV[k] for k in orders["change_type"]])]
+                                       [CHANGE_TYPE_SV[k] for k in orders["change_type"].tolist()])]
     _write_lines(path, lines, "utf-8", "\r\n", bom=True)
 
 
@@ -775,9 +785,10 @@ def _write_visits(visits: pd.DataFrame, path: Path) -> None:
     """UTF-8 without BOM, ',', LF, datetimes 'YYYY-MM-DD HH:MM'."""
     fmt = lambda s: _fmt_date(s, "%Y-%m-%d %H:%M")  # noqa: E731
     lines = [",".join(VISIT_HEADER)]
-    lines += [",".join(r) for r in zip(visits["person_id"], visits["staff_id"], fmt(visits["visit_start"]),
-                                       fmt(visits["visit_end"]),
-                                       [VISIT_KIND_SV[k] for k in visits["visit_kind"]], visits["unit"])]
+    lines += [",".join(r) for r in zip(visits["person_id"].tolist(), visits["staff_id"].tolist(),
+                                       fmt(visits["visit_start"]), fmt(visits["visit_end"]),
+                                       [VISIT_KIND_SV[k] for k in visits["visit_kind"].tolist()],
+                                       visits["unit"].tolist())]
     _write_lines(path, lines, "utf-8", "\n")
 
 
