@@ -94,7 +94,7 @@ def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, out
     out["unit_code"] = units.get_indexer(out["unit"])
     out["time_code"] = times.get_indexer(out["time"])
     treated_set = set(treated_units)
-    out["treated_unit"] = out["unit"].map(lambda u: u in treated_set).astype(bool)
+    out["treated_unit"] = out["unit"].isin(list(treated_set)).to_numpy(dtype=bool)
     first_post_code = int(np.searchsorted(times.to_numpy(), _comparable(first_post, times), side="left"))
     out["post"] = out["time_code"] >= first_post_code
     out["d"] = (out["treated_unit"] & out["post"]).astype(float)

@@ -271,7 +271,7 @@ def _warn_about_inference(panel: Panel, details: dict) -> None:
 # --------------------------------------------------------------------------- result objects
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DiDResult:
     """Result of :func:`did`. Immutable: the accessors return copies.
 
@@ -327,7 +327,10 @@ class DiDResult:
         frame = self._panel.frame
         group = np.where(frame["treated_unit"], "treated", "comparison")
         table = frame.groupby([frame["time"], group])["y"].mean().unstack()
-        return table.reindex(columns=["treated", "comparison"])
+        table = table.reindex(columns=["treated", "comparison"])
+        table.index.name = self._time_name
+        table.columns.name = None
+        return table
 
     def summary(self) -> str:
         e, inf = self._effect, self._inference
@@ -392,7 +395,9 @@ class DiDResult:
         Regression of the outcome on unit and period effects and treated × relative-period dummies. The joint
         pre-trend test is a Wald test of all leads = 0: F(q, G−1) with CR1, a restricted wild bootstrap Wald
         test with few clusters, or randomization inference of the Wald statistic with very few treated units
-        — the same method as the main result. A failed test gives an AnalysisWarning, not an error.
+        — the same method as the main result. With randomization inference the coefficients get exact
+        p-values but no intervals (``ci_low``/``ci_high`` are NaN). A failed test gives an AnalysisWarning,
+        not an error. The reference period −1 is included in the table with estimate 0 for the plot.
         """
         return _event_study(self, leads, lags)
 
@@ -408,7 +413,7 @@ class DiDResult:
         return _placebo(self, max_unit_sets)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EventStudyResult:
     """Event-study coefficients and the joint pre-trend test."""
 
