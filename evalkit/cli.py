@@ -7,6 +7,7 @@ wrong usage, 3 for an internal error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import traceback
 import warnings
@@ -94,10 +95,11 @@ def _check_one(path: Path, args) -> bool:
 
     print(f"\n== {path}")
     try:
-        if path.suffix.lower() == ".toml":
-            _check_config(path)
-        else:
-            _check_data_file(path, args)
+        with _warnings_printed():
+            if path.suffix.lower() == ".toml":
+                _check_config(path)
+            else:
+                _check_data_file(path, args)
     except IdentifierError as exc:
         print(f"REFUSED: {exc}")
         return False
@@ -108,6 +110,22 @@ def _check_one(path: Path, args) -> bool:
         return False
     print("OK")
     return True
+
+
+@contextlib.contextmanager
+def _warnings_printed():
+    """Print evalkit warnings raised inside the block (once each) where they belong."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EvalkitWarning)
+        try:
+            yield
+        finally:
+            seen = set()
+            for w in caught:
+                text = str(w.message)
+                if issubclass(w.category, EvalkitWarning) and text not in seen:
+                    seen.add(text)
+                    print(f"  warning: {text}")
 
 
 def _check_data_file(path: Path, args) -> None:
