@@ -1,8 +1,6 @@
 """Golden values for Cohen, Fleiss and Krippendorff; bootstrap and input checks."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest

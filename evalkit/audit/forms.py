@@ -19,7 +19,6 @@ validation is only a convenience for the reviewer, not a guarantee.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import tempfile

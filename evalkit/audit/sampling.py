@@ -18,7 +18,7 @@ import hashlib
 import html
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -199,7 +199,6 @@ class AuditSample:
     frame: pd.DataFrame
     manifest: dict
     rounds: tuple[int, ...] | None = None
-    _hash: str = field(default="", repr=False)
 
     @property
     def id_column(self) -> str:

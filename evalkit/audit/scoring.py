@@ -473,7 +473,7 @@ class AuditResult:
         ax.set_xlabel("% yes (of applicable)")
         ax.grid(axis="x", alpha=0.3)
         if self.compare:
-            ax.legend(title=self.compare, loc="lower right", fontsize=8)
+            ax.legend(title=self.compare, loc="best", fontsize=8)
         fig.tight_layout()
         return fig
 
