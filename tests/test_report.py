@@ -254,6 +254,9 @@ def test_user_template_with_table_grid_works(tmp_path):
     document = docx.Document(str(out))
     styles = {e.get(qn("w:val")) for e in document.element.body.iter(qn("w:tblStyle"))}
     assert styles == {"TableGrid"}
+    # python-docx's default document has no page number: the renderer adds one
+    footer = document.sections[0].footer
+    assert "PAGE" in [t.text.strip() for t in footer._element.iter(qn("w:instrText"))]
     # the house "Source" style is absent here: the source line is still written, in italics
     source = next(p for p in document.paragraphs if p.text == "Källa: Procapita")
     assert source.runs[0].italic

@@ -17,7 +17,6 @@ The code font is Courier New (LibreOffice: Liberation Mono).
 """
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import docx
