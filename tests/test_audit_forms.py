@@ -295,3 +295,23 @@ def test_written_file_is_a_valid_zip_with_no_temp_leftovers(tmp_path, sample):
     path = audit.form(sample, "ibic", tmp_path / "form.xlsx")
     assert zipfile.is_zipfile(path)
     assert [p.name for p in tmp_path.iterdir()] == ["form.xlsx"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('version = "1"\n[[stages]]\nid = "X"\nsv = "x"\n[[items]]\nid = "Q"\nstage = "X"\nsv = "q"\n', "'name'"),
+    ('name = "m"\n[[stages]]\nid = "X"\nsv = "x"\n[[items]]\nid = "Q"\nstage = "Y"\nsv = "q"\n',
+     r"items\[0\].stage 'Y'"),
+    ('name = "m"\n[[stages]]\nid = "X"\nsv = "x"\n[[items]]\nid = "Q"\nstage = "X"\nsv = "q"\n'
+     '[[items]]\nid = "Q"\nstage = "X"\nsv = "r"\n', "used twice"),
+    ('name = "m"\n[[stages]]\nid = "X"\nsv = "x"\n[[items]]\nid = "Q"\nstage = "X"\n', "has no text"),
+    ("name = ", "not valid TOML"),
+])
+def test_bad_checklist_files_name_the_key(tmp_path, text, message):
+    from evalkit.errors import ConfigError
+
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        audit.load_checklist(path)
+    with pytest.raises(ConfigError, match="neither a built-in"):
+        audit.load_checklist("ibicc")
