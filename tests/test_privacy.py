@@ -514,3 +514,56 @@ def test_integer_column_names_and_several_numbers_in_one_cell():
         ("column 1 (name withheld)", 0, "fødselsnummer"),
     }
     assert len(hits) == 3  # one hit per cell and kind, however many numbers it holds
+
+
+# A plain regex with both lookarounds, written straight from the rule: a token is
+# 10/12 (SE) or 11 (NO) digits with the usual separators, not touching other digits.
+PLAIN_TOKEN = re.compile(
+    r"(?<![0-9])(?:(?:18|19|20)[0-9]{6}[- ]?[0-9]{4}|[0-9]{6}[-+ ]?[0-9]{4}|[0-9]{6} ?[0-9]{5})(?![0-9])"
+)
+
+
+def reference_kinds(text: str) -> set[str]:
+    kinds = set()
+    for match in PLAIN_TOKEN.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if len(digits) == 11:
+            if reference_no(digits):
+                dd, mm = int(digits[:2]), int(digits[2:4])
+                kinds.add("syntetisk (Tenor)" if 81 <= mm <= 92 else "H-nummer" if 41 <= mm <= 52
+                          else "D-nummer" if 41 <= dd <= 71 else "fødselsnummer")
+            continue
+        ten = digits[-10:]
+        if not reference_se10(ten):
+            continue
+        if len(digits) == 12:
+            year, mm, dd = int(digits[:4]), int(ten[2:4]), int(ten[4:6]) % 60
+            if mm == 2 and dd == 29 and not date_exists(year, 2, 29):
+                continue
+        kinds.add("samordningsnummer" if int(ten[4:6]) >= 60 else "personnummer")
+    return kinds
+
+
+def test_random_free_text_matches_the_plain_rule():
+    # digits, separators and letters, dense enough that most cells hold candidates;
+    # numbers that pass are planted at random places so that every kind occurs
+    rng = np.random.default_rng(99)
+    alphabet = np.array(list("0123456789") + [" ", "-", "+", "a", "\n"])
+    p = [0.085] * 10 + [0.07, 0.03, 0.02, 0.02, 0.01]
+    published = ["640823-3234", "19640823 3234", "701063-2391", "168225 48834", NO_D[0], NO_H[0], NO_TEST[0]]
+    texts = []
+    for i in range(3000):
+        text = "".join(rng.choice(alphabet, size=int(rng.integers(10, 50)), p=p))
+        if i % 10 == 0:
+            cut = int(rng.integers(0, len(text) + 1))
+            text = text[:cut] + " " + published[i // 10 % len(published)] + " " + text[cut:]
+        texts.append(text)
+    frame = pd.DataFrame({"note": pd.Series(texts, dtype="str")})
+    found: dict[int, set[str]] = {}
+    for hit in scan_identifiers(frame, max_hits=10**6):
+        found.setdefault(hit.row, set()).add(hit.kind)
+    expected = {i: k for i, t in enumerate(texts) if (k := reference_kinds(t))}
+    assert found == expected
+    assert set().union(*expected.values()) == set(KINDS)
+    assert len(expected) > 300  # planted (300) and random hits
+    assert sum(bool(PLAIN_TOKEN.search(t)) for t in texts) > 1000  # most cells hold candidates

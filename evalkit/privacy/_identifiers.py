@@ -39,18 +39,21 @@ KINDS = (
     "syntetisk (Tenor)",
 )
 
-# One token: a Swedish 12-digit number (century 18/19/20), a Swedish 10-digit
+# One token: a Swedish 12-digit number (YYYYMMDD…), a Swedish 10-digit
 # number or a Norwegian 11-digit number, with the separators people write.
-_TOKEN_BODY = (
-    r"[0-9]{6}(?:"
+_TOKEN_TAIL = (  # what follows the first six digits
+    r"(?:"
     r"[0-9]{2}[- ]?[0-9]{4}"  # SE: YYYYMMDD-NNNC (the century is checked later)
     r"|[-+ ]?[0-9]{4}"  # SE: YYMMDD-NNNC, '+' from the 100th birthday
     r"| ?[0-9]{5}"  # NO: DDMMYY IIIKK
     r")"
 )
+_TOKEN_BODY = rf"[0-9]{{6}}{_TOKEN_TAIL}"
 # The lookarounds keep a longer digit run (a 13-digit order number, an EAN code)
-# from matching at all, instead of matching one of its substrings.
-_TOKEN = re.compile(rf"(?<![0-9])(?:{_TOKEN_BODY})(?![0-9])")
+# from matching at all, instead of matching one of its substrings. The pattern
+# starts with a digit so that re can skip ahead to digits; the lookbehind after
+# that first digit says the character before it is not a digit.
+_TOKEN = re.compile(rf"[0-9](?<![0-9]{{2}})[0-9]{{5}}{_TOKEN_TAIL}(?![0-9])")
 # The same test without lookarounds, so that pyarrow's RE2 engine can run it on
 # whole string columns: a value holds a token iff this matches somewhere.
 _HOLDS_TOKEN = rf"(?:^|[^0-9])(?:{_TOKEN_BODY})(?:[^0-9]|$)"
