@@ -42,7 +42,8 @@ import pandas as pd
 
 __all__ = [
     "STREAMS", "FILES", "World", "load_effects", "build_world", "decisions_table", "orders_table",
-    "visits_table", "realised_truth", "render_effects_table", "render_truth_table", "generate",
+    "visits_table", "person_months", "realised_truth", "render_effects_table", "render_truth_table",
+    "update_readme", "generate",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -212,7 +213,6 @@ def build_world(params: dict | None = None, seed: int | None = None) -> World:
         month_of_app = np.repeat(months, counts)
         day = rng.integers(0, _days_in_month(month_of_app))
         applied = month_of_app.astype("datetime64[D]") + day * DAY
-        n = len(applied)
         frames.append(pd.DataFrame({
             "unit": d, "start_on": pd.NaT, "applied_on": applied, "stock": False,
             "exit_on": pd.NaT,
@@ -814,7 +814,6 @@ def realised_truth(world: World, decisions: pd.DataFrame, orders: pd.DataFrame, 
     """The effects as they came out in this draw, measured straight from the canonical truth."""
     p = world.params
     d = decisions
-    ibic_date = pd.Timestamp(p["ibic"]["date"])
     days = (d["decided_on"] - d["applied_on"]).dt.days
     bad = set(faults["decided_before_applied"])
     ok = d["applied_on"].notna() & ~d["decision_id"].isin(bad)
@@ -965,9 +964,11 @@ def generate(out_dir: str | Path = HERE, seed: int | None = None, effects: dict 
 
     Examples
     --------
-    >>> import tempfile, generate as g                                   # doctest: +SKIP
-    >>> out = g.generate(tempfile.mkdtemp())                             # doctest: +SKIP
-    >>> round(out["truth"]["goal_recorded_2017_2019"], 2)                # doctest: +SKIP
+    >>> import tempfile
+    >>> out = generate(tempfile.mkdtemp())
+    >>> sorted(p.name for p in out["files"])
+    ['andrade_bestallningar.csv', 'beslut_procapita.csv', 'besok.csv']
+    >>> round(out["truth"]["goal_recorded_2017_2019"], 2)
     0.75
     """
     world = build_world(effects, seed)
