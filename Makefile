@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --user --name python3 >/dev/null 2>&1 || true
 	touch $(STAMP)
 
+CONFIGS := $(SAMPLE)/ibic.toml $(SAMPLE)/rehab_pilot.toml $(SAMPLE)/flexible_codes.toml
+
 demo: $(STAMP)
-	$(VENV)/bin/evalkit check $(SAMPLE)/ibic.toml $(SAMPLE)/rehab_pilot.toml $(SAMPLE)/flexible_codes.toml
+	$(VENV)/bin/evalkit check $(CONFIGS)
+	for c in $(CONFIGS); do $(VENV)/bin/evalkit report $$c --force || exit 1; done
+	@echo "The reports are in reports/ (open the .docx in Word or LibreOffice)."
 
 test: $(STAMP) sysdeps
 	$(PY) -m pytest -q

@@ -13,7 +13,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from evalkit.errors import EvalkitError, EvalkitWarning
+from evalkit.errors import EvalkitError, EvalkitWarning, ReportError
 
 __all__ = ["main"]
 
@@ -21,6 +21,8 @@ EXAMPLES = """\
 examples:
   evalkit check data_samples/exempelkommun/ibic.toml
   evalkit check beslut.csv bestallningar.xlsx --mapping min_mappning.toml
+  evalkit report data_samples/exempelkommun/ibic.toml            # -> reports/ibic.docx + reports/ibic.xlsx
+  evalkit report ibic.toml --language en --output reports/ibic_en.docx --force
 """
 
 
@@ -77,6 +79,21 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--sheet", help="Excel sheet (default: the first)")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     check.set_defaults(func=_cmd_check)
+
+    report = sub.add_parser(
+        "report", help="write the Word report (.docx) and its Excel appendix (.xlsx) for an evaluation config",
+        description="Load the config's data (privacy gate and validation), build the outcome panels, run every "
+                    "configured analysis and write reports/<name>.docx and reports/<name>.xlsx. Files are "
+                    "written to a temporary file first and renamed, so a failed run never leaves a "
+                    "half-written report.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    report.add_argument("config", metavar="CONFIG", help="evaluation .toml")
+    report.add_argument("--output", "-o", metavar="PATH",
+                        help="the .docx to write, or a folder (default: reports/<report.name>.docx)")
+    report.add_argument("--language", choices=("sv", "nb", "en"), help="override [evaluation].language")
+    report.add_argument("--force", action="store_true", help="replace an existing report")
+    report.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    report.set_defaults(func=_cmd_report)
     return parser
 
 
@@ -87,6 +104,51 @@ def _cmd_check(args) -> int:
     n = len(args.paths)
     print(f"\n{n - failures} of {n} passed" + ("" if not failures else f"; {failures} refused or failed"))
     return 1 if failures else 0
+
+
+def _cmd_report(args) -> int:
+    import time
+
+    from evalkit import pipeline
+    from evalkit.config import Evaluation
+
+    def step(text: str) -> float:
+        print(f"evalkit: {text} …", file=sys.stderr, flush=True)
+        return time.perf_counter()
+
+    t0 = step(f"reading {args.config}")
+    evaluation = Evaluation.from_toml(args.config)
+    docx = _report_path(args, evaluation)
+    xlsx = docx.with_suffix(".xlsx")
+    existing = [p for p in (docx, xlsx) if p.exists()]
+    if existing and not args.force:
+        raise ReportError(f"{existing[0]} exists; use --force to replace it or --output to write elsewhere")
+    with _warnings_printed(stream=sys.stderr):
+        step("loading data (privacy gate, validation)")
+        result = pipeline.run(evaluation, analyses=False)
+        for spec in evaluation.analyses:
+            step(f"analysis '{spec.id}' ({spec.kind})")
+            result.results[spec.id] = pipeline.run_analysis(spec, result.panel, evaluation)
+        step("building the report (figures, tables)")
+        report = pipeline.build_report(result, language=args.language)
+        step(f"writing {docx} and {xlsx.name}")
+        docx.parent.mkdir(parents=True, exist_ok=True)
+        report.save(docx, xlsx=xlsx)
+    print(f"wrote {docx}\nwrote {xlsx}\n({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _report_path(args, evaluation) -> Path:
+    name = evaluation.report.name + ("" if not args.language or args.language == evaluation.language
+                                     else f"_{args.language}")
+    if args.output:
+        out = Path(args.output)
+        if out.is_dir() or str(args.output).endswith(("/", "\\")):
+            return out / f"{name}.docx"
+        if out.suffix.lower() != ".docx":
+            raise ReportError(f"--output must be a .docx file or a folder, got {args.output}")
+        return out
+    return Path("reports") / f"{name}.docx"
 
 
 def _check_one(path: Path, args) -> bool:
@@ -113,7 +175,7 @@ def _check_one(path: Path, args) -> bool:
 
 
 @contextlib.contextmanager
-def _warnings_printed():
+def _warnings_printed(stream=None):
     """Print evalkit warnings raised inside the block (once each) where they belong."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EvalkitWarning)
@@ -125,7 +187,7 @@ def _warnings_printed():
                 text = str(w.message)
                 if issubclass(w.category, EvalkitWarning) and text not in seen:
                     seen.add(text)
-                    print(f"  warning: {text}")
+                    print(f"  warning: {text}", file=stream or sys.stdout)
 
 
 def _check_data_file(path: Path, args) -> None:

@@ -127,3 +127,107 @@ def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
             for spec in evaluation.analyses:
                 out.results[spec.id] = run_analysis(spec, out.panel, evaluation)
     return out
+
+
+# -- the report -------------------------------------------------------------------------------
+
+_PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start"}
+
+_TEXT = {
+    "change": {
+        "sv": "Förändringen som utvärderas är {name}, införd {date} i {where}.",
+        "nb": "Endringen som evalueres er {name}, innført {date} i {where}.",
+        "en": "The change evaluated is {name}, introduced on {date} in {where}.",
+    },
+    "all_units": {"sv": "hela kommunen", "nb": "hele kommunen", "en": "the whole municipality"},
+    "comparison": {
+        "sv": "Jämförelseområden: {units}.",
+        "nb": "Sammenligningsområder: {units}.",
+        "en": "Comparison areas: {units}.",
+    },
+    "period": {
+        "sv": "{name} omfattar {what} från {first} till {last}.",
+        "nb": "{name} omfatter {what} fra {first} til {last}.",
+        "en": "{name} covers {what} from {first} to {last}.",
+    },
+    "what": {
+        "decisions": {"sv": "beslut fattade", "nb": "vedtak fattet", "en": "decisions made"},
+        "orders": {"sv": "ändrade beställningar", "nb": "endrede bestillinger", "en": "order changes"},
+        "visits": {"sv": "besök", "nb": "besøk", "en": "visits"},
+    },
+    "panel": {
+        "sv": "Utfallsmåtten beräknas per område och månad ({n} område-månader). Definitionerna står i "
+              "bilagan med utfallsmått.",
+        "nb": "Utfallsmålene beregnes per område og måned ({n} område-måneder). Definisjonene står i vedlegget "
+              "om utfallsmål.",
+        "en": "Outcome measures are computed per area and month ({n} area-months). The definitions are in the "
+              "appendix on outcome measures.",
+    },
+    "flags": {
+        "sv": "{name}: {count} rader flaggades ({flag}); de behålls men ingår inte i mått som kräver båda datumen.",
+        "nb": "{name}: {count} rader ble flagget ({flag}); de beholdes, men inngår ikke i mål som krever begge "
+              "datoene.",
+        "en": "{name}: {count} rows were flagged ({flag}); they are kept but left out of measures that need both "
+              "dates.",
+    },
+    "source": {"sv": "{files}, egna beräkningar", "nb": "{files}, egne beregninger", "en": "{files}, own calculations"},
+}
+
+
+def _t(key: str, language: str, **values) -> str:
+    return _TEXT[key][language].format(**values)
+
+
+def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]:
+    from evalkit import i18n
+    from evalkit.provenance import record_of
+
+    out = []
+    for kind, frame in tables.items():
+        rec = record_of(frame)
+        name = Path(rec.source.path).name if rec and rec.source else kind
+        dates = frame[_PERIOD_COLUMN[kind]].dropna()
+        if len(dates):
+            out.append(_t("period", language, name=name, what=_TEXT["what"][kind][language],
+                          first=i18n.fmt_date(dates.min().date(), language),
+                          last=i18n.fmt_date(dates.max().date(), language)))
+        for flag, rows in (rec.flags.items() if rec else ()):
+            out.append(_t("flags", language, name=name, count=i18n.fmt_int(len(rows), language), flag=flag))
+    return out
+
+
+def build_report(result: Run, *, language: str | None = None):
+    """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
+    from evalkit import i18n
+    from evalkit.provenance import collect
+    from evalkit.report import Report
+
+    ev = result.evaluation
+    lang = language or ev.language
+    report = Report(ev.title, language=lang, subtitle=ev.municipality or None,
+                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below))
+    change = ev.change
+    where = ", ".join(change.units) if change.units else _t("all_units", lang)
+    background = [p for p in (change.description,) if p]
+    background.append(_t("change", lang, name=change.name, date=i18n.fmt_date(change.date, lang), where=where))
+    if change.comparison_units:
+        background.append(_t("comparison", lang, units=", ".join(change.comparison_units)))
+    report.add_section("background", blocks=background)
+    if ev.purpose or ev.questions:
+        from evalkit.report import Bullets
+
+        blocks = [ev.purpose] if ev.purpose else []
+        if ev.questions:
+            blocks.append(Bullets(tuple(ev.questions)))
+        report.add_section("purpose", blocks=blocks)
+    methods = _data_sentences(result.tables, lang)
+    if result.panel is not None:
+        methods.append(_t("panel", lang, n=i18n.fmt_int(len(result.panel), lang)))
+    report.add_section("methods", blocks=methods)
+    files = ", ".join(Path(r.source.path).name for r in collect(result.tables.values()) if r.source)
+    for spec in ev.analyses:
+        report.add(result.results[spec.id], title=spec.title or None, source=_t("source", lang, files=files))
+    config_text = ev.path.read_text(encoding="utf-8") if ev.path else None
+    report.set_provenance(collect(result.tables.values()), seeds={"evaluation.seed": ev.seed},
+                          config_text=config_text)
+    return report
