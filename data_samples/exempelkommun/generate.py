@@ -394,7 +394,7 @@ def _follow_up(world: World, rng, dec: pd.DataFrame) -> pd.DataFrame:
     done = possible & (rng.random(len(dec)) < world.params["world"]["followed_up_share"])
     # most follow-ups are done by the planned date (about 69 % of those done), the rest late
     delay = np.round(rng.normal(-5, 10, len(dec))).astype(int)
-    done_on = np.minimum(planned + delay * DAY, world.last_day)
+    done_on = np.minimum(planned + delay * DAY, ends)  # never after the person left or the export
     dec["follow_up_on"] = planned
     dec["followed_up_on"] = np.where(done, done_on, np.datetime64("NaT"))
     return dec
