@@ -9,16 +9,7 @@ import pandas as pd
 
 from evalkit.errors import AnalysisError
 
-__all__ = ["Panel", "prepare_panel", "STAGGERED_MESSAGE"]
-
-STAGGERED_MESSAGE = (
-    "Units start the intervention at different dates ({dates}). A two-way fixed-effects DiD on staggered "
-    "adoption compares late starters with early starters and can be badly biased when effects change over "
-    "time, so evalkit does not compute it. Use a heterogeneity-robust estimator instead: Callaway & "
-    "Sant'Anna (2021) with never-treated controls (R package 'did', att_gt) or the Borusyak–Jaravel–Spiess "
-    "imputation estimator (Stata did_imputation, R didimputation); or run ek.did once per start date with "
-    "only that cohort and the never-treated units."
-)
+__all__ = ["Panel", "prepare_panel"]
 
 LEVELS = ("auto", "aggregated", "person")
 MAX_LISTED = 10
@@ -37,6 +28,23 @@ class Panel:
     level: str
     outcome: str
     min_pre: int = 2
+    starts: dict | None = None  # unit → first treated period, for staggered adoption
+
+    @property
+    def staggered(self) -> bool:
+        return self.starts is not None
+
+    @property
+    def start_codes(self) -> np.ndarray:
+        """First treated period code per unit code (``n_periods`` for never-treated units)."""
+        out = np.full(self.n_units, self.n_periods, dtype=np.int64)
+        if self.starts is None:
+            out[self.units.get_indexer(list(self.treated_units))] = self.first_post_code
+            return out
+        arr = self.times.to_numpy()
+        for u, date in self.starts.items():
+            out[self.units.get_loc(u)] = int(np.searchsorted(arr, _comparable(date, self.times), side="left"))
+        return out
 
     @property
     def n_units(self) -> int:
@@ -63,7 +71,8 @@ class Panel:
         sub = self.frame.loc[rows, ["y", "unit", "time"]]
         treated = self.treated_units if treated is None else tuple(treated)
         first_post = self.first_post if first_post is None else first_post
-        return _code(sub, treated, first_post, self.level, self.outcome, self.min_pre)
+        starts = None if self.starts is None else {u: d for u, d in self.starts.items() if u in set(treated)}
+        return _code(sub, treated, first_post, self.level, self.outcome, self.min_pre, starts)
 
 
 def prepare_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, intervention,
@@ -78,18 +87,19 @@ def prepare_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
     frame = pd.DataFrame({"y": y, "unit": data[unit].to_numpy(), "time": data[time].to_numpy()})
     _check_keys(frame, unit, time)
     treated_units = _treated_units(data, frame, treated, unit)
-    first_post = _intervention_date(data, frame, intervention, treated_units, unit, time)
+    first_post, starts = _intervention_date(data, frame, intervention, treated_units, unit, time)
     level = _panel_level(frame, level, unit, time)
     if not isinstance(min_pre, (int, np.integer)) or min_pre < 1:
         raise AnalysisError(f"min_pre_periods must be a positive integer; got {min_pre!r}.")
-    return _code(frame, treated_units, first_post, level, outcome, int(min_pre))
+    return _code(frame, treated_units, first_post, level, outcome, int(min_pre), starts)
 
 
 def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, outcome: str,
-          min_pre: int = 2) -> Panel:
+          min_pre: int = 2, starts: dict | None = None) -> Panel:
     units = pd.Index(pd.unique(frame["unit"]))
     times = pd.Index(np.sort(pd.unique(frame["time"])))
-    _check_intervention_in_range(times, first_post, min_pre)
+    for date in ([first_post] if starts is None else list(starts.values())):
+        _check_intervention_in_range(times, date, min_pre)
     out = frame.reset_index(drop=True).copy()
     out["unit_code"] = units.get_indexer(out["unit"])
     out["time_code"] = times.get_indexer(out["time"])
@@ -98,12 +108,17 @@ def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, out
     first_post_code = int(np.searchsorted(times.to_numpy(), _comparable(first_post, times), side="left"))
     out["post"] = out["time_code"] >= first_post_code
     out["d"] = (out["treated_unit"] & out["post"]).astype(float)
+    if starts is not None:
+        arr = times.to_numpy()
+        code_of = {u: int(np.searchsorted(arr, _comparable(d, times), side="left")) for u, d in starts.items()}
+        unit_start = out["unit"].map(code_of).fillna(len(times)).to_numpy(dtype=np.int64)
+        out["d"] = (out["time_code"].to_numpy() >= unit_start).astype(float)
     present = tuple(u for u in units if u in treated_set)
     if not present:
         raise AnalysisError("No treated unit is left in the data; name at least one unit in `treated`.")
     if len(present) == len(units):
         raise AnalysisError("Every unit is treated, so there is no comparison group; name the treated units only.")
-    return Panel(out, units, times, present, first_post, first_post_code, level, outcome, min_pre)
+    return Panel(out, units, times, present, first_post, first_post_code, level, outcome, min_pre, starts)
 
 
 def _require_columns(data: pd.DataFrame, columns: list) -> None:
@@ -186,7 +201,7 @@ def _treated_units(data: pd.DataFrame, frame: pd.DataFrame, treated, unit: str) 
 
 
 def _intervention_date(data, frame, intervention, treated_units, unit: str, time: str):
-    """The common first post period, or AnalysisError for staggered adoption."""
+    """The common first post period and None, or the earliest start and a unit → start mapping (staggered)."""
     if isinstance(intervention, str) and intervention in data.columns:
         col = pd.Series(data[intervention].to_numpy()).groupby(frame["unit"].to_numpy()).agg(
             lambda s: pd.unique(s.dropna()))
@@ -205,12 +220,12 @@ def _intervention_date(data, frame, intervention, treated_units, unit: str, time
             raise AnalysisError(f"intervention has no start date for treated unit(s) {missing[:MAX_LISTED]}.")
         dates = pd.unique(pd.Series([intervention[u] for u in treated_units]))
         if len(dates) > 1:
-            listed = ", ".join(str(d) for d in sorted(dates, key=str)[:MAX_LISTED])
-            raise AnalysisError(STAGGERED_MESSAGE.format(dates=listed))
+            starts = {u: intervention[u] for u in treated_units}
+            return min(starts.values()), starts
         intervention = dates[0]
     if intervention is None or (np.ndim(intervention) == 0 and pd.isna(intervention)):
         raise AnalysisError("intervention is missing; give the first post period, of the same type as the time column.")
-    return intervention
+    return intervention, None
 
 
 def _comparable(value, times: pd.Index):

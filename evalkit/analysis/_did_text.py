@@ -42,6 +42,11 @@ _ASSUMPTIONS = {
 
 _TEXT = {
     "en": {
+        "imputation": ("Units started at different dates ({cohorts}); the estimate is the average effect over all "
+                       "treated unit-periods from the imputation estimator of Borusyak, Jaravel & Spiess (2024), "
+                       "which compares only with not-yet-treated and never-treated observations."),
+        "cluster_bjs": ("Standard errors are the conservative cluster-robust ones of Borusyak, Jaravel & Spiess, "
+                        "by unit, with a t distribution on {df} degrees of freedom."),
         "main": "The difference-in-differences estimate of the effect on {outcome} is {est} ({ci}; p {p}).",
         "ci": "95%{sp}confidence interval {lo} to {hi}",
         "ci_inf": "the 95% confidence interval is unbounded",
@@ -61,6 +66,11 @@ _TEXT = {
         "assume": "The estimate rests on these assumptions: {items}.",
     },
     "sv": {
+        "imputation": ("Enheterna startade vid olika tidpunkter ({cohorts}); skattningen är den genomsnittliga "
+                       "effekten över alla behandlade enhetsperioder enligt imputationsskattaren av Borusyak, "
+                       "Jaravel & Spiess (2024), som bara jämför med ännu inte och aldrig behandlade observationer."),
+        "cluster_bjs": ("Standardfelen är de konservativa klusterrobusta standardfelen enligt Borusyak, Jaravel & "
+                        "Spiess, per enhet, med t-fördelning med {df} frihetsgrader."),
         "main": "Skillnad-i-skillnader-skattningen av effekten på {outcome} är {est} ({ci}; p {p}).",
         "ci": "95{sp}% konfidensintervall {lo} till {hi}",
         "ci_inf": "95{sp}% konfidensintervall obegränsat",
@@ -80,6 +90,12 @@ _TEXT = {
         "assume": "Skattningen bygger på antagandena: {items}.",
     },
     "nb": {
+        "imputation": ("Enhetene startet på ulike tidspunkter ({cohorts}); estimatet er den gjennomsnittlige "
+                       "effekten over alle behandlede enhetsperioder fra imputasjonsestimatoren til Borusyak, "
+                       "Jaravel & Spiess (2024), som bare sammenligner med ennå ikke og aldri behandlede "
+                       "observasjoner."),
+        "cluster_bjs": ("Standardfeilene er de konservative klyngerobuste standardfeilene til Borusyak, Jaravel & "
+                        "Spiess, per enhet, med t-fordeling med {df} frihetsgrader."),
         "main": "Forskjell-i-forskjeller-estimatet av effekten på {outcome} er {est} ({ci}; p {p}).",
         "ci": "95{sp}% konfidensintervall {lo} til {hi}",
         "ci_inf": "95{sp}% konfidensintervall ubegrenset",
@@ -142,7 +158,8 @@ def inference_sentence(result, language: str) -> list[str]:
     text, inf = _TEXT[language], result.inference
     method = inf["method"]
     if method == "cluster":
-        return [text["cluster"].format(df=result.n_units - 1)]
+        key = "cluster_bjs" if inf.get("estimator") == "imputation" else "cluster"
+        return [text[key].format(df=result.n_units - 1)]
     if method == "wild":
         return [text["wild"].format(g=result.n_units, reps=inf["reps"], seed=inf["seed"])]
     sampled = "" if inf["exact"] else text["sampled"].format(n_possible=inf["n_possible"])
@@ -170,7 +187,16 @@ def result_sentences(result, language: str = "sv") -> list[str]:
                             p=fmt_p(e["p_value"], language)),
         text["design"].format(n_treated=result.n_treated, n_control=result.n_units - result.n_treated,
                               n_periods=result.n_periods, n_pre=result.n_pre, n_post=n_post, n_obs=result.n_obs),
+        *_staggered_sentence(result, language),
         *inference_sentence(result, language),
         text["assume"].format(items="; ".join(assumptions(language))),
     ]
     return sentences
+
+
+def _staggered_sentence(result, language: str) -> list[str]:
+    inf = result.inference
+    if inf.get("estimator") != "imputation":
+        return []
+    cohorts = ", ".join(f"{date}: {n}" for date, n in inf["cohorts"].items())
+    return [_TEXT[language]["imputation"].format(cohorts=cohorts)]

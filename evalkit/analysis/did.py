@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from evalkit.analysis._bootstrap import WildBootstrap, fit_absorbed, webb_weights
+from evalkit.analysis._did_impute import StaggeredRI, fit_imputation
 from evalkit.analysis._did_panel import Panel, prepare_panel
 from evalkit.analysis._did_ri import RandomizationInference
 from evalkit.analysis._did_text import assumptions, result_sentences
@@ -105,8 +107,8 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
         A boolean column marking treated units (constant within unit), or the treated unit ids.
     intervention : scalar, mapping or str
         The first post period (same type as ``time``; a date between periods means the next period).
-        A mapping unit → date or a column name is accepted; if treated units start at different dates the
-        call is refused (see Notes).
+        A mapping unit → date or a column name (one date per treated unit) is accepted; when treated units
+        start at different dates the imputation estimator is used instead of TWFE (see Notes).
     inference : {"auto", "cluster", "wild", "ri"}
         See :func:`choose_inference` for the automatic rule.
     reps : int
@@ -147,9 +149,16 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
 
     Assumptions: parallel trends (without the change, treated and comparison units would have moved in
     parallel); no anticipation; absorbing treatment (once started it stays on); no spill-over between units.
-    Staggered adoption is refused, not estimated: TWFE then uses already-treated units as controls and can
-    even get the sign wrong (Goodman-Bacon 2021; de Chaisemartin & D'Haultfœuille 2020). Use Callaway &
-    Sant'Anna (2021) or the Borusyak, Jaravel & Spiess (2024) imputation estimator instead.
+    Staggered adoption (different start dates) is never estimated by TWFE, which then uses already-treated
+    units as controls and can even get the sign wrong (Goodman-Bacon 2021; de Chaisemartin & D'Haultfœuille
+    2020). evalkit uses the imputation estimator of Borusyak, Jaravel & Spiess (2024, *Review of Economic
+    Studies*; Stata ``did_imputation``, R ``didimputation``): unit and period effects fitted on untreated
+    observations only, effects imputed for every treated observation and averaged with equal weights
+    (:mod:`evalkit.analysis._did_impute`). Inference: the BJS conservative cluster variance with t(G−1) when
+    the rule says "cluster"; otherwise randomization inference over re-assignments of the start dates (there
+    is no wild bootstrap for it, and ``inference="wild"`` is refused). ``placebo()`` is not available for
+    staggered designs; ``event_study()`` gives the effect by horizon and the BJS pre-trend test.
+    Never-treated comparison units are required.
     """
     panel = prepare_panel(data, outcome=outcome, unit=unit, time=time, treated=treated,
                           intervention=intervention, level=level, min_pre=min_pre_periods)
@@ -160,7 +169,11 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
                       AnalysisWarning, stacklevel=2)
     seed = _resolve_seed(seed)
     method, reason = choose_inference(panel.n_units, panel.n_treated, inference)
-    effect, details = _estimate(panel, method, reps, seed)
+    if panel.staggered:
+        method, reason = _staggered_method(method, reason, inference)
+        effect, details = _estimate_staggered(panel, method, reps, seed)
+    else:
+        effect, details = _estimate(panel, method, reps, seed)
     details.update(method=method, reason=reason, reps=reps, seed=seed)
     _warn_about_inference(panel, details)
     return DiDResult(_effect=effect, _inference=details, n_units=panel.n_units, n_treated=panel.n_treated,
@@ -218,7 +231,7 @@ def _estimate(panel: Panel, method: str, reps: int, seed: int) -> tuple[pd.Serie
     design = _design(panel, panel.frame["d"].to_numpy())
     fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units)
     rng = np.random.default_rng(seed)
-    details = {"se_cr1": float(fit.se[0]), "n_clusters": panel.n_units}
+    details = {"estimator": "twfe", "se_cr1": float(fit.se[0]), "n_clusters": panel.n_units}
     if method == "cluster":
         _, p, low, high = fit.t_test(0)
         details["df"] = panel.n_units - 1
@@ -240,6 +253,54 @@ def _estimate(panel: Panel, method: str, reps: int, seed: int) -> tuple[pd.Serie
     return effect, details
 
 
+def _staggered_method(method: str, reason: str, inference: str) -> tuple[str, str]:
+    """Inference for the imputation estimator: BJS cluster variance with many clusters, else RI."""
+    if method == "wild":
+        if inference == "wild":
+            raise AnalysisError("inference='wild' is not available for staggered adoption (imputation estimator); "
+                                "use 'cluster' with many units or 'ri'.")
+        return "ri", (reason.split(":")[0] + ": with staggered adoption evalkit has no wild bootstrap, so p-values "
+                      "come from randomization inference over re-assignments of the start dates to units")
+    return method, reason
+
+
+def _staggered_cells(panel: Panel):
+    frame = panel.frame
+    fe = TwoWayFE.from_codes(frame["unit_code"].to_numpy(), frame["time_code"].to_numpy())
+    return fe.counts, fe.cell_sums(frame["y"].to_numpy())[:, :, 0], panel.start_codes
+
+
+def _max_horizon(panel: Panel) -> int:
+    start = panel.start_codes
+    return int(panel.n_periods - 1 - start[start < panel.n_periods].min())
+
+
+def _estimate_staggered(panel: Panel, method: str, reps: int, seed: int) -> tuple[pd.Series, dict]:
+    """Borusyak–Jaravel–Spiess imputation ATT with BJS cluster variance or start-date RI."""
+    counts, ysum, start = _staggered_cells(panel)
+    fit = fit_imputation(counts, ysum, start)
+    att = fit.average(fit.treated)
+    se = float(np.sqrt(fit.variance(fit.treated)))
+    cohorts = pd.Series(panel.starts).astype(str).value_counts().sort_index()
+    details = {"estimator": "imputation", "se_bjs": se, "se_cr1": se, "n_clusters": panel.n_units,
+               "cohorts": cohorts.to_dict()}
+    if method == "cluster":
+        df = panel.n_units - 1
+        crit = stats.t.ppf(0.975, df)
+        p = 2 * stats.t.sf(abs(att / se), df)
+        low, high = att - crit * se, att + crit * se
+        details["df"] = df
+    else:
+        ri = StaggeredRI(counts, ysum, start, 20_000, reps, np.random.default_rng(seed), _max_horizon(panel))
+        p = ri.p_value(0.0)
+        low, high = ri.confidence_interval(scale=max(se, 1e-12))
+        details.update(n_assignments=ri.n_assignments, n_possible=ri.n_possible, exact=ri.exact,
+                       smallest_p=ri.smallest_p, skipped_assignments=ri.n_skipped)
+    effect = pd.Series([att, float(low), float(high), float(p)], index=EFFECT_FIELDS, name=panel.outcome,
+                       dtype=float)
+    return effect, details
+
+
 def _warn_about_inference(panel: Panel, details: dict) -> None:
     method = details["method"]
     if method == "ri":
@@ -254,6 +315,9 @@ def _warn_about_inference(panel: Panel, details: dict) -> None:
                     "comparison units or more treated units.")
         else:
             msg += ". You can conclude about a constant effect; not about effects that differ between units."
+        if details.get("estimator") == "imputation":
+            msg += (" With staggered adoption the test re-assigns the start dates, which assumes they were as good "
+                    "as random across units.")
         warnings.warn(msg, AnalysisWarning, stacklevel=3)
     elif method == "wild" and (panel.n_units < MANY_CLUSTERS or
                                min(panel.n_treated, panel.n_units - panel.n_treated) < MIN_TREATED_FOR_CR1):
@@ -371,7 +435,9 @@ class DiDResult:
         x = np.arange(len(table))
         ax.plot(x, table["treated"].to_numpy(), marker="o", label="treated")
         ax.plot(x, table["comparison"].to_numpy(), marker="s", linestyle="--", label="comparison")
-        ax.axvline(self._panel.first_post_code - 0.5, color="grey", linestyle=":", label="intervention")
+        starts = np.unique(self._panel.start_codes[self._panel.start_codes < self.n_periods])
+        for i, code in enumerate(starts):
+            ax.axvline(code - 0.5, color="grey", linestyle=":", label="intervention" if i == 0 else None)
         _period_ticks(ax, table.index)
         ax.set_ylabel(self.outcome)
         ax.set_title(f"{self.outcome}: treated vs comparison")
@@ -504,6 +570,8 @@ def _event_design(panel: Panel, rel: np.ndarray, periods: list[int], treated_mas
 
 def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
     panel, inf = result._panel, result._inference
+    if panel.staggered:
+        return _event_study_staggered(result, leads, lags)
     rel, periods = _relative_periods(panel, leads, lags)
     lead_idx = [i for i, p in enumerate(periods) if p < -1]
     x = _event_design(panel, rel, periods, panel.frame["treated_unit"].to_numpy())
@@ -580,11 +648,98 @@ def _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng):
     return rows, stat, p_joint
 
 
+def _event_study_staggered(result: DiDResult, leads, lags) -> EventStudyResult:
+    """Imputation effects by horizon (h ≥ 0) and the BJS pre-trend regression on untreated observations."""
+    panel, inf = result._panel, result._inference
+    counts, ysum, start = _staggered_cells(panel)
+    fit = fit_imputation(counts, ysum, start)
+    max_h = _max_horizon(panel)
+    max_leads = int(start[start < panel.n_periods].min()) - 1
+    lags = max_h if lags is None else lags
+    leads = max_leads if leads is None else leads
+    for name, value, most in (("leads", leads, max_leads), ("lags", lags, max_h)):
+        if not isinstance(value, (int, np.integer)) or value < 0 or value > most:
+            raise AnalysisError(f"{name} must be an integer from 0 to {most}; got {value!r}.")
+    h = fit.horizon()
+    est = np.array([fit.average(fit.treated & (h == k)) for k in range(lags + 1)])
+    rng = np.random.default_rng(inf["seed"] + 1)
+    if inf["method"] == "cluster":
+        df = panel.n_units - 1
+        crit = stats.t.ppf(0.975, df)
+        se = np.sqrt([fit.variance(fit.treated & (h == k)) for k in range(lags + 1)])
+        post = [(2 * stats.t.sf(abs(e / s), df), e - crit * s, e + crit * s) for e, s in zip(est, se)]
+        ri = None
+    else:
+        ri = StaggeredRI(counts, ysum, start, 20_000, min(inf["reps"], 1999), rng, max_h)
+        post = [(p, np.nan, np.nan) for p in ri.horizon_p_values(est)[: lags + 1]]
+    lead_rows, stat, p_joint, test = _bjs_pretrend(panel, start, leads, inf["method"], ri)
+    rows = lead_rows + [(k, e, *r) for k, (e, r) in enumerate(zip(est, post))]
+    table = pd.DataFrame([(e, lo, hi, p) for _, e, p, lo, hi in rows],
+                         index=pd.Index([k for k, *_ in rows], name="relative_period"), columns=EFFECT_FIELDS)
+    pretrend = pd.Series({"statistic": stat, "p_value": p_joint, "n_leads": leads, "test": test})
+    if leads and p_joint < 0.05:
+        warnings.warn(
+            f"The pre-trend test rejects (p = {p_joint:.3g}): untreated outcomes of units about to start differ "
+            "from what unit and period effects predict. Look at the leads in the event-study table and consider "
+            "whether the start dates were chosen because of the outcome.", AnalysisWarning, stacklevel=3)
+    return EventStudyResult(table.sort_index(), pretrend, inf["method"], panel.outcome)
+
+
+def _bjs_pretrend(panel: Panel, start: np.ndarray, leads: int, method: str, ri):
+    """BJS test: on untreated observations, unit and period effects plus dummies for 1..K periods before start.
+
+    The lead coefficients are reported at relative periods −1..−K (reference: untreated periods more than K
+    before the start, and never-treated units); the joint test is F(K, G−1) with CR1 or, with randomization
+    inference, the share of start-date re-assignments with a Wald statistic at least as large.
+    """
+    if leads == 0:
+        return [], np.nan, np.nan, "no leads"
+    frame = panel.frame
+    codes, times = frame["unit_code"].to_numpy(), frame["time_code"].to_numpy()
+    y = frame["y"].to_numpy()
+
+    def fit_for(starts: np.ndarray):
+        untreated = times < starts[codes]
+        to_start = starts[codes][untreated] - times[untreated]
+        x = np.column_stack([(to_start == k).astype(float) for k in range(1, leads + 1)])
+        u_codes = codes[untreated]
+        fe = TwoWayFE.from_codes(u_codes, times[untreated])
+        return fit_absorbed(fe, fe.residualize(x), fe.residualize(y[untreated]), u_codes, panel.n_units)
+
+    fit = fit_for(start)
+    idx = list(range(leads))
+    f_stat, p_f = fit.wald(idx)
+    if method == "cluster":
+        rows = [(-k, float(fit.beta[k - 1]), *fit.t_test(k - 1)[1:]) for k in range(1, leads + 1)]
+        return ([(k, b, p, lo, hi) for k, b, p, lo, hi in rows], f_stat, p_f,
+                f"BJS pre-trend test, F({leads}, {panel.n_units - 1}), CR1")
+    perms = ri.permutations[: min(len(ri.permutations), 1000)]
+    walds, betas = [], []
+    for s in perms:
+        try:
+            f = fit_for(s)
+            walds.append(f.wald(idx)[0])
+            betas.append(f.beta)
+        except (np.linalg.LinAlgError, AnalysisError):
+            continue
+    walds, betas = np.array(walds), np.array(betas)
+    p_joint = float(np.mean(walds >= f_stat - 1e-10 * max(1.0, f_stat)))
+    rows = []
+    for k in range(1, leads + 1):
+        b = float(fit.beta[k - 1])
+        p = float(np.mean(np.abs(betas[:, k - 1]) >= abs(b) - 1e-10 * max(1.0, abs(b))))
+        rows.append((-k, b, p, np.nan, np.nan))
+    return rows, f_stat, p_joint, "BJS pre-trend test, randomization inference of the Wald statistic"
+
+
 # --------------------------------------------------------------------------- placebo
 
 
 def _placebo(result: DiDResult, max_unit_sets: int) -> pd.DataFrame:
     panel, inf = result._panel, result._inference
+    if panel.staggered:
+        raise AnalysisError("placebo() is not available for staggered adoption; use event_study(), whose pre-trend "
+                            "test (Borusyak, Jaravel & Spiess 2024) checks the untreated periods.")
     rows = []
     pre_rows = (panel.frame["time_code"] < panel.first_post_code).to_numpy()
     for code in range(2, panel.n_pre):
