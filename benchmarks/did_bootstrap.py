@@ -10,7 +10,17 @@ districts from month 24. 9,999 replications with Webb weights.
   same weights and extrapolated to 9,999. The refit uses evalkit's own fast absorption (already ~100× faster
   than dummy variables), so the ratio is against the strongest naive baseline.
 
-Run: ``.venv/bin/python benchmarks/did_bootstrap.py`` (about a minute on 2 cores).
+Run: ``.venv/bin/python benchmarks/did_bootstrap.py`` (about two minutes on 2 cores).
+
+Recorded 2026-11-22 on the shared 2-core build machine (other jobs running; three runs):
+
+    rows 1,002,831, clusters 300, treated 100, months 40, reps 9999
+    vectorised bootstrap p-value: 0.0147 in 0.39–0.70 s (including absorbing the effects)
+    refit: 50–111 ms per replication → 504–1110 s extrapolated to 9999
+    first 20 bootstrap t-statistics equal (rtol 1e-7); speed-up ×1,304–1,629
+    same 999 weight draws: p-value vectorised 0.015, refitted 0.015
+    ek.did(inference='wild', reps=9999) end to end: 0.95–2.26 s — estimate 0.0634,
+        95 % CI 0.0125 to 0.1142, p 0.0147
 """
 from __future__ import annotations
 

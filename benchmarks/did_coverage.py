@@ -9,7 +9,19 @@ effect of 1.0 for treated units from month 6 of 10. Designs:
   coverage is trivially 100 %); the wild bootstrap forced on the same data shows why it is not used;
 * 30 districts, 10 treated — auto chooses CR1 with t(29); the wild bootstrap is shown for comparison.
 
-Run: ``.venv/bin/python benchmarks/did_coverage.py [replications]`` (default 1,000; a few minutes on 2 cores).
+Run: ``.venv/bin/python benchmarks/did_coverage.py [replications]`` (default 1,000; ~7 minutes on 2 cores).
+
+Recorded 2026-11-22 (1,000 replications per design, 1,000 more with no effect; bootstrap reps 999):
+
+    design            inference  method   coverage  mc se  reject 5 % (null)  reject 1/15 (null)  median CI width
+    2 of 6 treated    auto       ri       1.000     0.000  0.000              0.057               inf
+    2 of 6 treated    wild       wild     0.939     0.008  0.050              0.074               3.765
+    10 of 30 treated  auto       cluster  0.947     0.007  0.060              0.074               1.336
+    10 of 30 treated  wild       wild     0.956     0.006  0.057              0.069               1.385
+
+RI with 2 of 6 is exact by construction (its p-values take the values k/15; under the null it rejected at
+p ≤ 1/15 in 5.7 % of runs against 6.7 % expected) and cannot reject at 5 %, so its 95 % interval is the
+whole line.
 """
 from __future__ import annotations
 
