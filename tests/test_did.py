@@ -303,3 +303,13 @@ def test_ri_rejection_rate_under_the_null_is_at_most_nominal():
     rejections = [run(simulate(n_units=6, treated=2, effect=0.0, seed=2000 + s)).effect["p_value"] <= 0.2 + 1e-9
                   for s in range(150)]
     assert 0.1 <= np.mean(rejections) <= 0.3
+
+
+def test_more_leads_than_clusters_allow_is_handled_not_inverted():
+    frame = simulate(n_units=6, treated=2, n_times=20, start=12, seed=20)
+    es = run(frame, intervention=12).event_study()
+    assert es.pretrend["n_leads"] == 11
+    assert "sum of squared leads" in es.pretrend["test"] and 0 < es.pretrend["p_value"] <= 1
+    es = run(frame, intervention=12, inference="cluster").event_study()
+    assert np.isnan(es.pretrend["p_value"]) and "leads=4 or fewer" in es.pretrend["test"]
+    assert "not computed" in es.summary()

@@ -502,8 +502,12 @@ class EventStudyResult:
     def summary(self) -> str:
         pt = self._pretrend
         body = self._table.to_string(float_format=lambda v: f"{v:.4g}")
-        test = "no leads to test" if pd.isna(pt["p_value"]) else \
-            f"joint pre-trend test ({pt['test']}): statistic {pt['statistic']:.3g}, p = {pt['p_value']:.3g}"
+        if not pt["n_leads"]:
+            test = "no leads to test"
+        elif pd.isna(pt["p_value"]):
+            test = f"joint pre-trend test {pt['test']}"
+        else:
+            test = f"joint pre-trend test ({pt['test']}): statistic {pt['statistic']:.3g}, p = {pt['p_value']:.3g}"
         return f"Event study: {self.outcome} (reference period −1; inference {self.method})\n{body}\n{test}"
 
     def _repr_html_(self) -> str:
@@ -579,32 +583,37 @@ def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
     fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units)
     rng = np.random.default_rng(inf["seed"] + 1)
     method = inf["method"]
+    wald_ok = 0 < len(lead_idx) <= panel.n_units - 1  # the cluster covariance has rank ≤ G − 1
+    too_many = (f"not computed: {len(lead_idx)} leads but only {panel.n_units} clusters (a cluster-robust Wald "
+                f"test allows at most {panel.n_units - 1}); pass leads={max(panel.n_units - 2, 0)} or fewer, "
+                "earlier periods are then binned")
     if method == "cluster":
         rows = [fit.t_test(i)[1:] for i in range(len(periods))]
-        stat, p_joint = fit.wald(lead_idx) if lead_idx else (np.nan, np.nan)
-        test = f"F({len(lead_idx)}, {panel.n_units - 1}), CR1"
+        stat, p_joint = fit.wald(lead_idx) if wald_ok else (np.nan, np.nan)
+        test = f"F({len(lead_idx)}, {panel.n_units - 1}), CR1" if wald_ok or not lead_idx else too_many
     elif method == "wild":
         weights = webb_weights(panel.n_units, inf["reps"], rng)
         rows = []
         for i in range(len(periods)):
             wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, [i], weights)
             rows.append((wb.p_value(0.0), *wb.confidence_interval()))
-        if lead_idx:
+        if wald_ok:
             wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, lead_idx, weights)
             stat, p_joint = wb.wald_p_value()
         else:
             stat, p_joint = np.nan, np.nan
-        test = "restricted wild cluster bootstrap Wald (Webb weights)"
+        test = "restricted wild cluster bootstrap Wald (Webb weights)" if wald_ok or not lead_idx else too_many
     else:
-        rows, stat, p_joint = _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng)
-        test = "randomization inference of the Wald statistic"
+        rows, stat, p_joint = _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng, wald_ok)
+        test = ("randomization inference of the Wald statistic" if wald_ok else
+                "randomization inference of the sum of squared leads (too many leads for a Wald statistic)")
     table = pd.DataFrame(
         [(float(fit.beta[i]), float(r[1]), float(r[2]), float(r[0])) for i, r in enumerate(rows)],
         index=pd.Index(periods, name="relative_period"), columns=EFFECT_FIELDS)
     table.loc[-1] = [0.0, np.nan, np.nan, np.nan]  # the reference period, shown for the plot
     table = table.sort_index()
     pretrend = pd.Series({"statistic": stat, "p_value": p_joint, "n_leads": len(lead_idx), "test": test})
-    if lead_idx and p_joint < 0.05:
+    if lead_idx and np.isfinite(p_joint) and p_joint < 0.05:
         warnings.warn(
             f"The joint pre-trend test rejects parallel pre-trends (p = {p_joint:.3g}). The DiD estimate assumes "
             "parallel trends; look at the event-study plot, consider comparison units with similar trends, or "
@@ -612,8 +621,17 @@ def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
     return EventStudyResult(table, pretrend, method, panel.outcome)
 
 
-def _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng):
-    """RI per coefficient and for the Wald statistic by refitting for every assignment."""
+def _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng, wald_ok=True):
+    """RI per coefficient and for the joint lead statistic by refitting for every assignment.
+
+    The joint statistic is the CR1 Wald statistic when the leads are at most G − 1, else the plain sum of
+    squared lead coefficients (any statistic gives a valid randomization test).
+    """
+    def joint(f):
+        if not lead_idx:
+            return np.nan
+        return f.wald(lead_idx)[0] if wald_ok else float(np.sum(f.beta[lead_idx] ** 2))
+
     treated_codes = _treated_codes(panel)
     n_possible = math.comb(panel.n_units, len(treated_codes))
     cap = min(inf["reps"], 1999)
@@ -632,7 +650,7 @@ def _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng):
         x_t = fe.residualize(_event_design(panel, rel, periods, mask))
         f = fit_absorbed(fe, x_t, y_t, codes, panel.n_units)
         betas.append(f.beta)
-        walds.append(f.wald(lead_idx)[0] if lead_idx else np.nan)
+        walds.append(joint(f))
     betas = np.array(betas)
     obs = fit.beta
     rows = []
@@ -640,7 +658,7 @@ def _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng):
         p = float(np.mean(np.abs(betas[:, i]) >= abs(obs[i]) - 1e-10 * max(1.0, abs(obs[i]))))
         rows.append((p, np.nan, np.nan))
     if lead_idx:
-        w_obs = fit.wald(lead_idx)[0]
+        w_obs = joint(fit)
         p_joint = float(np.mean(np.array(walds) >= w_obs - 1e-10 * max(1.0, w_obs)))
         stat = w_obs
     else:
@@ -677,7 +695,7 @@ def _event_study_staggered(result: DiDResult, leads, lags) -> EventStudyResult:
     table = pd.DataFrame([(e, lo, hi, p) for _, e, p, lo, hi in rows],
                          index=pd.Index([k for k, *_ in rows], name="relative_period"), columns=EFFECT_FIELDS)
     pretrend = pd.Series({"statistic": stat, "p_value": p_joint, "n_leads": leads, "test": test})
-    if leads and p_joint < 0.05:
+    if leads and np.isfinite(p_joint) and p_joint < 0.05:
         warnings.warn(
             f"The pre-trend test rejects (p = {p_joint:.3g}): untreated outcomes of units about to start differ "
             "from what unit and period effects predict. Look at the leads in the event-study table and consider "
@@ -708,17 +726,25 @@ def _bjs_pretrend(panel: Panel, start: np.ndarray, leads: int, method: str, ri):
 
     fit = fit_for(start)
     idx = list(range(leads))
-    f_stat, p_f = fit.wald(idx)
+    wald_ok = leads <= panel.n_units - 1  # the cluster covariance has rank ≤ G − 1
+
+    def joint(f):
+        return f.wald(idx)[0] if wald_ok else float(np.sum(f.beta[idx] ** 2))
+
     if method == "cluster":
         rows = [(-k, float(fit.beta[k - 1]), *fit.t_test(k - 1)[1:]) for k in range(1, leads + 1)]
-        return ([(k, b, p, lo, hi) for k, b, p, lo, hi in rows], f_stat, p_f,
-                f"BJS pre-trend test, F({leads}, {panel.n_units - 1}), CR1")
+        if not wald_ok:
+            return (rows, np.nan, np.nan, f"not computed: {leads} leads but only {panel.n_units} clusters; "
+                    f"pass leads={panel.n_units - 2} or fewer")
+        f_stat, p_f = fit.wald(idx)
+        return rows, f_stat, p_f, f"BJS pre-trend test, F({leads}, {panel.n_units - 1}), CR1"
+    f_stat = joint(fit)
     perms = ri.permutations[: min(len(ri.permutations), 1000)]
     walds, betas = [], []
     for s in perms:
         try:
             f = fit_for(s)
-            walds.append(f.wald(idx)[0])
+            walds.append(joint(f))
             betas.append(f.beta)
         except (np.linalg.LinAlgError, AnalysisError):
             continue
@@ -729,7 +755,8 @@ def _bjs_pretrend(panel: Panel, start: np.ndarray, leads: int, method: str, ri):
         b = float(fit.beta[k - 1])
         p = float(np.mean(np.abs(betas[:, k - 1]) >= abs(b) - 1e-10 * max(1.0, abs(b))))
         rows.append((-k, b, p, np.nan, np.nan))
-    return rows, f_stat, p_joint, "BJS pre-trend test, randomization inference of the Wald statistic"
+    statistic = "Wald statistic" if wald_ok else "sum of squared leads"
+    return rows, f_stat, p_joint, f"BJS pre-trend test, randomization inference of the {statistic}"
 
 
 # --------------------------------------------------------------------------- placebo
