@@ -23,7 +23,7 @@ from statsmodels.stats.sandwich_covariance import cov_nw_panel
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from evalkit.analysis._its_text import LANGUAGES, decimals_for, format_number, sentences_for
+from evalkit.analysis._its_text import LANGUAGES, sentences_for
 from evalkit.analysis._its_time import Clock, check_spacing, parse_intervention, parse_time
 from evalkit.errors import AnalysisError, AnalysisWarning, DataError, Problem
 
@@ -436,6 +436,12 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     families and alpha for the negative binomial. For several units the
     statistics are computed per unit; the median Durbin–Watson and the smallest
     Ljung–Box p-value are reported.
+
+    Newey–West intervals under-cover in short autocorrelated series: with AR(1)
+    errors (rho = 0.5) benchmarks/its_coverage.py measured 79 % (level) and 74 %
+    (slope) coverage of nominal 95 % intervals at T = 48, 86 % at T = 120 and
+    86–89 % at T = 240 (1,000 replications). Read gaussian p-values near 0.05 in
+    short series with care. Count families covered 94–96 % in the same benchmark.
 
     At least 8 periods before and 8 from the intervention are required (Penfold &
     Zhang 2013); fewer than 12 on a side gives a warning (Wagner et al. 2002).
