@@ -131,3 +131,7 @@ def test_start_dates_from_a_column_and_refusals():
         run(frame, STARTS, inference="wild")
     with pytest.raises(AnalysisError, match="placebo"):
         by_column.placebo()
+    assert "imputation (Borusyak" in by_column.summary()
+    fig = by_column.plot()
+    starts_marked = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == ":"]
+    assert len(starts_marked) == 2  # one line per start date

@@ -406,6 +406,9 @@ class DiDResult:
             f"  estimate {e['estimate']:.4g}, 95 % CI {e['ci_low']:.4g} to {e['ci_high']:.4g}, p = {e['p_value']:.3g}",
             f"  inference: {inf['method']} — {inf['reason']}",
         ]
+        if inf.get("estimator") == "imputation":
+            starts = ", ".join(f"{date} ({n} units)" for date, n in inf["cohorts"].items())
+            lines.insert(4, f"  estimator: imputation (Borusyak, Jaravel & Spiess 2024); start dates {starts}")
         if inf["method"] == "ri":
             lines.append(f"  smallest attainable p-value: {inf['smallest_p']:.3g} "
                          f"({inf['n_assignments']} assignments{'' if inf['exact'] else ', sampled'})")
