@@ -32,8 +32,10 @@ everything but ``title`` is optional):
     ``to_frame()`` is used as the one table.
 ``to_frame() -> DataFrame``
     The fixed-column view of the result (fallback table).
-``plot() -> matplotlib.figure.Figure``
-    The result's figure, placed after its table.
+``plot(language=…) -> matplotlib.figure.Figure``
+    The result's figure, placed after its table; called with ``language=`` when
+    the method takes that keyword (so labels follow the report's language),
+    otherwise without arguments.
 ``methods(language) -> list[str]``
     Sentences for "Metod och material": the method in words with its
     assumptions (duplicates across results are shown once).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
 import re
 import tempfile
@@ -205,10 +206,11 @@ class Report:
         if tables:
             blocks.append(tables[0])
             self._appendix_tables.extend(tables[1:])
-        figure = _call(result, "plot")
+        figure = _plot(result, self.language)
         if figure is not None:
             if not _is_figure(figure):
                 raise ReportError(f"{type(result).__name__}.plot() must return a matplotlib Figure")
+            _detach_from_pyplot(figure)
             blocks.append(Figure(figure, heading, source, self.figure_width_cm))
         for block in _call(result, "appendix_blocks", self.language) or []:
             self._sections["appendix"].append(block)
@@ -406,6 +408,26 @@ class Report:
                 if tmp.exists():
                     tmp.unlink()
         return path
+
+
+def _plot(result: Any, language: str):
+    """``result.plot(language=…)`` where the result's plot takes a language, else ``result.plot()``."""
+    plot = getattr(result, "plot", None)
+    if not callable(plot):
+        return None
+    try:
+        takes_language = "language" in inspect.signature(plot).parameters
+    except (TypeError, ValueError):
+        takes_language = False
+    return plot(language=language) if takes_language else plot()
+
+
+def _detach_from_pyplot(figure) -> None:
+    """Stop pyplot holding the figure (it stays drawable): reports with many figures would leak memory."""
+    import matplotlib.pyplot as plt
+
+    if plt.fignum_exists(getattr(figure, "number", -1)):
+        plt.close(figure)
 
 
 def _call(obj: Any, name: str, *args):
