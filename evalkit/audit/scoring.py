@@ -13,8 +13,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from statsmodels.stats.multitest import multipletests
+
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.proportions import fisher_exact, proportion_ci, stratified_proportion
+from evalkit.audit import _text
 from evalkit.audit.checklists import ANSWER_CODES, Checklist, load_checklist
 from evalkit.audit.sampling import AuditSample
 from evalkit.errors import AnalysisError, AnalysisWarning
@@ -24,7 +27,7 @@ __all__ = ["score", "AuditResult", "ITEM_COLUMNS"]
 ITEM_COLUMNS = ["group", "stage", "item", "n_yes", "n_partly", "n_no", "n_na", "n", "share", "ci_low", "ci_high",
                 "weighted"]
 COMPARE_COLUMNS = ["stage", "item", "group_a", "group_b", "n_a", "share_a", "n_b", "share_b", "difference",
-                   "ci_low", "ci_high", "p_fisher"]
+                   "ci_low", "ci_high", "p_fisher", "p_holm"]
 UNIT_COLUMNS = ["group", "unit", "item", "n", "n_yes", "share", "ci_low", "ci_high", "suppressed"]
 AGREEMENT_COLUMNS = ["item", "method", "value", "ci_low", "ci_high", "n_units", "n_raters", "percent_agreement"]
 ALL = "all"
@@ -100,6 +103,11 @@ def score(
     weighting this is exactly Newcombe's (1998) method 10. Fisher's exact
     test uses the unweighted counts.
 
+    *Which items changed*: Fisher's p-values of the items are adjusted for
+    the number of items by Holm's (1979) step-down method
+    (``statsmodels.stats.multitest.multipletests(method="holm")``, R's
+    ``p.adjust(method = "holm")``); stage rows are not adjusted.
+
     *Agreement*: Cohen's kappa for two reviewers, Krippendorff's alpha
     (nominal) for more, per item and pooled over items, on decisions
     reviewed more than once (:func:`evalkit.analysis.agreement.agreement`).
@@ -123,7 +131,8 @@ def score(
     agree = _agreement_table(data, items_order, n_boot, seed)
     return AuditResult(items=items, stages=stages, comparison=comparison, units=units, agreement=agree,
                        compare=compare, groups=groups, reviewers=reviewers, checklist=cl, level=level,
-                       min_n=min_n, n_decisions=int(scored["decision_id"].nunique()))
+                       min_n=min_n, n_decisions=int(scored["decision_id"].nunique()),
+                       design=_design_record(sample, data, compare, n_boot))
 
 
 # ----------------------------------------------------------------------------- preparation
@@ -290,7 +299,12 @@ def _comparison(items, stages, scored, groups, level) -> pd.DataFrame:
             rows.append({"stage": stage, "item": item, "group_a": a, "group_b": b, "n_a": int(ra["n"]),
                          "share_a": ra["share"], "n_b": int(rb["n"]), "share_b": rb["share"],
                          "difference": diff, "ci_low": low, "ci_high": high, "p_fisher": p})
-    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    out = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    is_item = out["item"].isin(items["item"].unique()) & out["p_fisher"].notna()
+    if is_item.any():
+        out.loc[is_item, "p_holm"] = multipletests(out.loc[is_item, "p_fisher"].astype(float), method="holm")[1]
+    out["p_holm"] = out["p_holm"].astype(float)
+    return out
 
 
 def _mover(ra, rb) -> tuple[float, float, float]:
@@ -353,13 +367,30 @@ def _agreement_table(data, items_order, n_boot, seed) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
+def _design_record(sample: AuditSample, data: pd.DataFrame, compare, n_boot) -> dict:
+    """What the methods text needs about the sample and the review (plain values, no frames)."""
+    m = sample.manifest
+    per_decision = data.groupby("decision_id")["reviewer"].nunique()
+    return {
+        "seed": m["seed"], "strata": list(m["strata"]), "allocation": m["allocation"],
+        "size_rule": m.get("size_rule"), "n_requested": m.get("n_requested"),
+        "frame_rows": m["frame"]["rows"], "excluded": m["excluded"]["count"],
+        "strata_table": [{"key": t["key"], "values": dict(t["values"]), "population": t["population"],
+                          "sample": t["sample"], "weight": t["weight"]} for t in m["strata_table"]],
+        "n_sample": len(sample.frame), "n_reviewed": int(len(per_decision)),
+        "n_double": int((per_decision >= 2).sum()), "n_reviewers": int(data["reviewer"].nunique()),
+        "manifest_sha256": sample.manifest_sha256, "rounds": len(m["rounds"]), "compare": compare,
+        "n_boot": n_boot,
+    }
+
+
 def _empty(columns) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
 # ----------------------------------------------------------------------------- result
 class AuditResult:
-    """Scores of an audit.
+    """Scores of an audit; implements the report protocol of :mod:`evalkit.report`.
 
     Attributes
     ----------
@@ -373,18 +404,36 @@ class AuditResult:
         Per group, unit and item, suppressed below ``min_n`` (:data:`UNIT_COLUMNS`).
     agreement : DataFrame
         Per item and overall (:data:`AGREEMENT_COLUMNS`); empty without double review.
+    design : dict
+        The sample's design (seed, strata, allocation, size rule, weights) and how many
+        decisions were reviewed twice, for the methods text.
+    language : {"sv", "nb", "en"}
+        Language of :attr:`title` and :meth:`plot` (the report protocol calls them without one).
     """
 
     def __init__(self, *, items, stages, comparison, units, agreement, compare, groups, reviewers, checklist,
-                 level, min_n, n_decisions):
+                 level, min_n, n_decisions, design=None, language="sv"):
         self.items, self.stages, self.comparison = items, stages, comparison
         self.units, self.agreement = units, agreement
         self.compare, self.groups, self.reviewers = compare, groups, reviewers
         self.checklist, self.level, self.min_n, self.n_decisions = checklist, level, min_n, n_decisions
+        self.design = design or {}
+        self.language = language
+
+    @property
+    def title(self) -> str:
+        return _text.title(self, self.language)
 
     def to_frame(self) -> pd.DataFrame:
         """Items then stages, fixed columns :data:`ITEM_COLUMNS`."""
         return pd.concat([self.items, self.stages], ignore_index=True)
+
+    def changed_items(self, alpha: float = 0.05) -> list[str]:
+        """Items whose change is distinguishable from noise: Holm-adjusted Fisher p < ``alpha``."""
+        c = self.comparison
+        if c.empty:
+            return []
+        return c.loc[c["p_holm"].notna() & (c["p_holm"] < alpha), "item"].tolist()
 
     def summary(self) -> str:
         lines = [f"Audit of {self.n_decisions} decisions, {len(self.items['item'].unique())} items"
@@ -398,6 +447,7 @@ class AuditResult:
             lines.append(f"All items met: change {_pp(overall['difference'])} "
                          f"({_pp(overall['ci_low'])} to {_pp(overall['ci_high'])}), Fisher p = "
                          f"{overall['p_fisher']:.3f}")
+            lines.append(f"Items changed (Holm-adjusted Fisher p < 0.05): {', '.join(self.changed_items()) or 'none'}")
         if len(self.agreement):
             a = self.agreement[self.agreement["item"] == OVERALL]
             if len(a):
@@ -407,75 +457,24 @@ class AuditResult:
         return "\n".join(lines)
 
     def sentences(self, language: str = "sv") -> list[str]:
-        """Report sentences on overall compliance, the change and agreement (sv, nb or en)."""
-        dec = "," if language in ("sv", "nb") else "."
-        out = []
-        for _, r in self.stages[self.stages["item"] == OVERALL].iterrows():
-            share, lo, hi = (_pct(v, dec) for v in (r["share"], r["ci_low"], r["ci_high"]))
-            who = "" if r["group"] == ALL else f"{r['group']}: "
-            out.append({
-                "sv": f"{who}I {share} av de granskade ärendena (95 % KI {lo}–{hi}, n = {r['n']}) uppfylldes alla "
-                      "tillämpliga punkter i checklistan.",
-                "nb": f"{who}I {share} av de gjennomgåtte sakene (95 % KI {lo}–{hi}, n = {r['n']}) var alle "
-                      "aktuelle punkter i sjekklisten oppfylt.",
-                "en": f"{who}All applicable checklist items were met in {share} of the audited decisions "
-                      f"(95% CI {lo} to {hi}, n = {r['n']}).",
-            }[language])
-        if len(self.comparison):
-            c = self.comparison[self.comparison["item"] == OVERALL].iloc[0]
-            d, lo, hi = (_pp(v, dec) for v in (c["difference"], c["ci_low"], c["ci_high"]))
-            out.append({
-                "sv": f"Förändringen från {c['group_a']} till {c['group_b']} var {d} procentenheter "
-                      f"(95 % KI {lo} till {hi}; Fishers exakta test p = {_p(c['p_fisher'], dec)}).",
-                "nb": f"Endringen fra {c['group_a']} til {c['group_b']} var {d} prosentpoeng "
-                      f"(95 % KI {lo} til {hi}; Fishers eksakte test p = {_p(c['p_fisher'], dec)}).",
-                "en": f"The change from {c['group_a']} to {c['group_b']} was {d} percentage points "
-                      f"(95% CI {lo} to {hi}; Fisher's exact test p = {_p(c['p_fisher'], dec)}).",
-            }[language])
-        a = self.agreement[self.agreement["item"] == OVERALL] if len(self.agreement) else []
-        if len(a):
-            a = a.iloc[0]
-            v, lo, hi = (f"{x:.2f}".replace(".", dec) if np.isfinite(x) else ".."
-                         for x in (a["value"], a["ci_low"], a["ci_high"]))
-            name = {"cohen": {"sv": "Cohens kappa", "nb": "Cohens kappa", "en": "Cohen's kappa"},
-                    "krippendorff": {"sv": "Krippendorffs alfa", "nb": "Krippendorffs alfa",
-                                     "en": "Krippendorff's alpha"}}[a["method"]][language]
-            out.append({
-                "sv": f"{a['n_units']} bedömningar granskades av två granskare oberoende av varandra; "
-                      f"{name} = {v} (95 % KI {lo}–{hi}).",
-                "nb": f"{a['n_units']} vurderinger ble gjort av to vurderere uavhengig av hverandre; "
-                      f"{name} = {v} (95 % KI {lo}–{hi}).",
-                "en": f"{a['n_units']} ratings were made independently by two reviewers; {name} = {v} "
-                      f"(95% CI {lo} to {hi}).",
-            }[language])
-        return out
+        """Key results with numbers (sv, nb or en): compliance per stage, which items changed, agreement."""
+        return _text.sentences(self, language)
 
-    def plot(self, ax=None):
-        """Dot-and-interval chart of compliance per item (one colour per group)."""
-        import matplotlib.pyplot as plt
+    def methods(self, language: str = "sv") -> list[str]:
+        """The method in words: frame, sample size and why, seed, allocation, weights, double review, tests."""
+        return _text.methods(self, language)
 
-        items = self.items
-        order = items["item"].drop_duplicates().tolist()
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(7, 0.32 * len(order) + 1.2))
-        else:
-            fig = ax.figure
-        y = {item: len(order) - k for k, item in enumerate(order)}
-        offsets = np.linspace(-0.18, 0.18, len(self.groups)) if len(self.groups) > 1 else [0.0]
-        for off, g in zip(offsets, self.groups):
-            t = items[items["group"] == g]
-            ys = [y[i] + off for i in t["item"]]
-            ax.errorbar(t["share"] * 100, ys,
-                        xerr=[(t["share"] - t["ci_low"]) * 100, (t["ci_high"] - t["share"]) * 100],
-                        fmt="o", ms=4, capsize=2, label=None if g == ALL else str(g))
-        ax.set_yticks(list(y.values()), list(y.keys()))
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("% yes (of applicable)")
-        ax.grid(axis="x", alpha=0.3)
-        if self.compare:
-            ax.legend(title=self.compare, loc="best", fontsize=8)
-        fig.tight_layout()
-        return fig
+    def report_tables(self, language: str = "sv") -> list:
+        """Results per item (before vs after), then per stage, agreement, the sample's strata and counts."""
+        return _text.report_tables(self, language)
+
+    def appendix_blocks(self, language: str = "sv") -> list:
+        """The checklist: item id, stage, question in ``language``, and the answer definitions."""
+        return _text.appendix_blocks(self, language)
+
+    def plot(self, ax=None, language: str | None = None):
+        """Dot-and-interval chart of compliance per item, one colour per group (before vs after)."""
+        return _text.plot(self, ax, language or self.language)
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(self.summary())}</pre>" + self.to_frame().to_html(index=False, na_rep="..")
@@ -490,9 +489,3 @@ def _pct(x, dec=".") -> str:
 
 def _pp(x, dec=".") -> str:
     return ".." if x is None or not np.isfinite(x) else f"{100 * x:+.1f}".replace(".", dec)
-
-
-def _p(x, dec=".") -> str:
-    if x is None or not np.isfinite(x):
-        return ".."
-    return ("< 0.001" if x < 0.001 else f"{x:.3f}").replace(".", dec)
