@@ -1,0 +1,770 @@
+"""Survey analysis: share positive, design-based estimates, wave comparisons, ordinal and paired tests.
+
+Entry points:
+
+- :func:`survey_estimate` — design-based mean, total or proportion with a
+  Taylor-linearised standard error (stratified and one-stage cluster samples,
+  finite-population correction), matching R ``survey::svymean``/``svytotal``.
+- :func:`share_positive` — share of positive answers per item × wave (× unit),
+  "don't know" out of the denominator (domain.md §2.3), Wilson intervals.
+- :func:`compare_shares` — difference in share positive between two waves or
+  groups: Newcombe interval, Fisher's exact or χ² test, Holm/Benjamini–Hochberg
+  adjustment across items.
+- :func:`ordinal_compare` — proportional-odds (ordinal logistic) model of the
+  whole answer scale, after vs before (statsmodels ``OrderedModel``).
+- :func:`paired_prepost` — the same respondents before and after: McNemar
+  (binary) or Wilcoxon signed-rank (ordinal).
+- :func:`survey_analysis` — all of it for a :class:`~evalkit.io.surveys.Survey`,
+  returning a :class:`SurveyResult` for the report; :func:`run` is the
+  pipeline's entry (data + options dict).
+"""
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evalkit import i18n
+from evalkit.analysis.proportions import fisher_exact, newcombe_diff_ci, proportion_ci
+from evalkit.errors import AnalysisError, AnalysisWarning
+from evalkit.io.surveys import Survey
+
+__all__ = [
+    "survey_estimate",
+    "share_positive",
+    "compare_shares",
+    "ordinal_compare",
+    "paired_prepost",
+    "answered_by_table",
+    "survey_analysis",
+    "SurveyResult",
+    "run",
+    "OPTIONS",
+]
+
+KINDS = ("mean", "total", "proportion")
+ADJUST = ("auto", "holm", "fdr_bh", "none")
+
+
+# --------------------------------------------------------------------------- design-based estimates
+
+def survey_estimate(data: pd.DataFrame, column: str, *, kind: str = "mean", weights: str | None = None,
+                    strata: str | None = None, fpc: str | None = None, cluster: str | None = None,
+                    level: float = 0.95) -> pd.Series:
+    """Design-based mean, total or proportion with a Taylor-linearised standard error.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per sampled unit.
+    column : str
+        The variable (for ``kind="proportion"`` a 0/1 or boolean column).
+    kind : {"mean", "total", "proportion"}
+    weights : str, optional
+        Sampling weights (inverse inclusion probabilities); default 1.
+    strata : str, optional
+        Stratum of each row.
+    fpc : str, optional
+        Population size of the row's stratum (number of clusters when
+        ``cluster`` is given), or a sampling fraction (values ≤ 1).
+    cluster : str, optional
+        Primary sampling unit (one-stage cluster sample).
+    level : float
+
+    Returns
+    -------
+    Series
+        ``estimate, se, ci_low, ci_high, n`` (normal-theory interval, as R's
+        ``confint`` on an ``svystat``).
+
+    Notes
+    -----
+    Mean :math:`\\hat\\mu = \\sum w_i y_i / \\sum w_i` with linearised values
+    :math:`z_i = w_i (y_i - \\hat\\mu) / \\sum w_i` (total: :math:`z_i = w_i y_i`).
+    With PSU totals :math:`z_{hc}` in stratum *h* (:math:`n_h` PSUs, sampling
+    fraction :math:`f_h`),
+
+    .. math:: \\widehat{V} = \\sum_h (1 - f_h) \\frac{n_h}{n_h - 1} \\sum_c (z_{hc} - \\bar z_h)^2 ,
+
+    the with-replacement variance times the finite-population correction:
+    R ``svydesign(id = ~cluster, strata = ~strata, weights = ~weights, fpc = ~fpc)``
+    followed by ``svymean``/``svytotal``. Rows with a missing ``column`` are
+    dropped (``na.rm = TRUE``), which treats them as missing completely at random.
+    A stratum with a single PSU has no variance estimate and is refused.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"y": [1.0, 2, 3, 4], "h": ["a", "a", "b", "b"], "N": [10, 10, 20, 20]})
+    >>> r = survey_estimate(d, "y", weights=None, strata="h")
+    >>> float(r["estimate"]), round(float(r["se"]), 4)
+    (2.5, 0.25)
+    """
+    if kind not in KINDS:
+        raise AnalysisError(f"kind must be one of {KINDS}, got {kind!r}")
+    for col in [column, weights, strata, fpc, cluster]:
+        if col is not None and col not in data.columns:
+            raise AnalysisError(f"column {col!r} not in the data")
+    d = data[data[column].notna()]
+    if d.empty:
+        raise AnalysisError(f"column {column!r} has no values")
+    y = pd.to_numeric(d[column].astype(float) if kind == "proportion" else d[column]).to_numpy(dtype=float)
+    w = np.ones(len(d)) if weights is None else d[weights].to_numpy(dtype=float)
+    if (w <= 0).any() or np.isnan(w).any():
+        raise AnalysisError("weights must be positive numbers")
+    if kind == "total":
+        est = float(np.sum(w * y))
+        z = w * y
+    else:
+        est = float(np.sum(w * y) / np.sum(w))
+        z = w * (y - est) / np.sum(w)
+    var = _taylor_variance(d, z, strata, cluster, fpc)
+    se = float(np.sqrt(var))
+    q = stats.norm.ppf(0.5 + level / 2)
+    return pd.Series({"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se,
+                      "n": float(len(d))}, name=column)
+
+
+def _taylor_variance(d: pd.DataFrame, z: np.ndarray, strata, cluster, fpc) -> float:
+    frame = pd.DataFrame({"z": z,
+                          "h": d[strata].to_numpy() if strata else 0,
+                          "c": d[cluster].to_numpy() if cluster else np.arange(len(d))})
+    psu = frame.groupby(["h", "c"], sort=False)["z"].sum().reset_index()
+    total = 0.0
+    for h, g in psu.groupby("h", sort=False):
+        n_h = len(g)
+        if n_h < 2:
+            raise AnalysisError(f"stratum {h!r} has a single sampling unit; its variance cannot be estimated "
+                                "(merge it with a similar stratum)")
+        f_h = _sampling_fraction(d, strata, h, fpc, n_h)
+        total += (1 - f_h) * n_h / (n_h - 1) * float(((g["z"] - g["z"].mean()) ** 2).sum())
+    return total
+
+
+def _sampling_fraction(d, strata, h, fpc, n_h) -> float:
+    if fpc is None:
+        return 0.0
+    values = d[fpc] if strata is None else d.loc[d[strata] == h, fpc]
+    pop = float(values.iloc[0])
+    if values.nunique() > 1:
+        raise AnalysisError(f"fpc must be constant within a stratum; stratum {h!r} has several values")
+    f = pop if pop <= 1 else n_h / pop
+    if not 0 <= f <= 1:
+        raise AnalysisError(f"fpc of stratum {h!r} ({pop}) is smaller than its sample ({n_h})")
+    return f
+
+
+# --------------------------------------------------------------------------- shares of positive answers
+
+def share_positive(survey: Survey, items: Sequence[str] | None = None, by: Sequence[str] = ("wave",),
+                   method: str = "wilson", level: float = 0.95) -> pd.DataFrame:
+    """Share of positive answers per item and group, "don't know" out of the denominator.
+
+    Returns
+    -------
+    DataFrame
+        ``item, <by…>, n_answered, n_dont_know, n_valid, n_positive, n_neutral,
+        n_negative, share, ci_low, ci_high``; ``n_answered`` counts every answer
+        (don't know included), ``n_valid = n_answered - n_dont_know`` is the
+        denominator; the interval is :func:`~evalkit.analysis.proportions.proportion_ci`.
+    """
+    items = _check_items(survey, items, need_positive=True)
+    by = [b for b in by if b]
+    missing = [b for b in by if b not in survey.responses.columns]
+    if missing:
+        raise AnalysisError(f"the survey has no column(s) {missing} to group by")
+    rows = []
+    groups = survey.responses.groupby(by, observed=True, sort=True) if by else [((), survey.responses)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        for item in items:
+            rows.append({"item": item, **dict(zip(by, key)), **_counts(g[item], survey.codebook.items[item].scale,
+                                                                      method, level)})
+    return pd.DataFrame(rows)
+
+
+def _counts(answers: pd.Series, scale, method: str, level: float) -> dict:
+    a = answers.dropna().astype(str)
+    n_dk = int(a.isin(scale.dont_know).sum())
+    n_pos, n_neg = int(a.isin(scale.positive).sum()), int(a.isin(scale.negative).sum())
+    n_valid = len(a) - n_dk
+    share, low, high = np.nan, np.nan, np.nan
+    if n_valid > 0:
+        share = n_pos / n_valid
+        low, high = proportion_ci(n_pos, n_valid, method=method, level=level)
+    return {"n_answered": len(a), "n_dont_know": n_dk, "n_valid": n_valid, "n_positive": n_pos,
+            "n_neutral": n_valid - n_pos - n_neg, "n_negative": n_neg, "share": share,
+            "ci_low": low, "ci_high": high}
+
+
+def _check_items(survey: Survey, items, need_positive: bool = False) -> list[str]:
+    items = list(items) if items is not None else survey.items
+    unknown = [i for i in items if i not in survey.codebook.items or i not in survey.responses.columns]
+    if unknown:
+        raise AnalysisError(f"item(s) {unknown} are not in the survey; items: {survey.items[:10]}")
+    if need_positive:
+        without = [i for i in items if not survey.codebook.items[i].scale.positive]
+        if without:
+            raise AnalysisError(f"item(s) {without} have no positive answers in the codebook; "
+                                "give a codebook that says which answers are positive")
+    return items
+
+
+def answered_by_table(survey: Survey, by: Sequence[str] = ("wave",)) -> pd.DataFrame:
+    """Respondents and who answered (alone, with help, someone else) per group, with the response rate."""
+    r = survey.responses
+    by = [b for b in by if b in r.columns]
+    groups = r.groupby(by, observed=True, sort=True) if by else [((), r)]
+    rows = []
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        row = {**dict(zip(by, key)), "n_respondents": len(g)}
+        if "answered_by" in g:
+            for v in ("self", "with_help", "other"):
+                row[f"n_{v}"] = int((g["answered_by"] == v).sum())
+            row["n_who_known"] = int(g["answered_by"].notna().sum())
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if survey.sent is not None and by:
+        keys = [b for b in by if b in survey.sent.columns]
+        sent = survey.sent.groupby(keys, as_index=False)["sent"].sum()
+        for k in keys:
+            sent[k] = sent[k].astype(out[k].dtype) if k in out else sent[k]
+        out = out.merge(sent, on=keys, how="left")
+        out["response_rate"] = out["n_respondents"] / out["sent"]
+    return out
+
+
+# --------------------------------------------------------------------------- comparisons
+
+def compare_shares(table: pd.DataFrame, before, after, *, column: str = "wave", adjust: str = "auto",
+                   level: float = 0.95) -> pd.DataFrame:
+    """Difference in share positive (after − before) per item, with Newcombe interval and test.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`share_positive` with ``column`` among its groups.
+    before, after : value or list of values of ``column``
+        Pooled when a list (e.g. all waves before an intervention).
+    adjust : {"auto", "holm", "fdr_bh", "none"}
+        Multiple-comparison adjustment of the p-values across items; ``"auto"``
+        = Holm when more than one item is compared.
+
+    Notes
+    -----
+    Test: Fisher's exact test when an expected count of the 2×2 table is below
+    5, else Pearson's χ² without continuity correction; adjusted p-values by
+    ``statsmodels.stats.multitest.multipletests`` (Holm 1979; Benjamini &
+    Hochberg 1995). The Newcombe interval is not adjusted.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    if adjust not in ADJUST:
+        raise AnalysisError(f"adjust must be one of {ADJUST}, got {adjust!r}")
+    b_vals, a_vals = _as_list(before), _as_list(after)
+    rows = []
+    for item, g in table.groupby("item", sort=False):
+        b = g[g[column].isin(b_vals)][["n_positive", "n_valid"]].sum()
+        a = g[g[column].isin(a_vals)][["n_positive", "n_valid"]].sum()
+        if b["n_valid"] == 0 or a["n_valid"] == 0:
+            continue
+        x1, n1, x2, n2 = int(a["n_positive"]), int(a["n_valid"]), int(b["n_positive"]), int(b["n_valid"])
+        low, high = newcombe_diff_ci(x1, n1, x2, n2, level=level)
+        p, test = _two_by_two_p(x1, n1, x2, n2)
+        rows.append({"item": item, "n_before": n2, "share_before": x2 / n2, "n_after": n1,
+                     "share_after": x1 / n1, "diff": x1 / n1 - x2 / n2, "ci_low": low, "ci_high": high,
+                     "p_value": p, "test": test})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        raise AnalysisError(f"no item has answers in both {before!r} and {after!r}")
+    method = ("holm" if len(out) > 1 else "none") if adjust == "auto" else adjust
+    out["p_adjusted"] = (multipletests(out["p_value"], method=method)[1] if method != "none"
+                         else out["p_value"])
+    out.attrs["adjust"] = method
+    return out
+
+
+def _two_by_two_p(x1, n1, x2, n2) -> tuple[float, str]:
+    t = np.array([[x1, n1 - x1], [x2, n2 - x2]])
+    expected = t.sum(1, keepdims=True) * t.sum(0, keepdims=True) / t.sum()
+    if (expected < 5).any():
+        return fisher_exact(x1, n1, x2, n2), "fisher"
+    if (t.sum(0) == 0).any():
+        return 1.0, "chi2"
+    return float(stats.chi2_contingency(t, correction=False)[1]), "chi2"
+
+
+def _as_list(v) -> list:
+    return list(v) if isinstance(v, (list, tuple, set, np.ndarray, pd.Index)) else [v]
+
+
+def ordinal_compare(survey: Survey, item: str, before, after, *, column: str = "wave",
+                    level: float = 0.95) -> pd.Series:
+    """Proportional-odds model of an item's whole scale: odds ratio of a better answer, after vs before.
+
+    Notes
+    -----
+    ``statsmodels.miscmodels.ordinal_model.OrderedModel`` (logit link) of the
+    answer rank (don't know left out) on an indicator of the *after* group;
+    odds ratio ``exp(beta)`` > 1 means answers moved towards the better end.
+    Assumes proportional odds (one shift across every threshold) and
+    independent respondents. Matches R ``MASS::polr`` up to the sign
+    convention of the thresholds.
+    """
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    _check_items(survey, [item])
+    scale = survey.codebook.items[item].scale
+    r = survey.responses
+    rank = r[item].astype(object).map(scale.rank())
+    grp = r[column]
+    keep = rank.notna() & (grp.isin(_as_list(before)) | grp.isin(_as_list(after)))
+    y = rank[keep].astype(int)
+    x = grp[keep].isin(_as_list(after)).astype(float).to_frame("after")
+    if y.nunique() < 2 or x["after"].nunique() < 2:
+        raise AnalysisError(f"item {item!r}: need answers in both groups and at least two answer levels")
+    y = pd.Series(pd.Categorical(y, categories=sorted(y.unique()), ordered=True), index=y.index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = OrderedModel(y, x, distr="logit").fit(method="bfgs", disp=False)
+    beta, se = float(fit.params["after"]), float(fit.bse["after"])
+    q = stats.norm.ppf(0.5 + level / 2)
+    return pd.Series({"odds_ratio": np.exp(beta), "ci_low": np.exp(beta - q * se),
+                      "ci_high": np.exp(beta + q * se), "p_value": float(fit.pvalues["after"]),
+                      "n": float(len(y))}, name=item)
+
+
+def paired_prepost(before: pd.Series, after: pd.Series, *, kind: str = "ordinal") -> pd.Series:
+    """The same respondents before and after: McNemar (``kind="binary"``) or Wilcoxon signed-rank.
+
+    Parameters
+    ----------
+    before, after : Series
+        Aligned by index (respondent); binary as 0/1 or bool, ordinal as
+        numbers or ranks. Pairs with a missing side are dropped.
+
+    Notes
+    -----
+    Binary: McNemar's exact test on the discordant pairs
+    (``statsmodels.stats.contingency_tables.mcnemar(exact=True)``), estimate
+    = difference in proportions. Ordinal: ``scipy.stats.wilcoxon`` (zero
+    differences dropped, Wilcoxon's method), estimate = median difference.
+    """
+    pair = pd.concat([before.rename("b"), after.rename("a")], axis=1).dropna()
+    if len(pair) < 2:
+        raise AnalysisError("fewer than two complete before/after pairs")
+    if kind == "binary":
+        from statsmodels.stats.contingency_tables import mcnemar
+        b, a = pair["b"].astype(bool), pair["a"].astype(bool)
+        table = pd.crosstab(b, a).reindex(index=[False, True], columns=[False, True], fill_value=0)
+        res = mcnemar(table.to_numpy(), exact=True)
+        return pd.Series({"estimate": a.mean() - b.mean(), "statistic": float(res.statistic),
+                          "p_value": float(res.pvalue), "n_pairs": float(len(pair)),
+                          "n_improved": float((a & ~b).sum()), "n_worse": float((b & ~a).sum())},
+                         name="mcnemar")
+    if kind == "ordinal":
+        d = pair["a"].astype(float) - pair["b"].astype(float)
+        if (d == 0).all():
+            return pd.Series({"estimate": 0.0, "statistic": np.nan, "p_value": 1.0, "n_pairs": float(len(pair)),
+                              "n_improved": 0.0, "n_worse": 0.0}, name="wilcoxon")
+        res = stats.wilcoxon(pair["a"].astype(float), pair["b"].astype(float))
+        return pd.Series({"estimate": float(d.median()), "statistic": float(res.statistic),
+                          "p_value": float(res.pvalue), "n_pairs": float(len(pair)),
+                          "n_improved": float((d > 0).sum()), "n_worse": float((d < 0).sum())}, name="wilcoxon")
+    raise AnalysisError(f"kind must be 'binary' or 'ordinal', got {kind!r}")
+
+
+# --------------------------------------------------------------------------- the report's survey section
+
+_T = {
+    "title": {"sv": "Brukarundersökning", "nb": "Brukerundersøkelse", "en": "User survey"},
+    "item": {"sv": "Fråga", "nb": "Spørsmål", "en": "Item"},
+    "wave": {"sv": "Omgång", "nb": "Måling", "en": "Wave"},
+    "unit": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
+    "n_answered": {"sv": "Antal svar", "nb": "Antall svar", "en": "Answers"},
+    "n_dont_know": {"sv": "Vet ej", "nb": "Vet ikke", "en": "Don't know"},
+    "n_valid": {"sv": "Svar med åsikt", "nb": "Svar med mening", "en": "Answers with a view"},
+    "n_positive": {"sv": "Positiva", "nb": "Positive", "en": "Positive"},
+    "share": {"sv": "Andel positiva", "nb": "Andel positive", "en": "Share positive"},
+    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI low"},
+    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI high"},
+    "n_before": {"sv": "Svar före", "nb": "Svar før", "en": "Answers before"},
+    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
+    "n_after": {"sv": "Svar efter", "nb": "Svar etter", "en": "Answers after"},
+    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
+    "diff": {"sv": "Skillnad (procentenheter)", "nb": "Forskjell (prosentpoeng)", "en": "Difference (points)"},
+    "p_value": {"sv": "p-värde", "nb": "p-verdi", "en": "p-value"},
+    "p_adjusted": {"sv": "p justerat", "nb": "p justert", "en": "p adjusted"},
+    "n_respondents": {"sv": "Svarande", "nb": "Svarere", "en": "Respondents"},
+    "sent": {"sv": "Utskick", "nb": "Utsendt", "en": "Sent"},
+    "response_rate": {"sv": "Svarsfrekvens", "nb": "Svarprosent", "en": "Response rate"},
+    "n_self": {"sv": "Den äldre själv", "nb": "Brukeren selv", "en": "Older person alone"},
+    "n_with_help": {"sv": "Med hjälp", "nb": "Med hjelp", "en": "With help"},
+    "n_other": {"sv": "Någon annan", "nb": "Noen andre", "en": "Someone else"},
+    "n_who_known": {"sv": "Uppgift om vem", "nb": "Oppgitt hvem", "en": "Who answered known"},
+    "odds_ratio": {"sv": "Oddskvot", "nb": "Oddsratio", "en": "Odds ratio"},
+}
+
+
+def _t(key: str, language: str) -> str:
+    return _T[key][i18n.check_language(language)]
+
+
+@dataclass
+class SurveyResult:
+    """Share positive per item and wave, wave comparisons, ordinal models and who answered.
+
+    Attributes
+    ----------
+    shares : DataFrame
+        :func:`share_positive` by wave (and unit when ``by`` was given).
+    comparison : DataFrame or None
+        :func:`compare_shares` after vs before, with the ordinal odds ratios.
+    respondents : DataFrame
+        :func:`answered_by_table` by wave.
+    """
+
+    survey: Survey = field(repr=False)
+    shares: pd.DataFrame
+    comparison: pd.DataFrame | None
+    respondents: pd.DataFrame
+    before: Any = None
+    after: Any = None
+    level: float = 0.95
+    min_n: int = 30
+    by: str | None = None
+    shares_by: pd.DataFrame | None = None
+    title_text: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.title_text or _t("title", "sv")
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.shares.copy()
+
+    def _text(self, item: str, language: str) -> str:
+        return self.survey.codebook.items[item].text_in(language)
+
+    def summary(self) -> str:
+        return "\n".join(self.sentences("en"))
+
+    # -- sentences ------------------------------------------------------------------------------
+    def sentences(self, language: str = "sv") -> list[str]:
+        i18n.check_language(language)
+        out = [self._respondent_sentence(language)]
+        overall = self.survey.codebook.overall_item
+        last = self.shares["wave"].max() if "wave" in self.shares else None
+        if overall in set(self.shares["item"]):
+            row = self.shares[(self.shares["item"] == overall) & (self.shares["wave"] == last)].iloc[0]
+            if row["n_valid"] >= self.min_n:
+                ci = i18n.fmt_interval(row["ci_low"] * 100, row["ci_high"] * 100, 0, language)
+                pct = i18n.fmt_percent(row["share"], 0, language)
+                n = i18n.fmt_int(row["n_valid"], language)
+                out.append({"sv": f"År {last} var {pct} positiva i helhetsfrågan (95 % KI {ci} procent, n = {n}).",
+                            "nb": f"I {last} var {pct} positive på helhetsspørsmålet (95 % KI {ci} prosent, n = {n}).",
+                            "en": f"In {last}, {pct} were positive on the overall item (95% CI {ci} per cent, "
+                                  f"n = {n})."}[language])
+        if self.comparison is not None:
+            out += self._comparison_sentences(language)
+        return out
+
+    def _respondent_sentence(self, language: str) -> str:
+        r = self.respondents
+        n = i18n.fmt_int(r["n_respondents"].sum(), language)
+        waves = len(r)
+        text = {"sv": f"Totalt {n} svarande i {waves} omgångar.", "nb": f"Totalt {n} svarere i {waves} målinger.",
+                "en": f"{n} respondents in {waves} waves."}[language]
+        if "response_rate" in r and r["sent"].notna().any():
+            rate = i18n.fmt_percent(r["n_respondents"].sum() / r["sent"].sum(), 0, language)
+            text += {"sv": f" Svarsfrekvensen var {rate}.", "nb": f" Svarprosenten var {rate}.",
+                     "en": f" The response rate was {rate}."}[language]
+        if "n_self" in r and r["n_who_known"].sum() > 0:
+            self_share = i18n.fmt_percent(r["n_self"].sum() / r["n_who_known"].sum(), 0, language)
+            other = i18n.fmt_percent(r["n_other"].sum() / r["n_who_known"].sum(), 0, language)
+            text += {"sv": f" {self_share} besvarade enkäten själva och {other} besvarades helt av någon annan, "
+                           "vilket kan påverka hur svaren ska tolkas.",
+                     "nb": f" {self_share} svarte selv, og {other} av skjemaene ble besvart av noen andre, "
+                           "noe som kan påvirke tolkningen.",
+                     "en": f" {self_share} answered alone and {other} of questionnaires were answered by someone "
+                           "else, which limits how the answers can be read."}[language]
+        return text
+
+    def _comparison_sentences(self, language: str) -> list[str]:
+        c = self.comparison
+        method = c.attrs.get("adjust", "none")
+        out = []
+        sig = c[c["p_adjusted"] < 1 - self.level]
+        nonsig = c[c["p_adjusted"] >= 1 - self.level]
+        for _, row in sig.iterrows():
+            d = i18n.fmt_ci(row["diff"] * 100, row["ci_low"] * 100, row["ci_high"] * 100, 0, language)
+            out.append({"sv": f"Andelen positiva för ”{self._text(row['item'], language)}” ändrades med {d} "
+                              f"procentenheter ({i18n.fmt_p(row['p_adjusted'], language)}).",
+                        "nb": f"Andelen positive for «{self._text(row['item'], language)}» endret seg med {d} "
+                              f"prosentpoeng ({i18n.fmt_p(row['p_adjusted'], language)}).",
+                        "en": f"The share positive for \"{self._text(row['item'], language)}\" changed by {d} "
+                              f"points ({i18n.fmt_p(row['p_adjusted'], language)})."}[language])
+        if len(nonsig):
+            names = ", ".join(f"”{self._text(i, language)}”" for i in nonsig["item"])
+            out.append({"sv": f"Ingen säkerställd skillnad för {names}.",
+                        "nb": f"Ingen sikker forskjell for {names}.",
+                        "en": f"No difference distinguishable from chance for {names}."}[language])
+        if method != "none":
+            name = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}[method]
+            out.append({"sv": f"p-värdena är justerade för {len(c)} jämförelser med {name}s metod.",
+                        "nb": f"p-verdiene er justert for {len(c)} sammenligninger med {name}s metode.",
+                        "en": f"p-values are adjusted for {len(c)} comparisons by {name}'s method."}[language])
+        return out
+
+    def methods(self, language: str = "sv") -> list[str]:
+        return [{"sv": "Andel positiva svar beräknades per fråga och omgång med svaret ”vet ej” utanför nämnaren; "
+                       "95 % konfidensintervall enligt Wilson. Skillnader mellan perioder redovisas med Newcombes "
+                       "intervall och Fishers exakta test eller χ²-test, justerade för flera jämförelser (Holm). "
+                       "Hela svarsskalan jämfördes med ordinal logistisk regression (proportionella odds). "
+                       "Svarande antas oberoende; den som besvarat enkäten åt den äldre redovisas separat.",
+                 "nb": "Andel positive svar ble beregnet per spørsmål og måling med «vet ikke» utenfor nevneren; "
+                       "95 % konfidensintervall etter Wilson. Forskjeller mellom perioder vises med Newcombes "
+                       "intervall og Fishers eksakte test eller χ²-test, justert for flere sammenligninger (Holm). "
+                       "Hele svarskalaen ble sammenlignet med ordinal logistisk regresjon (proporsjonale odds). "
+                       "Svarerne antas uavhengige; hvem som fylte ut skjemaet vises for seg.",
+                 "en": "The share of positive answers was computed per item and wave with \"don't know\" left out "
+                       "of the denominator; 95% Wilson intervals. Differences between periods are shown with "
+                       "Newcombe intervals and Fisher's exact or chi-squared tests, adjusted for multiple "
+                       "comparisons (Holm). The whole answer scale was compared by ordinal logistic regression "
+                       "(proportional odds). Respondents are assumed independent; who filled in the "
+                       "questionnaire is reported separately."}[language]]
+
+    # -- tables ---------------------------------------------------------------------------------
+    def report_tables(self, language: str = "sv") -> list:
+        from evalkit.report import TableSpec
+
+        tables = []
+        if self.comparison is not None:
+            c = self.comparison.copy()
+            c["item"] = [self._text(i, language) for i in c["item"]]
+            c["diff"], c["ci_low"], c["ci_high"] = c["diff"] * 100, c["ci_low"] * 100, c["ci_high"] * 100
+            cols = ["item", "n_before", "share_before", "n_after", "share_after", "diff", "ci_low", "ci_high",
+                    "p_adjusted"]
+            if "odds_ratio" in c:
+                cols.append("odds_ratio")
+            c = c[cols].rename(columns={k: _t(k, language) for k in cols})
+            spec = TableSpec(counts=(_t("n_before", language), _t("n_after", language)),
+                             percents={_t("share_before", language): _t("n_before", language),
+                                       _t("share_after", language): _t("n_after", language)},
+                             guards={_t("diff", language): _t("n_before", language)},
+                             pvalues=(_t("p_adjusted", language),),
+                             decimals={_t("diff", language): 0, _t("ci_low", language): 0,
+                                       _t("ci_high", language): 0})
+            caption = {"sv": f"Andel positiva före ({_fmt_waves(self.before)}) och efter ({_fmt_waves(self.after)})",
+                       "nb": f"Andel positive før ({_fmt_waves(self.before)}) og etter ({_fmt_waves(self.after)})",
+                       "en": f"Share positive before ({_fmt_waves(self.before)}) and after "
+                             f"({_fmt_waves(self.after)})"}[language]
+            tables.append((caption, c, spec))
+        s = self.shares.copy()
+        s["item"] = [self._text(i, language) for i in s["item"]]
+        cols = ["item", "wave", "n_answered", "n_dont_know", "n_valid", "n_positive", "share", "ci_low", "ci_high"]
+        s = s[cols].rename(columns={k: _t(k, language) for k in cols})
+        spec = TableSpec(counts=tuple(_t(k, language) for k in ("n_answered", "n_dont_know", "n_valid",
+                                                                  "n_positive")),
+                         percents={_t(k, language): _t("n_valid", language) for k in ("share", "ci_low", "ci_high")},
+                         numerators={_t("share", language): _t("n_positive", language)})
+        tables.append(({"sv": "Andel positiva per fråga och omgång", "nb": "Andel positive per spørsmål og måling",
+                        "en": "Share positive by item and wave"}[language], s, spec))
+        r = self.respondents.copy()
+        cols = [c for c in ["wave", "sent", "n_respondents", "response_rate", "n_self", "n_with_help", "n_other",
+                            "n_who_known"] if c in r]
+        r = r[cols].rename(columns={k: _t(k, language) for k in cols})
+        counts = tuple(_t(k, language) for k in cols if k.startswith("n_") or k == "sent")
+        spec = TableSpec(counts=counts, percents=({_t("response_rate", language): _t("sent", language)}
+                                                  if "response_rate" in cols else {}))
+        tables.append(({"sv": "Svarande och vem som besvarade enkäten", "nb": "Svarere og hvem som svarte",
+                        "en": "Respondents and who answered"}[language], r, spec))
+        return tables
+
+    # -- figures --------------------------------------------------------------------------------
+    def plot(self, ax=None, language: str = "sv"):
+        """Trend of share positive by wave with Wilson bands (cells with n below ``min_n`` left out)."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 4))
+        else:
+            fig = ax.figure
+        s = self.shares[self.shares["n_valid"] >= self.min_n]
+        for item, g in s.groupby("item", sort=False):
+            g = g.sort_values("wave")
+            x = g["wave"].astype(float)
+            line = ax.plot(x, g["share"], marker="o", label=self._text(item, language)[:45])[0]
+            ax.fill_between(x, g["ci_low"], g["ci_high"], color=line.get_color(), alpha=0.15)
+        if self.after is not None:
+            ax.axvline(min(_as_list(self.after)) - 0.5, color="grey", linestyle="--", linewidth=1)
+        ax.yaxis.set_major_formatter(i18n.tick_formatter(language, percent=True))
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(_t("share", language))
+        ax.set_xlabel(_t("wave", language))
+        ax.legend(fontsize=7, loc="lower left")
+        fig.tight_layout()
+        return fig
+
+    def plot_likert(self, wave=None, language: str = "sv"):
+        """Diverging stacked bars of the answer distribution (negative left, neutral centred, positive right)."""
+        return likert_figure(self.survey, self.items_shown, wave=wave, language=language, min_n=self.min_n)
+
+    def plot_units(self, language: str = "sv"):
+        """Small multiples: share positive by wave per unit (needs ``by="unit"``)."""
+        import matplotlib.pyplot as plt
+
+        if self.shares_by is None:
+            raise AnalysisError("run survey_analysis(..., by='unit') for small multiples by unit")
+        s = self.shares_by[self.shares_by["n_valid"] >= self.min_n]
+        units = sorted(s[self.by].unique())
+        ncol = min(3, len(units)) or 1
+        fig, axes = plt.subplots(-(-len(units) // ncol), ncol, figsize=(8, 2.4 * -(-len(units) // ncol)),
+                                 sharey=True, squeeze=False)
+        for ax, u in zip(axes.flat, units):
+            for item, g in s[s[self.by] == u].groupby("item", sort=False):
+                g = g.sort_values("wave")
+                ax.plot(g["wave"].astype(float), g["share"], marker=".", label=self._text(item, language)[:30])
+                ax.fill_between(g["wave"].astype(float), g["ci_low"], g["ci_high"], alpha=0.15)
+            ax.set_title(str(u), fontsize=9)
+            ax.yaxis.set_major_formatter(i18n.tick_formatter(language, percent=True))
+            ax.set_ylim(0, 1)
+        for ax in list(axes.flat)[len(units):]:
+            ax.set_visible(False)
+        fig.tight_layout()
+        return fig
+
+    @property
+    def items_shown(self) -> list[str]:
+        return list(dict.fromkeys(self.shares["item"]))
+
+    def _repr_html_(self) -> str:
+        text = "".join(f"<p>{html.escape(s)}</p>" for s in self.sentences("en"))
+        return text + (self.comparison.to_html() if self.comparison is not None else self.shares.to_html())
+
+
+def _fmt_waves(v) -> str:
+    vals = _as_list(v)
+    return f"{vals[0]}–{vals[-1]}" if len(vals) > 1 else str(vals[0])
+
+
+def likert_figure(survey: Survey, items: Sequence[str], *, wave=None, language: str = "sv", min_n: int = 30):
+    """Diverging stacked bar chart of the answer distribution per item (don't know left out).
+
+    Items whose number of answers (don't know excluded) is below ``min_n`` are
+    not drawn (disclosure control, as in the tables).
+    """
+    import matplotlib.pyplot as plt
+
+    r = survey.responses
+    if wave is not None and "wave" in r:
+        r = r[r["wave"] == wave]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(items) + 1.5))
+    drawn = []
+    for y, item in enumerate(items):
+        scale = survey.codebook.items[item].scale
+        a = r[item].dropna().astype(str)
+        a = a[~a.isin(scale.dont_know)]
+        if len(a) < min_n:
+            continue
+        shares = a.value_counts(normalize=True).reindex(scale.labels, fill_value=0.0)
+        neg = [lab for lab in scale.labels if lab in scale.negative][::-1]
+        neu = [lab for lab in scale.labels if lab in scale.neutral]
+        pos = [lab for lab in scale.labels if lab in scale.positive][::-1]
+        left = -shares[neg].sum() - shares[neu].sum() / 2
+        colours = plt.get_cmap("RdYlGn")(np.linspace(0.1, 0.9, len(neg) + len(neu) + len(pos)))
+        for lab, col in zip(neg + neu + pos[::-1][::-1], colours):
+            ax.barh(y, shares[lab], left=left, color=col, edgecolor="white")
+            left += shares[lab]
+        drawn.append(y)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(items)))
+    ax.set_yticklabels([survey.codebook.items[i].text_in(language)[:50] for i in items], fontsize=7)
+    ax.xaxis.set_major_formatter(i18n.tick_formatter(language, percent=True))
+    ax.set_xlim(-1, 1)
+    fig.tight_layout()
+    return fig
+
+
+def survey_analysis(survey: Survey, *, items: Sequence[str] | None = None, compare: str = "wave",
+                    before=None, after=None, by: str | None = None, language: str = "sv",
+                    adjust: str = "auto", level: float = 0.95, min_n: int = 30,
+                    ordinal: bool = True) -> SurveyResult:
+    """Share positive per item × wave, after-vs-before comparison, ordinal models, who answered.
+
+    Parameters
+    ----------
+    survey : Survey
+    items : list of str, optional
+        Default: every codebook item with positive answers.
+    compare : str
+        Column defining the periods (``"wave"``).
+    before, after : value or list, optional
+        Periods compared (lists are pooled). Default: first vs last wave.
+    by : str, optional
+        Also share positive by this column (e.g. ``"unit"``) for small multiples.
+    adjust : {"auto", "holm", "fdr_bh", "none"}
+    min_n : int
+        Smallest denominator shown in figures and sentences (tables are
+        suppressed by the report's own thresholds).
+    """
+    i18n.check_language(language)
+    if items is None:
+        items = [i for i in survey.items if survey.codebook.items[i].scale.positive]
+    shares = share_positive(survey, items, by=(compare,), level=level)
+    waves = sorted(shares[compare].dropna().unique())
+    if before is None and after is None and len(waves) >= 2:
+        before, after = waves[0], waves[-1]
+    comparison = None
+    if before is not None and after is not None:
+        comparison = compare_shares(shares, before, after, column=compare, adjust=adjust, level=level)
+        if ordinal:
+            ors = [ordinal_compare(survey, i, before, after, column=compare, level=level)
+                   for i in comparison["item"]]
+            comparison["odds_ratio"] = [o["odds_ratio"] for o in ors]
+            comparison["or_ci_low"] = [o["ci_low"] for o in ors]
+            comparison["or_ci_high"] = [o["ci_high"] for o in ors]
+    shares_by = share_positive(survey, items, by=(by, compare), level=level) if by else None
+    return SurveyResult(survey=survey, shares=shares, comparison=comparison,
+                        respondents=answered_by_table(survey, (compare,)), before=before, after=after,
+                        level=level, min_n=min_n, by=by, shares_by=shares_by)
+
+
+#: documented option keys of :func:`run` (evaluation.toml ``[survey]`` table)
+OPTIONS = {
+    "path": "survey file (.csv/.xlsx/.sav) — used when data is None",
+    "codebook": "codebook path or built-in name (default: built-in / .sav labels)",
+    "sent": "file with questionnaires sent per wave (and unit): wave[, unit], sent",
+    "items": "list of item names (default: all with positive answers)",
+    "before": "wave or list of waves before the change",
+    "after": "wave or list of waves after the change",
+    "by": "column for small multiples, e.g. 'unit'",
+    "adjust": "auto | holm | fdr_bh | none",
+    "level": "confidence level (0.95)",
+    "min_n": "smallest denominator in figures (30)",
+    "language": "sv | nb | en",
+}
+
+
+def run(data: Survey | None, options: Mapping[str, Any] | None = None) -> SurveyResult:
+    """Pipeline entry: a loaded :class:`Survey` (or ``options["path"]``) and the options in :data:`OPTIONS`."""
+    from evalkit.errors import ConfigError
+    from evalkit.io.surveys import load_survey
+
+    opts = dict(options or {})
+    unknown = set(opts) - set(OPTIONS)
+    if unknown:
+        raise ConfigError(f"unknown survey option(s) {sorted(unknown)}; known: {', '.join(OPTIONS)}")
+    if data is None:
+        if "path" not in opts:
+            raise ConfigError("survey: give the loaded survey or options['path']")
+        data = load_survey(opts["path"], opts.get("codebook"), sent=opts.get("sent"))
+    return survey_analysis(data, items=opts.get("items"), before=opts.get("before"), after=opts.get("after"),
+                           by=opts.get("by"), language=opts.get("language", "sv"),
+                           adjust=opts.get("adjust", "auto"), level=opts.get("level", 0.95),
+                           min_n=opts.get("min_n", 30))
