@@ -1,0 +1,624 @@
+"""Qualitative analysis of coded interviews, and the mixed-methods joint display.
+
+:func:`qualitative_analysis` turns :class:`~evalkit.io.codings.Codings` into the
+tables evaluators build by hand: theme frequency by stakeholder group (as
+interviews mentioning *and* as segments, with the group sizes), before/after
+shares of interviews raising each theme, the code co-occurrence matrix, a
+theme × group heatmap, "what works well / what remains" tables, inter-coder
+agreement per code (:func:`evalkit.analysis.agreement.agreement`) and masked,
+role-labelled quotes. :func:`joint_display` puts each outcome's quantitative
+effect beside the themes mapped to it.
+
+Pipeline entry point: :func:`run_qualitative` (config keys documented there).
+"""
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import fisher_exact
+
+from evalkit.analysis.agreement import agreement
+from evalkit.analysis.quotes import role_labels, select_quotes
+from evalkit.errors import AnalysisError, AnalysisWarning
+from evalkit.i18n import check_language, fmt_int, fmt_number, fmt_percent
+
+__all__ = ["qualitative_analysis", "QualitativeResult", "coding_agreement", "joint_display", "JointDisplay",
+           "run_qualitative", "GROUP_VARIABLES", "PERIOD_VARIABLES", "ALL"]
+
+#: variable names tried (in order) when ``group``/``period`` is not given
+GROUP_VARIABLES = ("stakeholder", "grupp", "intressentgrupp", "gruppe", "group", "roll", "rolle", "role")
+PERIOD_VARIABLES = ("period", "periode", "wave", "våg")
+#: row key of the all-codes agreement row
+ALL = "(all)"
+_BEFORE = ("före", "before", "før", "pre", "0", "1 före")
+_WORKS = ("fungerar bra", "fungerer godt", "works well", "what works well", "styrkor", "styrker", "strengths")
+_REMAINS = ("återstår", "gjenstår", "remains", "what remains", "utmaningar", "utfordringer", "challenges")
+
+_T = {
+    "title": {"sv": "Intervjuer: teman per intressentgrupp", "nb": "Intervjuer: temaer per interessentgruppe",
+              "en": "Interviews: themes by stakeholder group"},
+    "theme": {"sv": "Tema", "nb": "Tema", "en": "Theme"},
+    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
+    "interviews": {"sv": "Intervjuer som tar upp temat", "nb": "Intervjuer som tar opp temaet",
+                   "en": "Interviews raising the theme"},
+    "segments": {"sv": "Kodade avsnitt", "nb": "Kodede avsnitt", "en": "Coded segments"},
+    "group_size": {"sv": "Intervjuer i gruppen", "nb": "Intervjuer i gruppen", "en": "Interviews in group"},
+    "share": {"sv": "Andel", "nb": "Andel", "en": "Share"},
+    "n_before": {"sv": "Antal före", "nb": "Antall før", "en": "Number before"},
+    "N_before": {"sv": "Intervjuer före", "nb": "Intervjuer før", "en": "Interviews before"},
+    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
+    "n_after": {"sv": "Antal efter", "nb": "Antall etter", "en": "Number after"},
+    "N_after": {"sv": "Intervjuer efter", "nb": "Intervjuer etter", "en": "Interviews after"},
+    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
+    "p_value": {"sv": "p-värde (Fishers exakta test)", "nb": "p-verdi (Fishers eksakte test)",
+                "en": "p-value (Fisher's exact test)"},
+    "cap_freq": {"sv": "Teman per intressentgrupp: intervjuer som tar upp temat och kodade avsnitt",
+                 "nb": "Temaer per interessentgruppe: intervjuer som tar opp temaet og kodede avsnitt",
+                 "en": "Themes by stakeholder group: interviews raising the theme and coded segments"},
+    "cap_ba": {"sv": "Andel intervjuer som tar upp varje tema före och efter",
+               "nb": "Andel intervjuer som tar opp hvert tema før og etter",
+               "en": "Share of interviews raising each theme before and after"},
+    "cap_co": {"sv": "Samförekomst av teman (antal intervjuer med båda)",
+               "nb": "Samforekomst av temaer (antall intervjuer med begge)",
+               "en": "Co-occurrence of themes (interviews with both)"},
+    "cap_works": {"sv": "Vad fungerar bra", "nb": "Hva fungerer godt", "en": "What works well"},
+    "cap_remains": {"sv": "Vad återstår", "nb": "Hva gjenstår", "en": "What remains"},
+    "cap_agree": {"sv": "Överensstämmelse mellan kodare per tema", "nb": "Samsvar mellom kodere per tema",
+                  "en": "Agreement between coders per theme"},
+    "cap_quotes": {"sv": "Citat per tema och grupp (rollbeteckning, maskerade)",
+                   "nb": "Sitater per tema og gruppe (rollebetegnelse, maskert)",
+                   "en": "Quotes by theme and group (role labels, masked)"},
+    "all": {"sv": "(alla teman)", "nb": "(alle temaer)", "en": "(all themes)"},
+    "value": {"sv": "Kappa", "nb": "Kappa", "en": "Kappa"},
+    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI low"},
+    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI high"},
+    "n_units": {"sv": "Enheter", "nb": "Enheter", "en": "Units"},
+    "percent_agreement": {"sv": "Samma bedömning", "nb": "Samme vurdering", "en": "Same judgement"},
+    "label": {"sv": "Intervjuperson", "nb": "Intervjuperson", "en": "Interviewee"},
+    "quote": {"sv": "Citat", "nb": "Sitat", "en": "Quote"},
+    "raised_by": {"sv": "Tas upp av", "nb": "Tas opp av", "en": "Raised by"},
+    "outcome": {"sv": "Utfall", "nb": "Utfall", "en": "Outcome"},
+    "effect": {"sv": "Kvantitativ effekt", "nb": "Kvantitativ effekt", "en": "Quantitative effect"},
+    "themes": {"sv": "Teman i intervjuerna", "nb": "Temaer i intervjuene", "en": "Interview themes"},
+    "jd_title": {"sv": "Sammanvägd bild: effekter och intervjuteman", "nb": "Samlet bilde: effekter og intervjutemaer",
+                 "en": "Joint display: effects and interview themes"},
+}
+
+
+def _t(key: str, language: str) -> str:
+    return _T[key][language]
+
+
+# ----------------------------------------------------------------------------- result
+@dataclass
+class QualitativeResult:
+    """Theme frequencies, before/after shares, co-occurrence, agreement and quotes.
+
+    Attributes
+    ----------
+    frequency : DataFrame
+        ``code_guid, code, group, n_sources, n_segments, group_size, share``
+        (share = n_sources / group_size).
+    before_after : DataFrame
+        ``code_guid, code, n_before, N_before, share_before, n_after, N_after,
+        share_after, difference, p_value`` (p only where both periods have at
+        least ``min_exact`` interviews; else missing).
+    cooccurrence : DataFrame
+        Code × code: interviews in which both were coded (diagonal = interviews
+        with the code).
+    works_well, remains : DataFrame
+        Rows of ``frequency`` (wide by group) for codes under a "works
+        well"/"remains" category or listed in the options.
+    agreement_table : DataFrame
+        ``code_guid, code, method, value, ci_low, ci_high, n_units,
+        percent_agreement`` per code and for all codes (``code == ALL``).
+    quotes : DataFrame
+        ``code_guid, code, group, label, quote``.
+    """
+
+    frequency: pd.DataFrame
+    before_after: pd.DataFrame
+    cooccurrence: pd.DataFrame
+    works_well: pd.DataFrame
+    remains: pd.DataFrame
+    agreement_table: pd.DataFrame
+    quotes: pd.DataFrame
+    group_sizes: pd.Series
+    group: str | None
+    period: str | None
+    coder: str | None
+    unit: str = "source"
+    language: str = "sv"
+    seed: int = 0
+    n_sources: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return _t("title", self.language)
+
+    # ------------------------------------------------------------ views
+    def to_frame(self) -> pd.DataFrame:
+        """The long frequency table (fixed columns)."""
+        return self.frequency.copy()
+
+    def summary(self) -> str:
+        return "\n".join(self.sentences("en"))
+
+    def _repr_html_(self) -> str:
+        return "".join(f"<p>{html.escape(s)}</p>" for s in self.sentences("en")) + \
+            self.before_after.to_html(index=False)
+
+    def sentences(self, language: str = "sv") -> list[str]:
+        """Key findings: the themes most often raised, and the largest before/after changes."""
+        language = check_language(language)
+        out = []
+        top = self.frequency.groupby("code")["n_sources"].sum().sort_values(ascending=False)
+        if len(top):
+            n = fmt_int(self.n_sources, language)
+            names = ", ".join(f"{c} ({fmt_int(v, language)})" for c, v in top.head(3).items())
+            out.append({"sv": f"Av {n} intervjuer togs dessa teman upp oftast: {names}.",
+                        "nb": f"Av {n} intervjuer ble disse temaene tatt opp oftest: {names}.",
+                        "en": f"Of {n} interviews, these themes were raised most often: {names}."}[language])
+        ba = self.before_after.dropna(subset=["difference"])
+        for r in ba.reindex(ba["difference"].abs().sort_values(ascending=False).index).head(2).to_dict("records"):
+            b, a = fmt_percent(r["share_before"], 0, language), fmt_percent(r["share_after"], 0, language)
+            nb, na = fmt_int(r["N_before"], language), fmt_int(r["N_after"], language)
+            out.append({"sv": f"Temat {r['code']} togs upp i {b} av intervjuerna före (av {nb}) och {a} efter (av {na}).",
+                        "nb": f"Temaet {r['code']} ble tatt opp i {b} av intervjuene før (av {nb}) og {a} etter (av {na}).",
+                        "en": f"The theme {r['code']} was raised in {b} of interviews before (of {nb}) and {a} after (of {na})."
+                        }[language])
+        overall = self.agreement_table[self.agreement_table["code"] == ALL]
+        if len(overall):
+            r = overall.iloc[0]
+            v = fmt_number(r["value"], 2, language)
+            pa = fmt_percent(r["percent_agreement"], 0, language)
+            u = fmt_int(r["n_units"], language)
+            out.append({"sv": f"Två kodare kodade samma intervjuer: kappa {v} över {u} par av intervju och tema, samma bedömning i {pa}.",
+                        "nb": f"To kodere kodet de samme intervjuene: kappa {v} over {u} par av intervju og tema, samme vurdering i {pa}.",
+                        "en": f"Two coders coded the same interviews: kappa {v} over {u} interview-theme pairs, same judgement in {pa}."
+                        }[language])
+        return out
+
+    def methods(self, language: str = "sv") -> list[str]:
+        language = check_language(language)
+        return [{
+            "sv": "Intervjuerna kodades tematiskt. Ett tema räknas både som antal intervjuer som tar upp det och som "
+                  "antal kodade avsnitt; gruppernas storlek anges. Jämförelsen före och efter är beskrivande: "
+                  "intervjupersonerna är inte ett slumpmässigt urval, och Fishers exakta test redovisas bara där "
+                  "båda perioderna har minst fem intervjuer. Överensstämmelsen mellan kodare mäts med Cohens kappa "
+                  "på förekomst av varje tema i varje dubbelkodad intervju, med bootstrapintervall. Citat väljs "
+                  "bland typiska avsnitt, högst ett per intervju, märks med roll och nummer, och namn, "
+                  "personnummer, telefonnummer, e-post och adresser maskeras.",
+            "nb": "Intervjuene ble kodet tematisk. Et tema telles både som antall intervjuer som tar det opp og som "
+                  "antall kodede avsnitt; gruppenes størrelse oppgis. Sammenligningen før og etter er beskrivende: "
+                  "intervjupersonene er ikke et tilfeldig utvalg, og Fishers eksakte test vises bare der begge "
+                  "periodene har minst fem intervjuer. Samsvaret mellom kodere måles med Cohens kappa på forekomst "
+                  "av hvert tema i hvert dobbeltkodede intervju, med bootstrap-intervall. Sitater velges blant "
+                  "typiske avsnitt, høyst ett per intervju, merkes med rolle og nummer, og navn, fødselsnummer, "
+                  "telefonnumre, e-post og adresser maskeres.",
+            "en": "Interviews were coded thematically. A theme is counted both as interviews raising it and as coded "
+                  "segments; group sizes are shown. The before/after comparison is descriptive: interviewees are "
+                  "not a random sample, and Fisher's exact test is shown only where both periods have at least five "
+                  "interviews. Agreement between coders is Cohen's kappa on the presence of each theme in each "
+                  "double-coded interview, with a bootstrap interval. Quotes are chosen among typical segments, at "
+                  "most one per interview, labelled by role and number, with names, identity numbers, phone "
+                  "numbers, e-mail and addresses masked.",
+        }[language]]
+
+    def report_tables(self, language: str = "sv") -> list:
+        from evalkit.report import TableSpec
+        language = check_language(language)
+        tables = []
+        ba = self.before_after.drop(columns=["code_guid", "difference"])
+        ba = ba.rename(columns={c: _t(c if c != "code" else "theme", language) for c in ba.columns})
+        spec = TableSpec(counts=(_t("n_before", language), _t("n_after", language)),
+                         percents={_t("share_before", language): _t("N_before", language),
+                                   _t("share_after", language): _t("N_after", language)},
+                         numerators={_t("share_before", language): _t("n_before", language),
+                                     _t("share_after", language): _t("n_after", language)},
+                         pvalues=(_t("p_value", language),))
+        if self.period is not None:
+            tables.append((_t("cap_ba", language), ba, spec))
+        freq = self.frequency.drop(columns=["code_guid"]).rename(columns={
+            "code": _t("theme", language), "group": _t("group", language), "n_sources": _t("interviews", language),
+            "n_segments": _t("segments", language), "group_size": _t("group_size", language),
+            "share": _t("share", language)})
+        tables.append((_t("cap_freq", language), freq, TableSpec(
+            counts=(_t("interviews", language), _t("segments", language)),
+            percents={_t("share", language): _t("group_size", language)},
+            numerators={_t("share", language): _t("interviews", language)})))
+        for key, frame in (("cap_works", self.works_well), ("cap_remains", self.remains)):
+            if len(frame):
+                f = frame.rename(columns={"code": _t("theme", language)})
+                tables.append((_t(key, language), f, TableSpec(counts=tuple(c for c in f.columns
+                                                                             if c != _t("theme", language)))))
+        co = self.cooccurrence.reset_index().rename(columns={"index": _t("theme", language)})
+        co = co.rename(columns={co.columns[0]: _t("theme", language)})
+        tables.append((_t("cap_co", language), co, TableSpec(counts=tuple(co.columns[1:]))))
+        if len(self.agreement_table):
+            ag = self.agreement_table.drop(columns=["code_guid", "method"]).replace({"code": {ALL: _t("all", language)}})
+            ag = ag.rename(columns={c: _t("theme" if c == "code" else c, language) for c in ag.columns})
+            tables.append((_t("cap_agree", language), ag, TableSpec(decimals={_t("value", language): 2,
+                                                                              _t("ci_low", language): 2,
+                                                                              _t("ci_high", language): 2},
+                                                                    percents={_t("percent_agreement", language):
+                                                                              _t("n_units", language)})))
+        if len(self.quotes):
+            q = self.quotes[["code", "label", "quote"]].rename(columns={
+                "code": _t("theme", language), "label": _t("label", language), "quote": _t("quote", language)})
+            tables.append((_t("cap_quotes", language), q, TableSpec()))
+        return tables
+
+    def plot(self, language: str = "sv"):
+        """Heatmap theme × group: share of the group's interviews raising the theme."""
+        import matplotlib.pyplot as plt
+        from evalkit.i18n import tick_formatter
+        language = check_language(language)
+        wide = self.frequency.pivot(index="code", columns="group", values="share")
+        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(wide) + 1.8))
+        im = ax.imshow(wide.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(wide.shape[1]), [str(c) for c in wide.columns], rotation=30, ha="right")
+        ax.set_yticks(range(wide.shape[0]), [str(i) for i in wide.index])
+        ax.set_xlabel(_t("group", language))
+        bar = fig.colorbar(im, ax=ax, format=tick_formatter(language, percent=True))
+        bar.set_label(_t("share", language))
+        fig.tight_layout()
+        return fig
+
+
+# ----------------------------------------------------------------------------- analysis
+def _pick(attrs: pd.DataFrame, wanted: str | None, candidates, what: str) -> str | None:
+    if wanted is not None:
+        if wanted not in attrs.columns:
+            raise AnalysisError(f"no {what} variable {wanted!r} in the codings; variables: "
+                                f"{', '.join(map(str, attrs.columns)) or '(none)'}")
+        return wanted
+    lower = {str(c).lower(): c for c in attrs.columns}
+    return next((lower[c] for c in candidates if c in lower), None)
+
+
+def _primary_coder(segments: pd.DataFrame, coder: str | None, users: pd.DataFrame) -> str | None:
+    if coder is not None:
+        names = dict(zip(users["name"], users["user_guid"]))
+        guid = names.get(coder, coder)
+        if guid not in set(segments["coder"]):
+            raise AnalysisError(f"coder {coder!r} coded nothing; coders: {', '.join(map(str, users['name']))}")
+        return guid
+    counts = segments["coder"].value_counts(dropna=False)
+    return counts.index[0] if len(counts) else None
+
+
+def qualitative_analysis(codings, *, group: str | None = None, period: str | None = None, codes=None,
+                         coder: str | None = None, works_well=None, remains=None, unit: str = "source",
+                         quotes_per_cell: int = 1, quote_chars: tuple[int, int] = (40, 300), names=(),
+                         role_names: dict | None = None, min_exact: int = 5, language: str = "sv",
+                         seed: int = 0, n_boot: int = 500) -> QualitativeResult:
+    """Analyse coded interviews by stakeholder group and period.
+
+    Parameters
+    ----------
+    codings : Codings
+    group, period : str, optional
+        Source/case variables holding the stakeholder group and the period
+        (default: the first of :data:`GROUP_VARIABLES` / :data:`PERIOD_VARIABLES`
+        present). Period values "före"/"before"/"før"/"pre" are *before*,
+        everything else *after*.
+    codes : list of str, optional
+        Codes to analyse (names, paths or GUIDs); default every codable code.
+    coder : str, optional
+        Whose coding is counted (name or GUID); default the coder with most
+        segments, so double-coded interviews are not counted twice.
+    works_well, remains : list of str, optional
+        Codes for the "what works well / what remains" tables; default the
+        codes under a category named so ("Fungerar bra", "Återstår", …).
+    unit : {"source", "segment"}
+        Agreement units (see :func:`coding_agreement`).
+    quotes_per_cell, quote_chars, names, role_names
+        Quote selection: per theme and group, length limits, names to mask,
+        display names of the groups.
+    min_exact : int
+        Fisher's exact test only where both periods have at least this many interviews.
+    language : {"sv", "nb", "en"}
+    seed, n_boot : int
+        Bootstrap of the agreement intervals and quote tie-breaking.
+
+    Returns
+    -------
+    QualitativeResult
+
+    Notes
+    -----
+    A source "mentions" a code when the chosen coder coded at least one
+    segment with it. Shares are n_sources / group size. The before/after
+    test is Fisher's exact test on the 2 × 2 table (raised / not raised ×
+    before / after), two-sided, as R ``fisher.test``; it treats interviews as
+    independent draws, which purposive sampling is not — hence descriptive
+    first.
+    """
+    language = check_language(language)
+    attrs = codings.source_attributes()
+    gvar = _pick(attrs, group, GROUP_VARIABLES, "group")
+    pvar = _pick(attrs, period, PERIOD_VARIABLES, "period")
+    text_sources = codings.sources["source_guid"]
+    groups = attrs[gvar].fillna("?") if gvar else pd.Series("alla", index=text_sources)
+    seg_all = codings.segments
+    primary = _primary_coder(seg_all, coder, codings.users)
+    seg = seg_all[seg_all["coder"] == primary] if primary is not None else seg_all.iloc[0:0]
+    code_table = codings.codes[codings.codes["is_codable"]]
+    if codes is not None:
+        wanted = [codings.code_guid(c) for c in codes]
+        code_table = code_table[code_table["code_guid"].isin(wanted)]
+    code_names = dict(zip(code_table["code_guid"], code_table["name"]))
+    seg = seg[seg["code_guid"].isin(code_names)].assign(group=lambda d: d["source_guid"].map(groups))
+    sizes = groups.value_counts().sort_index()
+    frequency = _frequency(seg, code_names, sizes)
+    before_after = _before_after(seg, code_names, attrs[pvar] if pvar else None, min_exact)
+    presence = pd.crosstab(seg["source_guid"], seg["code_guid"]).clip(upper=1).reindex(
+        columns=list(code_names), fill_value=0)
+    co = presence.T @ presence
+    co.index = co.columns = [code_names[g] for g in co.columns]
+    works = _marked(codings, code_names, frequency, works_well, _WORKS)
+    remain = _marked(codings, code_names, frequency, remains, _REMAINS)
+    agree = coding_agreement(codings, codes=list(code_names), unit=unit, seed=seed, n_boot=n_boot)
+    labels = role_labels(groups, role_names)
+    quotes = select_quotes(seg, labels, n=quotes_per_cell, min_chars=quote_chars[0], max_chars=quote_chars[1],
+                           names=names, language=language, seed=seed)
+    quotes.insert(1, "code", quotes["code_guid"].map(code_names))
+    notes = [] if gvar else ["no group variable found: every interview in one group"]
+    return QualitativeResult(frequency=frequency, before_after=before_after, cooccurrence=co, works_well=works,
+                             remains=remain, agreement_table=agree, quotes=quotes, group_sizes=sizes, group=gvar,
+                             period=pvar, coder=primary, unit=unit, language=language, seed=seed,
+                             n_sources=len(text_sources), notes=notes)
+
+
+def _frequency(seg, code_names, sizes) -> pd.DataFrame:
+    grid = pd.MultiIndex.from_product([list(code_names), list(sizes.index)], names=["code_guid", "group"])
+    by = seg.groupby(["code_guid", "group"])
+    out = pd.DataFrame({"n_sources": by["source_guid"].nunique(), "n_segments": by.size()}).reindex(grid, fill_value=0)
+    out = out.reset_index()
+    out.insert(1, "code", out["code_guid"].map(code_names))
+    out["group_size"] = out["group"].map(sizes).astype(int)
+    out["share"] = out["n_sources"] / out["group_size"]
+    return out
+
+
+def _is_before(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.lower().isin(_BEFORE)
+
+
+def _before_after(seg, code_names, period: pd.Series | None, min_exact: int) -> pd.DataFrame:
+    cols = ["code_guid", "code", "n_before", "N_before", "share_before", "n_after", "N_after", "share_after",
+            "difference", "p_value"]
+    if period is None:
+        return pd.DataFrame(columns=cols)
+    before = _is_before(period.dropna())
+    nb, na = int(before.sum()), int((~before).sum())
+    rows = []
+    for g, name in code_names.items():
+        srcs = set(seg.loc[seg["code_guid"] == g, "source_guid"])
+        kb = sum(s in srcs for s in before.index[before])
+        ka = sum(s in srcs for s in before.index[~before])
+        p = fisher_exact([[kb, nb - kb], [ka, na - ka]])[1] if min(nb, na) >= min_exact else np.nan
+        sb, sa = (kb / nb if nb else np.nan), (ka / na if na else np.nan)
+        rows.append([g, name, kb, nb, sb, ka, na, sa, sa - sb, p])
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _marked(codings, code_names, frequency, listed, category_names) -> pd.DataFrame:
+    if listed is not None:
+        guids = {codings.code_guid(c) for c in listed}
+    else:
+        cats = codings.codes[codings.codes["name"].str.strip().str.lower().isin(category_names)]["code_guid"]
+        guids = set(codings.codes.loc[codings.codes["parent_guid"].isin(set(cats)), "code_guid"])
+    f = frequency[frequency["code_guid"].isin(guids & set(code_names))]
+    if f.empty:
+        return pd.DataFrame()
+    wide = f.pivot(index="code", columns="group", values="n_sources")
+    wide.columns = [str(c) for c in wide.columns]
+    return wide.reset_index()
+
+
+# ----------------------------------------------------------------------------- agreement
+def _spans_units(seg: pd.DataFrame) -> pd.DataFrame:
+    """Segment units: per (source, code), overlapping spans of any coder merged into one unit."""
+    rows = []
+    for (s, c), g in seg.dropna(subset=["start", "end"]).groupby(["source_guid", "code_guid"]):
+        g = g.sort_values("start")
+        unit_end, uid = -1, -1
+        for r in g.itertuples():
+            if r.start >= unit_end:
+                uid += 1
+            unit_end = max(unit_end, int(r.end))
+            rows.append((f"{s}:{c}:{uid}", c, r.coder))
+    return pd.DataFrame(rows, columns=["unit", "code_guid", "coder"])
+
+
+def coding_agreement(codings, *, codes=None, unit: str = "source", seed: int = 0, n_boot: int = 500
+                     ) -> pd.DataFrame:
+    """Agreement between coders per code and over all codes (presence/absence).
+
+    Parameters
+    ----------
+    codings : Codings
+    codes : list of str, optional
+        Code GUIDs (default every codable code).
+    unit : {"source", "segment"}
+        ``"source"``: unit = (double-coded interview, code), value 1 if the
+        coder applied the code anywhere in it. ``"segment"``: unit = a span
+        coded by at least one coder (overlapping spans of the same code
+        merged), value 1 if the coder coded it — units no coder coded do not
+        exist, so agreement on absence is not counted and kappa is lower.
+    seed, n_boot
+        Bootstrap of the intervals (resampling interviews).
+
+    Returns
+    -------
+    DataFrame
+        ``code_guid, code, method, value, ci_low, ci_high, n_units,
+        percent_agreement``; empty when fewer than two coders coded the same
+        interview. The coefficient is Cohen's kappa for two coders, else
+        Krippendorff's alpha (nominal), from :func:`evalkit.analysis.agreement.agreement`.
+    """
+    cols = ["code_guid", "code", "method", "value", "ci_low", "ci_high", "n_units", "percent_agreement"]
+    seg = codings.segments
+    if unit not in ("source", "segment"):
+        raise AnalysisError(f"unit must be 'source' or 'segment', got {unit!r}")
+    per_source = seg.groupby("source_guid")["coder"].nunique()
+    double = per_source.index[per_source >= 2]
+    coders = sorted(seg.loc[seg["source_guid"].isin(double), "coder"].dropna().unique())
+    if len(double) == 0 or len(coders) < 2:
+        return pd.DataFrame(columns=cols)
+    codes = list(codings.codes.loc[codings.codes["is_codable"], "code_guid"]) if codes is None else list(codes)
+    names = dict(zip(codings.codes["code_guid"], codings.codes["name"]))
+    sub = seg[seg["source_guid"].isin(double) & seg["code_guid"].isin(codes)]
+    if unit == "source":
+        grid = pd.MultiIndex.from_product([list(double), codes, coders], names=["source_guid", "code_guid", "coder"])
+        hit = sub.groupby(["source_guid", "code_guid", "coder"]).size().clip(upper=1)
+        long = hit.reindex(grid, fill_value=0).rename("value").reset_index()
+        long["unit"] = long["source_guid"] + ":" + long["code_guid"]
+        cluster = "source_guid"
+    else:
+        units = _spans_units(sub)
+        grid = units[["unit", "code_guid"]].drop_duplicates().merge(pd.DataFrame({"coder": coders}), how="cross")
+        present = units.drop_duplicates().assign(value=1)
+        long = grid.merge(present, on=["unit", "code_guid", "coder"], how="left").fillna({"value": 0})
+        long["source_guid"] = long["unit"].str.split(":").str[0]
+        cluster = "source_guid"
+    method = "cohen" if len(coders) == 2 else "krippendorff"
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AnalysisWarning)
+        for code, part in [(c, long[long["code_guid"] == c]) for c in codes] + [(ALL, long)]:
+            if part["unit"].nunique() == 0:
+                continue
+            res = agreement(part, unit="unit", rater="coder", value="value", method=method, seed=seed,
+                            n_boot=n_boot, cluster=cluster if code == ALL else None)
+            rows.append([code, names.get(code, code), method, res.value, res.ci_low, res.ci_high, res.n_units,
+                         res.percent_agreement])
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ----------------------------------------------------------------------------- joint display
+@dataclass
+class JointDisplay:
+    """Per outcome: the quantitative effect beside the interview themes mapped to it.
+
+    ``table`` columns: ``outcome, effect, themes, raised_by, quote``.
+    """
+
+    table: pd.DataFrame
+    language: str = "sv"
+
+    @property
+    def title(self) -> str:
+        return _t("jd_title", self.language)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def sentences(self, language: str | None = None) -> list[str]:
+        return []
+
+    def methods(self, language: str = "sv") -> list[str]:
+        return [{"sv": "Den sammanvägda bilden ställer varje utfalls kvantitativa effekt bredvid de intervjuteman "
+                       "som i konfigurationen kopplats till utfallet, med de grupper som tog upp temat och ett citat.",
+                 "nb": "Det samlede bildet stiller hvert utfalls kvantitative effekt ved siden av intervjutemaene "
+                       "som i konfigurasjonen er knyttet til utfallet, med gruppene som tok opp temaet og et sitat.",
+                 "en": "The joint display puts each outcome's quantitative effect beside the interview themes mapped "
+                       "to it in the configuration, with the groups that raised them and a quote."}[check_language(language)]]
+
+    def report_tables(self, language: str | None = None) -> list:
+        from evalkit.report import TableSpec
+        lang = check_language(language or self.language)
+        t = self.table.rename(columns={"outcome": _t("outcome", lang), "effect": _t("effect", lang),
+                                       "themes": _t("themes", lang), "raised_by": _t("raised_by", lang),
+                                       "quote": _t("quote", lang)})
+        return [(_t("jd_title", lang), t, TableSpec())]
+
+    def summary(self) -> str:
+        return self.table.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        return self.table.to_html(index=False)
+
+
+def _effect_sentence(result, language: str) -> str:
+    sentences = getattr(result, "sentences", None)
+    if callable(sentences):
+        try:
+            found = sentences(language)
+        except TypeError:
+            found = sentences()
+        if found:
+            return str(found[0])
+    return str(result)
+
+
+def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeResult, language: str = "sv"
+                  ) -> JointDisplay:
+    """Build the joint display.
+
+    Parameters
+    ----------
+    quantitative : dict of str to result
+        Outcome id → a result with ``sentences(language)`` (ITSResult, DiDResult, …).
+    mapping : dict of str to list of str
+        Outcome id → theme names (or GUIDs) in the codings.
+    qualitative : QualitativeResult
+    language : {"sv", "nb", "en"}
+
+    Returns
+    -------
+    JointDisplay
+        One row per outcome in ``mapping``; themes listed with "n of N
+        interviews"; groups ordered by how many of their interviews raised
+        the themes; the first quote found for the themes.
+    """
+    language = check_language(language)
+    freq = qualitative.frequency
+    rows = []
+    for outcome, themes in mapping.items():
+        themes = [themes] if isinstance(themes, str) else list(themes)
+        f = freq[freq["code"].isin(themes) | freq["code_guid"].isin(themes)]
+        unknown = sorted(set(themes) - set(f["code"]) - set(f["code_guid"]))
+        if unknown:
+            raise AnalysisError(f"joint display: theme(s) {', '.join(unknown)} mapped to {outcome!r} are not in "
+                                "the codings")
+        by_theme = f.groupby("code")["n_sources"].sum()
+        total = qualitative.n_sources
+        theme_text = "; ".join(f"{c} ({fmt_int(n, language)}/{fmt_int(total, language)})" for c, n in by_theme.items())
+        groups = f[f["n_sources"] > 0].groupby("group")["n_sources"].sum().sort_values(ascending=False)
+        q = qualitative.quotes[qualitative.quotes["code"].isin(by_theme.index)]
+        quote = f"\u201d{q.iloc[0]['quote']}\u201d ({q.iloc[0]['label']})" if len(q) else ""
+        effect = _effect_sentence(quantitative[outcome], language) if outcome in quantitative else ""
+        rows.append({"outcome": outcome, "effect": effect, "themes": theme_text,
+                     "raised_by": ", ".join(str(g) for g in groups.index), "quote": quote})
+    return JointDisplay(pd.DataFrame(rows, columns=["outcome", "effect", "themes", "raised_by", "quote"]), language)
+
+
+# ----------------------------------------------------------------------------- pipeline
+def run_qualitative(codings, options: dict | None = None) -> QualitativeResult:
+    """Pipeline entry point: ``qualitative_analysis`` with options from the evaluation config.
+
+    Keys of ``options`` (all optional): ``group``, ``period``, ``codes``,
+    ``coder``, ``works_well``, ``remains``, ``unit`` ("source"|"segment"),
+    ``quotes_per_cell``, ``quote_min_chars``, ``quote_max_chars``,
+    ``mask_names`` (list), ``role_names`` (table group → label), ``min_exact``,
+    ``language``, ``seed``, ``n_boot``. Unknown keys are an AnalysisError.
+    """
+    opts = dict(options or {})
+    lo, hi = opts.pop("quote_min_chars", 40), opts.pop("quote_max_chars", 300)
+    if "mask_names" in opts:
+        opts["names"] = opts.pop("mask_names")
+    allowed = {"group", "period", "codes", "coder", "works_well", "remains", "unit", "quotes_per_cell", "names",
+               "role_names", "min_exact", "language", "seed", "n_boot"}
+    unknown = sorted(set(opts) - allowed)
+    if unknown:
+        raise AnalysisError(f"unknown qualitative option(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(sorted(allowed | {'quote_min_chars', 'quote_max_chars', 'mask_names'}))}")
+    return qualitative_analysis(codings, quote_chars=(lo, hi), **opts)
