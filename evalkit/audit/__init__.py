@@ -1,6 +1,7 @@
 """Case-file audits: sample decisions, make a review form, read it back, score it.
 
-``draw`` → ``form`` → (reviewer fills in) → ``load_audit`` → ``score``.
+``draw`` → ``form`` → (reviewer fills in) → ``load_audit`` → ``score``; the pipeline
+(``kind = "audit"`` in evaluation.toml) calls :func:`audit_analysis`.
 
 * :mod:`evalkit.audit.sampling` – seeded simple/stratified samples with a JSON manifest
   (analysis-side: no file I/O except writing the manifest on request).
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 from evalkit.audit.checklists import ANSWERS, BUILTIN, Checklist, load_checklist
 from evalkit.audit.forms import form, load_audit
-from evalkit.audit.sampling import AuditSample, allocate, draw, extend, redraw, sample_size
+from evalkit.audit.pipeline import CONFIG_KEYS, audit_analysis
+from evalkit.audit.sampling import AuditSample, allocate, draw, extend, from_manifest, redraw, sample_size
 from evalkit.audit.scoring import AuditResult, score
 
 #: Short alias: ``ek.audit.load(path, sample)`` is ``ek.load_audit(path, sample)``.
@@ -24,7 +26,8 @@ load = load_audit
 
 __all__ = [
     "ANSWERS", "BUILTIN", "Checklist", "load_checklist",
-    "AuditSample", "allocate", "draw", "extend", "redraw", "sample_size",
+    "AuditSample", "allocate", "draw", "extend", "from_manifest", "redraw", "sample_size",
     "form", "load_audit", "load",
     "AuditResult", "score",
+    "audit_analysis", "CONFIG_KEYS",
 ]

@@ -234,7 +234,8 @@ def _agreement_sentence(res, language: str) -> str | None:
         return None
     a = a.iloc[0]
     name = _t(a["method"], language)
-    value = i18n.fmt_ci(a["value"], a["ci_low"], a["ci_high"], 2, language)
+    value = i18n.fmt_number(a["value"], 2, language)
+    interval = i18n.fmt_interval(a["ci_low"], a["ci_high"], 2, language)
     double, total = d.get("n_double"), d.get("n_reviewed")
     who = ""
     if double and total:
@@ -246,11 +247,11 @@ def _agreement_sentence(res, language: str) -> str | None:
                      f"({_pct(double / total, language)}) were reviewed independently by two reviewers. "}[language]
     agree = _pct(a["percent_agreement"], language)
     return who + {
-        "sv": f"Överensstämmelsen över alla punkter var {name} = {value} (95 % KI inom parentes); "
+        "sv": f"Överensstämmelsen över alla punkter var {name} = {value} (95 % KI {interval}); "
               f"svaren var identiska i {agree} av bedömningarna.",
-        "nb": f"Samsvaret over alle punkter var {name} = {value} (95 % KI i parentes); "
+        "nb": f"Samsvaret over alle punkter var {name} = {value} (95 % KI {interval}); "
               f"svarene var like i {agree} av vurderingene.",
-        "en": f"Agreement over all items was {name} = {value} (95% CI in brackets); "
+        "en": f"Agreement over all items was {name} = {value} (95% CI {interval}); "
               f"the answers were identical in {agree} of the ratings.",
     }[language]
 

@@ -28,8 +28,8 @@ from scipy import stats
 
 from evalkit.errors import AnalysisError, DataError, Problem
 
-__all__ = ["AuditSample", "draw", "redraw", "extend", "sample_size", "allocate", "frame_fingerprint",
-           "MANIFEST_VERSION"]
+__all__ = ["AuditSample", "draw", "redraw", "extend", "from_manifest", "sample_size", "allocate",
+           "frame_fingerprint", "MANIFEST_VERSION"]
 
 MANIFEST_VERSION = 1
 ALLOCATIONS = ("proportional", "equal", "neyman")
@@ -539,6 +539,48 @@ def redraw(frame: pd.DataFrame, manifest: "AuditSample | dict | str | Path") -> 
         raise DataError("the frame matches the manifest but the draw differs; the manifest was written by "
                         "another version of evalkit's sampler — use the sampled ids in the manifest directly")
     return sample
+
+
+def from_manifest(manifest: "AuditSample | dict | str | Path") -> AuditSample:
+    """The sample recorded in a manifest, without the frame it was drawn from.
+
+    Parameters
+    ----------
+    manifest : AuditSample, dict, or path of a saved manifest (JSON)
+
+    Returns
+    -------
+    AuditSample
+        Its frame holds the id column, the strata columns, ``stratum``,
+        ``weight``, ``round`` and ``draw_order`` — all that scoring needs when
+        the comparison is between strata (e.g. ``compare="period"`` with
+        ``strata="period"``). Other columns of the decisions (unit, service)
+        need :func:`redraw` with the frame.
+
+    Notes
+    -----
+    Nothing is drawn: the ids, their order and weights are read as recorded,
+    so this works even where the frame is no longer available (the sampled
+    decisions' rows may have been changed or archived since).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"decision_id": [f"d{i:03d}" for i in range(40)], "period": ["a", "b"] * 20})
+    >>> s = draw(frame, 6, strata="period", seed=3)
+    >>> again = from_manifest(s.manifest)
+    >>> again.ids == s.ids, again.manifest_sha256 == s.manifest_sha256
+    (True, True)
+    """
+    m = _read_manifest(manifest)
+    if "sample" not in m or "strata_table" not in m:
+        raise DataError("the manifest has no recorded sample (keys 'sample' and 'strata_table')")
+    values = {s["key"]: s["values"] for s in m["strata_table"]}
+    rows = []
+    for r in m["sample"]:
+        rows.append({m["id_column"]: r["id"], **values.get(r["stratum"], {}), "stratum": r["stratum"],
+                     "weight": r["weight"], "round": r["round"], "draw_order": r["draw_order"]})
+    columns = [m["id_column"], *m["strata"], "stratum", "weight", "round", "draw_order"]
+    return AuditSample(pd.DataFrame(rows, columns=columns), m)
 
 
 def _differences(frame, m, now) -> list[Problem]:
