@@ -144,7 +144,7 @@ def cronbach_alpha(items: pd.DataFrame, missing: str = "pairwise", level: float 
     --------
     >>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 4], "c": [1, 3, 3, 4, 5]})
     >>> round(cronbach_alpha(d).value, 3)
-    0.933
+    0.945
     """
     if missing not in MISSING:
         raise AnalysisError(f"missing must be one of {MISSING}, got {missing!r}")

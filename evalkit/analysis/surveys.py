@@ -102,7 +102,7 @@ def survey_estimate(data: pd.DataFrame, column: str, *, kind: str = "mean", weig
     >>> d = pd.DataFrame({"y": [1.0, 2, 3, 4], "h": ["a", "a", "b", "b"], "N": [10, 10, 20, 20]})
     >>> r = survey_estimate(d, "y", weights=None, strata="h")
     >>> float(r["estimate"]), round(float(r["se"]), 4)
-    (2.5, 0.25)
+    (2.5, 0.3536)
     """
     if kind not in KINDS:
         raise AnalysisError(f"kind must be one of {KINDS}, got {kind!r}")
