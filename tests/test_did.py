@@ -265,16 +265,17 @@ def test_summary_html_plot_and_sentences():
     fig = res.plot()
     ax = fig.axes[0]
     assert len(ax.lines) >= 3 and ax.get_legend() is not None
-    fig2 = res.event_study(leads=2, lags=1).plot()
-    assert fig2.axes[0].get_xlabel().startswith("period relative")
+    fig2 = res.event_study(leads=2, lags=1).plot(language="en")
+    assert fig2.axes[0].get_xlabel().startswith("Period relative")
     sv = res.sentences("sv")
     est = res.effect["estimate"]
     assert f"{abs(est):.3f}".replace(".", ",") in sv[0]
-    assert any("parallella trender" in s for s in sv)
-    assert any("ingen spridning mellan distrikten" in s for s in sv)
+    sv_methods = res.methods("sv")
+    assert any("parallella trender" in s for s in sv_methods)
+    assert any("ingen spridning mellan distrikten" in s for s in sv_methods)
     nb = " ".join(res.sentences("nb"))
     assert "forskjeller" in nb and "klyngebootstrap" in nb
-    en = " ".join(res.sentences("en"))
+    en = " ".join(res.methods("en"))
     assert "no anticipation" in en and "absorbing treatment" in en
     with pytest.raises(AnalysisError, match="language"):
         res.sentences("de")

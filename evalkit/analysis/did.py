@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +39,9 @@ from evalkit.analysis._bootstrap import WildBootstrap, fit_absorbed, webb_weight
 from evalkit.analysis._did_impute import StaggeredRI, fit_imputation
 from evalkit.analysis._did_panel import Panel, prepare_panel
 from evalkit.analysis._did_ri import RandomizationInference
-from evalkit.analysis._did_text import assumptions, result_sentences
+from evalkit.analysis import _did_report as rep
+from evalkit.analysis._did_text import (assumptions, check_language, event_study_sentences, methods_sentences,
+                                        outcome_label, pretrend_sentences, result_sentences)
 from evalkit.analysis._fe import TwoWayFE
 from evalkit.errors import AnalysisError, AnalysisWarning
 
@@ -93,7 +96,7 @@ def choose_inference(n_units: int, n_treated: int, inference: str = "auto") -> t
 
 def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, intervention,
         inference: str = "auto", reps: int = 9999, seed: int | None = None, level: str = "auto",
-        min_pre_periods: int = 2) -> "DiDResult":
+        min_pre_periods: int = 2, title: str | None = None, labels=None, language: str = "sv") -> "DiDResult":
     """Difference-in-differences by two-way fixed effects with few-cluster-safe inference.
 
     Parameters
@@ -121,6 +124,16 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
     min_pre_periods : int
         Periods required before the intervention (default 2, so that trends can be compared). Pass 1 for a
         classic two-period (2×2) design; a warning then says that pre-trends cannot be checked.
+    title : str, optional
+        Heading of the result in a report; default derived from the outcome's label
+        (e.g. "Beviljade timmar per brukare och månad: skillnad i skillnader").
+    labels : mapping, optional
+        Names of the two groups in tables and figures, keys ``"treated"`` and ``"comparison"``
+        (default sv "Pilotområden"/"Jämförelseområden", nb "Pilotområder"/"Sammenligningsområder",
+        en "Treated"/"Comparison").
+    language : {"sv", "nb", "en"}
+        Language of the default title and of ``plot()`` when it is called without one (a report passes
+        its own language to ``sentences``, ``methods`` and ``report_tables``).
 
     Returns
     -------
@@ -160,6 +173,10 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
     staggered designs; ``event_study()`` gives the effect by horizon and the BJS pre-trend test.
     Never-treated comparison units are required.
     """
+    check_language(language)
+    labels = _check_labels(labels)
+    if title is not None and not isinstance(title, str):
+        raise AnalysisError(f"title must be a string; got {title!r}.")
     panel = prepare_panel(data, outcome=outcome, unit=unit, time=time, treated=treated,
                           intervention=intervention, level=level, min_pre=min_pre_periods)
     _check_reps(reps)
@@ -178,7 +195,16 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
     _warn_about_inference(panel, details)
     return DiDResult(_effect=effect, _inference=details, n_units=panel.n_units, n_treated=panel.n_treated,
                      n_periods=panel.n_periods, n_obs=panel.n_obs, _panel=panel, _unit_name=unit,
-                     _time_name=time)
+                     _time_name=time, _title=title, _labels=labels, language=language)
+
+
+def _check_labels(labels) -> dict | None:
+    if labels is None:
+        return None
+    if not isinstance(labels, Mapping) or not set(labels) <= {"treated", "comparison"}:
+        raise AnalysisError("labels must be a mapping with the keys 'treated' and/or 'comparison', e.g. "
+                            f"{{'treated': 'Norr och Åsen', 'comparison': 'Övriga områden'}}; got {labels!r}.")
+    return {k: str(v) for k, v in labels.items()}
 
 
 def _check_reps(reps) -> None:
@@ -339,6 +365,9 @@ def _warn_about_inference(panel: Panel, details: dict) -> None:
 class DiDResult:
     """Result of :func:`did`. Immutable: the accessors return copies.
 
+    Implements the report protocol of :mod:`evalkit.report` (``title``, ``sentences``, ``methods``,
+    ``report_tables``, ``plot``), so ``report.add(result)`` writes its subsection.
+
     Attributes
     ----------
     effect : Series
@@ -347,6 +376,8 @@ class DiDResult:
         ``method`` (cluster | wild | ri), ``reason``, ``reps``, ``seed`` and method details (``se_cr1``;
         ``smallest_p`` and ``n_assignments`` for RI).
     n_units, n_treated, n_periods, n_obs : int
+    language : str
+        Language of the default title and of ``plot()`` without a language.
     """
 
     _effect: pd.Series
@@ -358,6 +389,11 @@ class DiDResult:
     _panel: Panel = field(repr=False)
     _unit_name: str = "unit"
     _time_name: str = "time"
+    _title: str | None = None
+    _labels: dict | None = None
+    language: str = "sv"
+    # event study and placebo, kept once computed so that a report shows what the user looked at
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def effect(self) -> pd.Series:
@@ -378,6 +414,15 @@ class DiDResult:
     @property
     def n_pre(self) -> int:
         return self._panel.n_pre
+
+    @property
+    def title(self) -> str:
+        """The heading in a report: ``did(title=...)`` or derived from the outcome's label."""
+        return self._title or rep.default_title(self.outcome_label(self.language), self.language)
+
+    def outcome_label(self, language: str = "sv") -> str:
+        """The outcome's human label (e.g. "beviljade timmar per brukare och månad"), else its column name."""
+        return outcome_label(self.outcome, check_language(language))
 
     def to_frame(self) -> pd.DataFrame:
         """One-row table: outcome, estimate, ci_low, ci_high, p_value, method, n_units, n_treated, n_periods, n_obs."""
@@ -425,27 +470,89 @@ class DiDResult:
         note = html.escape(f"Inference: {self._inference['method']} — {self._inference['reason']}.")
         return f"<div><strong>Difference-in-differences</strong>{table}<p>{note}</p></div>"
 
-    def sentences(self, language: str = "sv") -> list[str]:
-        """Plain sentences with the numbers (decimal comma for sv/nb) and the assumptions."""
-        return result_sentences(self, language)
+    # -- report protocol ----------------------------------------------------------------------------
 
-    def plot(self, ax=None):
-        """Treated and comparison means over time with the change marked; returns the Figure."""
+    def sentences(self, language: str = "sv") -> list[str]:
+        """Key results in sentences: estimate, interval, p-value, design, inference and what it allows to conclude.
+
+        Numbers are written by :mod:`evalkit.i18n` (decimal comma and U+2212 minus in sv/nb). With
+        randomization inference the smallest attainable p-value (e.g. 1/15 for 2 of 6 units) is stated.
+        The last sentence judges the joint pre-trend test of the event study, which is computed (default
+        leads and lags) if it has not been yet.
+        """
+        check_language(language)
+        return result_sentences(self, language, self._report_event_study())
+
+    def methods(self, language: str = "sv") -> list[str]:
+        """The method in sentences: estimator, inference and why, assumptions, and the pre-trend test result.
+
+        Computes the event study (default leads and lags) if it has not been computed yet.
+        """
+        check_language(language)
+        return methods_sentences(self, language, self._report_event_study())
+
+    def report_tables(self, language: str = "sv") -> list:
+        """Report tables of raw numbers: the effect, the group means, and (appendix) event study and placebo.
+
+        The first table (effect) goes into the results section; the others into the appendix. Counts of
+        units and observations are declared as counts, so the report's disclosure control applies.
+        The placebo table is included only when :meth:`placebo` has been called.
+        """
+        from evalkit.report import Table
+
+        check_language(language)
+        tables = [rep.effect_table(self, language)]
+        caption, frame, spec, note = rep.means_table(self, language)
+        tables.append(Table(frame, caption, spec, note=note))
+        es = self._report_event_study()
+        if es is not None:
+            caption, frame, spec, note = rep.event_study_table(es, language)
+            tables.append(Table(frame, caption, spec, note=note))
+        if "placebo" in self._cache:
+            caption, frame, spec, note = rep.placebo_table(self, self._cache["placebo"], language)
+            tables.append(Table(frame, caption, spec, note=note))
+        return tables
+
+    def plot(self, ax=None, *, language: str | None = None, event_study: bool | None = None):
+        """Treated and comparison means over time with the start marked, and the event study beneath.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Draw the means panel only, into this Axes.
+        language : {"sv", "nb", "en"}, optional
+            Labels and tick formats; default ``self.language`` (set by ``did(language=...)``).
+        event_study : bool, optional
+            Add the event-study panel (default: yes unless ``ax`` is given). The event study is computed
+            with default leads and lags if it has not been computed yet (with the wild bootstrap this can
+            take seconds per coefficient on long panels).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
         import matplotlib.pyplot as plt
 
-        fig, ax = _figure(ax, plt)
-        table = self.means()
-        x = np.arange(len(table))
-        ax.plot(x, table["treated"].to_numpy(), marker="o", label="treated")
-        ax.plot(x, table["comparison"].to_numpy(), marker="s", linestyle="--", label="comparison")
-        starts = np.unique(self._panel.start_codes[self._panel.start_codes < self.n_periods])
-        for i, code in enumerate(starts):
-            ax.axvline(code - 0.5, color="grey", linestyle=":", label="intervention" if i == 0 else None)
-        _period_ticks(ax, table.index)
-        ax.set_ylabel(self.outcome)
-        ax.set_title(f"{self.outcome}: treated vs comparison")
-        ax.legend()
+        language = check_language(language or self.language)
+        show_es = (ax is None) if event_study is None else bool(event_study)
+        es = self._report_event_study() if show_es and ax is None else None
+        if es is None:
+            fig, ax = _figure(ax, plt)
+            rep.draw_means(self, ax, language)
+            return fig
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7.5), constrained_layout=True)
+        rep.draw_means(self, top, language)
+        rep.draw_event_study(es, bottom, language)
         return fig
+
+    def _report_event_study(self) -> "EventStudyResult | None":
+        """The cached event study, computed with default leads and lags when missing (None if impossible)."""
+        if "event_study" not in self._cache:
+            try:
+                self.event_study()
+            except AnalysisError:
+                self._cache["event_study"] = None
+        return self._cache["event_study"]
 
     def event_study(self, leads: int | None = None, lags: int | None = None) -> "EventStudyResult":
         """Coefficients per period relative to the intervention (reference: the period before, −1).
@@ -467,8 +574,13 @@ class DiDResult:
         — the same method as the main result. With randomization inference the coefficients get exact
         p-values but no intervals (``ci_low``/``ci_high`` are NaN). A failed test gives an AnalysisWarning,
         not an error. The reference period −1 is included in the table with estimate 0 for the plot.
+        The latest event study is kept and shown by :meth:`plot` and :meth:`report_tables`.
         """
-        return _event_study(self, leads, lags)
+        es = _event_study(self, leads, lags)
+        es = EventStudyResult(es._table, es._pretrend, es.method, es.outcome, language=self.language,
+                              _title=None if self._title is None else f"{self._title} (event study)")
+        self._cache["event_study"] = es
+        return es
 
     def placebo(self, max_unit_sets: int = 200) -> pd.DataFrame:
         """Placebo estimates: fake dates in the pre period and fake treated sets among comparison units.
@@ -478,18 +590,23 @@ class DiDResult:
         ``kind == "unit"`` drop the treated units and treat every set of the same size among the comparison
         units (at most ``max_unit_sets``, sampled with the seed); they report the estimate only, and
         ``attrs["share_as_large"]`` is the share of fake sets whose |estimate| reaches the real one.
+        Once computed, the table is included in :meth:`report_tables` (appendix).
         """
-        return _placebo(self, max_unit_sets)
+        table = _placebo(self, max_unit_sets)
+        self._cache["placebo"] = table
+        return table.copy()
 
 
 @dataclass(frozen=True, eq=False)
 class EventStudyResult:
-    """Event-study coefficients and the joint pre-trend test."""
+    """Event-study coefficients and the joint pre-trend test (implements the report protocol too)."""
 
     _table: pd.DataFrame
     _pretrend: pd.Series
     method: str
     outcome: str
+    language: str = "sv"
+    _title: str | None = None
 
     @property
     def table(self) -> pd.DataFrame:
@@ -498,6 +615,13 @@ class EventStudyResult:
     @property
     def pretrend(self) -> pd.Series:
         return self._pretrend.copy()
+
+    @property
+    def title(self) -> str:
+        return self._title or rep.default_title(self.outcome_label(self.language), self.language, "es_title")
+
+    def outcome_label(self, language: str = "sv") -> str:
+        return outcome_label(self.outcome, check_language(language))
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
@@ -517,22 +641,26 @@ class EventStudyResult:
         return f"<div><strong>Event study</strong>{self._table.to_html(float_format=lambda v: f'{v:.4g}')}" \
                f"<p>{html.escape(self.summary().splitlines()[-1])}</p></div>"
 
-    def plot(self, ax=None):
+    def sentences(self, language: str = "sv") -> list[str]:
+        """What the event study shows, the joint pre-trend test and the range of the effects after the start."""
+        return event_study_sentences(self, language)
+
+    def methods(self, language: str = "sv") -> list[str]:
+        """The event-study regression and its joint pre-trend test in sentences."""
+        return pretrend_sentences(self.pretrend, check_language(language))
+
+    def report_tables(self, language: str = "sv") -> list:
+        from evalkit.report import Table
+
+        caption, frame, spec, note = rep.event_study_table(self, check_language(language))
+        return [Table(frame, caption, spec, note=note)]
+
+    def plot(self, ax=None, *, language: str | None = None):
         """Coefficients with 95 % intervals, zero line and the change marked; returns the Figure."""
         import matplotlib.pyplot as plt
 
         fig, ax = _figure(ax, plt)
-        t = self._table
-        x = t.index.to_numpy(dtype=float)
-        est = t["estimate"].to_numpy()
-        low = np.where(np.isfinite(t["ci_low"]), t["ci_low"], np.nan)
-        high = np.where(np.isfinite(t["ci_high"]), t["ci_high"], np.nan)
-        ax.errorbar(x, est, yerr=[est - low, high - est], fmt="o", capsize=3, label="estimate (95 % CI)")
-        ax.axhline(0, color="black", linewidth=0.8)
-        ax.axvline(-0.5, color="grey", linestyle=":", label="intervention")
-        ax.set_xlabel("period relative to the intervention (reference −1)")
-        ax.set_ylabel(f"effect on {self.outcome}")
-        ax.legend()
+        rep.draw_event_study(self, ax, check_language(language or self.language))
         return fig
 
 
@@ -542,12 +670,6 @@ def _figure(ax, plt):
         return fig, ax
     return ax.figure, ax
 
-
-def _period_ticks(ax, index) -> None:
-    labels = [str(v)[:10] for v in index]
-    step = max(1, len(labels) // 12)
-    ax.set_xticks(np.arange(len(labels))[::step])
-    ax.set_xticklabels(labels[::step], rotation=45, ha="right")
 
 
 # --------------------------------------------------------------------------- event study

@@ -1,0 +1,274 @@
+"""Report tables and figures of DiD results in Swedish, Norwegian bokmål and English.
+
+Tables hold raw numbers with localized row and column labels; the report's renderer formats them and
+applies disclosure control from the :class:`~evalkit.report.TableSpec` (counts of units and observations
+are declared as counts, group means are guarded by their observation counts).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalkit import i18n
+from evalkit.analysis._did_text import check_language, decimals_for
+
+__all__ = ["LABELS", "label", "group_labels", "effect_table", "means_table", "event_study_table", "placebo_table",
+           "draw_means", "draw_event_study", "default_title"]
+
+LABELS: dict[str, dict[str, str]] = {
+    "treated": {"sv": "Pilotområden", "nb": "Pilotområder", "en": "Treated"},
+    "comparison": {"sv": "Jämförelseområden", "nb": "Sammenligningsområder", "en": "Comparison"},
+    "title": {"sv": "{label} (skillnad i skillnader)", "nb": "{label} (forskjell i forskjeller)",
+              "en": "{label} (difference-in-differences)"},
+    "es_title": {"sv": "{label} (event study)", "nb": "{label} (event study)", "en": "{label} (event study)"},
+    "outcome": {"sv": "Utfallsmått", "nb": "Utfallsmål", "en": "Outcome"},
+    "estimate": {"sv": "Skattning", "nb": "Estimat", "en": "Estimate"},
+    "ci_low": {"sv": "95 % KI, nedre", "nb": "95 % KI, nedre", "en": "95% CI, lower"},
+    "ci_high": {"sv": "övre", "nb": "øvre", "en": "upper"},
+    "p_value": {"sv": "p-värde", "nb": "p-verdi", "en": "p-value"},
+    "inference": {"sv": "Inferens", "nb": "Inferens", "en": "Inference"},
+    "m_cluster": {"sv": "Klusterrobusta standardfel (CR1)", "nb": "Klyngerobuste standardfeil (CR1)",
+                  "en": "Cluster-robust standard errors (CR1)"},
+    "m_cluster_bjs": {"sv": "Klusterrobusta standardfel (BJS)", "nb": "Klyngerobuste standardfeil (BJS)",
+                      "en": "Cluster-robust standard errors (BJS)"},
+    "m_wild": {"sv": "Vild klusterbootstrap ({reps} replikeringar)", "nb": "Vill klyngebootstrap ({reps} replikasjoner)",
+               "en": "Wild cluster bootstrap ({reps} replications)"},
+    "m_ri": {"sv": "Randomiseringsinferens ({m} tilldelningar)", "nb": "Randomiseringsinferens ({m} tildelinger)",
+             "en": "Randomization inference ({m} assignments)"},
+    "effect_caption": {"sv": "Effekt av förändringen, skillnad i skillnader", "nb": "Effekt av endringen, forskjell i "
+                       "forskjeller", "en": "Effect of the change, difference-in-differences"},
+    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
+    "units": {"sv": "Enheter", "nb": "Enheter", "en": "Units"},
+    "obs_before": {"sv": "Observationer före", "nb": "Observasjoner før", "en": "Observations before"},
+    "mean_before": {"sv": "Medelvärde före", "nb": "Gjennomsnitt før", "en": "Mean before"},
+    "obs_after": {"sv": "Observationer efter", "nb": "Observasjoner etter", "en": "Observations after"},
+    "mean_after": {"sv": "Medelvärde efter", "nb": "Gjennomsnitt etter", "en": "Mean after"},
+    "change": {"sv": "Förändring", "nb": "Endring", "en": "Change"},
+    "means_caption": {"sv": "{label}: medelvärde före och efter starten", "nb": "{label}: gjennomsnitt før og etter "
+                      "starten", "en": "{label}: mean before and after the start"},
+    "means_note": {"sv": "Före: perioder före {date}; efter: från och med {date}. Skillnad i skillnader = "
+                   "förändringen i pilotområdena minus förändringen i jämförelseområdena (med fixa effekter, se "
+                   "effekttabellen).",
+                   "nb": "Før: perioder før {date}; etter: fra og med {date}. Forskjell i forskjeller = endringen i "
+                   "pilotområdene minus endringen i sammenligningsområdene (med faste effekter, se effekttabellen).",
+                   "en": "Before: periods before {date}; after: from {date} on. Difference-in-differences = the change "
+                   "in the treated group minus the change in the comparison group (with fixed effects, see the "
+                   "effect table)."},
+    "relative_period": {"sv": "Period i förhållande till starten", "nb": "Periode i forhold til starten",
+                        "en": "Period relative to the start"},
+    "es_caption": {"sv": "{label}: event study, effekt per period", "nb": "{label}: event study, effekt per periode",
+                   "en": "{label}: event study, effect per period"},
+    "es_note": {"sv": "Referensperiod −1 (perioden före starten), satt till 0. Gemensamt test av perioderna före "
+                "starten: {p}.", "nb": "Referanseperiode −1 (perioden før starten), satt til 0. Felles test av "
+                "periodene før starten: {p}.", "en": "Reference period −1 (the period before the start), set to 0. "
+                "Joint test of the periods before the start: {p}."},
+    "es_note_ri": {"sv": " Med randomiseringsinferens redovisas p-värden men inga intervall.",
+                   "nb": " Med randomiseringsinferens vises p-verdier, men ingen intervaller.",
+                   "en": " With randomization inference p-values are shown but no intervals."},
+    "placebo_caption": {"sv": "{label}: placebotester", "nb": "{label}: placebotester", "en": "{label}: placebo tests"},
+    "kind": {"sv": "Typ", "nb": "Type", "en": "Kind"},
+    "kind_time": {"sv": "Falskt startdatum", "nb": "Falsk startdato", "en": "Fake start date"},
+    "kind_unit": {"sv": "Falska pilotenheter", "nb": "Falske pilotenheter", "en": "Fake treated units"},
+    "fake_start": {"sv": "Start", "nb": "Start", "en": "Start"},
+    "fake_units": {"sv": "Enheter", "nb": "Enheter", "en": "Units"},
+    "placebo_note": {"sv": "Falskt startdatum: skattning på data före den verkliga starten. Falska pilotenheter: "
+                     "jämförelseenheterna behandlas som om de fått förändringen; {share} av dem gav en minst lika "
+                     "stor skattning som den verkliga.",
+                     "nb": "Falsk startdato: estimat på data før den virkelige starten. Falske pilotenheter: "
+                     "sammenligningsenhetene behandles som om de fikk endringen; {share} av dem ga et minst like "
+                     "stort estimat som det virkelige.",
+                     "en": "Fake start date: estimate on data before the real start. Fake treated units: comparison "
+                     "units treated as if they had the change; {share} of them gave an estimate at least as large "
+                     "as the real one."},
+    "mean_axis": {"sv": "Medelvärde per period", "nb": "Gjennomsnitt per periode", "en": "Mean per period"},
+    "start": {"sv": "Start {date}", "nb": "Start {date}", "en": "Start {date}"},
+    "starts": {"sv": "Starter", "nb": "Starter", "en": "Starts"},
+    "es_axis": {"sv": "Effekt per period (event study)", "nb": "Effekt per periode (event study)",
+                "en": "Effect per period (event study)"},
+    "es_xlabel": {"sv": "Period i förhållande till starten (referens −1)",
+                  "nb": "Periode i forhold til starten (referanse −1)",
+                  "en": "Period relative to the start (reference −1)"},
+    "es_ylabel": {"sv": "Effekt", "nb": "Effekt", "en": "Effect"},
+    "es_estimate_ci": {"sv": "Skattning (95 % KI)", "nb": "Estimat (95 % KI)", "en": "Estimate (95% CI)"},
+    "es_estimate": {"sv": "Skattning", "nb": "Estimat", "en": "Estimate"},
+}
+
+
+def label(key: str, language: str, **values) -> str:
+    text = LABELS[key][check_language(language)]
+    return text.format(**values) if values else text
+
+
+def capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def default_title(outcome_label: str, language: str, key: str = "title") -> str:
+    return label(key, language, label=capitalized(outcome_label))
+
+
+def group_labels(labels, language: str) -> tuple[str, str]:
+    """(treated, comparison) labels: the user's ``labels`` mapping, else the language's defaults."""
+    labels = dict(labels or {})
+    return (str(labels.get("treated", label("treated", language))),
+            str(labels.get("comparison", label("comparison", language))))
+
+
+def _inference_text(inf: dict, language: str) -> str:
+    method = inf["method"]
+    if method == "cluster":
+        return label("m_cluster_bjs" if inf.get("estimator") == "imputation" else "m_cluster", language)
+    if method == "wild":
+        return label("m_wild", language, reps=i18n.fmt_int(inf["reps"], language))
+    return label("m_ri", language, m=i18n.fmt_int(inf["n_assignments"], language))
+
+
+def _effect_columns(language: str) -> list[str]:
+    return [label(k, language) for k in ("estimate", "ci_low", "ci_high", "p_value")]
+
+
+def effect_table(result, language: str):
+    """The main effect: one row per outcome with estimate, interval, p-value and the inference used."""
+    from evalkit.report import TableSpec
+
+    e = result.effect
+    est, low, high, p = _effect_columns(language)
+    frame = pd.DataFrame({label("outcome", language): [capitalized(result.outcome_label(language))],
+                          est: [e["estimate"]], low: [e["ci_low"]], high: [e["ci_high"]], p: [e["p_value"]],
+                          label("inference", language): [_inference_text(result.inference, language)]})
+    d = decimals_for(result.inference.get("se_cr1", abs(e["estimate"])))
+    spec = TableSpec(pvalues=(p,), decimals={est: d, low: d, high: d})
+    return label("effect_caption", language), frame, spec
+
+
+def means_table(result, language: str):
+    """Treated and comparison means before and after the (first) start, with unit and observation counts."""
+    from evalkit.report import TableSpec
+
+    frame = result._panel.frame
+    treated_label, comparison_label = group_labels(result._labels, language)
+    rows = []
+    for name, mask in ((treated_label, frame["treated_unit"]), (comparison_label, ~frame["treated_unit"])):
+        part = frame[mask.to_numpy()]
+        before, after = part[~part["post"]], part[part["post"]]
+        rows.append([name, part["unit"].nunique(), len(before), before["y"].mean(), len(after), after["y"].mean(),
+                     after["y"].mean() - before["y"].mean()])
+    cols = [label(k, language) for k in ("group", "units", "obs_before", "mean_before", "obs_after", "mean_after",
+                                         "change")]
+    table = pd.DataFrame(rows, columns=cols)
+    d = decimals_for(float(frame["y"].std()))
+    # Units are areas, not people: their number is stated in the text anyway, so it is not suppressed;
+    # the observation counts (people in a person-level panel) are, and they guard the means.
+    spec = TableSpec(counts=(cols[2], cols[4]), guards={cols[3]: cols[2], cols[5]: cols[4],
+                                                                 cols[6]: cols[4]},
+                     decimals={cols[3]: d, cols[5]: d, cols[6]: d})
+    caption = label("means_caption", language, label=capitalized(result.outcome_label(language)))
+    return caption, table, spec, label("means_note", language, date=_date(result.intervention, language))
+
+
+def event_study_table(es, language: str):
+    """Coefficients by period relative to the start, reference period −1 included (estimate 0)."""
+    from evalkit.report import TableSpec
+
+    t = es.table
+    est, low, high, p = _effect_columns(language)
+    period = label("relative_period", language)
+    frame = pd.DataFrame({period: t.index.to_numpy(dtype=np.int64), est: t["estimate"].to_numpy(),
+                          low: t["ci_low"].to_numpy(), high: t["ci_high"].to_numpy(), p: t["p_value"].to_numpy()})
+    scale = float(np.nanstd(t["estimate"].to_numpy(dtype=float)))
+    d = decimals_for(scale / 3 if scale > 0 else scale)
+    spec = TableSpec(pvalues=(p,), decimals={est: d, low: d, high: d})
+    note = label("es_note", language, p=i18n.fmt_p(es.pretrend["p_value"], language))
+    if es.method == "ri":
+        note += label("es_note_ri", language)
+    caption = label("es_caption", language, label=capitalized(es.outcome_label(language)))
+    return caption, frame, spec, note
+
+
+def placebo_table(result, table: pd.DataFrame, language: str):
+    """The placebo estimates with localized kinds; fake treated sets written as unit lists."""
+    from evalkit.report import TableSpec
+
+    est, low, high, p = _effect_columns(language)
+    kinds = {"time": label("kind_time", language), "unit": label("kind_unit", language)}
+    frame = pd.DataFrame({
+        label("kind", language): table["kind"].map(kinds).to_numpy(),
+        label("fake_start", language): [_date(v, language) for v in table["fake_intervention"]],
+        label("fake_units", language): ["" if u is None else ", ".join(map(str, u)) for u in table["fake_treated"]],
+        est: table["estimate"].to_numpy(), low: table["ci_low"].to_numpy(), high: table["ci_high"].to_numpy(),
+        p: table["p_value"].to_numpy(),
+    })
+    d = decimals_for(result.inference.get("se_cr1", 1.0))
+    spec = TableSpec(pvalues=(p,), decimals={est: d, low: d, high: d})
+    share = table.attrs.get("share_as_large", np.nan)
+    note = label("placebo_note", language, share=i18n.fmt_percent(share, 0, language)) if np.isfinite(share) else None
+    caption = label("placebo_caption", language, label=capitalized(result.outcome_label(language)))
+    return caption, frame, spec, note
+
+
+def _date(value, language: str) -> str:
+    if isinstance(value, (int, np.integer, float, np.floating, str)):
+        return str(value)
+    try:
+        return i18n.fmt_date(value, language)
+    except Exception:  # noqa: BLE001 - periods that are not dates are shown as they are
+        return str(value)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _period_ticks(ax, index: pd.Index, language: str) -> None:
+    """At most about 12 period ticks; with monthly dates over several years, one per January."""
+    n = len(index)
+    positions = np.arange(n)
+    if isinstance(index, pd.DatetimeIndex) and n > 24:
+        january = positions[index.month == 1]
+        positions = january if 2 <= len(january) <= 12 else positions[:: max(1, n // 10)]
+    else:
+        positions = positions[:: max(1, n // 12)]
+    ax.set_xticks(positions)
+    ax.set_xticklabels([_date(index[i], language) for i in positions], rotation=45, ha="right")
+
+
+def draw_means(result, ax, language: str) -> None:
+    """Treated and comparison means per period with each start marked."""
+    table = result.means()
+    treated_label, comparison_label = group_labels(result._labels, language)
+    x = np.arange(len(table))
+    ax.plot(x, table["treated"].to_numpy(), marker="o", markersize=3, label=treated_label)
+    ax.plot(x, table["comparison"].to_numpy(), marker="s", markersize=3, linestyle="--", label=comparison_label)
+    panel = result._panel
+    starts = np.unique(panel.start_codes[panel.start_codes < panel.n_periods])
+    for i, code in enumerate(starts):
+        text = (label("start", language, date=_date(panel.times[code], language)) if len(starts) == 1
+                else label("starts", language))
+        ax.axvline(code - 0.5, color="grey", linestyle=":", label=text if i == 0 else None)
+    _period_ticks(ax, pd.Index(table.index), language)
+    ax.yaxis.set_major_formatter(i18n.tick_formatter(language))
+    ax.set_ylabel(capitalized(result.outcome_label(language)))
+    ax.set_title(label("mean_axis", language))
+    ax.legend(fontsize=8)
+
+
+def draw_event_study(es, ax, language: str) -> None:
+    """Coefficients with 95 % intervals (when there are any), zero line and the start marked."""
+    t = es.table
+    x = t.index.to_numpy(dtype=float)
+    est = t["estimate"].to_numpy(dtype=float)
+    low = np.where(np.isfinite(t["ci_low"]), t["ci_low"], np.nan)
+    high = np.where(np.isfinite(t["ci_high"]), t["ci_high"], np.nan)
+    has_ci = np.isfinite(low).any()
+    if has_ci:
+        ax.errorbar(x, est, yerr=[est - low, high - est], fmt="o", markersize=3, capsize=2,
+                    label=label("es_estimate_ci", language))
+    else:
+        ax.plot(x, est, "o", markersize=3, label=label("es_estimate", language))
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.axvline(-0.5, color="grey", linestyle=":")
+    ax.xaxis.set_major_formatter(i18n.tick_formatter(language, 0))
+    ax.yaxis.set_major_formatter(i18n.tick_formatter(language))
+    ax.set_xlabel(label("es_xlabel", language))
+    ax.set_ylabel(label("es_ylabel", language))
+    ax.set_title(label("es_axis", language))
+    ax.legend(fontsize=8)
