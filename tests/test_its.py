@@ -192,7 +192,7 @@ def test_result_is_immutable():
 
 
 def test_hac_auto_rule_is_reported():
-    res = _quiet(data=_series(), outcome="y", time="month", intervention="2021-01-01")
+    res = _quiet(data=_series(), outcome="y", time="month", intervention="2021-01-01", errors="hac")
     assert res.hac_lags == hac_lag_rule(48) == 3
     assert "4·(T/100)^(2/9)" in res.hac_rule
     text = res.summary()
@@ -279,13 +279,14 @@ def test_month_dummies_and_fourier_recover_a_seasonal_series():
 
 
 def test_diagnostics_and_autocorrelation_warning():
-    white = _quiet(data=_series(seed=2), outcome="y", time="month", intervention="2021-01-01")
+    white = _quiet(data=_series(seed=2), outcome="y", time="month", intervention="2021-01-01",
+                   errors="hac")
     d = white.diagnostics
     assert 1.4 < d["durbin_watson"] < 2.6
     assert {"ljung_box_p", "breusch_godfrey_p", "residual_acf1", "hac_lags"} <= set(d)
     with pytest.warns(AnalysisWarning, match="hac_lags"):
         res = its(data=_series(rho=0.9, seed=4, n_pre=40, n_post=40), outcome="y", time="month",
-                  intervention="2022-05-01")
+                  intervention="2022-05-01", errors="hac")
     assert res.diagnostics["durbin_watson"] < 1.0
 
 
