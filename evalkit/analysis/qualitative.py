@@ -438,8 +438,8 @@ def _spans_units(seg: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit", "code_guid", "coder"])
 
 
-def coding_agreement(codings, *, codes=None, unit: str = "source", seed: int = 0, n_boot: int = 500
-                     ) -> pd.DataFrame:
+def coding_agreement(codings, *, codes=None, unit: str = "source", double_coded=None, coders=None, seed: int = 0,
+                     n_boot: int = 500) -> pd.DataFrame:
     """Agreement between coders per code and over all codes (presence/absence).
 
     Parameters
@@ -453,6 +453,13 @@ def coding_agreement(codings, *, codes=None, unit: str = "source", seed: int = 0
         coded by at least one coder (overlapping spans of the same code
         merged), value 1 if the coder coded it — units no coder coded do not
         exist, so agreement on absence is not counted and kappa is lower.
+    double_coded : list of str, optional
+        Sources (names or GUIDs) that every coder coded. Default: the sources
+        with segments of at least two coders — a coder who found nothing to
+        code in an interview cannot be told apart from one who never read it,
+        so give the list when that can happen.
+    coders : list of str, optional
+        Coder GUIDs to compare (default every coder of the double-coded sources).
     seed, n_boot
         Bootstrap of the intervals (resampling interviews).
 
@@ -468,9 +475,14 @@ def coding_agreement(codings, *, codes=None, unit: str = "source", seed: int = 0
     seg = codings.segments
     if unit not in ("source", "segment"):
         raise AnalysisError(f"unit must be 'source' or 'segment', got {unit!r}")
-    per_source = seg.groupby("source_guid")["coder"].nunique()
-    double = per_source.index[per_source >= 2]
-    coders = sorted(seg.loc[seg["source_guid"].isin(double), "coder"].dropna().unique())
+    if double_coded is None:
+        per_source = seg.groupby("source_guid")["coder"].nunique()
+        double = per_source.index[per_source >= 2]
+    else:
+        by_name = dict(zip(codings.sources["name"], codings.sources["source_guid"]))
+        double = pd.Index([by_name.get(s, s) for s in double_coded])
+    if coders is None:
+        coders = sorted(seg.loc[seg["source_guid"].isin(double), "coder"].dropna().unique())
     if len(double) == 0 or len(coders) < 2:
         return pd.DataFrame(columns=cols)
     codes = list(codings.codes.loc[codings.codes["is_codable"], "code_guid"]) if codes is None else list(codes)
@@ -496,10 +508,16 @@ def coding_agreement(codings, *, codes=None, unit: str = "source", seed: int = 0
         for code, part in [(c, long[long["code_guid"] == c]) for c in codes] + [(ALL, long)]:
             if part["unit"].nunique() == 0:
                 continue
-            res = agreement(part, unit="unit", rater="coder", value="value", method=method, seed=seed,
-                            n_boot=n_boot, cluster=cluster if code == ALL else None)
-            rows.append([code, names.get(code, code), method, res.value, res.ci_low, res.ci_high, res.n_units,
-                         res.percent_agreement])
+            try:
+                res = agreement(part, unit="unit", rater="coder", value="value", method=method, seed=seed,
+                                n_boot=n_boot, cluster=cluster if code == ALL else None)
+                rows.append([code, names.get(code, code), method, res.value, res.ci_low, res.ci_high,
+                             res.n_units, res.percent_agreement])
+            except AnalysisError:
+                # too few units for a coefficient: the raw agreement is still defined
+                same = part.groupby("unit")["value"].nunique().eq(1)
+                rows.append([code, names.get(code, code), method, np.nan, np.nan, np.nan, len(same),
+                             float(same.mean())])
     return pd.DataFrame(rows, columns=cols)
 
 

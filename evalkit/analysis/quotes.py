@@ -6,8 +6,8 @@ numbers (Swedish personnummer/samordningsnummer, Norwegian fødselsnummer — an
 typo'd number still identifies), phone numbers (Swedish and Norwegian forms),
 street addresses (a street word such as "-gatan", "-vägen", "-veien" followed by
 a house number), names from a configurable list, and names found by
-capitalisation heuristics (two or more capitalised words in a row inside a
-sentence; a capitalised word after a kinship or naming cue such as "heter",
+capitalisation heuristics (two or more capitalised words in a row, also at a
+sentence start; a capitalised word after a kinship or naming cue such as "heter",
 "dotter", "kollega"). The heuristics over-mask rather than under-mask; place
 names met in normal prose ("Norr", "Centrum") are kept when alone.
 
@@ -50,7 +50,8 @@ _CUES = ("heter", "hette", "kallas", "dotter", "son", "sonen", "dottern", "fru",
          "kollegaen", "named", "called", "daughter", "son", "wife", "husband", "colleague")
 _CAP = r"[A-ZÅÄÖÆØÉ][a-zåäöæøéü]+(?:-[A-ZÅÄÖÆØ][a-zåäöæøé]+)?"
 _CUE_NAME = re.compile(r"\b(?:" + "|".join(_CUES) + r")\s+(" + _CAP + r")", re.IGNORECASE)
-_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b(" + _CAP + r"(?:\s+" + _CAP + r")+)")
+# two or more capitalised words in a row, sentence starts included ("Lena Berg kommer …")
+_RUN = re.compile(r"\b(" + _CAP + r"(?:[ \t]+" + _CAP + r")+)\b")
 
 
 def mask_text(text: str, *, names: Iterable[str] = (), language: str = "sv") -> str:
