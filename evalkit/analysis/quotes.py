@@ -80,9 +80,19 @@ def mask_text(text: str, *, names: Iterable[str] = (), language: str = "sv") -> 
     text = _STREET.sub(m["address"], text)
     for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
         text = re.sub(r"\b" + re.escape(name) + r"\b", m["name"], text, flags=re.IGNORECASE)
-    text = _RUN.sub(m["name"], text)
+    text = _RUN.sub(lambda x: _name_run(x, m["name"]), text)
     text = _CUE_NAME.sub(lambda x: x.group(0)[: x.start(1) - x.start(0)] + m["name"], text)
     return text
+
+
+def _name_run(match: re.Match, token: str) -> str:
+    """Mask a run of capitalised words; at a sentence start a run of three or more keeps its first word,
+    which is then most likely an ordinary capitalised word ("Ring Lena Berg")."""
+    words = match.group(1).split()
+    before = match.string[: match.start()].rstrip()
+    if len(words) >= 3 and (not before or before[-1] in ".!?:"):
+        return words[0] + " " + token
+    return token
 
 
 def role_labels(groups: pd.Series, role_names: dict[str, str] | None = None) -> pd.Series:
