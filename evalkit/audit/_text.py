@@ -318,6 +318,9 @@ def _design_sentence(d, language) -> str:
     strata = " × ".join(d["strata"])
     h = i18n.fmt_int(len(d["strata_table"]), language)
     alloc = ALLOCATION.get(d["allocation"], {}).get(language, d["allocation"])
+    if (d.get("size_rule") or {}).get("precision") == "stratum":  # each stratum sized on its own, nothing allocated
+        alloc = {"sv": "varje stratum dimensionerat för sig", "nb": "hvert stratum dimensjonert for seg",
+                 "en": "each stratum sized on its own"}[language]
     excluded = ""
     if d["excluded"]:
         excluded = {"sv": f" ({i18n.fmt_int(d['excluded'], language)} tidigare granskade beslut uteslöts först)",
@@ -334,7 +337,7 @@ def _design_sentence(d, language) -> str:
 def _size_sentence(res, d, language) -> str:
     rule = d.get("size_rule")
     if rule:
-        m = i18n.fmt_number(100 * rule["margin"], 0, language)
+        m = i18n.fmt_number(100 * rule["margin"], 0 if float(100 * rule["margin"]).is_integer() else 1, language)
         conf = _pct(rule["confidence"], language)
         p = rule["p"] if not isinstance(rule["p"], dict) else 0.5
         per = rule["precision"] == "stratum"
