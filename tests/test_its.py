@@ -224,10 +224,15 @@ def test_plot_html_and_frame():
     import matplotlib.pyplot as plt
 
     res = _quiet(data=_series(), outcome="y", time="month", intervention="2021-01-01")
-    fig = res.plot()
+    fig = res.plot(language="en")
     ax = fig.axes[0]
     labels = [line.get_label() for line in ax.get_lines()]
-    assert {"observed", "fitted", "counterfactual (no change)"} <= set(labels)
+    assert {"Observed", "Fitted", "Counterfactual (no change)"} <= set(labels)
+    sv = res.plot(language="sv").axes[0]
+    assert {"Observerat", "Anpassat", "Kontrafaktiskt (utan förändring)"} <= {
+        line.get_label() for line in sv.get_lines()}
+    assert any(t.get_text() == "Förändring 2021-01" for t in sv.texts)
+    assert sv.get_xlabel() == "Månad"
     assert len(ax.collections) >= 1  # counterfactual band
     fig2, ax2 = plt.subplots()
     assert res.plot(ax=ax2) is fig2

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from evalkit import i18n
+
 __all__ = ["format_number", "format_interval", "decimals_for", "sentences_for", "LANGUAGES"]
 
 LANGUAGES = ("sv", "nb", "en")
@@ -22,24 +24,15 @@ _PERIOD_WORDS = {
 def format_number(value: float, decimals: int, language: str = "sv") -> str:
     """Format a number with a fixed count of decimals in the language's style.
 
-    Swedish and Norwegian use a decimal comma and a true minus sign; English a
-    decimal point and a hyphen-minus. No thousands separator is used so that
-    a value never reads as two numbers.
+    :func:`evalkit.i18n.fmt_number`: Swedish and Norwegian use a decimal comma
+    and a true minus sign; English a decimal point and a hyphen-minus.
 
     >>> format_number(-4.83, 1, "sv")
     '−4,8'
     >>> format_number(0.8851, 3, "en")
     '0.885'
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ".."
-    text = f"{abs(value):.{decimals}f}"
-    if language in ("sv", "nb"):
-        text = text.replace(".", ",")
-    negative = value < 0 and float(text.replace(",", ".")) != 0.0
-    if negative:
-        text = ("−" if language in ("sv", "nb") else "-") + text
-    return text
+    return i18n.fmt_number(value, decimals, language)
 
 
 def format_interval(low: float, high: float, decimals: int, language: str) -> str:
@@ -62,22 +55,24 @@ def decimals_for(spread: float) -> int:
 
 
 def _p_text(p: float, language: str) -> str:
-    if p < 0.001:
-        return "p < " + format_number(0.001, 3, language)
-    return "p = " + format_number(p, 3, language)
+    return i18n.fmt_p(p, language)
 
 
 def _ci_label(language: str) -> str:
     return {"sv": "95 % KI", "nb": "95 % KI", "en": "95% CI"}[language]
 
 
+_POINTS = {"sv": "procentenheter", "nb": "prosentpoeng", "en": "percentage points"}
+
+
 def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind: str,
-                  log_link: bool, controlled: bool, language: str) -> list[str]:
+                  log_link: bool, controlled: bool, language: str, points: bool = False) -> list[str]:
     """Build the summary sentences for an effects table (rows as in ITSResult.effects).
 
     ``effects`` is a DataFrame indexed ``pre_trend, level_change, slope_change,
     post_trend`` with columns ``estimate, ci_low, ci_high, p_value``; NaN rows
-    (effects not estimated under the chosen impact model) are skipped.
+    (effects not estimated under the chosen impact model) are skipped. With
+    ``points`` the outcome is a share 0–1 and differences are said in percentage points.
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
@@ -87,12 +82,15 @@ def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind
         row = effects.loc[name]
         if math.isnan(row["estimate"]):
             continue
+        if points and not log_link:
+            row = row.copy()
+            row[["estimate", "ci_low", "ci_high"]] = row[["estimate", "ci_low", "ci_high"]] * 100.0
         out.append(_sentence(name, row, outcome, intervention_label, period, log_link,
-                             controlled, language))
+                             controlled, language, _POINTS[language] if points and not log_link else ""))
     return out
 
 
-def _sentence(name, row, outcome, when, period, log_link, controlled, language) -> str:
+def _sentence(name, row, outcome, when, period, log_link, controlled, language, unit="") -> str:
     est, lo, hi, p = row["estimate"], row["ci_low"], row["ci_high"], row["p_value"]
     ci = _ci_label(language)
     if log_link:
@@ -108,6 +106,8 @@ def _sentence(name, row, outcome, when, period, log_link, controlled, language) 
         magnitude, interval = format_number(-est, d, language), format_interval(-hi, -lo, d, language)
     else:
         magnitude, interval = format_number(est, d, language), format_interval(lo, hi, d, language)
+    if unit:
+        magnitude = f"{magnitude} {unit}"
     return _difference_sentence(name, est, magnitude, interval, p, outcome, when, period,
                                 controlled, ci, language)
 

@@ -24,6 +24,7 @@ from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from evalkit.analysis._its_ar1 import contrast_inference, fit_reml_ar1
+from evalkit.analysis import _its_report as rep
 from evalkit.analysis._its_text import LANGUAGES, sentences_for
 from evalkit.analysis._its_time import Clock, check_spacing, parse_intervention, parse_time
 from evalkit.errors import AnalysisError, AnalysisWarning, DataError, Problem
@@ -197,19 +198,79 @@ class ITSResult:
         return out
 
     # -- text ----------------------------------------------------------------
+    def _language(self, language: str | None) -> str:
+        """Check ``language``; remember it as the language of ``title`` and ``plot()``.
+
+        The report asks for ``title`` and ``plot()`` without a language, after or
+        before ``sentences(language)``; the last language asked for is used (sv first).
+        """
+        if language is None:
+            return self._meta["language"]
+        if language not in LANGUAGES:
+            raise AnalysisError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        self._meta["language"] = language
+        return language
+
+    @property
+    def title(self) -> str:
+        """Heading in a report: ``its(..., title=)`` or "Avbruten tidsserie: <outcome label>"."""
+        return self._spec["title"] or rep.title_for(self._spec["outcome"], self._meta["language"])
+
     def sentences(self, language: str = "sv") -> list[str]:
         """Plain sentences with numbers for a report summary (``sv``, ``nb`` or ``en``).
 
-        Swedish and Norwegian use a decimal comma. Effects that were not
-        estimated are left out.
+        The outcome is named by its label (:mod:`evalkit.analysis._labels`); a
+        share outcome (``*_share``, 0–1) under gaussian is said in percentage
+        points. Effects that were not estimated are left out.
         """
-        if language not in LANGUAGES:
-            raise AnalysisError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-        return sentences_for(self._effects, outcome=self._spec["outcome"],
+        language = self._language(language)
+        return sentences_for(self._effects, outcome=rep.outcome_label(self._spec["outcome"], language),
                              intervention_label=self._meta["intervention_label"],
                              period_kind=self._meta["period_kind"],
                              log_link=self.family in _LOG_LINK,
-                             controlled=self._meta["controlled"], language=language)
+                             controlled=self._meta["controlled"], language=language,
+                             points=self._meta["points"])
+
+    def methods(self, language: str = "sv") -> list[str]:
+        """Sentences for the report's method section: model, family, offset, season, error model,
+        minimum periods and assumptions."""
+        language = self._language(language)
+        return rep.methods_for(spec=self._spec, meta=self._meta, n_pre=self.n_pre, n_post=self.n_post,
+                               hac_lags=self.hac_lags, language=language, min_side=MIN_PERIODS_PER_SIDE,
+                               recommended_side=RECOMMENDED_PERIODS_PER_SIDE)
+
+    def report_tables(self, language: str = "sv") -> list:
+        """``[(caption, DataFrame, TableSpec)]``: the effects (results) and the diagnostics (appendix).
+
+        Raw numbers with localized labels; rate ratios for log-link families,
+        percentage points for share outcomes. The report formats them.
+        """
+        language = self._language(language)
+        log_link = self.family in _LOG_LINK
+        frame, columns, decimals = rep.effects_table(
+            self._effects, language=language, level=float(self._spec["level"]), log_link=log_link,
+            points=self._meta["points"], period_kind=self._meta["period_kind"],
+            controlled=self._meta["controlled"])
+        label = rep.outcome_label(self._spec["outcome"], language)
+        n = self._diagnostics["n_periods"]
+        caption = {"sv": f"Förändringens effekt på {label}: segmenterad regression över {n} perioder",
+                   "nb": f"Endringens effekt på {label}: segmentert regresjon over {n} perioder",
+                   "en": f"Effect of the change on {label}: segmented regression over {n} periods"}[language]
+        spec = rep.table_spec(decimals={c: decimals for c in columns[:3]}, pvalues=(columns[3],))
+        diag, value = rep.diagnostics_table(self._diagnostics, language=language,
+                                            error_text=self._error_words(language))
+        diag_caption = {"sv": f"Modellkontroll för {label}: autokorrelation och spridning i residualerna",
+                        "nb": f"Modellkontroll for {label}: autokorrelasjon og spredning i residualene",
+                        "en": f"Model checks for {label}: autocorrelation and dispersion of the residuals"
+                        }[language]
+        return [(caption, frame, spec), (diag_caption, diag, rep.table_spec(decimals={value: 3}))]
+
+    def _error_words(self, language: str) -> str:
+        model = self._meta["error_model"]
+        return {"ar1": {"sv": "AR(1), REML, Kenward–Roger", "nb": "AR(1), REML, Kenward–Roger",
+                        "en": "AR(1), REML, Kenward–Roger"},
+                "hac": {"sv": "Newey–West", "nb": "Newey–West", "en": "Newey–West"},
+                "counts": {"sv": "ingen (antal)", "nb": "ingen (antall)", "en": "none (counts)"}}[model][language]
 
     def summary(self) -> str:
         """Plain-text report: model, periods, error model, effects, diagnostics, assumptions."""
@@ -248,13 +309,18 @@ class ITSResult:
         return head + table + "<p><b>Diagnostics</b></p>" + diag.to_html()
 
     # -- plot ----------------------------------------------------------------
-    def plot(self, ax=None):
+    def plot(self, ax=None, *, language: str | None = None):
         """Observed points, fitted line, dashed counterfactual with its band, line at the change.
 
-        Returns the matplotlib Figure.
+        Labels, legend and tick numbers in ``language`` (default: the last
+        language asked for, else sv). Returns the matplotlib Figure.
         """
         import matplotlib.pyplot as plt
 
+        from evalkit.i18n import tick_formatter
+
+        language = self._language(language)
+        words = rep.PLOT_LABELS[language]
         if ax is None:
             fig, ax = plt.subplots(figsize=(8, 4.5))
         else:
@@ -265,21 +331,22 @@ class ITSResult:
             colour = f"C{i % 10}"
             suffix = f" ({unit})" if unit is not None else ""
             ax.plot(part["time"], part["observed"], "o", ms=3.5, color=colour, alpha=0.7,
-                    label="observed" + suffix)
-            ax.plot(part["time"], part["fitted"], "-", color=colour, lw=1.6, label="fitted" + suffix)
+                    label=words["observed"] + suffix)
+            ax.plot(part["time"], part["fitted"], "-", color=colour, lw=1.6, label=words["fitted"] + suffix)
             post = part[part["time"] >= self._meta["intervention_value"]]
             if not np.allclose(post["counterfactual"], post["fitted"]):
                 ax.plot(post["time"], post["counterfactual"], "--", color=colour, lw=1.4,
-                        label="counterfactual (no change)" + suffix)
+                        label=words["counterfactual"] + suffix)
                 ax.fill_between(post["time"], post["cf_low"], post["cf_high"], color=colour,
                                 alpha=0.15, lw=0)
         ax.axvline(self._meta["intervention_value"], color="0.3", lw=1, ls=":")
-        ax.annotate(f"change: {self._meta['intervention_label']}",
+        ax.annotate(f"{words['change']} {self._meta['intervention_label']}",
                     xy=(self._meta["intervention_value"], 1.0), xycoords=("data", "axes fraction"),
                     xytext=(3, -12), textcoords="offset points", fontsize=8, color="0.3")
-        ax.set_xlabel("time")
-        ax.set_ylabel(self._spec["outcome"])
-        ax.set_title(f"{self._spec['outcome']}: interrupted time series ({self.family})")
+        ax.set_xlabel(rep.axis_word(self._meta["period_kind"], language))
+        ax.set_ylabel(rep.y_axis_label(self._spec["outcome"], language))
+        ax.set_title(self._spec["title"] or rep.title_for(self._spec["outcome"], language), fontsize=10)
+        ax.yaxis.set_major_formatter(tick_formatter(language, percent=self._meta["points"]))
         ax.legend(fontsize=7, frameon=False)
         return fig
 
@@ -525,7 +592,8 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
                 controlled=layout["controlled"], comparison=layout["comparison"],
                 n_units=layout["n_units"], error_text=fit["error_text"],
                 error_model=spec["error_model"], rho=fit.get("rho"), df_range=fit.get("df_range"),
-                placebo_candidates=_placebo_candidates(frame, t0_code))
+                placebo_candidates=_placebo_candidates(frame, t0_code), language="sv",
+                points=rep.points_for(spec, frame))
     assumptions = ASSUMPTIONS_SINGLE + (ASSUMPTION_ERRORS[spec["error_model"]],)
     if layout["controlled"]:
         assumptions = assumptions + (ASSUMPTION_CONTROLLED,)
