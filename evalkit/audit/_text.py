@@ -471,18 +471,18 @@ def _stages_table(res, language, TableSpec):
 
 def _agreement_table(res, language, TableSpec):
     a = res.agreement
-    item, measure, value = _t("item", language), _t("measure", language), _t("value", language)
+    item, value = _t("item", language), _t("value", language)
     lo, hi, cases, same = (_t(k, language) for k in ("ci_low", "ci_high", "cases", "identical"))
     frame = pd.DataFrame({
         item: [_t("all_items", language) if i == OVERALL else i for i in a["item"]],
-        measure: [_t(m, language) for m in a["method"]],
         value: a["value"].to_numpy(dtype=float), lo: a["ci_low"].to_numpy(dtype=float),
         hi: a["ci_high"].to_numpy(dtype=float), cases: a["n_units"].astype(int).to_numpy(),
         same: a["percent_agreement"].to_numpy(dtype=float),
     })
     spec = TableSpec(counts=(cases,), percents={same: cases}, guards={value: cases, lo: cases, hi: cases},
                      decimals={value: 2, lo: 2, hi: 2})
-    return _t("cap_agreement", language), frame, spec
+    measures = ", ".join(dict.fromkeys(_t(m, language) for m in a["method"]))
+    return f"{_t('cap_agreement', language)} ({measures})", frame, spec
 
 
 def _counts_table(res, language, TableSpec):
