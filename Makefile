@@ -41,6 +41,7 @@ sysdeps:
 # Regenerate the sample municipality from its seeded script (outputs are committed).
 sample: $(STAMP)
 	$(PY) $(SAMPLE)/generate.py
+	$(PY) $(SAMPLE)/generate_survey.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

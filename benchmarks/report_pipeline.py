@@ -33,7 +33,7 @@ s = time.perf_counter(); panel = pipeline.build_panel(ev, tables); t["panel"] = 
 run = pipeline.Run(evaluation=ev, tables=tables, panel=panel)
 s = time.perf_counter()
 for spec in ev.analyses:
-    run.results[spec.id] = pipeline.run_analysis(spec, panel, ev)
+    run.results[spec.id] = pipeline.run_analysis(spec, run)
 t["analyses"] = time.perf_counter() - s
 s = time.perf_counter(); report = pipeline.build_report(run); t["report blocks + plot()"] = time.perf_counter() - s
 out = tempfile.mkdtemp()

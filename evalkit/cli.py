@@ -128,7 +128,7 @@ def _cmd_report(args) -> int:
         result = pipeline.run(evaluation, analyses=False)
         for spec in evaluation.analyses:
             step(f"analysis '{spec.id}' ({spec.kind})")
-            result.results[spec.id] = pipeline.run_analysis(spec, result.panel, evaluation)
+            result.results[spec.id] = pipeline.run_analysis(spec, result)
         step("building the report (figures, tables)")
         report = pipeline.build_report(result, language=args.language)
         step(f"writing {docx} and {xlsx.name}")
@@ -218,18 +218,20 @@ def _check_config(path: Path) -> None:
     evaluation = Evaluation.from_toml(path)
     print(f"  {evaluation.title} — change '{evaluation.change.name}' on {evaluation.change.date}")
     result = pipeline.run(evaluation, analyses=False)
-    for kind, frame in result.tables.items():
+    for frame in pipeline._frames(result.tables):
         rec = record_of(frame)
-        print(f"  {kind}: {rec.summary()}  [sha256 {rec.source.sha256[:12]}…]")
+        if rec is not None:
+            sha = f"  [sha256 {rec.source.sha256[:12]}…]" if rec.source else ""
+            print(f"  {rec.table}: {rec.summary()}{sha}")
     if result.panel is not None:
         units = sorted(set(result.panel["unit"]))
         periods = result.panel["period"]
         print(f"  outcome panel: {len(result.panel)} unit-months, units {units}, "
               f"{periods.min():%Y-%m} – {periods.max():%Y-%m}")
-        for spec in evaluation.analyses:
-            res = pipeline.run_analysis(spec, result.panel, evaluation)
-            print(f"  analysis '{spec.id}' ({spec.kind}, {spec.outcome}):")
-            print(_indent(_effects_text(res), 4))
+    for spec in evaluation.analyses:
+        res = result.results[spec.id] = pipeline.run_analysis(spec, result)
+        print(f"  analysis '{spec.id}' ({spec.kind}{', ' + spec.outcome if spec.outcome else ''}):")
+        print(_indent(_effects_text(res), 4))
 
 
 def _effects_text(result) -> str:
@@ -240,6 +242,9 @@ def _effects_text(result) -> str:
         table = getattr(result, "effect", None)
         if isinstance(table, pd.Series):
             table = table.to_frame().T
+    if not isinstance(table, pd.DataFrame):
+        sentences = getattr(result, "sentences", None)
+        return "\n".join(sentences("en")) if callable(sentences) else str(result)
     with pd.option_context("display.width", 120, "display.max_columns", 10, "display.precision", 3):
         return str(table)
 

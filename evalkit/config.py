@@ -43,7 +43,14 @@ __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"
 
 LANGUAGES = ("sv", "nb", "en")
 DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit")
-ANALYSIS_KINDS = ("its", "did")
+ANALYSIS_KINDS = ("its", "did", "survey", "audit", "qualitative")
+#: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
+_DATA_KEYS: dict[str, dict[str, str]] = {
+    "survey": {"codebook": "path_or_name", "sent": "path"},
+    "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
+}
+#: keys every analysis has; the other keys of a survey/audit/qualitative analysis go to its options
+_COMMON_ANALYSIS_KEYS = ("id", "kind", "title")
 FAMILIES = ("gaussian", "poisson", "quasipoisson", "negative_binomial")
 INFERENCE = ("auto", "cluster", "wild", "ri")
 _ID = re.compile(r"^[a-z0-9_]+$")
@@ -61,9 +68,11 @@ class Change:
 @dataclass(frozen=True)
 class DataSource:
     kind: str
-    path: Path
+    path: Path | None
     mapping: Path | None = None
     sheet: str | None = None
+    #: further keys of the source (survey: codebook, sent; audit: forms, manifest, checklist)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -243,9 +252,22 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(f"{file}: data.{kind}: unknown data source{hint}; known: {list(DATA_KINDS)}")
         r = _Reader(spec, f"data.{kind}", file)
-        source = DataSource(kind=kind, path=_existing(r, "path", base),
+        extra = _DATA_KEYS.get(kind, {})
+        options = {}
+        for key, how in extra.items():
+            if how == "paths":
+                options[key] = tuple(_existing_value(r, key, v, base) for v in r.strings(key))
+            elif how == "path":
+                options[key] = _existing(r, key, base, optional=True)
+            else:  # a file next to the config, or the name of a built-in one
+                value = r.get(key, str, None)
+                if value is not None and (base / value).exists():
+                    value = (base / value).resolve()
+                options[key] = value
+        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind == "audit"),
                             mapping=_existing(r, "mapping", base, optional=True),
-                            sheet=r.get("sheet", str, None))
+                            sheet=r.get("sheet", str, None),
+                            options={k: v for k, v in options.items() if v not in (None, ())})
         r.finish()
         out[kind] = source
     return out
@@ -255,6 +277,10 @@ def _existing(r: _Reader, key: str, base: Path, optional: bool = False) -> Path 
     value = r.get(key, str, None if optional else ...)
     if value is None:
         return None
+    return _existing_value(r, key, value, base)
+
+
+def _existing_value(r: _Reader, key: str, value: str, base: Path) -> Path:
     p = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
     if not p.exists():
         raise r._err(key, f"file not found: {p}")
@@ -272,6 +298,12 @@ def _parse_analyses(items: list, change: Change, file: str) -> tuple[AnalysisSpe
             raise r._err("id", f"duplicated id {aid!r}")
         ids.add(aid)
         kind = r.get("kind", str, choices=ANALYSIS_KINDS)
+        if kind not in ("its", "did"):
+            # survey/audit/qualitative analyses check their own option names when they run
+            options = {k: v for k, v in item.items() if k not in _COMMON_ANALYSIS_KEYS}
+            specs.append(AnalysisSpec(id=aid, kind=kind, outcome="", title=r.get("title", str, ""),
+                                      options=options))
+            continue
         seasonality = r.get("seasonality", str, None)
         if seasonality is not None and not re.match(r"^(month|fourier:[1-6])$", seasonality):
             raise r._err("seasonality", f"expected \"month\" or \"fourier:K\" with K 1–6, got {seasonality!r}")

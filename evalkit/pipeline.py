@@ -48,13 +48,32 @@ def load_file(path: Path, table: str, mapping=None, sheet: str | None = None) ->
     return _loader(table)(path, mapping, sheet=sheet)
 
 
-def load_sources(evaluation: Evaluation) -> dict[str, pd.DataFrame]:
-    """Load every data source of the config that evalkit has a loader for."""
-    tables = {}
+def load_sources(evaluation: Evaluation) -> dict[str, Any]:
+    """Load every data source of the config (audit forms are read by their analysis)."""
+    tables: dict[str, Any] = {}
     for kind, source in evaluation.data.items():
         if kind in LOADABLE:
             tables[kind] = _loader(kind)(source.path, source.mapping, sheet=source.sheet)
+        elif kind == "survey":
+            from evalkit.io.surveys import load_survey
+
+            tables[kind] = load_survey(source.path, source.options.get("codebook"), sheet=source.sheet,
+                                       sent=source.options.get("sent"))
+        elif kind == "codings":
+            from evalkit.io.codings import load_codings
+
+            tables[kind] = load_codings(source.path)
     return tables
+
+
+def _frames(tables: dict[str, Any]) -> list[pd.DataFrame]:
+    """The loaded objects' frames that carry provenance records (a Survey keeps its frame in .data)."""
+    out = []
+    for obj in tables.values():
+        frame = obj if isinstance(obj, pd.DataFrame) else getattr(obj, "data", None)
+        if isinstance(frame, pd.DataFrame):
+            out.append(frame)
+    return out
 
 
 def build_panel(evaluation: Evaluation, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -75,8 +94,66 @@ def _window(panel: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
     return out
 
 
-def run_analysis(spec: AnalysisSpec, panel: pd.DataFrame, evaluation: Evaluation) -> Any:
-    """Run one configured analysis on the panel and return its result object."""
+def run_analysis(spec: AnalysisSpec, run: "Run") -> Any:
+    """Run one configured analysis of ``run.evaluation`` and return its result object."""
+    evaluation = run.evaluation
+    if spec.kind == "survey":
+        from evalkit.analysis import surveys
+
+        if "survey" not in run.tables:
+            raise AnalysisError(f"analyses '{spec.id}': a survey analysis needs a [data.survey] source")
+        options = {"language": evaluation.language, **spec.options}
+        result = surveys.run(run.tables["survey"], options)
+        return _titled(result, spec)
+    if spec.kind in ("audit", "qualitative"):
+        return _titled(_run_other(spec, run), spec)
+    panel = run.panel
+    if panel is None:
+        raise AnalysisError(f"analyses '{spec.id}': {spec.kind} analyses use the outcome panel, which is built "
+                            "from a [data.decisions] source")
+    return _run_panel_analysis(spec, panel, evaluation)
+
+
+def _titled(result: Any, spec: AnalysisSpec) -> Any:
+    if spec.title:
+        try:
+            result.title = spec.title
+        except (AttributeError, TypeError):  # frozen results take the title from the report instead
+            pass
+    return result
+
+
+def _run_other(spec: AnalysisSpec, run: "Run") -> Any:
+    language = run.evaluation.language
+    if spec.kind == "qualitative":
+        from evalkit.analysis.qualitative import joint_display, run_qualitative
+
+        if "codings" not in run.tables:
+            raise AnalysisError(f"analyses '{spec.id}': a qualitative analysis needs a [data.codings] source")
+        options = dict(spec.options)
+        joint = options.pop("joint", None)
+        result = run_qualitative(run.tables["codings"], {"language": language, "seed": run.evaluation.seed,
+                                                          **options})
+        if joint:
+            unknown = [k for k in joint if k not in run.results]
+            if unknown:
+                raise AnalysisError(f"analyses '{spec.id}'.joint: {unknown} are not ids of analyses listed "
+                                    f"before this one; known: {list(run.results)}")
+            run.extra[f"{spec.id}_joint"] = joint_display({k: run.results[k] for k in joint}, joint, result,
+                                                          language)
+        return result
+    if spec.kind == "audit":
+        from evalkit.audit import run_audit
+
+        source = run.evaluation.data.get("audit")
+        if source is None:
+            raise AnalysisError(f"analyses '{spec.id}': an audit analysis needs a [data.audit] source")
+        return run_audit(source, {"language": language, "seed": run.evaluation.seed, **spec.options},
+                         decisions=run.tables.get("decisions"))
+    raise AnalysisError(f"analyses '{spec.id}': unknown kind {spec.kind!r}")
+
+
+def _run_panel_analysis(spec: AnalysisSpec, panel: pd.DataFrame, evaluation: Evaluation) -> Any:
     from evalkit.outcomes import TOTAL
 
     if spec.outcome not in panel.columns:
@@ -111,9 +188,11 @@ class Run:
     """Everything one run of a config produced."""
 
     evaluation: Evaluation
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, Any]
     panel: pd.DataFrame | None = None
     results: dict[str, Any] = field(default_factory=dict)
+    #: further report sections produced by analyses (e.g. the mixed-methods joint display)
+    extra: dict[str, Any] = field(default_factory=dict)
     started: dt.datetime | None = None
 
 
@@ -123,9 +202,9 @@ def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
     out = Run(evaluation=evaluation, tables=tables)
     if "decisions" in tables:
         out.panel = build_panel(evaluation, tables)
-        if analyses:
-            for spec in evaluation.analyses:
-                out.results[spec.id] = run_analysis(spec, out.panel, evaluation)
+    if analyses:
+        for spec in evaluation.analyses:
+            out.results[spec.id] = run_analysis(spec, out)
     return out
 
 
@@ -220,14 +299,17 @@ def build_report(result: Run, *, language: str | None = None):
         if ev.questions:
             blocks.append(Bullets(tuple(ev.questions)))
         report.add_section("purpose", blocks=blocks)
-    methods = _data_sentences(result.tables, lang)
+    methods = _data_sentences({k: v for k, v in result.tables.items() if k in _PERIOD_COLUMN}, lang)
     if result.panel is not None:
         methods.append(_t("panel", lang, n=i18n.fmt_int(len(result.panel), lang)))
     report.add_section("methods", blocks=methods)
-    files = ", ".join(Path(r.source.path).name for r in collect(result.tables.values()) if r.source)
+    records = collect(_frames(result.tables))
+    files = ", ".join(dict.fromkeys(Path(r.source.path).name for r in records if r.source))
     for spec in ev.analyses:
         report.add(result.results[spec.id], title=spec.title or None, source=_t("source", lang, files=files))
+    for extra in result.extra.values():
+        report.add(extra)
     config_text = ev.path.read_text(encoding="utf-8") if ev.path else None
-    report.set_provenance(collect(result.tables.values()), seeds={"evaluation.seed": ev.seed},
+    report.set_provenance(records, seeds={"evaluation.seed": ev.seed},
                           config_text=config_text)
     return report
