@@ -42,6 +42,7 @@ sysdeps:
 sample: $(STAMP)
 	$(PY) $(SAMPLE)/generate.py
 	$(PY) $(SAMPLE)/generate_survey.py
+	$(PY) $(SAMPLE)/generate_interviews.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
