@@ -43,6 +43,7 @@ sample: $(STAMP)
 	$(PY) $(SAMPLE)/generate.py
 	$(PY) $(SAMPLE)/generate_survey.py
 	$(PY) $(SAMPLE)/generate_interviews.py
+	$(PY) $(SAMPLE)/generate_audit.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -57,6 +57,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "newcombe_diff_ci": ("evalkit.analysis.proportions", "newcombe_diff_ci"),
     "load_audit": ("evalkit.audit", "load_audit"),
     "audit": ("evalkit.audit", None),
+    "audit_analysis": ("evalkit.audit", "audit_analysis"),
     "load_survey": ("evalkit.io.surveys", "load_survey"),
     "Survey": ("evalkit.io.surveys", "Survey"),
     "Codebook": ("evalkit.io.surveys", "Codebook"),

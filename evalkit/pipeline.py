@@ -143,13 +143,15 @@ def _run_other(spec: AnalysisSpec, run: "Run") -> Any:
                                                           language)
         return result
     if spec.kind == "audit":
-        from evalkit.audit import run_audit
+        from evalkit.audit import audit_analysis
 
         source = run.evaluation.data.get("audit")
-        if source is None:
-            raise AnalysisError(f"analyses '{spec.id}': an audit analysis needs a [data.audit] source")
-        return run_audit(source, {"language": language, "seed": run.evaluation.seed, **spec.options},
-                         decisions=run.tables.get("decisions"))
+        if source is None or not source.options.get("forms") or not source.options.get("manifest"):
+            raise AnalysisError(f"analyses '{spec.id}': an audit analysis needs [data.audit] with forms = [...] "
+                                "and manifest = \"...\"")
+        options = {"seed": run.evaluation.seed, **spec.options}
+        return audit_analysis(list(source.options["forms"]), source.options["manifest"], options,
+                              language=language)
     raise AnalysisError(f"analyses '{spec.id}': unknown kind {spec.kind!r}")
 
 
