@@ -98,7 +98,9 @@ def test_configs_point_at_existing_files_and_name_the_true_dates():
         assert cfg["change"]["date"] == date
         assert isinstance(cfg["evaluation"]["seed"], int)
         for source in cfg["data"].values():
-            assert (SAMPLE / source["path"]).is_file()
+            for path in [source.get("path"), source.get("manifest"), *source.get("forms", [])]:
+                if path is not None:
+                    assert (SAMPLE / path).is_file()
         ids = [a["id"] for a in cfg["analyses"]]
         assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[a-z0-9_]+", i) for i in ids)
     pilot = tomllib.loads((SAMPLE / "rehab_pilot.toml").read_text(encoding="utf-8"))

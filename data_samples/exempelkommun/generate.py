@@ -50,7 +50,9 @@ HERE = Path(__file__).resolve().parent
 EFFECTS_PATH = HERE / "effects.toml"
 
 #: one random stream per table; never renumber, only append (survey, interviews, audits …)
-STREAMS = {"world": 1, "decisions": 2, "orders": 3, "visits": 4}
+STREAMS = {"world": 1, "decisions": 2, "orders": 3, "visits": 4,
+           # generators beside this one (generate_survey.py, generate_interviews.py, generate_audit.py)
+           "survey": 101, "interviews": 102, "audit": 103}
 
 #: the files :func:`generate` writes (the test hashes exactly these)
 FILES = ("beslut_procapita.csv", "andrade_bestallningar.csv", "besok.csv")
