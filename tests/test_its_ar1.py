@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.optimize as opt
-import scipy.stats as st
 import statsmodels.api as sm
 
 from evalkit.analysis import _its_ar1 as ar1
