@@ -231,19 +231,19 @@ def _errors_sentence(spec, meta, hac_lags, language) -> str:
                   f"process (AR(1), ρ = {rho}) skattad med restricted maximum likelihood (REML), med "
                   f"Kenward–Rogers standardfel och frihetsgrader. Newey–West-fel användes inte eftersom de "
                   f"ger för smala intervall i korta serier (i vår simulering med 48 månader täckte "
-                  f"95-procentsintervallen den sanna effekten 74–79 % av gångerna, mot 94–95 % för "
+                  f"95-procentsintervallen den sanna effekten 74–79 % av gångerna, mot 94–96 % för "
                   f"AR(1)-modellen; Turner m.fl. 2021).",
             "nb": f"Avhengigheten mellom nærliggende perioder ble modellert som en førsteordens autoregressiv "
                   f"prosess (AR(1), ρ = {rho}) estimert med restricted maximum likelihood (REML), med "
                   f"Kenward–Rogers standardfeil og frihetsgrader. Newey–West-feil ble ikke brukt fordi de gir "
                   f"for smale intervaller i korte serier (i vår simulering med 48 måneder dekket "
-                  f"95-prosentsintervallene den sanne effekten 74–79 % av gangene, mot 94–95 % for "
+                  f"95-prosentsintervallene den sanne effekten 74–79 % av gangene, mot 94–96 % for "
                   f"AR(1)-modellen; Turner mfl. 2021).",
             "en": f"Dependence between neighbouring periods was modelled as a first-order autoregressive "
                   f"process (AR(1), ρ = {rho}) estimated by restricted maximum likelihood (REML), with "
                   f"Kenward–Roger standard errors and degrees of freedom. Newey–West errors were not used "
                   f"because their intervals are too narrow in short series (in our simulation with 48 "
-                  f"months, 95% intervals covered the true effect 74–79% of the time, against 94–95% for "
+                  f"months, 95% intervals covered the true effect 74–79% of the time, against 94–96% for "
                   f"the AR(1) model; Turner et al. 2021).",
         }[language]
     if model == "hac":
