@@ -310,3 +310,26 @@ def test_tablespec_columns_exist_in_frames(orebro):
         assert isinstance(spec, TableSpec)
         assert spec.columns_named() | set(spec.pvalues) | set(spec.decimals) <= set(frame.columns)
         assert not frame.select_dtypes(include="number").empty
+
+
+# ----------------------------------------------------------------------------- the pre-trend test behind the verdict
+
+
+def test_cr1_pretrend_test_keeps_its_size_with_many_leads():
+    # 8 leads with 16 clusters: W/q against F(q, G−1) (Stata `test`) rejected 18 of 60 null panels here;
+    # the Hotelling-corrected F(q, G−q) must stay near the nominal 5 %.
+    rejections = []
+    for s in range(60):
+        res = fit(simulate(n_units=16, treated=8, n_times=20, start=10, seed=7000 + s), intervention=10,
+                  inference="cluster")
+        es = quiet(res.event_study, leads=8, lags=2)
+        assert "F(8, 8)" in es.pretrend["test"]
+        rejections.append(es.pretrend["p_value"] < 0.05)
+    assert np.mean(rejections) <= 0.12
+
+
+def test_one_restriction_wald_equals_the_t_test():
+    res = fit(simulate(n_units=40, treated=15, seed=35))
+    es = quiet(res.event_study, leads=1, lags=1)
+    lead = es.table.loc[-2]
+    assert es.pretrend["p_value"] == pytest.approx(lead["p_value"], rel=1e-9)

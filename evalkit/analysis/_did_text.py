@@ -460,10 +460,10 @@ def pretrend_test_name(pretrend, language: str) -> tuple[str, bool]:
         if "randomization" in test:
             name += ", " + _TESTS["ri_sum" if "squared" in test else "ri_wald"][language]
         elif "F(" in test:
-            name += ", " + test[test.index("F("):]
+            name += ", " + test[test.index("F("):].replace("-corrected", "")
         return name, True
     if test.startswith("F("):
-        return test, True  # "F(3, 11), CR1" reads the same in every language
+        return test.replace("-corrected", ""), True  # "F(3, 9), CR1, Hotelling" reads the same in every language
     if "wild" in test:
         return _TESTS["wild"][language], True
     return _TESTS["ri_sum" if "squared" in test else "ri_wald"][language], True

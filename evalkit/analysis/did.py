@@ -569,7 +569,9 @@ class DiDResult:
         Notes
         -----
         Regression of the outcome on unit and period effects and treated × relative-period dummies. The joint
-        pre-trend test is a Wald test of all leads = 0: F(q, G−1) with CR1, a restricted wild bootstrap Wald
+        pre-trend test is a Wald test of all leads = 0: with CR1 the Hotelling-corrected
+        ``W·(G−q)/(q·(G−1))`` against F(q, G−q) (Stata's ``test`` uses ``W/q`` against F(q, G−1), which
+        over-rejects badly when the leads are many relative to the clusters), a restricted wild bootstrap Wald
         test with few clusters, or randomization inference of the Wald statistic with very few treated units
         — the same method as the main result. With randomization inference the coefficients get exact
         p-values but no intervals (``ci_low``/``ci_high`` are NaN). A failed test gives an AnalysisWarning,
@@ -715,7 +717,8 @@ def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
     if method == "cluster":
         rows = [fit.t_test(i)[1:] for i in range(len(periods))]
         stat, p_joint = fit.wald(lead_idx) if wald_ok else (np.nan, np.nan)
-        test = f"F({len(lead_idx)}, {panel.n_units - 1}), CR1" if wald_ok or not lead_idx else too_many
+        test = (f"F({len(lead_idx)}, {panel.n_units - len(lead_idx)}), CR1, Hotelling-corrected"
+                if wald_ok or not lead_idx else too_many)
     elif method == "wild":
         weights = webb_weights(panel.n_units, inf["reps"], rng)
         rows = []
@@ -832,8 +835,9 @@ def _bjs_pretrend(panel: Panel, start: np.ndarray, leads: int, method: str, ri):
     """BJS test: on untreated observations, unit and period effects plus dummies for 1..K periods before start.
 
     The lead coefficients are reported at relative periods −1..−K (reference: untreated periods more than K
-    before the start, and never-treated units); the joint test is F(K, G−1) with CR1 or, with randomization
-    inference, the share of start-date re-assignments with a Wald statistic at least as large.
+    before the start, and never-treated units); the joint test is the Hotelling-corrected F(K, G−K) with CR1
+    (see ``ClusterFit.wald``) or, with randomization inference, the share of start-date re-assignments with a
+    Wald statistic at least as large.
     """
     if leads == 0:
         return [], np.nan, np.nan, "no leads"
@@ -862,7 +866,7 @@ def _bjs_pretrend(panel: Panel, start: np.ndarray, leads: int, method: str, ri):
             return (rows, np.nan, np.nan, f"not computed: {leads} leads but only {panel.n_units} clusters; "
                     f"pass leads={panel.n_units - 2} or fewer")
         f_stat, p_f = fit.wald(idx)
-        return rows, f_stat, p_f, f"BJS pre-trend test, F({leads}, {panel.n_units - 1}), CR1"
+        return rows, f_stat, p_f, f"BJS pre-trend test, F({leads}, {panel.n_units - leads}), CR1, Hotelling-corrected"
     f_stat = joint(fit)
     perms = ri.permutations[: min(len(ri.permutations), 1000)]
     walds, betas = [], []
