@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from evalkit import i18n
+from evalkit.analysis._did_text import decimals_for
 from evalkit.analysis.did import EventStudyResult, did
 from evalkit.errors import AnalysisError, AnalysisWarning
 from evalkit.report import Report, Table, TableSpec
@@ -333,3 +334,17 @@ def test_one_restriction_wald_equals_the_t_test():
     es = quiet(res.event_study, leads=1, lags=1)
     lead = es.table.loc[-2]
     assert es.pretrend["p_value"] == pytest.approx(lead["p_value"], rel=1e-9)
+
+
+def test_share_outcomes_read_in_percentage_points():
+    frame = simulate(n_units=40, treated=15, effect=0.0, seed=36)
+    frame["goal_recorded_share"] = 0.5 + frame["y"] / 100 + 0.08 * ((frame["pilot"]) & (frame["month"] >= 6))
+    res = fit(frame, outcome="goal_recorded_share")
+    e = res.effect
+    assert 0.03 < e["estimate"] < 0.13                        # the estimate itself stays a share
+    sv = quiet(res.sentences, "sv")[0]
+    assert "andel beslut med dokumenterat mål" in sv
+    d = decimals_for(100 * res.inference["se_cr1"])
+    assert i18n.fmt_number(100 * e["estimate"], d, "sv") + " procentenheter (95 % konfidensintervall" in sv
+    table = quiet(res.report_tables, "en")[0][1]
+    assert table.iloc[0]["Estimate (percentage points)"] == pytest.approx(100 * e["estimate"])

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit import i18n
-from evalkit.analysis._did_text import check_language, decimals_for
+from evalkit.analysis._did_text import check_language, decimals_for, effect_scale, points_word
 
 __all__ = ["LABELS", "label", "group_labels", "effect_table", "means_table", "event_study_table", "placebo_table",
            "draw_means", "draw_event_study", "default_title"]
@@ -131,12 +131,16 @@ def effect_table(result, language: str):
     """The main effect: one row per outcome with estimate, interval, p-value and the inference used."""
     from evalkit.report import TableSpec
 
+    # share outcomes (0–1) are shown in percentage points, as in the sentences
+    scale, unit = effect_scale(result.outcome), points_word(result.outcome, language)
     e = result.effect
     est, low, high, p = _effect_columns(language)
+    if unit:
+        est = f"{est} ({unit.strip()})"
     frame = pd.DataFrame({label("outcome", language): [capitalized(result.outcome_label(language))],
-                          est: [e["estimate"]], low: [e["ci_low"]], high: [e["ci_high"]], p: [e["p_value"]],
-                          label("inference", language): [_inference_text(result.inference, language)]})
-    d = decimals_for(result.inference.get("se_cr1", abs(e["estimate"])))
+                          est: [e["estimate"] * scale], low: [e["ci_low"] * scale], high: [e["ci_high"] * scale],
+                          p: [e["p_value"]], label("inference", language): [_inference_text(result.inference, language)]})
+    d = decimals_for(result.inference.get("se_cr1", abs(e["estimate"])) * scale)
     spec = TableSpec(pvalues=(p,), decimals={est: d, low: d, high: d})
     return label("effect_caption", language), frame, spec
 

@@ -13,10 +13,11 @@ import math
 import numpy as np
 
 from evalkit import i18n
+from evalkit.analysis import _labels
 from evalkit.errors import AnalysisError
 
 __all__ = ["assumptions", "result_sentences", "inference_sentences", "methods_sentences", "event_study_sentences", "pretrend_sentences", "pretrend_verdict",
-           "decimals_for", "outcome_label", "check_language", "LANGUAGES"]
+           "decimals_for", "effect_scale", "points_word", "outcome_label", "check_language", "LANGUAGES"]
 
 LANGUAGES = ("sv", "nb", "en")
 
@@ -308,11 +309,20 @@ def check_language(language: str) -> str:
 
 def outcome_label(column: str, language: str) -> str:
     """The human label of an outcome-panel column (e.g. "beviljade timmar per brukare och månad")."""
-    try:
-        from evalkit.analysis._labels import outcome_label as label
-    except ImportError:  # TEMPORARY until evalkit/analysis/_labels.py lands
-        return column
-    return label(column, language)
+    return _labels.outcome_label(column, language)
+
+
+_POINTS = {"sv": "procentenheter", "nb": "prosentpoeng", "en": "percentage points"}
+
+
+def effect_scale(column: str) -> float:
+    """100 for share outcomes (0–1), whose effects read in percentage points; else 1."""
+    return 100.0 if _labels.is_share(column) else 1.0
+
+
+def points_word(column: str, language: str) -> str:
+    """" procentenheter" after a share outcome's effect (empty for other outcomes)."""
+    return " " + _POINTS[language] if _labels.is_share(column) else ""
 
 
 def decimals_for(scale: float) -> int:
@@ -382,16 +392,19 @@ def result_sentences(result, language: str = "sv", event_study=None) -> list[str
     """Sentences stating the estimate, interval, p-value, design, inference, what can be concluded and the
     pre-trend test (when ``event_study`` is given)."""
     text = _TEXT[check_language(language)]
-    e = result.effect
-    d = decimals_for(result.inference.get("se_cr1", abs(e["estimate"])))
+    scale, unit = effect_scale(result.outcome), points_word(result.outcome, language)
+    e = result.effect * scale
+    d = decimals_for(result.inference.get("se_cr1", abs(e["estimate"])) * scale)
     if np.isfinite([e["ci_low"], e["ci_high"]]).any():
-        ci = text["ci"].format(interval=i18n.fmt_interval(e["ci_low"], e["ci_high"], d, language))
+        interval = i18n.fmt_interval(e["ci_low"], e["ci_high"], d, language)
+        ci = text["ci"].format(interval=interval + unit)
     else:
         ci = text["ci_inf"]
     n_post = result.n_periods - result.n_pre
     return [
-        text["main"].format(outcome=result.outcome_label(language), est=i18n.fmt_number(e["estimate"], d, language),
-                            ci=ci, p=i18n.fmt_p(e["p_value"], language)),
+        text["main"].format(outcome=result.outcome_label(language),
+                            est=i18n.fmt_number(e["estimate"], d, language) + unit, ci=ci,
+                            p=i18n.fmt_p(result.effect["p_value"], language)),
         text["design"].format(n_treated=_n(result.n_treated, language),
                               n_control=_n(result.n_units - result.n_treated, language),
                               n_periods=_n(result.n_periods, language), n_pre=_n(result.n_pre, language),
