@@ -348,3 +348,26 @@ def test_share_outcomes_read_in_percentage_points():
     assert i18n.fmt_number(100 * e["estimate"], d, "sv") + " procentenheter (95 % konfidensintervall" in sv
     table = quiet(res.report_tables, "en")[0][1]
     assert table.iloc[0]["Estimate (percentage points)"] == pytest.approx(100 * e["estimate"])
+
+
+# ----------------------------------------------------------------------------- staggered adoption
+
+
+def test_staggered_result_renders_with_imputation_methods_and_each_start_marked(tmp_path):
+    from tests.test_did_staggered import STARTS, run as run_staggered, staggered
+
+    res = run_staggered(staggered(seed=37), STARTS)
+    assert res.inference["estimator"] == "imputation"
+    methods = " ".join(quiet(res.methods, "en"))
+    assert "imputation estimator of Borusyak, Jaravel & Spiess" in methods
+    assert "Borusyak, Jaravel & Spiess on untreated observations, F(" in methods
+    sentences = " ".join(quiet(res.sentences, "sv"))
+    assert "4: 10, 7: 10" in sentences                     # start periods and units per start
+    fig = quiet(res.plot, language="en")
+    means = fig.axes[0]
+    assert len(means.lines) == 4 and "Starts" in [t.get_text() for t in means.get_legend().get_texts()]
+    report = Report("Stegvis införande", language="sv")
+    quiet(report.add, res)
+    _, paragraphs, tables = _docx_text(quiet(report.save, tmp_path / "staggered.docx"))
+    assert any("imputationsskattaren" in p for p in paragraphs)
+    assert any(t[0][0] == "Period i förhållande till starten" for t in tables)

@@ -425,6 +425,8 @@ def _staggered_sentence(result, language: str) -> list[str]:
 
 
 def _date(value, language: str) -> str:
+    if isinstance(value, (int, np.integer, float)) or (isinstance(value, str) and "-" not in value):
+        return str(value)  # period numbers and years are not dates
     try:
         return i18n.fmt_date(value, language)
     except Exception:  # noqa: BLE001 - integer or period codes are shown as they are
