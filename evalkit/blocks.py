@@ -1,5 +1,9 @@
 """The building blocks of a report: plain data, no rendering.
 
+They live in the shared base (beside ``errors`` and ``privacy``) because result
+objects in :mod:`evalkit.analysis` describe their tables with them; the
+renderers in :mod:`evalkit.report` consume them.
+
 A report is a list of sections, each a list of blocks. Renderers (Word, Excel)
 turn blocks into output; sections never format numbers themselves — a
 :class:`Table` carries raw values and a :class:`TableSpec` saying which

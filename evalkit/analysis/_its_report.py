@@ -307,6 +307,6 @@ def y_axis_label(outcome: str, language: str) -> str:
 
 def table_spec(**kwargs):
     """A report TableSpec, imported when a table is built (the report sits above analysis)."""
-    from evalkit.report import TableSpec
+    from evalkit.blocks import TableSpec
 
     return TableSpec(**kwargs)

@@ -211,7 +211,7 @@ class QualitativeResult:
         }[language]]
 
     def report_tables(self, language: str = "sv") -> list:
-        from evalkit.report import TableSpec
+        from evalkit.blocks import TableSpec
         language = check_language(language)
         tables = []
         ba = self.before_after.drop(columns=["code_guid", "difference"])
@@ -551,7 +551,7 @@ class JointDisplay:
                        "to it in the configuration, with the groups that raised them and a quote."}[check_language(language)]]
 
     def report_tables(self, language: str | None = None) -> list:
-        from evalkit.report import TableSpec
+        from evalkit.blocks import TableSpec
         lang = check_language(language or self.language)
         t = self.table.rename(columns={"outcome": _t("outcome", lang), "effect": _t("effect", lang),
                                        "themes": _t("themes", lang), "raised_by": _t("raised_by", lang),

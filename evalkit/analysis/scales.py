@@ -72,7 +72,7 @@ class ScaleResult:
                        "(assumes independent respondents and normally distributed sum scores)."}[language]]
 
     def report_tables(self, language: str = "sv") -> list:
-        from evalkit.report import TableSpec
+        from evalkit.blocks import TableSpec
         names = {"sv": ("Fråga", "Antal svar", "Medelvärde", "Korrelation med övriga", "Alfa utan frågan"),
                  "nb": ("Spørsmål", "Antall svar", "Gjennomsnitt", "Korrelasjon med øvrige", "Alfa uten spørsmålet"),
                  "en": ("Item", "Answers", "Mean", "Item–rest correlation", "Alpha if deleted")}[language]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import html
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,8 @@ from scipy import stats
 from evalkit import i18n
 from evalkit.analysis.proportions import fisher_exact, newcombe_diff_ci, proportion_ci
 from evalkit.errors import AnalysisError, AnalysisWarning
-from evalkit.io.surveys import Survey
+if TYPE_CHECKING:  # the container type only; analysis never reads files (DESIGN.md)
+    from evalkit.io.surveys import Survey
 
 __all__ = [
     "survey_estimate",
@@ -451,6 +452,10 @@ class SurveyResult:
     def _text(self, item: str, language: str) -> str:
         return self.survey.codebook.items[item].text_in(language)
 
+    def _label(self, item: str, language: str) -> str:
+        """Short label for tables and legends (the full question is in the items table)."""
+        return self.survey.codebook.items[item].label_in(language)
+
     def summary(self) -> str:
         return "\n".join(self.sentences("en"))
 
@@ -541,12 +546,12 @@ class SurveyResult:
 
     # -- tables ---------------------------------------------------------------------------------
     def report_tables(self, language: str = "sv") -> list:
-        from evalkit.report import TableSpec
+        from evalkit.blocks import TableSpec
 
         tables = []
         if self.comparison is not None:
             c = self.comparison.copy()
-            c["item"] = [self._text(i, language) for i in c["item"]]
+            c["item"] = [self._label(i, language) for i in c["item"]]
             c["diff"], c["ci_low"], c["ci_high"] = c["diff"] * 100, c["ci_low"] * 100, c["ci_high"] * 100
             cols = ["item", "n_before", "share_before", "n_after", "share_after", "diff", "ci_low", "ci_high",
                     "p_adjusted"]
@@ -566,7 +571,7 @@ class SurveyResult:
                              f"({_fmt_waves(self.after)})"}[language]
             tables.append((caption, c, spec))
         s = self.shares.copy()
-        s["item"] = [self._text(i, language) for i in s["item"]]
+        s["item"] = [self._label(i, language) for i in s["item"]]
         cols = ["item", "wave", "n_answered", "n_dont_know", "n_valid", "n_positive", "share", "ci_low", "ci_high"]
         s = s[cols].rename(columns={k: _t(k, language) for k in cols})
         spec = TableSpec(counts=tuple(_t(k, language) for k in ("n_answered", "n_dont_know", "n_valid",
@@ -584,7 +589,24 @@ class SurveyResult:
                                                   if "response_rate" in cols else {}))
         tables.append(({"sv": "Svarande och vem som besvarade enkäten", "nb": "Svarere og hvem som svarte",
                         "en": "Respondents and who answered"}[language], r, spec))
+        tables.append(self._items_table(language))
         return tables
+
+    def _items_table(self, language: str):
+        """The short labels used in tables and figures beside the full question and its scale."""
+        from evalkit.blocks import TableSpec
+
+        items = [self.survey.codebook.items[i] for i in dict.fromkeys(self.shares["item"])]
+        head = {"sv": ("Fråga (kort)", "Frågans lydelse", "Område", "Positiva svar"),
+                "nb": ("Spørsmål (kort)", "Spørsmålets ordlyd", "Område", "Positive svar"),
+                "en": ("Item (short)", "Question wording", "Domain", "Positive answers")}[language]
+        frame = pd.DataFrame({head[0]: [i.label_in(language) for i in items],
+                              head[1]: [i.text_in(language) for i in items],
+                              head[2]: [i.domain for i in items],
+                              head[3]: [", ".join(i.scale.positive) for i in items]})
+        caption = {"sv": "Frågorna i tabeller och figurer", "nb": "Spørsmålene i tabeller og figurer",
+                   "en": "The items in tables and figures"}[language]
+        return caption, frame, TableSpec()
 
     # -- figures --------------------------------------------------------------------------------
     def plot(self, ax=None, language: str = "sv"):
@@ -599,7 +621,7 @@ class SurveyResult:
         for item, g in s.groupby("item", sort=False):
             g = g.sort_values("wave")
             x = g["wave"].astype(float)
-            line = ax.plot(x, g["share"], marker="o", label=self._text(item, language)[:45])[0]
+            line = ax.plot(x, g["share"], marker="o", label=self._label(item, language))[0]
             ax.fill_between(x, g["ci_low"], g["ci_high"], color=line.get_color(), alpha=0.15)
         if self.after is not None:
             ax.axvline(min(_as_list(self.after)) - 0.5, color="grey", linestyle="--", linewidth=1)
@@ -629,7 +651,7 @@ class SurveyResult:
         for ax, u in zip(axes.flat, units):
             for item, g in s[s[self.by] == u].groupby("item", sort=False):
                 g = g.sort_values("wave")
-                ax.plot(g["wave"].astype(float), g["share"], marker=".", label=self._text(item, language)[:30])
+                ax.plot(g["wave"].astype(float), g["share"], marker=".", label=self._label(item, language))
                 ax.fill_between(g["wave"].astype(float), g["ci_low"], g["ci_high"], alpha=0.15)
             ax.set_title(str(u), fontsize=9)
             ax.yaxis.set_major_formatter(i18n.tick_formatter(language, percent=True))
@@ -737,9 +759,6 @@ def survey_analysis(survey: Survey, *, items: Sequence[str] | None = None, compa
 
 #: documented option keys of :func:`run` (evaluation.toml ``[survey]`` table)
 OPTIONS = {
-    "path": "survey file (.csv/.xlsx/.sav) — used when data is None",
-    "codebook": "codebook path or built-in name (default: built-in / .sav labels)",
-    "sent": "file with questionnaires sent per wave (and unit): wave[, unit], sent",
     "items": "list of item names (default: all with positive answers)",
     "before": "wave or list of waves before the change",
     "after": "wave or list of waves after the change",
@@ -751,19 +770,14 @@ OPTIONS = {
 }
 
 
-def run(data: Survey | None, options: Mapping[str, Any] | None = None) -> SurveyResult:
-    """Pipeline entry: a loaded :class:`Survey` (or ``options["path"]``) and the options in :data:`OPTIONS`."""
+def run(data: "Survey", options: Mapping[str, Any] | None = None) -> SurveyResult:
+    """Pipeline entry: a loaded :class:`Survey` and the options in :data:`OPTIONS`."""
     from evalkit.errors import ConfigError
-    from evalkit.io.surveys import load_survey
 
     opts = dict(options or {})
     unknown = set(opts) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown survey option(s) {sorted(unknown)}; known: {', '.join(OPTIONS)}")
-    if data is None:
-        if "path" not in opts:
-            raise ConfigError("survey: give the loaded survey or options['path']")
-        data = load_survey(opts["path"], opts.get("codebook"), sent=opts.get("sent"))
     return survey_analysis(data, items=opts.get("items"), before=opts.get("before"), after=opts.get("after"),
                            by=opts.get("by"), language=opts.get("language", "sv"),
                            adjust=opts.get("adjust", "auto"), level=opts.get("level", 0.95),

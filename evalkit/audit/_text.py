@@ -2,7 +2,7 @@
 
 Kept apart from :mod:`evalkit.audit.scoring` so the numbers and the words can be read separately.
 Every number a reader sees is written by :mod:`evalkit.i18n`; tables hold raw numbers and declare
-their counts and denominators in a :class:`~evalkit.report.TableSpec`, so the renderer applies
+their counts and denominators in a :class:`~evalkit.blocks.TableSpec`, so the renderer applies
 disclosure control.
 """
 from __future__ import annotations
@@ -411,7 +411,7 @@ def _review_sentence(res, d, language) -> str:
 
 # ----------------------------------------------------------------------------- tables
 def report_tables(res, language: str = "sv") -> list:
-    from evalkit.report import TableSpec
+    from evalkit.blocks import TableSpec
 
     i18n.check_language(language)
     tables = [_items_table(res, language, TableSpec), _stages_table(res, language, TableSpec)]
@@ -514,7 +514,7 @@ def _strata_table(res, language, TableSpec):
 
 # ----------------------------------------------------------------------------- appendix
 def appendix_blocks(res, language: str = "sv") -> list:
-    from evalkit.report import Heading, Paragraph, Table
+    from evalkit.blocks import Heading, Paragraph, Table
 
     cl = res.checklist
     if cl is None:

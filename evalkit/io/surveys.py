@@ -113,9 +113,15 @@ class Item:
     domain: str = ""
     overall: bool = False
     texts: Mapping[str, str] = field(default_factory=dict)
+    #: short labels for tables and figure legends (codebook keys ``label``, ``label_en``, ``label_nb``)
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def text_in(self, language: str) -> str:
         return self.texts.get(language) or self.text
+
+    def label_in(self, language: str) -> str:
+        """The short label in ``language`` (the Swedish one, else the full question, when missing)."""
+        return self.labels.get(language) or self.labels.get("sv") or self.text_in(language)
 
 
 @dataclass
@@ -189,7 +195,8 @@ def load_codebook(source: str | Path | Mapping) -> Codebook:
         path, or the parsed mapping with ``[scales.<name>]`` tables
         (``labels``, ``positive``, ``negative``, ``dont_know``, ``codes``), an
         ``[[items]]`` array (``item``, ``text``, ``scale``, ``domain``,
-        ``overall``, ``text_en``/``text_nb``) and optionally ``[answered_by]``.
+        ``overall``, ``text_en``/``text_nb``, a short ``label``/``label_en``/``label_nb`` for tables and
+        figures) and optionally ``[answered_by]``.
 
     Examples
     --------
@@ -233,9 +240,11 @@ def _codebook_from_mapping(raw: Mapping, where: str) -> Codebook:
             raise ConfigError(f"{where}: item {i} needs 'item' and a 'scale' defined under [scales] "
                               f"(got item={name!r}, scale={scale!r})")
         texts = {lang: spec[f"text_{lang}"] for lang in ("sv", "nb", "en") if f"text_{lang}" in spec}
+        labels = {lang: spec[key] for lang, key in (("sv", "label"), ("nb", "label_nb"), ("en", "label_en"))
+                  if key in spec}
         items[name] = Item(item=name, text=spec.get("text", name), scale=scales[scale],
                            domain=spec.get("domain", ""), overall=bool(spec.get("overall", False)),
-                           texts=texts)
+                           texts=texts, labels=labels)
     if not items:
         raise ConfigError(f"{where}: the codebook lists no [[items]]")
     by = dict(raw.get("answered_by") or {})
