@@ -6,7 +6,6 @@ import warnings
 
 import matplotlib
 import numpy as np
-import pandas as pd
 import pytest
 
 from evalkit import i18n

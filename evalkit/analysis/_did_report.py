@@ -1,7 +1,7 @@
 """Report tables and figures of DiD results in Swedish, Norwegian bokmål and English.
 
 Tables hold raw numbers with localized row and column labels; the report's renderer formats them and
-applies disclosure control from the :class:`~evalkit.report.TableSpec` (counts of units and observations
+applies disclosure control from the :class:`~evalkit.blocks.TableSpec` (counts of units and observations
 are declared as counts, group means are guarded by their observation counts).
 """
 from __future__ import annotations
@@ -31,7 +31,8 @@ LABELS: dict[str, dict[str, str]] = {
                   "en": "Cluster-robust standard errors (CR1)"},
     "m_cluster_bjs": {"sv": "Klusterrobusta standardfel (BJS)", "nb": "Klyngerobuste standardfeil (BJS)",
                       "en": "Cluster-robust standard errors (BJS)"},
-    "m_wild": {"sv": "Vild klusterbootstrap ({reps} replikeringar)", "nb": "Vill klyngebootstrap ({reps} replikasjoner)",
+    "m_wild": {"sv": "Vild klusterbootstrap ({reps} replikeringar)",
+               "nb": "Vill klyngebootstrap ({reps} replikasjoner)",
                "en": "Wild cluster bootstrap ({reps} replications)"},
     "m_ri": {"sv": "Randomiseringsinferens ({m} tilldelningar)", "nb": "Randomiseringsinferens ({m} tildelinger)",
              "en": "Randomization inference ({m} assignments)"},
@@ -129,7 +130,7 @@ def _effect_columns(language: str) -> list[str]:
 
 def effect_table(result, language: str):
     """The main effect: one row per outcome with estimate, interval, p-value and the inference used."""
-    from evalkit.report import TableSpec
+    from evalkit.blocks import TableSpec
 
     # share outcomes (0–1) are shown in percentage points, as in the sentences
     scale, unit = effect_scale(result.outcome), points_word(result.outcome, language)
@@ -139,7 +140,8 @@ def effect_table(result, language: str):
         est = f"{est} ({unit.strip()})"
     frame = pd.DataFrame({label("outcome", language): [capitalized(result.outcome_label(language))],
                           est: [e["estimate"] * scale], low: [e["ci_low"] * scale], high: [e["ci_high"] * scale],
-                          p: [e["p_value"]], label("inference", language): [_inference_text(result.inference, language)]})
+                          p: [e["p_value"]],
+                          label("inference", language): [_inference_text(result.inference, language)]})
     d = decimals_for(result.inference.get("se_cr1", abs(e["estimate"])) * scale)
     spec = TableSpec(pvalues=(p,), decimals={est: d, low: d, high: d})
     return label("effect_caption", language), frame, spec
@@ -147,7 +149,7 @@ def effect_table(result, language: str):
 
 def means_table(result, language: str):
     """Treated and comparison means before and after the (first) start, with unit and observation counts."""
-    from evalkit.report import TableSpec
+    from evalkit.blocks import TableSpec
 
     frame = result._panel.frame
     treated_label, comparison_label = group_labels(result._labels, language)
@@ -172,7 +174,7 @@ def means_table(result, language: str):
 
 def event_study_table(es, language: str):
     """Coefficients by period relative to the start, reference period −1 included (estimate 0)."""
-    from evalkit.report import TableSpec
+    from evalkit.blocks import TableSpec
 
     t = es.table
     est, low, high, p = _effect_columns(language)
@@ -191,7 +193,7 @@ def event_study_table(es, language: str):
 
 def placebo_table(result, table: pd.DataFrame, language: str):
     """The placebo estimates with localized kinds; fake treated sets written as unit lists."""
-    from evalkit.report import TableSpec
+    from evalkit.blocks import TableSpec
 
     est, low, high, p = _effect_columns(language)
     kinds = {"time": label("kind_time", language), "unit": label("kind_unit", language)}

@@ -16,8 +16,9 @@ from evalkit import i18n
 from evalkit.analysis import _labels
 from evalkit.errors import AnalysisError
 
-__all__ = ["assumptions", "result_sentences", "inference_sentences", "methods_sentences", "event_study_sentences", "pretrend_sentences", "pretrend_verdict",
-           "decimals_for", "effect_scale", "points_word", "outcome_label", "check_language", "LANGUAGES"]
+__all__ = ["assumptions", "result_sentences", "inference_sentences", "methods_sentences", "event_study_sentences",
+           "pretrend_sentences", "pretrend_verdict", "pretrend_test_name", "decimals_for", "effect_scale",
+           "points_word", "outcome_label", "check_language", "LANGUAGES"]
 
 LANGUAGES = ("sv", "nb", "en")
 

@@ -22,6 +22,19 @@ Examples
 'cluster'
 >>> bool(res.effect["ci_low"] < 2.0 < res.effect["ci_high"])
 True
+
+The result renders itself in a report (:mod:`evalkit.report`): title, sentences, methods, tables, figure.
+
+>>> res.title
+'Visits (skillnad i skillnader)'
+>>> res.sentences("en")[0][:66]
+'The difference-in-differences estimate of the effect on visits is '
+>>> [table[0] if isinstance(table, tuple) else table.caption for table in res.report_tables("en")]
+... # doctest: +NORMALIZE_WHITESPACE
+['Effect of the change, difference-in-differences', 'Visits: mean before and after the start',
+ 'Visits: event study, effect per period']
+>>> len(res.plot().axes)   # means over time and the event study
+2
 """
 from __future__ import annotations
 
@@ -498,7 +511,7 @@ class DiDResult:
         units and observations are declared as counts, so the report's disclosure control applies.
         The placebo table is included only when :meth:`placebo` has been called.
         """
-        from evalkit.report import Table
+        from evalkit.blocks import Table
 
         check_language(language)
         tables = [rep.effect_table(self, language)]
@@ -652,7 +665,7 @@ class EventStudyResult:
         return pretrend_sentences(self.pretrend, check_language(language))
 
     def report_tables(self, language: str = "sv") -> list:
-        from evalkit.report import Table
+        from evalkit.blocks import Table
 
         caption, frame, spec, note = rep.event_study_table(self, check_language(language))
         return [Table(frame, caption, spec, note=note)]
