@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit import i18n
+from evalkit.blocks import TableSpec
 from evalkit.analysis._did_text import check_language, decimals_for, effect_scale, points_word
 
 __all__ = ["LABELS", "label", "group_labels", "effect_table", "means_table", "event_study_table", "placebo_table",
@@ -130,8 +131,6 @@ def _effect_columns(language: str) -> list[str]:
 
 def effect_table(result, language: str):
     """The main effect: one row per outcome with estimate, interval, p-value and the inference used."""
-    from evalkit.blocks import TableSpec
-
     # share outcomes (0–1) are shown in percentage points, as in the sentences
     scale, unit = effect_scale(result.outcome), points_word(result.outcome, language)
     e = result.effect
@@ -149,8 +148,6 @@ def effect_table(result, language: str):
 
 def means_table(result, language: str):
     """Treated and comparison means before and after the (first) start, with unit and observation counts."""
-    from evalkit.blocks import TableSpec
-
     frame = result._panel.frame
     treated_label, comparison_label = group_labels(result._labels, language)
     rows = []
@@ -174,8 +171,6 @@ def means_table(result, language: str):
 
 def event_study_table(es, language: str):
     """Coefficients by period relative to the start, reference period −1 included (estimate 0)."""
-    from evalkit.blocks import TableSpec
-
     t = es.table
     est, low, high, p = _effect_columns(language)
     period = label("relative_period", language)
@@ -193,8 +188,6 @@ def event_study_table(es, language: str):
 
 def placebo_table(result, table: pd.DataFrame, language: str):
     """The placebo estimates with localized kinds; fake treated sets written as unit lists."""
-    from evalkit.blocks import TableSpec
-
     est, low, high, p = _effect_columns(language)
     kinds = {"time": label("kind_time", language), "unit": label("kind_unit", language)}
     frame = pd.DataFrame({

@@ -56,6 +56,7 @@ from evalkit.analysis import _did_report as rep
 from evalkit.analysis._did_text import (assumptions, check_language, event_study_sentences, methods_sentences,
                                         outcome_label, pretrend_sentences, result_sentences)
 from evalkit.analysis._fe import TwoWayFE
+from evalkit.blocks import Table
 from evalkit.errors import AnalysisError, AnalysisWarning
 
 __all__ = ["did", "DiDResult", "EventStudyResult", "choose_inference",
@@ -511,8 +512,6 @@ class DiDResult:
         units and observations are declared as counts, so the report's disclosure control applies.
         The placebo table is included only when :meth:`placebo` has been called.
         """
-        from evalkit.blocks import Table
-
         check_language(language)
         tables = [rep.effect_table(self, language)]
         caption, frame, spec, note = rep.means_table(self, language)
@@ -665,8 +664,6 @@ class EventStudyResult:
         return pretrend_sentences(self.pretrend, check_language(language))
 
     def report_tables(self, language: str = "sv") -> list:
-        from evalkit.blocks import Table
-
         caption, frame, spec, note = rep.event_study_table(self, check_language(language))
         return [Table(frame, caption, spec, note=note)]
 
