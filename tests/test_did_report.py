@@ -370,3 +370,17 @@ def test_staggered_result_renders_with_imputation_methods_and_each_start_marked(
     _, paragraphs, tables = _docx_text(quiet(report.save, tmp_path / "staggered.docx"))
     assert any("imputationsskattaren" in p for p in paragraphs)
     assert any(t[0][0] == "Period i förhållande till starten" for t in tables)
+
+
+def test_report_draws_the_figure_in_the_report_language(tmp_path, monkeypatch):
+    from evalkit.analysis import _did_report
+
+    seen = []
+    draw = _did_report.draw_means
+    monkeypatch.setattr(_did_report, "draw_means", lambda result, ax, language: (seen.append(language),
+                                                                                  draw(result, ax, language)))
+    res = fit(simulate(seed=38), language="sv")
+    report = Report("Pilot", language="en")
+    quiet(report.add, res)
+    quiet(report.save, tmp_path / "en.docx")
+    assert seen == ["en"]
