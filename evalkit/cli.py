@@ -13,7 +13,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from evalkit.errors import EvalkitError, EvalkitWarning, ReportError
+from evalkit.errors import ConfigError, EvalkitError, EvalkitWarning, ReportError
 
 __all__ = ["main"]
 
@@ -23,6 +23,9 @@ examples:
   evalkit check beslut.csv bestallningar.xlsx --mapping min_mappning.toml
   evalkit report data_samples/exempelkommun/ibic.toml            # -> reports/ibic.docx + reports/ibic.xlsx
   evalkit report ibic.toml --language en --output reports/ibic_en.docx --force
+  evalkit audit draw ibic.toml --strata period --margin 0.125 --from 2015-01-01 --to 2018-12-31 -o urval.json
+  evalkit audit form ibic.toml --manifest urval.json --reviewer 1 -o granskning_1.xlsx
+  evalkit audit score ibic.toml          # scores the forms listed under [data.audit]
 """
 
 
@@ -94,7 +97,58 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--force", action="store_true", help="replace an existing report")
     report.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     report.set_defaults(func=_cmd_report)
+    _audit_parser(sub)
     return parser
+
+
+def _audit_parser(sub) -> None:
+    audit = sub.add_parser(
+        "audit", help="decision audits: draw a seeded sample, write review forms, score filled forms",
+        description="Case-file audits of needs-assessment decisions. The sampling frame is the config's "
+                    "[data.decisions] with a 'period' column: 'before' or 'after' the [change] date.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    steps = audit.add_subparsers(dest="audit_command", metavar="STEP")
+    draw = steps.add_parser("draw", help="draw a reproducible sample and write its manifest (JSON)",
+                            epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    draw.add_argument("config", metavar="CONFIG")
+    size = draw.add_mutually_exclusive_group()
+    size.add_argument("--n", type=int, help="sample size (default: from --margin)")
+    size.add_argument("--margin", type=float, default=0.10, help="target margin of error (default 0.10)")
+    draw.add_argument("--confidence", type=float, default=0.95)
+    draw.add_argument("--strata", default="period", help="comma-separated columns (default: period)")
+    draw.add_argument("--allocation", choices=("proportional", "equal", "neyman"), default="proportional")
+    draw.add_argument("--precision", choices=("overall", "stratum"), default="stratum",
+                      help="size the sample for the overall share or for every stratum (default: stratum)")
+    draw.add_argument("--seed", type=int, help="default: [evaluation].seed")
+    draw.add_argument("--from", dest="first", help="first decision date in the frame (YYYY-MM-DD)")
+    draw.add_argument("--to", dest="last", help="last decision date in the frame (YYYY-MM-DD)")
+    draw.add_argument("--exclude", metavar="MANIFEST", help="skip the decisions of an earlier sample")
+    draw.add_argument("--output", "-o", default="audit_urval.json", help="manifest to write")
+    draw.add_argument("--force", action="store_true", help="replace an existing manifest")
+    draw.set_defaults(func=_cmd_audit_draw)
+
+    form = steps.add_parser("form", help="write a review form (.xlsx) for a drawn sample",
+                            epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    form.add_argument("config", metavar="CONFIG")
+    form.add_argument("--manifest", required=True, help="the manifest written by 'evalkit audit draw'")
+    form.add_argument("--checklist", default="ibic",
+                      help="ibic | genomforandeplan | individuell_plan | a checklist .toml (default ibic)")
+    form.add_argument("--language", choices=("sv", "nb", "en"), help="default: [evaluation].language")
+    form.add_argument("--reviewer", default="1", help="reviewer id stored in the form (default 1)")
+    form.add_argument("--from", dest="first", help="the frame's first decision date, as when drawing")
+    form.add_argument("--to", dest="last", help="the frame's last decision date, as when drawing")
+    form.add_argument("--output", "-o", help="default: granskning_<reviewer>.xlsx")
+    form.add_argument("--force", action="store_true", help="replace an existing form")
+    form.set_defaults(func=_cmd_audit_form)
+
+    score = steps.add_parser("score", help="score the filled forms listed under [data.audit] of the config",
+                             epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    score.add_argument("config", metavar="CONFIG")
+    score.add_argument("--language", choices=("sv", "nb", "en"), help="default: [evaluation].language")
+    score.set_defaults(func=_cmd_audit_score)
+    for p in (draw, form, score):
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    audit.set_defaults(func=lambda args: (audit.print_help(), 2)[1])
 
 
 def _cmd_check(args) -> int:
@@ -104,6 +158,72 @@ def _cmd_check(args) -> int:
     n = len(args.paths)
     print(f"\n{n - failures} of {n} passed" + ("" if not failures else f"; {failures} refused or failed"))
     return 1 if failures else 0
+
+
+def _refuse_existing(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise ReportError(f"{path} exists; use --force to replace it or --output to write elsewhere")
+
+
+def _audit_frame(args):
+    from evalkit import pipeline
+    from evalkit.config import Evaluation
+    from evalkit.io.decisions import load_decisions
+
+    evaluation = Evaluation.from_toml(args.config)
+    source = evaluation.data.get("decisions")
+    if source is None:
+        raise ConfigError(f"{args.config}: an audit samples from [data.decisions], which the config lacks")
+    with _warnings_printed(stream=sys.stderr):
+        decisions = load_decisions(source.path, source.mapping, sheet=source.sheet)
+    return evaluation, pipeline.audit_frame(evaluation, decisions, first=args.first, last=args.last)
+
+
+def _cmd_audit_draw(args) -> int:
+    from evalkit import audit
+
+    output = Path(args.output)
+    _refuse_existing(output, args.force)
+    evaluation, frame = _audit_frame(args)
+    strata = [c.strip() for c in args.strata.split(",") if c.strip()] or None
+    sample = audit.draw(frame, args.n, strata=strata, seed=args.seed if args.seed is not None else evaluation.seed,
+                        allocation=args.allocation, margin=args.margin, confidence=args.confidence,
+                        precision=args.precision, exclude=audit.from_manifest(args.exclude) if args.exclude else None)
+    sample.save(output)
+    print(sample.summary())
+    print(f"wrote {output}")
+    return 0
+
+
+def _cmd_audit_form(args) -> int:
+    from evalkit import audit
+
+    evaluation, frame = _audit_frame(args)
+    sample = audit.redraw(frame, args.manifest)
+    output = Path(args.output or f"granskning_{args.reviewer}.xlsx")
+    _refuse_existing(output, args.force)
+    audit.form(sample, args.checklist, output, args.language or evaluation.language, reviewer=args.reviewer)
+    print(f"wrote {output}: {len(sample.frame)} decisions, checklist {args.checklist}, reviewer {args.reviewer}")
+    return 0
+
+
+def _cmd_audit_score(args) -> int:
+    from evalkit import pipeline
+    from evalkit.config import Evaluation
+
+    evaluation = Evaluation.from_toml(args.config)
+    specs = [a for a in evaluation.analyses if a.kind == "audit"]
+    if not specs:
+        raise ConfigError(f"{args.config}: no analysis with kind = \"audit\" to score")
+    run = pipeline.Run(evaluation=evaluation, tables={})
+    language = args.language or evaluation.language
+    with _warnings_printed(stream=sys.stderr):
+        for spec in specs:
+            result = pipeline.run_analysis(spec, run)
+            print(f"== {spec.title or spec.id}")
+            for sentence in result.sentences(language):
+                print(f"  {sentence}")
+    return 0
 
 
 def _cmd_report(args) -> int:

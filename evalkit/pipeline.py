@@ -17,7 +17,8 @@ from evalkit.errors import AnalysisError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
 from evalkit.schemas import DECISIONS, ORDERS, SCHEMAS, VISITS
 
-__all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run"]
+__all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
+           "build_report"]
 
 LOADABLE = ("decisions", "orders", "visits")
 
@@ -315,3 +316,27 @@ def build_report(result: Run, *, language: str | None = None):
     report.set_provenance(records, seeds={"evaluation.seed": ev.seed},
                           config_text=config_text)
     return report
+
+
+# -- audits -----------------------------------------------------------------------------------
+
+#: labels of the ``period`` column of an audit frame: decided before / on or after the change date
+PERIODS = ("before", "after")
+
+
+def audit_frame(evaluation: Evaluation, decisions: pd.DataFrame, *, first=None, last=None) -> pd.DataFrame:
+    """The sampling frame for a decision audit: decisions decided in [first, last] with a ``period`` column.
+
+    ``period`` is ``"before"`` for decisions made before ``[change].date`` and ``"after"`` from it, so
+    ``strata = ["period"]`` gives the before/after audit design.
+    """
+    decided = decisions["decided_on"]
+    keep = decided.notna()
+    if first is not None:
+        keep &= decided >= pd.Timestamp(first)
+    if last is not None:
+        keep &= decided <= pd.Timestamp(last)
+    frame = decisions.loc[keep].reset_index(drop=True)
+    after = frame["decided_on"] >= pd.Timestamp(evaluation.change.date)
+    frame["period"] = after.map({False: PERIODS[0], True: PERIODS[1]}).astype("string")
+    return frame
