@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = ["CONVENTIONS", "vendor_convention", "to_code_points", "normalise_text", "choose_convention",
-           "preview_matches"]
+           "preview_matches", "to_lf"]
 
 #: "crlf2": a CRLF counts 2 (raw text); "lf": offsets on the text with LF line ends;
 #: "utf16": UTF-16 code units on the LF text.
@@ -37,6 +37,23 @@ def vendor_convention(origin: str | None) -> str:
 def normalise_text(raw: str) -> str:
     """Strip a BOM and turn CRLF/CR line ends into LF (the text evalkit stores)."""
     return raw.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def to_lf(raw: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """The LF text of ``raw`` and ``spans`` (code points on ``raw``) moved onto it.
+
+    For texts built in memory (a Python string slices in code points, a CRLF
+    counting two), so a :class:`~evalkit.io.codings.Codings` always holds what
+    its documentation promises: LF text, offsets in code points on that text.
+
+    >>> to_lf("a\\r\\nb😀c", [(3, 6)])
+    ('a\\nb😀c', [(2, 5)])
+    """
+    bom = 1 if raw.startswith("\ufeff") else 0
+    maps = _maps(raw)
+    moved = [(to_code_points(max(a - bom, 0), "crlf2", maps), to_code_points(max(b - bom, 0), "crlf2", maps))
+             for a, b in spans]
+    return normalise_text(raw), moved
 
 
 @dataclass(frozen=True)

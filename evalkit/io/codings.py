@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit.errors import DataError, Problem
+from evalkit.io._offsets import normalise_text, to_lf
 from evalkit.privacy import check_identifiers
 from evalkit.provenance import LoadRecord, SourceFile, attach, record_of
 
@@ -228,6 +229,7 @@ def finish_tables(*, sources, codes, segments, cases=None, attributes=None, user
     users = _frame(users if users is not None else [], USER_COLUMNS)
     for col in ("start", "end"):
         segments[col] = pd.to_numeric(segments[col]).astype("Int64")
+    sources, segments = lf_tables(sources, segments)
     codes["is_codable"] = codes["is_codable"].astype(bool)
     file = str(path) if path else None
     _gate(sources[["name", "text"]], file, "sources")
@@ -244,6 +246,29 @@ def finish_tables(*, sources, codes, segments, cases=None, attributes=None, user
     attach(segments, record)
     return Codings(sources=sources, codes=codes, segments=segments, cases=cases, attributes=attributes,
                    users=users, report=report, name=name or (Path(path).stem if path else "codings"))
+
+
+def lf_tables(sources: pd.DataFrame, segments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Source texts with LF line ends and segment offsets moved onto them.
+
+    Loaders already hand over LF texts (this is then a no-op); texts built in
+    memory may hold CRLF, with offsets counted on that string. Segment texts
+    get LF line ends too, so they stay equal to the slice they index.
+    """
+    raw = sources["text"].map(lambda t: isinstance(t, str) and ("\r" in t or t.startswith("\ufeff")))
+    if not raw.any() and not segments["text"].map(lambda t: isinstance(t, str) and "\r" in t).any():
+        return sources, segments
+    sources, segments = sources.copy(), segments.copy()
+    for i in sources.index[raw.to_numpy(dtype=bool)]:
+        guid, text = sources.at[i, "source_guid"], sources.at[i, "text"]
+        rows = segments.index[(segments["source_guid"] == guid) & segments["start"].notna()
+                              & segments["end"].notna()]
+        new_text, spans = to_lf(text, [(int(segments.at[r, "start"]), int(segments.at[r, "end"])) for r in rows])
+        sources.at[i, "text"] = new_text
+        for r, (a, b) in zip(rows, spans):
+            segments.at[r, "start"], segments.at[r, "end"] = a, b
+    segments["text"] = segments["text"].map(lambda t: normalise_text(t) if isinstance(t, str) else t)
+    return sources, segments
 
 
 def _frame(rows, columns) -> pd.DataFrame:

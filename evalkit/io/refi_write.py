@@ -17,6 +17,7 @@ every reference points at a declared element.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import zipfile
@@ -26,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit.errors import DataError, Problem
-from evalkit.io.codings import Codings
+from evalkit.io.codings import Codings, lf_tables
 
 __all__ = ["write_qdpx", "write_qdc", "validate_refi", "project_xml", "codebook_xml", "SCHEMA"]
 
@@ -102,6 +103,7 @@ def codebook_xml(codings: Codings, origin: str = "evalkit") -> bytes:
 def project_xml(codings: Codings, *, name: str | None = None, origin: str = "evalkit") -> bytes:
     """The project.qde document (UTF-8 bytes); source texts are referenced as ``internal://<guid>.txt``."""
     ns = P_NS
+    codings = _lf(codings)
     root = ET.Element(f"{{{ns}}}Project", {"name": name or codings.name, "origin": origin,
                                           "creationDateTime": _STAMP})
     if len(codings.users):
@@ -135,6 +137,12 @@ def project_xml(codings: Codings, *, name: str | None = None, origin: str = "eva
             _values(el, att[(att["owner_kind"] == "source") & (att["owner_guid"] == s["source_guid"])],
                     variables, ns)
     return _serialise(root, ns)
+
+
+def _lf(codings: Codings) -> Codings:
+    # A Codings built by hand may hold CRLF texts; the written text must be exactly the one the offsets index.
+    sources, segments = lf_tables(codings.sources, codings.segments)
+    return dataclasses.replace(codings, sources=sources, segments=segments)
 
 
 def _variables(att: pd.DataFrame) -> dict:
@@ -257,6 +265,7 @@ def write_qdc(codings: Codings, path, *, origin: str = "evalkit") -> Path:
 
 def write_qdpx(codings: Codings, path, *, name: str | None = None, origin: str = "evalkit") -> Path:
     """Write a REFI-QDA project (.qdpx: project.qde + Sources/<guid>.txt); same input → same bytes."""
+    codings = _lf(codings)
     xml = project_xml(codings, name=name, origin=origin)
     _check(xml, "project")
     p = Path(path)
