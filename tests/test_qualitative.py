@@ -164,3 +164,22 @@ def test_report_section_renders(tmp_path, language):
     # disclosure control: counts of interviews below 5 are shown as ".."
     cells = [cell.text for t in doc.tables for row in t.rows for cell in row.cells]
     assert ".." in cells
+
+
+def test_fisher_p_hidden_with_either_count_it_comes_from():
+    from evalkit.report import disclosure_mask
+    srcs = [f"s{i}" for i in range(20)]
+    periods = {s: ("före" if i < 10 else "efter") for i, s in enumerate(srcs)}
+    # interviews raising each theme, before (s0-s9) and after (s10-s19)
+    raised = {"A": srcs[:6] + srcs[10:12],    # 6 / 2: the after count is hidden
+              "B": srcs[:2] + srcs[10:17],    # 2 / 7: the before count is hidden
+              "C": srcs[:6] + srcs[10:18]}    # 6 / 8: both shown
+    pres = {(s, "a"): [c for c, where in raised.items() if s in where] for s in srcs}
+    r = qualitative_analysis(_codings(pres, {s: "chef" for s in srcs}, periods, codes=("A", "B", "C")), n_boot=0)
+    caption, table, spec = r.report_tables("sv")[0]
+    assert caption == "Andel intervjuer som tar upp varje tema före och efter"
+    hidden = disclosure_mask(table, spec, (5, 5)).set_axis(table.iloc[:, 0])
+    p = "p-värde (Fishers exakta test)"
+    assert table[p].notna().all()
+    assert hidden[p].to_dict() == {"A": True, "B": True, "C": False}
+    assert hidden.loc["C"].sum() == 0

@@ -216,12 +216,17 @@ class QualitativeResult:
         tables = []
         ba = self.before_after.drop(columns=["code_guid", "difference"])
         ba = ba.rename(columns={c: _t(c if c != "code" else "theme", language) for c in ba.columns})
-        spec = TableSpec(counts=(_t("n_before", language), _t("n_after", language)),
+        n_before, n_after, p = _t("n_before", language), _t("n_after", language), _t("p_value", language)
+        # The p-value rests on both counts: with the group sizes, it and one count give away the other. A spec
+        # maps a column to one count per kind, so it is tied to n_after as a numerator (hidden with it) and
+        # guarded by n_before (hidden below the count threshold).
+        spec = TableSpec(counts=(n_before, n_after),
                          percents={_t("share_before", language): _t("N_before", language),
                                    _t("share_after", language): _t("N_after", language)},
-                         numerators={_t("share_before", language): _t("n_before", language),
-                                     _t("share_after", language): _t("n_after", language)},
-                         pvalues=(_t("p_value", language),))
+                         numerators={_t("share_before", language): n_before,
+                                     _t("share_after", language): n_after, p: n_after},
+                         guards={p: n_before},
+                         pvalues=(p,))
         if self.period is not None:
             tables.append((_t("cap_ba", language), ba, spec))
         freq = self.frequency.drop(columns=["code_guid"]).rename(columns={
