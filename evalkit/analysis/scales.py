@@ -89,10 +89,11 @@ class ScaleResult:
 def score_items(items: pd.DataFrame) -> pd.DataFrame:
     """Numbers for every item: numeric columns as they are, answer Categoricals by ordinal rank.
 
-    A Categorical from :func:`~evalkit.io.surveys.load_survey` is scored 1 … k
-    in its category order *reversed* (categories run best first), don't-know
-    answers become missing; pass a Survey's items through
-    :func:`evalkit.analysis.surveys.item_scores` to use the codebook instead.
+    A Categorical is scored 1 … k in its category order *reversed*
+    (categories run best first). Every category gets a score, so a Survey's
+    "don't know" categories (listed after the scale) would be scored as the
+    worst answer: score a Survey with :func:`evalkit.analysis.surveys.item_scores`,
+    which uses the codebook and leaves "don't know" missing.
     """
     out = {}
     for col in items.columns:

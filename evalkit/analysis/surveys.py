@@ -42,6 +42,7 @@ __all__ = [
     "ordinal_compare",
     "paired_prepost",
     "answered_by_table",
+    "item_scores",
     "survey_analysis",
     "SurveyResult",
     "run",
@@ -238,6 +239,27 @@ def answered_by_table(survey: Survey, by: Sequence[str] = ("wave",)) -> pd.DataF
         out = out.merge(sent, on=keys, how="left")
         out["response_rate"] = out["n_respondents"] / out["sent"]
     return out
+
+
+def item_scores(survey: Survey, items: Sequence[str] | None = None) -> pd.DataFrame:
+    """Answers as ordinal ranks from the codebook: 1 = worst … k = best, "don't know" and no answer missing.
+
+    The input for :func:`evalkit.analysis.scales.cronbach_alpha` and for
+    paired tests of ordinal items.
+
+    Examples
+    --------
+    >>> from evalkit.io.surveys import Survey, load_codebook
+    >>> cb = load_codebook({"scales": {"s": {"labels": ["Bra", "Dåligt"], "dont_know": ["Vet ej"]}},
+    ...                     "items": [{"item": "q", "scale": "s"}]})
+    >>> r = pd.DataFrame({"q": pd.Categorical(["Bra", "Vet ej", "Dåligt"], categories=["Bra", "Dåligt", "Vet ej"])})
+    >>> item_scores(Survey(responses=r, codebook=cb))["q"].tolist()
+    [2.0, nan, 1.0]
+    """
+    items = _check_items(survey, items)
+    r = survey.responses
+    return pd.DataFrame({i: r[i].astype(object).map(survey.codebook.items[i].scale.rank()).astype(float)
+                         for i in items}, index=r.index)
 
 
 # --------------------------------------------------------------------------- comparisons
