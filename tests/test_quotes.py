@@ -22,6 +22,10 @@ from evalkit.analysis.quotes import mask_text, role_labels, select_quotes
     ("Min dotter Karin hjälper till.", "Min dotter [namn] hjälper till."),
     ("Jag heter Anna och bor i Centrum.", "Jag heter [namn] och bor i Centrum."),
     ("Det fungerar bra i Åsen. Personalen är snäll.", "Det fungerar bra i Åsen. Personalen är snäll."),
+    # "man" is a cue ("mannen Erik") but also the pronoun "one": a lower-case word after it is no name
+    ("Man frågade vad jag själv tyckte.", "Man frågade vad jag själv tyckte."),
+    ("Hon sa att mannen Erik ringer.", "Hon sa att mannen [namn] ringer."),
+    ("Hon kallade MAMMA Karin dit.", "Hon kallade MAMMA [namn] dit."),
 ])
 def test_mask_text_sv(text, expected):
     assert mask_text(text) == expected

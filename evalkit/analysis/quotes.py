@@ -49,7 +49,8 @@ _CUES = ("heter", "hette", "kallas", "dotter", "son", "sonen", "dottern", "fru",
          "undersköterskan", "handläggaren", "datter", "sønn", "kone", "mor", "far", "søster", "bror",
          "kollegaen", "named", "called", "daughter", "son", "wife", "husband", "colleague")
 _CAP = r"[A-ZÅÄÖÆØÉ][a-zåäöæøéü]+(?:-[A-ZÅÄÖÆØ][a-zåäöæøé]+)?"
-_CUE_NAME = re.compile(r"\b(?:" + "|".join(_CUES) + r")\s+(" + _CAP + r")", re.IGNORECASE)
+# the cue in any case, the name capitalised: "man frågade" (one asked) is not "mannen Erik"
+_CUE_NAME = re.compile(r"\b(?i:" + "|".join(_CUES) + r")\s+(" + _CAP + r")")
 # two or more capitalised words in a row, sentence starts included ("Lena Berg kommer …")
 _RUN = re.compile(r"\b(" + _CAP + r"(?:[ \t]+" + _CAP + r")+)\b")
 
