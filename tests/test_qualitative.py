@@ -183,3 +183,14 @@ def test_fisher_p_hidden_with_either_count_it_comes_from():
     assert table[p].notna().all()
     assert hidden[p].to_dict() == {"A": True, "B": True, "C": False}
     assert hidden.loc["C"].sum() == 0
+
+
+def test_heatmap_rows_follow_the_code_tree(sample_dir):
+    import matplotlib
+    matplotlib.use("Agg")
+    from evalkit.io.codings import load_codings
+    c = load_codings(sample_dir / "intervjuer.qdpx")
+    fig = qualitative_analysis(c, n_boot=0).plot(language="en")
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert rows == list(c.codes.loc[c.codes["is_codable"], "name"])
+    assert fig.axes[0].get_xlabel() == "Group"

@@ -264,7 +264,9 @@ class QualitativeResult:
         import matplotlib.pyplot as plt
         from evalkit.i18n import tick_formatter
         language = check_language(language)
-        wide = self.frequency.pivot(index="code", columns="group", values="share")
+        # themes in code-tree order (categories keep their themes together), not alphabetical
+        wide = self.frequency.pivot(index="code", columns="group", values="share").reindex(
+            self.frequency["code"].unique())
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(wide) + 1.8))
         im = ax.imshow(wide.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(range(wide.shape[1]), [str(c) for c in wide.columns], rotation=30, ha="right")
