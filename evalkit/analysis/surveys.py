@@ -14,6 +14,8 @@ Entry points:
   whole answer scale, after vs before (statsmodels ``OrderedModel``).
 - :func:`paired_prepost` — the same respondents before and after: McNemar
   (binary) or Wilcoxon signed-rank (ordinal).
+- :func:`paired_analysis` — every item for the same respondents before and
+  after, returning a :class:`PairedResult` for the report.
 - :func:`survey_analysis` — all of it for a :class:`~evalkit.io.surveys.Survey`,
   returning a :class:`SurveyResult` for the report; :func:`run` is the
   pipeline's entry (data + options dict).
@@ -45,6 +47,8 @@ __all__ = [
     "item_scores",
     "survey_analysis",
     "SurveyResult",
+    "paired_analysis",
+    "PairedResult",
     "run",
     "OPTIONS",
 ]
@@ -779,6 +783,255 @@ def survey_analysis(survey: Survey, *, items: Sequence[str] | None = None, compa
                         level=level, min_n=min_n, by=by, shares_by=shares_by)
 
 
+# --------------------------------------------------------------------------- paired before/after (same respondents)
+
+def paired_analysis(survey: Survey, before, after, *, column: str = "wave", items: Sequence[str] | None = None,
+                    id_column: str = "respondent_id", adjust: str = "auto", level: float = 0.95,
+                    min_n: int = 30, language: str = "sv") -> PairedResult:
+    """The same respondents before and after: Wilcoxon signed-rank per item, McNemar on "positive".
+
+    Parameters
+    ----------
+    survey : Survey
+        One row per respondent and period; ``id_column`` pairs the rows.
+    before, after : value of ``column``
+        The two periods (e.g. ``"før"`` and ``"etter"``).
+    items : list of str, optional
+        Default: every codebook item with positive answers.
+    adjust : {"auto", "holm", "fdr_bh", "none"}
+        Adjustment of the Wilcoxon p-values across items (``"auto"`` = Holm).
+    min_n : int
+        Smallest number of pairs for which sentences report a share.
+
+    Returns
+    -------
+    PairedResult
+
+    Notes
+    -----
+    Per item, pairs with an answer with a view both times ("don't know" and no
+    answer dropped). Ordinal: :func:`paired_prepost` (``scipy.stats.wilcoxon``
+    on the codebook ranks, zero differences dropped; R
+    ``wilcox.test(after, before, paired = TRUE)``), counts of respondents who
+    answered better, the same and worse. Binary: positive vs not positive,
+    McNemar's exact test (R ``mcnemar.exact`` / ``exact2x2``), estimate = the
+    difference of the paired shares. Adjusted p-values by
+    ``statsmodels.stats.multitest.multipletests``. Assumes respondents
+    independent of each other; a change over time cannot by itself be
+    attributed to the intervention (no comparison group).
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    if adjust not in ADJUST:
+        raise AnalysisError(f"adjust must be one of {ADJUST}, got {adjust!r}")
+    r = survey.responses
+    for col in (column, id_column):
+        if col not in r.columns:
+            raise AnalysisError(f"the survey has no column {col!r}; paired analysis needs it")
+    if items is None:
+        items = [i for i in survey.items if survey.codebook.items[i].scale.positive]
+    items = _check_items(survey, items, need_positive=True)
+    scores = item_scores(survey, items)
+    rows = [_paired_item(survey, scores, item, before, after, column, id_column) for item in items]
+    table = pd.DataFrame([row for row in rows if row is not None])
+    if table.empty:
+        raise AnalysisError(f"no respondent answered both in {before!r} and {after!r} (matched on {id_column!r})")
+    method = ("holm" if len(table) > 1 else "none") if adjust == "auto" else adjust
+    table["p_adjusted"] = (multipletests(table["p_wilcoxon"], method=method)[1] if method != "none"
+                           else table["p_wilcoxon"])
+    table.attrs["adjust"] = method
+    n_people = int(r.loc[r[column] == before, id_column].isin(r.loc[r[column] == after, id_column]).sum())
+    return PairedResult(survey=survey, table=table, before=before, after=after, n_people=n_people,
+                        level=level, min_n=min_n, title_text=_PT["title"][i18n.check_language(language)])
+
+
+def _paired_item(survey, scores, item, before, after, column, id_column) -> dict | None:
+    r = survey.responses
+    side = {}
+    for name, period in (("b", before), ("a", after)):
+        rows = r[column] == period
+        s = scores.loc[rows, item].set_axis(r.loc[rows, id_column].to_numpy())
+        if s.index.duplicated().any():
+            raise AnalysisError(f"{id_column!r} is not unique within {column} = {period!r}; pairs are ambiguous")
+        side[name] = s
+    pair = pd.concat([side["b"].rename("b"), side["a"].rename("a")], axis=1).dropna()
+    if len(pair) < 2:
+        return None
+    ordinal = paired_prepost(pair["b"], pair["a"], kind="ordinal")
+    scale = survey.codebook.items[item].scale
+    positive_ranks = {scale.rank()[lab] for lab in scale.positive}
+    pos_b, pos_a = pair["b"].isin(positive_ranks), pair["a"].isin(positive_ranks)
+    binary = paired_prepost(pos_b, pos_a, kind="binary")
+    n = len(pair)
+    return {"item": item, "n_pairs": n, "n_better": int(ordinal["n_improved"]), "n_same":
+            n - int(ordinal["n_improved"]) - int(ordinal["n_worse"]), "n_worse": int(ordinal["n_worse"]),
+            "median_diff": ordinal["estimate"], "p_wilcoxon": ordinal["p_value"],
+            "n_positive_before": int(pos_b.sum()), "n_positive_after": int(pos_a.sum()),
+            "share_before": pos_b.mean(), "share_after": pos_a.mean(), "diff": binary["estimate"],
+            "p_mcnemar": binary["p_value"]}
+
+
+def _named_period(period, words) -> str:
+    """" (2023)" after the word before/after, unless the period is already called so."""
+    return "" if str(period).strip().lower() in words else f" ({period})"
+
+
+_PT = {
+    "title": {"sv": "Samma svarande före och efter", "nb": "De samme svarerne før og etter",
+              "en": "The same respondents before and after"},
+    "item": {"sv": "Fråga", "nb": "Spørsmål", "en": "Item"},
+    "n_pairs": {"sv": "Par", "nb": "Par", "en": "Pairs"},
+    "n_better": {"sv": "Bättre", "nb": "Bedre", "en": "Better"},
+    "n_same": {"sv": "Samma", "nb": "Samme", "en": "Same"},
+    "n_worse": {"sv": "Sämre", "nb": "Dårligere", "en": "Worse"},
+    "p_adjusted": {"sv": "p Wilcoxon (Holm)", "nb": "p Wilcoxon (Holm)", "en": "p Wilcoxon (Holm)"},
+    "share_before": {"sv": "Andel positiva före", "nb": "Andel positive før", "en": "Share positive before"},
+    "share_after": {"sv": "Andel positiva efter", "nb": "Andel positive etter", "en": "Share positive after"},
+    "diff": {"sv": "Skillnad (procentenheter)", "nb": "Forskjell (prosentpoeng)", "en": "Difference (points)"},
+    "p_mcnemar": {"sv": "p (McNemar)", "nb": "p (McNemar)", "en": "p (McNemar)"},
+    "before": {"sv": "Före", "nb": "Før", "en": "Before"},
+    "after": {"sv": "Efter", "nb": "Etter", "en": "After"},
+}
+
+
+@dataclass
+class PairedResult:
+    """Paired before/after comparison of survey items (Wilcoxon signed-rank and McNemar), for the report.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Per item: ``n_pairs, n_better, n_same, n_worse, median_diff, p_wilcoxon, p_adjusted,
+        n_positive_before, n_positive_after, share_before, share_after, diff, p_mcnemar``.
+    n_people : int
+        Respondents who answered in both periods.
+    """
+
+    survey: Survey = field(repr=False)
+    table: pd.DataFrame
+    before: Any
+    after: Any
+    n_people: int
+    level: float = 0.95
+    min_n: int = 30
+    title_text: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.title_text or _PT["title"]["sv"]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        return "\n".join(self.sentences("en"))
+
+    def _text(self, item: str, language: str) -> str:
+        return self.survey.codebook.items[item].text_in(language)
+
+    def sentences(self, language: str = "sv") -> list[str]:
+        i18n.check_language(language)
+        n = i18n.fmt_int(self.n_people, language)
+        b, a = (_named_period(p, w) for p, w in ((self.before, ("før", "före", "before")),
+                                                  (self.after, ("etter", "efter", "after"))))
+        out = [{"sv": f"{n} personer besvarade enkäten både före{b} och efter{a}.",
+                "nb": f"{n} personer svarte på skjemaet både før{b} og etter{a}.",
+                "en": f"{n} people answered both before{b} and after{a}."}[language]]
+        alpha = 1 - self.level
+        for _, row in self.table.iterrows():
+            text, p = self._text(row["item"], language), i18n.fmt_p(row["p_adjusted"], language)
+            better, worse = i18n.fmt_int(row["n_better"], language), i18n.fmt_int(row["n_worse"], language)
+            pairs = i18n.fmt_int(row["n_pairs"], language)
+            if row["p_adjusted"] < alpha:
+                s = {"sv": f"”{text}”: {better} av {pairs} svarade bättre efter och {worse} sämre ({p}).",
+                     "nb": f"«{text}»: {better} av {pairs} svarte bedre etter og {worse} dårligere ({p}).",
+                     "en": f"\"{text}\": {better} of {pairs} answered better after and {worse} worse ({p})."}
+            else:
+                s = {"sv": f"”{text}”: ingen säkerställd förändring ({better} bättre, {worse} sämre av {pairs}; {p}).",
+                     "nb": f"«{text}»: ingen sikker endring ({better} bedre, {worse} dårligere av {pairs}; {p}).",
+                     "en": f"\"{text}\": no change distinguishable from chance ({better} better, {worse} worse "
+                           f"of {pairs}; {p})."}
+            sentence = s[language]
+            if row["n_pairs"] >= self.min_n:
+                b, a = (i18n.fmt_percent(row[k], 0, language) for k in ("share_before", "share_after"))
+                d = i18n.fmt_number(row["diff"] * 100, 1, language)
+                sentence += {"sv": f" Andelen positiva gick från {b} till {a} ({d} procentenheter).",
+                             "nb": f" Andelen positive gikk fra {b} til {a} ({d} prosentpoeng).",
+                             "en": f" The share positive went from {b} to {a} ({d} points)."}[language]
+            out.append(sentence)
+        method = self.table.attrs.get("adjust", "none")
+        if method != "none":
+            name = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}[method]
+            k = len(self.table)
+            out.append({"sv": f"p-värdena är justerade för {k} frågor med {name}s metod.",
+                        "nb": f"p-verdiene er justert for {k} spørsmål med {name}s metode.",
+                        "en": f"p-values are adjusted for {k} items by {name}'s method."}[language])
+        return out
+
+    def methods(self, language: str = "sv") -> list[str]:
+        return [{"sv": "Samma personer besvarade enkäten före och efter och svaren paras ihop med en pseudonym. "
+                       "Förändringen på hela svarsskalan prövades med Wilcoxons teckenrangtest (par med samma svar "
+                       "utelämnas), andelen positiva med McNemars exakta test; p-värdena justerades för flera "
+                       "frågor (Holm). Svaret ”vet ej” ingår inte. Utan jämförelsegrupp kan en förändring inte "
+                       "ensam tillskrivas insatsen.",
+                 "nb": "De samme personene svarte på skjemaet før og etter, og svarene kobles med et pseudonym. "
+                       "Endring på hele svarskalaen ble testet med Wilcoxons fortegnsrangtest (par med samme svar "
+                       "utelates), andelen positive med McNemars eksakte test; p-verdiene ble justert for flere "
+                       "spørsmål (Holm). Svaret «vet ikke» er holdt utenfor. Uten sammenligningsgruppe kan en "
+                       "endring ikke alene tilskrives tiltaket.",
+                 "en": "The same people answered before and after, matched by a pseudonym. Change on the whole "
+                       "answer scale was tested by the Wilcoxon signed-rank test (pairs with the same answer left "
+                       "out), the share positive by McNemar's exact test; p-values were adjusted across items "
+                       "(Holm). \"Don't know\" answers are left out. Without a comparison group a change cannot by "
+                       "itself be attributed to the intervention."}[i18n.check_language(language)]]
+
+    def report_tables(self, language: str = "sv") -> list:
+        from evalkit.blocks import TableSpec
+
+        t = self.table.copy()
+        t["item"] = [self.survey.codebook.items[i].label_in(language) for i in t["item"]]
+        t["diff"] = t["diff"] * 100
+        cols = ["item", "n_pairs", "n_better", "n_same", "n_worse", "p_adjusted", "share_before", "share_after",
+                "diff", "p_mcnemar"]
+        name = {k: _PT[k][language] for k in cols}
+        t = t[cols].rename(columns=name)
+        spec = TableSpec(counts=tuple(name[k] for k in ("n_pairs", "n_better", "n_same", "n_worse")),
+                         percents={name["share_before"]: name["n_pairs"], name["share_after"]: name["n_pairs"]},
+                         guards={name["diff"]: name["n_pairs"]},
+                         pvalues=(name["p_adjusted"], name["p_mcnemar"]), decimals={name["diff"]: 1})
+        b, a = (_named_period(p, w) for p, w in ((self.before, ("før", "före", "before")),
+                                                  (self.after, ("etter", "efter", "after"))))
+        caption = {"sv": f"Samma svarande före{b} och efter{a}: bättre, samma och sämre svar på skalan",
+                   "nb": f"De samme svarerne før{b} og etter{a}: bedre, samme og dårligere svar på skalaen",
+                   "en": f"The same respondents before{b} and after{a}: better, same and worse answers"}[language]
+        return [(caption, t, spec)]
+
+    def plot(self, ax=None, language: str = "sv"):
+        """Share positive before → after per item (paired respondents); items with fewer than min_n pairs left out."""
+        import matplotlib.pyplot as plt
+
+        t = self.table[self.table["n_pairs"] >= self.min_n]
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 0.6 * max(len(t), 1) + 1.4))
+        else:
+            fig = ax.figure
+        y = np.arange(len(t))[::-1]
+        ax.hlines(y, t["share_before"], t["share_after"], color="grey", linewidth=1.5)
+        ax.scatter(t["share_before"], y, color="#9ecae1", zorder=3, label=_PT["before"][language])
+        ax.scatter(t["share_after"], y, color="#08519c", zorder=3, label=_PT["after"][language])
+        ax.set_yticks(y)
+        ax.set_yticklabels([self.survey.codebook.items[i].label_in(language) for i in t["item"]], fontsize=8)
+        ax.xaxis.set_major_formatter(i18n.tick_formatter(language, percent=True))
+        ax.set_xlim(0, 1)
+        ax.set_xlabel({"sv": "Andel positiva", "nb": "Andel positive", "en": "Share positive"}[language])
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        return fig
+
+    def _repr_html_(self) -> str:
+        return "".join(f"<p>{html.escape(s)}</p>" for s in self.sentences("en")) + self.table.to_html()
+
+
 #: documented option keys of :func:`run` (evaluation.toml ``[survey]`` table)
 OPTIONS = {
     "items": "list of item names (default: all with positive answers)",
@@ -789,10 +1042,12 @@ OPTIONS = {
     "level": "confidence level (0.95)",
     "min_n": "smallest denominator in figures (30)",
     "language": "sv | nb | en",
+    "paired": "true: the same respondents before and after (Wilcoxon + McNemar); needs before, after, respondent ids",
+    "id": "column pairing the respondents when paired (respondent_id)",
 }
 
 
-def run(data: "Survey", options: Mapping[str, Any] | None = None) -> SurveyResult:
+def run(data: "Survey", options: Mapping[str, Any] | None = None) -> SurveyResult | PairedResult:
     """Pipeline entry: a loaded :class:`Survey` and the options in :data:`OPTIONS`."""
     from evalkit.errors import ConfigError
 
@@ -800,6 +1055,13 @@ def run(data: "Survey", options: Mapping[str, Any] | None = None) -> SurveyResul
     unknown = set(opts) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown survey option(s) {sorted(unknown)}; known: {', '.join(OPTIONS)}")
+    if opts.get("paired"):
+        if opts.get("before") is None or opts.get("after") is None:
+            raise ConfigError("a paired survey analysis needs 'before' and 'after' (one period each)")
+        return paired_analysis(data, opts["before"], opts["after"], items=opts.get("items"),
+                               id_column=opts.get("id", "respondent_id"), adjust=opts.get("adjust", "auto"),
+                               level=opts.get("level", 0.95), min_n=opts.get("min_n", 30),
+                               language=opts.get("language", "sv"))
     return survey_analysis(data, items=opts.get("items"), before=opts.get("before"), after=opts.get("after"),
                            by=opts.get("by"), language=opts.get("language", "sv"),
                            adjust=opts.get("adjust", "auto"), level=opts.get("level", 0.95),
