@@ -131,12 +131,13 @@ def _difference_sentence(name, est, magnitude, interval, p, outcome, when, perio
             "en": f"Immediately after the change ({when}), {outcome} {verb}{rel} by {magnitude} ({ci} {interval}; {pt}).",
         }[language]
     if name == "slope_change":
-        word = {"sv": ("brantare uppåt", "brantare nedåt"), "nb": ("brattere oppover", "brattere nedover"),
-                "en": ("upwards", "downwards")}[language][0 if est >= 0 else 1]
+        # "the slope rose/fell" is right whatever the sign of the trend before; "steeper" would not be
+        verb = _direction(est, language)
         return {
-            "sv": f"Trenden i {outcome} ändrades{rel} {word} med {magnitude} per {period} ({ci} {interval}; {pt}).",
-            "nb": f"Trenden i {outcome} endret seg{rel} {word} med {magnitude} per {period} ({ci} {interval}; {pt}).",
-            "en": f"The trend in {outcome} changed {word}{rel} by {magnitude} per {period} ({ci} {interval}; {pt}).",
+            "sv": f"Lutningen i trenden för {outcome}{rel} {verb} med {magnitude} per {period} ({ci} {interval}; {pt}).",
+            "nb": f"Stigningstallet i trenden for {outcome}{rel} {verb} med {magnitude} per {period} "
+                  f"({ci} {interval}; {pt}).",
+            "en": f"The slope of the trend in {outcome} {verb}{rel} by {magnitude} per {period} ({ci} {interval}; {pt}).",
         }[language]
     verb = {"sv": ("ökade", "minskade"), "nb": ("økte", "sank"), "en": ("rose", "fell")}[language][0 if est >= 0 else 1]
     return {
