@@ -1,6 +1,7 @@
 """The sample municipality's report end to end: config -> .docx/.xlsx, as an evaluator gets it."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import warnings
@@ -40,6 +41,9 @@ def test_cli_writes_docx_and_xlsx_and_refuses_to_overwrite(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
     assert main(["report", str(SAMPLE / "ibic.toml"), "--output", str(out), "--force"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ibic.docx", "ibic.xlsx"]  # no temporary leftovers
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # readable like any new file, not 0600
 
 
 def test_report_structure_and_numbers(ibic_run, tmp_path):

@@ -30,6 +30,7 @@ import pandas as pd
 
 from evalkit.audit.checklists import ANSWER_CODES, ANSWER_DEFINITIONS, ANSWERS, Checklist, load_checklist
 from evalkit.audit.sampling import AuditSample
+from evalkit._files import temp_beside
 from evalkit.errors import DataError, Problem
 from evalkit.provenance import LoadRecord, SourceFile, attach
 
@@ -323,8 +324,7 @@ def _write_meta(ws, cl: Checklist, language: str, reviewer: str, sample: AuditSa
 
 def _save_atomically(wb, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".evalkit-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
+    tmp = temp_beside(path, suffix=".xlsx")
     try:
         wb.save(tmp)
         os.replace(tmp, path)

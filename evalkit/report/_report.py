@@ -5,7 +5,6 @@ import datetime as dt
 import inspect
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from evalkit import i18n
+from evalkit._files import temp_beside
 from evalkit.errors import EvalkitError, ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
 from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
@@ -440,9 +440,7 @@ def _call(obj: Any, name: str, *args):
 def _temp_beside(path: Path) -> Path:
     if not path.parent.is_dir():
         raise ReportError(f"cannot write {path}: folder {path.parent} does not exist")
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    return Path(name)
+    return temp_beside(path)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
