@@ -126,3 +126,13 @@ def test_unusable_spill_directory_is_a_data_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(DataError, match="spill directory"):
         register.load_decisions_large(path, temp_directory=blocker / "sub")
+
+
+def test_load_decisions_engine_keyword(tmp_path):
+    path = tmp_path / "beslut.csv"
+    path.write_text(CLEAN, encoding="utf-8")
+    small = load_decisions(path, engine="pandas")
+    large = load_decisions(path, engine="duckdb")
+    pd.testing.assert_frame_equal(large, small[large.columns])
+    assert "DuckDB" in " ".join(record_of(large).notes)
+    assert "DuckDB" not in " ".join(record_of(load_decisions(path)).notes)

@@ -16,7 +16,8 @@ from evalkit.schemas import DECISIONS, ORDERS, VISITS
 __all__ = ["load_decisions", "load_orders", "load_visits"]
 
 
-def load_decisions(path: str | Path, mapping=None, *, sheet: str | None = None, **read_options) -> pd.DataFrame:
+def load_decisions(path: str | Path, mapping=None, *, sheet: str | None = None, engine: str = "auto",
+                   **read_options) -> pd.DataFrame:
     """Load needs-assessment decisions (biståndsbeslut / vedtak) into the canonical table.
 
     Parameters
@@ -29,6 +30,12 @@ def load_decisions(path: str | Path, mapping=None, *, sheet: str | None = None, 
         headers or values the built-in Swedish/Norwegian aliases do not know.
     sheet : str, optional
         Excel sheet (default: the first).
+    engine : {"auto", "pandas", "duckdb"}, default "auto"
+        ``"duckdb"`` loads out of core (:func:`evalkit.io.register.load_decisions_large`:
+        CSV, Parquet, directories of Parquet partitions beyond memory size);
+        ``"auto"`` takes it for directories and files of at least
+        ``evalkit.io.register.AUTO_THRESHOLD_BYTES`` (256 MiB) unless ``sheet``
+        or sniffer overrides are given. Both give the same table.
     **read_options
         Overrides for the sniffer (``encoding``, ``delimiter``, ``header_row``).
 
@@ -59,6 +66,11 @@ def load_decisions(path: str | Path, mapping=None, *, sheet: str | None = None, 
     >>> d = ek.load_decisions("data_samples/exempelkommun/beslut_procapita.csv")  # doctest: +SKIP
     >>> ek.provenance.record_of(d).summary()  # doctest: +SKIP
     """
+    from evalkit.io.register import choose_engine, load_decisions_large
+
+    chosen = choose_engine(path, engine) if not (engine == "auto" and (sheet or read_options)) else "pandas"
+    if chosen == "duckdb":
+        return load_decisions_large(path, mapping)
     return load_canonical(path, DECISIONS, mapping=mapping, sheet=sheet, **read_options)
 
 

@@ -568,3 +568,197 @@ def _to_canonical_frame(table, names: list[str]) -> pd.DataFrame:
         out[name] = pd.array(values, dtype=PANDAS_DTYPES[kind]) if kind != "date" else \
             pd.to_datetime(values).astype("datetime64[ns]")
     return out
+
+
+# --------------------------------------------------------------------------- #
+# unit × month panel in SQL
+# --------------------------------------------------------------------------- #
+def _month(column: str) -> str:
+    return f"(year({column}) * 12 + month({column}) - 1)"
+
+
+def _month_bounds(con, start, end) -> tuple[int, int]:
+    from evalkit.outcomes import _parse_month
+
+    first, last = _parse_month(start, "start"), _parse_month(end, "end")
+    lo, hi = _sql(con, f"SELECT min({_month('decided_on')}), max({_month('decided_on')}) FROM decisions")[0]
+    if (first is None and lo is None) or (last is None and hi is None):
+        raise DataError("no dated decisions: the panel's months cannot be inferred; give start= and end=")
+    # outcomes counts months from 1970-01; DuckDB's year*12+month from year 0
+    offset = 1970 * 12
+    first = int(lo) - offset if first is None else first
+    last = int(hi) - offset if last is None else last
+    if last < first:
+        raise DataError(f"end is before start ({start!r}, {end!r})")
+    return first + offset, last + offset
+
+
+def _in_force_sql(missing_start: str, last: int) -> str:
+    """Granted/partly decisions with their in-force month interval [b, e] (outcomes' rules)."""
+    begin = "COALESCE(start_on, decided_on)" if missing_start == "decided_on" else "start_on"
+    return f"""
+        SELECT *, {_month('bd')} AS b, COALESCE({_month('end_on')}, {last}) AS e FROM (
+            SELECT {{g}} AS g, person_id AS p, service AS s, decision_id, decided_on, end_on,
+                   hours_per_month AS h, {begin} AS bd
+            FROM decisions WHERE outcome IN ('granted', 'partly'))
+        WHERE bd IS NOT NULL AND NOT (end_on IS NOT NULL AND end_on < bd)"""
+
+
+def _distinct_persons_sql(intervals: str, first: int, last: int) -> str:
+    """+1/−1 events of distinct persons per group: overlapping intervals of one person merged first."""
+    return f"""
+        WITH x AS (SELECT g, p, greatest(b, {first}) AS b, least(e, {last}) AS e FROM ({intervals})
+                   WHERE greatest(b, {first}) <= least(e, {last})),
+        y AS (SELECT *, max(e) OVER (PARTITION BY g, p ORDER BY b, e ROWS BETWEEN UNBOUNDED PRECEDING
+                                     AND 1 PRECEDING) AS reach FROM x),
+        z AS (SELECT *, sum(CASE WHEN reach IS NULL OR b > reach + 1 THEN 1 ELSE 0 END)
+                        OVER (PARTITION BY g, p ORDER BY b, e ROWS UNBOUNDED PRECEDING) AS island FROM y),
+        merged AS (SELECT g, min(b) AS b, max(e) AS e FROM z GROUP BY g, p, island)
+        SELECT g, m, sum(d) AS d FROM (SELECT g, b AS m, 1 AS d FROM merged
+                                       UNION ALL SELECT g, e + 1, -1 FROM merged) GROUP BY g, m"""
+
+
+def _stock_sql(con, group: str, missing_start: str, first: int, last: int) -> dict[str, pd.DataFrame]:
+    base = _in_force_sql(missing_start, last).format(g=group)
+    # a later decision for the same person and service replaces the earlier one from the month it begins
+    hours = f"""
+        SELECT g, p, b, CASE WHEN nb IS NULL THEN e ELSE least(e, nb - 1) END AS e, h FROM (
+            SELECT *, lead(b) OVER (PARTITION BY p, s ORDER BY bd, decided_on, decision_id) AS nb FROM ({base}))
+        WHERE h IS NOT NULL"""
+    sums = f"""
+        WITH x AS (SELECT g, greatest(b, {first}) AS b, least(e, {last}) AS e, h FROM ({hours})
+                   WHERE greatest(b, {first}) <= least(e, {last}))
+        SELECT g, m, sum(d) AS d FROM (SELECT g, b AS m, h AS d FROM x UNION ALL SELECT g, e + 1, -h FROM x)
+        GROUP BY g, m"""
+    return {
+        "active_users": con.sql(_distinct_persons_sql(base, first, last)).df(),
+        "hours_per_user_n": con.sql(_distinct_persons_sql(hours, first, last)).df(),
+        "granted_hours": con.sql(sums).df(),
+    }
+
+
+def _flow_sql(con, group: str, first: int, last: int) -> pd.DataFrame:
+    query = f"""
+        SELECT g, m,
+            count(*) AS decisions,
+            count(*) FILTER (WHERE outcome = 'denied') AS denials,
+            quantile_cont(pd, 0.5) FILTER (WHERE pd >= 0) AS processing_days_median,
+            quantile_cont(pd, 0.9) FILTER (WHERE pd >= 0) AS processing_days_p90,
+            count(*) FILTER (WHERE pd >= 0) AS processing_n,
+            count(*) FILTER (WHERE pd < 0) AS processing_excluded,
+            quantile_cont(sd, 0.5) FILTER (WHERE granted AND sd >= 0) AS start_days_median,
+            count(*) FILTER (WHERE granted AND sd >= 0) AS start_n,
+            count(*) FILTER (WHERE granted AND sd < 0) AS start_excluded
+        FROM (SELECT {group} AS g, {_month('decided_on')} AS m, outcome,
+                     CAST(decided_on - applied_on AS DOUBLE) AS pd, CAST(start_on - decided_on AS DOUBLE) AS sd,
+                     outcome IN ('granted', 'partly') AS granted
+              FROM decisions WHERE decided_on IS NOT NULL)
+        WHERE m BETWEEN {first} AND {last}
+        GROUP BY g, m"""
+    return con.sql(query).df()
+
+
+def _grid(groups: list[str], first: int, last: int) -> pd.MultiIndex:
+    return pd.MultiIndex.from_product([groups, range(first, last + 1)], names=["g", "m"])
+
+
+def _cumulative(events: pd.DataFrame, groups: list[str], first: int, last: int) -> np.ndarray:
+    grid = _grid(groups, first, last)
+    steps = events[events["m"] <= last].set_index(["g", "m"])["d"].astype(float).reindex(grid, fill_value=0.0)
+    return steps.to_numpy().reshape(len(groups), -1).cumsum(axis=1).reshape(-1)
+
+
+def _panel_part(con, group_sql: str, groups: list[str], missing_start: str, first: int, last: int) -> dict:
+    stock = _stock_sql(con, group_sql, missing_start, first, last)
+    flow = _flow_sql(con, group_sql, first, last).set_index(["g", "m"]).reindex(_grid(groups, first, last))
+    cols = {name: _cumulative(frame, groups, first, last) for name, frame in stock.items()}
+    for name in ("active_users", "hours_per_user_n"):
+        cols[name] = np.rint(cols[name]).astype(np.int64)
+    counts = ("decisions", "denials", "processing_n", "processing_excluded", "start_n", "start_excluded")
+    for name in flow.columns:
+        values = flow[name].to_numpy(dtype=float, na_value=np.nan)
+        cols[name] = np.nan_to_num(values).astype(np.int64) if name in counts else values
+    cols["new_decisions"] = cols["decisions"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["hours_per_user"] = np.where(cols["hours_per_user_n"] > 0,
+                                          cols["granted_hours"] / np.maximum(cols["hours_per_user_n"], 1), np.nan)
+        cols["denial_share"] = np.where(cols["decisions"] > 0,
+                                        cols["denials"] / np.maximum(cols["decisions"], 1), np.nan)
+    return cols
+
+
+def register_panel(path, mapping=None, *, start=None, end=None, total: bool = True,
+                   missing_start: str = "decided_on", memory_limit: str | None = None,
+                   temp_directory: str | Path | None = None, threads: int | None = None) -> pd.DataFrame:
+    """Unit × month panel of a register-scale decisions file, aggregated in DuckDB.
+
+    Loads ``path`` as :func:`load_decisions_large` does (privacy gate,
+    validation, row accounting) but never builds the decisions table in
+    pandas: the measures are computed in SQL and only the panel (units ×
+    months rows) leaves the database.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, Parquet file or directory of Parquet partitions.
+    mapping : optional
+        As for :func:`evalkit.load_decisions`.
+    start, end : date-like or str, optional
+        First and last month (default: the months of the first and last ``decided_on``).
+    total : bool, default True
+        Add the municipality rows (``unit`` = ``"Total"``).
+    missing_start : {"decided_on", "exclude"}
+        As in :func:`evalkit.outcomes.monthly_panel`.
+    memory_limit, temp_directory, threads
+        As for :func:`load_decisions_large`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``unit``, ``period`` and :data:`REGISTER_PANEL_COLUMNS`, with
+        the values, dtypes and row order of :func:`evalkit.outcomes.monthly_panel`
+        for those columns; the :class:`~evalkit.provenance.LoadRecord` in
+        ``attrs["evalkit_provenance"]``.
+
+    Notes
+    -----
+    The definitions are :func:`evalkit.outcomes.monthly_panel`'s. ``active_users``
+    and ``hours_per_user_n`` count distinct persons without expanding decisions
+    into person-months: each person's overlapping in-force month intervals are
+    merged (gaps and islands with window functions), and +1/−1 events at the
+    merged intervals' ends are summed and cumulated over months.
+    ``granted_hours`` cumulates +h/−h events the same way, after the
+    replacement rule (``lead`` of the begin month over person and service,
+    ordered by begin date, ``decided_on`` and ``decision_id``). Medians and
+    90th percentiles are ``quantile_cont`` (linear interpolation, R type 7 as
+    ``numpy.quantile``). Follow-up, documentation and order-change columns are
+    not computed here; use ``monthly_panel`` on :func:`load_decisions_large`.
+    """
+    from evalkit.outcomes import TOTAL, _MISSING_START
+
+    if missing_start not in _MISSING_START:
+        raise DataError(f"missing_start must be one of {_MISSING_START}, got {missing_start!r}")
+    con, record, _ = _prepare(path, mapping, memory_limit, temp_directory, threads)
+    with _engine_errors(str(path)):
+        first, last = _month_bounds(con, start, end)
+        groups = [r[0] for r in _sql(con, "SELECT DISTINCT unit FROM decisions WHERE unit IS NOT NULL ORDER BY unit")]
+        if TOTAL in groups and total:
+            raise DataError(f"a unit is called '{TOTAL}', the label of the municipality rows; pass total=False")
+        parts = [(groups, _panel_part(con, "unit", groups, missing_start, first, last))]
+        if total:
+            parts.append(([TOTAL], _panel_part(con, _sql_str(TOTAL), [TOTAL], missing_start, first, last)))
+    con.close()
+    frames = [_assemble(groups_, cols, first, last) for groups_, cols in parts]
+    panel = pd.concat(frames, ignore_index=True)
+    _warn_flags(record)
+    return attach(panel, record)
+
+
+def _assemble(groups: list[str], cols: dict, first: int, last: int) -> pd.DataFrame:
+    n = last - first + 1
+    months = (np.arange(first, last + 1) - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]")
+    frame = pd.DataFrame({"unit": pd.array(np.repeat(np.array(groups, dtype=object), n), dtype="string"),
+                          "period": np.tile(months, len(groups))})
+    for name in REGISTER_PANEL_COLUMNS:
+        frame[name] = cols[name]
+    return frame

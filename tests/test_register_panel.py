@@ -1,0 +1,59 @@
+"""register_panel (SQL aggregation in DuckDB) equals evalkit.outcomes.monthly_panel on the same decisions."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("duckdb")
+
+from evalkit.errors import DataError  # noqa: E402
+from evalkit.io.decisions import load_decisions  # noqa: E402
+from evalkit.io.register import REGISTER_PANEL_COLUMNS, register_panel  # noqa: E402
+from evalkit.outcomes import monthly_panel  # noqa: E402
+from evalkit.provenance import record_of  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data_samples" / "exempelkommun" / "beslut_procapita.csv"
+COLUMNS = ["unit", "period", *REGISTER_PANEL_COLUMNS]
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def decisions():
+    return _quiet(load_decisions, SAMPLE)
+
+
+@pytest.mark.parametrize("options", [{}, {"start": "2016-03", "end": "2024-06", "missing_start": "exclude"}])
+def test_panel_equals_monthly_panel(decisions, options):
+    want = monthly_panel(decisions, **options)[COLUMNS]
+    got = _quiet(register_panel, SAMPLE, **options)
+    pd.testing.assert_frame_equal(got, want, rtol=1e-12)
+    assert got["active_users"].sum() > 0 and got["granted_hours"].sum() > 0
+
+
+def test_panel_from_parquet_partitions(tmp_path, decisions):
+    for unit, part in decisions.groupby("unit"):
+        part = part.reset_index(drop=True)
+        part.attrs = {}
+        (tmp_path / f"unit={unit}").mkdir()
+        part.to_parquet(tmp_path / f"unit={unit}" / "part-0.parquet")
+    got = _quiet(register_panel, tmp_path)
+    want = monthly_panel(decisions)[COLUMNS]
+    pd.testing.assert_frame_equal(got, want, rtol=1e-12)
+    assert record_of(got).rows_kept == len(decisions)
+
+
+def test_panel_refuses_a_unit_called_total(tmp_path):
+    path = tmp_path / "beslut.csv"
+    path.write_text("decision_id;person_id;unit;decided_on;outcome;service\n"
+                    "B1;P1;Total;2023-01-05;granted;home care\n", encoding="utf-8")
+    with pytest.raises(DataError, match="Total"):
+        register_panel(path)
+    assert register_panel(path, total=False)["active_users"].tolist() == [1]
