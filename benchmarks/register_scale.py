@@ -1,0 +1,239 @@
+"""Register scale: decisions files of 10⁵ … 3·10⁷ rows from CSV/Parquet to ITS and DiD results.
+
+Generates synthetic decisions (Parquet with pyarrow, CSV with ``pyarrow.csv`` — never
+``DataFrame.to_csv``, 53 s at 10⁷ rows) under ``benchmarks/_data/`` (git-ignored), then times each
+step in its own child process and records wall time and that process's peak resident memory
+(``os.wait4`` rusage):
+
+* ``pyarrow_read``   bare ``pyarrow.csv.read_csv`` of the CSV — the practical floor;
+* ``pandas_read``    naive ``pd.read_csv`` (skipped above 10⁷ rows: it needs ~3 GB per 10⁷);
+* ``load_csv``       ``evalkit.io.register.load_decisions_large`` from CSV, with its phases
+                     (read into DuckDB, privacy scan, validate + convert, to pandas) timed inside;
+* ``panel_csv`` / ``panel_parquet``  ``register_panel`` (load, gate, validate, aggregate to unit-month);
+* ``its``            ``ek.its`` on the municipality series of the panel;
+* ``did_cluster`` / ``did_wild``  ``ek.did`` on a person-month panel of the same row count
+                     (absorbed two-way fixed effects; CR1 and wild cluster bootstrap, 999 reps);
+* ``did_dummies``    statsmodels OLS with unit and month dummies (only at ≤ 10⁶ rows).
+
+Run: ``.venv/bin/python benchmarks/register_scale.py 1e5 1e6 1e7`` (add ``--keep`` to keep the data,
+``--steps a,b`` to choose steps). Results are printed as a table and written to
+``benchmarks/_data/register_scale.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+STEPS = ("pyarrow_read", "pandas_read", "load_csv", "panel_csv", "panel_parquet", "its",
+         "did_cluster", "did_wild", "did_dummies")
+UNITS = 60
+START = np.datetime64("2014-01-01")
+DAYS = 3650
+
+
+# --------------------------------------------------------------------------- data
+def _ids(prefix: str, numbers: np.ndarray, width: int):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width=width, padding="0")
+    return pc.binary_join_element_wise(prefix, text, "")
+
+
+def _decisions_table(n: int, seed: int = 1):
+    """n decisions: ~25 per person, 60 units, 2014–2023, ~6 % denied, 20 % open-ended."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(seed)
+    persons = max(n // 25, 1)
+    person = rng.integers(0, persons, n)
+    unit = person % UNITS
+    applied = START + rng.integers(0, DAYS, n).astype("timedelta64[D]")
+    decided = applied + rng.integers(0, 60, n).astype("timedelta64[D]")
+    start = decided + rng.integers(0, 21, n).astype("timedelta64[D]")
+    end = start + rng.integers(30, 720, n).astype("timedelta64[D]")
+    open_ended = rng.random(n) < 0.2
+    outcome = np.array(["Bifall", "Delvis bifall", "Avslag"])[rng.choice(3, n, p=[0.84, 0.10, 0.06])]
+    service = np.array(["Hemtjänst omsorg", "Hemtjänst service", "Trygghetslarm", "Matdistribution",
+                        "Dagverksamhet"])[rng.integers(0, 5, n)]
+    hours = np.round(rng.gamma(2.0, 12.0, n), 1)
+    hours_mask = np.isin(service, ["Trygghetslarm", "Matdistribution"])
+    return pa.table({
+        "Beslutsid": _ids("B", np.arange(n), 9),
+        "Brukare": _ids("P", person, 8),
+        "Enhet": _ids("U", unit, 2),
+        "Ansökningsdatum": pa.array(applied),
+        "Beslutsdatum": pa.array(decided),
+        "Verkställighetsdatum": pa.array(start),
+        "Avslutsdatum": pa.array(end, mask=open_ended),
+        "Beslut": pa.array(outcome),
+        "Insats": pa.array(service),
+        "Beviljade timmar/mån": pa.array(hours, mask=hours_mask),
+        "Handläggare": _ids("HL", rng.integers(0, 400, n), 3),
+    })
+
+
+def generate(n: int) -> tuple[Path, Path]:
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    DATA.mkdir(exist_ok=True)
+    csv, parquet = DATA / f"beslut_{n}.csv", DATA / f"beslut_{n}.parquet"
+    if csv.exists() and parquet.exists():
+        return csv, parquet
+    t = time.perf_counter()
+    table = _decisions_table(n)
+    pq.write_table(table, parquet)
+    pcsv.write_csv(table, csv, pcsv.WriteOptions(delimiter=";", quoting_style="none"))
+    print(f"generated {n:,} rows in {time.perf_counter() - t:.1f} s "
+          f"(CSV {csv.stat().st_size / 2**20:,.0f} MiB, Parquet {parquet.stat().st_size / 2**20:,.0f} MiB)")
+    return csv, parquet
+
+
+def person_month_panel(n: int, seed: int = 2):
+    """n person-month rows: 300 units, 120 months, a third of units treated from month 60, effect 0.5."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    months = 120
+    persons = -(-n // months)
+    unit = np.repeat(rng.integers(0, 300, persons), months)[:n]
+    month = np.tile(np.arange(months), persons)[:n]
+    person = np.repeat(np.arange(persons), months)[:n]
+    treated = unit % 3 == 0
+    y = (rng.normal(0, 1, persons)[person] + 0.01 * month + 0.5 * (treated & (month >= 60))
+         + rng.normal(0, 1, n))
+    return pd.DataFrame({"unit": unit, "month": month, "person": person, "treated": treated, "y": y})
+
+
+# --------------------------------------------------------------------------- steps (run in a child)
+def run_step(step: str, n: int) -> dict:
+    warnings.simplefilter("ignore")
+    csv, parquet = DATA / f"beslut_{n}.csv", DATA / f"beslut_{n}.parquet"
+    out: dict = {}
+    t = time.perf_counter()
+    if step == "pyarrow_read":
+        import pyarrow.csv as pcsv
+        pcsv.read_csv(csv, parse_options=pcsv.ParseOptions(delimiter=";"))
+    elif step == "pandas_read":
+        import pandas as pd
+        pd.read_csv(csv, sep=";")
+    elif step == "load_csv":
+        out.update(_load_phases(csv))
+    elif step in ("panel_csv", "panel_parquet"):
+        from evalkit.io.register import register_panel
+        panel = register_panel(csv if step == "panel_csv" else parquet)
+        panel.attrs = {}
+        panel.to_parquet(DATA / f"panel_{n}.parquet")
+    elif step == "its":
+        import pandas as pd
+        import evalkit as ek
+        panel = pd.read_parquet(DATA / f"panel_{n}.parquet")
+        series = panel[panel["unit"] == "Total"].iloc[12:-1]
+        t = time.perf_counter()
+        res = ek.its(series, outcome="active_users", time="period", intervention=pd.Timestamp("2019-01-01"))
+        out["level_change"] = float(res.effects.loc["level_change", "estimate"])
+    elif step.startswith("did"):
+        import evalkit as ek
+        data = person_month_panel(n)
+        t = time.perf_counter()
+        if step == "did_dummies":
+            import statsmodels.formula.api as smf
+            data["post"] = (data["treated"] & (data["month"] >= 60)).astype(float)
+            fit = smf.ols("y ~ post + C(unit) + C(month)", data).fit(
+                cov_type="cluster", cov_kwds={"groups": data["unit"]})
+            out["estimate"] = float(fit.params["post"])
+        else:
+            res = ek.did(data, outcome="y", unit="unit", time="month", treated="treated", intervention=60,
+                         inference="cluster" if step == "did_cluster" else "wild", reps=999, seed=1)
+            out["estimate"] = float(res.effect["estimate"])
+    else:
+        raise SystemExit(f"unknown step {step}")
+    out["seconds"] = time.perf_counter() - t
+    return out
+
+
+def _load_phases(csv: Path) -> dict:
+    """load_decisions_large with its phases timed (the same calls, in the same order)."""
+    from evalkit.io import register as r
+    from evalkit.io.mapping import load_mapping, resolve_columns
+    from evalkit.schemas import DECISIONS
+
+    phases, t = {}, time.perf_counter()
+    con = r._connect(None, None, None)
+    src = r._load_raw(con, csv, r._spill_dir(None))
+    phases["read_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    r._privacy_gate(con, src)
+    phases["privacy_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    user = load_mapping(None, DECISIONS)
+    chosen = resolve_columns(src.headers, DECISIONS, user, file=str(csv))
+    exprs = r._conversions(con, chosen, user)
+    r._validate(con, src, chosen, exprs)
+    r._convert(con, src, exprs)
+    phases["validate_convert_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    table = con.sql("SELECT * FROM decisions ORDER BY __row").to_arrow_table()
+    r._to_canonical_frame(table, list(exprs))
+    phases["to_pandas_s"] = time.perf_counter() - t
+    return phases
+
+
+# --------------------------------------------------------------------------- driver
+def _child(step: str, n: int) -> dict:
+    proc = subprocess.Popen([sys.executable, __file__, "--child", step, str(n)], stdout=subprocess.PIPE,
+                            text=True)
+    wall = time.perf_counter()
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - wall
+    result = json.loads(output.strip().splitlines()[-1]) if proc.returncode == 0 else {"error": proc.returncode}
+    result.update(step=step, rows=n, wall_s=round(wall, 2), peak_rss_mib=round(usage.ru_maxrss / 1024))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("rows", nargs="*", default=["1e5", "1e6"])
+    parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--child", nargs=2)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_step(args.child[0], int(args.child[1]))))
+        return
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, python {platform.python_version()}")
+    results = []
+    for n in (int(float(x)) for x in args.rows):
+        csv, parquet = generate(n)
+        for step in args.steps.split(","):
+            if (step == "pandas_read" and n > 10_000_000) or (step == "did_dummies" and n > 1_000_000):
+                continue
+            res = _child(step, n)
+            results.append(res)
+            extra = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in res.items()
+                     if k not in ("step", "rows", "wall_s", "peak_rss_mib")}
+            print(f"{n:>11,} {step:<14} wall {res['wall_s']:7.2f} s  peak {res['peak_rss_mib']:6,} MiB  {extra}",
+                  flush=True)
+        if not args.keep:
+            for p in (csv, parquet, DATA / f"panel_{n}.parquet"):
+                p.unlink(missing_ok=True)
+    (DATA / "register_scale.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
