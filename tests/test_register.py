@@ -136,3 +136,19 @@ def test_load_decisions_engine_keyword(tmp_path):
     pd.testing.assert_frame_equal(large, small[large.columns])
     assert "DuckDB" in " ".join(record_of(large).notes)
     assert "DuckDB" not in " ".join(record_of(load_decisions(path)).notes)
+
+
+def test_engine_out_of_disk_becomes_a_data_error():
+    import duckdb
+
+    with pytest.raises(DataError, match="spill directory is full"):
+        with register._engine_errors("register.csv"):
+            raise duckdb.IOException("Could not write file: No space left on device")
+
+
+def test_memory_limit_reaches_duckdb(tmp_path):
+    con = register._connect("123MB", tmp_path, 1)
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    con.close()
+    assert limit.replace(" ", "").upper().startswith(("117", "123")) and spill == str(tmp_path)
