@@ -36,6 +36,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "load_decisions": ("evalkit.io.decisions", "load_decisions"),
     "load_orders": ("evalkit.io.decisions", "load_orders"),
     "load_visits": ("evalkit.io.decisions", "load_visits"),
+    "load_decisions_large": ("evalkit.io.register", "load_decisions_large"),
+    "register_panel": ("evalkit.io.register", "register_panel"),
     "pseudonymise": ("evalkit.privacy", "pseudonymise"),
     "check_identifiers": ("evalkit.privacy", "check_identifiers"),
     "scan_identifiers": ("evalkit.privacy", "scan_identifiers"),
