@@ -31,7 +31,14 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import AnalysisError, DataError, DataWarning, Problem
-from evalkit.schemas import CHANGE_TYPES, DECISIONS
+from evalkit.schemas import (
+    CHANGE_TYPES,
+    DECISIONS,
+    IN_FORCE_OUTCOMES,
+    MISSING_START_RULES,
+    PANEL_TOTAL,
+    month_number,
+)
 
 __all__ = [
     "TOTAL",
@@ -44,10 +51,7 @@ __all__ = [
 ]
 
 #: Label of the rows that cover the whole municipality (all decisions passed in).
-TOTAL = "Total"
-
-#: Outcomes that put a decision "in force" (a granted or partly granted service).
-IN_FORCE_OUTCOMES = ("granted", "partly")
+TOTAL = PANEL_TOTAL
 
 #: Columns of :func:`monthly_panel` after the group column and ``period``, in order.
 PANEL_COLUMNS = (
@@ -83,7 +87,6 @@ PANEL_COLUMNS = (
 #: Why a home-care user is left out of the continuity measure, in the order the rules apply.
 EXCLUSION_REASONS = ("age_unknown", "under_age", "not_every_day")
 
-_MISSING_START = ("decided_on", "exclude")
 
 
 # --------------------------------------------------------------------------- #
@@ -287,18 +290,10 @@ def _prepare_orders(orders, by: str | None) -> tuple[np.ndarray, np.ndarray, np.
     return group, _as_dates(frame["changed_on"], "orders"), change_type.to_numpy(dtype=object, na_value=None)
 
 
-def _parse_month(value, name: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        stamp = pd.Period(value, freq="M") if not isinstance(value, pd.Period) else value.asfreq("M")
-    except (ValueError, TypeError) as exc:
-        raise AnalysisError(f"{name}={value!r} is not a date or month; give e.g. '2023-01'") from exc
-    return int(_months(np.array([stamp.start_time.to_datetime64()]))[0])
 
 
 def _month_range(dec: _Decisions, changed: np.ndarray | None, start, end) -> tuple[int, int]:
-    first, last = _parse_month(start, "start"), _parse_month(end, "end")
+    first, last = month_number(start, "start"), month_number(end, "end")
     events = [dec.decided] + ([changed] if changed is not None else [])
     dated = np.concatenate([d[~np.isnat(d)] for d in events])
     if (first is None or last is None) and not len(dated):
@@ -635,8 +630,8 @@ def monthly_panel(decisions: pd.DataFrame, orders: pd.DataFrame | None = None, *
     2024-02-01             1           20.0        1                    22.0
     2024-03-01             1           20.0        0                     NaN
     """
-    if missing_start not in _MISSING_START:
-        raise AnalysisError(f"missing_start must be one of {_MISSING_START}, got {missing_start!r}")
+    if missing_start not in MISSING_START_RULES:
+        raise AnalysisError(f"missing_start must be one of {MISSING_START_RULES}, got {missing_start!r}")
     if by is None and not total:
         raise AnalysisError("by=None and total=False leave nothing to report; set one of them")
     dec = _prepare_decisions(decisions, by)

@@ -18,7 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Column", "TableSchema", "DECISIONS", "ORDERS", "VISITS", "SCHEMAS", "PANDAS_DTYPES"]
+import pandas as pd
+
+from evalkit.errors import AnalysisError
+
+__all__ = ["Column", "TableSchema", "DECISIONS", "ORDERS", "VISITS", "SCHEMAS", "PANDAS_DTYPES",
+           "PANEL_TOTAL", "IN_FORCE_OUTCOMES", "MISSING_START_RULES", "month_number"]
 
 PANDAS_DTYPES = {
     "id": "string",
@@ -143,3 +148,28 @@ VISITS = TableSchema(
 )
 
 SCHEMAS = {s.name: s for s in (DECISIONS, ORDERS, VISITS)}
+
+
+# -- outcome panels: conventions shared by evalkit.outcomes (pandas) and evalkit.io.register (DuckDB) --------
+
+#: label of the whole-municipality rows of an outcome panel
+PANEL_TOTAL = "Total"
+#: decision outcomes that put a service in force
+IN_FORCE_OUTCOMES = ("granted", "partly")
+#: what a granted decision without a start date counts from: its decision date, or not at all
+MISSING_START_RULES = ("decided_on", "exclude")
+
+
+def month_number(value, name: str) -> int | None:
+    """Months since 1970-01 of a date or month (``"2023-01"``, a Timestamp, a Period); ``None`` stays ``None``.
+
+    >>> month_number("1970-02-15", "start")
+    1
+    """
+    if value is None:
+        return None
+    try:
+        stamp = pd.Period(value, freq="M") if not isinstance(value, pd.Period) else value.asfreq("M")
+    except (ValueError, TypeError) as exc:
+        raise AnalysisError(f"{name}={value!r} is not a date or month; give e.g. '2023-01'") from exc
+    return (stamp.year - 1970) * 12 + stamp.month - 1

@@ -29,7 +29,7 @@ import pandas as pd
 from evalkit.errors import DataError, DataWarning, Problem
 from evalkit.io.mapping import VALUE_ALIASES, load_mapping, normalise_value, resolve_columns
 from evalkit.provenance import Exclusion, LoadRecord, SourceFile, attach, sha256_file
-from evalkit.schemas import DECISIONS, PANDAS_DTYPES
+from evalkit.schemas import DECISIONS, MISSING_START_RULES, PANDAS_DTYPES, PANEL_TOTAL, month_number
 
 __all__ = [
     "AUTO_THRESHOLD_BYTES",
@@ -578,9 +578,7 @@ def _month(column: str) -> str:
 
 
 def _month_bounds(con, start, end) -> tuple[int, int]:
-    from evalkit.outcomes import _parse_month
-
-    first, last = _parse_month(start, "start"), _parse_month(end, "end")
+    first, last = month_number(start, "start"), month_number(end, "end")
     lo, hi = _sql(con, f"SELECT min({_month('decided_on')}), max({_month('decided_on')}) FROM decisions")[0]
     if (first is None and lo is None) or (last is None and hi is None):
         raise DataError("no dated decisions: the panel's months cannot be inferred; give start= and end=")
@@ -734,19 +732,19 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
     ``numpy.quantile``). Follow-up, documentation and order-change columns are
     not computed here; use ``monthly_panel`` on :func:`load_decisions_large`.
     """
-    from evalkit.outcomes import TOTAL, _MISSING_START
-
-    if missing_start not in _MISSING_START:
-        raise DataError(f"missing_start must be one of {_MISSING_START}, got {missing_start!r}")
+    if missing_start not in MISSING_START_RULES:
+        raise DataError(f"missing_start must be one of {MISSING_START_RULES}, got {missing_start!r}")
     con, record, _ = _prepare(path, mapping, memory_limit, temp_directory, threads)
     with _engine_errors(str(path)):
         first, last = _month_bounds(con, start, end)
         groups = [r[0] for r in _sql(con, "SELECT DISTINCT unit FROM decisions WHERE unit IS NOT NULL ORDER BY unit")]
-        if TOTAL in groups and total:
-            raise DataError(f"a unit is called '{TOTAL}', the label of the municipality rows; pass total=False")
+        if PANEL_TOTAL in groups and total:
+            raise DataError(f"a unit is called '{PANEL_TOTAL}', the label of the municipality rows; "
+                            "pass total=False")
         parts = [(groups, _panel_part(con, "unit", groups, missing_start, first, last))]
         if total:
-            parts.append(([TOTAL], _panel_part(con, _sql_str(TOTAL), [TOTAL], missing_start, first, last)))
+            total_part = _panel_part(con, _sql_str(PANEL_TOTAL), [PANEL_TOTAL], missing_start, first, last)
+            parts.append(([PANEL_TOTAL], total_part))
     con.close()
     frames = [_assemble(groups_, cols, first, last) for groups_, cols in parts]
     panel = pd.concat(frames, ignore_index=True)
