@@ -316,6 +316,12 @@ def _check_data_file(path: Path, args) -> None:
     from evalkit.privacy import check_identifiers
     from evalkit.provenance import record_of
 
+    if path.suffix.lower() in (".qdpx", ".qdc", ".qda", ".qde", ".sqlite3"):
+        from evalkit.io.codings import load_codings
+
+        codings = load_codings(path)
+        print("  codings: " + codings.summary().replace("\n", "\n  "))
+        return
     table = args.table or pipeline.guess_table(path, sheet=args.sheet)
     if table is None:
         frame = read_table(path, sheet=args.sheet)

@@ -42,3 +42,11 @@ def test_usage_errors_exit_2():
     assert r.returncode == 2 and "PATH" in r.stderr
     r = subprocess.run([sys.executable, "-m", "evalkit.cli"], capture_output=True, text=True)
     assert r.returncode == 2
+
+
+def test_check_reads_a_coded_interview_project(capsys):
+    from tests.conftest import SAMPLE
+
+    assert main(["check", str(SAMPLE / "intervjuer.qdpx")]) == 0
+    out = capsys.readouterr().out
+    assert "30 sources" in out and "108 selections match their preview, 0 drift" in out
