@@ -36,15 +36,8 @@ def format_number(value: float, decimals: int, language: str = "sv") -> str:
 
 
 def format_interval(low: float, high: float, decimals: int, language: str) -> str:
-    """Format an interval as ``a–b``, or ``a till b`` when a bound is negative.
-
-    An en dash between negative numbers reads as a minus sign, so words are used then.
-    """
-    lo, hi = format_number(low, decimals, language), format_number(high, decimals, language)
-    if low < 0 or high < 0:
-        word = {"sv": "till", "nb": "til", "en": "to"}[language]
-        return f"{lo} {word} {hi}"
-    return f"{lo}–{hi}"
+    """An interval ``a–b``, or ``a till b`` when a bound is negative (:func:`evalkit.i18n.fmt_interval`)."""
+    return i18n.fmt_interval(low, high, decimals, language)
 
 
 def decimals_for(spread: float) -> int:

@@ -91,19 +91,23 @@ class AgreementResult:
         )
 
     def sentences(self, language: str = "sv") -> list[str]:
-        """Report sentences in ``sv``, ``nb`` or ``en`` (decimal comma for sv/nb)."""
-        dec = "," if language in ("sv", "nb") else "."
-        v, lo, hi = (_fmt(x, 2, dec) for x in (self.value, self.ci_low, self.ci_high))
-        pa = _fmt(100 * self.percent_agreement, 0, dec)
+        """Report sentences in ``sv``, ``nb`` or ``en``, numbers written by :mod:`evalkit.i18n`."""
+        from evalkit import i18n
+
+        v = i18n.fmt_number(self.value, 2, language) if np.isfinite(self.value) else i18n.MISSING
+        ci = (i18n.fmt_interval(self.ci_low, self.ci_high, 2, language)
+              if np.isfinite(self.ci_low) and np.isfinite(self.ci_high) else i18n.MISSING)
+        pa = i18n.fmt_percent(self.percent_agreement, 0, language)
+        n = i18n.fmt_int(self.n_units, language)
         name = self.name(language)
-        if language == "sv":
-            return [f"Överensstämmelsen mellan granskarna var {name} = {v} (95 % KI {lo}–{hi}, "
-                    f"{self.n_units} ärenden); granskarna gav samma svar i {pa} % av paren."]
-        if language == "nb":
-            return [f"Samsvaret mellom vurdererne var {name} = {v} (95 % KI {lo}–{hi}, "
-                    f"{self.n_units} saker); vurdererne ga samme svar i {pa} % av parene."]
-        return [f"Agreement between reviewers was {name} = {v} (95% CI {lo} to {hi}, {self.n_units} units); "
-                f"reviewers gave the same answer in {pa}% of pairs."]
+        return [{
+            "sv": f"Överensstämmelsen mellan granskarna var {name} = {v} (95 % KI {ci}, {n} ärenden); "
+                  f"granskarna gav samma svar i {pa} av paren.",
+            "nb": f"Samsvaret mellom vurdererne var {name} = {v} (95 % KI {ci}, {n} saker); "
+                  f"vurdererne ga samme svar i {pa} av parene.",
+            "en": f"Agreement between reviewers was {name} = {v} (95% CI {ci}, {n} units); "
+                  f"reviewers gave the same answer in {pa} of pairs.",
+        }[language]]
 
     def _repr_html_(self) -> str:
         return f"<p>{html.escape(self.summary())}</p>" + self.to_frame().to_html(index=False)
