@@ -361,3 +361,16 @@ def test_p_value_columns_are_written_as_p_values(tmp_path):
     assert _table_cells(out, "Effekter")[1:] == [["level", "0,89", "<0,001"], ["slope", "1,00", "0,731"]]
     ws = openpyxl.load_workbook(xlsx)["Tabell 1"]
     assert ws["C4"].value == pytest.approx(0.00002) and ws["C4"].number_format == "0.000"
+
+
+def test_numbers_in_a_mixed_text_column_are_written_the_local_way():
+    from evalkit.blocks import Table, TableSpec
+    from evalkit.report._format import format_table
+
+    frame = pd.DataFrame({"Mått": ["Perioder", "Durbin–Watson", "Autokorrelation"],
+                          "Värde": ["45 / 27", 2.3456, -0.19]}).astype({"Värde": object})
+    out = format_table(Table(frame, "Modellkontroll", TableSpec()), "sv", (5, 30))
+    assert [row[1] for row in out.text] == ["45 / 27", "2,35", "\u22120,19"]
+    assert out.values[1][1] == 2.3456  # Excel keeps the number
+    out_en = format_table(Table(frame, "Model checks", TableSpec()), "en", (5, 30))
+    assert out_en.text[2][1] == "-0.19"

@@ -5,6 +5,8 @@ outputs hide the same cells and show the same numbers.
 """
 from __future__ import annotations
 
+import numbers
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,6 +83,8 @@ def _cell_value(value, kind: str, spec: TableSpec):
         return share
     if kind == DATE:
         return pd.Timestamp(value).date()
+    if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return value  # a number in a mixed column: Excel keeps it numeric, Word writes it the local way
     return value if isinstance(value, str) else i18n.fmt_value(value, "en")
 
 
@@ -99,6 +103,8 @@ def _cell_text(value, kind: str, decimals: int, language: str) -> str:
                 else i18n.fmt_number(value, decimals, language))
     if kind == DATE:
         return i18n.fmt_date(value, language)
+    if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return i18n.fmt_value(value.item() if isinstance(value, np.generic) else value, language)
     return str(value)
 
 
