@@ -408,6 +408,16 @@ def paired_prepost(before: pd.Series, after: pd.Series, *, kind: str = "ordinal"
 
 # --------------------------------------------------------------------------- the report's survey section
 
+def _adjustment_sentence(method: str, k: int, what: str, language: str) -> str:
+    """"p-values are adjusted for k comparisons/items by Holm's method." in the report language."""
+    name = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}[method]
+    noun = {"comparisons": {"sv": "jämförelser", "nb": "sammenligninger", "en": "comparisons"},
+            "items": {"sv": "frågor", "nb": "spørsmål", "en": "items"}}[what][language]
+    return {"sv": f"p-värdena är justerade för {k} {noun} med {name}s metod.",
+            "nb": f"p-verdiene er justert for {k} {noun} med {name}s metode.",
+            "en": f"p-values are adjusted for {k} {noun} by {name}'s method."}[language]
+
+
 _T = {
     "title": {"sv": "Brukarundersökning", "nb": "Brukerundersøkelse", "en": "User survey"},
     "item": {"sv": "Fråga", "nb": "Spørsmål", "en": "Item"},
@@ -546,10 +556,7 @@ class SurveyResult:
                         "nb": f"Ingen sikker forskjell for {names}.",
                         "en": f"No difference distinguishable from chance for {names}."}[language])
         if method != "none":
-            name = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}[method]
-            out.append({"sv": f"p-värdena är justerade för {len(c)} jämförelser med {name}s metod.",
-                        "nb": f"p-verdiene er justert for {len(c)} sammenligninger med {name}s metode.",
-                        "en": f"p-values are adjusted for {len(c)} comparisons by {name}'s method."}[language])
+            out.append(_adjustment_sentence(method, len(c), "comparisons", language))
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
@@ -961,11 +968,7 @@ class PairedResult:
             out.append(sentence)
         method = self.table.attrs.get("adjust", "none")
         if method != "none":
-            name = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}[method]
-            k = len(self.table)
-            out.append({"sv": f"p-värdena är justerade för {k} frågor med {name}s metod.",
-                        "nb": f"p-verdiene er justert for {k} spørsmål med {name}s metode.",
-                        "en": f"p-values are adjusted for {k} items by {name}'s method."}[language])
+            out.append(_adjustment_sentence(method, len(self.table), "items", language))
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
