@@ -140,7 +140,11 @@ def _run_other(spec: AnalysisSpec, run: "Run") -> Any:
             if unknown:
                 raise AnalysisError(f"analyses '{spec.id}'.joint: {unknown} are not ids of analyses listed "
                                     f"before this one; known: {list(run.results)}")
-            run.extra[f"{spec.id}_joint"] = joint_display({k: run.results[k] for k in joint}, joint, result,
+            # rows are named by the analyses' titles, which the reader knows, not by their config ids
+            specs = {a.id: a for a in run.evaluation.analyses}
+            name = {k: specs[k].title or getattr(run.results[k], "title", k) for k in joint}
+            run.extra[f"{spec.id}_joint"] = joint_display({name[k]: run.results[k] for k in joint},
+                                                          {name[k]: v for k, v in joint.items()}, result,
                                                           language)
         return result
     if spec.kind == "audit":
