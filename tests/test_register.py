@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("duckdb")
 
 from evalkit.errors import DataError, IdentifierError  # noqa: E402
-from evalkit.io import register  # noqa: E402
+from evalkit.io import _duckdb_stage, register  # noqa: E402
 from evalkit.io.decisions import load_decisions  # noqa: E402
 from evalkit.provenance import record_of  # noqa: E402
 
@@ -142,13 +142,100 @@ def test_engine_out_of_disk_becomes_a_data_error():
     import duckdb
 
     with pytest.raises(DataError, match="spill directory is full"):
-        with register._engine_errors("register.csv"):
+        with _duckdb_stage.engine_errors("register.csv"):
             raise duckdb.IOException("Could not write file: No space left on device")
 
 
 def test_memory_limit_reaches_duckdb(tmp_path):
-    con = register._connect("123MB", tmp_path, 1)
+    con = _duckdb_stage.connect("123MB", tmp_path, 1)
     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     spill = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
     con.close()
     assert limit.replace(" ", "").upper().startswith(("117", "123")) and spill == str(tmp_path)
+
+
+# --------------------------------------------------------------------------- the privacy gate, column by column
+# 19640823-3234 and 6408233234 are Skatteverket's published example personnummer.
+@pytest.mark.parametrize(
+    ("old", "new", "column", "row"),
+    [
+        (";2023-01-20;", ";19640823-3234;", "Beslutsdatum", 2),      # in a date column: a cell that fails to convert
+        (";12,5\n", ";6408233234\n", "Beviljade timmar/mån", 2),     # a number column: converts, but has 10 digits
+        (";Avslag;", ";640823-3234;", "Beslut", 3),                  # a category column: its distinct spellings
+        ("B3;P1;", "B3;640823-3234;", "Brukare", 4),                 # an id column, searched in the staged table
+    ],
+)
+def test_identity_numbers_are_found_in_every_kind_of_column(tmp_path, old, new, column, row):
+    path = tmp_path / "beslut.csv"
+    path.write_text(CLEAN.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(IdentifierError) as info:
+        register.load_decisions_large(path)
+    assert [(p.column, p.message) for p in info.value.problems] == [(column, f"personnummer in row {row}")]
+    small = pytest.raises(IdentifierError, load_decisions, path).value
+    assert [(p.column, p.message) for p in small.problems] == [(column, f"personnummer in row {row}")]
+
+
+def test_identity_numbers_in_an_unused_column_are_refused(tmp_path):
+    path = tmp_path / "beslut.csv"
+    text = CLEAN.replace("timmar/mån\n", "timmar/mån;Anteckning\n")
+    lines = text.splitlines()
+    lines = [lines[0]] + [line + (";ring 640823-3234" if i == 2 else ";") for i, line in enumerate(lines[1:], 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(IdentifierError) as info:
+        register.load_decisions_large(path)
+    assert [(p.column, p.message) for p in info.value.problems] == [("Anteckning", "personnummer in row 3")]
+
+
+def test_identity_numbers_as_parquet_integers_are_refused(tmp_path):
+    # a spreadsheet-born register column: the number without its leading zero, stored as an integer
+    small = load_decisions(_write(tmp_path, CLEAN))
+    frame = small.reset_index(drop=True)
+    frame.attrs = {}
+    frame["extra_nummer"] = [1, 640823323, 3]     # 9 digits: 0640823323 is no valid number; 6408233234 is
+    frame.loc[1, "extra_nummer"] = 6408233234
+    frame.to_parquet(tmp_path / "beslut.parquet")
+    with pytest.raises(IdentifierError) as info:
+        register.load_decisions_large(tmp_path / "beslut.parquet")
+    assert [(p.column, p.message) for p in info.value.problems] == [("extra_nummer", "personnummer in row 2")]
+
+
+def _write(tmp_path, text: str) -> Path:
+    path = tmp_path / "beslut.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_padded_cells_and_non_iso_dates_convert_as_in_memory(tmp_path):
+    text = CLEAN.replace("B1;P1;Norr;", " B1 ;P1;  Norr ;").replace(";Bifall;", "; Bifall ;")
+    text = text.replace("20230125", " 20230125 ").replace("2023-03-15", "15.3.2023 10:30")
+    path = _write(tmp_path, text)
+    small = load_decisions(path)
+    large = register.load_decisions_large(path)
+    pd.testing.assert_frame_equal(large, small[large.columns])
+    assert large.loc[2, "decision_id"] == "B1" and large.loc[4, "start_on"] == pd.Timestamp("2023-03-15")
+
+
+def test_a_slash_date_is_refused_as_in_memory(tmp_path):
+    # DuckDB's own date cast would accept 2023/01/20; the in-memory reader does not, nor may this path
+    path = _write(tmp_path, CLEAN.replace("2023-01-20", "2023/01/20"))
+    large = pytest.raises(DataError, register.load_decisions_large, path).value
+    small = pytest.raises(DataError, load_decisions, path).value
+    assert {(p.row, p.column) for p in large.problems} == {(p.row, p.column) for p in small.problems} \
+        == {(2, "Beslutsdatum")}
+
+
+def test_line_count_and_digest_of_a_text_file(tmp_path):
+    path = _write(tmp_path, "a;b\n1;2\n\n3;4")          # no newline after the last line
+    facts = _duckdb_stage.file_facts(path)
+    assert facts.lines == 4
+    assert facts.sha256 == __import__("hashlib").sha256(path.read_bytes()).hexdigest()
+    assert _duckdb_stage.blank_lines(path, 1) == (3,)
+
+
+def test_dates_in_a_shape_the_reader_refuses_are_refused_here_too(tmp_path):
+    # DuckDB's strptime and date cast accept 2023-1-2; the in-memory reader does not
+    path = _write(tmp_path, CLEAN.replace("2023-01-02", "2023-1-2"))
+    large = pytest.raises(DataError, register.load_decisions_large, path).value
+    small = pytest.raises(DataError, load_decisions, path).value
+    assert {(p.row, p.column) for p in large.problems} == {(p.row, p.column) for p in small.problems} \
+        == {(2, "Ansökningsdatum")}

@@ -57,3 +57,22 @@ def test_panel_refuses_a_unit_called_total(tmp_path):
     with pytest.raises(DataError, match="Total"):
         register_panel(path)
     assert register_panel(path, total=False)["active_users"].tolist() == [1]
+
+
+def test_quantiles_from_counts_equal_numpy():
+    import numpy as np
+
+    from evalkit.io.register import _quantiles_from_counts
+
+    rng = np.random.default_rng(8)
+    rows, expected = [], []
+    for g in ("A", "B"):
+        for m in range(5):
+            values = rng.integers(0, 40, rng.integers(1, 30))
+            v, n = np.unique(values, return_counts=True)
+            rows += [(g, m, int(a), int(b)) for a, b in zip(v, n)]
+            expected.append((g, m, np.quantile(values, 0.5), np.quantile(values, 0.9)))
+    hist = pd.DataFrame(rows, columns=["g", "m", "v", "n"]).sample(frac=1, random_state=1)
+    got = _quantiles_from_counts(hist, {0.5: "q50", 0.9: "q90"}).sort_values(["g", "m"]).reset_index(drop=True)
+    want = pd.DataFrame(expected, columns=["g", "m", "q50", "q90"])
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-12, rtol=0)

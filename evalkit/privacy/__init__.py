@@ -12,6 +12,8 @@ from __future__ import annotations
 from evalkit.privacy._disclosure import SUPPRESSED, Suppression, suppress_counts, suppress_percentages
 from evalkit.privacy._identifiers import (
     KINDS,
+    NUMBER_RANGE,
+    TOKEN_PREFILTER,
     IdentifierHit,
     check_identifiers,
     classify_number,
@@ -22,6 +24,8 @@ from evalkit.privacy._pseudonymise import normalise_identifier, pseudonymise
 
 __all__ = [
     "KINDS",
+    "NUMBER_RANGE",
+    "TOKEN_PREFILTER",
     "SUPPRESSED",
     "Suppression",
     "suppress_counts",

@@ -21,6 +21,8 @@ import pandas as pd
 from evalkit.errors import IdentifierError, Problem
 
 __all__ = [
+    "NUMBER_RANGE",
+    "TOKEN_PREFILTER",
     "IdentifierHit",
     "KINDS",
     "scan_identifiers",
@@ -59,6 +61,12 @@ _TOKEN = re.compile(rf"[0-9](?<![0-9]{{2}})[0-9]{{5}}{_TOKEN_TAIL}(?![0-9])")
 _HOLDS_TOKEN = rf"(?:^|[^0-9])(?:{_TOKEN_BODY})(?:[^0-9]|$)"
 # A value that is nothing but one token (the usual identifier column) needs no
 # token search: its digits are the token.
+#: An RE2-compatible pattern (no lookarounds) matching every string that holds a
+#: candidate token: a superset of the strings :func:`scan_identifiers` flags, for
+#: engines that prefilter whole columns (DuckDB, pyarrow) before the exact check.
+TOKEN_PREFILTER = _HOLDS_TOKEN
+#: Numbers in ``[low, high)`` are candidates (9–12 digits); smaller or larger ones never are.
+NUMBER_RANGE = (1e8, 1e12)
 _IS_TOKEN = rf"^[ \t]*(?:{_TOKEN_BODY})[ \t]*$"  # not \s: pandas would fall back to Python re
 
 _DAYS_IN_MONTH = np.array([31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # index 0: month unknown
@@ -273,7 +281,7 @@ def _numeric_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.
     numbers and amounts would then look like people born in 2000.
     """
     numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
-    keep = np.isfinite(numbers) & (numbers >= 1e8) & (numbers < 1e12)
+    keep = np.isfinite(numbers) & (numbers >= NUMBER_RANGE[0]) & (numbers < NUMBER_RANGE[1])
     keep[keep] &= np.floor(numbers[keep]) == numbers[keep]
     positions = np.flatnonzero(keep)
     ints = numbers[keep].astype(np.int64)
