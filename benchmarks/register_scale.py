@@ -17,6 +17,8 @@ step in its own child process and records wall time and that process's peak resi
 * ``its``            ``ek.its`` on the municipality series of the panel;
 * ``did_cluster`` / ``did_wild``  ``ek.did`` on a person-month panel of the same row count
                      (absorbed two-way fixed effects; CR1 and wild cluster bootstrap, 999 reps);
+* ``twfe_fit``       the absorbed two-way fixed-effects fit alone (``TwoWayFE`` + CR1 cluster SE),
+                     the like-for-like counterpart of ``did_dummies``;
 * ``did_dummies``    statsmodels OLS with unit and month dummies (only at ≤ 10⁶ rows).
 
 Run: ``.venv/bin/python benchmarks/register_scale.py 1e5 1e6 1e7`` (add ``--keep`` to keep the data,
@@ -40,7 +42,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 STEPS = ("pyarrow_read", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet", "its",
-         "did_cluster", "did_wild", "did_dummies")
+         "did_cluster", "did_wild", "twfe_fit", "did_dummies")
 UNITS = 60
 START = np.datetime64("2014-01-01")
 DAYS = 3650
@@ -156,7 +158,16 @@ def run_step(step: str, n: int) -> dict:
         import evalkit as ek
         data = person_month_panel(n)
         t = time.perf_counter()
-        if step == "did_dummies":
+        if step == "twfe_fit":
+            from evalkit.analysis._bootstrap import fit_absorbed
+            from evalkit.analysis._fe import TwoWayFE
+            t = time.perf_counter()
+            fe = TwoWayFE.from_codes(data["unit"].to_numpy(), data["month"].to_numpy())
+            post = (data["treated"] & (data["month"] >= 60)).to_numpy(dtype=float)
+            fit = fit_absorbed(fe, fe.residualize(post)[:, None], fe.residualize(data["y"].to_numpy()),
+                               data["unit"].to_numpy(), 300)
+            out["estimate"] = float(np.ravel(fit.beta)[0])
+        elif step == "did_dummies":
             import statsmodels.formula.api as smf
             data["post"] = (data["treated"] & (data["month"] >= 60)).astype(float)
             fit = smf.ols("y ~ post + C(unit) + C(month)", data).fit(

@@ -239,3 +239,12 @@ def test_dates_in_a_shape_the_reader_refuses_are_refused_here_too(tmp_path):
     small = pytest.raises(DataError, load_decisions, path).value
     assert {(p.row, p.column) for p in large.problems} == {(p.row, p.column) for p in small.problems} \
         == {(2, "Ansökningsdatum")}
+
+
+def test_a_table_too_large_for_memory_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    path = _write(tmp_path, CLEAN)
+    monkeypatch.setattr(register, "_available_memory", lambda: 1000)
+    with pytest.raises(DataError, match="register_panel"):
+        register.load_decisions_large(path)
+    monkeypatch.setattr(register, "_available_memory", lambda: None)
+    assert len(register.load_decisions_large(path)) == 3
