@@ -154,7 +154,7 @@ def run_step(step: str, n: int) -> dict:
         t = time.perf_counter()
         res = ek.its(series, outcome="active_users", time="period", intervention=pd.Timestamp("2019-01-01"))
         out["level_change"] = float(res.effects.loc["level_change", "estimate"])
-    elif step.startswith("did"):
+    elif step.startswith("did") or step == "twfe_fit":
         import evalkit as ek
         data = person_month_panel(n)
         t = time.perf_counter()
@@ -270,7 +270,7 @@ def main() -> None:
             results.append(res)
             extra = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in res.items()
                      if k not in ("step", "rows", "wall_s", "peak_rss_mib")}
-            print(f"{n:>11,} {step:<14} wall {res['wall_s']:7.2f} s  peak {res['peak_rss_mib']:6,} MiB  {extra}",
+            print(f"{n:>11,} {step:<14} wall {res['wall_s']:7.2f} s  peak {res['peak_rss_mib'] or 0:6,} MiB  {extra}",
                   flush=True)
         if not args.keep:
             for p in (csv, parquet, DATA / f"panel_{n}.parquet"):
