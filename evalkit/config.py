@@ -32,11 +32,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit._files import read_toml
 from evalkit.errors import ConfigError
 
 __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
@@ -129,14 +129,7 @@ class Evaluation:
     def from_toml(cls, path: str | Path) -> "Evaluation":
         """Read and check an evaluation config (paths are relative to the file's folder)."""
         path = Path(path)
-        try:
-            with open(path, "rb") as fh:
-                raw = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {path}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
-        return _parse(raw, path)
+        return _parse(read_toml(path, "config file"), path)
 
 
 class _Reader:

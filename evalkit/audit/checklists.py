@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from evalkit._files import read_toml
 from evalkit.errors import ConfigError
 
 __all__ = ["Checklist", "Item", "Stage", "load_checklist", "BUILTIN", "ANSWERS", "ANSWER_CODES", "LANGUAGES"]
@@ -162,11 +163,7 @@ def load_checklist(checklist: "str | Path | Checklist") -> Checklist:
     if not path.is_file():
         raise ConfigError(f"checklist {str(checklist)!r} is neither a built-in checklist "
                           f"({', '.join(BUILTIN)}) nor an existing TOML file")
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
-    return _parse(data, path.name)
+    return _parse(read_toml(path, "checklist"), path.name)
 
 
 def _parse(data: dict, where: str) -> Checklist:

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from evalkit._files import read_toml
 from evalkit.errors import ConfigError, DataError, Problem
 from evalkit.schemas import TableSchema
 
@@ -188,13 +188,7 @@ def load_mapping(mapping: "ColumnMapping | Mapping | str | Path | None", schema:
     source = None
     if isinstance(mapping, (str, Path)):
         source = str(mapping)
-        try:
-            with open(mapping, "rb") as fh:
-                mapping = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"mapping file not found: {source}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+        mapping = read_toml(mapping, "mapping file")
     where = source or "mapping"
     unknown = set(mapping) - {"columns", "values"}
     if unknown:

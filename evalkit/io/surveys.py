@@ -25,7 +25,6 @@ the item and the rows.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -33,6 +32,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from evalkit._files import read_toml
 from evalkit.errors import ConfigError, DataError, Problem
 from evalkit.io.read import READ_ATTR, read_table
 from evalkit.privacy import check_identifiers
@@ -225,10 +225,7 @@ def _parse_codebook_file(path: Path) -> dict:
             return yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
+    return read_toml(path, "codebook")
 
 
 def _codebook_from_mapping(raw: Mapping, where: str) -> Codebook:
