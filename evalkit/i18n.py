@@ -48,6 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from evalkit.errors import ReportError
@@ -101,6 +102,9 @@ LABELS: dict[str, dict[str, str]] = {
     "appendix_tables": {"sv": "Tabeller", "nb": "Tabeller", "en": "Tables"},
     "provenance": {"sv": "Underlag och spårbarhet", "nb": "Grunnlag og sporbarhet",
                    "en": "Data provenance"},
+    # column headers many tables share
+    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI lower"},
+    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI upper"},
     # captions
     "table": {"sv": "Tabell", "nb": "Tabell", "en": "Table"},
     "figure": {"sv": "Figur", "nb": "Figur", "en": "Figure"},
@@ -204,11 +208,31 @@ def label(key: str, language: str = "sv", **values: Any) -> str:
     >>> label("rows_sentence", "en", name="a.csv", read=3, kept=2, excluded=1)
     'a.csv: 3 rows read, 2 kept and 1 excluded.'
     """
+    return _lookup(LABELS, key, language, values)
+
+
+def translator(words: Mapping[str, Mapping[str, str]]) -> Callable[..., str]:
+    """A ``label``-like function for a module's own words, falling back to the shared :data:`LABELS`.
+
+    Each analysis keeps the words of its tables and sentences beside its code; the words
+    every table uses (``ci_low``, ``ci_high``, …) are here once. A module's own entry wins.
+
+    >>> t = translator({"title": {"sv": "Enkät", "nb": "Undersøkelse", "en": "Survey"}})
+    >>> t("title", "nb"), t("ci_low", "en")
+    ('Undersøkelse', 'CI lower')
+    """
+    def text(key: str, language: str, **values: Any) -> str:
+        return _lookup(words, key, language, values) if key in words else label(key, language, **values)
+
+    return text
+
+
+def _lookup(words: Mapping[str, Mapping[str, str]], key: str, language: str, values: dict) -> str:
     check_language(language)
     try:
-        text = LABELS[key][language]
+        text = words[key][language]
     except KeyError:
-        raise ReportError(f"no label {key!r}; known labels: {', '.join(sorted(LABELS))}") from None
+        raise ReportError(f"no label {key!r}; known labels: {', '.join(sorted(words))}") from None
     return text.format(**values) if values else text
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit import i18n
 from evalkit.config import AnalysisSpec, Evaluation
 from evalkit.errors import AnalysisError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
@@ -260,12 +261,10 @@ _TEXT = {
 }
 
 
-def _t(key: str, language: str, **values) -> str:
-    return _TEXT[key][language].format(**values)
+_t = i18n.translator(_TEXT)
 
 
 def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]:
-    from evalkit import i18n
     from evalkit.provenance import record_of
 
     out = []
@@ -284,7 +283,6 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
 
 def build_report(result: Run, *, language: str | None = None):
     """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
-    from evalkit import i18n
     from evalkit.provenance import collect
     from evalkit.report import Report
 

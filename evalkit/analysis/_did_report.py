@@ -11,7 +11,7 @@ import pandas as pd
 
 from evalkit import i18n
 from evalkit.blocks import TableSpec
-from evalkit.analysis._did_text import check_language, decimals_for, effect_scale, points_word
+from evalkit.analysis._did_text import decimals_for, effect_scale, points_word
 
 __all__ = ["LABELS", "label", "group_labels", "effect_table", "means_table", "event_study_table", "placebo_table",
            "draw_means", "draw_event_study", "default_title"]
@@ -96,9 +96,8 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def label(key: str, language: str, **values) -> str:
-    text = LABELS[key][check_language(language)]
-    return text.format(**values) if values else text
+# its own ci_low/ci_high ("95 % KI, nedre" | "övre") read as one header over two columns
+label = i18n.translator(LABELS)
 
 
 def capitalized(text: str) -> str:

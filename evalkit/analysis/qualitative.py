@@ -24,7 +24,7 @@ from scipy.stats import fisher_exact
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.quotes import role_labels, select_quotes
 from evalkit.errors import AnalysisError, AnalysisWarning
-from evalkit.i18n import check_language, fmt_int, fmt_number, fmt_percent
+from evalkit.i18n import check_language, fmt_int, fmt_number, fmt_percent, translator
 
 __all__ = ["qualitative_analysis", "QualitativeResult", "coding_agreement", "joint_display", "JointDisplay",
            "run_qualitative", "GROUP_VARIABLES", "PERIOD_VARIABLES", "ALL"]
@@ -74,8 +74,6 @@ _T = {
                    "en": "Quotes by theme and group (role labels, masked)"},
     "all": {"sv": "(alla teman)", "nb": "(alle temaer)", "en": "(all themes)"},
     "value": {"sv": "Kappa", "nb": "Kappa", "en": "Kappa"},
-    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI low"},
-    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI high"},
     "n_units": {"sv": "Enheter", "nb": "Enheter", "en": "Units"},
     "percent_agreement": {"sv": "Samma bedömning", "nb": "Samme vurdering", "en": "Same judgement"},
     "label": {"sv": "Intervjuperson", "nb": "Intervjuperson", "en": "Interviewee"},
@@ -89,8 +87,7 @@ _T = {
 }
 
 
-def _t(key: str, language: str) -> str:
-    return _T[key][language]
+_t = translator(_T)
 
 
 # ----------------------------------------------------------------------------- result

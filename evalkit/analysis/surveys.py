@@ -428,8 +428,6 @@ _T = {
     "n_valid": {"sv": "Svar med åsikt", "nb": "Svar med mening", "en": "Answers with a view"},
     "n_positive": {"sv": "Positiva", "nb": "Positive", "en": "Positive"},
     "share": {"sv": "Andel positiva", "nb": "Andel positive", "en": "Share positive"},
-    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI low"},
-    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI high"},
     "n_before": {"sv": "Svar före", "nb": "Svar før", "en": "Answers before"},
     "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
     "n_after": {"sv": "Svar efter", "nb": "Svar etter", "en": "Answers after"},
@@ -448,8 +446,7 @@ _T = {
 }
 
 
-def _t(key: str, language: str) -> str:
-    return _T[key][i18n.check_language(language)]
+_t = i18n.translator(_T)
 
 
 @dataclass

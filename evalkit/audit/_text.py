@@ -43,8 +43,6 @@ T = {
     "diff_note": {"sv": "skillnad i procentenheter med 95 % KI och Holmjusterat p",
                   "nb": "forskjell i prosentpoeng med 95 % KI og Holm-justert p",
                   "en": "difference in percentage points with 95% CI and Holm-adjusted p"},
-    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI lower"},
-    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI upper"},
     "p_holm": {"sv": "p (Holm)", "nb": "p (Holm)", "en": "p (Holm)"},
     "measure": {"sv": "Mått", "nb": "Mål", "en": "Measure"},
     "value": {"sv": "Värde", "nb": "Verdi", "en": "Value"},
@@ -89,8 +87,7 @@ ALLOCATION = {
 }
 
 
-def _t(key: str, language: str, **values) -> str:
-    return T[key][language].format(**values)
+_t = i18n.translator(T)
 
 
 def group_label(group, language: str) -> str:
