@@ -10,7 +10,7 @@ step in its own child process and records wall time and that process's peak resi
 * ``stage_nogate``   the staging pass alone, without the identity-number candidates (what the
                      privacy gate adds is ``load_csv``'s stage + privacy minus this);
 * ``load_csv``       ``evalkit.io.register.load_decisions_large`` from CSV, its phases timed inside:
-                     sha256 + line count (a thread beside DuckDB in real use), the staging pass,
+                     the staging pass, the wait for sha256 + line count (a thread beside DuckDB),
                      privacy gate, validation + view, Arrow, pandas (the last two only up to 10⁷
                      rows: a 3·10⁷-row table does not belong in pandas);
 * ``panel_csv`` / ``panel_parquet``  ``register_panel`` (load, gate, validate, aggregate to unit-month);
@@ -195,36 +195,20 @@ def _peak_rss_mib() -> int:
 
 
 def _load_phases(csv: Path, n: int, gate: bool = True) -> dict:
-    """load_decisions_large with its phases timed (the same calls as ``_duckdb_stage.prepare``, in order)."""
+    """load_decisions_large with its phases timed by ``_duckdb_stage.prepare`` itself.
+
+    ``gate=False`` drops the identity-number candidates from the staging pass and skips the
+    gate: the difference is what the privacy gate costs.
+    """
     from evalkit.io import _duckdb_stage as st
-    from evalkit.io.mapping import load_mapping, resolve_columns
     from evalkit.io.register import to_canonical_frame
-    from evalkit.schemas import DECISIONS
 
     if not gate:
         st._candidate_sql = lambda *args: None
-    phases, t = {}, time.perf_counter()
-    facts = st.file_facts(csv)
-    phases["sha_lines_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    con = st.connect(None, None, None)
-    inp = st.open_input(con, csv, st.spill_dir(None))
-    user = load_mapping(None, DECISIONS)
-    chosen = resolve_columns(inp.headers, DECISIONS, user, file=str(csv))
-    staged = st.stage(con, inp, chosen)
-    st._find_blank_lines(staged, csv, facts)
-    phases["stage_s"] = time.perf_counter() - t
-    if not gate:
-        return phases
-    t = time.perf_counter()
-    st.privacy_gate(staged)
-    phases["privacy_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    maps = st.value_maps(staged, user)
-    st.validate(staged, maps)
-    names = st.create_view(staged, maps)
-    st.date_flags(con)
-    phases["validate_s"] = time.perf_counter() - t
+        st.privacy_gate = lambda staged: None
+    phases: dict = {}
+    con, _, names = st.prepare(csv, None, None, None, None, timings=phases)
+    phases = {f"{k}_s": v for k, v in phases.items()}
     if n <= 10_000_000:
         t = time.perf_counter()
         table = con.sql("SELECT * FROM decisions").to_arrow_table()

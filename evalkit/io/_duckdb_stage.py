@@ -24,6 +24,7 @@ import mmap
 import os
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -666,9 +667,15 @@ def date_flags(con) -> dict[str, tuple[int, ...]]:
 
 
 # --------------------------------------------------------------------------- all of it
-def prepare(path, mapping, memory_limit, temp_directory, threads):
-    """Connection holding the validated view ``decisions``, its LoadRecord and column names."""
+def prepare(path, mapping, memory_limit, temp_directory, threads, timings: dict | None = None):
+    """Connection holding the validated view ``decisions``, its LoadRecord and column names.
+
+    ``timings``, if given, receives the seconds each phase took (``stage``, ``file_facts`` —
+    the wait for the hashing thread after staging —, ``privacy``, ``validate``), for
+    ``benchmarks/register_scale.py``.
+    """
     path = Path(path)
+    clock = _Clock(timings)
     con = connect(memory_limit, temp_directory, threads)
     facts = _Background(file_facts, path)   # ~1.4 s per GB: overlap it with DuckDB
     try:
@@ -681,19 +688,34 @@ def prepare(path, mapping, memory_limit, temp_directory, threads):
             finally:
                 for temporary in inp.temporary:
                     temporary.unlink(missing_ok=True)
+            clock.lap("stage")
             if not staged.rows:
                 raise DataError(f"{path.name}: no data rows", [Problem("no data rows", file=str(path))])
             known = facts.result()
             _find_blank_lines(staged, path, known)
+            clock.lap("file_facts")
             privacy_gate(staged)
+            clock.lap("privacy")
             maps = value_maps(staged, user)
             validate(staged, maps)
             names = create_view(staged, maps)
             record = _record(staged, known.sha256, date_flags(con))
+            clock.lap("validate")
     except BaseException:
         con.close()
         raise
     return con, record, names
+
+
+class _Clock:
+    def __init__(self, timings: dict | None):
+        self.timings, self.last = timings, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = now - self.last
+        self.last = now
 
 
 def _find_blank_lines(staged: Staged, path: Path, facts: FileFacts) -> None:
