@@ -264,6 +264,21 @@ _TEXT = {
 _t = i18n.translator(_TEXT)
 
 
+#: The [data.*] sources each kind of analysis reads: its tables' and figures' source line names their files.
+_SOURCES_OF = {"its": ("decisions", "orders"), "did": ("decisions", "orders"), "survey": ("survey",),
+               "qualitative": ("codings",), "audit": ("audit",)}
+
+
+def _source_files(evaluation: Evaluation, kind: str) -> str:
+    names = []
+    for data_kind in _SOURCES_OF.get(kind, ()):
+        source = evaluation.data.get(data_kind)
+        if source is not None:
+            paths = ([source.path] if source.path else []) + list(source.options.get("forms", ()))
+            names += [Path(p).name for p in paths]
+    return ", ".join(dict.fromkeys(names))
+
+
 def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]:
     from evalkit.provenance import record_of
 
@@ -309,9 +324,9 @@ def build_report(result: Run, *, language: str | None = None):
         methods.append(_t("panel", lang, n=i18n.fmt_int(len(result.panel), lang)))
     report.add_section("methods", blocks=methods)
     records = collect(_frames(result.tables))
-    files = ", ".join(dict.fromkeys(Path(r.source.path).name for r in records if r.source))
     for spec in ev.analyses:
-        report.add(result.results[spec.id], title=spec.title or None, source=_t("source", lang, files=files))
+        source = _t("source", lang, files=_source_files(ev, spec.kind))
+        report.add(result.results[spec.id], title=spec.title or None, source=source)
     for extra in result.extra.values():
         report.add(extra)
     config_text = ev.path.read_text(encoding="utf-8") if ev.path else None

@@ -105,3 +105,13 @@ def test_sample_report_renders_in_libreoffice(ibic_run, tmp_path):
         assert text.strip(), f"page {page} is empty"
     full = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Resultat" in full and "Bilagor" in full
+
+
+def test_each_analysis_names_its_own_source_files(ibic_run, tmp_path):
+    path = tmp_path / "ibic.docx"
+    pipeline.build_report(ibic_run).save(path)
+    sources = {p.text for p in docx.Document(str(path)).paragraphs if p.text.startswith("Källa:")}
+    assert sources == {"Källa: beslut_procapita.csv, egna beräkningar",
+                       "Källa: brukarundersokning.csv, egna beräkningar",
+                       "Källa: intervjuer.qdpx, egna beräkningar",
+                       "Källa: granskning_R1.xlsx, granskning_R2.xlsx, egna beräkningar"}
