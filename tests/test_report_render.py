@@ -83,3 +83,33 @@ def test_the_figure_is_embedded_at_full_resolution(pdf):
     assert len(images) == 1
     # a 7 × 3.5 inch figure drawn at 200 dpi
     assert (int(images[0][3]), int(images[0][4])) == (1400, 700)
+
+
+def test_only_the_longest_header_words_give_way_when_a_table_is_too_wide():
+    import numpy as np
+
+    from evalkit.report._docx import _CELL_PADDING, _column_widths, _width
+    from evalkit.report._format import FormattedTable
+
+    # the sample report's survey table rendered "Sv|ar", "And|el" and "85|%" when it was too wide
+    header = ["Svar före", "Andel före", "Skillnad (procentenheter)"]
+    row = ["1\u202f535", "85\u00a0%", "−3"]
+    table = FormattedTable(header, [row], [row], np.zeros((1, 3), bool), ["text"] * 3, [0] * 3, False)
+    words = [_width(w, 9, True) + _CELL_PADDING for w in ("Svar", "Andel", "(procentenheter)")]
+    total = int(sum(words)) - 300      # the header words do not all fit; the numbers do
+    widths = _column_widths(table, total)
+    assert sum(widths) == total
+    assert widths[0] >= words[0] - 1 and widths[1] >= words[1] - 1     # short header words stay whole
+    for c in (0, 1):                                                     # "1 535" and "85 %" stay one token
+        assert widths[c] >= _width(row[c], 9) + _CELL_PADDING - 1
+    assert widths[2] <= words[2] - 300 + 1                              # the long word is what wraps
+
+
+def test_text_widths_follow_the_font_metrics():
+    from evalkit.report._metrics import text_twips
+
+    # Helvetica advance widths (Adobe AFM, 1/1000 em): i 222, m 833; bold digits 556
+    assert text_twips("i", 10) == 222 * 10 / 1000 * 20
+    assert text_twips("m", 10) > 3.5 * text_twips("i", 10)
+    assert text_twips("ö", 9) == text_twips("o", 9)          # accented letters as their base letter
+    assert text_twips("1\u202f535", 9, bold=True) == (3 * 556 + 556 + 167) * 9 / 1000 * 20

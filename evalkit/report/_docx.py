@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from xml.sax.saxutils import escape
 
 import docx
@@ -31,6 +32,7 @@ from docx.shared import Emu
 from evalkit import i18n
 from evalkit.errors import ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table
+from evalkit.report._metrics import text_twips
 from evalkit.report._format import COUNT, NUMBER, PERCENT, PVALUE, FormattedTable
 
 __all__ = [
@@ -156,42 +158,95 @@ def text_width_emu(document) -> int:
     return int(section.page_width - section.left_margin - section.right_margin)
 
 
-_CHAR_TWIPS = 105  # average width of a 9 pt Arial character (bold header a little wider)
-_CELL_PADDING = 200  # left + right cell margins of the house table style, with some air
+_STYLE_POINTS = 9     # the font size of the template's table style
+_CELL_PADDING = 200   # left + right cell margins of the house table style (2 × 85 twips), with some air
+_SLACK = 1.08         # renderers differ a little from the AFM advance widths (hinting, kerning)
 _LONGEST_UNBROKEN = 36  # a longer token (a sha256) may wrap rather than squeeze every other column
 
 
-def _column_widths(table: FormattedTable, total_twips: int) -> list[int]:
-    """Column widths in twips: no header word and no number is broken; spare width goes to long text.
+def _column_widths(table: FormattedTable, total_twips: int, points: float = _STYLE_POINTS) -> list[int]:
+    """Column widths in twips: no number is broken, nor a header word if there is room; spare width
+    goes to long text.
 
-    Each column needs at least its longest header word and its longest
-    unbreakable cell token; it would like its longest header or cell on one
-    line. Widths between the two are shared in proportion to what each still wants.
+    Each column must fit its longest unbreakable cell token ("85 %" with its no-break space is one
+    token), should fit its longest header word, and would like its longest header or cell on one
+    line; widths are measured with the font's metrics (:func:`~evalkit.report._metrics.text_twips`).
+    When everything does not fit, header words give way before cell values do, the longest first
+    (a header "(procentenheter)" may wrap; "1 535" may not). Widths between two levels are shared
+    in proportion to what each column still wants.
     """
-    needed, wanted = [], []
+    cells_need, words_need, wanted = [], [], []
     for c, head in enumerate(table.header):
         cells = [row[c] for row in table.text]
-        head_token = max((len(w) for w in head.split()), default=1) * 1.3  # bold, and often capitals
-        cell_token = min(_LONGEST_UNBROKEN, max((len(w) for cell in cells for w in cell.split()), default=1))
-        token = max(head_token, cell_token * 1.1)
-        line = max(len(head) * 1.3, max((len(cell) for cell in cells), default=1) * 1.1)
-        needed.append(token * _CHAR_TWIPS + _CELL_PADDING)
-        wanted.append(max(line, token) * _CHAR_TWIPS + _CELL_PADDING)
+        head_word = max((_width(w, points, True) for w in _tokens(head)), default=0)
+        cell_token = max((_width(w[:_LONGEST_UNBROKEN], points) for cell in cells for w in _tokens(cell)),
+                         default=0)
+        line = max([_width(head, points, True)] + [_width(cell, points) for cell in cells])
+        cells_need.append(cell_token + _CELL_PADDING)
+        words_need.append(max(head_word, cell_token) + _CELL_PADDING)
+        wanted.append(max(line, head_word, cell_token) + _CELL_PADDING)
     if sum(wanted) <= total_twips:
         widths = [w * total_twips / sum(wanted) for w in wanted]
-    elif sum(needed) <= total_twips:
-        spare, extra = total_twips - sum(needed), [w - n for w, n in zip(wanted, needed)]
-        widths = [n + spare * e / sum(extra) for n, e in zip(needed, extra)]
+    elif sum(words_need) <= total_twips:
+        spare, extra = total_twips - sum(words_need), [w - n for w, n in zip(wanted, words_need)]
+        widths = [n + spare * e / sum(extra) for n, e in zip(words_need, extra)]
+    elif sum(cells_need) <= total_twips:
+        widths = _longest_words_give_way(cells_need, words_need, total_twips)
     else:
-        widths = [n * total_twips / sum(needed) for n in needed]
+        widths = [n * total_twips / sum(cells_need) for n in cells_need]
     widths = [int(w) for w in widths]
     widths[-1] += total_twips - sum(widths)
     return widths
 
 
+def _width(text: str, points: float, bold: bool = False) -> float:
+    return text_twips(text, points, bold=bold) * _SLACK
+
+
+def _tokens(text: str) -> list[str]:
+    """What a line may break between: ordinary spaces and line breaks, not no-break spaces."""
+    return [t for t in re.split(r"[ \t\n]+", text) if t]
+
+
+def _longest_words_give_way(floor: list[float], need: list[float], total: int) -> list[float]:
+    """Widths between ``floor`` and ``need`` summing to ``total``, cut from the top: every column gets
+    ``min(need, cap)`` (at least its floor) for the one cap that fits, so only the longest header
+    words wrap and short ones ("Andel", "Svar") stay whole."""
+    low, high = 0.0, max(need)
+    for _ in range(60):
+        cap = (low + high) / 2
+        if sum(max(f, min(n, cap)) for f, n in zip(floor, need)) > total:
+            high = cap
+        else:
+            low = cap
+    widths = [max(f, min(n, low)) for f, n in zip(floor, need)]
+    spare = total - sum(widths)
+    return [w + spare * w / sum(widths) for w in widths]
+
+
+#: Font size of a table too wide for its header words at the style's 9 pt.
+_COMPACT_POINTS = 8
+
+
+def _header_words_fit(table: FormattedTable, widths: list[int]) -> bool:
+    return all(max((_width(w, _STYLE_POINTS, True) for w in _tokens(head)), default=0) + _CELL_PADDING <= width + 1
+               for head, width in zip(table.header, widths))
+
+
 def table_xml(table: FormattedTable, style_id: str, total_twips: int) -> str:
-    """The ``w:tbl`` XML of a formatted table: header row repeated on every page, fixed widths."""
-    widths = _column_widths(table, total_twips)
+    """The ``w:tbl`` XML of a formatted table: header row repeated on every page, fixed widths.
+
+    Text is set at the table style's 9 pt, or at 8 pt in a table whose header words do not fit
+    at 9 pt, rather than breaking words in the middle.
+    """
+    # the size is set on every run: Word and LibreOffice let the Normal style's 11 pt override a
+    # table style's size, so the style's 9 pt alone is not what readers get
+    points = _STYLE_POINTS
+    widths = _column_widths(table, total_twips, points)
+    if not _header_words_fit(table, widths):
+        points = _COMPACT_POINTS
+        widths = _column_widths(table, total_twips, points)
+    size = f'<w:sz w:val="{int(points * 2)}"/><w:szCs w:val="{int(points * 2)}"/>'
     right = [k in (COUNT, PERCENT, NUMBER, PVALUE) for k in table.kinds]
     last_row = "1" if table.total_row else "0"
     parts = [
@@ -201,11 +256,11 @@ def table_xml(table: FormattedTable, style_id: str, total_twips: int) -> str:
         'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>',
         "".join(f'<w:gridCol w:w="{w}"/>' for w in widths),
         "</w:tblGrid>",
-        _row_xml(table.header, widths, right, header=True, bold=True),
+        _row_xml(table.header, widths, right, header=True, bold=True, size=size),
     ]
     n = len(table.text)
     for r, row in enumerate(table.text):
-        parts.append(_row_xml(row, widths, right, header=False, bold=table.total_row and r == n - 1))
+        parts.append(_row_xml(row, widths, right, header=False, bold=table.total_row and r == n - 1, size=size))
     parts.append("</w:tbl>")
     return "".join(parts)
 
@@ -213,9 +268,11 @@ def table_xml(table: FormattedTable, style_id: str, total_twips: int) -> str:
 _CELL_PPR = '<w:pPr><w:spacing w:before="0" w:after="0"/>{jc}</w:pPr>'
 
 
-def _row_xml(cells: list[str], widths: list[int], right: list[bool], *, header: bool, bold: bool) -> str:
+def _row_xml(cells: list[str], widths: list[int], right: list[bool], *, header: bool, bold: bool,
+             size: str) -> str:
     trpr = "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header else "<w:trPr><w:cantSplit/></w:trPr>"
-    rpr = "<w:rPr><w:b/><w:bCs/></w:rPr>" if bold else ""
+    rpr = "<w:b/><w:bCs/>" if bold else ""
+    rpr = f"<w:rPr>{rpr}{size}</w:rPr>"
     out = [f"<w:tr>{trpr}"]
     for text, width, is_right in zip(cells, widths, right):
         jc = '<w:jc w:val="right"/>' if is_right else ""
