@@ -339,16 +339,13 @@ def _check_data_file(path: Path, args) -> None:
 def _check_config(path: Path) -> None:
     from evalkit import pipeline
     from evalkit.config import Evaluation
-    from evalkit.provenance import record_of
 
     evaluation = Evaluation.from_toml(path)
     print(f"  {evaluation.title} — change '{evaluation.change.name}' on {evaluation.change.date}")
     result = pipeline.run(evaluation, analyses=False)
-    for frame in pipeline._frames(result.tables):
-        rec = record_of(frame)
-        if rec is not None:
-            sha = f"  [sha256 {rec.source.sha256[:12]}…]" if rec.source else ""
-            print(f"  {rec.table}: {rec.summary()}{sha}")
+    for rec in pipeline.input_records(result):
+        sha = f"  [sha256 {rec.source.sha256[:12]}…]" if rec.source else ""
+        print(f"  {rec.table}: {rec.summary()}{sha}")
     if result.panel is not None:
         units = sorted(set(result.panel["unit"]))
         periods = result.panel["period"]

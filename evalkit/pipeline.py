@@ -68,14 +68,13 @@ def load_sources(evaluation: Evaluation) -> dict[str, Any]:
     return tables
 
 
-def _frames(tables: dict[str, Any]) -> list[pd.DataFrame]:
-    """The loaded objects' frames that carry provenance records (a Survey keeps its frame in .data)."""
-    out = []
-    for obj in tables.values():
-        frame = obj if isinstance(obj, pd.DataFrame) else getattr(obj, "data", None)
-        if isinstance(frame, pd.DataFrame):
-            out.append(frame)
-    return out
+def input_records(run: "Run") -> list:
+    """LoadRecords of every file the run read: the loaded tables and what analyses read themselves
+    (the audit forms), each file once."""
+    from evalkit.provenance import records_of
+
+    records = [r for obj in [*run.tables.values(), *run.results.values()] for r in records_of(obj)]
+    return list({(r.table, r.source.path if r.source else None): r for r in records}.values())
 
 
 def build_panel(evaluation: Evaluation, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -298,7 +297,6 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
 
 def build_report(result: Run, *, language: str | None = None):
     """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
-    from evalkit.provenance import collect
     from evalkit.report import Report
 
     ev = result.evaluation
@@ -323,7 +321,7 @@ def build_report(result: Run, *, language: str | None = None):
     if result.panel is not None:
         methods.append(_t("panel", lang, n=i18n.fmt_int(len(result.panel), lang)))
     report.add_section("methods", blocks=methods)
-    records = collect(_frames(result.tables))
+    records = input_records(result)
     for spec in ev.analyses:
         source = _t("source", lang, files=_source_files(ev, spec.kind))
         report.add(result.results[spec.id], title=spec.title or None, source=source)

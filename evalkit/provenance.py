@@ -25,6 +25,7 @@ __all__ = [
     "attach",
     "record_of",
     "collect",
+    "records_of",
     "versions",
 ]
 
@@ -130,6 +131,18 @@ def record_of(frame: pd.DataFrame) -> LoadRecord | None:
 def collect(frames: Iterable[pd.DataFrame]) -> list[LoadRecord]:
     """All LoadRecords of the given frames, for the provenance appendix."""
     return [r for r in (record_of(f) for f in frames) if r is not None]
+
+
+def records_of(obj: Any) -> list[LoadRecord]:
+    """The LoadRecords behind a loaded object: a frame's own, or an object's ``records``.
+
+    Objects that hold several tables (a survey with its mailing list, coded interviews, an
+    audit scored from several forms) list the records of what was read in ``records``.
+    """
+    if isinstance(obj, pd.DataFrame):
+        record = record_of(obj)
+        return [record] if record is not None else []
+    return [r for r in getattr(obj, "records", ()) or () if r is not None]
 
 
 _DEPENDENCIES = (

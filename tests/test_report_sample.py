@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import warnings
+from pathlib import Path
 import zipfile
 
 import docx
@@ -115,3 +116,14 @@ def test_each_analysis_names_its_own_source_files(ibic_run, tmp_path):
                        "Källa: brukarundersokning.csv, egna beräkningar",
                        "Källa: intervjuer.qdpx, egna beräkningar",
                        "Källa: granskning_R1.xlsx, granskning_R2.xlsx, egna beräkningar"}
+
+
+def test_provenance_appendix_lists_every_input_file(ibic_run, tmp_path):
+    names = {Path(r.source.path).name for r in pipeline.input_records(ibic_run)}
+    assert names == {"beslut_procapita.csv", "brukarundersokning.csv", "brukarundersokning_utskick.csv",
+                     "intervjuer.qdpx", "granskning_R1.xlsx", "granskning_R2.xlsx"}
+    path = tmp_path / "ibic.docx"
+    pipeline.build_report(ibic_run).save(path)
+    text = text_of(path)
+    for record in pipeline.input_records(ibic_run):
+        assert record.source.sha256 in text.replace("\n", "")

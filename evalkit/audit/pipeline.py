@@ -28,6 +28,7 @@ from evalkit.audit.forms import load_audit
 from evalkit.audit.sampling import AuditSample, from_manifest, redraw
 from evalkit.audit.scoring import AuditResult, score
 from evalkit.errors import ConfigError
+from evalkit.provenance import record_of
 
 __all__ = ["audit_analysis", "CONFIG_KEYS"]
 
@@ -81,12 +82,13 @@ def audit_analysis(
         raise ConfigError(f"audit analysis: unknown option(s) {unknown}; known: {sorted(CONFIG_KEYS)}")
     opts.update(options or {})
     sample = _sample(manifest, decisions)
-    answers = _answers(forms, sample, opts["checklist"])
+    answers, records = _answers(forms, sample, opts["checklist"])
     order = tuple(opts["order"]) if opts["order"] is not None else None
     result = score(answers, sample, compare=opts["compare"], order=order, unit=opts["unit"],
                    min_n=opts["min_n"], level=opts["level"], primary=opts["primary"],
                    checklist=opts["checklist"], n_boot=opts["n_boot"], seed=opts["seed"])
     result.language = language
+    result.records = records
     return result
 
 
@@ -98,7 +100,8 @@ def _sample(manifest, decisions) -> AuditSample:
     return from_manifest(manifest)
 
 
-def _answers(forms, sample: AuditSample, checklist) -> pd.DataFrame:
+def _answers(forms, sample: AuditSample, checklist) -> tuple[pd.DataFrame, tuple]:
+    """The forms' answers, one table, and the LoadRecord of each form read."""
     if isinstance(forms, (str, Path, pd.DataFrame)):
         forms = [forms]
     frames = [f if isinstance(f, pd.DataFrame) else load_audit(f, sample, checklist=checklist) for f in forms]
@@ -106,4 +109,4 @@ def _answers(forms, sample: AuditSample, checklist) -> pd.DataFrame:
         raise ConfigError("audit analysis: no forms given ([data.audit] forms = [...])")
     answers = pd.concat(frames, ignore_index=True)
     answers.attrs = dict(frames[0].attrs)  # the form's checklist name lets score() order the items
-    return answers
+    return answers, tuple(r for r in (record_of(f) for f in frames) if r is not None)

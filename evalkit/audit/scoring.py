@@ -409,7 +409,11 @@ class AuditResult:
         decisions were reviewed twice, for the methods text.
     language : {"sv", "nb", "en"}
         Language of :attr:`title` and :meth:`plot` (the report protocol calls them without one).
+    records : tuple of LoadRecord
+        The forms read (set by :func:`evalkit.audit.audit_analysis`), for the provenance appendix.
     """
+
+    records: tuple = ()
 
     def __init__(self, *, items, stages, comparison, units, agreement, compare, groups, reviewers, checklist,
                  level, min_n, n_decisions, design=None, language="sv"):

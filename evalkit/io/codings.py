@@ -159,6 +159,12 @@ class Codings:
     name: str = "codings"
 
     # ------------------------------------------------------------------ views
+    @property
+    def records(self) -> list[LoadRecord]:
+        """The LoadRecord of the import (kept on the segments table), for the provenance appendix."""
+        record = record_of(self.segments)
+        return [record] if record is not None else []
+
     def source_attributes(self) -> pd.DataFrame:
         """Sources × variables (wide, text values), case variables carried to their member sources.
 

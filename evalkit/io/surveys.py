@@ -174,6 +174,11 @@ class Survey:
     def items(self) -> list[str]:
         return [c for c in self.codebook.items if c in self.responses.columns]
 
+    @property
+    def records(self) -> list:
+        """LoadRecords of the responses and the mailing list (for the provenance appendix)."""
+        return [record_of(f) for f in (self.responses, self.sent) if f is not None]
+
     def __len__(self) -> int:
         return len(self.responses)
 
