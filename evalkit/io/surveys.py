@@ -488,7 +488,11 @@ def _answered_by(col: pd.Series, cb: Codebook, p: Path) -> pd.Series:
 def _sent_table(sent) -> pd.DataFrame | None:
     if sent is None:
         return None
-    table = sent if isinstance(sent, pd.DataFrame) else read_table(sent)
+    if isinstance(sent, pd.DataFrame):
+        table = sent
+    else:
+        table = read_table(sent)
+        record_of(table).table = "survey_sent"   # named in the provenance appendix
     table = _canonical_meta(table)
     if "sent" not in table.columns:
         alias = next((c for c in table.columns if str(c).lower() in ("utskick", "skickade", "antal_utskick")), None)
