@@ -76,3 +76,26 @@ def test_quantiles_from_counts_equal_numpy():
     got = _quantiles_from_counts(hist, {0.5: "q50", 0.9: "q90"}).sort_values(["g", "m"]).reset_index(drop=True)
     want = pd.DataFrame(expected, columns=["g", "m", "q50", "q90"])
     pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-12, rtol=0)
+
+
+def test_a_person_who_moves_counts_once_in_the_total_and_long_spans_cross_mask_words(tmp_path):
+    # P1 moves from Norr to Söder with overlapping decisions; P2's decision runs 70 months
+    # (more than one 63-month word of the month masks); P3 has two decisions in force at once
+    text = (
+        "Beslutsid;Brukare;Enhet;Ansökningsdatum;Beslutsdatum;Verkställighetsdatum;Avslutsdatum;Beslut;"
+        "Insats;Beviljade timmar/mån\n"
+        "B1;P1;Norr;2015-01-02;2015-01-10;2015-01-15;2015-06-30;Bifall;Hemtjänst;10\n"
+        "B2;P1;Söder;2015-04-01;2015-04-10;2015-04-20;2015-12-31;Bifall;Hemtjänst;12\n"
+        "B3;P2;Norr;2015-01-05;2015-02-01;2015-02-01;2020-11-30;Delvis bifall;Hemtjänst;5,5\n"
+        "B4;P3;Söder;2016-03-01;2016-03-05;2016-03-05;;Bifall;Trygghetslarm;\n"
+        "B5;P3;Söder;2016-05-01;2016-05-09;2016-06-01;2017-02-28;Bifall;Hemtjänst;20\n"
+        "B6;P4;Norr;2019-12-01;2021-01-10;;;Avslag;Hemtjänst;\n"
+    )
+    path = tmp_path / "beslut.csv"
+    path.write_text(text, encoding="utf-8")
+    want = monthly_panel(load_decisions(path))[COLUMNS]
+    got = register_panel(path)
+    pd.testing.assert_frame_equal(got, want, rtol=1e-12)
+    total = got[got["unit"] == "Total"].set_index("period")["active_users"]
+    assert total[pd.Timestamp("2015-05-01")] == 2          # P1 (in both units) and P2
+    assert got[got["unit"] == "Norr"].set_index("period")["active_users"][pd.Timestamp("2020-11-01")] == 1

@@ -228,7 +228,7 @@ def _create_intervals(con, missing_start: str, last: int) -> None:
     begins: the replacement rule)."""
     begin = "COALESCE(start_on, decided_on)" if missing_start == "decided_on" else "start_on"
     run(con, f"""
-        CREATE TEMP TABLE iv AS
+        CREATE TEMP VIEW iv AS
         SELECT *, {_month('bd')} AS b, COALESCE({_month('end_on')}, {last}) AS e FROM (
             SELECT unit AS g, person_id AS p, service AS s, decision_id, decided_on, end_on,
                    hours_per_month AS h, {begin} AS bd
@@ -241,25 +241,45 @@ def _create_intervals(con, missing_start: str, last: int) -> None:
         WHERE h IS NOT NULL""")
 
 
-def _merge(con, target: str, source: str, by: str, first: int, last: int) -> None:
-    """Temp table ``target``: the intervals of ``source`` clipped to [first, last], overlapping or
-    touching intervals of one ``by`` group merged (gaps and islands)."""
-    run(con, f"""
-        CREATE TEMP TABLE {target} AS
-        WITH x AS (SELECT {by}, greatest(b, {first}) AS b, least(e, {last}) AS e FROM {source}
-                   WHERE greatest(b, {first}) <= least(e, {last})),
-        y AS (SELECT *, max(e) OVER (PARTITION BY {by} ORDER BY b, e ROWS BETWEEN UNBOUNDED PRECEDING
-                                     AND 1 PRECEDING) AS reach FROM x),
-        z AS (SELECT *, sum(CASE WHEN reach IS NULL OR b > reach + 1 THEN 1 ELSE 0 END)
-                        OVER (PARTITION BY {by} ORDER BY b, e ROWS UNBOUNDED PRECEDING) AS island FROM y)
-        SELECT {by}, min(b) AS b, max(e) AS e FROM z GROUP BY {by}, island""")
+#: Months per word of a person's month mask (a UBIGINT holds 64 bits; 63 keep ``1 << 63`` in range).
+_WORD = 63
 
 
-def _person_events(con, merged: str, group: str) -> pd.DataFrame:
-    """+1/−1 events per group and month from merged intervals: cumulated, the distinct persons."""
-    return con.sql(f"""
-        SELECT g, m, sum(d) AS d FROM (SELECT {group} AS g, b AS m, 1 AS d FROM {merged}
-                                       UNION ALL SELECT {group}, e + 1, -1 FROM {merged}) GROUP BY g, m""").df()
+def _person_months(con, source: str, first: int, last: int, total: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Distinct persons in force per unit and month, and for the total, from ``source``'s intervals.
+
+    Each person's months in force are a bit mask over the panel's months (words of 63 bits),
+    OR-ed over the person's intervals: a month counts once however many decisions cover it,
+    overlapping or not, and nothing has to be sorted. Counting the set bits per unit gives the
+    distinct persons per unit and month; OR-ing a person's masks over units first gives the
+    total, where a person who moved counts once. Returns long frames ``g, m, n``.
+    """
+    words = -(-(last - first + 1) // _WORD)
+    masks = []
+    for j in range(words):
+        base = first + j * _WORD
+        lo, hi = f"greatest(b, {base})", f"least(e, {base + _WORD - 1})"
+        masks.append(f"CASE WHEN {lo} <= {hi} THEN ((1::UBIGINT << ({hi} - {base} + 1)) - 1) "
+                     f"- ((1::UBIGINT << ({lo} - {base})) - 1) ELSE 0::UBIGINT END AS w{j}")
+    ors = ", ".join(f"bit_or(w{j}) AS w{j}" for j in range(words))
+    run(con, f"""CREATE OR REPLACE TEMP TABLE pm AS SELECT g, p, {ors} FROM (
+                     SELECT g, p, {', '.join(masks)} FROM {source} WHERE b <= {last} AND e >= {first})
+                 GROUP BY g, p""")
+    months = range(last - first + 1)
+    bits = ", ".join(f"sum(CAST((w{k // _WORD} >> {k % _WORD}) & 1 AS BIGINT)) AS m{k}" for k in months)
+    units = _long(con.sql(f"SELECT g, {bits} FROM pm GROUP BY g").df(), first)
+    whole = pd.DataFrame(columns=["g", "m", "n"])
+    if total:
+        per_person = f"SELECT p, {ors} FROM pm GROUP BY p"
+        whole = _long(con.sql(f"SELECT {sql_str(PANEL_TOTAL)} AS g, {bits} FROM ({per_person})").df(), first)
+    return units, whole
+
+
+def _long(wide: pd.DataFrame, first: int) -> pd.DataFrame:
+    """``g, m0, m1, …`` (one column per month) → ``g, m, n``."""
+    long = wide.melt(id_vars="g", var_name="m", value_name="n")
+    long["m"] = long["m"].str[1:].astype(np.int64) + first
+    return long
 
 
 def _by_unit_and_total(con, query: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -271,30 +291,19 @@ def _by_unit_and_total(con, query: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _stock(con, missing_start: str, first: int, last: int, total: bool) -> tuple[dict, dict]:
-    """active_users, hours_per_user_n and granted_hours events, per unit and for the total.
-
-    The total's distinct persons are merged from the units' merged intervals
-    (a person may move between units), which are far fewer than the decisions.
-    """
+    """Per unit and for the total: distinct persons in force (``active_users``), distinct persons
+    with hours (``hours_per_user_n``), as counts per month, and granted hours as +h/−h events."""
     _create_intervals(con, missing_start, last)
-    _merge(con, "mu", "iv", "g, p", first, last)
-    _merge(con, "mhu", "hv", "g, p", first, last)
-    units = {"active_users": _person_events(con, "mu", "g"),
-             "hours_per_user_n": _person_events(con, "mhu", "g")}
+    units, totals = {}, {}
+    for name, source in (("active_users", "iv"), ("hours_per_user_n", "hv")):
+        units[name], totals[name] = _person_months(con, source, first, last, total)
     sums = f"""
         WITH x AS (SELECT g, greatest(b, {first}) AS b, least(e, {last}) AS e, h FROM hv
                    WHERE greatest(b, {first}) <= least(e, {last}))
         SELECT g, m, sum(d) AS d, grouping(g) AS tot
         FROM (SELECT g, b AS m, h AS d FROM x UNION ALL SELECT g, e + 1, -h FROM x)
         GROUP BY GROUPING SETS ((g, m), (m))"""
-    units["granted_hours"], total_hours = _by_unit_and_total(con, sums)
-    totals = {}
-    if total:
-        _merge(con, "mt", "mu", "p", first, last)
-        _merge(con, "mht", "mhu", "p", first, last)
-        totals = {"active_users": _person_events(con, "mt", sql_str(PANEL_TOTAL)),
-                  "hours_per_user_n": _person_events(con, "mht", sql_str(PANEL_TOTAL)),
-                  "granted_hours": total_hours}
+    units["granted_hours"], totals["granted_hours"] = _by_unit_and_total(con, sums)
     return units, totals
 
 
@@ -364,18 +373,22 @@ def _grid(groups: list[str], first: int, last: int) -> pd.MultiIndex:
     return pd.MultiIndex.from_product([groups, range(first, last + 1)], names=["g", "m"])
 
 
+def _on_grid(frame: pd.DataFrame, column: str, groups: list[str], first: int, last: int) -> np.ndarray:
+    frame = frame[frame["m"] <= last].dropna(subset=["g"])
+    values = frame.set_index(["g", "m"])[column].astype(float).reindex(_grid(groups, first, last), fill_value=0.0)
+    return values.to_numpy()
+
+
 def _cumulative(events: pd.DataFrame, groups: list[str], first: int, last: int) -> np.ndarray:
-    grid = _grid(groups, first, last)
-    events = events[events["m"] <= last].dropna(subset=["g"])
-    steps = events.set_index(["g", "m"])["d"].astype(float).reindex(grid, fill_value=0.0)
-    return steps.to_numpy().reshape(len(groups), -1).cumsum(axis=1).reshape(-1)
+    steps = _on_grid(events, "d", groups, first, last)
+    return steps.reshape(len(groups), -1).cumsum(axis=1).reshape(-1)
 
 
 def _panel_part(stock: dict, flow: pd.DataFrame, groups: list[str], first: int, last: int) -> dict:
     flow = flow.dropna(subset=["g"]).set_index(["g", "m"]).reindex(_grid(groups, first, last))
-    cols = {name: _cumulative(frame, groups, first, last) for name, frame in stock.items()}
+    cols = {"granted_hours": _cumulative(stock["granted_hours"], groups, first, last)}
     for name in ("active_users", "hours_per_user_n"):
-        cols[name] = np.rint(cols[name]).astype(np.int64)
+        cols[name] = _on_grid(stock[name], "n", groups, first, last).astype(np.int64)
     counts = ("decisions", "denials", "processing_n", "processing_excluded", "start_n", "start_excluded")
     for name in flow.columns:
         values = flow[name].to_numpy(dtype=float, na_value=np.nan)
@@ -426,14 +439,14 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
     -----
     The definitions are :func:`evalkit.outcomes.monthly_panel`'s. ``active_users``
     and ``hours_per_user_n`` count distinct persons without expanding decisions
-    into person-months: each person's overlapping in-force month intervals are
-    merged (gaps and islands with window functions), and +1/−1 events at the
-    merged intervals' ends are summed and cumulated over months.
-    ``granted_hours`` cumulates +h/−h events the same way, after the
+    into person-months: each person's months in force are a bit mask over the
+    panel's months, OR-ed over the person's decisions (per unit, then over units
+    for the total), and the set bits are counted per month.
+    ``granted_hours`` cumulates +h/−h events at the intervals' ends, after the
     replacement rule (``lead`` of the begin month over person and service,
     ordered by begin date, ``decided_on`` and ``decision_id``). Medians and
-    90th percentiles are ``quantile_cont`` (linear interpolation, R type 7 as
-    ``numpy.quantile``). Follow-up, documentation and order-change columns are
+    90th percentiles are read off per-day counts with linear interpolation
+    (R type 7, as ``numpy.quantile``). Follow-up, documentation and order-change columns are
     not computed here; use ``monthly_panel`` on :func:`load_decisions_large`.
     """
     if missing_start not in MISSING_START_RULES:
