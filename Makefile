@@ -7,17 +7,35 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := data_samples/exempelkommun
+# Exact, hashed versions the suite was tested with (runtime + dev + notebooks, and the build tools).
+LOCK := requirements.lock
+BUILD_LOCK := requirements-build.lock
+UV_VERSION := 0.13.9
 
-.PHONY: demo test env sysdeps sample clean
+.PHONY: demo test env sysdeps sample clean lock
 
 env: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs only what the lock files name, checked against their hashes, so a new machine gets the versions
+# that were tested; evalkit itself goes in without dependency resolution.
+$(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,notebooks]"
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(BUILD_LOCK)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	$(PY) -m ipykernel install --user --name python3 >/dev/null 2>&1 || true
 	touch $(STAMP)
+
+# Refresh the lock files to the newest versions the registry serves today (then run `make test` and commit
+# both files if it passes). Python 3.11.7 is the project machine's interpreter.
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra notebooks --generate-hashes --upgrade \
+	  --python-version 3.11.7 --custom-compile-command "make lock" -o $(LOCK)
+	printf 'pip\nsetuptools\nwheel\n' | $(VENV)/bin/uv pip compile - --generate-hashes --upgrade \
+	  --python-version 3.11.7 --custom-compile-command "make lock" -o $(BUILD_LOCK)
 
 CONFIGS := $(SAMPLE)/ibic.toml $(SAMPLE)/rehab_pilot.toml $(SAMPLE)/flexible_codes.toml
 

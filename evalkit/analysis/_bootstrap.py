@@ -51,6 +51,8 @@ import numpy as np
 from scipy import stats
 
 from evalkit.analysis._fe import TwoWayFE
+from evalkit.analysis._wald import RANK_RTOL, ranked_wald, ranked_wald_batch
+from evalkit.errors import AnalysisError
 
 __all__ = ["ClusterFit", "fit_absorbed", "WildBootstrap", "webb_weights"]
 
@@ -87,8 +89,12 @@ class ClusterFit:
         crit = stats.t.ppf(0.975, df)
         return t, 2 * stats.t.sf(abs(t), df), self.beta[j] - crit * se, self.beta[j] + crit * se
 
-    def wald(self, idx: list[int]) -> tuple[float, float]:
+    def wald(self, idx: list[int]) -> tuple[float, float, int]:
         """Hotelling-corrected F statistic of ``β_idx = 0``: ``W·(G−q)/(q·(G−1))`` against F(q, G−q).
+
+        Returns the statistic, its p-value and ``q``, the rank of the tested restrictions: ``W`` is computed
+        on the range of the covariance (:func:`~evalkit.analysis._wald.ranked_wald`), so linearly dependent
+        restrictions — a cluster covariance has rank at most G − 1 — are dropped and ``q`` counts the rest.
 
         ``W`` is the CR1 Wald statistic. A cluster-robust covariance is an average of only G cluster
         score products, so with q restrictions it behaves like a Hotelling T² and ``W/q`` against
@@ -98,11 +104,12 @@ class ClusterFit:
         equal the t(G−1) test. (The T² scaling is the simplest member of the Hotelling-type tests of
         Pustejovsky & Tipton 2018, *J. Business & Economic Statistics* 36(4), R ``clubSandwich``.)
         """
-        b = self.beta[idx]
-        v = self.vcov[np.ix_(idx, idx)]
-        q, g = len(idx), self.n_clusters
-        f = float(b @ np.linalg.solve(v, b)) * (g - q) / (q * (g - 1))
-        return f, float(stats.f.sf(f, q, g - q))
+        test = ranked_wald(self.beta[idx], self.vcov[np.ix_(idx, idx)])
+        q, g = test.rank, self.n_clusters
+        if q == 0 or q >= g:
+            return float("nan"), float("nan"), q
+        f = test.statistic * (g - q) / (q * (g - 1))
+        return f, float(stats.f.sf(f, q, g - q)), q
 
 
 def cluster_sums(cluster: np.ndarray, n_clusters: int, w: np.ndarray) -> np.ndarray:
@@ -118,8 +125,17 @@ def cr1_factor(n_clusters: int, n_obs: int, k: int, n_times: int) -> float:
 
 
 def fit_absorbed(fe: TwoWayFE, x_t: np.ndarray, y_t: np.ndarray, cluster: np.ndarray, n_clusters: int) -> ClusterFit:
-    """OLS of residualized ``y_t`` on residualized ``x_t`` (n × k) with CR1 cluster variance."""
+    """OLS of residualized ``y_t`` on residualized ``x_t`` (n × k) with CR1 cluster variance.
+
+    Raises
+    ------
+    AnalysisError
+        When a regressor is (numerically) a linear combination of the others and the absorbed unit and period
+        effects — e.g. an event-study period that no treated unit reaches — instead of inverting a singular
+        matrix.
+    """
     xtx = x_t.T @ x_t
+    _require_full_rank(xtx)
     a_inv = np.linalg.inv(xtx)
     beta = a_inv @ (x_t.T @ y_t)
     resid = y_t - x_t @ beta
@@ -127,6 +143,21 @@ def fit_absorbed(fe: TwoWayFE, x_t: np.ndarray, y_t: np.ndarray, cluster: np.nda
     c = cr1_factor(n_clusters, len(y_t), x_t.shape[1], fe.n_times)
     vcov = c * a_inv @ (scores.T @ scores) @ a_inv
     return ClusterFit(beta, resid, vcov, a_inv, c, n_clusters, len(y_t), x_t.shape[1])
+
+
+def _require_full_rank(xtx: np.ndarray) -> None:
+    """Refuse a cross-product matrix whose correlation form has an eigenvalue below ``RANK_RTOL``."""
+    d = np.diag(xtx)
+    if np.any(d <= 0):
+        bad = [int(j) for j in np.flatnonzero(d <= 0)]
+        raise AnalysisError(f"Regressor(s) {bad} have no variation left after removing unit and period effects.")
+    s = 1.0 / np.sqrt(d)
+    lam = np.linalg.eigvalsh(xtx * s[:, None] * s[None, :])
+    if lam.min() <= RANK_RTOL * lam.max():
+        raise AnalysisError(
+            f"The regressors are collinear with each other and the unit and period effects (rank "
+            f"{int(np.sum(lam > RANK_RTOL * lam.max()))} of {len(d)}); drop or bin the periods that carry no "
+            "separate information.")
 
 
 class WildBootstrap:
@@ -195,18 +226,22 @@ class WildBootstrap:
         beta, se = self.fit.beta[j], self.fit.se[j]
         return (_invert(self.p_value, beta, -se, alpha), _invert(self.p_value, beta, se, alpha))
 
-    def wald_p_value(self) -> tuple[float, float]:
-        """Bootstrap Wald test of ``β_idx = 0`` (joint): statistic W/q and p-value."""
-        q = len(self.idx)
-        b = self.fit.beta[self.idx]
+    def wald_p_value(self) -> tuple[float, float, int]:
+        """Bootstrap Wald test of ``β_idx = 0`` (joint): statistic W/q, p-value and the rank q tested.
+
+        The observed and every bootstrap statistic are taken on the same estimable combinations (the range of
+        the observed covariance), so a rank-deficient covariance neither fails nor changes the test between
+        replications.
+        """
         v = self.fit.vcov[np.ix_(self.idx, self.idx)]
-        w_obs = float(b @ np.linalg.solve(v, b))
-        num = self._num0.T  # B × q
+        observed = ranked_wald(self.fit.beta[self.idx], v)
+        if observed.rank == 0:
+            return float("nan"), float("nan"), 0
+        w_obs = observed.statistic
         z = self._z0  # q × G × B
         v_star = self.fit.cr1_factor * np.einsum("qhb,phb->bqp", z, z)
-        sol = np.linalg.solve(v_star + 1e-300 * np.eye(q), num[:, :, None])[:, :, 0]
-        w_star = np.einsum("bq,bq->b", num, sol)
-        return w_obs / q, float(np.mean(w_star >= w_obs - 1e-12 * max(1.0, w_obs)))
+        w_star = ranked_wald_batch(self._num0.T, v_star, basis_of=v)
+        return w_obs / observed.rank, float(np.mean(w_star >= w_obs - 1e-12 * max(1.0, w_obs))), observed.rank
 
 
 def _restricted_parts(x_t, y_t, idx, keep) -> tuple[np.ndarray, np.ndarray]:

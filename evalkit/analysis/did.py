@@ -724,10 +724,11 @@ def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
     too_many = (f"not computed: {len(lead_idx)} leads but only {panel.n_units} clusters (a cluster-robust Wald "
                 f"test allows at most {panel.n_units - 1}); pass leads={max(panel.n_units - 2, 0)} or fewer, "
                 "earlier periods are then binned")
+    rank = _lead_rank(fit, lead_idx, panel.n_units) if wald_ok else len(lead_idx)
     if method == "cluster":
         rows = [fit.t_test(i)[1:] for i in range(len(periods))]
-        stat, p_joint = fit.wald(lead_idx) if wald_ok else (np.nan, np.nan)
-        test = (f"F({len(lead_idx)}, {panel.n_units - len(lead_idx)}), CR1, Hotelling-corrected"
+        stat, p_joint, _ = fit.wald(lead_idx) if wald_ok else (np.nan, np.nan, 0)
+        test = (f"F({rank}, {panel.n_units - rank}), CR1, Hotelling-corrected"
                 if wald_ok or not lead_idx else too_many)
     elif method == "wild":
         weights = webb_weights(panel.n_units, inf["reps"], rng)
@@ -737,7 +738,7 @@ def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
             rows.append((wb.p_value(0.0), *wb.confidence_interval()))
         if wald_ok:
             wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, lead_idx, weights)
-            stat, p_joint = wb.wald_p_value()
+            stat, p_joint, _ = wb.wald_p_value()
         else:
             stat, p_joint = np.nan, np.nan
         test = "restricted wild cluster bootstrap Wald (Webb weights)" if wald_ok or not lead_idx else too_many
@@ -750,13 +751,30 @@ def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
         index=pd.Index(periods, name="relative_period"), columns=EFFECT_FIELDS)
     table.loc[-1] = [0.0, np.nan, np.nan, np.nan]  # the reference period, shown for the plot
     table = table.sort_index()
-    pretrend = pd.Series({"statistic": stat, "p_value": p_joint, "n_leads": len(lead_idx), "test": test})
+    pretrend = pd.Series({"statistic": stat, "p_value": p_joint, "n_leads": len(lead_idx), "rank": rank,
+                          "test": test})
     if lead_idx and np.isfinite(p_joint) and p_joint < 0.05:
         warnings.warn(
             f"The joint pre-trend test rejects parallel pre-trends (p = {p_joint:.3g}). The DiD estimate assumes "
             "parallel trends; look at the event-study plot, consider comparison units with similar trends, or "
             "report the result as not credible.", AnalysisWarning, stacklevel=3)
     return EventStudyResult(table, pretrend, method, panel.outcome)
+
+
+def _lead_rank(fit, lead_idx: list[int], n_clusters: int) -> int:
+    """Rank of the leads' cluster covariance, with a warning when it is below the number of leads."""
+    rank = fit.wald(lead_idx)[2]
+    _warn_if_rank_deficient(rank, len(lead_idx), n_clusters)
+    return rank
+
+
+def _warn_if_rank_deficient(rank: int, n_leads: int, n_clusters: int) -> None:
+    if rank < n_leads:
+        warnings.warn(
+            f"The cluster-robust covariance of the {n_leads} leads has rank {rank} (with {n_clusters} clusters it "
+            f"can be at most {n_clusters - 1}), so the joint pre-trend test uses the {rank} linearly independent "
+            f"combinations and drops the rest, as Stata's `test` does. For a test of every lead, pass fewer leads "
+            f"(event_study(leads=...)): earlier periods are then binned.", AnalysisWarning, stacklevel=4)
 
 
 def _event_study_ri(panel, rel, periods, lead_idx, fit, inf, rng, wald_ok=True):
@@ -875,8 +893,9 @@ def _bjs_pretrend(panel: Panel, start: np.ndarray, leads: int, method: str, ri):
         if not wald_ok:
             return (rows, np.nan, np.nan, f"not computed: {leads} leads but only {panel.n_units} clusters; "
                     f"pass leads={panel.n_units - 2} or fewer")
-        f_stat, p_f = fit.wald(idx)
-        return rows, f_stat, p_f, f"BJS pre-trend test, F({leads}, {panel.n_units - leads}), CR1, Hotelling-corrected"
+        f_stat, p_f, rank = fit.wald(idx)
+        _warn_if_rank_deficient(rank, leads, panel.n_units)
+        return rows, f_stat, p_f, f"BJS pre-trend test, F({rank}, {panel.n_units - rank}), CR1, Hotelling-corrected"
     f_stat = joint(fit)
     perms = ri.permutations[: min(len(ri.permutations), 1000)]
     walds, betas = [], []
