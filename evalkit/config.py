@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit._dates import parse_user_date
 from evalkit._files import read_toml
 from evalkit.errors import ConfigError
 
@@ -161,9 +162,9 @@ class _Reader:
         value = self.get(key, (dt.date, str), default)
         if isinstance(value, str):
             try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                raise self._err(key, f"expected a date like 2017-01-01, got {value!r}") from None
+                return parse_user_date(value, what="date").date()
+            except ValueError as exc:
+                raise self._err(key, str(exc)) from None
         if isinstance(value, dt.datetime):
             return value.date()
         return value

@@ -372,12 +372,9 @@ def _as_date(value: Any) -> dt.date:
         return value
     if hasattr(value, "to_pydatetime"):
         return value.to_pydatetime().date()
-    try:
-        import pandas as pd
+    from evalkit._dates import parse_user_date
 
-        return pd.Timestamp(value).date()
-    except (ValueError, TypeError):
-        raise ReportError(f"not a date: {value!r}") from None
+    return parse_user_date(value, what="date", error=ReportError).date()
 
 
 def fmt_p(p: Any, language: str = "sv", *, decimals: int = 3) -> str:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from evalkit._dates import parse_user_date
 from evalkit.errors import AnalysisError, DataError, DataWarning, Problem
 from evalkit.schemas import (
     CHANGE_TYPES,
@@ -949,10 +950,7 @@ def _continuity_rules(days, min_age, day_start, day_end, exclude_kinds, min_visi
 
 
 def _window_start(value) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError) as exc:
-        raise AnalysisError(f"window_start={value!r} is not a date") from exc
+    return parse_user_date(value, what="window_start", error=AnalysisError).normalize()
 
 
 def _counted_visits(window: pd.DataFrame, rules: dict, notes: list[str]) -> pd.DataFrame:

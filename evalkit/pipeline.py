@@ -6,6 +6,7 @@ This sits on top with :mod:`evalkit.config` and :mod:`evalkit.cli`; nothing in
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 import pandas as pd
 
 from evalkit import i18n
+from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
-from evalkit.errors import AnalysisError, DataError
+from evalkit.errors import AnalysisError, ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
 from evalkit.schemas import DECISIONS, ORDERS, SCHEMAS, VISITS
 
@@ -206,6 +208,7 @@ class Run:
 def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
     """Load, build the panel and run every analysis of ``evaluation``."""
     tables = load_sources(evaluation)
+    check_units(evaluation, tables)
     out = Run(evaluation=evaluation, tables=tables)
     if "decisions" in tables:
         out.panel = build_panel(evaluation, tables)
@@ -213,6 +216,39 @@ def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
         for spec in evaluation.analyses:
             out.results[spec.id] = run_analysis(spec, out)
     return out
+
+
+def named_units(evaluation: Evaluation) -> dict[str, tuple[str, ...]]:
+    """Every unit the config names, by the key path that names it."""
+    named = {"change.units": evaluation.change.units or (),
+             "change.comparison_units": evaluation.change.comparison_units}
+    for i, spec in enumerate(evaluation.analyses):
+        named[f"analyses[{i}].treated"] = spec.treated
+        comparison = spec.options.get("comparison")
+        if comparison is not None:
+            named[f"analyses[{i}].comparison"] = (comparison,) if isinstance(comparison, str) else tuple(comparison)
+    return {key: tuple(map(str, units)) for key, units in named.items() if units}
+
+
+def check_units(evaluation: Evaluation, tables: dict[str, Any]) -> None:
+    """Refuse units named in the config that no loaded table has, listing the units that exist.
+
+    Without this a misspelt district passed silently: the report said the change was made "in Nord, Sorr"
+    while the analyses ran on the whole municipality.
+    """
+    known = sorted({str(u) for table in tables.values() if isinstance(table, pd.DataFrame) and "unit" in table
+                    for u in table["unit"].dropna().unique()})
+    if not known:
+        return
+    problems = []
+    for key, units in named_units(evaluation).items():
+        for unit in units:
+            if unit not in known:
+                close = difflib.get_close_matches(unit, known, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(f"{key}: unit '{unit}' is not in the data{hint}")
+    if problems:
+        raise ConfigError(f"{evaluation.path}: " + "; ".join(problems) + f". Units in the data: {', '.join(known)}.")
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -348,9 +384,9 @@ def audit_frame(evaluation: Evaluation, decisions: pd.DataFrame, *, first=None, 
     decided = decisions["decided_on"]
     keep = decided.notna()
     if first is not None:
-        keep &= decided >= pd.Timestamp(first)
+        keep &= decided >= parse_user_date(first, what="--from", error=ConfigError)
     if last is not None:
-        keep &= decided <= pd.Timestamp(last)
+        keep &= decided <= parse_user_date(last, what="--to", error=ConfigError)
     frame = decisions.loc[keep].reset_index(drop=True)
     after = frame["decided_on"] >= pd.Timestamp(evaluation.change.date)
     frame["period"] = after.map({False: PERIODS[0], True: PERIODS[1]}).astype("string")

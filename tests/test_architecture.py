@@ -12,7 +12,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "evalkit"
 
-BASE = {"errors", "provenance", "privacy", "schemas", "i18n", "blocks", "_files"}
+BASE = {"errors", "provenance", "privacy", "schemas", "i18n", "blocks", "_files", "_dates"}
 TOP = {"config", "pipeline", "cli"}
 # layer -> evalkit top-level modules it must not import
 FORBIDDEN = {

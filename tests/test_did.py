@@ -141,7 +141,7 @@ def test_result_is_immutable_and_views_are_copies():
     (dict(treated=[f"D{u:02d}" for u in range(12)]), "Every unit is treated"),
     (dict(treated=["D00", "Nowhere"]), r"Unknown unit\(s\) in treated: \['Nowhere'\]"),
     (dict(intervention=20), "after the last period"),
-    (dict(intervention=1), "1 pre period"),
+    (dict(intervention=0), "0 pre period"),
     (dict(outcome="nope"), "not found"),
     (dict(inference="bayes"), "inference must be one of"),
     (dict(reps=5), "reps must be"),
@@ -152,11 +152,34 @@ def test_bad_arguments_raise_analysis_error_saying_what_to_change(kwargs, match)
         run(simulate(), **kwargs)
 
 
-def test_missing_outcome_says_how_many_and_where():
+def test_missing_outcome_rows_are_left_out_with_a_warning_saying_how_many_and_where():
     frame = simulate()
     frame.loc[[3, 17], "y"] = np.nan
-    with pytest.raises(AnalysisError, match=r"missing in 2 of 120 rows \(district=D00, month=3; district=D01"):
-        run(frame)
+    with pytest.warns(AnalysisWarning, match=r"missing in 2 of 120 rows \(district=D00, month=3; district=D01"):
+        res = did(frame, outcome="y", unit="district", time="month", treated="pilot", intervention=6, seed=1,
+                  reps=199)
+    assert res.n_obs == 118
+    # the same estimate as dropping the rows by hand: nothing else changes
+    by_hand = run(frame.dropna(subset=["y"]), reps=199)
+    assert res.effect["estimate"] == pytest.approx(by_hand.effect["estimate"], rel=1e-12)
+
+
+def _with_total(frame: pd.DataFrame) -> pd.DataFrame:
+    total = frame.groupby("month", as_index=False)["y"].mean().assign(district="Total", pilot=False)
+    return pd.concat([frame, total], ignore_index=True)
+
+
+def test_total_rows_are_never_a_unit_and_the_orebro_p_value_is_unchanged():
+    frame = simulate(n_units=6, treated=2, effect=3.0, seed=4)
+    without = run(frame, treated=["D00", "D01"], seed=5)
+    with pytest.warns(AnalysisWarning, match=r"dropped 10 row\(s\) with district = 'Total'"):
+        with_total = did(_with_total(frame), outcome="y", unit="district", time="month", treated=["D00", "D01"],
+                         intervention=6, seed=5)
+    assert with_total.n_units == 6 and with_total.inference["n_assignments"] == 15
+    assert with_total.effect["p_value"] == without.effect["p_value"]
+    assert with_total.effect["estimate"] == pytest.approx(without.effect["estimate"], rel=1e-12)
+    with pytest.raises(AnalysisError, match="municipality total"):
+        run(_with_total(frame), treated=["D00", "Total"])
 
 
 def test_duplicates_refused_when_declared_aggregated():
@@ -180,13 +203,17 @@ def test_common_date_given_as_mapping_is_accepted():
     assert res.effect["estimate"] == pytest.approx(run(frame).effect["estimate"])
 
 
-def test_one_pre_period_needs_explicit_opt_in_and_warns():
-    frame = simulate(n_units=40, treated=15, start=1, n_times=3)  # many clusters: no inference warning
-    with pytest.raises(AnalysisError, match="min_pre_periods=1"):
-        run(frame, intervention=1)
+def test_two_by_two_design_estimates_by_default_and_says_trends_cannot_be_tested():
+    frame = simulate(n_units=40, treated=15, start=1, n_times=2, effect=2.0)  # one wave before, one after
     with pytest.warns(AnalysisWarning, match="pre-trends cannot be checked"):
-        did(frame, outcome="y", unit="district", time="month", treated="pilot", intervention=1,
-            min_pre_periods=1, seed=0, reps=199)
+        res = did(frame, outcome="y", unit="district", time="month", treated="pilot", intervention=1, seed=0)
+    assert res.n_pre == 1 and res.n_periods == 2 and np.isfinite(res.effect["p_value"])
+    assert abs(res.effect["estimate"] - 2.0) < 1.0
+    for language, words in (("en", "cannot be tested"), ("sv", "går det inte att pröva"),
+                            ("nb", "kan det ikke testes")):
+        assert any(words in s for s in res.sentences(language)), language
+    with pytest.raises(AnalysisError, match="at least 2 period"):
+        run(frame, intervention=1, min_pre_periods=2)
 
 
 # ----------------------------------------------------------------------------- event study

@@ -4,7 +4,6 @@ Data: tests/data/did/card_krueger_1994_public.csv (David Card's public archive; 
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +39,9 @@ def balanced(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(panel: pd.DataFrame):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AnalysisWarning)  # one pre period: pre-trends cannot be checked
-        return did(panel, outcome="fte", unit="store", time="wave", treated="nj", intervention=1, seed=0,
-                   min_pre_periods=1)
+    # Called exactly as a user would: two waves, no options. One pre period must warn, not refuse.
+    with pytest.warns(AnalysisWarning, match="parallel pre-trends cannot be checked"):
+        return did(panel, outcome="fte", unit="store", time="wave", treated="nj", intervention=1, seed=0)
 
 
 def test_file_reproduces_table_2_means(stores):

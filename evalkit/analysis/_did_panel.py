@@ -1,13 +1,16 @@
 """Checking and coding the input of :func:`evalkit.did` (one place for every message a user sees)."""
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import AnalysisError
+from evalkit._dates import parse_user_date
+from evalkit.analysis._units import drop_total_rows, refuse_total_as_named_unit
+from evalkit.errors import AnalysisError, AnalysisWarning
 
 __all__ = ["Panel", "prepare_panel"]
 
@@ -27,7 +30,7 @@ class Panel:
     first_post_code: int
     level: str
     outcome: str
-    min_pre: int = 2
+    min_pre: int = 1
     starts: dict | None = None  # unit → first treated period, for staggered adoption
 
     @property
@@ -76,13 +79,16 @@ class Panel:
 
 
 def prepare_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, intervention,
-                  level: str = "auto", min_pre: int = 2) -> Panel:
+                  level: str = "auto", min_pre: int = 1) -> Panel:
     """Check the arguments of :func:`evalkit.did` and code the panel, or raise AnalysisError saying what to change."""
     if not isinstance(data, pd.DataFrame):
         raise AnalysisError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
     if level not in LEVELS:
         raise AnalysisError(f"level must be one of {', '.join(LEVELS)}; got {level!r}.")
     _require_columns(data, [outcome, unit, time])
+    data = drop_total_rows(data, unit, "ek.did")
+    refuse_total_as_named_unit(treated if not isinstance(treated, str) else None, "treated")
+    data = _drop_missing_outcome(data, outcome, unit, time)
     y = _numeric_outcome(data, outcome, unit, time)
     frame = pd.DataFrame({"y": y, "unit": data[unit].to_numpy(), "time": data[time].to_numpy()})
     _check_keys(frame, unit, time)
@@ -95,7 +101,7 @@ def prepare_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
 
 
 def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, outcome: str,
-          min_pre: int = 2, starts: dict | None = None) -> Panel:
+          min_pre: int = 1, starts: dict | None = None) -> Panel:
     units = pd.Index(pd.unique(frame["unit"]))
     times = pd.Index(np.sort(pd.unique(frame["time"])))
     for date in ([first_post] if starts is None else list(starts.values())):
@@ -129,6 +135,23 @@ def _require_columns(data: pd.DataFrame, columns: list) -> None:
         )
 
 
+def _drop_missing_outcome(data: pd.DataFrame, outcome: str, unit: str, time: str) -> pd.DataFrame:
+    """Rows whose outcome is empty are left out, with a warning saying how many and where.
+
+    A unit-period with no users has no hours per user: the outcome is undefined there, not zero. Like
+    ``fixest::feols`` (which drops NA observations and says so) the estimate then uses the unbalanced panel;
+    the two-way fixed-effects estimator and its inference do not need balance.
+    """
+    missing = data[outcome].isna()
+    if not missing.any():
+        return data
+    warnings.warn(
+        f"Outcome {outcome!r} is missing in {int(missing.sum())} of {len(data)} rows "
+        f"({_where(data, missing, unit, time)}); those rows are left out and the panel is unbalanced. "
+        "If a missing value means zero, fill it before ek.did.", AnalysisWarning, stacklevel=4)
+    return data.loc[~missing]
+
+
 def _numeric_outcome(data: pd.DataFrame, outcome: str, unit: str, time: str) -> np.ndarray:
     raw = data[outcome]
     values = pd.to_numeric(raw, errors="coerce")
@@ -137,13 +160,6 @@ def _numeric_outcome(data: pd.DataFrame, outcome: str, unit: str, time: str) -> 
         raise AnalysisError(
             f"Outcome {outcome!r} has {int(bad_text.sum())} value(s) that are not numbers "
             f"(first at {_where(data, bad_text, unit, time)}); convert or remove them."
-        )
-    missing = values.isna()
-    if missing.any():
-        raise AnalysisError(
-            f"Outcome {outcome!r} is missing in {int(missing.sum())} of {len(values)} rows "
-            f"({_where(data, missing, unit, time)}). Drop those rows or impute them before ek.did, "
-            "and say so in the report."
         )
     if not np.isfinite(values.to_numpy(dtype=float)).all():
         raise AnalysisError(f"Outcome {outcome!r} has infinite values; remove them.")
@@ -233,7 +249,8 @@ def _comparable(value, times: pd.Index):
     sample = times[0]
     try:
         if isinstance(sample, (pd.Timestamp, np.datetime64)):
-            return np.datetime64(pd.Timestamp(value), "ns").astype(times.to_numpy().dtype)
+            stamp = parse_user_date(value, what="intervention", error=AnalysisError)
+            return np.datetime64(stamp, "ns").astype(times.to_numpy().dtype)
         if isinstance(sample, pd.Period):
             return pd.Period(value, freq=sample.freq)
         if isinstance(sample, (int, float, np.integer, np.floating)) and not isinstance(value, (int, float, np.integer, np.floating)):
@@ -246,7 +263,7 @@ def _comparable(value, times: pd.Index):
         ) from exc
 
 
-def _check_intervention_in_range(times: pd.Index, first_post, min_pre: int = 2) -> None:
+def _check_intervention_in_range(times: pd.Index, first_post, min_pre: int = 1) -> None:
     point = _comparable(first_post, times)
     arr = times.to_numpy()
     try:
@@ -261,9 +278,8 @@ def _check_intervention_in_range(times: pd.Index, first_post, min_pre: int = 2) 
     if code < min_pre:
         raise AnalysisError(
             f"intervention {first_post!r} leaves {code} pre period(s) (first period {times[0]!r}); "
-            f"DiD needs at least {min_pre} periods before the change to compare trends. Add earlier data or move "
-            "the date (for a classic two-period design pass min_pre_periods=1 and say that pre-trends were not "
-            "checked)."
+            f"DiD needs at least {min_pre} period(s) before the change. Add earlier data or move "
+            "the date, or lower min_pre_periods."
         )
 
 

@@ -82,6 +82,8 @@ _TEXT = {
                      "doubtful (see the event-study figure)."),
         "pt_ok": ("The joint test of the periods before the start gave {p}: no clear sign of diverging trends, which "
                   "supports but cannot prove the parallel-trends assumption."),
+        "one_pre": ("With a single period before the change, whether the groups were on parallel trends cannot be "
+                    "tested; the estimate rests on that assumption alone."),
     },
     "sv": {
         "imputation": ("Enheterna startade vid olika tidpunkter ({cohorts}); skattningen är den genomsnittliga "
@@ -123,6 +125,8 @@ _TEXT = {
                      "är tveksamt (se figuren med event study)."),
         "pt_ok": ("Det gemensamma testet av perioderna före starten gav {p}: inget tydligt tecken på olika trender, "
                   "vilket stöder men inte bevisar antagandet om parallella trender."),
+        "one_pre": ("Med bara en period före förändringen går det inte att pröva om grupperna följde parallella "
+                    "trender; skattningen vilar helt på det antagandet."),
     },
     "nb": {
         "imputation": ("Enhetene startet på ulike tidspunkter ({cohorts}); estimatet er den gjennomsnittlige "
@@ -164,6 +168,8 @@ _TEXT = {
                      "trender er tvilsom (se figuren med event study)."),
         "pt_ok": ("Den felles testen av periodene før starten ga {p}: ingen tydelige tegn på ulike trender, noe som "
                   "støtter, men ikke beviser, forutsetningen om parallelle trender."),
+        "one_pre": ("Med bare én periode før endringen kan det ikke testes om gruppene fulgte parallelle trender; "
+                    "estimatet hviler helt på den forutsetningen."),
     },
 }
 
@@ -372,7 +378,10 @@ def _conclusion(result, language: str) -> list[str]:
 
 
 def pretrend_verdict(result, event_study, language: str) -> list[str]:
-    """One sentence on the joint pre-trend test: rejects, at the design's floor, or no clear sign."""
+    """One sentence on the joint pre-trend test: rejects, at the design's floor, or no clear sign — or, with one
+    period before the change (the 2 × 2 design), that parallel trends cannot be tested at all."""
+    if result.n_pre < 2:
+        return [_TEXT[language]["one_pre"]]
     if event_study is None:
         return []
     pretrend = event_study.pretrend

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evalkit._dates import parse_user_date, parse_user_dates
 from evalkit.errors import AnalysisError, DataError, Problem
 
 __all__ = ["Clock", "parse_time", "parse_intervention", "check_spacing"]
@@ -77,13 +78,19 @@ def parse_time(series: pd.Series, column: str) -> tuple[Clock, np.ndarray]:
     if pd.api.types.is_numeric_dtype(series.dtype):
         return _parse_integers(series, column)
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
-        try:
-            series = pd.to_datetime(series, format="ISO8601")
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"time column '{column}' is neither dates nor integer periods "
-                            f"(could not read it as ISO dates: {exc}); give dates such as "
-                            f"2005-01-01 or integer periods") from None
+        series = _text_dates(series, column)
     return _parse_dates(series)
+
+
+def _text_dates(series: pd.Series, column: str) -> pd.Series:
+    """A time column of text or date objects as datetimes: ISO or day first, never month first."""
+    if not all(isinstance(v, str) for v in series):
+        try:
+            return pd.to_datetime(series)
+        except (ValueError, TypeError):
+            raise DataError(f"time column '{column}' is neither dates nor integer periods; give dates such as "
+                            "2005-01-01 or integer periods") from None
+    return parse_user_dates(series, what=f"time column '{column}':", error=DataError)
 
 
 def _parse_integers(series: pd.Series, column: str) -> tuple[Clock, np.ndarray]:
@@ -116,12 +123,7 @@ def parse_intervention(value, clock: Clock) -> int:
     if clock.dates:
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and clock.kind == "year":
             return int(value)
-        try:
-            stamp = pd.Timestamp(value)
-        except (ValueError, TypeError):
-            raise AnalysisError(f"intervention {value!r} is not a date, but the time column holds "
-                                f"dates; give the first period after the change as a date, "
-                                f"e.g. '2005-01-01'") from None
+        stamp = parse_user_date(value, what="intervention (the first period after the change)", error=AnalysisError)
         return int(stamp.year) if clock.kind == "year" else int(stamp.year * 12 + stamp.month - 1)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
         raise AnalysisError(f"intervention {value!r} must be an integer period like the time "

@@ -110,7 +110,7 @@ def choose_inference(n_units: int, n_treated: int, inference: str = "auto") -> t
 
 def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, intervention,
         inference: str = "auto", reps: int = 9999, seed: int | None = None, level: str = "auto",
-        min_pre_periods: int = 2, title: str | None = None, labels=None, language: str = "sv") -> "DiDResult":
+        min_pre_periods: int = 1, title: str | None = None, labels=None, language: str = "sv") -> "DiDResult":
     """Difference-in-differences by two-way fixed effects with few-cluster-safe inference.
 
     Parameters
@@ -136,8 +136,9 @@ def did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated, inte
     level : {"auto", "aggregated", "person"}
         ``"auto"`` treats data with repeated (unit, time) pairs as person-level; ``"aggregated"`` refuses them.
     min_pre_periods : int
-        Periods required before the intervention (default 2, so that trends can be compared). Pass 1 for a
-        classic two-period (2×2) design; a warning then says that pre-trends cannot be checked.
+        Periods required before the intervention (default 1: the classic two-period 2 × 2 design of most
+        published DiD studies, as in fixest, pyfixest and Stata). With one pre period an AnalysisWarning and a
+        report sentence say that parallel trends cannot be tested. Pass 2 or more to refuse such data.
     title : str, optional
         Heading of the result in a report; default derived from the outcome's label
         (e.g. "Beviljade timmar per brukare och månad: skillnad i skillnader").

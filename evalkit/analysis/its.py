@@ -27,6 +27,7 @@ from evalkit.analysis._its_ar1 import contrast_inference, fit_reml_ar1
 from evalkit.analysis import _its_report as rep
 from evalkit.analysis._its_text import LANGUAGES, sentences_for
 from evalkit.analysis._its_time import Clock, check_spacing, parse_intervention, parse_time
+from evalkit.analysis._units import drop_total_rows, refuse_total_as_named_unit
 from evalkit.errors import AnalysisError, AnalysisWarning, DataError, Problem
 
 __all__ = [
@@ -585,6 +586,9 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
                 seasonality=seasonality, impact=impact, hac_lags=hac_lags, unit=unit,
                 comparison=comparison, level=level, errors=errors, title=title)
     _check_arguments(spec)
+    if unit is not None and isinstance(data, pd.DataFrame):
+        refuse_total_as_named_unit([comparison] if isinstance(comparison, str) else comparison, "comparison")
+        data = drop_total_rows(data, unit, "ek.its")
     spec["error_model"] = _error_model(spec)
     frame, clock = _prepare(data, spec)
     t0_code = parse_intervention(intervention, clock)

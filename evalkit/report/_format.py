@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evalkit._dates import parse_user_date
 from evalkit import i18n
 from evalkit.report._blocks import Table, TableSpec
 from evalkit.report._disclosure import disclosure_mask
@@ -82,7 +83,7 @@ def _cell_value(value, kind: str, spec: TableSpec):
         share = float(value) if spec.shares else float(value) / 100.0
         return share
     if kind == DATE:
-        return pd.Timestamp(value).date()
+        return parse_user_date(value, what="date").date()
     if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_)):
         return value  # a number in a mixed column: Excel keeps it numeric, Word writes it the local way
     return value if isinstance(value, str) else i18n.fmt_value(value, "en")
