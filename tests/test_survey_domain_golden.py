@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.analysis.surveys import survey_estimate
+from evalkit.analysis.surveys import design_share_positive, survey_estimate
 from evalkit.errors import AnalysisError
+from evalkit.io.surveys import Survey, load_codebook
 
 DATA = Path(__file__).parent / "data" / "survey"
 REL = 1e-10  # measured: 4e-15 (R survey 4.1.1)
@@ -149,3 +150,45 @@ def test_missing_domain_values_are_outside_and_bad_domains_are_refused():
         survey_estimate(d, "api00", kind="proportion")
     with pytest.raises(AnalysisError, match="complete for the whole sample"):
         survey_estimate(d.assign(pw=d["pw"].where(d["acs.k3"].notna())), "acs.k3", weights="pw")
+
+
+# --------------------------------------------------------------------------- design-based share positive
+
+LABELS = ["Mycket bra", "Ganska bra", "Varken bra eller dåligt", "Ganska dåligt", "Mycket dåligt"]
+
+
+@pytest.fixture(scope="module")
+def weighted_survey():
+    d = pd.read_csv(DATA / "weighted_survey.csv")
+    cb = load_codebook({"scales": {"s": {"labels": LABELS, "positive": LABELS[:2], "negative": LABELS[3:],
+                                         "dont_know": ["Vet ej"]}},
+                        "items": [{"item": "q", "text": "Hur nöjd är du?", "scale": "s"}]})
+    return Survey(responses=d.assign(q=pd.Categorical(d["q"], categories=LABELS + ["Vet ej"])), codebook=cb)
+
+
+def test_design_share_positive_matches_r_domains(weighted_survey):
+    """tests/data/survey/design_shares_golden.R: svymean(~pos, subset(design, wave & unit & answered))."""
+    ref = pd.read_csv(DATA / "design_shares_golden.csv", dtype={"unit": str}, keep_default_na=False)
+    r_units, r_waves = ref[ref["unit"] != ""], ref[ref["unit"] == ""].drop(columns="unit")
+    units = design_share_positive(weighted_survey, by=("wave", "unit"))
+    waves = design_share_positive(weighted_survey, by=("wave",))
+    assert len(units) == len(r_units) == 6 and len(waves) == len(r_waves) == 2
+    for got, exp, keys in ((units, r_units, ["wave", "unit"]), (waves, r_waves, ["wave"])):
+        m = got.merge(exp, on=keys, suffixes=("", "_r"), validate="1:1")
+        assert (m["n_valid"] == m["n_valid_r"].astype(int)).all()
+        for c in ("share", "se", "ci_low", "ci_high"):
+            assert m[c].tolist() == pytest.approx(m[f"{c}_r"].astype(float).tolist(), rel=REL)
+    t = design_share_positive(weighted_survey, by=("wave", "unit"), df="design")
+    m = t.merge(r_units, on=["wave", "unit"], suffixes=("", "_r"))
+    assert m["ci_low"].tolist() == pytest.approx(m["ci_t_low"].astype(float).tolist(), rel=REL)
+    assert m["ci_high"].tolist() == pytest.approx(m["ci_t_high"].astype(float).tolist(), rel=REL)
+    # the strata's weights differ (900/60 and 600/45), so a wave's share is not the count ratio
+    assert not np.allclose(waves["share"], waves["n_positive"] / waves["n_valid"])
+
+
+def test_design_share_positive_refuses_a_stratum_with_one_respondent(weighted_survey):
+    r = weighted_survey.responses
+    one = r.iloc[[0]].assign(stratum="90+")
+    s = Survey(responses=pd.concat([r, one]), codebook=weighted_survey.codebook)
+    with pytest.raises(AnalysisError, match="stratum 'wave 2021, stratum 90\\+' has a single sampling unit"):
+        design_share_positive(s)

@@ -7,7 +7,9 @@ Entry points:
   and one-stage cluster samples, finite-population correction), matching R
   ``survey::svymean``/``svytotal`` on ``subset()`` of the design.
 - :func:`share_positive` — share of positive answers per item × wave (× unit),
-  "don't know" out of the denominator (domain.md §2.3), Wilson intervals.
+  "don't know" out of the denominator (domain.md §2.3), Wilson intervals;
+  :func:`design_share_positive` — the same as design-based domain estimates
+  for a sampled survey (weights, strata, clusters, fpc).
 - :func:`compare_shares` — difference in share positive between two waves or
   groups: Newcombe interval, Fisher's exact or χ² test, Holm/Benjamini–Hochberg
   adjustment across items.
@@ -42,6 +44,7 @@ if TYPE_CHECKING:  # the container type only; analysis never reads files (DESIGN
 __all__ = [
     "survey_estimate",
     "share_positive",
+    "design_share_positive",
     "compare_shares",
     "ordinal_compare",
     "cumulative_logit",
@@ -156,17 +159,23 @@ def survey_estimate(data: pd.DataFrame, column: str, *, kind: str = "mean", weig
         raise AnalysisError(f"column {column!r} has no values in the domain")
     y = np.zeros(len(data))
     y[inside] = _values(data.loc[inside, column], column, kind)
+    est, se = _domain_estimate(design, y, inside, kind)
+    q = _quantile(level, df, design, inside)
+    return pd.Series({"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se,
+                      "n": float(inside.sum())}, name=column)
+
+
+def _domain_estimate(design: "_Design", y: np.ndarray, inside: np.ndarray, kind: str) -> tuple[float, float]:
+    """Estimate and linearised SE of the domain ``inside``; rows outside score zero in the full design."""
     w = np.where(inside, design.w, 0.0)
+    y = np.where(inside, y, 0.0)
     if kind == "total":
         est = float(np.sum(w * y))
         z = w * y
     else:
         est = float(np.sum(w * y) / np.sum(w))
         z = w * (y - est) / np.sum(w)
-    se = float(np.sqrt(design.variance(z)))
-    q = _quantile(level, df, design, inside)
-    return pd.Series({"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se,
-                      "n": float(inside.sum())}, name=column)
+    return est, float(np.sqrt(design.variance(z)))
 
 
 def _values(x: pd.Series, column: str, kind: str) -> np.ndarray:
@@ -296,6 +305,103 @@ def share_positive(survey: Survey, items: Sequence[str] | None = None, by: Seque
             rows.append({"item": item, **dict(zip(by, key)), **_counts(g[item], survey.codebook.items[item].scale,
                                                                       method, level)})
     return pd.DataFrame(rows)
+
+
+#: the Survey columns that describe its sampling design (evalkit.io.surveys.META_COLUMNS)
+DESIGN_COLUMNS = ("weight", "stratum", "cluster", "fpc")
+
+
+def design_share_positive(survey: Survey, items: Sequence[str] | None = None, by: Sequence[str] = ("wave",), *,
+                          level: float = 0.95, df: float | str | None = None) -> pd.DataFrame:
+    """Share positive per item and group as design-based domain estimates, "don't know" out of the domain.
+
+    For a survey drawn as a sample (``weight``, ``stratum``, ``cluster``,
+    ``fpc`` columns, any of them); :func:`share_positive` is the count-based
+    table for a total survey.
+
+    Parameters
+    ----------
+    survey : Survey
+    items : list of str, optional
+        Default: every item with positive answers in the codebook.
+    by : sequence of str
+        Groups (e.g. ``("wave", "unit")``); each group × item is a domain of the
+        whole design, not a separate sample.
+    level : float
+    df : None, number or "design"
+        As :func:`survey_estimate`; with ``"design"`` a domain in one PSU per
+        stratum has no interval (missing).
+
+    Returns
+    -------
+    DataFrame
+        ``item, <by…>, n_valid, n_positive, share, se, ci_low, ci_high``;
+        ``n_valid`` = answers with a view in the group (the domain).
+
+    Notes
+    -----
+    The design is the whole ``survey.responses``: weights ``weight``
+    (default 1), PSUs ``cluster`` (default the respondent), strata every
+    combination of ``wave`` and ``stratum`` — waves are independent samples,
+    so each is a stratum of the pooled design (without either, one stratum) —
+    and ``fpc`` per such stratum. Per item and group the domain is the group's
+    respondents who answered with a view (not "don't know", not blank), and the
+    estimate is :func:`survey_estimate` (``kind="proportion"``) of the
+    indicator "positive" on it: R
+    ``svymean(~positive, subset(svydesign(id = ~cluster, strata = ~interaction(wave, stratum),
+    weights = ~weight, fpc = ~fpc), <group> & answered))`` (golden-tested).
+    Assumes "don't know" and no answer are missing at random given the design.
+    """
+    items = _check_items(survey, items, need_positive=True)
+    r = survey.responses
+    by = [b for b in by if b]
+    missing = [b for b in by if b not in r.columns]
+    if missing:
+        raise AnalysisError(f"the survey has no column(s) {missing} to group by")
+    design = _survey_design(r)
+    groups = r.groupby(by, observed=True, sort=True).indices if by else {(): np.arange(len(r))}
+    rows = []
+    for key, positions in groups.items():
+        key = key if isinstance(key, tuple) else (key,)
+        in_group = np.zeros(len(r), dtype=bool)
+        in_group[positions] = True
+        for item in items:
+            scale = survey.codebook.items[item].scale
+            answer = r[item].astype(object)
+            positive = answer.isin(scale.positive).to_numpy()
+            inside = in_group & (answer.notna() & ~answer.isin(scale.dont_know)).to_numpy()
+            row = {"item": item, **dict(zip(by, key)), "n_valid": int(inside.sum()),
+                   "n_positive": int((inside & positive).sum()), "share": np.nan, "se": np.nan,
+                   "ci_low": np.nan, "ci_high": np.nan}
+            if inside.any():
+                est, se = _domain_estimate(design, positive.astype(float), inside, "proportion")
+                q = _quantile_or_nan(level, df, design, inside)
+                row.update(share=est, se=se, ci_low=est - q * se, ci_high=est + q * se)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _survey_design(r: pd.DataFrame) -> "_Design":
+    cols = [c for c in ("wave", "stratum") if c in r.columns]
+    frame = pd.DataFrame(index=r.index)
+    for c in ("weight", "cluster", "fpc"):
+        if c in r.columns:
+            frame[c] = r[c]
+    if cols:
+        if r[cols].isna().any().any():
+            raise AnalysisError(f"column(s) {cols} have missing values; every respondent needs a wave and stratum "
+                                "for a design-based estimate")
+        label = pd.Series("", index=r.index)
+        for c in cols:  # "wave 2021, stratum 80+": named in the error about a stratum with one respondent
+            label = label + ("" if c == cols[0] else ", ") + c + " " + r[c].astype(str)
+        frame["stratum"] = label
+    return _Design.of(frame, *(c if c in frame.columns else None for c in ("weight", "stratum", "cluster", "fpc")))
+
+
+def _quantile_or_nan(level, df, design, inside) -> float:
+    if df == "design" and design.degf(inside) < 1:
+        return np.nan
+    return _quantile(level, df, design, inside)
 
 
 def _counts(answers: pd.Series, scale, method: str, level: float) -> dict:
