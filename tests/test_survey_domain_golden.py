@@ -192,3 +192,10 @@ def test_design_share_positive_refuses_a_stratum_with_one_respondent(weighted_su
     s = Survey(responses=pd.concat([r, one]), codebook=weighted_survey.codebook)
     with pytest.raises(AnalysisError, match="stratum 'wave 2021, stratum 90\\+' has a single sampling unit"):
         design_share_positive(s)
+
+
+def test_survey_analysis_says_it_ignores_the_design(weighted_survey):
+    from evalkit.analysis.surveys import survey_analysis
+    from evalkit.errors import AnalysisWarning
+    with pytest.warns(AnalysisWarning, match=r"\['weight', 'stratum', 'fpc'\].*design_share_positive"):
+        survey_analysis(weighted_survey, before=2021, after=2022)

@@ -1124,8 +1124,20 @@ def survey_analysis(survey: Survey, *, items: Sequence[str] | None = None, compa
     min_n : int
         Smallest denominator shown in figures and sentences (tables are
         suppressed by the report's own thresholds).
+
+    Notes
+    -----
+    Shares, intervals and tests count answers unweighted, as for a total
+    survey; when the survey has design columns (weight, stratum, cluster,
+    fpc) an :class:`~evalkit.errors.AnalysisWarning` points to
+    :func:`design_share_positive`.
     """
     i18n.check_language(language)
+    design = [c for c in DESIGN_COLUMNS if c in survey.responses.columns]
+    if design:
+        warnings.warn(f"the survey has sampling-design column(s) {design}, but this section counts answers "
+                      "unweighted, as for a total survey; for design-based shares of a sampled survey use "
+                      "evalkit.analysis.surveys.design_share_positive", AnalysisWarning, stacklevel=2)
     if items is None:
         items = [i for i in survey.items if survey.codebook.items[i].scale.positive]
     shares = share_positive(survey, items, by=(compare,), level=level)
