@@ -462,6 +462,7 @@ def _check_config(path: Path) -> None:
     from evalkit.config import Evaluation
     from evalkit.errors import AnalysisError, DataError, IdentifierError
 
+    _refuse_other_toml(path)
     evaluation = Evaluation.from_toml(path)
     print(f"  {evaluation.title} — change '{evaluation.change.name}' on {evaluation.change.date}")
     matches = {kind: pipeline.match_columns(pipeline.read_headers(src.path, src.sheet), kind, src.mapping)
@@ -505,6 +506,19 @@ def _check_config(path: Path) -> None:
         raise AnalysisError(_config_verdict(evaluation, list(unmet.values()), failed))
 
 
+def _refuse_other_toml(path: Path) -> None:
+    """A .toml that is no evaluation config (a mapping file, a codebook, a parameter file) is not recognised."""
+    from evalkit._files import read_toml
+
+    raw = read_toml(path, "config file")
+    if "evaluation" in raw:
+        return
+    what = (" It looks like a column mapping: give it to a data file with --mapping, or name it under "
+            "[data.<table>] of a config as mapping = \"...\"." if set(raw) <= {"columns", "values"} else "")
+    raise ConfigError(f"{path.name}: not recognised as an evaluation config (it has no [evaluation] table); "
+                      f"tables found: {', '.join(f'[{k}]' for k in raw) or 'none'}.{what}")
+
+
 def _unmet_lines(unmet, evaluation) -> list[str]:
     lines = [f"needs [data.{s}], which {evaluation.path.name} lacks" for s in unmet.sources]
     for source, column, state, why in unmet.columns:
@@ -512,8 +526,8 @@ def _unmet_lines(unmet, evaluation) -> list[str]:
             lines.append(f"needs {column} = ... under [data.audit] ({why})")
         else:
             name = evaluation.data[source].path.name
-            lines.append(f"needs the {source} column {column} ({why}): {state} {name}".replace(
-                "empty in every row " + name, "empty in every row of " + name))
+            where = f"empty in every row of {name}" if state == "empty" else f"not in {name}"
+            lines.append(f"needs the {source} column {column} ({why}): {where}")
     return lines + list(unmet.other)
 
 

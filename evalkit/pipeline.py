@@ -600,7 +600,7 @@ class Unmet:
     analysis: str
     #: [data.<source>] sections the config lacks
     sources: tuple[str, ...] = ()
-    #: (source, canonical column, "not in the file" | "empty in every row", why)
+    #: (source, canonical column, "absent" (no header maps to it) | "empty" (no row has a value) | "not given", why)
     columns: tuple[tuple[str, str, str, str], ...] = ()
     #: other text (an outcome that is no panel column, analyses joined that cannot run)
     other: tuple[str, ...] = ()
@@ -629,7 +629,7 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
             for c in need.columns:
                 if isinstance(frame, pd.DataFrame) and (c not in frame.columns or not frame[c].notna().any()):
                     match = (matches or {}).get(need.source)
-                    state = "not in the file" if match is None or c not in match.found else "empty in every row"
+                    state = "absent" if match is None or c not in match.found else "empty"
                     columns.append((need.source, c, state, need.why))
         if spec.kind in ("its", "did"):
             for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
