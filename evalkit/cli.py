@@ -27,20 +27,22 @@ CHECK_EXIT = """\
 exit status:
   0  every path passed
   1  a path was refused (identity numbers), failed validation, was not recognised as any of the inputs
-     above (a file of no known kind counts as a failure), or is a config with an analysis that cannot run
-     on the columns found (each such analysis is named with what it lacks)
+     above (a file of no known kind, or a .toml without [evaluation], counts as a failure), or is a config
+     with an analysis that cannot run on the columns found (each such analysis is named with what it lacks)
   2  wrong usage
 """
 
 EXAMPLES = """\
-examples:
+examples (from the repository root):
   evalkit check data_samples/exempelkommun/ibic.toml
   evalkit check beslut.csv bestallningar.xlsx --mapping min_mappning.toml
   evalkit report data_samples/exempelkommun/ibic.toml            # -> reports/ibic.docx + reports/ibic.xlsx
-  evalkit report ibic.toml --language en --output reports/ibic_en.docx --force
-  evalkit audit draw ibic.toml --strata period --margin 0.125 --from 2015-01-01 --to 2018-12-31 -o urval.json
-  evalkit audit form ibic.toml --manifest urval.json --reviewer 1 -o granskning_1.xlsx
-  evalkit audit score ibic.toml          # scores the forms listed under [data.audit]
+  evalkit report data_samples/exempelkommun/ibic.toml --language en --output reports/ibic_en.docx --force
+  evalkit audit draw data_samples/exempelkommun/ibic.toml --strata period --margin 0.125 --from 2015-01-01 \\
+      --to 2018-12-31 -o reports/urval.json
+  evalkit audit form data_samples/exempelkommun/ibic.toml --manifest reports/urval.json --from 2015-01-01 \\
+      --to 2018-12-31 --reviewer 1 -o reports/granskning_1.xlsx
+  evalkit audit score data_samples/exempelkommun/ibic.toml          # scores the forms listed under [data.audit]
 """
 
 
