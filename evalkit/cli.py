@@ -473,9 +473,16 @@ def _check_config(path: Path) -> None:
         result = pipeline.run(evaluation, analyses=False)
     except IdentifierError:
         raise
-    except DataError:  # the privacy gate ran first on the file that failed: its headers may be shown
+    except DataError:
+        # the sources load one after another: a file that failed may stop the run before another is gated,
+        # so the headers about to be shown go through the gate first
+        import pandas as pd
+        from evalkit.privacy import check_identifiers
+
         for kind, match in matches.items():
-            _print_lines(_match_lines(match, evaluation.data[kind].path.name, mapping_option=False), 2)
+            name = evaluation.data[kind].path.name
+            check_identifiers(pd.DataFrame(columns=list(match.headers)), file=name)
+            _print_lines(_match_lines(match, name, mapping_option=False), 2)
         raise
     for rec in pipeline.input_records(result):
         sha = f"  [sha256 {rec.source.sha256[:12]}…]" if rec.source else ""

@@ -246,3 +246,17 @@ def test_the_sample_configs_pass_check(capsys):
     assert main(["check", *map(str, SAMPLE_CONFIGS)]) == 0
     out = capsys.readouterr().out
     assert "3 of 3 passed" in out and "CANNOT RUN" not in out and "MISSING" not in out
+
+
+def test_column_lists_are_shown_only_for_headers_that_passed_the_gate(tmp_path, capsys):
+    # the orders file fails validation before the decisions file is loaded; the decisions file's header holds
+    # an identity number: its column list must not be printed, and the run is refused
+    write_export(tmp_path, header=HEADER.replace("Handläggare", "19640823-3234"))
+    (tmp_path / "order.csv").write_text("Beställnings-id;Brukare;Enhet;Ändringsdatum;Ändringstyp\n"
+                                        "O1;P1;Norr;2019-13-45;Tid\n", encoding="utf-8")
+    (tmp_path / "c.toml").write_text(
+        '[evaluation]\ntitle = "t"\nseed = 1\n[change]\nname = "x"\ndate = 2019-02-01\n'
+        '[data.orders]\npath = "order.csv"\n[data.decisions]\npath = "beslut.csv"\n', encoding="utf-8")
+    assert main(["check", str(tmp_path / "c.toml")]) == 1
+    out = capsys.readouterr().out
+    assert "REFUSED" in out and "3234" not in out
