@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import textwrap
 import traceback
 import warnings
 from pathlib import Path
@@ -17,15 +18,31 @@ from evalkit.errors import ConfigError, EvalkitError, EvalkitWarning, ReportErro
 
 __all__ = ["main"]
 
+#: the kinds of input `evalkit check` recognises, as its messages name them
+INPUT_WORDS = ("a decisions table", "an orders table", "a visits table", "survey responses",
+               "a survey mailing list (questionnaires sent)", "interview codings", "an evalkit audit form",
+               "an audit sample manifest")
+
+CHECK_EXIT = """\
+exit status:
+  0  every path passed
+  1  a path was refused (identity numbers), failed validation, was not recognised as any of the inputs
+     above (a file of no known kind, or a .toml without [evaluation], counts as a failure), or is a config
+     with an analysis that cannot run on the columns found (each such analysis is named with what it lacks)
+  2  wrong usage
+"""
+
 EXAMPLES = """\
-examples:
+examples (from the repository root):
   evalkit check data_samples/exempelkommun/ibic.toml
   evalkit check beslut.csv bestallningar.xlsx --mapping min_mappning.toml
   evalkit report data_samples/exempelkommun/ibic.toml            # -> reports/ibic.docx + reports/ibic.xlsx
-  evalkit report ibic.toml --language en --output reports/ibic_en.docx --force
-  evalkit audit draw ibic.toml --strata period --margin 0.125 --from 2015-01-01 --to 2018-12-31 -o urval.json
-  evalkit audit form ibic.toml --manifest urval.json --reviewer 1 -o granskning_1.xlsx
-  evalkit audit score ibic.toml          # scores the forms listed under [data.audit]
+  evalkit report data_samples/exempelkommun/ibic.toml --language en --output reports/ibic_en.docx --force
+  evalkit audit draw data_samples/exempelkommun/ibic.toml --strata period --margin 0.125 --from 2015-01-01 \\
+      --to 2018-12-31 -o reports/urval.json
+  evalkit audit form data_samples/exempelkommun/ibic.toml --manifest reports/urval.json --from 2015-01-01 \\
+      --to 2018-12-31 --reviewer 1 -o reports/granskning_1.xlsx
+  evalkit audit score data_samples/exempelkommun/ibic.toml          # scores the forms listed under [data.audit]
 """
 
 
@@ -71,14 +88,21 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser(
         "check", help="run the privacy gate and validation on data files or evaluation configs",
-        description="Run the privacy gate and the validation on data files (.csv .xlsx .parquet .sav) or on "
-                    "every data source of evaluation configs (.toml), print row accounting, and for configs "
-                    "the outcome panels and analysis estimates.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description="Run the privacy gate and the validation on data files or on every data source of "
+                    "evaluation configs (.toml). A data file is recognised as a decisions, orders or visits "
+                    "table (by its headers), survey responses, interview codings (.qdpx .qdc .qda, coded-"
+                    "segment exports) or an evalkit audit form; for a table, check lists the canonical "
+                    "columns found and missing (required apart from optional, see evalkit/schemas.py) and "
+                    "the file's columns it did not use. For a config it prints row accounting, the outcome "
+                    "panel, and each analysis's estimates — or, for an analysis that cannot run on what was "
+                    "found, the [data.*] sections and columns it lacks.",
+        epilog=CHECK_EXIT + "\n" + EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("paths", nargs="+", metavar="PATH", help="data files or evaluation .toml files")
-    check.add_argument("--mapping", help="TOML column mapping for data files")
-    check.add_argument("--table", choices=("decisions", "orders", "visits"),
-                       help="which canonical table the data files hold (default: guessed from headers)")
+    check.add_argument("--mapping", help="TOML column mapping for data files ([columns] \"<header>\" = \"<column>\")")
+    check.add_argument("--table", choices=("decisions", "orders", "visits", "survey", "codings", "audit"),
+                       help="what the data files hold (default: recognised from the format and headers; a "
+                            "coding matrix, which looks like any table of numbers, needs --table codings)")
+    check.add_argument("--codebook", help="survey codebook (.toml or a built-in name) for survey files")
     check.add_argument("--sheet", help="Excel sheet (default: the first)")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     check.set_defaults(func=_cmd_check)
@@ -312,49 +336,226 @@ def _warnings_printed(stream=None):
 
 def _check_data_file(path: Path, args) -> None:
     from evalkit import pipeline
+    from evalkit.errors import DataError, IdentifierError
+
+    table = args.table or ("survey" if args.codebook else None)
+    found = pipeline.classify(path, sheet=args.sheet, mapping=args.mapping, table=table)
+    if found.kind is None:
+        _refuse_unrecognised(path, found, args)
+    if found.kind in pipeline.LOADABLE:
+        try:
+            frame = pipeline.load_file(path, found.kind, mapping=args.mapping, sheet=args.sheet)
+        except IdentifierError:
+            raise
+        except DataError:  # the privacy gate passed (it runs first): the headers may be shown
+            _print_lines(_match_lines(found.match, path.name, mapping_option=True), 2)
+            raise
+        _print_record(frame, found.kind)
+        _print_lines(_match_lines(found.match, path.name, mapping_option=True), 2)
+        return
+    loaded = _load_other(path, found.kind, args)
+    _print_record(loaded, found.kind)
+
+
+def _refuse_unrecognised(path: Path, found, args) -> None:
+    """Run the privacy gate on a file of no known kind, then say what was found and how to go on."""
+    from evalkit.errors import DataError
     from evalkit.io.read import read_table
     from evalkit.privacy import check_identifiers
-    from evalkit.provenance import record_of
 
-    if path.suffix.lower() in (".qdpx", ".qdc", ".qda", ".qde", ".sqlite3"):
+    frame = read_table(path, sheet=args.sheet)
+    check_identifiers(frame, file=str(path))
+    kinds = ", ".join(INPUT_WORDS[:-1]) + " or " + INPUT_WORDS[-1]
+    best = found.matches[0] if found.matches else None
+    if best is not None and best.found:
+        hit = len(best.required) - len(best.missing_required)
+        _print_lines([f"closest: the {best.table} table, with {hit} of its {len(best.required)} required columns "
+                      f"({_pairs(best, best.required) or 'none'}); it lacks {', '.join(best.missing_required)}"], 2)
+    _print_lines(["if it is one of these, say which with --table, and map its headers with --mapping FILE.toml "
+                  "([columns] \"<header in the file>\" = \"<canonical column>\"; the columns are in "
+                  "evalkit/schemas.py); survey responses with items of their own need --codebook"], 2)
+    raise DataError(f"{path.name}: not recognised as {kinds}; columns found: {', '.join(map(str, frame.columns))}")
+
+
+def _load_other(path: Path, kind: str, args):
+    if kind == "codings":
         from evalkit.io.codings import load_codings
 
-        codings = load_codings(path)
-        print("  codings: " + codings.summary().replace("\n", "\n  "))
+        return load_codings(path, sheet=args.sheet)
+    if kind == "audit":
+        from evalkit.audit import load_audit
+
+        return load_audit(path)
+    if kind == "audit_manifest":
+        from evalkit.audit import from_manifest
+
+        return from_manifest(path)
+    if kind == "survey_sent":
+        from evalkit.io.read import read_table
+        from evalkit.privacy import check_identifiers
+        from evalkit.provenance import record_of
+
+        table = read_table(path, sheet=args.sheet)
+        check_identifiers(table, file=str(path))
+        record_of(table).table = "survey_sent"  # the name the provenance appendix gives it
+        return table
+    from evalkit.io.surveys import load_survey
+
+    return load_survey(path, args.codebook, sheet=args.sheet)
+
+
+def _print_record(loaded, kind: str) -> None:
+    from evalkit.provenance import records_of
+
+    if kind in ("codings", "audit_manifest"):
+        print(f"  {kind.replace('_', ' ')}: " + loaded.summary().replace("\n", "\n  "))
         return
-    table = args.table or pipeline.guess_table(path, sheet=args.sheet)
-    if table is None:
-        frame = read_table(path, sheet=args.sheet)
-        check_identifiers(frame, file=str(path))
-        print(f"  not a decisions/orders/visits table (use --table to say which); read as a plain table:")
-        print(f"  {record_of(frame).summary()}")
-        print(f"  columns: {', '.join(map(str, frame.columns))}")
-        return
-    frame = pipeline.load_file(path, table, mapping=args.mapping, sheet=args.sheet)
-    print(f"  {table}: " + record_of(frame).summary())
-    for note in record_of(frame).notes:
-        print(f"  note: {note}")
+    for rec in records_of(loaded):
+        print(f"  {rec.table}: {rec.summary()}".replace("\n", "\n  "))
+        if kind == "survey_sent":
+            print(f"  survey mailing list (questionnaires sent): {', '.join(map(str, loaded.columns))}")
+        for note in rec.notes:
+            if not note.startswith("columns not"):  # the column lines below say it in full
+                print(f"  note: {note}")
+    if kind == "survey":
+        items = loaded.items
+        print(f"  survey items ({len(items)}): {', '.join(items)}")
+
+
+def _pairs(match, names) -> str:
+    return ", ".join(f"{c} ({match.found[c]!r})" for c in names if c in match.found)
+
+
+def _match_lines(match, file: str, *, mapping_option: bool) -> list[str]:
+    """Found and missing canonical columns of a table, required apart from optional, and unused headers."""
+    from evalkit.schemas import SCHEMAS
+
+    required = match.required
+    optional = [c for c in SCHEMAS[match.table].names if c not in required]
+    lines = [f"columns of the {match.table} table in {file}:",
+             f"  required found ({len(required) - len(match.missing_required)} of {len(required)}): "
+             f"{_pairs(match, required) or 'none'}"]
+    if match.missing_required:
+        lines.append(f"  required MISSING: {', '.join(match.missing_required)}")
+    if optional:
+        lines.append(f"  optional found ({len(optional) - len(match.missing_optional)} of {len(optional)}): "
+                     f"{_pairs(match, optional) or 'none'}")
+    if match.missing_optional:
+        lines.append(f"  optional missing: {', '.join(match.missing_optional)}")
+    if match.unused:
+        lines.append(f"  file columns not used: {', '.join(repr(h) for h in match.unused)}")
+    if match.unused and (match.missing_required or match.missing_optional):
+        where = ("--mapping FILE.toml" if mapping_option
+                 else f"a mapping file named by mapping = \"mapping.toml\" under [data.{match.table}]")
+        lines.append(f"  if a column not used holds a missing one, map it in {where}: "
+                     f"[columns] \"<header in the file>\" = \"<canonical column>\"")
+    return lines
+
+
+def _print_lines(lines: list[str], indent: int) -> None:
+    for line in lines:
+        print(textwrap.fill(line, width=118, initial_indent=" " * indent,
+                            subsequent_indent=" " * (indent + 4), break_long_words=False,
+                            break_on_hyphens=False))
 
 
 def _check_config(path: Path) -> None:
     from evalkit import pipeline
     from evalkit.config import Evaluation
+    from evalkit.errors import AnalysisError, DataError, IdentifierError
 
+    _refuse_other_toml(path)
     evaluation = Evaluation.from_toml(path)
     print(f"  {evaluation.title} — change '{evaluation.change.name}' on {evaluation.change.date}")
-    result = pipeline.run(evaluation, analyses=False)
+    matches = {kind: pipeline.match_columns(pipeline.read_headers(src.path, src.sheet), kind, src.mapping)
+               for kind, src in evaluation.data.items() if kind in pipeline.LOADABLE}
+    try:
+        result = pipeline.run(evaluation, analyses=False)
+    except IdentifierError:
+        raise
+    except DataError:
+        # the sources load one after another: a file that failed may stop the run before another is gated,
+        # so the headers about to be shown go through the gate first
+        import pandas as pd
+        from evalkit.privacy import check_identifiers
+
+        for kind, match in matches.items():
+            name = evaluation.data[kind].path.name
+            check_identifiers(pd.DataFrame(columns=list(match.headers)), file=name)
+            _print_lines(_match_lines(match, name, mapping_option=False), 2)
+        raise
     for rec in pipeline.input_records(result):
         sha = f"  [sha256 {rec.source.sha256[:12]}…]" if rec.source else ""
         print(f"  {rec.table}: {rec.summary()}{sha}")
+    for kind, match in matches.items():
+        _print_lines(_match_lines(match, evaluation.data[kind].path.name, mapping_option=False), 2)
     if result.panel is not None:
         units = sorted(set(result.panel["unit"]))
         periods = result.panel["period"]
         print(f"  outcome panel: {len(result.panel)} unit-months, units {units}, "
               f"{periods.min():%Y-%m} – {periods.max():%Y-%m}")
+    unmet = {u.analysis: u for u in pipeline.unmet_needs(evaluation, result, matches)}
+    failed = []
     for spec in evaluation.analyses:
-        res = result.results[spec.id] = pipeline.run_analysis(spec, result)
-        print(f"  analysis '{spec.id}' ({spec.kind}{', ' + spec.outcome if spec.outcome else ''}):")
+        head = f"  analysis '{spec.id}' ({spec.kind}{', ' + spec.outcome if spec.outcome else ''})"
+        if spec.id in unmet:
+            print(f"{head}: CANNOT RUN")
+            _print_lines(_unmet_lines(unmet[spec.id], evaluation), 4)
+            continue
+        try:
+            res = result.results[spec.id] = pipeline.run_analysis(spec, result)
+        except AnalysisError as exc:
+            failed.append(spec.id)
+            print(f"{head}: FAILED")
+            _print_lines([str(exc)], 4)
+            continue
+        print(f"{head}:")
         print(_indent(_effects_text(res), 4))
+    if unmet or failed:
+        raise AnalysisError(_config_verdict(evaluation, list(unmet.values()), failed))
+
+
+def _refuse_other_toml(path: Path) -> None:
+    """A .toml that is no evaluation config (a mapping file, a codebook, a parameter file) is not recognised."""
+    from evalkit._files import read_toml
+
+    raw = read_toml(path, "config file")
+    if "evaluation" in raw:
+        return
+    what = (" It looks like a column mapping: give it to a data file with --mapping, or name it under "
+            "[data.<table>] of a config as mapping = \"...\"." if set(raw) <= {"columns", "values"} else "")
+    raise ConfigError(f"{path.name}: not recognised as an evaluation config (it has no [evaluation] table); "
+                      f"tables found: {', '.join(f'[{k}]' for k in raw) or 'none'}.{what}")
+
+
+def _unmet_lines(unmet, evaluation) -> list[str]:
+    lines = [f"needs [data.{s}], which {evaluation.path.name} lacks" for s in unmet.sources]
+    for source, column, state, why in unmet.columns:
+        if source == "audit":
+            lines.append(f"needs {column} = ... under [data.audit] ({why})")
+        else:
+            name = evaluation.data[source].path.name
+            where = f"empty in every row of {name}" if state == "empty" else f"not in {name}"
+            lines.append(f"needs the {source} column {column} ({why}): {where}")
+    return lines + list(unmet.other)
+
+
+def _config_verdict(evaluation, unmet, failed) -> str:
+    names = [u.analysis for u in unmet] + failed
+    text = (f"{len(names)} of {len(evaluation.analyses)} analyses cannot run on the data found: "
+            f"{', '.join(names)}.")
+    missing: dict[str, list[str]] = {}
+    for u in unmet:
+        for source, column, _, _ in u.columns:
+            if source != "audit":
+                missing.setdefault(source, []).append(column)
+    for source, columns in missing.items():
+        src = evaluation.data[source]
+        where = (f"under [columns] in {src.mapping.name}" if src.mapping else
+                 f"in a mapping file named under [data.{source}] as mapping = \"mapping.toml\"")
+        text += (f" Missing {source} columns: {', '.join(dict.fromkeys(columns))}; if {src.path.name} has them "
+                 f"under other headers, map them {where}: [columns] \"<header in the file>\" = \"<column>\".")
+    return text
 
 
 def _effects_text(result) -> str:

@@ -18,10 +18,11 @@ from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
 from evalkit.errors import AnalysisError, ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
-from evalkit.schemas import DECISIONS, ORDERS, SCHEMAS, VISITS
+from evalkit.schemas import ORDERS, SCHEMAS
 
 __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
-           "build_report"]
+           "build_report", "classify", "Classification", "match_columns", "ColumnMatch", "read_headers",
+           "ANALYSIS_NEEDS", "Need", "Unmet", "unmet_needs"]
 
 LOADABLE = ("decisions", "orders", "visits")
 
@@ -33,19 +34,10 @@ def _loader(kind: str):
 
 
 def guess_table(path: Path, sheet: str | None = None) -> str | None:
-    """Which canonical table a file's headers fit best (None if none fits)."""
-    from evalkit.io.read import read_raw
-
-    headers = [str(c) for c in read_raw(path, sheet=sheet).frame.columns]
-    best, best_score = None, 0
-    for schema in (DECISIONS, ORDERS, VISITS):
-        try:
-            chosen = resolve_columns(headers, schema, ColumnMapping())
-        except DataError:
-            continue
-        if len(chosen) > best_score:
-            best, best_score = schema.name, len(chosen)
-    return best
+    """Which canonical table (decisions, orders, visits) a file's headers fit (None if none fits);
+    :func:`classify` tells the other kinds of input too."""
+    kind = classify(path, sheet=sheet).kind
+    return kind if kind in LOADABLE else None
 
 
 def load_file(path: Path, table: str, mapping=None, sheet: str | None = None) -> pd.DataFrame:
@@ -391,3 +383,298 @@ def audit_frame(evaluation: Evaluation, decisions: pd.DataFrame, *, first=None, 
     after = frame["decided_on"] >= pd.Timestamp(evaluation.change.date)
     frame["period"] = after.map({False: PERIODS[0], True: PERIODS[1]}).astype("string")
     return frame
+
+
+# -- what `evalkit check` inspects: which table a file is, which columns it has, what analyses need -------
+
+#: Every kind of input `evalkit check` recognises: the canonical tables, survey responses and their mailing list
+#: (questionnaires sent), interview codings, filled audit forms and audit sample manifests.
+INPUT_KINDS = ("decisions", "orders", "visits", "survey", "survey_sent", "codings", "audit", "audit_manifest")
+_CODING_SUFFIXES = (".qdpx", ".qdc", ".qda", ".qde", ".sqlite3")
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    """How a file's headers map onto one canonical table (:mod:`evalkit.schemas`).
+
+    ``found`` maps canonical column → file header; required and optional columns
+    follow :attr:`TableSchema.required`; ``unused`` are file headers no canonical
+    column took (candidates for a ``[columns]`` entry in a mapping file).
+    """
+
+    table: str
+    headers: tuple[str, ...]
+    found: dict[str, str]
+    missing_required: tuple[str, ...]
+    missing_optional: tuple[str, ...]
+    unused: tuple[str, ...]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(SCHEMAS[self.table].required)
+
+    @property
+    def recognised(self) -> bool:
+        """At least half of the table's required columns (and two or more) are there."""
+        hit = len(self.required) - len(self.missing_required)
+        return hit >= 2 and 2 * hit >= len(self.required)
+
+
+def read_headers(path: Path, sheet: str | None = None) -> list[str]:
+    """The header names of a table file or a folder of Parquet files, as the loaders see them."""
+    path = Path(path)
+    if path.is_dir() or path.suffix.lower() == ".parquet":
+        import pyarrow.dataset as pads
+
+        try:
+            return list(pads.dataset(path, format="parquet").schema.names)
+        except Exception as exc:  # pyarrow raises several types for non-Parquet content
+            raise DataError(f"{path}: cannot read it as Parquet ({type(exc).__name__}: {exc})") from None
+    from evalkit.io.read import read_raw
+
+    return [str(c) for c in read_raw(path, sheet=sheet).frame.columns]
+
+
+def match_columns(headers: list[str], table: str, mapping=None) -> ColumnMatch:
+    """Match ``headers`` to the canonical ``table`` as its loader would, without failing on a missing column.
+
+    ``mapping`` is a mapping file (path), dict or :class:`ColumnMapping`; a mapping
+    whose targets are not columns of ``table`` raises :class:`ConfigError`.
+    """
+    import dataclasses
+
+    from evalkit.io.mapping import load_mapping
+
+    schema = SCHEMAS[table]
+    user = load_mapping(mapping, schema)
+    relaxed = dataclasses.replace(schema, columns=tuple(dataclasses.replace(c, required=False)
+                                                        for c in schema.columns))
+    try:
+        found = resolve_columns(list(headers), relaxed, user)
+    except DataError:  # two headers claim one column: the loader says which; here the first one counts
+        found = _first_claims(headers, schema, user)
+    used = set(found.values())
+    return ColumnMatch(
+        table=table, headers=tuple(headers), found=found,
+        missing_required=tuple(c for c in schema.required if c not in found),
+        missing_optional=tuple(c.name for c in schema.columns if not c.required and c.name not in found),
+        unused=tuple(h for h in headers if h not in used))
+
+
+def _first_claims(headers, schema, user: ColumnMapping) -> dict[str, str]:
+    from evalkit.io.mapping import HEADER_ALIASES, normalise_header
+
+    targets = {normalise_header(k): v for k, v in user.columns.items()}
+    found: dict[str, str] = {}
+    for h in headers:
+        target = targets.get(normalise_header(h))
+        if target and target not in found:
+            found[target] = h
+    for col in schema.columns:
+        aliases = {normalise_header(a) for a in HEADER_ALIASES.get(col.name, (col.name,))}
+        hit = next((h for h in headers if normalise_header(h) in aliases and h not in found.values()), None)
+        if col.name not in found and hit is not None:
+            found[col.name] = hit
+    return found
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What `evalkit check` takes a file for: one of :data:`INPUT_KINDS`, or ``None`` when it cannot tell."""
+
+    kind: str | None
+    headers: tuple[str, ...] = ()
+    #: the canonical-table matches, best first (decisions/orders/visits files and unrecognised tables)
+    matches: tuple[ColumnMatch, ...] = ()
+
+    @property
+    def match(self) -> ColumnMatch | None:
+        return self.matches[0] if self.matches and self.matches[0].table == self.kind else None
+
+
+def classify(path: Path, *, sheet: str | None = None, mapping=None, table: str | None = None) -> Classification:
+    """Which kind of evalkit input ``path`` is.
+
+    Coded-interview projects by their format; audit forms by the ``_meta`` sheet
+    :func:`evalkit.audit.form` writes; tables by their headers: a decisions,
+    orders or visits table when :attr:`ColumnMatch.recognised` (the one with the
+    larger share of its required columns), else a survey when a column is an item
+    of the built-in codebook (or the file is SPSS .sav), else a coded-segments
+    export when it has source and code columns. ``table`` forces the kind.
+    """
+    path = Path(path)
+    if table in ("codings", "audit", "survey"):
+        return Classification(table)
+    if table is None and (path.is_dir() and not _parquet_dir(path) or path.suffix.lower() in _CODING_SUFFIXES):
+        return Classification("codings")
+    if table is None and _is_audit_form(path):
+        return Classification("audit")
+    if table is None and path.suffix.lower() == ".json":
+        return Classification("audit_manifest" if _is_manifest(path) else None)
+    headers = read_headers(path, sheet=sheet)
+    matches = []
+    for name in ((table,) if table else LOADABLE):
+        try:
+            matches.append(match_columns(headers, name, mapping))
+        except ConfigError:
+            if table:  # a mapping made for another table is only an error for the table it should fit
+                raise
+    matches.sort(key=lambda m: (-(len(m.required) - len(m.missing_required)) / len(m.required),
+                                -len(m.found)))
+    if table or (matches and matches[0].recognised):
+        return Classification(table or matches[0].table, tuple(headers), tuple(matches))
+    kind = ("survey" if _looks_like_survey(path, headers) else "survey_sent" if _looks_like_sent(headers)
+            else "codings" if _looks_like_codings(headers) else None)
+    return Classification(kind, tuple(headers), tuple(matches))
+
+
+def _parquet_dir(path: Path) -> bool:
+    return any(path.rglob("*.parquet"))
+
+
+def _is_audit_form(path: Path) -> bool:
+    import zipfile
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not zipfile.is_zipfile(path):
+        return False
+    from openpyxl import load_workbook
+
+    from evalkit.audit.forms import META_SHEET
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except Exception:  # not a readable workbook: the table reader reports it properly
+        return False
+    try:
+        return META_SHEET in wb.sheetnames
+    finally:
+        wb.close()
+
+
+def _looks_like_survey(path: Path, headers) -> bool:
+    from evalkit.io.surveys import load_codebook
+
+    items = load_codebook("aldreomsorg_hemtjanst").items
+    return path.suffix.lower() == ".sav" or any(h in items for h in headers)
+
+
+def _looks_like_sent(headers) -> bool:
+    from evalkit.io.surveys import META_COLUMNS
+
+    low = {str(h).strip().lower() for h in headers}
+    return bool(low & set(META_COLUMNS["wave"])) and bool(low & {"sent", "utskick", "skickade", "antal_utskick"})
+
+
+def _is_manifest(path: Path) -> bool:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and {"sample", "strata_table"} <= set(data)
+
+
+def _looks_like_codings(headers) -> bool:
+    from evalkit.io._coding_tables import HEADER_ALIASES as ROLES
+
+    low = {str(h).strip().lower() for h in headers}
+    return bool(low & set(ROLES["source"])) and bool(low & set(ROLES["code"]))
+
+
+@dataclass(frozen=True)
+class Need:
+    """What one analysis reads: a ``[data.<source>]`` and, of its canonical table, columns with values."""
+
+    source: str
+    columns: tuple[str, ...] = ()
+    #: what in the analysis needs it, for the message ("outcome 'hours_per_user'")
+    why: str = ""
+
+
+#: Panel outcomes (evalkit.outcomes.PANEL_COLUMNS) that read more than the decisions' required columns, and
+#: what they read. Every other panel column is computed from the required columns alone (_PANEL_BASE).
+_PANEL_INPUTS: dict[tuple[str, ...], Need] = {
+    ("granted_hours", "hours_per_user", "hours_per_user_n"): Need("decisions", ("hours_per_month",)),
+    ("processing_days_median", "processing_days_p90", "processing_n", "processing_excluded"):
+        Need("decisions", ("applied_on", "decided_on")),
+    ("start_days_median", "start_n", "start_excluded"): Need("decisions", ("start_on", "decided_on")),
+    ("followed_up_share", "followed_up_n", "followed_up_due"): Need("decisions", ("follow_up_on", "followed_up_on")),
+    ("goal_recorded_share", "goal_recorded", "goal_recorded_n"): Need("decisions", ("goal_recorded",)),
+    ("own_view_recorded_share", "own_view_recorded", "own_view_recorded_n"):
+        Need("decisions", ("own_view_recorded",)),
+    ("order_changes", "order_changes_per_100", *(f"order_changes_{t}" for t in ORDERS.column("change_type").allowed)):
+        Need("orders"),
+}
+_PANEL_BASE = ("active_users", "new_decisions", "denial_share", "denials", "decisions")
+
+
+def _panel_needs(spec: AnalysisSpec) -> list[Need]:
+    needs = [Need("decisions", why="the outcome panel")]
+    for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
+        for outcomes, need in _PANEL_INPUTS.items():
+            if column in outcomes:
+                needs.append(Need(need.source, need.columns, f"{role} '{column}'"))
+    return needs
+
+
+#: What each analysis kind reads, as a function of its config entry: `evalkit check` consults this table
+#: before running anything, so an analysis that cannot run is named with what it lacks.
+ANALYSIS_NEEDS: dict[str, Any] = {
+    "its": _panel_needs,
+    "did": _panel_needs,
+    "survey": lambda spec: [Need("survey", why="the survey responses")],
+    "qualitative": lambda spec: [Need("codings", why="the coded interviews")],
+    "audit": lambda spec: [Need("audit", ("forms", "manifest"), why="the filled audit forms and their manifest")],
+}
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """Why one configured analysis cannot run on what was found."""
+
+    analysis: str
+    #: [data.<source>] sections the config lacks
+    sources: tuple[str, ...] = ()
+    #: (source, canonical column, "absent" (no header maps to it) | "empty" (no row has a value) | "not given", why)
+    columns: tuple[tuple[str, str, str, str], ...] = ()
+    #: other text (an outcome that is no panel column, analyses joined that cannot run)
+    other: tuple[str, ...] = ()
+
+
+def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMatch] | None = None) -> list[Unmet]:
+    """The analyses of ``evaluation`` that cannot run on the tables of ``run``, each with what it lacks.
+
+    A column counts as present when its table holds a value in at least one row;
+    ``matches`` (source → :class:`ColumnMatch`) tells "not in the file" from "empty".
+    """
+    from evalkit.outcomes import PANEL_COLUMNS
+
+    out: list[Unmet] = []
+    for spec in evaluation.analyses:
+        sources, columns, other = [], [], []
+        for need in ANALYSIS_NEEDS[spec.kind](spec):
+            source = evaluation.data.get(need.source)
+            if source is None:
+                sources.append(need.source)
+                continue
+            if need.source == "audit":
+                columns += [("audit", k, "not given", need.why) for k in need.columns if not source.options.get(k)]
+                continue
+            frame = run.tables.get(need.source)
+            for c in need.columns:
+                if isinstance(frame, pd.DataFrame) and (c not in frame.columns or not frame[c].notna().any()):
+                    match = (matches or {}).get(need.source)
+                    state = "absent" if match is None or c not in match.found else "empty"
+                    columns.append((need.source, c, state, need.why))
+        if spec.kind in ("its", "did"):
+            for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
+                if column and column not in PANEL_COLUMNS:
+                    other.append(f"{role} '{column}' is not an outcome panel column")
+        joined = [k for k in spec.options.get("joint", {}) if k in {u.analysis for u in out}] \
+            if spec.kind == "qualitative" else []
+        if joined:
+            other.append(f"its joint display uses analyses that cannot run: {', '.join(joined)}")
+        if sources or columns or other:
+            out.append(Unmet(spec.id, tuple(dict.fromkeys(sources)), tuple(dict.fromkeys(columns)), tuple(other)))
+    return out
