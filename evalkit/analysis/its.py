@@ -142,6 +142,13 @@ class ITSResult:
         Model coefficients on the link scale with standard errors.
     title : str
         Heading in a report (``its(..., title=)`` or built from the outcome label).
+    inference : DataFrame
+        How each effect was tested, indexed as ``effects``: ``se`` (on the link scale, the
+        standard error the interval and p-value use: Kenward–Roger adjusted for AR(1) errors)
+        and ``df`` (degrees of freedom of the t reference; ``inf`` means the normal).
+    covariance : DataFrame
+        Covariance of the coefficients used for inference (Kenward–Roger ``Phi_A`` for AR(1)
+        errors, Newey–West for ``errors="hac"``, model-based for counts).
 
     Notes
     -----
@@ -166,6 +173,8 @@ class ITSResult:
     _by_unit: pd.DataFrame | None
     _meta: dict = field(repr=False)
     _data: pd.DataFrame = field(repr=False)
+    _inference: pd.DataFrame = field(repr=False)
+    _covariance: pd.DataFrame = field(repr=False)
 
     # -- tables --------------------------------------------------------------
     @property
@@ -191,6 +200,14 @@ class ITSResult:
     @property
     def coefficients(self) -> pd.DataFrame:
         return self._coefficients.copy()
+
+    @property
+    def inference(self) -> pd.DataFrame:
+        return self._inference.copy()
+
+    @property
+    def covariance(self) -> pd.DataFrame:
+        return self._covariance.copy()
 
     @property
     def family(self) -> str:
@@ -456,7 +473,8 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
         The first period *after* the change (inclusive), same type as ``time``.
     family : {"gaussian", "poisson", "quasipoisson", "negative_binomial"}
         Gaussian: OLS with Newey–West errors. Poisson: GLM, log link.
-        Quasi-Poisson: Poisson GLM with Pearson χ²/df scale. Negative binomial:
+        Quasi-Poisson: Poisson GLM with Pearson χ²/df scale and t(n - p)
+        inference (the scale is estimated). Negative binomial:
         NB2 with maximum-likelihood alpha (statsmodels ``NegativeBinomial``).
     exposure : str, optional
         Column used as a log offset (population, person-days); count families only.
@@ -527,8 +545,12 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     Prais–Winsten transform (first observation kept), ``b`` by GLS; the same
     estimates as R ``nlme::gls(y ~ ..., correlation = corAR1(), method = "REML")``.
     Intervals use the Kenward–Roger (1997) adjusted covariance and degrees of
-    freedom (first-order form, SAS ``DDFM=KR(FIRSTORDER)``) rather than nlme's
-    t(T - k), which under-covers when rho is estimated from a short series. Turner
+    freedom rather than nlme's t(T - k), which under-covers when rho is estimated
+    from a short series. The algebra is R ``pbkrtest``'s (``vcovAdj``, ``Lb_ddf``)
+    applied to the AR(1) covariance, first-order form (no second-derivative term, as
+    SAS ``DDFM=KR(FIRSTORDER)``); ``Phi_A`` and the df equal pbkrtest's to 1e-6 on
+    the series of tests/test_its_kr.py (formulas and departures in
+    :mod:`evalkit.analysis._its_ar1`). For one effect the df is Satterthwaite's. Turner
     et al. (2021a, BMC Med Res Methodol 21:181, simulation) found REML the least
     biased for rho and, with a Satterthwaite df, the best-covering method for
     ITS; Turner et al. (2021b, BMC Med Res Methodol 21:134) showed on 190 published
@@ -547,7 +569,13 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     adjust = TRUE)`` (statsmodels issue #2414 explains why the defaults of those
     tools differ). With several units the autocovariances are summed within units
     (Stata ``newey`` on ``tsset`` panel data). Count families use model-based
-    Wald intervals (normal quantiles), as R ``confint.default``/``Epi::ci.exp``.
+    Wald intervals. Quasi-Poisson estimates the scale (Pearson χ²/(n - p)), so its
+    p-values and intervals use t(n - p), the reference of R ``summary.glm`` for
+    quasi families, and the intervals ``b ± t(n - p) se`` agree with those p-values
+    (R ``confint.default`` would use normal quantiles, MASS's profile ``confint``
+    differs again). Poisson (scale 1) and the negative binomial (alpha by ML) use
+    normal quantiles, as ``summary.glm``/``summary(glm.nb)``, ``confint.default`` and
+    ``Epi::ci.exp``. ``result.inference`` gives the se and df behind every effect.
 
     Diagnostics are computed on residuals in time order (statsmodels #8539):
     Durbin–Watson, Ljung–Box with ``min(12, T // 4)`` lags, Breusch–Godfrey (single
@@ -591,7 +619,7 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     layout = _layout(frame, clock, t0_code, spec)
     design = _design(frame, clock, layout, spec)
     fit = _fit(frame, design, layout, spec)
-    effects = _effects(fit, layout, spec)
+    effects, tests = _effects(fit, layout, spec)
     fitted = _fitted_table(frame, design, fit, clock, layout, spec)
     diagnostics = _diagnostics(frame, fit, layout, spec)
     by_unit = _by_unit(data, intervention, spec) if layout["n_units"] > 1 and not layout["controlled"] else None
@@ -615,7 +643,8 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
         _effects=effects, _fitted=fitted, _diagnostics=diagnostics, _spec=spec_out,
         n_pre=layout["n_pre"], n_post=layout["n_post"], hac_lags=fit["hac_lags"],
         hac_rule=fit["hac_rule"], assumptions=assumptions, model=fit["model_text"],
-        _coefficients=fit["coefficients"], _by_unit=by_unit, _meta=meta, _data=keep)
+        _coefficients=fit["coefficients"], _by_unit=by_unit, _meta=meta, _data=keep, _inference=tests,
+        _covariance=pd.DataFrame(fit["cov"], index=fit["names"], columns=fit["names"]))
 
 
 # --------------------------------------------------------------------------- arguments
@@ -939,10 +968,14 @@ def _fit_counts(y, X, offset, spec) -> dict:
         err = "Wald intervals" + (" with standard errors scaled by √(Pearson χ²/df)"
                                   if family == "quasipoisson" else "")
     pearson = float(np.sum(resid ** 2) / df)
-    return dict(params=params, cov=cov, df=df, use_t=False, mean=mean, resid=resid, ols=None,
+    # an estimated scale makes the Wald statistic t(n - p), as R summary.glm for quasi families;
+    # Poisson (scale 1) and the negative binomial (ML alpha) keep the normal, as summary.glm/glm.nb
+    use_t = family == "quasipoisson"
+    return dict(params=params, cov=cov, df=df, use_t=use_t, mean=mean, resid=resid, ols=None,
                 hac_lags=None, hac_rule="not used (count family)", scale=scale, alpha=alpha,
                 pearson_dispersion=pearson, r_squared=None, model_text=text,
-                error_text=err + " (normal quantiles)")
+                error_text=err + (f" (t({int(df)}) quantiles: the scale is estimated)" if use_t
+                                  else " (normal quantiles)"))
 
 
 # --------------------------------------------------------------------------- effects
@@ -961,10 +994,12 @@ def _contrasts(names: list, controlled: bool) -> dict:
     return rows
 
 
-def _effects(fit: dict, layout: dict, spec: dict) -> pd.DataFrame:
+def _effects(fit: dict, layout: dict, spec: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The effects table and, indexed alike, the ``se`` (link scale) and t ``df`` behind it."""
     level = float(spec["level"])
     crit = st.t.ppf(0.5 + level / 2, fit["df"]) if fit["use_t"] else st.norm.ppf(0.5 + level / 2)
     table = pd.DataFrame(np.nan, index=pd.Index(EFFECT_ROWS, name=None), columns=list(EFFECT_COLUMNS))
+    tests = pd.DataFrame(np.nan, index=pd.Index(EFFECT_ROWS, name=None), columns=["se", "df"])
     for row, c in _contrasts(fit["names"], layout["controlled"]).items():
         if c is None:
             continue
@@ -977,10 +1012,11 @@ def _effects(fit: dict, layout: dict, spec: dict) -> pd.DataFrame:
         stat = est / se if se > 0 else np.inf
         p = 2 * (st.t.sf(abs(stat), df) if fit["use_t"] else st.norm.sf(abs(stat)))
         lo, hi = est - crit * se, est + crit * se
+        tests.loc[row] = [se, df if fit["use_t"] else math.inf]
         if spec["family"] in _LOG_LINK:
             est, lo, hi = math.exp(est), math.exp(lo), math.exp(hi)
         table.loc[row] = [est, lo, hi, p]
-    return table
+    return table, tests
 
 
 def _fitted_table(frame, X, fit, clock, layout, spec) -> pd.DataFrame:
