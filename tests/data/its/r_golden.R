@@ -5,7 +5,8 @@
 #
 # 1. lmer models pbkrtest accepts (its public API): pooled ITS of cigarette sales in six states with
 #    a random intercept, and with a random intercept and a random time slope, REML. Gives vcov,
-#    vcovAdj, get_Lb_ddf for the four ITS contrasts, and KRmodcomp for the joint level+slope test.
+#    vcovAdj, get_Lb_ddf for the four ITS contrasts, and KRmodcomp for the joint test of the two
+#    trend terms (time and slope).
 #    The Python side rebuilds Sigma = sum_i theta_i G_i from the R variance components and must
 #    reproduce these numbers: that checks evalkit's Kenward-Roger algebra on structures linear in theta.
 # 2. gls with AR(1) errors by REML (nlme), three ITS series: simulated (ar1_simulated.csv), the
@@ -17,7 +18,8 @@
 #    rho is the REML maximum found by optimize() on nlme's restricted log-likelihood (tol 1e-12),
 #    tighter than gls's default optimiser; the default gls fit is recorded too.
 # 3. glm(family = quasipoisson) with a log offset on the Sicily series (Lopez Bernal et al. 2017):
-#    summary.glm (t(n - p) p-values) and Wald intervals est +- qt(0.975, n - p) se.
+#    summary.glm (t(n - p) p-values) and Wald intervals est +- qt(0.975, n - p) se, with IRLS run
+#    to convergence (glm.control(epsilon = 1e-12); see qp_case).
 suppressMessages({library(nlme); library(lme4); library(pbkrtest); library(jsonlite)})
 
 args <- commandArgs(FALSE)
@@ -59,18 +61,18 @@ lmer_case <- function(formula, reduced) {
   vc <- as.data.frame(VarCorr(fit))  # grp, var1, var2, vcov (variances, then covariances)
   Zt <- as.matrix(getME(fit, "Zt"))
   L <- contrasts_for(colnames(X))
-  joint <- rbind(L$level_change, L$slope_change)
+  joint <- rbind(L$pre_trend, L$slope_change)   # time and slope, as the reduced model drops
   kr <- KRmodcomp(fit, update(fit, reduced))
   list(formula = deparse(formula), names = colnames(X), varcorr = vc[, c("grp", "var1", "var2", "vcov")],
        beta = unname(fixef(fit)), vcov = unname(as.matrix(vcov(fit))),
        vcovAdj = unname(as.matrix(vcovAdj(fit))),
        ddf = lapply(L, function(l) get_Lb_ddf(fit, l)),
        joint_L = unname(joint), joint_ddf = kr$stats$ddf, joint_Fscaling = kr$stats$F.scaling,
-       joint_Fstat = kr$stats$Fstat)
+       joint_Fstat = kr$stats$Fstat, joint_FstatU = kr$stats$FstatU, joint_p = kr$stats$p.value)
 }
 lmer_out <- list(
-  intercept = lmer_case(cigsale ~ time + level + slope + (1 | state), . ~ . - level - slope),
-  slope = lmer_case(cigsale ~ time + level + slope + (1 + time | state), . ~ . - level - slope))
+  intercept = lmer_case(cigsale ~ time + level + slope + (1 | state), . ~ . - time - slope),
+  slope = lmer_case(cigsale ~ time + level + slope + (1 + time | state), . ~ . - time - slope))
 
 # ------------------------------------------------------------------ 2. gls AR(1) + pbkrtest KR
 ar1_case <- function(y, X, unit, prefix = "") {
@@ -98,9 +100,14 @@ ar1_case <- function(y, X, unit, prefix = "") {
   list(names = colnames(X), rho = rho, rho_gls_default = as.numeric(coef(default$modelStruct$corStruct,
        unconstrained = FALSE)), loglik = as.numeric(logLik(fit)), sigma2 = s2, beta = unname(coef(fit)),
        Phi = unname(Phi), PhiA = unname(as.matrix(PhiA)),
-       ddf = lapply(L, function(l) Lb_ddf(l, Phi, PhiA)),
-       se_adj = lapply(L, function(l) sqrt(as.numeric(t(l) %*% as.matrix(PhiA) %*% l))),
-       estimate = lapply(L, function(l) sum(l * coef(fit))))
+       effects = lapply(L, function(l) ar1_effect(l, coef(fit), PhiA, Lb_ddf(l, Phi, PhiA))))
+}
+# one effect as ITSResult reports it: Wald t with Phi_A on pbkrtest's ddf (for one contrast
+# KRmodcomp's F scaling is 1), two-sided p-value and 95 % interval
+ar1_effect <- function(l, beta, PhiA, ddf) {
+  est <- sum(l * beta); se <- sqrt(as.numeric(t(l) %*% as.matrix(PhiA) %*% l))
+  list(estimate = est, se_adj = se, ddf = ddf, p = 2 * pt(-abs(est / se), ddf),
+       ci_low = est - qt(0.975, ddf) * se, ci_high = est + qt(0.975, ddf) * se)
 }
 
 X_sim <- its_cols(sim$period - 1, 24)
@@ -123,8 +130,13 @@ ar1_out <- list(simulated = ar1_case(sim$y, X_sim, rep(1, nrow(sim))),
                 controlled = ar1_case(four$cigsale, X_ctl, four$state, prefix = "group:"))
 
 # ------------------------------------------------------------------ 3. quasi-Poisson glm
+# glm's default epsilon = 1e-8 stops after 3 IRLS iterations here, when the Pearson dispersion is
+# still 2e-6 (relative) from its converged value (the coefficients agree to 1e-10); the golden
+# values use epsilon = 1e-12, and the default fit's dispersion and p-values are recorded beside them
 qp_case <- function(X) {
-  fit <- glm(sicily$aces ~ X - 1 + offset(log(sicily$stdpop)), family = quasipoisson)
+  default <- glm(sicily$aces ~ X - 1 + offset(log(sicily$stdpop)), family = quasipoisson)
+  fit <- glm(sicily$aces ~ X - 1 + offset(log(sicily$stdpop)), family = quasipoisson,
+             control = glm.control(epsilon = 1e-12, maxit = 100))
   s <- summary(fit)$coefficients
   df <- fit$df.residual
   L <- contrasts_for(colnames(X))
@@ -134,7 +146,9 @@ qp_case <- function(X) {
          ci_low = est - qt(0.975, df) * se, ci_high = est + qt(0.975, df) * se)
   }
   list(names = colnames(X), coef = unname(s[, 1]), se = unname(s[, 2]), p = unname(s[, 4]),
-       dispersion = summary(fit)$dispersion, df_residual = df, effects = lapply(L, one))
+       dispersion = summary(fit)$dispersion, df_residual = df, effects = lapply(L, one),
+       default_epsilon = list(dispersion = summary(default)$dispersion,
+                              p = unname(summary(default)$coefficients[, 4])))
 }
 X_both <- its_cols(sic_t, 36)
 X_level_season <- X_sic[, c("const", "time", "level", "sin1", "sin2", "cos1", "cos2")]
