@@ -289,6 +289,10 @@ def test_quasipoisson_equals_r_glm_summary_with_t_reference(sicily, case, kwargs
     assert res.effects.loc["level_change", "p_value"] == pytest.approx(ref["default_epsilon"]["p"][k],
                                                                        rel=1e-5)
     assert f"t({ref['df_residual']})" in res.summary()
+    df = ref["df_residual"]
+    assert f"t distribution with n − p = {df} degrees of freedom" in " ".join(res.methods("en"))
+    assert f"t-fördelningen med n − p = {df} frihetsgrader" in " ".join(res.methods("sv"))
+    assert f"t-fordelingen med n − p = {df} frihetsgrader" in " ".join(res.methods("nb"))
 
 
 def test_families_with_a_known_scale_keep_the_normal_reference(sicily):
@@ -297,3 +301,17 @@ def test_families_with_a_known_scale_keep_the_normal_reference(sicily):
                      family=family, exposure="stdpop", impact="level")
         assert (res.inference["df"].dropna() == math.inf).all(), family
         assert "normal quantiles" in res.summary()
+        assert "normal distribution (Wald)" in " ".join(res.methods("en"))
+        assert "t-fördelningen" not in " ".join(res.methods("sv"))
+
+
+def test_rho_at_its_bound_warns_that_the_df_are_unreliable():
+    # California's cigarette sales alone: the REML rho runs to the 0.99 bound (a near unit root;
+    # R's optimize() on nlme's likelihood goes there too), where KR's df collapse (pbkrtest ~0.005)
+    wide = pd.read_csv(DATA / "prop99_cigsale_wide.csv")
+    cal = wide[wide["state"] == "California"].melt(id_vars="state", var_name="year", value_name="cigsale")
+    cal["year"] = cal["year"].astype(int)
+    with pytest.warns(AnalysisWarning, match="at its bound"):
+        res = its(cal, outcome="cigsale", time="year", intervention=1989)
+    assert res.diagnostics["ar1_rho"] == pytest.approx(ar1.RHO_BOUND, abs=1e-6)
+    assert res.inference["df"].min() == 1.0  # raised to 1 so that intervals stay finite

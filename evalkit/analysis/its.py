@@ -23,7 +23,7 @@ from statsmodels.stats.sandwich_covariance import cov_nw_panel
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from evalkit.analysis._its_ar1 import contrast_inference, fit_reml_ar1
+from evalkit.analysis._its_ar1 import RHO_BOUND, contrast_inference, fit_reml_ar1
 from evalkit.analysis import _its_report as rep
 from evalkit.analysis._its_text import LANGUAGES, sentences_for
 from evalkit.analysis._its_time import Clock, check_spacing, parse_intervention, parse_time
@@ -525,7 +525,8 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     -----
     AnalysisWarning
         Fewer than 12 periods on a side; residual autocorrelation (Ljung–Box
-        p < 0.05; on the normalized residuals for AR(1) errors); Poisson overdispersion (Pearson χ²/df > 1.5); a comparison
+        p < 0.05; on the normalized residuals for AR(1) errors); an AR(1) correlation
+        at its bound ±0.99; Poisson overdispersion (Pearson χ²/df > 1.5); a comparison
         series whose pre-trend differs from the treated series'.
 
     Notes
@@ -631,6 +632,7 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
                 controlled=layout["controlled"], comparison=layout["comparison"],
                 n_units=layout["n_units"], error_text=fit["error_text"],
                 error_model=spec["error_model"], rho=fit.get("rho"), df_range=fit.get("df_range"),
+                residual_df=fit["df"],
                 placebo_candidates=_placebo_candidates(frame, t0_code), language="sv",
                 points=rep.points_for(spec, frame))
     assumptions = ASSUMPTIONS_SINGLE + (ASSUMPTION_ERRORS[spec["error_model"]],)
@@ -1103,6 +1105,12 @@ def _warn(diagnostics: dict, effects: pd.DataFrame, fit: dict, layout: dict, spe
         warnings.warn(f"residual autocorrelation remains (Ljung–Box p = {p:.3g} at "
                       f"{diagnostics['ljung_box_lags']} lags, time-ordered residuals): {todo}{season}",
                       AnalysisWarning, stacklevel=3)
+    if fit.get("rho") is not None and abs(fit["rho"]) > RHO_BOUND - 1e-6:
+        warnings.warn(f"the AR(1) correlation is at its bound (REML rho = {fit['rho']:.3f}): the series "
+                      f"behaves like a random walk around the trend, the restricted likelihood has no "
+                      f"interior maximum and the Kenward–Roger degrees of freedom (here down to "
+                      f"{fit['df_range'][0]:.1f}) are not reliable; check the trend model (a missed change "
+                      f"or season), or use errors='hac'", AnalysisWarning, stacklevel=3)
     if spec["family"] == "poisson" and diagnostics["pearson_dispersion"] > OVERDISPERSION_LIMIT:
         warnings.warn(f"overdispersion: Pearson χ²/df = {diagnostics['pearson_dispersion']:.2f} > "
                       f"{OVERDISPERSION_LIMIT} under Poisson, so its intervals are too narrow; use "
