@@ -315,3 +315,38 @@ def test_rho_at_its_bound_warns_that_the_df_are_unreliable():
         res = its(cal, outcome="cigsale", time="year", intervention=1989)
     assert res.diagnostics["ar1_rho"] == pytest.approx(ar1.RHO_BOUND, abs=1e-6)
     assert res.inference["df"].min() == 1.0  # raised to 1 so that intervals stay finite
+
+
+def test_second_derivative_term_would_depend_on_the_parametrisation(prop99, sicily):
+    # Why R_ij is left out (kenward_roger's docstring): with it, Phi_A changes with the
+    # parametrisation of theta; without it, it does not. Second derivatives by finite differences.
+    ref = GOLDEN["ar1"]["controlled"]
+    X, blocks = _ar1_design("controlled", prop99, sicily)
+    rho, sigma2 = ref["rho"], ref["sigma2"]
+    lag = np.abs(np.subtract.outer(np.arange(31), np.arange(31)))
+    forms = {"s2": (lambda a, b: a / (1 - b ** 2) * b ** lag, (sigma2 * (1 - rho ** 2), rho)),
+             "sigma2": (lambda a, b: a * b ** lag, (sigma2, rho))}
+    se = {}
+    for name, (cov, theta) in forms.items():
+        h = np.array([1e-4 * theta[0], 1e-4])
+        step = np.eye(2) * h
+
+        def d1(i):
+            return (cov(*(theta + step[i])) - cov(*(theta - step[i]))) / (2 * h[i])
+
+        def d2(i, j):
+            return (cov(*(theta + step[i] + step[j])) - cov(*(theta + step[i] - step[j]))
+                    - cov(*(theta - step[i] + step[j])) + cov(*(theta - step[i] - step[j]))) / (4 * h[i] * h[j])
+
+        V = cov(*theta)
+        Vinv = np.linalg.inv(V)
+        parts = [(X[idx], V, [d1(0), d1(1)], Vinv) for idx in blocks]
+        pieces = ar1.kenward_roger(parts)
+        R = [[sum(X[idx].T @ Vinv @ d2(i, j) @ Vinv @ X[idx] for idx in blocks) for j in range(2)]
+             for i in range(2)]
+        phi, W = pieces["phi"], pieces["W"]
+        full = pieces["phi_adj"] - 0.5 * phi @ sum(W[i, j] * R[i][j] for i in range(2) for j in range(2)) @ phi
+        k = ref["names"].index("group:level")
+        se[name] = (math.sqrt(pieces["phi_adj"][k, k]), math.sqrt(full[k, k]))
+    assert se["s2"][0] == pytest.approx(se["sigma2"][0], rel=1e-6)       # first order: invariant
+    assert se["sigma2"][1] / se["s2"][1] > 1.2                           # with R_ij: 25 % apart

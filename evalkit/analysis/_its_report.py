@@ -262,7 +262,8 @@ def _errors_sentence(spec, meta, hac_lags, language) -> str:
             "nb": "Det korrigeres ikke for autokorrelasjon for antall; Ljung–Box-testen på residualene "
                   "vises i vedlegget.",
             "en": "No correction for autocorrelation is made for counts; the Ljung–Box test of the "
-                  "residuals is shown in the appendix."}[language] + " " + _reference_sentence(spec, meta, language)
+                  "residuals is shown in the appendix."}[language] + " " + \
+        _reference_sentence(spec, meta, language)
 
 
 def _reference_sentence(spec, meta, language) -> str:
