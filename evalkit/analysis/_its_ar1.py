@@ -136,8 +136,9 @@ def kenward_roger(parts: list) -> dict:
 
     Notes
     -----
-    The algebra of R ``pbkrtest`` (``vcovAdj``; Halekoh & Højsgaard 2014, JSS 59(9), sec. 4),
-    which is Kenward & Roger (1997, Biometrics 53:983) eqs. 2–5 without ``R_ij``:
+    The algebra of R ``pbkrtest`` (``vcovAdj``, whose worker is ``vcovAdj_internal``; Halekoh &
+    Højsgaard 2014, JSS 59(9)), which is Kenward & Roger's (1997, Biometrics 53:983) adjusted
+    covariance without their second-derivative term ``R_ij``:
 
     * ``Phi = (X' Sigma^-1 X)^-1``,
       ``P_i = X' dSigma^-1/dtheta_i X = -X' Sigma^-1 G_i Sigma^-1 X``,
@@ -155,12 +156,12 @@ def kenward_roger(parts: list) -> dict:
     the degrees of freedom do not: on the three AR(1) series of tests/test_its_kr.py, adding it
     moved the level/slope standard errors by -12 % to +0.6 % with ``theta = (s2, rho)``, -8 % to
     +26 % with ``(sigma2, rho)`` and -10 % to +1 % with ``(s2, atanh rho)`` (the +26 % and +0.6 %
-    on the same controlled series); (ii) it can shrink standard errors and make ``Phi_A`` indefinite — the
-    reasons SAS gives for its ``DDFM=KR(FIRSTORDER)`` option (SAS/STAT User's Guide, GLIMMIX,
-    "Kenward-Roger Degrees of Freedom Approximation"), which for one contrast is the
-    Prasad–Rao estimator of Harville & Jeske (1992); (iii) it keeps
-    ``Phi_A`` equal to what pbkrtest's algorithm gives when handed the AR(1) ``G_i``
-    (tests/test_its_kr.py, tests/data/its/r_golden.R).
+    on the same controlled series); (ii) it can shrink standard errors and make ``Phi_A``
+    indefinite — the reasons SAS gives for its ``DDFM=KR(FIRSTORDER)`` option (SAS/STAT User's
+    Guide, GLIMMIX, "Kenward-Roger Degrees of Freedom Approximation"), which for one contrast
+    is the Prasad–Rao estimator of Harville & Jeske (1992); (iii) it keeps ``Phi_A`` equal to
+    what pbkrtest's algorithm gives when handed the AR(1) ``G_i`` (tests/test_its_kr.py,
+    tests/data/its/r_golden.R).
 
     Every trace and every ``X' ... X`` is a sum over blocks (``Sigma`` is block-diagonal), so
     the work is that of the largest block, not of all rows at once. ``W`` uses the *expected*
@@ -198,7 +199,7 @@ def kenward_roger_ddf(L: np.ndarray, pieces: dict) -> tuple[float, float]:
     """Denominator degrees of freedom ``m`` and scale ``lambda`` for the hypothesis ``L b = 0``.
 
     ``L`` is one contrast (vector) or ``q`` rows. The test is ``lambda F ~ F(q, m)`` with
-    ``F = (L b)' (L Phi_A L')^-1 (L b) / q``. Kenward & Roger (1997) sec. 4 as in R
+    ``F = (L b)' (L Phi_A L')^-1 (L b) / q``. Kenward & Roger (1997) as in R
     ``pbkrtest::Lb_ddf`` / ``KRmodcomp``:
     ``Theta = L' (L Phi L')^-1 L`` (from the unadjusted ``Phi``, not ``Phi_A``),
     ``A1 = sum_ij W_ij tr(Theta Phi P_i Phi) tr(Theta Phi P_j Phi)``,
