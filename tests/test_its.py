@@ -81,12 +81,19 @@ def test_sicily_quasipoisson_seasonal_matches_lopez_bernal_step5(sicily, time_co
     # Lopez Bernal et al. (2017) Step 5c / Rcode.R model3: quasipoisson with
     # harmonic(month, 2, 12) -> RR 0.885 (0.839-0.933). With integer periods the Fourier
     # cycle is shifted by a month, which spans the same seasonal space (same estimate).
+    # The paper's interval is Epi::ci.lin's, b +- 1.96 se; evalkit's uses t(n - p) = t(52)
+    # because the scale is estimated (R summary.glm's reference; test_its_kr.py checks it
+    # against R to 1e-8), so the paper's interval is rebuilt from the same se with 1.96.
     res = _quiet(data=sicily, outcome="aces", time=time_col, intervention=intervention,
                  family="quasipoisson", exposure="stdpop", impact="level", seasonality="fourier:2")
     row = res.effects.loc["level_change"]
+    b, se = np.log(row["estimate"]), res.inference.loc["level_change", "se"]
     assert row["estimate"] == pytest.approx(0.885, abs=5e-4)
-    assert row["ci_low"] == pytest.approx(0.839, abs=5e-4)
-    assert row["ci_high"] == pytest.approx(0.933, abs=5e-4)
+    assert np.exp(b - 1.959964 * se) == pytest.approx(0.839, abs=5e-4)
+    assert np.exp(b + 1.959964 * se) == pytest.approx(0.933, abs=5e-4)
+    assert res.inference.loc["level_change", "df"] == 59 - 7
+    assert row["ci_low"] == pytest.approx(np.exp(b - 2.006647 * se), rel=1e-6)  # qt(0.975, 52)
+    assert row["ci_low"] < 0.839 - 5e-4 and row["ci_high"] > 0.933  # wider than the normal interval
     assert res.diagnostics["scale"] > 1.5  # the paper notes overdispersion
 
 
@@ -217,7 +224,8 @@ def test_rate_ratio_sentence(sicily):
     res = _quiet(data=sicily, outcome="aces", time="date", intervention="2005-01-01",
                  family="quasipoisson", exposure="stdpop", impact="level", seasonality="fourier:2")
     (sv,) = res.sentences("sv")
-    assert "minskade" in sv and "11,5 %" in sv and "0,885" in sv and "0,839–0,933" in sv
+    # the t(52) interval of the quasi-Poisson fit (the paper's normal one is 0.839-0.933)
+    assert "minskade" in sv and "11,5 %" in sv and "0,885" in sv and "0,838–0,934" in sv
 
 
 def test_plot_html_and_frame():

@@ -107,7 +107,7 @@ def test_kenward_roger_pieces_match_finite_differences():
     X = _design(36)
     y = X @ np.array([10, 0.1, -2, 0.3]) + _ar1(rng, 36, 0.5)
     fit = ar1.fit_reml_ar1(y, X, [np.arange(36)])
-    pieces = ar1._variance_pieces(fit)
+    pieces = ar1.kenward_roger(ar1._ar1_parts(fit))
 
     def xtvix(s2, rho):
         A, _ = ar1._band_matrices(36, rho, [np.arange(36)])
@@ -117,7 +117,8 @@ def test_kenward_roger_pieces_match_finite_differences():
     s2, rho = fit["s2"], fit["rho"]
     np.testing.assert_allclose(pieces["P"][0], (xtvix(s2 + h, rho) - xtvix(s2 - h, rho)) / (2 * h), rtol=1e-5)
     np.testing.assert_allclose(pieces["P"][1], (xtvix(s2, rho + h) - xtvix(s2, rho - h)) / (2 * h), rtol=1e-5)
-    cov_kr = ar1._kenward_roger_cov(pieces)
+    cov_kr = pieces["phi_adj"]
+    np.testing.assert_allclose(pieces["phi"], fit["cov"], rtol=1e-9)
     # the adjustment only ever widens: Phi_A - Phi is positive semi-definite
     assert np.linalg.eigvalsh(cov_kr - pieces["phi"]).min() > -1e-12
     out = ar1.contrast_inference(fit, {"level": np.array([0, 0, 1.0, 0])}, "kenward-roger")

@@ -24,23 +24,28 @@ log-likelihood profiled over ``s2`` (``n`` rows, ``p`` coefficients, ``m`` block
 (Harville 1974; Patterson & Thompson 1971). ``b`` is OLS on the transformed data
 (GLS) and ``Phi = s2 (X*'X*)^-1``.
 
-Small-sample inference (Kenward & Roger 1997, Biometrics 53:983): the variance
-parameters ``theta = (s2, rho)`` have expected REML information
-``I_ij = 1/2 tr(Pv V_i Pv V_j)`` (``Pv = V^-1 - V^-1 X Phi X' V^-1``,
-``V_i = dV/dtheta_i``), ``W = I^-1``. The Kenward–Roger covariance adds to
-``Phi`` the bias from plugging in estimated ``theta``:
-``Phi_A = Phi + 2 Phi [sum_ij W_ij (Q_ij - P_i Phi P_j)] Phi`` with
-``P_i = X' dV^-1/dtheta_i X``, ``Q_ij = X' dV^-1/dtheta_i V dV^-1/dtheta_j X``;
-``R_ij = X' V^-1 d2V/dtheta_i dtheta_j V^-1 X`` is left out (the first-order form
-of SAS ``DDFM=KR(FIRSTORDER)``, which Kenward & Roger 2009, CSDA 53:2583, advise
-for covariance structures non-linear in their parameters such as AR(1)); a contrast ``c'b`` is
-referred to ``t(m)`` with the Kenward–Roger ``m`` and scaling ``lambda`` (for a
-single contrast). The Satterthwaite alternative uses ``Phi`` and
-``df = 2 (c' Phi c)^2 / (g' W g)`` with ``g_i = -c' Phi P_i Phi c``. Turner et
-al. (2021, BMC Med Res Methodol 21:181) found REML the least biased estimator of
-rho in short interrupted time series, and REML with Satterthwaite df the best
-covering of the methods they compared (Turner et al. 2021, BMC Med Res Methodol
-21:134, on 190 published series), though still below 95 % in short series.
+Small-sample inference: Kenward & Roger (1997, Biometrics 53:983) as implemented in R
+``pbkrtest`` (Halekoh & Højsgaard 2014, JSS 59(9)), with ``theta = (s2, rho)``,
+``Sigma = s2 A(rho)^-1`` and the derivative matrices ``G_1 = dSigma/ds2 = A^-1``,
+``G_2 = dSigma/drho = -Sigma (dA/drho) Sigma / s2``. :func:`kenward_roger` gives the
+adjusted covariance ``Phi_A`` (formula there) and :func:`kenward_roger_ddf` the degrees of
+freedom ``m`` (formula there). Departures from the paper, each stated where it is made:
+
+* the second-derivative term ``R_ij`` of ``Phi_A`` is left out (the first-order form, as
+  pbkrtest and SAS ``DDFM=KR(FIRSTORDER)``), although AR(1) is not linear in ``rho``;
+* a df below 1 is raised to 1 (:func:`contrast_inference`).
+
+Checked against R (tests/test_its_kr.py; tests/data/its/r_golden.R): on lmer models that
+pbkrtest accepts, ``Phi_A`` equals ``vcovAdj`` and ``m`` equals ``get_Lb_ddf``/``KRmodcomp``;
+on three AR(1) series fitted by ``nlme::gls(..., corAR1(), method = "REML")``, ``Phi_A`` and
+``m`` equal pbkrtest's ``vcovAdj_internal``/``Lb_ddf`` given the AR(1) ``Sigma`` and ``G_i``.
+
+For one contrast the Kenward–Roger ``m`` is Satterthwaite's df for ``c' Phi c``
+(``lambda = 1``); the two methods differ only in the standard error (``Phi_A`` or ``Phi``).
+Turner et al. (2021, BMC Med Res Methodol 21:181) found REML the least biased estimator of
+rho in short interrupted time series, and REML with Satterthwaite df the best covering of
+the methods they compared (Turner et al. 2021, BMC Med Res Methodol 21:134, on 190
+published series), though still below 95 % in short series.
 """
 from __future__ import annotations
 
@@ -49,7 +54,8 @@ import math
 import numpy as np
 import scipy.optimize as opt
 
-__all__ = ["prais_winsten", "reml_profile", "fit_reml_ar1", "contrast_inference", "RHO_BOUND"]
+__all__ = ["prais_winsten", "reml_profile", "fit_reml_ar1", "kenward_roger", "kenward_roger_ddf",
+           "contrast_inference", "RHO_BOUND"]
 
 #: rho is searched on (-RHO_BOUND, RHO_BOUND): at |rho| -> 1 the series is a random walk
 #: and the stationary start is undefined.
@@ -120,6 +126,129 @@ def fit_reml_ar1(y: np.ndarray, X: np.ndarray, blocks: list) -> dict:
 # --------------------------------------------------------------------------- small-sample inference
 
 
+def kenward_roger(parts: list) -> dict:
+    """Kenward–Roger adjusted covariance ``Phi_A`` with the pieces its degrees of freedom need.
+
+    ``parts`` are the independent blocks of the model, each ``(X_b, V_b, G_b, Vinv_b)``:
+    rows of the design, their covariance ``Sigma_b``, the list of derivatives
+    ``G_ib = dSigma_b / dtheta_i`` (the same ``theta`` for every block) and ``Sigma_b^-1``
+    (``None``: inverted here). Returns ``phi``, ``phi_adj``, ``P`` (list), ``W``.
+
+    Notes
+    -----
+    The algebra of R ``pbkrtest`` (``vcovAdj``, whose worker is ``vcovAdj_internal``; Halekoh &
+    Højsgaard 2014, JSS 59(9)), which is Kenward & Roger's (1997, Biometrics 53:983) adjusted
+    covariance without their second-derivative term ``R_ij``:
+
+    * ``Phi = (X' Sigma^-1 X)^-1``,
+      ``P_i = X' dSigma^-1/dtheta_i X = -X' Sigma^-1 G_i Sigma^-1 X``,
+      ``Q_ij = X' Sigma^-1 G_i Sigma^-1 G_j Sigma^-1 X``;
+    * ``W = 2 IE^-1`` with ``IE_ij = tr(Sigma^-1 G_i Sigma^-1 G_j) - 2 tr(Phi Q_ij)
+      + tr(Phi P_i Phi P_j) = tr(Pv G_i Pv G_j)``, ``Pv = Sigma^-1 - Sigma^-1 X Phi X' Sigma^-1``:
+      the inverse of the expected REML information at the estimate (``IE`` is inverted by
+      Moore–Penrose when its smallest |eigenvalue| is below 1e-10, as pbkrtest);
+    * ``Phi_A = Phi + 2 Phi [sum_ij W_ij (Q_ij - P_i Phi P_j)] Phi``.
+
+    Kenward & Roger's ``-1/4 R_ij``, ``R_ij = X' Sigma^-1 d2Sigma/dtheta_i dtheta_j Sigma^-1 X``,
+    is left out. It is zero when ``Sigma`` is linear in ``theta`` (pbkrtest's setting: variance
+    components of lmer models). It is not zero for AR(1); it is left out there too because (i) it
+    makes ``Phi_A`` depend on how ``theta`` is parametrised, whereas the first-order ``Phi_A`` and
+    the degrees of freedom do not: on the three AR(1) series of tests/test_its_kr.py, adding it
+    moved the level/slope standard errors by -12 % to +0.6 % with ``theta = (s2, rho)``, -8 % to
+    +26 % with ``(sigma2, rho)`` and -10 % to +1 % with ``(s2, atanh rho)`` (the +26 % and +0.6 %
+    on the same controlled series); (ii) it can shrink standard errors and make ``Phi_A``
+    indefinite — the reasons SAS gives for its ``DDFM=KR(FIRSTORDER)`` option (SAS/STAT User's
+    Guide, GLIMMIX, "Kenward-Roger Degrees of Freedom Approximation"), which for one contrast
+    is the Prasad–Rao estimator of Harville & Jeske (1992); (iii) it keeps ``Phi_A`` equal to
+    what pbkrtest's algorithm gives when handed the AR(1) ``G_i`` (tests/test_its_kr.py,
+    tests/data/its/r_golden.R).
+
+    Every trace and every ``X' ... X`` is a sum over blocks (``Sigma`` is block-diagonal), so
+    the work is that of the largest block, not of all rows at once. ``W`` uses the *expected*
+    information, as pbkrtest (SAS PROC MIXED uses the observed information by default).
+    """
+    k = len(parts[0][2])
+    p = parts[0][0].shape[1]
+    xtvx = np.zeros((p, p))
+    P = [np.zeros((p, p)) for _ in range(k)]
+    Q = [[np.zeros((p, p)) for _ in range(k)] for _ in range(k)]
+    K = np.zeros((k, k))
+    for X, V, G, Vinv in parts:
+        Vinv = np.linalg.inv(V) if Vinv is None else Vinv
+        VinvX = Vinv @ X
+        xtvx += X.T @ VinvX
+        H = [g @ Vinv for g in G]                 # G_i Sigma^-1
+        O = [h @ X for h in H]                    # G_i Sigma^-1 X
+        for i in range(k):
+            P[i] -= O[i].T @ VinvX
+            for j in range(k):
+                Q[i][j] += O[i].T @ Vinv @ O[j]
+                K[i, j] += float(np.sum(H[i].T * H[j]))   # tr(H_i H_j)
+    phi = np.linalg.inv(xtvx)
+    P = [0.5 * (m + m.T) for m in P]
+    IE = np.array([[K[i, j] - 2.0 * float(np.sum(phi * Q[i][j])) + float(np.sum((phi @ P[i]) * (P[j] @ phi)))
+                    for j in range(k)] for i in range(k)])
+    well = np.min(np.abs(np.linalg.eigvalsh(IE))) > 1e-10
+    W = 2.0 * (np.linalg.inv(IE) if well else np.linalg.pinv(IE))
+    U = sum(W[i, j] * (Q[i][j] - P[i] @ phi @ P[j]) for i in range(k) for j in range(k))
+    phi_adj = phi + 2.0 * phi @ U @ phi
+    return dict(phi=phi, phi_adj=0.5 * (phi_adj + phi_adj.T), P=P, W=W)
+
+
+def kenward_roger_ddf(L: np.ndarray, pieces: dict) -> tuple[float, float]:
+    """Denominator degrees of freedom ``m`` and scale ``lambda`` for the hypothesis ``L b = 0``.
+
+    ``L`` is one contrast (vector) or ``q`` rows. The test is ``lambda F ~ F(q, m)`` with
+    ``F = (L b)' (L Phi_A L')^-1 (L b) / q``. Kenward & Roger (1997) as in R
+    ``pbkrtest::Lb_ddf`` / ``KRmodcomp``:
+    ``Theta = L' (L Phi L')^-1 L`` (from the unadjusted ``Phi``, not ``Phi_A``),
+    ``A1 = sum_ij W_ij tr(Theta Phi P_i Phi) tr(Theta Phi P_j Phi)``,
+    ``A2 = sum_ij W_ij tr(Theta Phi P_i Phi Theta Phi P_j Phi)``,
+    ``B = (A1 + 6 A2) / (2q)``, ``g = ((q+1) A1 - (q+4) A2) / ((q+2) A2)``,
+    ``c1, c2, c3 = g, q - g, q + 2 - g`` over ``3q + 2(1 - g)``,
+    ``E* = 1 / (1 - A2/q)``, ``V* = 2/q (1 + c1 B) / ((1 - c2 B)^2 (1 - c3 B))``,
+    ``rho = V* / (2 E*^2)``, ``m = 4 + (q + 2) / (q rho - 1)``, ``lambda = m / (E* (m - 2))``.
+
+    For one contrast ``c`` (``q = 1``) ``A1 = A2 = A = g'Wg / (c' Phi c)^2`` with
+    ``g_i = c' Phi P_i Phi c``, so ``m = 2 / A`` — Satterthwaite's df for ``c' Phi c`` — and
+    ``lambda = 1``. ``A2 = 0`` (no uncertainty in ``theta`` reaches ``L b``) gives ``m = inf``.
+    """
+    L = np.atleast_2d(np.asarray(L, dtype=float))
+    phi, W, P = pieces["phi"], pieces["W"], pieces["P"]
+    q = int(np.linalg.matrix_rank(L))
+    theta = L.T @ np.linalg.solve(L @ phi @ L.T, L)
+    M = [theta @ phi @ Pi @ phi for Pi in P]
+    k = len(P)
+    a1 = sum(W[i, j] * np.trace(M[i]) * np.trace(M[j]) for i in range(k) for j in range(k))
+    a2 = sum(W[i, j] * float(np.sum(M[i] * M[j].T)) for i in range(k) for j in range(k))
+    if not a2 > 0:
+        return math.inf, 1.0
+    b = (a1 + 6.0 * a2) / (2.0 * q)
+    g = ((q + 1.0) * a1 - (q + 4.0) * a2) / ((q + 2.0) * a2)
+    denom = 3.0 * q + 2.0 * (1.0 - g)
+    c1, c2, c3 = g / denom, (q - g) / denom, (q + 2.0 - g) / denom
+    e_star = 1.0 / (1.0 - a2 / q)
+    v_star = 2.0 / q * (1.0 + c1 * b) / ((1.0 - c2 * b) ** 2 * (1.0 - c3 * b))
+    rho = v_star / (2.0 * e_star ** 2)
+    m = 4.0 + (q + 2.0) / (q * rho - 1.0)
+    lam = 1.0 if abs(m - 2.0) < 1e-2 else m / (e_star * (m - 2.0))   # pbkrtest's guard at m = 2
+    return float(m), float(lam)
+
+
+def _ar1_parts(fit: dict) -> list:
+    """Blocks ``(X_b, V_b, [dV_b/ds2, dV_b/drho], V_b^-1)`` of the AR(1) model, theta = (s2, rho)."""
+    X, rho, s2 = fit["X"], fit["rho"], fit["s2"]
+    parts = []
+    for idx in fit["blocks"]:
+        n = len(idx)
+        lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+        V = s2 / (1.0 - rho * rho) * rho ** lag            # stationary AR(1) covariance
+        A, dA = _band_matrices(n, rho, [np.arange(n)])     # V^-1 = A / s2 exactly (tridiagonal)
+        dV_rho = -(V @ dA @ V) / s2                        # dV = -V (dV^-1) V
+        parts.append((X[idx], V, [V / s2, dV_rho], A / s2))
+    return parts
+
+
 def _band_matrices(n: int, rho: float, blocks: list):
     """A = P'P and its derivative in rho (block diagonal, dense)."""
     A, dA = np.zeros((n, n)), np.zeros((n, n))
@@ -133,73 +262,17 @@ def _band_matrices(n: int, rho: float, blocks: list):
     return A, dA
 
 
-def _variance_pieces(fit: dict) -> dict:
-    """Derivatives of V^-1 in theta = (s2, rho), the REML information and its inverse W."""
-    X, blocks, rho, s2 = fit["X"], fit["blocks"], fit["rho"], fit["s2"]
-    n = X.shape[0]
-    A, dA = _band_matrices(n, rho, blocks)
-    V, Vinv = s2 * np.linalg.inv(A), A / s2
-    dVinv = [-A / s2 ** 2, dA / s2]                       # d V^-1 / d s2, d rho
-    VinvX = Vinv @ X
-    phi = np.linalg.inv(X.T @ VinvX)
-    Pv = Vinv - VinvX @ phi @ VinvX.T
-    # dV_i = -V dVinv_i V, so Pv dV_i = -(Pv V) dVinv_i V
-    PvV = Pv @ V
-    M = [-(PvV @ d @ V) for d in dVinv]
-    info = np.array([[0.5 * float(np.sum(M[i] * M[j].T)) for j in range(2)] for i in range(2)])
-    B = [d @ X for d in dVinv]
-    P = [X.T @ b for b in B]
-    Q = [[B[i].T @ V @ B[j] for j in range(2)] for i in range(2)]
-    return dict(phi=phi, W=np.linalg.pinv(info), P=P, Q=Q)
-
-
-def _kenward_roger_cov(pieces: dict) -> np.ndarray:
-    # first-order form: the second-derivative term R_ij is left out, as SAS DDFM=KR(FIRSTORDER)
-    # and R pbkrtest; Kenward & Roger (2009) recommend this for non-linear structures like AR(1)
-    phi, W, P, Q = (pieces[k] for k in ("phi", "W", "P", "Q"))
-    inner = np.zeros_like(phi)
-    for i in range(2):
-        for j in range(2):
-            inner += W[i, j] * (Q[i][j] - P[i] @ phi @ P[j])
-    return phi + 2.0 * phi @ inner @ phi
-
-
-def _kenward_roger_df(c: np.ndarray, pieces: dict, cov_adj: np.ndarray) -> tuple[float, float]:
-    """Denominator df ``m`` and scale ``lambda`` of Kenward & Roger (1997) for one contrast."""
-    phi, W, P = pieces["phi"], pieces["W"], pieces["P"]
-    theta = np.outer(c, c) / float(c @ cov_adj @ c)
-    M = [theta @ phi @ P[i] @ phi for i in range(2)]
-    a1 = sum(W[i, j] * np.trace(M[i]) * np.trace(M[j]) for i in range(2) for j in range(2))
-    a2 = sum(W[i, j] * np.trace(M[i] @ M[j]) for i in range(2) for j in range(2))
-    ell = 1.0
-    b = (a1 + 6.0 * a2) / (2.0 * ell)
-    g = ((ell + 1.0) * a1 - (ell + 4.0) * a2) / ((ell + 2.0) * a2) if a2 > 0 else 0.0
-    denom = 3.0 * ell + 2.0 * (1.0 - g)
-    c1, c2, c3 = g / denom, (ell - g) / denom, (ell + 2.0 - g) / denom
-    e_star = 1.0 / (1.0 - a2 / ell)
-    v_star = 2.0 / ell * (1.0 + c1 * b) / ((1.0 - c2 * b) ** 2 * (1.0 - c3 * b))
-    rho_star = v_star / (2.0 * e_star ** 2)
-    if not (rho_star * ell > 1.0 and math.isfinite(rho_star)):
-        return math.inf, 1.0
-    m = 4.0 + (ell + 2.0) / (ell * rho_star - 1.0)
-    lam = m / (e_star * (m - 2.0))
-    return float(m), float(lam)
-
-
-def _satterthwaite_df(c: np.ndarray, pieces: dict) -> float:
-    phi, W, P = pieces["phi"], pieces["W"], pieces["P"]
-    g = np.array([-(c @ phi @ P[i] @ phi @ c) for i in range(2)])
-    var = float(g @ W @ g)
-    return math.inf if var <= 0 else 2.0 * float(c @ phi @ c) ** 2 / var
-
-
 def contrast_inference(fit: dict, contrasts: dict, method: str) -> dict:
     """Standard error and t reference df for each contrast (``name -> vector or None``).
 
-    ``method``: ``"kenward-roger"``, ``"satterthwaite"`` or ``"residual"`` (t(n - p),
-    as nlme). Returns ``name -> (estimate, se, df)`` for Kenward–Roger the se is
-    the adjusted one divided by ``sqrt(lambda)`` so that ``estimate / se ~ t(df)``.
-    Also returns ``"_cov"``, the covariance used (``Phi_A`` or ``Phi``).
+    ``method``: ``"kenward-roger"`` (``Phi_A`` and the Kenward–Roger ``m``),
+    ``"satterthwaite"`` (``Phi`` and Satterthwaite's df, which for one contrast is the same
+    ``m``; see :func:`kenward_roger_ddf`) or ``"residual"`` (``Phi`` and t(n - p), as nlme).
+    Returns ``name -> (estimate, se, df)``; for Kenward–Roger the se is the adjusted one
+    divided by ``sqrt(lambda)`` (``lambda = 1`` for one contrast) so that ``estimate / se ~
+    t(df)``. A df below 1 (it happens when ``rho`` is at its bound, where the information
+    matrix is near singular) is raised to 1, so intervals stay finite; pbkrtest does not
+    do this. Also returns ``"_cov"``, the covariance used (``Phi_A`` or ``Phi``).
     """
     X = fit["X"]
     n, p = X.shape
@@ -211,17 +284,13 @@ def contrast_inference(fit: dict, contrasts: dict, method: str) -> dict:
                 out[name] = (float(c @ fit["params"]), math.sqrt(float(c @ cov @ c)), float(n - p))
         out["_cov"] = cov
         return out
-    pieces = _variance_pieces(fit)
-    cov = _kenward_roger_cov(pieces) if method == "kenward-roger" else pieces["phi"]
+    pieces = kenward_roger(_ar1_parts(fit))
+    cov = pieces["phi_adj"] if method == "kenward-roger" else fit["cov"]
     for name, c in contrasts.items():
         if c is None:
             continue
-        est = float(c @ fit["params"])
-        if method == "kenward-roger":
-            df, lam = _kenward_roger_df(c, pieces, cov)
-            se = math.sqrt(float(c @ cov @ c) / lam)
-        else:
-            df, se = _satterthwaite_df(c, pieces), math.sqrt(float(c @ cov @ c))
-        out[name] = (est, se, max(df, 1.0))
+        df, lam = kenward_roger_ddf(c, pieces)
+        lam = lam if method == "kenward-roger" else 1.0
+        out[name] = (float(c @ fit["params"]), math.sqrt(float(c @ cov @ c) / lam), max(df, 1.0))
     out["_cov"] = cov
     return out

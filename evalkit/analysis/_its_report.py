@@ -262,7 +262,23 @@ def _errors_sentence(spec, meta, hac_lags, language) -> str:
             "nb": "Det korrigeres ikke for autokorrelasjon for antall; Ljung–Box-testen på residualene "
                   "vises i vedlegget.",
             "en": "No correction for autocorrelation is made for counts; the Ljung–Box test of the "
-                  "residuals is shown in the appendix."}[language]
+                  "residuals is shown in the appendix."}[language] + " " + \
+        _reference_sentence(spec, meta, language)
+
+
+def _reference_sentence(spec, meta, language) -> str:
+    """The reference distribution of count-family tests: t(n - p) when the scale is estimated."""
+    if spec["family"] == "quasipoisson":
+        df = int(meta["residual_df"])
+        return {"sv": f"Eftersom skalan skattas bygger p-värden och intervall på t-fördelningen med "
+                      f"n − p = {df} frihetsgrader (som R:s summary.glm).",
+                "nb": f"Fordi skalaen estimeres, bygger p-verdier og intervaller på t-fordelingen med "
+                      f"n − p = {df} frihetsgrader (som summary.glm i R).",
+                "en": f"Because the scale is estimated, p-values and intervals use the t distribution "
+                      f"with n − p = {df} degrees of freedom (as R's summary.glm)."}[language]
+    return {"sv": "P-värden och intervall bygger på normalfördelningen (Wald).",
+            "nb": "P-verdier og intervaller bygger på normalfordelingen (Wald).",
+            "en": "P-values and intervals use the normal distribution (Wald)."}[language]
 
 
 def _periods_sentence(min_side, recommended, language) -> str:

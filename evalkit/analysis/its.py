@@ -23,7 +23,7 @@ from statsmodels.stats.sandwich_covariance import cov_nw_panel
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from evalkit.analysis._its_ar1 import contrast_inference, fit_reml_ar1
+from evalkit.analysis._its_ar1 import RHO_BOUND, contrast_inference, fit_reml_ar1
 from evalkit.analysis import _its_report as rep
 from evalkit.analysis._its_text import LANGUAGES, sentences_for
 from evalkit.analysis._its_time import Clock, check_spacing, parse_intervention, parse_time
@@ -143,6 +143,13 @@ class ITSResult:
         Model coefficients on the link scale with standard errors.
     title : str
         Heading in a report (``its(..., title=)`` or built from the outcome label).
+    inference : DataFrame
+        How each effect was tested, indexed as ``effects``: ``se`` (on the link scale, the
+        standard error the interval and p-value use: Kenward–Roger adjusted for AR(1) errors)
+        and ``df`` (degrees of freedom of the t reference; ``inf`` means the normal).
+    covariance : DataFrame
+        Covariance of the coefficients used for inference (Kenward–Roger ``Phi_A`` for AR(1)
+        errors, Newey–West for ``errors="hac"``, model-based for counts).
 
     Notes
     -----
@@ -167,6 +174,8 @@ class ITSResult:
     _by_unit: pd.DataFrame | None
     _meta: dict = field(repr=False)
     _data: pd.DataFrame = field(repr=False)
+    _inference: pd.DataFrame = field(repr=False)
+    _covariance: pd.DataFrame = field(repr=False)
 
     # -- tables --------------------------------------------------------------
     @property
@@ -192,6 +201,14 @@ class ITSResult:
     @property
     def coefficients(self) -> pd.DataFrame:
         return self._coefficients.copy()
+
+    @property
+    def inference(self) -> pd.DataFrame:
+        return self._inference.copy()
+
+    @property
+    def covariance(self) -> pd.DataFrame:
+        return self._covariance.copy()
 
     @property
     def family(self) -> str:
@@ -457,7 +474,8 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
         The first period *after* the change (inclusive), same type as ``time``.
     family : {"gaussian", "poisson", "quasipoisson", "negative_binomial"}
         Gaussian: OLS with Newey–West errors. Poisson: GLM, log link.
-        Quasi-Poisson: Poisson GLM with Pearson χ²/df scale. Negative binomial:
+        Quasi-Poisson: Poisson GLM with Pearson χ²/df scale and t(n - p)
+        inference (the scale is estimated). Negative binomial:
         NB2 with maximum-likelihood alpha (statsmodels ``NegativeBinomial``).
     exposure : str, optional
         Column used as a log offset (population, person-days); count families only.
@@ -508,7 +526,8 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     -----
     AnalysisWarning
         Fewer than 12 periods on a side; residual autocorrelation (Ljung–Box
-        p < 0.05; on the normalized residuals for AR(1) errors); Poisson overdispersion (Pearson χ²/df > 1.5); a comparison
+        p < 0.05; on the normalized residuals for AR(1) errors); an AR(1) correlation
+        at its bound ±0.99; Poisson overdispersion (Pearson χ²/df > 1.5); a comparison
         series whose pre-trend differs from the treated series'.
 
     Notes
@@ -528,15 +547,21 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     Prais–Winsten transform (first observation kept), ``b`` by GLS; the same
     estimates as R ``nlme::gls(y ~ ..., correlation = corAR1(), method = "REML")``.
     Intervals use the Kenward–Roger (1997) adjusted covariance and degrees of
-    freedom (first-order form, SAS ``DDFM=KR(FIRSTORDER)``) rather than nlme's
-    t(T - k), which under-covers when rho is estimated from a short series. Turner
+    freedom rather than nlme's t(T - k), which under-covers when rho is estimated
+    from a short series. The algebra is R ``pbkrtest``'s (``vcovAdj``, ``Lb_ddf``)
+    applied to the AR(1) covariance, first-order form (no second-derivative term, as
+    SAS ``DDFM=KR(FIRSTORDER)``); ``Phi_A`` and the df equal pbkrtest's to 1e-6 on
+    the series of tests/test_its_kr.py (formulas and departures in
+    :mod:`evalkit.analysis._its_ar1`). For one effect the df is Satterthwaite's. Turner
     et al. (2021a, BMC Med Res Methodol 21:181, simulation) found REML the least
     biased for rho and, with a Satterthwaite df, the best-covering method for
     ITS; Turner et al. (2021b, BMC Med Res Methodol 21:134) showed on 190 published
     series that the choice of method changes conclusions. Measured by
     benchmarks/its_coverage.py (1,000 replications, AR(1) rho = 0.5, level/slope
-    coverage of nominal 95 % intervals, Monte Carlo SE 0.7 points): T = 48:
-    93.8 %/95.7 %; T = 72: 95.6 %/95.7 %; T = 120: 94.9 %/94.8 %. Newey–West on the
+    coverage of nominal 95 % intervals, Monte Carlo SE 0.7 points; run of 2026-12-03 with
+    the pbkrtest-equal df, seed 20261122): T = 48: 94.5 %/96.2 %; T = 72: 95.7 %/95.7 %;
+    T = 120: 95.0 %/94.8 % (the earlier df, too large by up to 40 %, gave 93.8 %/95.7 %,
+    95.6 %/95.7 %, 94.9 %/94.8 % on the same series). Newey–West on the
     same series: 79.0 %/73.5 % (T = 48), 82.6 %/80.6 % (T = 72), 86.4 %/85.5 % (T = 120).
     With nlme's t(T - k) instead of Kenward–Roger, a separate run gave 92.0 %/90.7 % at T = 48. Residual
     diagnostics for AR(1) are on the normalized residuals (nlme ``type =
@@ -548,7 +573,13 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     adjust = TRUE)`` (statsmodels issue #2414 explains why the defaults of those
     tools differ). With several units the autocovariances are summed within units
     (Stata ``newey`` on ``tsset`` panel data). Count families use model-based
-    Wald intervals (normal quantiles), as R ``confint.default``/``Epi::ci.exp``.
+    Wald intervals. Quasi-Poisson estimates the scale (Pearson χ²/(n - p)), so its
+    p-values and intervals use t(n - p), the reference of R ``summary.glm`` for
+    quasi families, and the intervals ``b ± t(n - p) se`` agree with those p-values
+    (R ``confint.default`` would use normal quantiles, MASS's profile ``confint``
+    differs again). Poisson (scale 1) and the negative binomial (alpha by ML) use
+    normal quantiles, as ``summary.glm``/``summary(glm.nb)``, ``confint.default`` and
+    ``Epi::ci.exp``. ``result.inference`` gives the se and df behind every effect.
 
     Diagnostics are computed on residuals in time order (statsmodels #8539):
     Durbin–Watson, Ljung–Box with ``min(12, T // 4)`` lags, Breusch–Godfrey (single
@@ -561,8 +592,9 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     autocorrelated series (figures above) and the issue asks for 94–96 % coverage;
     Newey–West stays available for parity with Stata/R analyses and for errors
     that are not AR(1). Count families (NB counts, alpha = 0.1, with offset) covered
-    92.5–95.9 % with independent counts and 89.3–93.8 % when the log mean has a
-    latent AR(1) (rho = 0.5): autocorrelated counts under-cover and are not corrected.
+    92.8–96.5 % with independent counts and 89.4–94.7 % when the log mean has a
+    latent AR(1) (rho = 0.5): autocorrelated counts under-cover and are not corrected
+    (quasi-Poisson with t(n - p); its normal intervals had covered 0.1–0.9 points less).
 
     At least 8 periods before and 8 from the intervention are required (Penfold &
     Zhang 2013); fewer than 12 on a side gives a warning (Wagner et al. 2002).
@@ -595,7 +627,7 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
     layout = _layout(frame, clock, t0_code, spec)
     design = _design(frame, clock, layout, spec)
     fit = _fit(frame, design, layout, spec)
-    effects = _effects(fit, layout, spec)
+    effects, tests = _effects(fit, layout, spec)
     fitted = _fitted_table(frame, design, fit, clock, layout, spec)
     diagnostics = _diagnostics(frame, fit, layout, spec)
     by_unit = _by_unit(data, intervention, spec) if layout["n_units"] > 1 and not layout["controlled"] else None
@@ -607,6 +639,7 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
                 controlled=layout["controlled"], comparison=layout["comparison"],
                 n_units=layout["n_units"], error_text=fit["error_text"],
                 error_model=spec["error_model"], rho=fit.get("rho"), df_range=fit.get("df_range"),
+                residual_df=fit["df"],
                 placebo_candidates=_placebo_candidates(frame, t0_code), language="sv",
                 points=rep.points_for(spec, frame))
     assumptions = ASSUMPTIONS_SINGLE + (ASSUMPTION_ERRORS[spec["error_model"]],)
@@ -619,7 +652,8 @@ def its(data: pd.DataFrame, *, outcome: str, time: str, intervention, family: st
         _effects=effects, _fitted=fitted, _diagnostics=diagnostics, _spec=spec_out,
         n_pre=layout["n_pre"], n_post=layout["n_post"], hac_lags=fit["hac_lags"],
         hac_rule=fit["hac_rule"], assumptions=assumptions, model=fit["model_text"],
-        _coefficients=fit["coefficients"], _by_unit=by_unit, _meta=meta, _data=keep)
+        _coefficients=fit["coefficients"], _by_unit=by_unit, _meta=meta, _data=keep, _inference=tests,
+        _covariance=pd.DataFrame(fit["cov"], index=fit["names"], columns=fit["names"]))
 
 
 # --------------------------------------------------------------------------- arguments
@@ -943,10 +977,14 @@ def _fit_counts(y, X, offset, spec) -> dict:
         err = "Wald intervals" + (" with standard errors scaled by √(Pearson χ²/df)"
                                   if family == "quasipoisson" else "")
     pearson = float(np.sum(resid ** 2) / df)
-    return dict(params=params, cov=cov, df=df, use_t=False, mean=mean, resid=resid, ols=None,
+    # an estimated scale makes the Wald statistic t(n - p), as R summary.glm for quasi families;
+    # Poisson (scale 1) and the negative binomial (ML alpha) keep the normal, as summary.glm/glm.nb
+    use_t = family == "quasipoisson"
+    return dict(params=params, cov=cov, df=df, use_t=use_t, mean=mean, resid=resid, ols=None,
                 hac_lags=None, hac_rule="not used (count family)", scale=scale, alpha=alpha,
                 pearson_dispersion=pearson, r_squared=None, model_text=text,
-                error_text=err + " (normal quantiles)")
+                error_text=err + (f" (t({int(df)}) quantiles: the scale is estimated)" if use_t
+                                  else " (normal quantiles)"))
 
 
 # --------------------------------------------------------------------------- effects
@@ -965,10 +1003,12 @@ def _contrasts(names: list, controlled: bool) -> dict:
     return rows
 
 
-def _effects(fit: dict, layout: dict, spec: dict) -> pd.DataFrame:
+def _effects(fit: dict, layout: dict, spec: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The effects table and, indexed alike, the ``se`` (link scale) and t ``df`` behind it."""
     level = float(spec["level"])
     crit = st.t.ppf(0.5 + level / 2, fit["df"]) if fit["use_t"] else st.norm.ppf(0.5 + level / 2)
     table = pd.DataFrame(np.nan, index=pd.Index(EFFECT_ROWS, name=None), columns=list(EFFECT_COLUMNS))
+    tests = pd.DataFrame(np.nan, index=pd.Index(EFFECT_ROWS, name=None), columns=["se", "df"])
     for row, c in _contrasts(fit["names"], layout["controlled"]).items():
         if c is None:
             continue
@@ -981,10 +1021,11 @@ def _effects(fit: dict, layout: dict, spec: dict) -> pd.DataFrame:
         stat = est / se if se > 0 else np.inf
         p = 2 * (st.t.sf(abs(stat), df) if fit["use_t"] else st.norm.sf(abs(stat)))
         lo, hi = est - crit * se, est + crit * se
+        tests.loc[row] = [se, df if fit["use_t"] else math.inf]
         if spec["family"] in _LOG_LINK:
             est, lo, hi = math.exp(est), math.exp(lo), math.exp(hi)
         table.loc[row] = [est, lo, hi, p]
-    return table
+    return table, tests
 
 
 def _fitted_table(frame, X, fit, clock, layout, spec) -> pd.DataFrame:
@@ -1071,6 +1112,12 @@ def _warn(diagnostics: dict, effects: pd.DataFrame, fit: dict, layout: dict, spe
         warnings.warn(f"residual autocorrelation remains (Ljung–Box p = {p:.3g} at "
                       f"{diagnostics['ljung_box_lags']} lags, time-ordered residuals): {todo}{season}",
                       AnalysisWarning, stacklevel=3)
+    if fit.get("rho") is not None and abs(fit["rho"]) > RHO_BOUND - 1e-6:
+        warnings.warn(f"the AR(1) correlation is at its bound (REML rho = {fit['rho']:.3f}): the series "
+                      f"behaves like a random walk around the trend, the restricted likelihood has no "
+                      f"interior maximum and the Kenward–Roger degrees of freedom (here down to "
+                      f"{fit['df_range'][0]:.1f}) are not reliable; check the trend model (a missed change "
+                      f"or season), or use errors='hac'", AnalysisWarning, stacklevel=3)
     if spec["family"] == "poisson" and diagnostics["pearson_dispersion"] > OVERDISPERSION_LIMIT:
         warnings.warn(f"overdispersion: Pearson χ²/df = {diagnostics['pearson_dispersion']:.2f} > "
                       f"{OVERDISPERSION_LIMIT} under Poisson, so its intervals are too narrow; use "
