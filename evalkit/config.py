@@ -164,7 +164,7 @@ class _Reader:
             try:
                 return parse_user_date(value, what="date").date()
             except ValueError as exc:
-                raise self._err(key, str(exc)) from None
+                raise self._err(key, f"expected a date; {exc}") from None
         if isinstance(value, dt.datetime):
             return value.date()
         return value
