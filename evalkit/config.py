@@ -44,7 +44,6 @@ __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"
 
 LANGUAGES = ("sv", "nb", "en")
 DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit")
-ANALYSIS_KINDS = ("its", "did", "survey", "audit", "qualitative")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
@@ -291,8 +290,10 @@ def _parse_analyses(items: list, change: Change, file: str) -> tuple[AnalysisSpe
         if aid in ids:
             raise r._err("id", f"duplicated id {aid!r}")
         ids.add(aid)
-        kind = r.get("kind", str, choices=ANALYSIS_KINDS)
-        if kind not in ("its", "did"):
+        from evalkit.kinds import KINDS  # the registry imports config's spec type; read it at parse time
+
+        kind = r.get("kind", str, choices=tuple(KINDS))
+        if not KINDS[kind].panel:
             # survey/audit/qualitative analyses check their own option names when they run
             options = {k: v for k, v in item.items() if k not in _COMMON_ANALYSIS_KEYS}
             specs.append(AnalysisSpec(id=aid, kind=kind, outcome="", title=r.get("title", str, ""),

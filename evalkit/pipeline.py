@@ -18,11 +18,12 @@ from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
 from evalkit.errors import AnalysisError, ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
-from evalkit.schemas import ORDERS, SCHEMAS
+from evalkit.kinds import KINDS, Need, kind_of
+from evalkit.schemas import SCHEMAS
 
 __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
            "build_report", "classify", "Classification", "match_columns", "ColumnMatch", "read_headers",
-           "ANALYSIS_NEEDS", "Need", "Unmet", "unmet_needs"]
+           "Need", "Unmet", "unmet_needs"]
 
 LOADABLE = ("decisions", "orders", "visits")
 
@@ -80,33 +81,9 @@ def build_panel(evaluation: Evaluation, tables: dict[str, pd.DataFrame]) -> pd.D
     return monthly_panel(tables["decisions"], tables.get("orders"))
 
 
-def _window(panel: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
-    out = panel
-    if spec.start:
-        out = out[out["period"] >= pd.Timestamp(spec.start)]
-    if spec.end:
-        out = out[out["period"] <= pd.Timestamp(spec.end)]
-    return out
-
-
 def run_analysis(spec: AnalysisSpec, run: "Run") -> Any:
-    """Run one configured analysis of ``run.evaluation`` and return its result object."""
-    evaluation = run.evaluation
-    if spec.kind == "survey":
-        from evalkit.analysis import surveys
-
-        if "survey" not in run.tables:
-            raise AnalysisError(f"analyses '{spec.id}': a survey analysis needs a [data.survey] source")
-        options = {"language": evaluation.language, **spec.options}
-        result = surveys.run(run.tables["survey"], options)
-        return _titled(result, spec)
-    if spec.kind in ("audit", "qualitative"):
-        return _titled(_run_other(spec, run), spec)
-    panel = run.panel
-    if panel is None:
-        raise AnalysisError(f"analyses '{spec.id}': {spec.kind} analyses use the outcome panel, which is built "
-                            "from a [data.decisions] source")
-    return _run_panel_analysis(spec, panel, evaluation)
+    """Run one configured analysis of ``run.evaluation`` (its kind from :mod:`evalkit.kinds`)."""
+    return _titled(kind_of(spec).run(spec, run), spec)
 
 
 def _titled(result: Any, spec: AnalysisSpec) -> Any:
@@ -116,72 +93,6 @@ def _titled(result: Any, spec: AnalysisSpec) -> Any:
         except (AttributeError, TypeError):  # frozen results take the title from the report instead
             pass
     return result
-
-
-def _run_other(spec: AnalysisSpec, run: "Run") -> Any:
-    language = run.evaluation.language
-    if spec.kind == "qualitative":
-        from evalkit.analysis.qualitative import joint_display, run_qualitative
-
-        if "codings" not in run.tables:
-            raise AnalysisError(f"analyses '{spec.id}': a qualitative analysis needs a [data.codings] source")
-        options = dict(spec.options)
-        joint = options.pop("joint", None)
-        result = run_qualitative(run.tables["codings"], {"language": language, "seed": run.evaluation.seed,
-                                                          **options})
-        if joint:
-            unknown = [k for k in joint if k not in run.results]
-            if unknown:
-                raise AnalysisError(f"analyses '{spec.id}'.joint: {unknown} are not ids of analyses listed "
-                                    f"before this one; known: {list(run.results)}")
-            # rows are named by the analyses' titles, which the reader knows, not by their config ids
-            specs = {a.id: a for a in run.evaluation.analyses}
-            name = {k: specs[k].title or getattr(run.results[k], "title", k) for k in joint}
-            run.extra[f"{spec.id}_joint"] = joint_display({name[k]: run.results[k] for k in joint},
-                                                          {name[k]: v for k, v in joint.items()}, result,
-                                                          language)
-        return result
-    if spec.kind == "audit":
-        from evalkit.audit import audit_analysis
-
-        source = run.evaluation.data.get("audit")
-        if source is None or not source.options.get("forms") or not source.options.get("manifest"):
-            raise AnalysisError(f"analyses '{spec.id}': an audit analysis needs [data.audit] with forms = [...] "
-                                "and manifest = \"...\"")
-        options = {"seed": run.evaluation.seed, **spec.options}
-        return audit_analysis(list(source.options["forms"]), source.options["manifest"], options,
-                              language=language)
-    raise AnalysisError(f"analyses '{spec.id}': unknown kind {spec.kind!r}")
-
-
-def _run_panel_analysis(spec: AnalysisSpec, panel: pd.DataFrame, evaluation: Evaluation) -> Any:
-    from evalkit.outcomes import TOTAL
-
-    if spec.outcome not in panel.columns:
-        raise AnalysisError(f"analyses '{spec.id}': outcome '{spec.outcome}' is not a panel column; "
-                            f"available: {sorted(c for c in panel.columns if c not in ('unit', 'period'))}")
-    data = _window(panel, spec)
-    intervention = pd.Timestamp(spec.intervention or evaluation.change.date)
-    if spec.kind == "its":
-        from evalkit.analysis.its import its
-
-        if spec.units == "pooled":
-            data = data[data["unit"] == TOTAL]
-        else:
-            data = data[data["unit"] != TOTAL]
-        kwargs = dict(outcome=spec.outcome, time="period", intervention=intervention, family=spec.family,
-                      exposure=spec.exposure, seasonality=spec.seasonality)
-        if spec.units == "each":
-            kwargs["unit"] = "unit"
-        return its(data.reset_index(drop=True), **kwargs, **spec.options)
-    if spec.kind == "did":
-        from evalkit.analysis.did import did
-
-        data = data[data["unit"] != TOTAL]
-        return did(data.reset_index(drop=True), outcome=spec.outcome, unit="unit", time="period",
-                   treated=list(spec.treated), intervention=intervention, inference=spec.inference,
-                   seed=evaluation.seed, **spec.options)
-    raise AnalysisError(f"analyses '{spec.id}': unknown kind {spec.kind!r}")
 
 
 @dataclass
@@ -291,14 +202,9 @@ _TEXT = {
 _t = i18n.translator(_TEXT)
 
 
-#: The [data.*] sources each kind of analysis reads: its tables' and figures' source line names their files.
-_SOURCES_OF = {"its": ("decisions", "orders"), "did": ("decisions", "orders"), "survey": ("survey",),
-               "qualitative": ("codings",), "audit": ("audit",)}
-
-
 def _source_files(evaluation: Evaluation, kind: str) -> str:
     names = []
-    for data_kind in _SOURCES_OF.get(kind, ()):
+    for data_kind in KINDS[kind].sources if kind in KINDS else ():
         source = evaluation.data.get(data_kind)
         if source is not None:
             paths = ([source.path] if source.path else []) + list(source.options.get("forms", ()))
@@ -583,53 +489,6 @@ def _looks_like_codings(headers) -> bool:
 
 
 @dataclass(frozen=True)
-class Need:
-    """What one analysis reads: a ``[data.<source>]`` and, of its canonical table, columns with values."""
-
-    source: str
-    columns: tuple[str, ...] = ()
-    #: what in the analysis needs it, for the message ("outcome 'hours_per_user'")
-    why: str = ""
-
-
-#: Panel outcomes (evalkit.outcomes.PANEL_COLUMNS) that read more than the decisions' required columns, and
-#: what they read. Every other panel column is computed from the required columns alone (_PANEL_BASE).
-_PANEL_INPUTS: dict[tuple[str, ...], Need] = {
-    ("granted_hours", "hours_per_user", "hours_per_user_n"): Need("decisions", ("hours_per_month",)),
-    ("processing_days_median", "processing_days_p90", "processing_n", "processing_excluded"):
-        Need("decisions", ("applied_on", "decided_on")),
-    ("start_days_median", "start_n", "start_excluded"): Need("decisions", ("start_on", "decided_on")),
-    ("followed_up_share", "followed_up_n", "followed_up_due"): Need("decisions", ("follow_up_on", "followed_up_on")),
-    ("goal_recorded_share", "goal_recorded", "goal_recorded_n"): Need("decisions", ("goal_recorded",)),
-    ("own_view_recorded_share", "own_view_recorded", "own_view_recorded_n"):
-        Need("decisions", ("own_view_recorded",)),
-    ("order_changes", "order_changes_per_100", *(f"order_changes_{t}" for t in ORDERS.column("change_type").allowed)):
-        Need("orders"),
-}
-_PANEL_BASE = ("active_users", "new_decisions", "denial_share", "denials", "decisions")
-
-
-def _panel_needs(spec: AnalysisSpec) -> list[Need]:
-    needs = [Need("decisions", why="the outcome panel")]
-    for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
-        for outcomes, need in _PANEL_INPUTS.items():
-            if column in outcomes:
-                needs.append(Need(need.source, need.columns, f"{role} '{column}'"))
-    return needs
-
-
-#: What each analysis kind reads, as a function of its config entry: `evalkit check` consults this table
-#: before running anything, so an analysis that cannot run is named with what it lacks.
-ANALYSIS_NEEDS: dict[str, Any] = {
-    "its": _panel_needs,
-    "did": _panel_needs,
-    "survey": lambda spec: [Need("survey", why="the survey responses")],
-    "qualitative": lambda spec: [Need("codings", why="the coded interviews")],
-    "audit": lambda spec: [Need("audit", ("forms", "manifest"), why="the filled audit forms and their manifest")],
-}
-
-
-@dataclass(frozen=True)
 class Unmet:
     """Why one configured analysis cannot run on what was found."""
 
@@ -653,7 +512,7 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
     out: list[Unmet] = []
     for spec in evaluation.analyses:
         sources, columns, other = [], [], []
-        for need in ANALYSIS_NEEDS[spec.kind](spec):
+        for need in kind_of(spec).needs(spec):
             source = evaluation.data.get(need.source)
             if source is None:
                 sources.append(need.source)

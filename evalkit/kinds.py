@@ -1,0 +1,218 @@
+"""The registry of analysis kinds: one entry per ``kind = "…"`` of a config's ``[[analyses]]``.
+
+Each kind says, in one place,
+
+* how its config entry is read (``panel=True``: the typed keys of a panel analysis — outcome, family,
+  window …; otherwise every key but ``id``/``kind``/``title`` is passed to the runner as ``options``, and
+  the runner checks their names);
+* what it reads (:class:`Need`), which ``evalkit check`` consults before running anything and the report
+  uses to name the source files of its tables;
+* how it runs on a :class:`evalkit.pipeline.Run`.
+
+Rendering needs no entry: every result object carries its own ``sentences``/``methods``/``report_tables``/
+``plot`` that :class:`evalkit.report.Report` calls. A new kind is one :func:`register` call; the config
+parser, the pipeline and ``evalkit check`` find it here instead of in ``if kind == …`` chains.
+
+This module sits on top with config, pipeline and cli: it imports analysis modules lazily, inside the runners.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from evalkit.errors import AnalysisError
+from evalkit.schemas import ORDERS
+
+if TYPE_CHECKING:
+    from evalkit.config import AnalysisSpec
+    from evalkit.pipeline import Run
+
+__all__ = ["AnalysisKind", "Need", "KINDS", "register", "kind_of", "panel_needs"]
+
+
+@dataclass(frozen=True)
+class Need:
+    """What one analysis reads: a ``[data.<source>]`` and, of its canonical table, columns with values."""
+
+    source: str
+    columns: tuple[str, ...] = ()
+    #: what in the analysis needs it, for the message ("outcome 'hours_per_user'")
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class AnalysisKind:
+    """One kind of configured analysis.
+
+    Attributes
+    ----------
+    name : str
+        The config's ``kind`` value.
+    run : callable ``(spec, run) -> result``
+        Runs the analysis; raises :class:`~evalkit.errors.AnalysisError` naming ``analyses '<id>'``.
+    needs : callable ``(spec) -> list[Need]``
+        What it reads (for ``evalkit check``).
+    sources : tuple of str
+        The ``[data.*]`` sources whose files its tables and figures cite.
+    panel : bool
+        The entry has the typed keys of a panel analysis (``outcome``, ``family``, ``start`` …).
+    """
+
+    name: str
+    run: Callable[["AnalysisSpec", "Run"], Any]
+    needs: Callable[["AnalysisSpec"], list[Need]]
+    sources: tuple[str, ...]
+    panel: bool = False
+
+
+KINDS: dict[str, AnalysisKind] = {}
+
+
+def register(kind: AnalysisKind) -> AnalysisKind:
+    """Add (or replace) a kind; returns it so a module can keep a reference."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(spec: "AnalysisSpec") -> AnalysisKind:
+    try:
+        return KINDS[spec.kind]
+    except KeyError:
+        raise AnalysisError(f"analyses '{spec.id}': unknown kind {spec.kind!r}; known: {', '.join(KINDS)}") from None
+
+
+# -- what the panel outcomes read ---------------------------------------------------------------
+
+#: Panel outcomes (evalkit.outcomes.PANEL_COLUMNS) that read more than the decisions' required columns, and
+#: what they read. Every other panel column is computed from the required columns alone.
+PANEL_INPUTS: dict[tuple[str, ...], Need] = {
+    ("granted_hours", "hours_per_user", "hours_per_user_n"): Need("decisions", ("hours_per_month",)),
+    ("processing_days_median", "processing_days_p90", "processing_n", "processing_excluded"):
+        Need("decisions", ("applied_on", "decided_on")),
+    ("start_days_median", "start_n", "start_excluded"): Need("decisions", ("start_on", "decided_on")),
+    ("followed_up_share", "followed_up_n", "followed_up_due"): Need("decisions", ("follow_up_on", "followed_up_on")),
+    ("goal_recorded_share", "goal_recorded", "goal_recorded_n"): Need("decisions", ("goal_recorded",)),
+    ("own_view_recorded_share", "own_view_recorded", "own_view_recorded_n"):
+        Need("decisions", ("own_view_recorded",)),
+    ("order_changes", "order_changes_per_100", *(f"order_changes_{t}" for t in ORDERS.column("change_type").allowed)):
+        Need("orders"),
+}
+#: Panel columns computed from the decisions' required columns alone.
+PANEL_BASE = ("active_users", "new_decisions", "denial_share", "denials", "decisions")
+
+
+def panel_needs(spec: "AnalysisSpec") -> list[Need]:
+    needs = [Need("decisions", why="the outcome panel")]
+    for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
+        for outcomes, need in PANEL_INPUTS.items():
+            if column in outcomes:
+                needs.append(Need(need.source, need.columns, f"{role} '{column}'"))
+    return needs
+
+
+# -- runners ------------------------------------------------------------------------------------
+
+
+def _panel_window(spec: "AnalysisSpec", run: "Run") -> pd.DataFrame:
+    panel = run.panel
+    if panel is None:
+        raise AnalysisError(f"analyses '{spec.id}': {spec.kind} analyses use the outcome panel, which is built "
+                            "from a [data.decisions] source")
+    if spec.outcome not in panel.columns:
+        raise AnalysisError(f"analyses '{spec.id}': outcome '{spec.outcome}' is not a panel column; "
+                            f"available: {sorted(c for c in panel.columns if c not in ('unit', 'period'))}")
+    out = panel
+    if spec.start:
+        out = out[out["period"] >= pd.Timestamp(spec.start)]
+    if spec.end:
+        out = out[out["period"] <= pd.Timestamp(spec.end)]
+    return out
+
+
+def _intervention(spec: "AnalysisSpec", run: "Run") -> pd.Timestamp:
+    return pd.Timestamp(spec.intervention or run.evaluation.change.date)
+
+
+def _run_its(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.analysis.its import its
+    from evalkit.schemas import PANEL_TOTAL
+
+    data = _panel_window(spec, run)
+    data = data[data["unit"] == PANEL_TOTAL] if spec.units == "pooled" else data[data["unit"] != PANEL_TOTAL]
+    kwargs = dict(outcome=spec.outcome, time="period", intervention=_intervention(spec, run), family=spec.family,
+                  exposure=spec.exposure, seasonality=spec.seasonality)
+    if spec.units == "each":
+        kwargs["unit"] = "unit"
+    return its(data.reset_index(drop=True), **kwargs, **spec.options)
+
+
+def _run_did(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.analysis.did import did
+    from evalkit.schemas import PANEL_TOTAL
+
+    data = _panel_window(spec, run)
+    data = data[data["unit"] != PANEL_TOTAL]  # the municipality total is not a comparison unit
+    return did(data.reset_index(drop=True), outcome=spec.outcome, unit="unit", time="period",
+               treated=list(spec.treated), intervention=_intervention(spec, run), inference=spec.inference,
+               seed=run.evaluation.seed, **spec.options)
+
+
+def _require_table(spec: "AnalysisSpec", run: "Run", source: str, what: str) -> Any:
+    if source not in run.tables:
+        raise AnalysisError(f"analyses '{spec.id}': {what} needs a [data.{source}] source")
+    return run.tables[source]
+
+
+def _run_survey(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.analysis import surveys
+
+    survey = _require_table(spec, run, "survey", "a survey analysis")
+    return surveys.run(survey, {"language": run.evaluation.language, **spec.options})
+
+
+def _run_qualitative(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.analysis.qualitative import joint_display, run_qualitative
+
+    codings = _require_table(spec, run, "codings", "a qualitative analysis")
+    language = run.evaluation.language
+    options = dict(spec.options)
+    joint = options.pop("joint", None)
+    result = run_qualitative(codings, {"language": language, "seed": run.evaluation.seed, **options})
+    if joint:
+        unknown = [k for k in joint if k not in run.results]
+        if unknown:
+            raise AnalysisError(f"analyses '{spec.id}'.joint: {unknown} are not ids of analyses listed "
+                                f"before this one; known: {list(run.results)}")
+        # rows are named by the analyses' titles, which the reader knows, not by their config ids
+        specs = {a.id: a for a in run.evaluation.analyses}
+        name = {k: specs[k].title or getattr(run.results[k], "title", k) for k in joint}
+        run.extra[f"{spec.id}_joint"] = joint_display({name[k]: run.results[k] for k in joint},
+                                                      {name[k]: v for k, v in joint.items()}, result, language)
+    return result
+
+
+def _run_audit(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.audit import audit_analysis
+
+    source = run.evaluation.data.get("audit")
+    if source is None or not source.options.get("forms") or not source.options.get("manifest"):
+        raise AnalysisError(f"analyses '{spec.id}': an audit analysis needs [data.audit] with forms = [...] "
+                            "and manifest = \"...\"")
+    options = {"seed": run.evaluation.seed, **spec.options}
+    return audit_analysis(list(source.options["forms"]), source.options["manifest"], options,
+                          language=run.evaluation.language)
+
+
+register(AnalysisKind("its", _run_its, panel_needs, ("decisions", "orders"), panel=True))
+register(AnalysisKind("did", _run_did, panel_needs, ("decisions", "orders"), panel=True))
+register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
+                      ("survey",)))
+register(AnalysisKind("qualitative", _run_qualitative, lambda spec: [Need("codings", why="the coded interviews")],
+                      ("codings",)))
+register(AnalysisKind("audit", _run_audit,
+                      lambda spec: [Need("audit", ("forms", "manifest"),
+                                         why="the filled audit forms and their manifest")],
+                      ("audit",)))
