@@ -714,7 +714,7 @@ def _decode(data: bytes, owner: str, path: Path) -> str:
         raise DataError(f"{path.name}: the plain text of {owner} is not valid {encoding.removesuffix('-sig').upper()} "
                         f"(byte {err.start}, line {line}); REFI-QDA texts are UTF-8 — export the project again or "
                         "re-save the text as UTF-8",
-                        [Problem(f"{owner}: invalid {encoding} at byte {err.start}", str(path), row=line)]) from None
+                        [Problem(f"{owner}: invalid {encoding.removesuffix('-sig').upper()} at byte {err.start}", str(path), row=line)]) from None
 
 
 def _var_values(el: ET.Element, owner: str, kind: str, variables: dict, path: Path) -> list[dict]:
