@@ -161,7 +161,6 @@ def test_zip_bomb_by_ratio_is_refused_before_inflating(tmp_path):
 def _declare_size(path: Path, member: str, size: int) -> None:
     """Patch the central directory so `member` claims `size` uncompressed bytes (a lying zip header)."""
     data = bytearray(path.read_bytes())
-    at = data.rfind(b"PK\x01\x02" + b"\0" * 0)  # search each central directory record for the name
     pos = 0
     while True:
         at = data.find(b"PK\x01\x02", pos)
@@ -357,3 +356,40 @@ def test_guid_attributes_are_keys_not_text(tmp_path):
     body = f'<CodeBook><Codes><Code guid="{guid}" name="A" isCodable="true"/></Codes></CodeBook>'
     c = load_codings(_zip(tmp_path / "p.qdpx", _project(body)))
     assert list(c.codes["code_guid"]) == [guid]
+
+
+def test_deeply_nested_unknown_elements_are_listed_not_a_crash(tmp_path):
+    depth = 100_000
+    body = "<Notes>" + "<X>" * depth + "</X>" * depth + "</Notes>"
+    c = load_codings(_zip(tmp_path / "p.qdpx", _project(body)), limits={"max_ratio": 1e6})
+    assert c.report.skipped[["element", "count"]].values.tolist() == [["Notes", 1]]
+
+
+@pytest.mark.parametrize("ref", ["internal://a%00.txt", "relative://a%00b.txt"])
+def test_nul_in_a_path_is_refused(tmp_path, ref):
+    path = _zip(tmp_path / "p.qdpx", _project(_text_source(ref)))
+    with pytest.raises(DataError, match="NUL"):
+        load_codings(path, sources_dir=tmp_path)
+
+
+def test_overlong_external_name_is_a_data_error(tmp_path):
+    path = _zip(tmp_path / "p.qdpx", _project(_text_source("relative://" + "a" * 5000 + ".txt")))
+    with pytest.raises(DataError, match="sources_dir|cannot be resolved"):
+        load_codings(path, sources_dir=tmp_path)
+
+
+def test_encrypted_member_is_a_data_error(tmp_path):
+    path = _zip(tmp_path / "p.qdpx", _project(_text_source("internal://x.txt")), {"sources/x.txt": b"hemligt"})
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 4)  # central record of the second member
+    struct.pack_into("<H", data, at + 8, struct.unpack_from("<H", data, at + 8)[0] | 0x1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="encrypted"):
+        load_codings(path)
+
+
+def test_bare_project_file_above_the_limit_is_refused(tmp_path):
+    p = tmp_path / "big.qde"
+    p.write_bytes(_project("<Description>" + "x" * 3 * MIB + "</Description>"))
+    with pytest.raises(DataError, match="max_member_bytes"):
+        load_codings(p, limits={"max_member_bytes": MIB})

@@ -235,6 +235,9 @@ class _Sources:
         m = _SCHEME.match(ref.strip())
         scheme, rest = (m.group(1).lower(), m.group(2)) if m else ("internal", ref.strip())
         rest = unquote(rest)
+        if "\x00" in rest:
+            raise DataError(f"{self.path.name}: {owner} has a plainTextPath with a NUL character; refused",
+                            [Problem(f"{owner}: NUL in path", str(self.path))])
         if scheme == "internal":
             return self._internal(rest, ref, owner)
         if scheme not in ("relative", "absolute"):
@@ -261,14 +264,28 @@ class _Sources:
         else:
             folder = self.path.parent.resolve()
             for sub in ("Sources", "sources", "."):
-                cand = (folder / sub / rel).resolve()
-                if cand.is_relative_to(folder) and cand.is_file():
+                try:
+                    cand = (folder / sub / rel).resolve()
+                    found = cand.is_relative_to(folder) and cand.is_file()
+                except (OSError, ValueError, RuntimeError):
+                    found = False
+                if found:
                     return self._file(cand, what)
         raise DataError(f"{self.path.name}: {owner} refers to {ref!r}, which is not in the project "
                         "(export the project again with its sources included)",
                         [Problem(f"{owner}: missing source file {ref!r}", str(self.path))])
 
     def _external(self, scheme: str, rest: str, owner: str) -> bytes:
+        try:
+            return self._external_file(scheme, rest, owner)
+        except (OSError, ValueError, RuntimeError) as err:  # name too long, link loop …
+            if isinstance(err, DataError):
+                raise
+            raise DataError(f"{self.path.name}: {owner} has a path that cannot be resolved "
+                            f"({type(err).__name__}); refused",
+                            [Problem(f"{owner}: unresolvable path", str(self.path))]) from None
+
+    def _external_file(self, scheme: str, rest: str, owner: str) -> bytes:
         what = f"the plain text of {owner}"
         if scheme == "relative":
             rel = rest.replace("\\", "/").lstrip("/")
@@ -468,8 +485,6 @@ class _Project:
         self.sources, self.segments, self.attributes, self.offsets, self.drift = [], [], [], [], []
         self.pdf_rows: list[dict] = []
         self.aliases: dict[str, str] = {}   # Representation GUID -> its PDFSource GUID
-        self.coding_no = {el: i for i, el in enumerate((e for e in root.iter() if _local(e.tag) == "Coding"),
-                                                          start=1)}
         self.texts: list[tuple[str, str]] = []   # (owner label, text) for the identity gate
 
     def read(self) -> Codings:
@@ -513,10 +528,12 @@ class _Project:
                       for (el, reason), rows in lost.items() for n in [len(rows)]]
         if lost:
             n = sum(len(r) for r in lost.values())
-            warnings.warn(f"{path.name}: {n} coding(s) on pictures, recordings, PDF rectangles without text or "
-                          "notes were not imported (evalkit analyses text); codings.report.skipped lists them — "
-                          "code a text version of those sources if they matter", DataWarning, stacklevel=4)
-        n_codings = len(self.coding_no)
+            where = "; ".join(f"{len(rows)} in {el}" for (el, _), rows in lost.items())
+            warnings.warn(f"{path.name}: {n} coding(s) were not imported ({where}): evalkit analyses text, and "
+                          "these code pictures, recordings, PDF areas without text or notes. codings.report.skipped "
+                          "lists them; code a text version of those sources if they matter",
+                          DataWarning, stacklevel=4)
+        n_codings = sum(1 for e in root.iter() if _local(e.tag) == "Coding")
         report.counts = {"selections": sum(o["selections"] for o in self.offsets), "codings": n_codings,
                          "users": len(users)}
         return finish_tables(sources=self.sources, codes=self.codes, segments=self.segments, cases=cases,
@@ -711,10 +728,10 @@ def _decode(data: bytes, owner: str, path: Path) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise DataError(f"{path.name}: the plain text of {owner} is not valid {encoding.removesuffix('-sig').upper()} "
-                        f"(byte {err.start}, line {line}); REFI-QDA texts are UTF-8 — export the project again or "
-                        "re-save the text as UTF-8",
-                        [Problem(f"{owner}: invalid {encoding.removesuffix('-sig').upper()} at byte {err.start}", str(path), row=line)]) from None
+        shown = encoding.removesuffix("-sig").upper()
+        raise DataError(f"{path.name}: the plain text of {owner} is not valid {shown} (byte {err.start}, line "
+                        f"{line}); REFI-QDA texts are UTF-8 — export the project again or re-save the text as UTF-8",
+                        [Problem(f"{owner}: invalid {shown} at byte {err.start}", str(path), row=line)]) from None
 
 
 def _var_values(el: ET.Element, owner: str, kind: str, variables: dict, path: Path) -> list[dict]:
@@ -756,8 +773,8 @@ def _skipped(root: ET.Element, used: set, source_of: dict) -> tuple[pd.DataFrame
                 reason = f"unknown source element <{tag}> (REFI-QDA 1.0 has Text/PDF/Picture/Audio/Video sources)"
             else:
                 reason = _REASONS.get(tag, "element not read by evalkit")
-            if tag == "PlainTextSelection" and _kids(child, "Coding"):
-                reason = "selection not read"
+            if tag.endswith("Selection") and not _kids(child, "Coding"):
+                reason = "selection without a Coding (an annotation or an empty span)"
             inner = [coding_no[d] for d in child.iter() if d in coding_no]
             key = (name, source_of.get(child), reason)
             entry = rows.setdefault(key, [0, 0])
