@@ -89,6 +89,14 @@ def read_refi(path: Path, *, sources_dir=None, limits: ArchiveLimits | None = No
     limits = limits or ArchiveLimits()
     gate = _Gate(path)
     archive = _Archive.open(path, limits, gate) if zipfile.is_zipfile(path) else None
+    try:
+        return _read(path, archive, gate, sources_dir, limits)
+    finally:
+        if archive is not None:
+            archive.zf.close()
+
+
+def _read(path: Path, archive: "_Archive | None", gate: "_Gate", sources_dir, limits: ArchiveLimits) -> Codings:
     if archive is not None:
         member = archive.project_member()
         data = archive.read(member, f"the project XML {member.filename}")
@@ -126,6 +134,15 @@ class _Archive:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, OverflowError) as err:
             raise DataError(f"{path.name}: not a readable zip archive ({err})",
                             [Problem("unreadable zip", str(path))]) from None
+        try:
+            cls._check(path, infos, limits, gate)
+        except BaseException:
+            zf.close()
+            raise
+        return cls(path, zf, limits)
+
+    @staticmethod
+    def _check(path: Path, infos: list, limits: ArchiveLimits, gate: "_Gate") -> None:
         if len(infos) > limits.max_members:
             raise DataError(f"{path.name}: the archive lists {len(infos)} members, above the limit of "
                             f"{limits.max_members} (ArchiveLimits.max_members); pass limits={{'max_members': …}} "
@@ -139,7 +156,6 @@ class _Archive:
             raise DataError(f"{path.name}: refused — {len(bad)} archive member(s) have absolute paths or '..' "
                             "in their names (a zip-slip archive); a REFI-QDA export never does",
                             [Problem(f"unsafe member name {b!r}", str(path)) for b in bad])
-        return cls(path, zf, limits)
 
     def project_member(self) -> zipfile.ZipInfo:
         qde = [i for key, i in self.infos.items() if key.endswith(".qde") and "/" not in key.strip("/")]
@@ -511,7 +527,7 @@ class _Project:
         for el in list(sources_el) if sources_el is not None else []:
             self._source(el)
         self.ctx.raise_external()
-        for i, (owner, text) in enumerate(self.texts):
+        for owner, text in self.texts:
             self.gate.add(text, None, owner, "plain text")
         self.gate.check()
         cases = self._cases()
