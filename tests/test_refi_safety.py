@@ -393,3 +393,22 @@ def test_bare_project_file_above_the_limit_is_refused(tmp_path):
     p.write_bytes(_project("<Description>" + "x" * 3 * MIB + "</Description>"))
     with pytest.raises(DataError, match="max_member_bytes"):
         load_codings(p, limits={"max_member_bytes": MIB})
+
+
+def test_a_slice_that_cuts_a_long_number_down_to_an_identity_number_is_refused(tmp_path):
+    text = f"Ordernr 1{PNR.replace('-', '')} klart.\n"   # 13 digits: no identity number as a whole
+    a = text.index(PNR[:8])
+
+    def project(start: int, end: int) -> bytes:
+        return _project(f'<CodeBook><Codes><Code guid="{G[0]}" name="A" isCodable="true"/></Codes></CodeBook>'
+                        f'<Sources><TextSource guid="{G[1]}" name="s" plainTextPath="internal://x.txt">'
+                        f'<PlainTextSelection guid="{G[2]}" name="" startPosition="{start}" endPosition="{end}">'
+                        f'<Coding guid="{G[3]}"><CodeRef targetGUID="{G[0]}"/></Coding></PlainTextSelection>'
+                        '</TextSource></Sources>')
+
+    whole = _zip(tmp_path / "w.qdpx", project(a - 1, a + 12), {"sources/x.txt": text.encode()})
+    assert load_codings(whole).segments["text"].iloc[0] == "1" + PNR.replace("-", "")
+    cut = _zip(tmp_path / "c.qdpx", project(a, a + 12), {"sources/x.txt": text.encode()})
+    with pytest.raises(IdentifierError, match="segments") as err:
+        load_codings(cut)
+    assert PNR.replace("-", "") not in str(err.value)

@@ -47,7 +47,7 @@ import defusedxml.ElementTree as DET
 import pandas as pd
 
 from evalkit.errors import DataError, DataWarning, IdentifierError, Problem
-from evalkit.io._offsets import choose_convention, normalise_text, preview_matches
+from evalkit.io._offsets import choose_convention, normalise_text, preview_matches, vendor_convention
 from evalkit.io.codings import (PDF_SELECTION_COLUMNS, SKIPPED_COLUMNS, ArchiveLimits, Codings, ImportReport,
                                 finish_tables, normalise_guid, skipped_note)
 from evalkit.privacy import KINDS, scan_identifiers
@@ -472,7 +472,8 @@ def _codebook(root: ET.Element, path: Path, ns: str) -> Codings:
     report.skipped, _ = _skipped(root, used, {})
     if skipped_note(report.skipped):
         report.notes.append(skipped_note(report.skipped))
-    return finish_tables(sources=[], codes=codes, segments=[], report=report, path=path, fmt="qdc", rows_read=0)
+    return finish_tables(sources=[], codes=codes, segments=[], report=report, path=path, fmt="qdc", rows_read=0,
+                         gated=True)
 
 
 def _value(vv: ET.Element) -> tuple[str | None, str | None, str | None]:
@@ -555,7 +556,7 @@ class _Project:
         return finish_tables(sources=self.sources, codes=self.codes, segments=self.segments, cases=cases,
                              attributes=self.attributes, users=users, report=report, path=path,
                              fmt="qdpx" if self.ctx.archive else "qde", rows_read=n_codings, exclusions=exclusions,
-                             name=root.get("name"))
+                             name=root.get("name"), gated=True)
 
     # -- sources
     def _source(self, el: ET.Element) -> None:
@@ -606,7 +607,11 @@ class _Project:
                                 "startPosition/endPosition",
                                 [Problem(f"PlainTextSelection {s.get('guid')}: bad positions",
                                          str(self.path))]) from None
-        conv, spans, details = choose_convention(raw, spans_in, self.origin)
+        if spans_in:
+            conv, spans, details = choose_convention(raw, spans_in, self.origin)
+        else:  # nothing to map: skip the per-character scan of the text
+            conv, spans, details = vendor_convention(self.origin), [], {}
+            details[conv] = {"match": 0, "mismatch": 0, "checks": []}
         checks = details[conv]["checks"]
         out_of_range = 0
         for s, (a, b), (ra, rb, preview), ok in zip(sels, spans, spans_in, checks):

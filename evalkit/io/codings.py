@@ -312,9 +312,14 @@ def _empty(columns) -> pd.DataFrame:
 
 
 def finish_tables(*, sources, codes, segments, cases=None, attributes=None, users=None, report: ImportReport,
-                  path: Path | None, fmt: str, rows_read: int, exclusions=(), name: str | None = None
-                  ) -> Codings:
-    """Type the tables, add code paths, run the privacy gate and attach provenance."""
+                  path: Path | None, fmt: str, rows_read: int, exclusions=(), name: str | None = None,
+                  gated: bool = False) -> Codings:
+    """Type the tables, add code paths, run the privacy gate and attach provenance.
+
+    ``gated=True``: the loader already passed every string it read through the gate, naming
+    places in its own terms (the REFI reader names elements), so only the segment texts are
+    scanned here (a slice can cut a longer digit run down to an identity number).
+    """
     sources = _frame(sources, SOURCE_COLUMNS)
     codes = _with_paths(_frame(codes, CODE_COLUMNS))
     segments = _frame(segments, SEGMENT_COLUMNS)
@@ -326,11 +331,12 @@ def finish_tables(*, sources, codes, segments, cases=None, attributes=None, user
     sources, segments = lf_tables(sources, segments)
     codes["is_codable"] = codes["is_codable"].astype(bool)
     file = str(path) if path else None
-    _gate(sources[["name", "text"]], file, "sources")
-    _gate(codes[["name", "description"]], file, "codes")
+    if not gated:
+        _gate(sources[["name", "text"]], file, "sources")
+        _gate(codes[["name", "description"]], file, "codes")
+        _gate(attributes[["variable", "value"]], file, "attributes")
+        _gate(cases[["name"]], file, "cases")
     _gate(segments[["text"]], file, "segments")
-    _gate(attributes[["variable", "value"]], file, "attributes")
-    _gate(cases[["name"]], file, "cases")
     report.counts = {"sources": len(sources), "codes": len(codes), "segments": len(segments),
                      "cases": cases["case_guid"].nunique(), "variables": attributes["variable"].nunique(),
                      **{k: v for k, v in report.counts.items() if k not in ("sources", "codes", "segments")}}
