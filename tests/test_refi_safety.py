@@ -412,3 +412,11 @@ def test_a_slice_that_cuts_a_long_number_down_to_an_identity_number_is_refused(t
     with pytest.raises(IdentifierError, match="segments") as err:
         load_codings(cut)
     assert PNR.replace("-", "") not in str(err.value)
+
+
+@pytest.mark.parametrize("limits", [{"max_ratio": 0}, {"max_members": "many"}, {"max_total_bytes": -1},
+                                    {"ratio_floor": True}])
+def test_nonsense_limits_are_config_errors(tmp_path, limits):
+    path = _zip(tmp_path / "p.qdpx", _project(""))
+    with pytest.raises(ConfigError, match="positive number"):
+        load_codings(path, limits=limits)

@@ -114,6 +114,12 @@ class ArchiveLimits:
     max_ratio: float = 200.0
     ratio_floor: int = _MIB
 
+    def __post_init__(self):
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigError(f"limits: {name} must be a positive number, got {value!r}")
+
     @classmethod
     def of(cls, limits: "ArchiveLimits | dict | None") -> "ArchiveLimits":
         """The limits to use: the defaults, an ``ArchiveLimits``, or a dict overriding some defaults."""

@@ -24,6 +24,8 @@ import zipfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import defusedxml.ElementTree as DET
+
 import pandas as pd
 
 from evalkit.errors import DataError, Problem
@@ -234,7 +236,7 @@ def validate_refi(xml: bytes) -> list[str]:
     ...               b'isCodable="true"/></Codes></CodeBook>')
     ["<Code name='a'>: guid 'x' is not a GUID"]
     """
-    root = ET.fromstring(xml)
+    root = DET.fromstring(xml, forbid_dtd=True)  # may be a file from elsewhere: no DTDs or entities
     problems: list[str] = []
     declared: set[str] = set()
     refs: list[tuple[str, str]] = []
