@@ -66,6 +66,9 @@ def test_maxqda_project_lowercase_sources_and_descriptions(real_dir):
     assert len(c.sources) == 10 and len(c.codes) == 307 and c.segments.empty
     assert c.sources["text"].str.len().min() > 1000
     assert c.codes["description"].notna().all() and (c.codes["parent_guid"].isna().sum() == 18)
+    # the two document Sets are not imported, and say so (in the table and in the notes/provenance)
+    sets = c.report.skipped.set_index("element").loc["Sets"]
+    assert (sets["count"], sets["codings"]) == (1, 0)
     assert any("Sets" in n for n in c.report.notes)
 
 
@@ -169,10 +172,10 @@ def test_plain_text_content_relative_path_and_maxqda_nameless_case(tmp_path):
             f'<TextSource guid="{G[2]}" name="b"><PlainTextContent>Inline text</PlainTextContent></TextSource></Sources>')
     path = _qdpx(tmp_path, body)
     xml = zipfile.ZipFile(path).read("project.qde").decode().replace('origin="evalkit"',
-                                                                     f'origin="MAXQDA 24" basePath="{tmp_path}"')
+                                                                     'origin="MAXQDA 24" basePath="/elsewhere"')
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("project.qde", xml)
-    c = load_codings(path)
+    c = load_codings(path, sources_dir=tmp_path)  # relative:// is read from sources_dir, never from basePath
     assert list(c.sources["text"]) == ["Hej hopp\n", "Inline text"]
     assert c.cases.empty  # a nameless single-source case is the source's variables
     assert c.source_attributes().loc[G[1], "grupp"] == "chef"
@@ -199,7 +202,8 @@ def test_identity_number_in_source_text_is_refused(tmp_path):
     path = _qdpx(tmp_path, body, {f"Sources/{G[1]}.txt": "Brukaren har pnr 19640823-3234.".encode()})
     with pytest.raises(IdentifierError) as err:
         load_codings(path)
-    assert "3234" not in str(err.value) and "sources" in str(err.value)
+    assert "3234" not in str(err.value)
+    assert f"<TextSource guid={G[1]}" in str(err.value) and "plain text" in str(err.value)
 
 
 def test_unsupported_files_refused_clearly(tmp_path):

@@ -34,12 +34,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalkit.errors import DataError, Problem
+from evalkit.errors import ConfigError, DataError, Problem
 from evalkit.io._offsets import normalise_text, to_lf
 from evalkit.privacy import check_identifiers
 from evalkit.provenance import LoadRecord, SourceFile, attach, record_of
 
-__all__ = ["Codings", "ImportReport", "load_codings", "EVALKIT_NAMESPACE", "stable_guid",
+__all__ = ["Codings", "ImportReport", "ArchiveLimits", "load_codings", "EVALKIT_NAMESPACE", "stable_guid",
            "SOURCE_COLUMNS", "CODE_COLUMNS", "SEGMENT_COLUMNS", "CASE_COLUMNS", "ATTRIBUTE_COLUMNS"]
 
 #: namespace of evalkit's uuid5 GUIDs (codes, sources, selections made from names)
@@ -74,6 +74,73 @@ def normalise_guid(value: str | None, *, what: str, file: str | None = None) -> 
     return m.group(1).lower()
 
 
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Limits on what reading a REFI-QDA project may unpack (a zip bomb or a huge source is refused).
+
+    A ``.qdpx`` is a zip whose members state their own sizes; every member
+    evalkit reads (``project.qde`` and the plain texts of the sources; never the
+    pictures, audio or rich-text files) is checked against these limits before
+    a byte is inflated, and the reading stops at the declared size. Files read
+    from ``sources_dir`` count towards the same limits.
+
+    Attributes
+    ----------
+    max_members : int, default 50 000
+        Entries in the zip's directory.
+    max_member_bytes : int, default 256 MiB
+        Uncompressed size of one member read (the project XML or one source text).
+    max_total_bytes : int, default 1 GiB
+        Uncompressed bytes read over the whole import.
+    max_ratio : float, default 200
+        Uncompressed / compressed size of a member read; plain text and XML
+        deflate 3–20 times, zip bombs 1 000 times and more.
+    ratio_floor : int, default 1 MiB
+        Members smaller than this are not ratio-checked (a small file of
+        repeated characters is harmless, whatever its ratio).
+
+    Examples
+    --------
+    >>> ArchiveLimits(max_member_bytes=1024 * 1024 * 1024).max_member_bytes
+    1073741824
+    """
+
+    max_members: int = 50_000
+    max_member_bytes: int = 256 * _MIB
+    max_total_bytes: int = 1024 * _MIB
+    max_ratio: float = 200.0
+    ratio_floor: int = _MIB
+
+    def __post_init__(self):
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigError(f"limits: {name} must be a positive number, got {value!r}")
+
+    @classmethod
+    def of(cls, limits: "ArchiveLimits | dict | None") -> "ArchiveLimits":
+        """The limits to use: the defaults, an ``ArchiveLimits``, or a dict overriding some defaults."""
+        if limits is None:
+            return cls()
+        if isinstance(limits, cls):
+            return limits
+        if isinstance(limits, dict):
+            unknown = sorted(set(limits) - set(cls.__dataclass_fields__))
+            if unknown:
+                raise ConfigError(f"limits: unknown key(s) {', '.join(unknown)}; allowed: "
+                                  + ", ".join(cls.__dataclass_fields__))
+            return cls(**limits)
+        raise ConfigError(f"limits must be an ArchiveLimits or a dict, not {type(limits).__name__}")
+
+
+SKIPPED_COLUMNS = ("element", "source_guid", "count", "codings", "reason")
+PDF_SELECTION_COLUMNS = ("source_guid", "selection_guid", "page", "first_x", "first_y", "second_x", "second_y",
+                         "codings", "imported", "located")
+
+
 @dataclass
 class ImportReport:
     """What an import checked and found.
@@ -93,6 +160,21 @@ class ImportReport:
         Selections whose sliced text does not match their stored preview or
         that fall outside the text (``source_guid, selection_guid, start, end,
         preview, sliced``) — listed, never silently moved.
+    skipped : DataFrame
+        Everything in the file that was not imported, one row per kind of
+        element and source: ``element`` (e.g. ``PictureSelection``,
+        ``PDFSelection``, ``Notes``, ``Description in PlainTextSelection``),
+        ``source_guid`` (the source it belongs to, missing for project-level
+        elements), ``count`` (elements), ``codings`` (codings inside them that
+        are therefore not segments) and ``reason``.
+    pdf_selections : DataFrame
+        One row per ``PDFSelection`` (a rectangle on a PDF page):
+        ``source_guid, selection_guid, page, first_x, first_y, second_x,
+        second_y, codings, imported`` (its codings became segments because it
+        carries a text representation) and ``located`` (that text was found
+        once in the PDF's plain text, so the segments have offsets). Segments
+        from a PDFSelection have ``selection_guid`` equal to its GUID, so the
+        page joins on that.
     notes : list of str
         Everything else worth knowing (unknown elements skipped, non-text
         selections left out, offsets that are paragraph numbers …).
@@ -106,6 +188,8 @@ class ImportReport:
                  "no_preview", "out_of_range"]))
     drift: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["source_guid", "selection_guid", "start", "end", "preview", "sliced"]))
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SKIPPED_COLUMNS)))
+    pdf_selections: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PDF_SELECTION_COLUMNS)))
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -219,14 +303,29 @@ class Codings:
         return f"<pre>{html.escape(self.summary())}</pre>" + self.segments_named().head(10).to_html()
 
 
+def skipped_note(skipped: pd.DataFrame) -> str | None:
+    """One line for the notes (and the provenance record): what was not imported, with counts."""
+    if not len(skipped):
+        return None
+    by = skipped.groupby("element", sort=False)[["count", "codings"]].sum()
+    return "not imported: " + "; ".join(
+        f"{int(r['count'])} × {el}" + (f" ({int(r['codings'])} codings)" if r["codings"] else "")
+        for el, r in by.iterrows()) + " — see report.skipped"
+
+
 def _empty(columns) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
 def finish_tables(*, sources, codes, segments, cases=None, attributes=None, users=None, report: ImportReport,
-                  path: Path | None, fmt: str, rows_read: int, exclusions=(), name: str | None = None
-                  ) -> Codings:
-    """Type the tables, add code paths, run the privacy gate and attach provenance."""
+                  path: Path | None, fmt: str, rows_read: int, exclusions=(), name: str | None = None,
+                  gated: bool = False) -> Codings:
+    """Type the tables, add code paths, run the privacy gate and attach provenance.
+
+    ``gated=True``: the loader already passed every string it read through the gate, naming
+    places in its own terms (the REFI reader names elements), so only the segment texts are
+    scanned here (a slice can cut a longer digit run down to an identity number).
+    """
     sources = _frame(sources, SOURCE_COLUMNS)
     codes = _with_paths(_frame(codes, CODE_COLUMNS))
     segments = _frame(segments, SEGMENT_COLUMNS)
@@ -238,11 +337,12 @@ def finish_tables(*, sources, codes, segments, cases=None, attributes=None, user
     sources, segments = lf_tables(sources, segments)
     codes["is_codable"] = codes["is_codable"].astype(bool)
     file = str(path) if path else None
-    _gate(sources[["name", "text"]], file, "sources")
-    _gate(codes[["name", "description"]], file, "codes")
+    if not gated:
+        _gate(sources[["name", "text"]], file, "sources")
+        _gate(codes[["name", "description"]], file, "codes")
+        _gate(attributes[["variable", "value"]], file, "attributes")
+        _gate(cases[["name"]], file, "cases")
     _gate(segments[["text"]], file, "segments")
-    _gate(attributes[["variable", "value"]], file, "attributes")
-    _gate(cases[["name"]], file, "cases")
     report.counts = {"sources": len(sources), "codes": len(codes), "segments": len(segments),
                      "cases": cases["case_guid"].nunique(), "variables": attributes["variable"].nunique(),
                      **{k: v for k, v in report.counts.items() if k not in ("sources", "codes", "segments")}}
@@ -309,7 +409,7 @@ def _with_paths(codes: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- dispatch
-def load_codings(path, *, sheet: str | None = None) -> Codings:
+def load_codings(path, *, sheet: str | None = None, sources_dir=None, limits=None) -> Codings:
     """Read interview codings from any supported file (see the module table).
 
     Parameters
@@ -320,6 +420,19 @@ def load_codings(path, *, sheet: str | None = None) -> Codings:
         ``.csv``/``.xlsx``/``.xls`` export.
     sheet : str, optional
         Sheet of a workbook export.
+    sources_dir : str or Path, optional
+        REFI-QDA only: the folder holding the project's *external* sources
+        (``relative://`` and ``absolute://`` paths). Without it, only texts
+        inside the archive are read and an external source is a DataError:
+        a project file never makes evalkit read a file the user did not name.
+        ``relative://x/y.txt`` is read as ``sources_dir/x/y.txt`` (the
+        project's own ``basePath`` is ignored); ``absolute://…/y.txt`` as that
+        path if it lies inside ``sources_dir``, else as ``sources_dir/y.txt``.
+        Nothing outside ``sources_dir`` is read, after ``..`` and symbolic
+        links are resolved.
+    limits : ArchiveLimits or dict, optional
+        REFI-QDA only: size, ratio and count limits for unpacking (defaults in
+        :class:`ArchiveLimits`; a dict overrides single limits).
 
     Returns
     -------
@@ -328,12 +441,23 @@ def load_codings(path, *, sheet: str | None = None) -> Codings:
     Raises
     ------
     DataError
-        Malformed XML, missing source files, dangling or duplicate GUIDs (the
-        message names the element), or a file of a kind evalkit does not read
-        (PDF/picture/audio-only projects, SPSS syntax …: the message says what
-        to export instead).
+        Malformed XML (or XML with a DTD or entities), missing source files,
+        external sources without ``sources_dir``, a path that leaves the
+        archive or ``sources_dir``, a source that is not UTF-8, an archive
+        beyond the limits or with unsafe member names, dangling or duplicate
+        GUIDs (the message names the element), or a file of a kind evalkit
+        does not read (SPSS syntax …: the message says what to export instead).
     IdentifierError
-        A personal identity number in any text (source texts included).
+        A personal identity number in any text (source texts, names, notes,
+        descriptions, previews included); a REFI-QDA message names the
+        element (kind and GUID), never the number.
+
+    Notes
+    -----
+    Pictures, audio, video, PDF rectangles without text, notes, links and
+    sets are not imported; :attr:`ImportReport.skipped` lists them with
+    counts, and a :class:`~evalkit.errors.DataWarning` says how many codings
+    that leaves out.
 
     Examples
     --------
@@ -352,10 +476,11 @@ def load_codings(path, *, sheet: str | None = None) -> Codings:
             return read_qualcoder(inner)
         raise DataError(f"{p} is a folder without data.qda; give a .qdpx, .qdc, .qda or a table export")
     suffix = p.suffix.lower()
-    head = p.read_bytes()[:16]
+    with p.open("rb") as fh:  # the head only: the file may be huge
+        head = fh.read(16)
     if suffix in (".qdpx", ".qde", ".qdc", ".xml") or head.startswith(b"PK\x03\x04") and suffix != ".xlsx":
         from evalkit.io._refi import read_refi
-        return read_refi(p)
+        return read_refi(p, sources_dir=sources_dir, limits=ArchiveLimits.of(limits))
     if head.startswith(b"SQLite format 3"):
         from evalkit.io._qualcoder import read_sqlite_project
         return read_sqlite_project(p)

@@ -24,6 +24,8 @@ import zipfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import defusedxml.ElementTree as DET
+
 import pandas as pd
 
 from evalkit.errors import DataError, Problem
@@ -36,6 +38,8 @@ C_NS = "urn:QDA-XML:codebook:1.0"
 _STAMP = "2000-01-01T00:00:00Z"  # fixed, so the same input gives the same bytes
 _GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$")
 _VAR_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
+_ANY_ORDER = ("Sources",)  # xsd:choice maxOccurs=unbounded: any mix of source kinds
+_MEDIA_TAGS = {"pdf": "PDFSource", "picture": "PictureSource", "audio": "AudioSource", "video": "VideoSource"}
 
 #: Hand transcription of Project.xsd / Codebook.xsd for the elements written here:
 #: element -> (children in sequence order, required attributes, GUID attributes, integer attributes)
@@ -59,9 +63,19 @@ SCHEMA = {
     "CodeRef": ((), ("targetGUID",), ("targetGUID",), ()),
     "TextValue": ((), (), (), ()), "BooleanValue": ((), (), (), ()), "IntegerValue": ((), (), (), ()),
     "FloatValue": ((), (), (), ()), "DateValue": ((), (), (), ()), "DateTimeValue": ((), (), (), ()),
-    "Sources": (("TextSource",), (), (), ()),
+    "Sources": (("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"), (), (), ()),
     "TextSource": (("Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef", "VariableValue"),
                    ("guid",), ("guid", "creatingUser", "modifyingUser"), ()),
+    "Representation": (("Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef",
+                        "VariableValue"), ("guid",), ("guid", "creatingUser", "modifyingUser"), ()),
+    "PDFSource": (("Description", "PDFSelection", "Representation", "Coding", "NoteRef", "VariableValue"),
+                  ("guid",), ("guid", "creatingUser", "modifyingUser"), ()),
+    "PictureSource": (("Description", "TextDescription", "PictureSelection", "Coding", "NoteRef", "VariableValue"),
+                      ("guid",), ("guid", "creatingUser", "modifyingUser"), ()),
+    "AudioSource": (("Description", "Transcript", "AudioSelection", "Coding", "NoteRef", "VariableValue"),
+                    ("guid",), ("guid", "creatingUser", "modifyingUser"), ()),
+    "VideoSource": (("Description", "Transcript", "VideoSelection", "Coding", "NoteRef", "VariableValue"),
+                    ("guid",), ("guid", "creatingUser", "modifyingUser"), ()),
     "PlainTextSelection": (("Description", "Coding", "NoteRef"), ("guid", "startPosition", "endPosition"),
                            ("guid", "creatingUser", "modifyingUser"), ("startPosition", "endPosition")),
     "Coding": (("CodeRef", "NoteRef"), ("guid",), ("guid", "creatingUser"), ()),
@@ -130,13 +144,37 @@ def project_xml(codings: Codings, *, name: str | None = None, origin: str = "eva
         srcs = _sub(root, "Sources", ns)
         segs = codings.segments
         for s in codings.sources.to_dict("records"):
-            el = _sub(srcs, "TextSource", ns, guid=s["source_guid"], name=s["name"],
-                      plainTextPath=f"internal://{s['source_guid']}.txt")
-            mine = segs[segs["source_guid"] == s["source_guid"]]
-            _selections(el, mine, ns)
+            _source(srcs, s, segs[segs["source_guid"] == s["source_guid"]], ns)
+            el = srcs[-1]
             _values(el, att[(att["owner_kind"] == "source") & (att["owner_guid"] == s["source_guid"])],
                     variables, ns)
     return _serialise(root, ns)
+
+
+def _has_text(source: dict) -> bool:
+    return isinstance(source.get("text"), str)
+
+
+def _source(parent: ET.Element, s: dict, segs: pd.DataFrame, ns: str) -> None:
+    """A TextSource; a PDF with text as a PDFSource with its plain-text Representation; a source without text
+    (picture, recording, PDF without text) as its own element, without a path (evalkit holds no media files)."""
+    from evalkit.io.codings import stable_guid
+    guid, kind = s["source_guid"], s.get("kind") if isinstance(s.get("kind"), str) else "text"
+    tag = _MEDIA_TAGS.get(kind)
+    if tag is not None and not (kind == "pdf" and _has_text(s)):
+        if len(segs):
+            raise DataError(f"source {s['name']!r} ({kind}) has no text but {len(segs)} segment(s); only text "
+                            "selections can be written")
+        _sub(parent, tag, ns, guid=guid, name=s["name"])
+        return
+    if kind == "pdf":
+        el = _sub(parent, "PDFSource", ns, guid=guid, name=s["name"])
+        rep = _sub(el, "Representation", ns, guid=stable_guid("representation", guid),
+                   plainTextPath=f"internal://{guid}.txt")
+        _selections(rep, segs, ns)
+        return
+    el = _sub(parent, "TextSource", ns, guid=guid, name=s["name"], plainTextPath=f"internal://{guid}.txt")
+    _selections(el, segs, ns)
 
 
 def _lf(codings: Codings) -> Codings:
@@ -198,7 +236,7 @@ def validate_refi(xml: bytes) -> list[str]:
     ...               b'isCodable="true"/></Codes></CodeBook>')
     ["<Code name='a'>: guid 'x' is not a GUID"]
     """
-    root = ET.fromstring(xml)
+    root = DET.fromstring(xml, forbid_dtd=True)  # may be a file from elsewhere: no DTDs or entities
     problems: list[str] = []
     declared: set[str] = set()
     refs: list[tuple[str, str]] = []
@@ -237,7 +275,7 @@ def validate_refi(xml: bytes) -> list[str]:
                 problems.append(f"{label}: child <{ctag}> not allowed")
                 continue
             pos = order.index(ctag)
-            if pos < last:
+            if pos < last and tag not in _ANY_ORDER:
                 problems.append(f"{label}: child <{ctag}> out of schema order")
             last = pos
             walk(child)
@@ -272,7 +310,8 @@ def write_qdpx(codings: Codings, path, *, name: str | None = None, origin: str =
     with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         _write(zf, "project.qde", xml)
         for s in codings.sources.to_dict("records"):
-            _write(zf, f"Sources/{s['source_guid']}.txt", (s["text"] or "").encode("utf-8"))
+            if _has_text(s) or s.get("kind") in (None, "text") or not isinstance(s.get("kind"), str):
+                _write(zf, f"Sources/{s['source_guid']}.txt", (s["text"] if _has_text(s) else "").encode("utf-8"))
     return p
 
 
