@@ -48,6 +48,8 @@ DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit")
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
     "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
+    # external REFI-QDA sources (relative:// and absolute://) are read only from this folder
+    "codings": {"sources_dir": "path"},
 }
 #: keys every analysis has; the other keys of a survey/audit/qualitative analysis go to its options
 _COMMON_ANALYSIS_KEYS = ("id", "kind", "title")

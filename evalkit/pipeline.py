@@ -59,7 +59,7 @@ def load_sources(evaluation: Evaluation) -> dict[str, Any]:
         elif kind == "codings":
             from evalkit.io.codings import load_codings
 
-            tables[kind] = load_codings(source.path)
+            tables[kind] = load_codings(source.path, sources_dir=source.options.get("sources_dir"))
     return tables
 
 

@@ -420,3 +420,22 @@ def test_nonsense_limits_are_config_errors(tmp_path, limits):
     path = _zip(tmp_path / "p.qdpx", _project(""))
     with pytest.raises(ConfigError, match="positive number"):
         load_codings(path, limits=limits)
+
+
+def test_config_sources_dir_reaches_the_reader_and_is_the_only_folder_read(tmp_path):
+    from evalkit.config import Evaluation
+    from evalkit.pipeline import load_sources
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("Relativ text\n", encoding="utf-8")
+    body = f'<Sources><TextSource guid="{G[1]}" name="a" plainTextPath="relative:///a.txt"/></Sources>'
+    _zip(tmp_path / "p.qdpx", _project(body))
+    config = tmp_path / "eval.toml"
+    base = ('[evaluation]\ntitle = "t"\nseed = 1\n[change]\nname = "c"\ndate = 2020-01-01\n'
+            '[data.codings]\npath = "p.qdpx"\n')
+    config.write_text(base, encoding="utf-8")
+    with pytest.raises(DataError, match="pass sources_dir"):
+        load_sources(Evaluation.from_toml(config))
+    config.write_text(base + 'sources_dir = "src"\n', encoding="utf-8")
+    assert list(load_sources(Evaluation.from_toml(config))["codings"].sources["text"]) == ["Relativ text\n"]
