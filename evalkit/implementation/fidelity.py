@@ -462,7 +462,10 @@ class FidelityResult:
         return _text.fidelity_plot(self, ax, language or self.language)
 
     def _repr_html_(self) -> str:
-        shown = suppress_counts(self.classification, ["n_decisions"]).display
+        hidden = suppress_counts(self.classification, ["n_decisions"])
+        shown = hidden.display
+        for col in ("mean_index", "ci_low", "ci_high"):  # a mean over fewer than 5 decisions is hidden with its n
+            shown[col] = shown[col].astype(object).where(~hidden.mask["n_decisions"], "..")
         return f"<pre>{html.escape(self.summary())}</pre>" + shown.to_html(index=False, na_rep="..")
 
     def __repr__(self) -> str:
