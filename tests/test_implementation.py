@@ -382,3 +382,63 @@ def test_report_renders_the_three_results(sample_decisions, sample_fidelity, tmp
         report.add(res)
     path = report.save(tmp_path / "r.docx")
     assert path.stat().st_size > 10_000
+
+
+# ----------------------------------------------------------------------------- other sources
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ek.EvalkitWarning)
+        return fn(*args, **kwargs)
+
+
+def test_survey_component_is_the_share_positive_per_unit_and_wave(sample_decisions):
+    survey = _quiet(ek.load_survey, SAMPLE / "brukarundersokning.csv")
+    r = ek.fidelity(sample_decisions, "ibic", survey=survey)
+    got = r.unit_components.set_index(["unit", "period"])
+    direct = ek.share_positive(survey, ["hansyn_asikter"], by=("unit", "wave")).set_index(["unit", "wave"])
+    assert len(got) == len(direct) > 0
+    for key, row in direct.iterrows():
+        assert (got.loc[key, "n_met"], got.loc[key, "n"]) == (row["n_positive"], row["n_valid"])
+    assert not any("survey" in n for n in r.notes)
+    # a survey component is never part of the decisions' index
+    assert "user_influence" not in r.scored.columns
+
+
+def test_visit_component_counts_users_with_few_staff(sample_decisions):
+    visits = _quiet(ek.load_visits, SAMPLE / "besok.csv")
+    window = "2019-10-07"
+    r = ek.fidelity(sample_decisions, "rehab", visits=visits, visit_windows=[window])
+    per_user = ek.staff_continuity(visits, sample_decisions, window_start=window).per_user
+    got = r.unit_components.set_index("unit")
+    for unit, g in per_user.groupby("unit"):
+        assert got.loc[unit, "n"] == len(g)
+        assert got.loc[unit, "n_met"] == int((g["n_staff"] <= 12).sum())
+    assert any("audit" in n for n in r.notes)  # rehab's audit component was not observed
+
+
+def test_audit_component_on_the_sample_audit_agrees_with_the_decisions_file(sample_decisions):
+    forms = [_quiet(ek.load_audit, SAMPLE / f) for f in ("granskning_R1.xlsx", "granskning_R2.xlsx")]
+    answers = pd.concat(forms, ignore_index=True)
+    spec = {"name": "goal_audit", "components": [
+        {"id": "goal_audit", "sv": "a", "nb": "a", "en": "a", "observation": {"source": "audit", "item": "A7"}},
+        {"id": "goal_field", "sv": "b", "nb": "b", "en": "b",
+         "observation": {"source": "decisions", "met": [{"field": "goal_recorded", "is": "true"}]}}]}
+    s = ek.fidelity(sample_decisions, spec, audit=answers).scored
+    audited = s[s["goal_audit"].notna()]
+    assert len(audited) == answers["decision_id"].nunique()  # every audited decision, nothing else
+    # reviewers read the truth with probability 0.866 (audit_effects.toml): they agree with the field mostly
+    agree = (audited["goal_audit"].astype(bool) == audited["goal_field"].astype(bool)).mean()
+    assert agree > 0.85
+
+
+def test_strategies_mark_an_its_plot(sample_decisions):
+    panel = _quiet(ek.monthly_panel, sample_decisions, start="2014-01-01", end="2019-12-31")
+    total = panel[panel["unit"] == "Total"]
+    res = _quiet(ek.its, total, outcome="goal_recorded_share", time="period",
+                 intervention=pd.Timestamp(EFFECTS["ibic"]["date"]))
+    fig = res.plot()
+    ax = fig.axes[0]
+    xlim = ax.get_xlim()
+    artists = ek.load_strategies(SAMPLE / "strategies.toml").mark(ax)
+    starts = [a.get_xdata()[0] for a in artists if isinstance(a, matplotlib.lines.Line2D)]
+    assert all(xlim[0] <= x <= xlim[1] for x in starts) and ax.get_xlim() == xlim

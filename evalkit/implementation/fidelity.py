@@ -183,9 +183,9 @@ def _observe(comp: Component, frame: pd.DataFrame, answers: pd.DataFrame | None)
     if answers is None:
         return np.zeros(len(frame), dtype=bool), np.zeros(len(frame), dtype=bool)
     item = answers[answers["item"] == comp.observation.item].set_index("decision_id")["answer"]
-    answer = frame["decision_id"].astype(str).map(item)
-    observed = answer.isin(AUDIT_ANSWERS).to_numpy()
-    return applies & observed, (answer == "yes").to_numpy()
+    answer = frame["decision_id"].astype(str).map(item).astype(object)
+    observed = answer.isin(AUDIT_ANSWERS).to_numpy(dtype=bool)
+    return applies & observed, (answer == "yes").fillna(False).to_numpy(dtype=bool)
 
 
 def _audit_answers(audit: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -194,7 +194,7 @@ def _audit_answers(audit: pd.DataFrame | None) -> pd.DataFrame | None:
     need = ["decision_id", "reviewer", "item", "answer"]
     if not isinstance(audit, pd.DataFrame) or any(c not in audit.columns for c in need):
         raise AnalysisError(f"audit must be a DataFrame with columns {need} (what evalkit.load_audit returns)")
-    a = audit.dropna(subset=["answer"]).astype({"decision_id": str, "reviewer": str, "item": str})
+    a = audit.dropna(subset=["answer"]).astype({"decision_id": str, "reviewer": str, "item": str, "answer": str})
     counts = a.groupby("reviewer").size()
     rank = {r: k for k, r in enumerate(sorted(counts.index, key=lambda r: (-counts[r], r)))}
     a = a.assign(_rank=a["reviewer"].map(rank)).sort_values("_rank", kind="stable")

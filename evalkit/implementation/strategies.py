@@ -320,7 +320,8 @@ class StrategyLog:
 
 
 def mark_strategies(ax, log: "StrategyLog", *, language: str = "sv", units: Iterable[str] | None = None,
-                    spans: bool = True, color: str = "0.35", fontsize: float = 7.0, max_chars: int = 24):
+                    spans: bool = True, color: str = "0.35", fontsize: float = 7.0, max_chars: int = 24,
+                    top: float = 0.97):
     """Draw a strategy log on a time-series Axes: a dashed vertical line at each start, a shaded span to
     the end (when ``spans``), and the strategy's short label at the top.
 
@@ -335,6 +336,8 @@ def mark_strategies(ax, log: "StrategyLog", *, language: str = "sv", units: Iter
         Shade each strategy's period from start to end.
     max_chars : int
         Labels longer than this are shortened with "…".
+    top : float
+        Height of the highest label in axes coordinates (lower it when the plot has its own labels there).
 
     Returns
     -------
@@ -359,7 +362,8 @@ def mark_strategies(ax, log: "StrategyLog", *, language: str = "sv", units: Iter
         if spans and pd.notna(r.end):
             artists.append(ax.axvspan(x0, mdates.date2num(r.end), color=color, alpha=0.08, zorder=0, linewidth=0))
         label = r.label if len(r.label) <= max_chars else r.label[: max_chars - 1] + "…"
-        y = 0.97 - 0.08 * (k % 3)  # three heights: neighbouring labels do not overlap
+        y = top - 0.08 * (k % 3)  # three heights: neighbouring labels do not overlap
         artists.append(ax.text(x0, y, f" {k + 1}. {label}", transform=trans, fontsize=fontsize, color=color,
-                               ha="left", va="top", clip_on=False))
+                               ha="left", va="top", clip_on=False,
+                               bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5}))
     return artists
