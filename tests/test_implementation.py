@@ -240,6 +240,9 @@ def test_sample_report_hooks(sample_fidelity):
         tables = sample_fidelity.report_tables(lang)
         cap, frame, spec = tables[0]
         assert len(frame) == 7 and spec.columns_named() <= set(frame.columns)
+        cap, frame, spec = tables[1]  # unit × component adherence, 6 units + all units
+        assert len(frame) == 7 * len(sample_fidelity.model.decision_components)
+        assert spec.columns_named() <= set(frame.columns)
     fig = sample_fidelity.plot()
     assert len([a for a in fig.axes if a.get_visible()]) == len(sample_fidelity.model.decision_components) + 1
     assert "Söder" in sample_fidelity._repr_html_()
@@ -370,7 +373,8 @@ def test_strategies_are_marked_on_a_time_series_axes():
     assert [matplotlib.dates.num2date(ln.get_xdata()[0]).date() for ln in lines] == [
         d.date() for d in log.frame["start"]]
     plt.close(fig)
-    assert log.report_tables("nb")[0][1].shape == (4, 10)
+    what, who = (frame for _, frame, _ in log.report_tables("nb"))
+    assert what.shape == (4, 5) and who.shape == (4, 5)
     assert "ERIC" in log.methods("en")[0]
 
 

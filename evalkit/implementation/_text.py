@@ -42,12 +42,15 @@ T = {
     "src_visits": {"sv": "besöksloggen", "nb": "besøksloggen", "en": "visit log"},
     "src_survey": {"sv": "brukarundersökningen", "nb": "brukerundersøkelsen", "en": "user survey"},
     "every_case": {"sv": "alla", "nb": "alle", "en": "all"},
-    "cap_units": {"sv": "Metodtrohet per enhet de sista {k} månaderna ({first}–{last}): index och andel beslut som "
-                        "uppfyller varje kärnkomponent",
-                  "nb": "Modelltrofasthet per enhet de siste {k} månedene ({first}–{last}): indeks og andel vedtak "
-                        "som oppfyller hver kjernekomponent",
-                  "en": "Fidelity per unit in the last {k} months ({first}–{last}): index and share of decisions "
-                        "meeting each core component"},
+    "cap_units": {"sv": "Metodtrohetsindex per enhet de sista {k} månaderna ({first}–{last})",
+                  "nb": "Trofasthetsindeks per enhet de siste {k} månedene ({first}–{last})",
+                  "en": "Fidelity index per unit in the last {k} months ({first}–{last})"},
+    "cap_adherence": {"sv": "Andel beslut som uppfyller varje kärnkomponent, per enhet, de sista {k} månaderna "
+                            "({first}–{last})",
+                      "nb": "Andel vedtak som oppfyller hver kjernekomponent, per enhet, de siste {k} månedene "
+                            "({first}–{last})",
+                      "en": "Share of decisions meeting each core component, per unit, in the last {k} months "
+                            "({first}–{last})"},
     "cap_years": {"sv": "Metodtrohetsindex per enhet och år", "nb": "Trofasthetsindeks per enhet og år",
                   "en": "Fidelity index per unit and year"},
     "cap_components": {"sv": "Modellens kärnkomponenter och hur de observeras",
@@ -205,6 +208,9 @@ T = {
     "cap_strategies": {"sv": "Implementeringsstrategier (ERIC) med Proctors specifikation",
                        "nb": "Implementeringsstrategier (ERIC) med Proctors spesifikasjon",
                        "en": "Implementation strategies (ERIC) specified after Proctor"},
+    "cap_strategies_who": {"sv": "Implementeringsstrategierna: aktör, handling, målgrupp och motivering",
+                           "nb": "Implementeringsstrategiene: aktør, handling, målgruppe og begrunnelse",
+                           "en": "The implementation strategies: actor, action, target and justification"},
     "str_sentence": {"sv": "{n} implementeringsstrategier genomfördes mellan {first} och {last}: {list}.",
                      "nb": "{n} implementeringsstrategier ble gjennomført mellom {first} og {last}: {list}.",
                      "en": "{n} implementation strategies were carried out between {first} and {last}: {list}."},
@@ -326,8 +332,9 @@ def fidelity_methods(res, language: str) -> list[str]:
 
 def fidelity_tables(res, language: str) -> list:
     first, last = res.window
-    tables = [(t("cap_units", language, k=res.window_months, first=_month(first, language),
-                 last=_month(last, language)), *_unit_table(res, language))]
+    when = dict(k=res.window_months, first=_month(first, language), last=_month(last, language))
+    tables = [(t("cap_units", language, **when), *_unit_table(res, language)),
+              (t("cap_adherence", language, **when), *_adherence_table(res, language))]
     tables.append((t("cap_years", language), *_year_table(res, language)))
     tables.append((t("cap_components", language), _component_table(res, language), TableSpec()))
     if len(res.unit_components):
@@ -336,26 +343,31 @@ def fidelity_tables(res, language: str) -> list:
 
 
 def _unit_table(res, language):
+    """Per unit over the window: decisions, mean index with its interval, and the class (one row each)."""
     matrix = res.unit_matrix()
-    units = [u for u in matrix["unit"].drop_duplicates() if u != "all units"] + ["all units"]
+    idx = matrix[matrix["component"] == "index"]
     cls = dict(zip(res.classification["unit"], res.classification["class"]))
-    col_unit, col_n, col_idx, col_cls = t("unit", language), t("decisions", language), t("index", language), t("class", language)
-    rows, percents, counts = [], {}, [col_n]
-    for u in units:
-        mu = matrix[matrix["unit"] == u].set_index("component")
-        row = {col_unit: _unit_name(u, language), col_n: int(mu.loc["index", "n"]), col_idx: mu.loc["index", "share"],
-               col_cls: t(cls[u], language) if u in cls else ""}
-        for c in res.model.decision_components:
-            label = c.label(language)
-            row[label] = mu.loc[c.id, "share"]
-            row[f"{label} ({t('n', language).lower()})"] = int(mu.loc[c.id, "n"])
-        rows.append(row)
-    for c in res.model.decision_components:
-        label = c.label(language)
-        percents[label] = f"{label} ({t('n', language).lower()})"
-        counts.append(percents[label])
-    frame = pd.DataFrame(rows)
-    return frame, TableSpec(counts=tuple(counts), percents=percents, guards={col_idx: col_n}, decimals={col_idx: 2})
+    n, ix = t("decisions", language), t("index", language)
+    lo, hi = i18n.label("ci_low", language), i18n.label("ci_high", language)
+    frame = pd.DataFrame({t("unit", language): [_unit_name(u, language) for u in idx["unit"]],
+                          n: idx["n"].astype(int).to_numpy(), ix: idx["share"].to_numpy(),
+                          lo: idx["ci_low"].to_numpy(), hi: idx["ci_high"].to_numpy(),
+                          t("class", language): [t(cls[u], language) if u in cls else "" for u in idx["unit"]]})
+    return frame, TableSpec(counts=(n,), guards={ix: n, lo: n, hi: n}, decimals={ix: 2, lo: 2, hi: 2})
+
+
+def _adherence_table(res, language):
+    """Per unit and component over the window: decisions it applies to, share meeting it, Wilson interval."""
+    matrix = res.unit_matrix()
+    m = matrix[matrix["component"] != "index"]
+    n, sh = t("n", language), t("share", language)
+    lo, hi = i18n.label("ci_low", language), i18n.label("ci_high", language)
+    frame = pd.DataFrame({t("unit", language): [_unit_name(u, language) for u in m["unit"]],
+                          t("component", language): [res.model.component(c).label(language) for c in m["component"]],
+                          n: m["n"].astype(int).to_numpy(), t("met", language): m["n_met"].astype(int).to_numpy(),
+                          sh: m["share"].to_numpy(), lo: m["ci_low"].to_numpy(), hi: m["ci_high"].to_numpy()})
+    met = t("met", language)
+    return frame, TableSpec(counts=(n, met), percents={sh: n, lo: n, hi: n}, numerators={sh: met, lo: met, hi: met})
 
 
 def _year_table(res, language):
@@ -594,18 +606,21 @@ def strategies_methods(log, language: str) -> list[str]:
 
 
 def strategies_tables(log, language: str) -> list:
+    """What was done and when (results), and who did what to whom and why (appendix): Proctor's seven fields."""
     f = log.frame
-    frame = pd.DataFrame({
-        t("number", language): range(1, len(f) + 1),
-        t("local_name", language): f["name"],
-        t("eric", language): [_eric_label(e, language) for e in f["eric_id"]],
-        t("actor", language): f["actor"], t("action", language): f["action"], t("target", language): f["target"],
+    nr = t("number", language)
+    what = pd.DataFrame({
+        nr: range(1, len(f) + 1),
+        t("eric", language): [f"{r.name} ({_lower(_eric_label(r.eric_id, language))})" if r.name != r.eric
+                              else _eric_label(r.eric_id, language) for r in f.itertuples(index=False)],
         t("when", language): [_when(r, language) for r in f.itertuples(index=False)],
         t("dose", language): f["dose"],
         t("affects", language): [", ".join(_outcome_word(o, language) for o in os_) for os_ in f["outcome"]],
-        t("justification", language): f["justification"],
     })
-    return [(t("cap_strategies", language), frame, TableSpec())]
+    who = pd.DataFrame({nr: range(1, len(f) + 1), t("actor", language): f["actor"],
+                        t("action", language): f["action"], t("target", language): f["target"],
+                        t("justification", language): f["justification"]})
+    return [(t("cap_strategies", language), what, TableSpec()), (t("cap_strategies_who", language), who, TableSpec())]
 
 
 def strategies_plot(log, ax, language: str):
