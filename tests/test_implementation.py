@@ -91,6 +91,8 @@ def test_model_from_dict_and_load_accept_the_config_shape():
                             "observation": {"source": "decisions", "met": [{"field": "goal_recorded", "is": "true"}]}}]}
     m = ek.Model.load(spec)
     assert m.component_ids == ["goal"] and ek.Model.load(m) is m
+    spec["components"][0]["observation"]["met"][0]["is"] = True  # a TOML boolean means the same
+    assert ek.Model.load(spec).components[0].observation.met[0].value == "true"
     assert ek.Model.load("ibic") == ek.Model.builtin("ibic")
 
 

@@ -94,6 +94,8 @@ class Condition:
                               + (f" (unknown keys: {', '.join(unknown)})" if unknown else ""))
         op = tests[0]
         value = spec[op]
+        if op == "is" and isinstance(value, bool):  # TOML `is = true` reads as naturally as `is = "true"`
+            value = "true" if value else "false"
         if op == "is" and value not in _IS:
             raise ConfigError(f"{where}: 'is' must be one of {', '.join(_IS)}, not {value!r}")
         if op in ("in", "not_in"):
