@@ -288,7 +288,7 @@ def file_facts(path: Path) -> FileFacts:
     worth mentioning, so this runs in a thread beside DuckDB (~1.4 s per GB).
     """
     files = input_files(path)
-    if len(files) > 1:
+    if path.is_dir():  # a folder of partitions, one or many
         return FileFacts(hashlib.sha256("".join(sha256_file(f) for f in files).encode()).hexdigest())
     if path.suffix.lower() not in TEXT_SUFFIXES:
         return FileFacts(sha256_file(path))
