@@ -145,7 +145,7 @@ def _run_other(spec: AnalysisSpec, run: "Run") -> Any:
             name = {k: specs[k].title or getattr(run.results[k], "title", k) for k in joint}
             run.extra[f"{spec.id}_joint"] = joint_display({name[k]: run.results[k] for k in joint},
                                                           {name[k]: v for k, v in joint.items()}, result,
-                                                          language)
+                                                          language, _disclosure(run.evaluation))
         return result
     if spec.kind == "audit":
         from evalkit.audit import audit_analysis
@@ -295,6 +295,14 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
     return out
 
 
+def _disclosure(ev):
+    """The report's disclosure rules from the config (also used by text built before the report)."""
+    from evalkit.privacy import Disclosure
+
+    r = ev.report
+    return Disclosure(r.suppress_counts_below, r.suppress_percent_denominator_below, r.suppress_zero_counts)
+
+
 def build_report(result: Run, *, language: str | None = None):
     """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
     from evalkit.report import Report
@@ -302,7 +310,8 @@ def build_report(result: Run, *, language: str | None = None):
     ev = result.evaluation
     lang = language or ev.language
     report = Report(ev.title, language=lang, subtitle=ev.municipality or None,
-                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below))
+                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below),
+                    zero_is_small=ev.report.suppress_zero_counts)
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
     background = [p for p in (change.description,) if p]
