@@ -128,7 +128,7 @@ def _points(d, language) -> str:
 
 def _points_ci(d, low, high, language, hidden: bool = False) -> str:
     if hidden:
-        return i18n.SUPPRESSED
+        return f"{i18n.SUPPRESSED} {_t('points', language)}"
     return (f"{_points(d, language)} {_t('points', language)} ({_t('ci95', language)} "
             f"{i18n.fmt_interval(100 * low, 100 * high, 0, language)})")
 
@@ -193,13 +193,15 @@ def _stage_sentence(res, stage: str, language: str, d) -> str:
     # the change and its interval are computed from both shares: hidden with either
     change = _points_ci(c["difference"], c["ci_low"], c["ci_high"], language, hide_a or hide_b)
     na, nb_ = d.count(ra["n"], language), d.count(rb["n"], language)
+    tail = {"sv": f", en förändring med {change}", "nb": f", en endring på {change}",
+            "en": f", a change of {change}"}[language]
     return {
         "sv": f"{label}: alla tillämpliga punkter uppfylldes i {before} av ärendena {ga} (n = {na}) och i {after} "
-              f"{gb} (n = {nb_}), en förändring med {change}.",
+              f"{gb} (n = {nb_}){tail}.",
         "nb": f"{label}: alle aktuelle punkter var oppfylt i {before} av sakene {ga} (n = {na}) og i {after} "
-              f"{gb} (n = {nb_}), en endring på {change}.",
+              f"{gb} (n = {nb_}){tail}.",
         "en": f"{label}: every applicable item was met in {before} of the case files {ga} (n = {na}) and in "
-              f"{after} {gb} (n = {nb_}), a change of {change}.",
+              f"{after} {gb} (n = {nb_}){tail}.",
     }[language]
 
 

@@ -434,7 +434,7 @@ def protect(values: np.ndarray, primary: np.ndarray, lines: list, protection: fl
 
 
 #: Above this many (primary cells × cells) a group is protected one primary cell at a time.
-_JOINT_LIMIT = 1500
+_JOINT_LIMIT = 600
 
 
 def _solve_one_by_one(cells: list, lines: list, values: np.ndarray, prim: list, hidden: np.ndarray, totals: set,
@@ -514,7 +514,7 @@ def _solve(cells: list, lines: list, values: np.ndarray, prim: set, hidden: np.n
     n = len(cells)
     pos = {c: k for k, c in enumerate(cells)}
     x = np.array([max(values[c], 0.0) for c in cells])
-    big = float(x.sum()) + protection + 1.0
+    big = float(x.max()) + protection  # no cell of a table with a published total exceeds the largest cell
     prim_list = sorted(prim)
     need = [_reachable(p, cells, lines, values, protection) for p in prim_list]
     n_copies = 2 * len(prim_list)
