@@ -222,8 +222,11 @@ def test_the_heatmap_hides_what_the_table_hides(interviews):
     assert np.ma.getmaskarray(shown).all() or np.isnan(np.ma.filled(shown, np.nan)).all()
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert labels.count("..") == shown.size
+    from evalkit.privacy._disclosure import is_withheld
+    assert is_withheld(fig)                      # a report prints "the figure is not shown …" instead
     fig = interviews.plot(language="sv", disclosure=Disclosure(1, 1))
     assert not np.isnan(np.ma.filled(fig.axes[0].images[-1].get_array(), np.nan)).any()
+    assert not is_withheld(fig)
 
 
 def test_the_joint_display_counts_go_through_the_rules(interviews):

@@ -276,7 +276,10 @@ class QualitativeResult:
 
         A cell whose share ``disclosure`` hides (its group has fewer interviews
         than the denominator threshold, or the count is small) is drawn grey
-        with "..", as in the frequency table (default rules 5 and 30).
+        with "..", as in the frequency table (default rules 5 and 30). When
+        every cell is hidden the figure is marked withheld
+        (:func:`evalkit.privacy._disclosure.mark_withheld`) and a report shows a
+        sentence in its place.
         """
         import matplotlib.pyplot as plt
         from evalkit.i18n import tick_formatter
@@ -299,6 +302,10 @@ class QualitativeResult:
         bar = fig.colorbar(im, ax=ax, format=tick_formatter(language, percent=True))
         bar.set_label(_t("share", language))
         fig.tight_layout()
+        if np.isnan(values).all():
+            from evalkit.privacy._disclosure import mark_withheld
+
+            mark_withheld(fig)  # nothing left to show: a report says so instead of printing a grey grid
         return fig
 
 

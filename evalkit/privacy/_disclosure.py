@@ -26,7 +26,7 @@ import pandas as pd
 
 from evalkit.errors import ConfigError
 
-__all__ = ["Disclosure", "Suppression", "suppress_counts", "suppress_percentages", "protect",
+__all__ = ["Disclosure", "Suppression", "mark_withheld", "is_withheld", "suppress_counts", "suppress_percentages", "protect",
            "audit_intervals", "table_lines", "SUPPRESSED"]
 
 #: What a suppressed cell shows.
@@ -118,6 +118,17 @@ class Disclosure:
         """The rules as plain values (for the report's appendix and provenance)."""
         return {"count_below": self.count_below, "denominator_below": self.denominator_below,
                 "zero_is_small": self.zero_is_small, "protection": self.count_below}
+
+
+def mark_withheld(figure):
+    """Mark a figure every number of which disclosure control hides: a report shows a sentence instead."""
+    figure.evalkit_withheld = True
+    return figure
+
+
+def is_withheld(figure) -> bool:
+    """Whether :func:`mark_withheld` marked ``figure``."""
+    return bool(getattr(figure, "evalkit_withheld", False))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from evalkit import i18n
 from evalkit._files import temp_beside
 from evalkit.errors import EvalkitError, ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
-from evalkit.privacy._disclosure import Disclosure
+from evalkit.privacy._disclosure import Disclosure, is_withheld
 from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
 from evalkit.report._figures import DEFAULT_DPI, render_all
 from evalkit.report._format import format_table
@@ -379,6 +379,8 @@ class Report:
         return document, tables
 
     def _withheld(self, figure: Figure) -> bool:
+        if is_withheld(figure.figure):
+            return True
         if figure.data is None or figure.spec is None:
             return False
         return bool(disclosure_mask(figure.data, figure.spec, self.disclosure).to_numpy().any())
