@@ -237,3 +237,15 @@ def test_disclosure_rules_for_sentences():
     assert d.share(0.0, 61, "sv") == "0\u00a0%"           # nobody: zero is not small
     with pytest.raises(Exception, match="at least 1"):
         Disclosure(0, 30)
+
+
+def test_the_rest_of_a_base_is_protected_when_asked_for():
+    # 58 of 61 shown beside each other give away that 3 did not: with parts=[(part, whole)] that rest is an
+    # unpublished cell, primary when small, and the cheaper of the two shown counts is hidden to protect it
+    t = pd.DataFrame({"part": [58, 20], "whole": [61, 40]})
+    s = suppress_counts(t, ["part", "whole"], K, parts=[("part", "whole")])
+    assert s.mask.to_numpy().tolist() == [[True, False], [False, False]]
+    low, high = attacker(np.array([[58.0, 3.0, 61.0]]), np.array([[True, True, False]]), None, 2)
+    assert high[0, 1] - low[0, 1] >= K    # the rest now lies anywhere in [0, 61]
+    with pytest.raises(Exception, match="not among the count columns"):
+        suppress_counts(t, ["part"], K, parts=[("part", "whole")])

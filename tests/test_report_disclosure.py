@@ -190,10 +190,12 @@ def interviews():
 
 def test_interview_sentences_print_no_number_their_table_hides(interviews):
     text = " ".join(interviews.sentences("sv"))
-    # before/after with 12 and 8 interviews: no percentage on those bases, and the counts 2 and 1 are hidden
+    # before/after with 12 and 8 interviews: no percentage on those bases, and the counts 2 and 1 are hidden;
+    # so are 5 and 12 beside them, because the same sentences give the themes' totals, 7 and 13 (7 − 5 = 2)
     assert "%" not in text.split("Två kodare")[0]
-    assert "i .. av 12 intervjuer före och i 5 av 8 efter" in text
-    assert "i 12 av 12 intervjuer före och i .. av 8 efter" in text
+    assert "B (13), A (7)" in text
+    assert "Temat A togs upp i .. av 12 intervjuer före och i .. av 8 efter" in text
+    assert "Temat B togs upp i .. av 12 intervjuer före och i .. av 8 efter" in text
     # the same rules with k = 1 print every number, so the sentence really carries them
     from evalkit.privacy import Disclosure
     loose = " ".join(interviews.sentences("sv", disclosure=Disclosure(1, 1)))

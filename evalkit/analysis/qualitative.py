@@ -24,7 +24,7 @@ from scipy.stats import fisher_exact
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.quotes import role_labels, select_quotes
 from evalkit.errors import AnalysisError, AnalysisWarning
-from evalkit.i18n import check_language, fmt_int, fmt_number, fmt_percent, translator
+from evalkit.i18n import SUPPRESSED, check_language, fmt_int, fmt_number, fmt_percent, translator
 
 __all__ = ["qualitative_analysis", "QualitativeResult", "coding_agreement", "joint_display", "JointDisplay",
            "run_qualitative", "GROUP_VARIABLES", "PERIOD_VARIABLES", "ALL"]
@@ -54,6 +54,7 @@ _T = {
     "n_after": {"sv": "Antal efter", "nb": "Antall etter", "en": "Number after"},
     "N_after": {"sv": "Intervjuer efter", "nb": "Intervjuer etter", "en": "Interviews after"},
     "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
+    "n_total": {"sv": "Antal totalt", "nb": "Antall totalt", "en": "Number in all"},
     "p_value": {"sv": "p-värde (Fishers exakta test)", "nb": "p-verdi (Fishers eksakte test)",
                 "en": "p-value (Fisher's exact test)"},
     "cap_freq": {"sv": "Teman per intressentgrupp: intervjuer som tar upp temat och kodade avsnitt",
@@ -167,12 +168,16 @@ class QualitativeResult:
                         "nb": f"Av {n} intervjuer ble disse temaene tatt opp oftest: {names}.",
                         "en": f"Of {n} interviews, these themes were raised most often: {names}."}[language])
         ba = self.before_after.dropna(subset=["difference"])
-        for r in ba.reindex(ba["difference"].abs().sort_values(ascending=False).index).head(2).to_dict("records"):
+        hidden = self._before_after_hidden(d)
+        for i, r in ba.reindex(ba["difference"].abs().sort_values(ascending=False).index).head(2).iterrows():
             nb, na = d.count(r["N_before"], language), d.count(r["N_after"], language)
-            if (d.hides_share(r["share_before"], r["N_before"], r["n_before"])
+            if (hidden.at[i, "n_before"] or hidden.at[i, "n_after"]
+                    or d.hides_share(r["share_before"], r["N_before"], r["n_before"])
                     or d.hides_share(r["share_after"], r["N_after"], r["n_after"])):
-                # a share on fewer than the denominator threshold is not shown: the counts are (as in the table)
-                kb, ka = d.count(r["n_before"], language), d.count(r["n_after"], language)
+                # a share on fewer than the denominator threshold is not shown: the counts are, as in the table
+                # (with the same secondary suppression against the theme's total)
+                kb = SUPPRESSED if hidden.at[i, "n_before"] else fmt_int(r["n_before"], language)
+                ka = SUPPRESSED if hidden.at[i, "n_after"] else fmt_int(r["n_after"], language)
                 out.append({"sv": f"Temat {r['code']} togs upp i {kb} av {nb} intervjuer före och i {ka} av {na} efter.",
                             "nb": f"Temaet {r['code']} ble tatt opp i {kb} av {nb} intervjuer før og i {ka} av {na} etter.",
                             "en": f"The theme {r['code']} was raised in {kb} of {nb} interviews before and in {ka} of "
@@ -188,13 +193,24 @@ class QualitativeResult:
             r = overall.iloc[0]
             few = float(r["n_units"]) < d.count_below
             v = ".." if few else fmt_number(r["value"], 2, language)
-            pa = d.share(r["percent_agreement"], r["n_units"], language)
+            pa = d.base_share(r["percent_agreement"], r["n_units"], language)
             u = d.count(r["n_units"], language)
             out.append({"sv": f"Två kodare kodade samma intervjuer: kappa {v} över {u} par av intervju och tema, samma bedömning i {pa}.",
                         "nb": f"To kodere kodet de samme intervjuene: kappa {v} over {u} par av intervju og tema, samme vurdering i {pa}.",
                         "en": f"Two coders coded the same interviews: kappa {v} over {u} interview-theme pairs, same judgement in {pa}."
                         }[language])
         return out
+
+    def _before_after_hidden(self, d) -> pd.DataFrame:
+        """Which before/after counts the before/after table hides (its total is the theme's total)."""
+        from evalkit.privacy import suppress_counts
+
+        ba = self.before_after.assign(n_total=self.before_after["n_before"] + self.before_after["n_after"])
+        if ba.empty:
+            return pd.DataFrame(False, index=ba.index, columns=["n_before", "n_after"])
+        s = suppress_counts(ba, ["n_before", "n_after", "N_before", "N_after", "n_total"], d.count_below,
+                            total_col="n_total", summed=["n_before", "n_after"], zero_is_small=d.zero_is_small)
+        return s.mask
 
     def methods(self, language: str = "sv") -> list[str]:
         language = check_language(language)
@@ -227,11 +243,16 @@ class QualitativeResult:
         language = check_language(language)
         tables = []
         ba = self.before_after.drop(columns=["code_guid", "difference"])
+        # the theme's total is published anyway (the summary sentence, the co-occurrence diagonal, the joint
+        # display): stated here as the row total so that secondary suppression protects a hidden count against it
+        ba.insert(len(ba.columns) - 1, "n_total", ba["n_before"] + ba["n_after"])
         ba = ba.rename(columns={c: _t(c if c != "code" else "theme", language) for c in ba.columns})
         n_before, n_after, p = _t("n_before", language), _t("n_after", language), _t("p_value", language)
+        n_total = _t("n_total", language)
         # The p-value rests on both counts: with the group sizes, it and one count give away the other, so it
         # is hidden wherever either count is. The interviews per period are group sizes: counts too.
-        spec = TableSpec(counts=(n_before, _t("N_before", language), n_after, _t("N_after", language)),
+        spec = TableSpec(counts=(n_before, _t("N_before", language), n_after, _t("N_after", language), n_total),
+                         total_column=n_total, summed=(n_before, n_after),
                          percents={_t("share_before", language): _t("N_before", language),
                                    _t("share_after", language): _t("N_after", language)},
                          numerators={_t("share_before", language): n_before,

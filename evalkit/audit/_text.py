@@ -269,7 +269,7 @@ def _agreement_sentence(res, language: str, rules) -> str | None:
         who = {"sv": f"{n2} av {nt} ärenden ({share}) granskades av två granskare oberoende av varandra. ",
                "nb": f"{n2} av {nt} saker ({share}) ble vurdert av to vurderere uavhengig av hverandre. ",
                "en": f"{n2} of {nt} case files ({share}) were reviewed independently by two reviewers. "}[language]
-    agree = rules.share(a["percent_agreement"], a["n_units"], language)
+    agree = rules.base_share(a["percent_agreement"], a["n_units"], language)  # judgements, not people
     return who + {
         "sv": f"Överensstämmelsen över alla punkter var {name} = {value} (95 % KI {interval}); "
               f"svaren var identiska i {agree} av bedömningarna.",

@@ -51,10 +51,14 @@ class Disclosure:
 
     Notes
     -----
-    A share ``p`` on a denominator ``n`` implies the count ``round(p·n)``; the
-    share is hidden when that count is small, because ``p·n`` gives it back. The
-    complement ``n − round(p·n)`` is not treated as a published cell (it is not
-    in the table); a table that shows it as a column protects it as a count.
+    A share ``p`` on a denominator ``n`` implies the count ``round(p·n)`` and
+    the rest ``n − round(p·n)``; given without its count, the share is hidden
+    when either is small, because with ``n`` it gives both back (98 % of 61
+    says that exactly one case file failed, which a count table beside it may
+    hide). Given with its count (``numerator``), it is hidden with that count.
+    Zero is not small here either, unless ``zero_is_small``. A share of
+    judgements or units rather than people (agreement between coders) uses
+    :meth:`base_share`: the denominator rule only.
 
     Examples
     --------
@@ -89,14 +93,17 @@ class Disclosure:
         """Whether a share (0–1) on ``denominator`` is shown as "..".
 
         Hidden when the denominator is missing or below ``denominator_below``, or
-        when its count (``numerator``, else ``round(share·denominator)``) is small.
+        when its count (``numerator``, else ``round(share·denominator)``) or the
+        rest of the denominator is small.
         """
         if denominator is None or not np.isfinite(float(denominator)) or float(denominator) < self.denominator_below:
             return True
         if numerator is None:
             if share is None or not np.isfinite(float(share)):
                 return False
-            numerator = round(float(share) * float(denominator))
+            implied = round(float(share) * float(denominator))
+            # the share and its base give back both the count and the rest of the base
+            return self.hides_count(implied) or self.hides_count(float(denominator) - implied)
         return self.hides_count(numerator)
 
     # -- text ------------------------------------------------------------------------------
@@ -111,6 +118,14 @@ class Disclosure:
         from evalkit import i18n
 
         if self.hides_share(share, denominator, numerator):
+            return SUPPRESSED
+        return i18n.fmt_percent(float(share), decimals, language)
+
+    def base_share(self, share, denominator, language: str, decimals: int = 0) -> str:
+        """A share of judgements or units (not of people): ".." only when its denominator is small."""
+        from evalkit import i18n
+
+        if denominator is None or not np.isfinite(float(denominator)) or float(denominator) < self.denominator_below:
             return SUPPRESSED
         return i18n.fmt_percent(float(share), decimals, language)
 
@@ -247,6 +262,7 @@ def suppress_counts(
     total_row: Hashable | None = None,
     summed: Iterable[Hashable] | None = None,
     zero_is_small: bool = False,
+    parts: Iterable[tuple[Hashable, Hashable]] = (),
 ) -> Suppression:
     """Hide small counts, and the fewest other cells that stop them being recovered.
 
@@ -268,6 +284,10 @@ def suppress_counts(
         "applicable = yes + partly + no") is protected on its own.
     zero_is_small : bool, default False
         Hide zero counts too.
+    parts : (part column, whole column) pairs
+        Counts shown beside their base (those with a trait and the group), so
+        that ``whole − part`` (those without it) can be worked out: that
+        unpublished count is protected like a cell when it is small.
 
     Returns
     -------
@@ -304,18 +324,32 @@ def suppress_counts(
         raise ConfigError(f"{what}: no row {total_row!r} in the table's index.")
     if not table.index.is_unique:
         raise ConfigError(f"{what}: the table's index has repeated labels; give every row its own label.")
+    parts = [(a, b) for a, b in parts]
+    strangers = [c for pair in parts for c in pair if c not in counted]
+    if strangers:
+        raise ConfigError(f"{what}: part/whole column(s) {strangers} are not among the count columns {counted}.")
     values = _numbers(table, counted)
+    n_real = values.shape[1]
+    if parts:  # the unpublished "whole − part" columns, after the real ones
+        rest = np.column_stack([values[:, counted.index(w)] - values[:, counted.index(a)] for a, w in parts])
+        values = np.column_stack([values, rest])
     small = _small_at(values, threshold, zero_is_small)
     total_i = None if total_row is None else list(table.index).index(total_row)
     total_j = None if total_col is None else len(count_list)
     summed_j = [count_list.index(c) for c in summed_list]
     lines = table_lines(values.shape, total_i, total_j, summed_j)
-    hidden = (protect(values, small, lines, protection=threshold, margins=(total_i, total_j)) if lines
-              else small.copy())
+    for k, (a, w) in enumerate(parts):
+        v = n_real + k
+        lines += [([(i, counted.index(a)), (i, v)], (i, counted.index(w))) for i in range(values.shape[0])]
+    unpublished = np.zeros(values.shape, dtype=bool)
+    unpublished[:, n_real:] = True
+    margins = (total_i, total_j) if not parts else None
+    hidden = (protect(values, small, lines, protection=threshold, margins=margins, unpublished=unpublished)
+              if lines else small.copy())
     primary = pd.DataFrame(False, index=table.index, columns=table.columns)
-    primary[counted] = small
+    primary[counted] = small[:, :n_real]
     mask = primary.copy()
-    mask[counted] = hidden
+    mask[counted] = hidden[:, :n_real]
     return Suppression(_display(table, mask), mask, primary, threshold)
 
 
@@ -367,7 +401,8 @@ def _components(cells: list, lines: list) -> list[set]:
 
 
 def protect(values: np.ndarray, primary: np.ndarray, lines: list, protection: float = 5,
-            total_weight: float = 2.0, margins: tuple[int, int] | None = None) -> np.ndarray:
+            total_weight: float = 2.0, margins: tuple[int, int] | None = None,
+            unpublished: np.ndarray | None = None) -> np.ndarray:
     """The secondary suppression pattern, by mixed-integer linear programming.
 
     Parameters
@@ -388,6 +423,10 @@ def protect(values: np.ndarray, primary: np.ndarray, lines: list, protection: fl
         Positions of the total row and column when ``lines`` are those of a
         two-way table with both margins (:func:`table_lines`); large such
         tables are then protected by the hypercube method.
+    unpublished : (r, c) bool array, optional
+        Cells that are never shown (e.g. the implicit "not" count beside a
+        count and its base): unknown to the attacker unless the lines give
+        them away, protected when they are primary, never shown again.
 
     Returns
     -------
@@ -416,15 +455,17 @@ def protect(values: np.ndarray, primary: np.ndarray, lines: list, protection: fl
     (:func:`scipy.optimize.milp`) per group of linked cells; a secondary cell
     the attacker can still compute exactly protects nothing and is shown again.
     """
-    hidden = np.asarray(primary, dtype=bool).copy()
+    primary = np.asarray(primary, dtype=bool)
+    fixed = primary if unpublished is None else primary | np.asarray(unpublished, dtype=bool)
+    hidden = fixed.copy()
     values = np.asarray(values, dtype=float)
     usable = [line for line in lines if not any(np.isnan(values[c]) for c in [*line[0], line[1]])]
-    if not usable or not hidden.any():
+    if not usable or not primary.any():
         return hidden
     cells = sorted({c for inner, total in usable for c in [*inner, total]})
     totals = {total for _, total in usable}
     for group in _components(cells, usable):
-        prim = [c for c in group if hidden[c]]
+        prim = [c for c in group if primary[c]]
         if not prim:
             continue
         members = sorted(group)
@@ -440,7 +481,7 @@ def protect(values: np.ndarray, primary: np.ndarray, lines: list, protection: fl
                                        total_weight)
         for c in chosen:
             hidden[c] = True
-    _show_needless(hidden, np.asarray(primary, dtype=bool), values, usable)
+    _show_needless(hidden, fixed, values, usable)
     return hidden
 
 

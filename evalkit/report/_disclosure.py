@@ -12,8 +12,11 @@ configurable); this module maps a table's spec onto them:
 2. A percentage whose denominator (a column, or a fixed number) is below ``m``
    is hidden; so is a percentage whose count is hidden (its numerator column,
    or for a share without one ``round(share × denominator)`` when that is
-   small), because share × denominator gives the count back. Percentages on
-   the same denominator column as a hidden one (its interval bounds) go with it.
+   small), because share × denominator gives the count back, and (for a
+   share without its count column, on a count of people) one whose rest
+   ``denominator − count`` is small: another table may show or hide those
+   counts. Percentages on the same denominator column as a hidden one (its
+   interval bounds) go with it.
 3. Guards: any other statistic of a group (mean, median) is hidden when the
    group's count is below ``k``; derived columns (differences, p-values) are
    hidden wherever a column they are computed from is hidden.
@@ -96,12 +99,19 @@ def _percentages(table: pd.DataFrame, spec: TableSpec, rules: Disclosure, mask: 
                 continue
             if any(c in spec.numerators for c in spec.percents if spec.percents[c] == denominator):
                 continue  # an interval bound beside a share with its own count: it goes with that share
+            if denominator not in spec.counts:
+                continue  # a share of judgements or units (agreement), not of people: the base rule only
+            # the share and its base give back the count and the rest of the base, which other tables may
+            # show or hide (a count table beside a share table): both must not be small
             implied = np.round(_numeric(table, column) / scale * base)
-            mask[column] |= rules.small(implied)
+            mask[column] |= rules.small(implied) | rules.small(base - implied)
         else:
             mask[column] |= float(denominator) < m
     for column, numerator in spec.numerators.items():
         mask[column] |= mask[numerator]
+        denominator = spec.percents.get(column)
+        if isinstance(denominator, str) and denominator in spec.counts:
+            mask[column] |= mask[denominator]  # with the share and its count shown, the base is count / share
     for columns in tied.values():
         if len(columns) > 1 and any(c in spec.numerators for c in columns):
             with_count = [c for c in columns if c in spec.numerators]
