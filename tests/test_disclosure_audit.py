@@ -249,3 +249,17 @@ def test_the_rest_of_a_base_is_protected_when_asked_for():
     assert high[0, 1] - low[0, 1] >= K    # the rest now lies anywhere in [0, 61]
     with pytest.raises(Exception, match="not among the count columns"):
         suppress_counts(t, ["part"], K, parts=[("part", "whole")])
+
+
+def test_counts_of_a_long_table_are_protected_against_totals_printed_elsewhere():
+    # theme × group in long form; the theme totals (6 and 30) are printed in the text. Zero is shown, so
+    # without protection theme A's single small cell is 6 − 5 − 0 − 0 = 1.
+    t = pd.DataFrame({"theme": ["A"] * 4 + ["B"] * 4, "group": list("wxyz") * 2,
+                      "n": [5, 1, 0, 0, 9, 7, 8, 6]})
+    s = suppress_counts(t, ["n"], K, totals_by={"n": "theme"})
+    hidden = s.mask["n"].tolist()
+    assert hidden[:4] == [True, True, False, False] and not any(hidden[4:])
+    # the attacker: A's cells add up to 6, zeros and B's cells known
+    values = np.array([[5.0, 1.0, 0.0, 0.0, 6.0]])
+    low, high = attacker(values, np.array([[True, True, False, False, False]]), None, 4)
+    assert high[0, 1] - low[0, 1] >= K

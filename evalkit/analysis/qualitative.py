@@ -201,6 +201,17 @@ class QualitativeResult:
                         }[language])
         return out
 
+    def _frequency_hidden(self, d) -> np.ndarray:
+        """Which theme × group counts the frequency table hides (secondary cells included)."""
+        from evalkit.privacy import suppress_counts
+
+        f = self.frequency.reset_index(drop=True)
+        if f.empty:
+            return np.zeros(0, dtype=bool)
+        s = suppress_counts(f, ["n_sources", "group_size"], d.count_below, zero_is_small=d.zero_is_small,
+                            totals_by={"n_sources": "code_guid"})
+        return s.mask["n_sources"].to_numpy() | s.mask["group_size"].to_numpy()
+
     def _before_after_hidden(self, d) -> pd.DataFrame:
         """Which before/after counts the before/after table hides (its total is the theme's total)."""
         from evalkit.privacy import suppress_counts
@@ -268,13 +279,18 @@ class QualitativeResult:
         # a group's size is a count of people like any other: a group of 1–4 is shown as ".."
         tables.append((_t("cap_freq", language), freq, TableSpec(
             counts=(_t("interviews", language), _t("segments", language), _t("group_size", language)),
+            # a theme's interviews over its groups add up to the theme's total, which the text prints
+            totals_by={_t("interviews", language): _t("theme", language)},
             percents={_t("share", language): _t("group_size", language)},
             numerators={_t("share", language): _t("interviews", language)})))
         for key, frame in (("cap_works", self.works_well), ("cap_remains", self.remains)):
             if len(frame):
                 f = frame.rename(columns={"code": _t("theme", language)})
-                tables.append((_t(key, language), f, TableSpec(counts=tuple(c for c in f.columns
-                                                                             if c != _t("theme", language)))))
+                groups = [c for c in f.columns if c != _t("theme", language)]
+                # the row total is the theme's total, printed elsewhere anyway: shown, and protected against
+                f[_t("n_total", language)] = f[groups].sum(axis=1)
+                tables.append((_t(key, language), f, TableSpec(counts=tuple(groups) + (_t("n_total", language),),
+                                                               total_column=_t("n_total", language))))
         co = self.cooccurrence.reset_index().rename(columns={"index": _t("theme", language)})
         co = co.rename(columns={co.columns[0]: _t("theme", language)})
         tables.append((_t("cap_co", language), co, TableSpec(counts=tuple(co.columns[1:]))))
@@ -308,7 +324,8 @@ class QualitativeResult:
         d = _rules(disclosure)
         f = self.frequency
         hidden = [d.hides_share(s, g, n) for s, g, n in zip(f["share"], f["group_size"], f["n_sources"])]
-        f = f.assign(share=f["share"].where(~np.asarray(hidden, dtype=bool)))
+        hidden = np.asarray(hidden, dtype=bool) | self._frequency_hidden(d)
+        f = f.assign(share=f["share"].where(~hidden))
         # themes in code-tree order (categories keep their themes together), not alphabetical
         wide = f.pivot(index="code", columns="group", values="share").reindex(f["code"].unique())
         values = wide.to_numpy(dtype=float)

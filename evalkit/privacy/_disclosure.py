@@ -263,6 +263,7 @@ def suppress_counts(
     summed: Iterable[Hashable] | None = None,
     zero_is_small: bool = False,
     parts: Iterable[tuple[Hashable, Hashable]] = (),
+    totals_by: dict | None = None,
 ) -> Suppression:
     """Hide small counts, and the fewest other cells that stop them being recovered.
 
@@ -288,6 +289,11 @@ def suppress_counts(
         Counts shown beside their base (those with a trait and the group), so
         that ``whole − part`` (those without it) can be worked out: that
         unpublished count is protected like a cell when it is small.
+    totals_by : mapping of count column to key column, optional
+        The count column's cells add up, over the rows that share the key
+        column's value, to a total published elsewhere (a long table of theme ×
+        group whose theme totals the text prints): each such sum is a line with
+        a published total (primary when small, like any count).
 
     Returns
     -------
@@ -325,7 +331,9 @@ def suppress_counts(
     if not table.index.is_unique:
         raise ConfigError(f"{what}: the table's index has repeated labels; give every row its own label.")
     parts = [(a, b) for a, b in parts]
-    strangers = [c for pair in parts for c in pair if c not in counted]
+    totals_by = dict(totals_by or {})
+    _require_columns(table, list(totals_by.values()), what)
+    strangers = [c for pair in parts for c in pair if c not in counted] + [c for c in totals_by if c not in counted]
     if strangers:
         raise ConfigError(f"{what}: part/whole column(s) {strangers} are not among the count columns {counted}.")
     values = _numbers(table, counted)
@@ -343,7 +351,19 @@ def suppress_counts(
         lines += [([(i, counted.index(a)), (i, v)], (i, counted.index(w))) for i in range(values.shape[0])]
     unpublished = np.zeros(values.shape, dtype=bool)
     unpublished[:, n_real:] = True
-    margins = (total_i, total_j) if not parts else None
+    for column, key in totals_by.items():  # one published-elsewhere total per key, kept in an extra column
+        j = counted.index(column)
+        keys = table[key].to_numpy(dtype=object)
+        extra = np.full((values.shape[0], 1), np.nan)
+        v = values.shape[1]
+        for k in dict.fromkeys(keys):
+            rows = [i for i in range(len(keys)) if keys[i] == k]
+            extra[rows[0], 0] = np.nansum(values[rows, j])
+            lines.append(([(i, j) for i in rows], (rows[0], v)))
+        values = np.column_stack([values, extra])
+        small = np.column_stack([small, _small_at(extra, threshold, zero_is_small)])
+        unpublished = np.column_stack([unpublished, small[:, -1:]])  # a small total is hidden where it is printed
+    margins = (total_i, total_j) if not (parts or totals_by) else None
     hidden = (protect(values, small, lines, protection=threshold, margins=margins, unpublished=unpublished)
               if lines else small.copy())
     primary = pd.DataFrame(False, index=table.index, columns=table.columns)

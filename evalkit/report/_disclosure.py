@@ -74,7 +74,8 @@ def disclosure_mask(frame: pd.DataFrame, spec: TableSpec, thresholds=DEFAULT_THR
         summed = list(spec.summed) or None
         try:
             mask |= suppress_counts(table, counts, k, total_col=spec.total_column, total_row=total_row,
-                                    summed=summed, zero_is_small=rules.zero_is_small).mask
+                                    summed=summed, zero_is_small=rules.zero_is_small,
+                                    totals_by=dict(spec.totals_by)).mask
         except EvalkitError as exc:
             raise ReportError(f"table spec: {exc}") from None
     _percentages(table, spec, rules, mask, m)
