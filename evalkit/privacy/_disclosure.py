@@ -18,6 +18,9 @@ Excel appendix.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -618,11 +621,33 @@ def _solve(cells: list, lines: list, values: np.ndarray, prim: set, hidden: np.n
         if hidden[c]:
             lb[pos[c]] = 1.0
     integrality = np.concatenate([np.ones(n), np.zeros(n_copies * n)])
-    result = milp(cost, constraints=LinearConstraint(matrix, lows, highs), integrality=integrality,
-                  bounds=Bounds(lb, ub), options={"time_limit": 60.0, "mip_rel_gap": 1e-6})
+    with _quiet_stdout():
+        result = milp(cost, constraints=LinearConstraint(matrix, lows, highs), integrality=integrality,
+                      bounds=Bounds(lb, ub),
+                      options={"node_limit": 20000, "time_limit": 300.0, "mip_rel_gap": 1e-6})
+    # the node limit (not a time limit) keeps the pattern the same on every machine; the time limit is a guard
     if result.x is None:  # no pattern found in time: hiding the whole group always protects
         return list(cells)
     return [c for c in cells if result.x[pos[c]] > 0.5]
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Silence the solver's own C-level prints (HiGHS writes debug lines to file descriptor 1)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _reachable(p, cells: list, lines: list, values: np.ndarray, protection: float) -> float:
