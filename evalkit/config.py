@@ -100,6 +100,7 @@ class ReportOptions:
     name: str
     suppress_counts_below: int = 5
     suppress_percent_denominator_below: int = 30
+    suppress_zero_counts: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,8 +214,9 @@ def _parse(raw: dict, path: Path) -> Evaluation:
     rep = _Reader(top.get("report", dict, {}), "report", file)
     report = ReportOptions(
         name=rep.get("name", str, path.stem),
-        suppress_counts_below=rep.get("suppress_counts_below", int, 5),
-        suppress_percent_denominator_below=rep.get("suppress_percent_denominator_below", int, 30),
+        suppress_counts_below=_positive(rep, "suppress_counts_below", 5),
+        suppress_percent_denominator_below=_positive(rep, "suppress_percent_denominator_below", 30),
+        suppress_zero_counts=rep.get("suppress_zero_counts", bool, False),
     )
     rep.finish()
     top.finish()
@@ -223,6 +225,14 @@ def _parse(raw: dict, path: Path) -> Evaluation:
     return Evaluation(title=title, language=language, seed=seed, change=change, data=data,
                       analyses=analyses, report=report, municipality=municipality, purpose=purpose,
                       questions=questions, path=path.resolve(), raw=raw)
+
+
+def _positive(r: _Reader, key: str, default: int) -> int:
+    """A disclosure threshold: a whole number ≥ 1 (0 or less would switch disclosure control off)."""
+    value = r.get(key, int, default)
+    if value < 1:
+        raise r._err(key, f"must be at least 1, got {value!r}: disclosure control cannot be switched off")
+    return value
 
 
 def _parse_change(r: _Reader) -> Change:

@@ -28,9 +28,10 @@ from evalkit.schemas import ORDERS
 
 if TYPE_CHECKING:
     from evalkit.config import AnalysisSpec
+    from evalkit.privacy import Disclosure
     from evalkit.pipeline import Run
 
-__all__ = ["AnalysisKind", "Need", "KINDS", "register", "kind_of", "panel_needs"]
+__all__ = ["AnalysisKind", "Need", "KINDS", "register", "kind_of", "panel_needs", "disclosure_of"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,14 @@ def register(kind: AnalysisKind) -> AnalysisKind:
     """Add (or replace) a kind; returns it so a module can keep a reference."""
     KINDS[kind.name] = kind
     return kind
+
+
+def disclosure_of(evaluation) -> "Disclosure":
+    """The config's disclosure rules, for text an analysis builds before the report exists."""
+    from evalkit.privacy import Disclosure
+
+    r = evaluation.report
+    return Disclosure(r.suppress_counts_below, r.suppress_percent_denominator_below, r.suppress_zero_counts)
 
 
 def kind_of(spec: "AnalysisSpec") -> AnalysisKind:
@@ -190,7 +199,8 @@ def _run_qualitative(spec: "AnalysisSpec", run: "Run"):
         specs = {a.id: a for a in run.evaluation.analyses}
         name = {k: specs[k].title or getattr(run.results[k], "title", k) for k in joint}
         run.extra[f"{spec.id}_joint"] = joint_display({name[k]: run.results[k] for k in joint},
-                                                      {name[k]: v for k, v in joint.items()}, result, language)
+                                                      {name[k]: v for k, v in joint.items()}, result, language,
+                                                      disclosure_of(run.evaluation))
     return result
 
 

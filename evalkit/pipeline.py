@@ -236,7 +236,8 @@ def build_report(result: Run, *, language: str | None = None):
     ev = result.evaluation
     lang = language or ev.language
     report = Report(ev.title, language=lang, subtitle=ev.municipality or None,
-                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below))
+                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below),
+                    zero_is_small=ev.report.suppress_zero_counts)
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
     background = [p for p in (change.description,) if p]

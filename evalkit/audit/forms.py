@@ -31,6 +31,7 @@ import pandas as pd
 from evalkit.audit.checklists import ANSWER_CODES, ANSWER_DEFINITIONS, ANSWERS, Checklist, load_checklist
 from evalkit.audit.sampling import AuditSample
 from evalkit._files import temp_beside
+from evalkit.privacy._cells import put
 from evalkit.errors import DataError, Problem
 from evalkit.provenance import LoadRecord, SourceFile, attach
 
@@ -191,7 +192,7 @@ def _refuse_identifiers(rows: pd.DataFrame) -> None:
 
 def _write_lists(ws, language: str) -> None:
     for r, code in enumerate(ANSWER_CODES, start=1):
-        ws.cell(row=r, column=1, value=ANSWERS[language][code])
+        put(ws, r, 1, ANSWERS[language][code])
 
 
 def _write_review(ws, rows: pd.DataFrame, cl: Checklist, language: str, lists_name: str) -> list[str]:
@@ -206,17 +207,17 @@ def _write_review(ws, rows: pd.DataFrame, cl: Checklist, language: str, lists_na
     answer_fill = PatternFill("solid", fgColor="FFF2CC")
     for c, name in enumerate(headers, start=1):
         label = CONTEXT[name][language] if name in CONTEXT else (COMMENT[language] if name == "comment" else name)
-        cell = ws.cell(row=HEADER_ROW, column=c, value=label)
+        cell = put(ws, HEADER_ROW, c, label)
         cell.font = bold
         if name in cl.item_ids:
-            q = ws.cell(row=TEXT_ROW, column=c, value=cl.items[cl.item_ids.index(name)].question(language))
+            q = put(ws, TEXT_ROW, c, cl.items[cl.item_ids.index(name)].question(language))
             q.alignment = wrap
     ws.row_dimensions[TEXT_ROW].height = 110
     n = len(rows)
     last = FIRST_DATA_ROW + n - 1
     for i, rec in enumerate(rows.itertuples(index=False), start=FIRST_DATA_ROW):
         for c, name in enumerate(context, start=1):
-            ws.cell(row=i, column=c, value=_cell_value(getattr(rec, name)))
+            put(ws, i, c, _cell_value(getattr(rec, name)))
             if name == "decided_on":
                 ws.cell(row=i, column=c).number_format = "yyyy-mm-dd"
         for c in range(len(context) + 1, len(headers) + 1):
@@ -274,24 +275,24 @@ def _write_instructions(ws, cl: Checklist, language: str, names: dict, reviewer:
     ]
     r = 1
     for text, font in lines:
-        cell = ws.cell(row=r, column=1, value=text)
+        cell = put(ws, r, 1, text)
         cell.alignment = wrap
         if font:
             cell.font = font
         r += 1
     for code in ANSWER_CODES:
-        ws.cell(row=r, column=1, value=ANSWERS[language][code]).font = Font(bold=True)
-        ws.cell(row=r, column=2, value=ANSWER_DEFINITIONS[language][code]).alignment = wrap
+        put(ws, r, 1, ANSWERS[language][code]).font = Font(bold=True)
+        put(ws, r, 2, ANSWER_DEFINITIONS[language][code]).alignment = wrap
         r += 1
     r += 1
-    ws.cell(row=r, column=1, value=t["questions"]).font = Font(bold=True)
+    put(ws, r, 1, t["questions"]).font = Font(bold=True)
     r += 1
     for stage in cl.stages:
-        ws.cell(row=r, column=1, value=stage.label(language)).font = Font(bold=True)
+        put(ws, r, 1, stage.label(language)).font = Font(bold=True)
         r += 1
         for item in (i for i in cl.items if i.stage == stage.id):
-            ws.cell(row=r, column=1, value=item.id)
-            ws.cell(row=r, column=2, value=item.question(language)).alignment = wrap
+            put(ws, r, 1, item.id)
+            put(ws, r, 2, item.question(language)).alignment = wrap
             r += 1
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
@@ -315,11 +316,11 @@ def _write_meta(ws, cl: Checklist, language: str, reviewer: str, sample: AuditSa
         "rounds": json.dumps(list(sample.rounds) if sample.rounds else None),
     }
     for r, (k, v) in enumerate(entries.items(), start=1):
-        ws.cell(row=r, column=1, value=k)
-        ws.cell(row=r, column=2, value=v)
-    ws.cell(row=1, column=4, value="ids")
+        put(ws, r, 1, k)
+        put(ws, r, 2, v)
+    put(ws, 1, 4, "ids")
     for r, i in enumerate(rows["decision_id"], start=2):
-        ws.cell(row=r, column=4, value=str(i))
+        put(ws, r, 4, str(i))
 
 
 def _save_atomically(wb, path: Path) -> Path:

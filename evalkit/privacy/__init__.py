@@ -4,12 +4,22 @@
   find Swedish personnummer/samordningsnummer and Norwegian fødselsnummer,
   D-, H- and synthetic numbers anywhere in a table (the loaders' privacy gate).
 * :func:`pseudonymise` — replace identifiers by keyed hashes (HMAC-SHA256).
-* :func:`suppress_counts`, :func:`suppress_percentages` — disclosure control for
-  published tables ("..", with secondary suppression where totals are shown).
+* :class:`Disclosure`, :func:`suppress_counts`, :func:`suppress_percentages`,
+  :func:`protect`, :func:`audit_intervals` — disclosure control for every
+  published number ("..", with optimal secondary suppression where totals are
+  shown, and the attacker's LP that audits it).
 """
 from __future__ import annotations
 
-from evalkit.privacy._disclosure import SUPPRESSED, Suppression, suppress_counts, suppress_percentages
+from evalkit.privacy._disclosure import (
+    SUPPRESSED,
+    Disclosure,
+    Suppression,
+    audit_intervals,
+    protect,
+    suppress_counts,
+    suppress_percentages,
+)
 from evalkit.privacy._identifiers import (
     KINDS,
     NUMBER_RANGE,
@@ -27,7 +37,10 @@ __all__ = [
     "NUMBER_RANGE",
     "TOKEN_PREFILTER",
     "SUPPRESSED",
+    "Disclosure",
     "Suppression",
+    "audit_intervals",
+    "protect",
     "suppress_counts",
     "suppress_percentages",
     "IdentifierHit",
