@@ -3,7 +3,8 @@
 The steps, in order, for every loader:
 
 1. read the file (``evalkit.io.read.read_raw``: strings, file row numbers as index);
-2. refuse it if it holds identity numbers (``evalkit.privacy.check_identifiers``);
+2. refuse it if it holds identity numbers anywhere (``read_raw`` runs the privacy gate:
+   the table, the rows that are not data, other sheets, labels, metadata, the file name);
 3. map headers to canonical columns (user mapping, then built-in aliases);
 4. convert every column to its canonical type, collecting *all* problems;
 5. check allowed values, required cells and duplicate keys;
@@ -78,12 +79,10 @@ class _Collector:
 def load_canonical(path, schema: TableSchema, *, mapping=None, sheet=None, **read_options) -> pd.DataFrame:
     """Read ``path`` into the canonical table ``schema`` (see module docstring)."""
     from evalkit.io.read import read_raw
-    from evalkit.privacy import check_identifiers
 
-    raw = read_raw(path, sheet=sheet, **read_options)
+    raw = read_raw(path, sheet=sheet, **read_options)  # the privacy gate runs here
     file = str(path)
     sheet_name = raw.info.source.sheet
-    check_identifiers(raw.frame, file=file, sheet=sheet_name)
     user = load_mapping(mapping, schema)
     headers = [str(c) for c in raw.frame.columns]
     chosen = resolve_columns(headers, schema, user, file=file, sheet=sheet_name)
