@@ -32,6 +32,7 @@ from evalkit.privacy._identifiers import (
     _classify_tokens,
     _problems,
     _value_kinds,
+    compact_rows,
     normalise_text,
     scan_identifiers,
 )
@@ -56,11 +57,11 @@ MASK = "•"
 
 # --------------------------------------------------------------------------- values
 def _kinds_of_values(values: list[object]) -> dict[int, set[str]]:
-    """Position → kinds for a list of values searched together (one 'column')."""
+    """Position → kinds for loose values (no column: integers are not read as having lost zeros)."""
     if not values:
         return {}
     series = pd.Series(values, dtype=object)
-    positions, codes = _value_kinds(series, allow_2032=True)
+    positions, codes = _value_kinds(series, True, padded=False)
     found: dict[int, set[str]] = {}
     for pos, code in zip(positions.tolist(), codes.tolist()):
         found.setdefault(int(pos), set()).add(KINDS[code])
@@ -242,17 +243,12 @@ class Gate:
                     cells.append(value)
         if not cells:
             return
-        series = pd.Series(cells, index=index, dtype=object)
-        hits = scan_identifiers(series.to_frame(what))
-        if hits:
-            self.kinds.update(h.kind for h in hits)
-            by_kind: dict[str, list[int]] = {}
-            for h in hits:
-                by_kind.setdefault(h.kind, []).append(h.row)
-            from evalkit.privacy._identifiers import compact_rows
-
-            for kind, numbers in by_kind.items():
-                self._add([kind], f"{what} ({compact_rows(sorted(set(numbers)))})", sheet)
+        by_kind: dict[str, set[int]] = {}
+        for pos, kinds in _kinds_of_values([_plain(c) for c in cells]).items():
+            for kind in kinds:
+                by_kind.setdefault(kind, set()).add(index[pos])
+        for kind in sorted(by_kind, key=KINDS.index):
+            self._add([kind], f"{what} ({compact_rows(sorted(by_kind[kind]))})", sheet)
 
     def text(self, text: str, what: str) -> None:
         """A long text (an XML part, a decoded binary): candidate tokens only, no numbers alone."""

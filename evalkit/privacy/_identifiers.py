@@ -331,7 +331,7 @@ def _prefilter(values: pd.Series) -> np.ndarray:
     return pc.match_substring_regex(array, _HOLDS_TOKEN).fill_null(False).to_numpy(zero_copy_only=False)
 
 
-def _string_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+def _string_kinds(values: pd.Series, allow_2032: bool, padded: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(value positions, kind codes) for string values that hold identifiers.
 
     ``values`` must have a RangeIndex (positions). The values of one call are
@@ -353,7 +353,7 @@ def _string_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.n
     if numbers.empty:
         return token_pos, token_codes
     as_float = pd.to_numeric(numbers.str.replace(",", ".", regex=False), errors="coerce")
-    number_pos, number_codes = _numeric_kinds(as_float.reset_index(drop=True), allow_2032)
+    number_pos, number_codes = _numeric_kinds(as_float.reset_index(drop=True), allow_2032, padded)
     number_pos = numbers.index.to_numpy()[number_pos]
     return np.concatenate([token_pos, number_pos]), np.concatenate([token_codes, number_codes])
 
@@ -372,7 +372,7 @@ _INT_READINGS = (
 )
 
 
-def _numeric_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+def _numeric_kinds(values: pd.Series, allow_2032: bool, padded: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(value positions, kind codes) for integral numbers that are identifiers.
 
     Spreadsheets drop leading zeros, so 7–9-digit integers are also read as
@@ -383,7 +383,8 @@ def _numeric_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.
     random 7-digit order number passes as a padded personnummer about one time
     in 16 and a 9-digit one one time in 140, so one stray hit in a column of
     ids says nothing, while a column of personnummer that lost its zeros has
-    (nearly) only hits.
+    (nearly) only hits. ``padded=False`` (loose values: config strings,
+    metadata, where there is no column) leaves the padded readings out.
     """
     numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
     keep = np.isfinite(numbers) & (np.abs(numbers) >= NUMBER_RANGE[0]) & (np.abs(numbers) < NUMBER_RANGE[1])
@@ -394,6 +395,8 @@ def _numeric_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.
         return _NOTHING
     plain, padded = [], []
     for width, low, high, pads in _INT_READINGS:
+        if pads and not padded:
+            continue
         chosen = np.flatnonzero((ints >= low) & (ints < high))
         if chosen.size:
             codes = _classify_width(_int_digits(ints[chosen], width), allow_2032)
@@ -414,28 +417,28 @@ def _numeric_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.
 _NOTHING = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
 
 
-def _value_kinds(uniques: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+def _value_kinds(uniques: pd.Series, allow_2032: bool, padded: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Route distinct values (RangeIndex) to the string and/or numeric search by type."""
     dtype = uniques.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return _NOTHING
     if pd.api.types.is_numeric_dtype(dtype):
-        return _numeric_kinds(uniques, allow_2032)
+        return _numeric_kinds(uniques, allow_2032, padded)
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
-        return _string_kinds(uniques, allow_2032)
+        return _string_kinds(uniques, allow_2032, padded)
     # object columns (mixed cells from Excel and the like)
     inferred = pd.api.types.infer_dtype(uniques, skipna=True)
     if inferred in ("string", "empty"):
-        return _string_kinds(uniques, allow_2032)
+        return _string_kinds(uniques, allow_2032, padded)
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
-        return _numeric_kinds(uniques, allow_2032)
+        return _numeric_kinds(uniques, allow_2032, padded)
     is_number = np.fromiter(
         (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
          for v in uniques),
         dtype=bool, count=len(uniques),
     )
-    text_pos, text_codes = _string_kinds(uniques.map(str), allow_2032)
-    number_pos, number_codes = _numeric_kinds(uniques.where(is_number), allow_2032)
+    text_pos, text_codes = _string_kinds(uniques.map(str), allow_2032, padded)
+    number_pos, number_codes = _numeric_kinds(uniques.where(is_number), allow_2032, padded)
     return np.concatenate([text_pos, number_pos]), np.concatenate([text_codes, number_codes])
 
 
