@@ -393,7 +393,7 @@ def _numeric_kinds(values: pd.Series, allow_2032: bool, padded: bool = True) -> 
     ints = np.abs(numbers[keep]).astype(np.int64)
     if ints.size == 0:
         return _NOTHING
-    plain, padded = [], []
+    plain, restored = [], []  # readings as written / with leading zeros restored
     for width, low, high, pads in _INT_READINGS:
         if pads and not padded:
             continue
@@ -401,14 +401,12 @@ def _numeric_kinds(values: pd.Series, allow_2032: bool, padded: bool = True) -> 
         if chosen.size:
             codes = _classify_width(_int_digits(ints[chosen], width), allow_2032)
             found = codes >= 0
-            (padded if pads else plain).append((chosen[found], codes[found]))
+            (restored if pads else plain).append((chosen[found], codes[found]))
     hits = plain
-    if padded:
-        identified = np.unique(np.concatenate([c for c, _ in plain + padded]))
-        distinct_ints = np.unique(ints).size
-        distinct_hits = np.unique(ints[identified]).size
-        if 2 * distinct_hits >= distinct_ints:
-            hits = plain + padded
+    if restored:
+        identified = np.unique(np.concatenate([c for c, _ in plain + restored]))
+        if 2 * np.unique(ints[identified]).size >= np.unique(ints).size:
+            hits = plain + restored
     if not hits:
         return _NOTHING
     return positions[np.concatenate([c for c, _ in hits])], np.concatenate([k for _, k in hits])
