@@ -58,14 +58,27 @@ MASK = "•"
 # --------------------------------------------------------------------------- values
 def _kinds_of_values(values: list[object]) -> dict[int, set[str]]:
     """Position → kinds for loose values (no column: integers are not read as having lost zeros)."""
-    if not values:
+    # a cheap look at each value first: most loose values (titles, labels, XML attributes) hold no candidate
+    chosen = [i for i, v in enumerate(values) if _may_hold(v)]
+    if not chosen:
         return {}
-    series = pd.Series(values, dtype=object)
+    series = pd.Series([values[i] for i in chosen], dtype=object)
     positions, codes = _value_kinds(series, True, padded=False)
     found: dict[int, set[str]] = {}
     for pos, code in zip(positions.tolist(), codes.tolist()):
-        found.setdefault(int(pos), set()).add(KINDS[code])
+        found.setdefault(chosen[int(pos)], set()).add(KINDS[code])
     return found
+
+
+def _may_hold(value: object) -> bool:
+    if isinstance(value, str):
+        if not any(c.isdigit() for c in value) and value.isascii():
+            return False
+        text = normalise_text(value)
+        return bool(_TOKEN.search(text) or _NUMBER_TEXT.match(text))
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return bool(abs(value) >= 1e9)  # loose numbers: 10–12 digits as written (no zeros restored)
+    return False
 
 
 def identifier_kinds(value: object) -> tuple[str, ...]:
@@ -294,7 +307,7 @@ def _walk(data: object, where: str) -> Iterable[tuple[str, object]]:
     if isinstance(data, Mapping):
         for key, value in data.items():
             path = f"{where}.{key}" if where else str(key)
-            if holds_identifier(str(key)):
+            if _may_hold(str(key)):  # a key that may hold a number is searched, and never named
                 yield f"a key of {where or 'the top level'}", str(key)
                 path = f"{where}.<key withheld>" if where else "<key withheld>"
             yield from _walk(value, path)
