@@ -130,9 +130,10 @@ def redact(text: str, *, candidates: bool = False) -> str:
     text : str
         Any message or value.
     candidates : bool, default False
-        Also mask every run of seven or more digits (separators allowed inside),
-        valid or not: for quoting a cell, where a number with a typo in its
-        check digit is still a person's number.
+        Also mask every run of seven or more digits (separators allowed
+        inside) with six of them in a row, valid or not: for quoting a cell,
+        where a number with a typo in its check digit is still a person's
+        number. Dates ("2019-03-05") and phone numbers stay readable.
 
     Examples
     --------
@@ -155,7 +156,8 @@ def redact(text: str, *, candidates: bool = False) -> str:
     for match in _DIGIT_RUN.finditer(folded):
         run = match.group()
         n_digits = sum(c.isdigit() for c in run)
-        if candidates and n_digits >= 7:
+        longest = max(len(r) for r in re.findall(r"[0-9]+", run))
+        if candidates and n_digits >= 7 and longest >= 6:  # every written form has six digits in a row
             spans.append(match.span())
         elif n_digits >= 10 and _NUMBER_TEXT.match(run.replace(" ", "")) and holds_identifier(run.replace(" ", "")):
             spans.append(match.span())
