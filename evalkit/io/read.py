@@ -248,7 +248,10 @@ def _read_sheet(path, fmt, sheet, header_row, skip_rows, checker=None) -> RawTab
     table = _grid.build_table(rows, path, text=False, merges=merges, sheet=name,
                               header_row=header_row, skip_rows=skip_rows)
     source = SourceFile.from_path(path, fmt, sheet=name, header_row=table.header_row)
-    _close_gate(checker, table.frame, name, _outside(rows, table.frame))
+    if checker is not None:
+        from evalkit.privacy._gate import _sheet_label
+
+        _close_gate(checker, table.frame, _sheet_label(name), _outside(rows, table.frame))
     return _finish(table, source, path, name)
 
 

@@ -366,8 +366,11 @@ def gate_workbook(gate: Gate, path: Path, wb, skip_sheet: str | None = None) -> 
     gate_xlsx_parts(gate, path)
 
 
-def _sheet_label(name: str, position: int) -> str:
-    return f"sheet {position} (name withheld)" if holds_identifier(name) else name
+def _sheet_label(name: str, position: int | None = None) -> str:
+    """A sheet's name for a message, or a stand-in when the name holds a number."""
+    if not holds_identifier(name):
+        return name
+    return f"sheet {position} (name withheld)" if position else "the sheet read (name withheld)"
 
 
 def _sheet_frame(rows) -> pd.DataFrame | None:
