@@ -414,6 +414,10 @@ def read_table(path, sheet=None, *, encoding: str | None = None, delimiter: str 
     (['string', 'Int64', 'Float64'], np.float64(1.5), {'antal': 1})
     """
     markers = tuple(NA_MARKERS if na_markers is None else na_markers)
+    if gate:
+        from evalkit.privacy import check_path
+
+        check_path(path)  # before any message can name the file
     fmt = _format_of(Path(path)) if Path(path).is_file() else None
     if fmt in ("sav", "parquet"):
         # Typed already: skip read_raw's conversion of every cell to text.
