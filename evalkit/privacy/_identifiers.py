@@ -338,22 +338,32 @@ def _string_kinds(values: pd.Series, allow_2032: bool, padded: bool = True) -> t
     one column: a whole-number value takes part in the column rule of
     :func:`_numeric_kinds` with the other whole-number values.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     survivors = values[_prefilter(values)]
     if survivors.empty:
         return _NOTHING
-    survivors = survivors.astype(object).map(lambda v: normalise_text(str(v))).astype("str")
-    whole = survivors.str.contains(_IS_TOKEN, regex=True).to_numpy(dtype=bool)
+    survivors = survivors.astype(object).map(str)
+    arrow = pa.array(survivors.to_numpy(dtype=object), type=pa.large_string())
+    wide = ~pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False)
+    if wide.any():  # only text outside ASCII needs normalising (rare, and slower)
+        survivors[wide] = survivors[wide].map(normalise_text)
+        arrow = pa.array(survivors.to_numpy(dtype=object), type=pa.large_string())
+    survivors = pd.Series(pd.arrays.ArrowStringArray(arrow), index=survivors.index)
+    whole = pc.match_substring_regex(arrow, _IS_TOKEN).to_numpy(zero_copy_only=False)
     in_text = survivors[~whole].astype(object).str.findall(_TOKEN).explode().dropna()
-    tokens = pd.concat([survivors[whole], in_text.astype("str")])
+    tokens = pd.concat([survivors[whole], in_text.astype("string[pyarrow]")])
     digits = tokens.str.replace(r"[^0-9]", "", regex=True).to_numpy(dtype=object)
     codes = _classify_tokens(digits, allow_2032)
     found = codes >= 0
     token_pos, token_codes = tokens.index.to_numpy()[found], codes[found]
-    numbers = survivors.str.extract(_NUMBER_TEXT, expand=False).dropna()
-    if numbers.empty:
+    is_number = pc.match_substring_regex(arrow, _NUMBER_TEXT.pattern).to_numpy(zero_copy_only=False)
+    if not is_number.any():
         return token_pos, token_codes
-    as_float = pd.to_numeric(numbers.str.replace(",", ".", regex=False), errors="coerce")
-    number_pos, number_codes = _numeric_kinds(as_float.reset_index(drop=True), allow_2032, padded)
+    numbers = survivors[is_number].str.strip().str.lstrip("+").str.replace(",", ".", regex=False)
+    as_float = pd.to_numeric(numbers.astype(object), errors="coerce")
+    number_pos, number_codes = _numeric_kinds(pd.Series(np.asarray(as_float, dtype=float)), allow_2032, padded)
     number_pos = numbers.index.to_numpy()[number_pos]
     return np.concatenate([token_pos, number_pos]), np.concatenate([token_codes, number_codes])
 
