@@ -697,6 +697,10 @@ PLANNED = {
 }
 
 
+#: distinct place names ``refused`` sees when every test of this file runs
+N_PLACES_RUN = 65
+
+
 def test_corpus_size():
     """The corpus the tests above plant: ≥ 1 000 numbers, all six kinds, text and numeric forms."""
     total = sum(PLANNED.values())
@@ -706,3 +710,9 @@ def test_corpus_size():
     if CORPUS:
         assert {k for _, _, k in CORPUS} <= set(KINDS)
         assert all(n >= 1 for n in CORPUS.values())
+    if len({p for p, _, _ in CORPUS}) == N_PLACES_RUN:  # the whole file ran: the tally is the plan
+        assert sum(CORPUS.values()) == total
+        assert {k for _, _, k in CORPUS} == set(KINDS)
+        assert {f for _, f, _ in CORPUS} >= set(SE_FORMS) | set(NO_FORMS) | set(NUMERIC_FORMS)
+    print(f"\nplanted {sum(CORPUS.values())} numbers at {len({p for p, _, _ in CORPUS})} places "
+          f"(plan: {total})")
