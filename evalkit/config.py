@@ -132,7 +132,22 @@ class Evaluation:
     def from_toml(cls, path: str | Path) -> "Evaluation":
         """Read and check an evaluation config (paths are relative to the file's folder)."""
         path = Path(path)
-        return _parse(read_toml(path, "config file"), path)
+        raw = read_toml(path, "config file")
+        _gate_config(raw, path)
+        return _parse(raw, path)
+
+
+def _gate_config(raw: dict, path: Path) -> None:
+    """Refuse a config holding a personal identity number in any key or value, or in its file name.
+
+    Titles, purpose, questions, the change's name and description, analysis
+    titles, the report name, unit lists and data paths all reach the report
+    or its provenance appendix; so every string (and number) of the file is
+    searched, at every depth (:func:`evalkit.privacy.check_config`).
+    """
+    from evalkit.privacy import check_config
+
+    check_config(raw, file=path, what="The config file")
 
 
 class _Reader:
