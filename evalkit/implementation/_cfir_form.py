@@ -50,8 +50,8 @@ UNIT_VARIABLES = ("enhet", "unit", "område", "omrade", "område/enhet", "distri
                   "inner_setting", "team", "verksamhet", "kommun", "kommune")
 CONTEXT = ("unit", "construct", "label", "segments", "informants", "roles", "memo")
 COLUMNS = (*CONTEXT, "rating", "rationale")
-RATING_COLUMNS = ("unit", "construct", "label", "rater", "rating", "mixed", "missing", "rationale", "n_segments",
-                  "n_informants", "form", "form_row")
+RATING_COLUMNS = ("unit", "construct", "label", "rater", "rating", "code", "mixed", "missing", "rationale",
+                  "n_segments", "n_informants", "form", "form_row")
 MEMO_COLUMNS = ("unit", "construct", "label", "segments", "informants", "roles", "memo")
 
 
@@ -453,7 +453,8 @@ def load_ratings(paths, *, allow_blank: bool = False) -> pd.DataFrame:
     -------
     DataFrame
         One row per (form row): ``unit, construct, label, rater, rating`` (Int64 −2…2; missing
-        for X and for no data), ``mixed`` (X), ``missing`` (no data or blank),
+        for X and for no data), ``code`` (as given: "+2" … "-2", "X", "missing", or "blank"),
+        ``mixed`` (X), ``missing`` (no data or blank),
         ``rationale, n_segments, n_informants, form, form_row``. ``attrs["checks"]`` lists the
         plausibility findings below; ``attrs["evalkit_cfir_meta"]`` the forms' meta data.
 
@@ -524,21 +525,22 @@ def _read_meta(wb, path: Path) -> tuple[dict, list[tuple[str, str]], list[list[s
     if META_SHEET not in wb.sheetnames:
         raise DataError(f"{path.name} is not an evalkit CFIR rating form: it has no '{META_SHEET}' sheet",
                         [Problem("sheet missing", file=str(path), sheet=META_SHEET)])
-    meta, keys, hashes = {}, [], []
-    try:
-        for r, row in enumerate(wb[META_SHEET].iter_rows(values_only=True), start=1):
-            row = list(row) + [None] * 5
-            if row[0] is not None:
-                meta[str(row[0])] = "" if row[1] is None else str(row[1])
-            if r >= 2 and row[3] is not None:
-                keys.append(tuple(json.loads(row[3])))
-                hashes.append(json.loads(row[4]))
-    except (TypeError, ValueError):
-        raise DataError(f"{path.name}: the '{META_SHEET}' sheet was edited; use the form as issued",
-                        [Problem("meta sheet unreadable", file=str(path), sheet=META_SHEET)]) from None
+    meta, raw_keys = {}, []
+    for r, row in enumerate(wb[META_SHEET].iter_rows(values_only=True), start=1):
+        row = list(row) + [None] * 5
+        if row[0] is not None:
+            meta[str(row[0])] = "" if row[1] is None else str(row[1])
+        if r >= 2 and row[3] is not None:
+            raw_keys.append((row[3], row[4]))
     if meta.get("form_kind") != FORM_KIND:
         raise DataError(f"{path.name} is not a CFIR rating form (form kind {meta.get('form_kind')!r})",
                         [Problem("not a CFIR rating form", file=str(path), sheet=META_SHEET)])
+    try:
+        keys = [tuple(json.loads(k)) for k, _ in raw_keys]
+        hashes = [json.loads(h) for _, h in raw_keys]
+    except (TypeError, ValueError):
+        raise DataError(f"{path.name}: the '{META_SHEET}' sheet was edited; use the form as issued",
+                        [Problem("meta sheet unreadable", file=str(path), sheet=META_SHEET)]) from None
     if meta.get("form_version") != FORM_VERSION:
         raise DataError(f"{path.name}: CFIR form version {meta.get('form_version')} is not supported "
                         f"(this evalkit reads version {FORM_VERSION})")
@@ -631,7 +633,7 @@ def _parse(grid, meta, keys, hashes, path: Path, sheet: str, allow_blank: bool):
         rationale = None if rationale is None or not str(rationale).strip() else str(rationale).strip()
         rating = int(code) if code not in (None, "X", "missing") else pd.NA
         records.append({"unit": key[0], "construct": key[1], "label": _norm(row[2]), "rater": meta["rater"],
-                        "rating": rating, "mixed": code == "X", "missing": code in (None, "missing"),
+                        "rating": rating, "code": code or "blank", "mixed": code == "X", "missing": code in (None, "missing"),
                         "rationale": rationale, "n_segments": int(float(_norm(row[3]) or 0)),
                         "n_informants": int(float(_norm(row[4]) or 0)), "form": path.name, "form_row": r})
     gone = [k for k in keys if k not in seen]
@@ -640,7 +642,7 @@ def _parse(grid, meta, keys, hashes, path: Path, sheet: str, allow_blank: bool):
         problem(f"{len(gone)} row(s) of the form are missing (deleted or changed): {shown}")
     frame = pd.DataFrame(records, columns=list(RATING_COLUMNS))
     frame = frame.astype({"unit": "string", "construct": "string", "label": "string", "rater": "string",
-                          "rating": "Int64", "mixed": bool, "missing": bool, "rationale": "string",
+                          "rating": "Int64", "code": "string", "mixed": bool, "missing": bool, "rationale": "string",
                           "n_segments": "int64", "n_informants": "int64", "form": "string", "form_row": "int64"})
     return frame, problems
 
@@ -648,9 +650,10 @@ def _parse(grid, meta, keys, hashes, path: Path, sheet: str, allow_blank: bool):
 def _plausibility(ratings: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in ratings.itertuples(index=False):
-        if r.missing and not r.mixed and r.n_segments > 0:
+        if r.code in ("missing", "blank") and r.n_segments > 0:
+            what = "rated missing" if r.code == "missing" else "left blank"
             rows.append((r.form, r.form_row, r.rater, r.unit, r.construct,
-                         f"rated missing although {r.n_segments} passage(s) were coded"))
+                         f"{what} although {r.n_segments} passage(s) were coded"))
         if pd.notna(r.rating) and abs(int(r.rating)) == 2 and r.n_informants < 2:
             rows.append((r.form, r.form_row, r.rater, r.unit, r.construct,
                          f"{int(r.rating):+d} rests on {r.n_informants} informant(s); ±2 asks for at least two"))
