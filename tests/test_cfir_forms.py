@@ -144,7 +144,8 @@ def test_two_raters_and_plausibility_checks(tmp_path):
     with pytest.warns(DataWarning) as caught:
         r = ek.cfir.load_ratings([a, b])
     assert len(r) == 8 and sorted(r["rater"].unique()) == ["A", "B"]
-    checks = r.attrs["checks"]
+    checks = ek.cfir.rating_checks(r)
+    assert pd.DataFrame(r.attrs["checks"]).equals(checks)
     assert sorted(checks["check"].str.split(" ").str[0]) == ["+2", "rated"]
     assert "3 passage(s)" in checks.loc[checks["form"] == "B.xlsx", "check"].iloc[0]
     assert "B.xlsx row" in str(caught[0].message)

@@ -38,7 +38,7 @@ from evalkit.implementation._cfir_text import (FORM_TEXTS, HEADERS, MISSING_LABE
 from evalkit.provenance import LoadRecord, SourceFile, attach
 
 __all__ = ["memos", "rating_form", "load_ratings", "UNIT_VARIABLES", "FORM_KIND", "FORM_VERSION", "COLUMNS",
-           "RATING_COLUMNS", "parse_rating"]
+           "RATING_COLUMNS", "parse_rating", "rating_checks"]
 
 FORM_KIND = "cfir_rating"
 FORM_VERSION = "1"
@@ -456,7 +456,8 @@ def load_ratings(paths, *, allow_blank: bool = False) -> pd.DataFrame:
         for X and for no data), ``code`` (as given: "+2" … "-2", "X", "missing", or "blank"),
         ``mixed`` (X), ``missing`` (no data or blank),
         ``rationale, n_segments, n_informants, form, form_row``. ``attrs["checks"]`` lists the
-        plausibility findings below; ``attrs["evalkit_cfir_meta"]`` the forms' meta data.
+        plausibility findings below as records (:func:`rating_checks` gives them as a table);
+        ``attrs["evalkit_cfir_meta"]`` the forms' meta data.
 
     Raises
     ------
@@ -490,12 +491,13 @@ def load_ratings(paths, *, allow_blank: bool = False) -> pd.DataFrame:
                         [Problem(f"rater {r} repeated", file=str(p)) for p, m in zip(items, metas)
                          for r in dup if m["rater"] == r])
     out = pd.concat(frames, ignore_index=True)
-    checks = _plausibility(out)
+    checks = rating_checks(out)
     if len(checks):
         warnings.warn(f"{len(checks)} rating(s) to look at again: "
                       + "; ".join(f"{r.form} row {r.form_row}: {r.check}" for r in checks.head(5).itertuples())
                       + (" …" if len(checks) > 5 else "") + " (all in .attrs['checks'])", DataWarning, stacklevel=2)
-    out.attrs["checks"] = checks
+    # plain records, not a DataFrame: pandas compares attrs when it concatenates (astype, concat …)
+    out.attrs["checks"] = checks.to_dict("records")
     out.attrs["evalkit_cfir_meta"] = metas
     if len(records) == 1:
         attach(out, records[0])
@@ -647,7 +649,11 @@ def _parse(grid, meta, keys, hashes, path: Path, sheet: str, allow_blank: bool):
     return frame, problems
 
 
-def _plausibility(ratings: pd.DataFrame) -> pd.DataFrame:
+def rating_checks(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Ratings to look at again: "missing" (or blank) although passages were coded; ±2 on fewer than two informants.
+
+    Returns ``form, form_row, rater, unit, construct, check`` (empty when all is well).
+    """
     rows = []
     for r in ratings.itertuples(index=False):
         if r.code in ("missing", "blank") and r.n_segments > 0:

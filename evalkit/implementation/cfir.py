@@ -26,14 +26,15 @@ from __future__ import annotations
 import pandas as pd
 
 from evalkit.implementation import _cfir_tree
-from evalkit.implementation._cfir_form import UNIT_VARIABLES, load_ratings, memos, parse_rating, rating_form
+from evalkit.implementation._cfir_form import (UNIT_VARIABLES, load_ratings, memos, parse_rating, rating_checks,
+                                              rating_form)
 from evalkit.implementation._cfir_matrix import (CONSENSUS_RULES, CFIRResult, DistinguishRule, RatingAgreement,
                                                  matrix, rating_agreement)
 from evalkit.implementation._cfir_tree import CFIR_NAMESPACE, CITATION, construct_guid, match_codes
 
 __all__ = ["codebook", "constructs", "write_codebook", "memos", "rating_form", "load_ratings", "rating_agreement",
            "matrix", "CFIRResult", "RatingAgreement", "DistinguishRule", "CONSENSUS_RULES", "CITATION",
-           "CFIR_NAMESPACE", "construct_guid", "match_codes", "parse_rating", "UNIT_VARIABLES"]
+           "CFIR_NAMESPACE", "construct_guid", "match_codes", "parse_rating", "rating_checks", "UNIT_VARIABLES"]
 
 
 def constructs(language: str = "sv") -> pd.DataFrame:

@@ -251,7 +251,8 @@ def score_instrument(responses, instrument: "str | Path | Instrument" = "nomad",
         normal_future``, 0–10), one column per construct (``coherence, cognitive_participation,
         collective_action, reflexive_monitoring``; ``aim``/``iam``/``fim``) on the 1–5 scale with 5 =
         most favourable, and ``n_<construct>`` = items answered. ``attrs``: ``instrument``,
-        ``not_relevant`` (per item counts of codes 6/7/8), ``rules`` (the scoring rules in words).
+        ``not_relevant`` (``{item: {"code_6": n, …}}``: per item counts of codes 6/7/8;
+        :func:`item_scores` returns the same as a table), ``rules`` (the scoring rules in words).
 
     Notes
     -----
@@ -295,7 +296,8 @@ def score_instrument(responses, instrument: "str | Path | Instrument" = "nomad",
         out[c] = x.mean(axis=1).where(n >= need)
         out[f"n_{c}"] = n.astype("int64")
     out.attrs["instrument"] = inst.id
-    out.attrs["not_relevant"] = nr
+    # a plain dict (item -> {code_6: n, …}), not a DataFrame: pandas compares attrs when it concatenates
+    out.attrs["not_relevant"] = {item: dict(row) for item, row in nr.to_dict("index").items()}
     out.attrs["rules"] = _rules(inst, min_answered, raw_direction or inst.raw_direction,
                                 sorted(set(inst.items.loc[inst.items["reverse"], "id"]) if reverse is None else reverse))
     return out
@@ -314,15 +316,15 @@ def instrument_alpha(responses, instrument: "str | Instrument" = "nomad", *, ite
                      reverse=None, missing: str = "pairwise") -> pd.DataFrame:
     """Cronbach's alpha per construct in this sample (:func:`evalkit.cronbach_alpha`, Feldt interval).
 
-    Returns a DataFrame indexed by construct: ``label, alpha, ci_low, ci_high, n, k``; ``attrs
-    ["results"]`` holds the :class:`~evalkit.analysis.scales.ScaleResult` of each construct.
-    Constructs with fewer than two scored items (or too few respondents) get NaN.
+    Returns a DataFrame indexed by construct: ``label, alpha, ci_low, ci_high, n, k``. Constructs
+    with fewer than two scored items (or too few respondents) get NaN. For item–rest correlations
+    call :func:`evalkit.cronbach_alpha` on a construct's columns of :func:`item_scores`.
     """
     from evalkit.analysis.scales import cronbach_alpha
 
     inst = load_instrument(instrument)
     scored, _ = item_scores(responses, inst, items=items, raw_direction=raw_direction, reverse=reverse)
-    rows, results = [], {}
+    rows = []
     for c in inst.constructs:
         mine = [i for i in inst.items_of(c) if i in scored.columns]
         row = {"construct": c, "label": inst.construct_labels[c].get("en", c), "alpha": np.nan, "ci_low": np.nan,
@@ -333,12 +335,9 @@ def instrument_alpha(responses, instrument: "str | Instrument" = "nomad", *, ite
             except AnalysisError:
                 res = None
             if res is not None:
-                results[c] = res
                 row.update(alpha=res.value, ci_low=res.ci_low, ci_high=res.ci_high, n=res.n)
         rows.append(row)
-    out = pd.DataFrame(rows).set_index("construct")
-    out.attrs["results"] = results
-    return out
+    return pd.DataFrame(rows).set_index("construct")
 
 
 def compare_instrument(scores: pd.DataFrame, *, by="wave", before=None, after=None, constructs=None,
