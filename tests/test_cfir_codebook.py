@@ -100,3 +100,13 @@ def test_codings_codes_map_to_constructs_by_guid_id_prefix_or_unique_label():
     got = ek.cfir.match_codes(codes)
     # "Innovation Deliverers" is the label of IV.H, V.B.1 and V.F.1: ambiguous, so not matched by label
     assert got == {ek.cfir.construct_guid("V.D"): "V.D", "g2": "III.J", "g3": "III.J", "g6": "IV.M"}
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from evalkit.implementation import _cfir_form, cfir, instruments
+
+    for module in (cfir, _cfir_tree, _cfir_form, instruments):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -1,9 +1,13 @@
 """CFIR 2.0: codebook, memos, rating forms, ratings, agreement and the construct × unit matrix.
 
+The workflow: the codebook (5 domains, 48 constructs, 19 subconstructs) goes into NVivo, MAXQDA,
+ATLAS.ti or QualCoder; the coded interviews come back as a .qdpx; each rater gets a form with a memo per
+unit × construct; the filled forms give ratings, agreement and the matrix.
+
 >>> import evalkit as ek
->>> cb = ek.cfir.codebook("sv")                      # 5 domains, 48 constructs, 19 subconstructs
->>> ek.write_qdc(cb, "cfir2_sv.qdc")                 # doctest: +SKIP  (import into NVivo/MAXQDA/ATLAS.ti/QualCoder)
->>> ek.cfir.rating_form(codings, "R1.xlsx", rater="A")      # doctest: +SKIP  (memo per unit × construct)
+>>> cb = ek.cfir.codebook("sv")
+>>> ek.write_qdc(cb, "cfir2_sv.qdc")                        # doctest: +SKIP
+>>> ek.cfir.rating_form(codings, "R1.xlsx", rater="A")      # doctest: +SKIP
 >>> ratings = ek.cfir.load_ratings(["R1.xlsx", "R2.xlsx"])  # doctest: +SKIP
 >>> res = ek.cfir.matrix(ratings, outcome_groups={"high": ["Norr"], "low": ["Söder"]})  # doctest: +SKIP
 
