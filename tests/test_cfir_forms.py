@@ -257,3 +257,21 @@ def test_no_cfir_codes_is_a_clear_error():
         warnings.simplefilter("ignore")
         with pytest.raises(ek.AnalysisError, match="no CFIR 2.0 codes"):
             ek.cfir.memos(plain)
+
+
+def test_codings_without_passages_and_domain_codes():
+    c = _codings()
+    none = finish_tables(sources=c.sources, codes=c.codes, segments=c.segments.iloc[0:0], cases=c.cases,
+                         attributes=c.attributes, report=ImportReport("t"), path=None, fmt="t", rows_read=0)
+    m = ek.cfir.memos(none, constructs=["III.J"])
+    assert m["segments"].tolist() == [0, 0] and m["unit"].tolist() == ["Norr", "Söder"]
+    with pytest.raises(ek.AnalysisError, match="no unit × construct rows"):
+        ek.cfir.rating_form(none, "never.xlsx")
+    # a passage coded on a domain ("III Inre kontext") is not a construct row
+    seg = c.segments.copy()
+    seg.loc[0, "code_guid"] = G("III")
+    dom = finish_tables(sources=c.sources, codes=c.codes, segments=seg, cases=c.cases, attributes=c.attributes,
+                        users=c.users, report=ImportReport("t"), path=None, fmt="t", rows_read=len(seg))
+    m2 = ek.cfir.memos(dom)
+    assert "III" not in set(m2["construct"]) and m2.set_index(["unit", "construct"]).loc[("Norr", "III.J"),
+                                                                                          "segments"] == 2

@@ -115,8 +115,9 @@ def memos(codings, *, unit: str | None = None, role: str | None = None, coder: s
     seg = codings.segments[codings.segments["code_guid"].isin(code_map)].copy()
     seg = _one_coder(seg, coder, codings.users)
     seg["own"] = seg["code_guid"].map(code_map)
-    seg = seg[seg["own"].map(lambda i: tree.at[i, "kind"] != "domain")]
-    seg["construct"] = seg["own"].map(lambda i: i if tree.at[i, "kind"] == "construct" else tree.at[i, "parent_id"])
+    kind, parent = tree["kind"].to_dict(), tree["parent_id"].to_dict()
+    seg = seg[(seg["own"].map(kind) != "domain").to_numpy(dtype=bool)]  # a coded domain is not rated
+    seg["construct"] = [i if kind[i] == "construct" else parent[i] for i in seg["own"]]
     seg["unit"] = seg["source_guid"].map(unit_of)
     order = {g: i for i, g in enumerate(sources)}
     seg = seg.assign(_o=seg["source_guid"].map(order)).sort_values(["_o", "start"], kind="stable")

@@ -254,6 +254,14 @@ def score_instrument(responses, instrument: "str | Path | Instrument" = "nomad",
         ``not_relevant`` (``{item: {"code_6": n, …}}``: per item counts of codes 6/7/8;
         :func:`item_scores` returns the same as a table), ``rules`` (the scoring rules in words).
 
+    Raises
+    ------
+    DataError
+        Answers off the scale (neither a scale point nor a "not relevant" code), general items
+        outside 0–10, or text that is not one of the instrument's answer labels; each problem
+        names the column and the row (the frame's index label: the file's row number for an
+        ``ek.Survey``).
+
     Notes
     -----
     Construct score = mean of the answered (recoded, reversed where needed) items when at least
