@@ -124,6 +124,10 @@ def test_form_is_locked_text_only_and_reads_back(tmp_path):
     assert r["mixed"].tolist() == [False, False, False, True]
     assert r["missing"].tolist() == [False, True, False, False]
     assert (r["rater"] == "A").all() and r["form_row"].tolist() == [2, 3, 4, 5]
+    # the load record and meta are JSON-able attrs: the frame can be saved
+    assert ek.provenance.record_of(r).rows_kept == 4
+    r.to_parquet(tmp_path / "r.parquet")
+    assert pd.read_parquet(tmp_path / "r.parquet")["code"].tolist() == ["+2", "missing", "-1", "X"]
 
 
 def test_numbers_and_unicode_minus_from_excel_are_read(tmp_path):
@@ -149,6 +153,8 @@ def test_two_raters_and_plausibility_checks(tmp_path):
     assert sorted(checks["check"].str.split(" ").str[0]) == ["+2", "rated"]
     assert "3 passage(s)" in checks.loc[checks["form"] == "B.xlsx", "check"].iloc[0]
     assert "B.xlsx row" in str(caught[0].message)
+    record = ek.provenance.record_of(r)
+    assert (record.rows_read, record.rows_kept) == (8, 8) and any(n.startswith("B.xlsx") for n in record.notes)
     with pytest.raises(DataError, match="rater id"):
         ek.cfir.load_ratings([a, a])
 
@@ -275,3 +281,19 @@ def test_codings_without_passages_and_domain_codes():
     m2 = ek.cfir.memos(dom)
     assert "III" not in set(m2["construct"]) and m2.set_index(["unit", "construct"]).loc[("Norr", "III.J"),
                                                                                           "segments"] == 2
+
+
+def test_context_text_that_looks_like_a_formula_stays_text_and_reads_back(tmp_path):
+    memo = ek.cfir.memos(_codings())
+    memo.loc[0, "memo"] = "=SUM(1,2)"
+    memo.loc[1, "roles"] = "+46 Chef: 1"
+    memo.loc[2, "label"] = "@Tillgängliga resurser"
+    path = ek.cfir.rating_form(None, tmp_path / "f.xlsx", memo_table=memo, rater="A")
+    with zipfile.ZipFile(path) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet2.xml").decode("utf-8")
+    ws = load_workbook(path)["CFIR-bedömning"]
+    assert ws.cell(2, 7).value == "=SUM(1,2)" and ws.cell(2, 7).data_type == "s" and ws.cell(2, 7).quotePrefix
+    assert ws.cell(3, 6).quotePrefix and ws.cell(4, 3).quotePrefix
+    _fill(path, ALL)
+    r = ek.cfir.load_ratings(path)   # the hashes match what was written
+    assert r["label"].iloc[2] == "@Tillgängliga resurser"

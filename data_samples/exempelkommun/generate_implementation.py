@@ -182,6 +182,7 @@ def fill_form(path: Path, codes: pd.DataFrame) -> Path:
 
     from evalkit.implementation._cfir_form import FIRST_DATA_ROW
     from evalkit.implementation._cfir_text import MISSING_LABEL, SHEETS
+    from evalkit.privacy._cells import set_value
 
     wb = load_workbook(path)
     ws = wb[SHEETS["sv"]["rating"]]
@@ -190,9 +191,7 @@ def fill_form(path: Path, codes: pd.DataFrame) -> Path:
         key = (ws.cell(r, 1).value, ws.cell(r, 2).value)
         code = lookup[key]
         for col, value in ((8, MISSING_LABEL["sv"] if code == "missing" else code), (9, RATIONALE[code])):
-            cell = ws.cell(r, col)
-            cell.value = value
-            cell.data_type = "s"
+            set_value(ws.cell(r, col), value)  # text stays text, as a rater's typing would
     wb.save(path)
     _fix_timestamps(path)
     return path

@@ -297,11 +297,10 @@ def _code_label(code: str, language: str) -> str:
 
 
 def _text(ws, row: int, col: int, value):
-    """Write a cell; strings always as strings (never a formula, whatever their first character)."""
-    cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    return cell
+    """Write a cell; strings always as string cells, never a formula (the shared writer of evalkit's sheets)."""
+    from evalkit.privacy._cells import put
+
+    return put(ws, row, col, value)
 
 
 def _norm(value) -> str:
@@ -500,10 +499,14 @@ def load_ratings(paths, *, allow_blank: bool = False) -> pd.DataFrame:
     # plain records, not a DataFrame: pandas compares attrs when it concatenates (astype, concat …)
     out.attrs["checks"] = checks.to_dict("records")
     out.attrs["evalkit_cfir_meta"] = metas
-    if len(records) == 1:
-        attach(out, records[0])
-    out.attrs["evalkit_records"] = records
-    return out
+    return attach(out, records[0] if len(records) == 1 else _combined(records))
+
+
+def _combined(records: list[LoadRecord]) -> LoadRecord:
+    """One load record for several forms (a frame carries one; the notes name every form)."""
+    return LoadRecord(table="cfir_ratings", source=None, rows_read=sum(r.rows_read for r in records),
+                      rows_kept=sum(r.rows_kept for r in records),
+                      notes=[f"{Path(r.source.path).name}: {n}" for r in records for n in r.notes])
 
 
 def _open(path: Path):

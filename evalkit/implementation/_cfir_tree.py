@@ -16,14 +16,15 @@ from importlib import resources
 import pandas as pd
 
 from evalkit.errors import AnalysisError, ConfigError
-from evalkit.io.codings import EVALKIT_NAMESPACE
 
 __all__ = ["tree", "CFIR_NAMESPACE", "construct_guid", "data_sha256", "CITATION", "match_codes", "LANGUAGES",
            "DOMAIN_COLORS", "parse_id"]
 
 LANGUAGES = ("sv", "nb", "en")
-#: namespace of the CFIR GUIDs: guid = uuid5(CFIR_NAMESPACE, construct id), the same in every language
-CFIR_NAMESPACE = uuid.uuid5(EVALKIT_NAMESPACE, "CFIR 2.0 (Damschroder et al. 2022)")
+#: namespace of the CFIR GUIDs: guid = uuid5(CFIR_NAMESPACE, construct id), the same in every language.
+#: It is uuid5(evalkit.io.codings.EVALKIT_NAMESPACE, "CFIR 2.0 (Damschroder et al. 2022)"), written out so this
+#: analysis-level module needs no io import (tests/test_cfir_codebook.py checks the derivation).
+CFIR_NAMESPACE = uuid.UUID("807513fc-bcf9-5753-b5d8-d9f418700ed4")
 DOMAIN_COLORS = {"I": "#4E79A7", "II": "#59A14F", "III": "#F28E2B", "IV": "#B07AA1", "V": "#E15759"}
 _ID = re.compile(r"^(IV|V|I{1,3})(?:\.([A-M])(?:\.(\d))?)?$")
 # a code name that starts with a CFIR id: "III.J.1 Budget", "IV.B - Mid-level leaders", "II.G.3: …"
