@@ -149,3 +149,35 @@ def test_nomad_reverse_item_and_alpha(nomad):
     assert (a["alpha"] > 0.7).all()
     assert instrument_alpha(nomad, "nomad", reverse=()).loc["collective_action", "alpha"] < \
         a.loc["collective_action", "alpha"] - 0.05
+
+
+def test_pipeline_entry_points_give_report_ready_results(nomad, tmp_path):
+    from evalkit.implementation.instruments import InstrumentResult, run_instrument
+
+    forms = [SAMPLE / "cfir_bedomning_A.xlsx", SAMPLE / "cfir_bedomning_B.xlsx"]
+    res = ek.cfir.run_cfir(forms, {"outcome_groups": GROUPS, "distinguish": {"min_difference": 3}, "n_boot": 50,
+                                   "language": "en"})
+    # a stricter rule: III.J and IV.B (difference 3, 3.5) stay strong; V.H (difference 2) becomes weak
+    assert res.distinguishing_constructs("strong") == ["III.J", "IV.B"]
+    assert res.distinguishing_constructs("weak") == ["III.G", "V.H"]
+    with pytest.raises(ek.AnalysisError, match="unknown cfir option"):
+        ek.cfir.run_cfir(forms, {"groups": GROUPS})
+    with pytest.raises(ek.AnalysisError, match="unknown distinguish key"):
+        ek.cfir.run_cfir(forms, {"distinguish": {"min_diff": 3}})
+    inst = run_instrument(nomad, {"instrument": "nomad", "before": 2019, "after": 2021})
+    assert isinstance(inst, InstrumentResult) and inst.by == ["wave"]
+    changes = inst.changes().set_index("construct")["mean"]
+    assert changes["coherence"] == pytest.approx(
+        compare_instrument(ek.score_instrument(nomad, "nomad"), by="wave", before=2019, after=2021)
+        .set_index(["construct", "wave"]).loc[("coherence", "2021 − 2019"), "mean"])
+    s = inst.sentences("sv")
+    assert len(s) == 4 and s[0].startswith("Koherens (meningsskapande) (NoMAD) ändrades med 0,")
+    assert "(Finch m.fl.)" in inst.methods("sv")[0] and "50\u00a0%" in inst.methods("sv")[0] and "reversed item: CA2" in inst.methods("en")[0]
+    assert len(inst.report_tables("nb")) == 2 and inst.plot().axes
+    with pytest.raises(ek.AnalysisError, match="give instrument"):
+        run_instrument(nomad, {})
+    report = ek.Report("Implementering", language="sv")
+    report.add(res)
+    report.add(inst)
+    report.save(tmp_path / "impl.docx")
+    assert (tmp_path / "impl.docx").stat().st_size > 20_000

@@ -22,8 +22,8 @@ from evalkit.implementation.strategies import StrategyLog, eric_strategies, load
 
 from evalkit.implementation import cfir
 from evalkit.implementation.cfir import CFIRResult
-from evalkit.implementation.instruments import (INSTRUMENTS, Instrument, compare_instrument, instrument_alpha,
-                                                load_instrument, score_instrument)
+from evalkit.implementation.instruments import (INSTRUMENTS, Instrument, InstrumentResult, compare_instrument,
+                                                instrument_alpha, load_instrument, run_instrument, score_instrument)
 
 __all__ = [
     "Model", "Component", "Condition", "Observation",
@@ -31,5 +31,5 @@ __all__ = [
     "implementation_outcomes", "ImplementationResult",
     "load_strategies", "StrategyLog", "mark_strategies", "eric_strategies",
     "cfir", "CFIRResult", "score_instrument", "instrument_alpha", "compare_instrument", "load_instrument",
-    "Instrument", "INSTRUMENTS",
+    "Instrument", "INSTRUMENTS", "InstrumentResult", "run_instrument",
 ]

@@ -38,7 +38,8 @@ from evalkit.implementation._cfir_tree import CFIR_NAMESPACE, CITATION, construc
 
 __all__ = ["codebook", "constructs", "write_codebook", "memos", "rating_form", "load_ratings", "rating_agreement",
            "matrix", "CFIRResult", "RatingAgreement", "DistinguishRule", "CONSENSUS_RULES", "CITATION",
-           "CFIR_NAMESPACE", "construct_guid", "match_codes", "parse_rating", "rating_checks", "UNIT_VARIABLES"]
+           "CFIR_NAMESPACE", "construct_guid", "match_codes", "parse_rating", "rating_checks", "UNIT_VARIABLES",
+           "run_cfir"]
 
 
 def constructs(language: str = "sv") -> pd.DataFrame:
@@ -112,3 +113,30 @@ def write_codebook(path, language: str = "sv", *, with_ids: bool = True):
     from evalkit.io.refi_write import write_qdc
 
     return write_qdc(codebook(language, with_ids=with_ids), path, origin="evalkit CFIR 2.0")
+
+
+def run_cfir(forms, options: dict | None = None) -> CFIRResult:
+    """Pipeline entry point (config ``kind = "cfir"``): read the filled rating forms, return the matrix.
+
+    ``forms`` is one or several form paths (the ``[data.cfir]`` source's ``forms``). Keys of
+    ``options`` (all optional): ``outcome_groups`` ({"high": [...], "low": [...]} or {unit: group}),
+    ``rule`` (agreed | conservative | mean | rater:<id>), ``distinguish`` ({high_min, low_max,
+    min_difference, weak_difference, min_units}), ``weights`` (linear | quadratic), ``n_boot``,
+    ``seed``, ``allow_blank``, ``language``. Unknown keys are an AnalysisError.
+    """
+    from evalkit.errors import AnalysisError
+
+    opts = dict(options or {})
+    allowed = {"outcome_groups", "rule", "distinguish", "weights", "n_boot", "seed", "allow_blank", "language"}
+    unknown = sorted(set(opts) - allowed)
+    if unknown:
+        raise AnalysisError(f"unknown cfir option(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
+    rule_keys = {"high_min", "low_max", "min_difference", "weak_difference", "min_units"}
+    dist = opts.pop("distinguish", None)
+    if dist is not None:
+        bad = sorted(set(dist) - rule_keys)
+        if bad:
+            raise AnalysisError(f"unknown distinguish key(s) {', '.join(bad)}; known: {', '.join(sorted(rule_keys))}")
+        dist = DistinguishRule(**dist)
+    ratings = load_ratings(forms, allow_blank=bool(opts.pop("allow_blank", False)))
+    return matrix(ratings, distinguish=dist, **opts)
