@@ -43,13 +43,15 @@ from evalkit.errors import ConfigError
 __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
 
 LANGUAGES = ("sv", "nb", "en")
-DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit")
+DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
     "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
     # external REFI-QDA sources (relative:// and absolute://) are read only from this folder
     "codings": {"sources_dir": "folder"},
+    # two (or more) raters' filled CFIR rating forms (ek.cfir.rating_form)
+    "cfir": {"forms": "paths"},
 }
 #: keys every analysis has; the other keys of a survey/audit/qualitative analysis go to its options
 _COMMON_ANALYSIS_KEYS = ("id", "kind", "title")
@@ -285,7 +287,7 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
                     value = _existing_value(r, key, value, base)
                 options[key] = value
         table_like = kind in ("decisions", "orders", "visits")  # may be a folder of Parquet files
-        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind == "audit",
+        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind in ("audit", "cfir"),
                                                       expect="any" if table_like else "file"),
                             mapping=_existing(r, "mapping", base, optional=True),
                             sheet=r.get("sheet", str, None),

@@ -270,3 +270,27 @@ register(AnalysisKind("audit", _run_audit,
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
                       ("decisions",)))
+
+
+def _run_cfir(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.implementation.cfir import run_cfir
+
+    source = run.evaluation.data.get("cfir")
+    if source is None or not source.options.get("forms"):
+        raise AnalysisError(f"analyses '{spec.id}': a cfir analysis needs [data.cfir] with forms = [...] (the "
+                            "raters' filled rating forms)")
+    options = {"seed": run.evaluation.seed, "language": run.evaluation.language, **spec.options}
+    return run_cfir(list(source.options["forms"]), options)
+
+
+def _run_instrument(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.implementation.instruments import run_instrument
+
+    table = _require_table(spec, run, "staff_survey", "an instrument analysis (NoMAD, AIM/IAM/FIM)")
+    return run_instrument(table, {"language": run.evaluation.language, **spec.options})
+
+
+register(AnalysisKind("cfir", _run_cfir,
+                      lambda spec: [Need("cfir", ("forms",), why="the raters' filled CFIR rating forms")], ("cfir",)))
+register(AnalysisKind("instrument", _run_instrument,
+                      lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",)))

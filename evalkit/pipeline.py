@@ -56,6 +56,10 @@ def load_sources(evaluation: Evaluation) -> dict[str, Any]:
 
             tables[kind] = load_survey(source.path, source.options.get("codebook"), sheet=source.sheet,
                                        sent=source.options.get("sent"))
+        elif kind == "staff_survey":  # a staff implementation survey (NoMAD, AIM/IAM/FIM), one row per respondent
+            from evalkit.io.read import read_table
+
+            tables[kind] = read_table(source.path, sheet=source.sheet)
         elif kind == "codings":
             from evalkit.io.codings import load_codings
 
@@ -518,8 +522,8 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
             if source is None:
                 sources.append(need.source)
                 continue
-            if need.source == "audit":
-                columns += [("audit", k, "not given", need.why) for k in need.columns if not source.options.get(k)]
+            if need.source in ("audit", "cfir"):  # sources of form files, not tables
+                columns += [(need.source, k, "not given", need.why) for k in need.columns if not source.options.get(k)]
                 continue
             frame = run.tables.get(need.source)
             for c in need.columns:

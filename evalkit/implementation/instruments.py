@@ -586,6 +586,15 @@ class InstrumentResult:
         return fig
 
 
+def _one_wave(value, key: str):
+    """``before``/``after`` name one wave; a one-element list (as a config may write it) is that wave."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise AnalysisError(f"{key} names one wave to compare (e.g. {key} = 2019), got {list(value)!r}")
+        return value[0]
+    return value
+
+
 def run_instrument(data, options: dict | None = None) -> InstrumentResult:
     """Pipeline entry point (config ``kind = "instrument"``): score, alpha and comparison in one result.
 
@@ -610,7 +619,8 @@ def run_instrument(data, options: dict | None = None) -> InstrumentResult:
         scores = scores.assign(_all="all")
         by = "_all"
     by = [by] if isinstance(by, str) else list(by)
-    comparison = compare_instrument(scores, by=by, before=opts.get("before"), after=opts.get("after"))
+    before, after = (_one_wave(opts.get(k), k) for k in ("before", "after"))
+    comparison = compare_instrument(scores, by=by, before=before, after=after)
     alpha = instrument_alpha(frame, inst, **keys)
     return InstrumentResult(instrument=inst, scores=scores, alpha=alpha, comparison=comparison, by=by,
                             before=opts.get("before"), after=opts.get("after"), language=opts.get("language", "sv"))
