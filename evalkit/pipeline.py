@@ -18,7 +18,7 @@ from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
 from evalkit.errors import AnalysisError, ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
-from evalkit.kinds import KINDS, Need, kind_of
+from evalkit.kinds import Need, kind_of
 from evalkit.schemas import SCHEMAS
 
 __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
@@ -206,9 +206,9 @@ _TEXT = {
 _t = i18n.translator(_TEXT)
 
 
-def _source_files(evaluation: Evaluation, kind: str) -> str:
+def _source_files(evaluation: Evaluation, spec: AnalysisSpec) -> str:
     names = []
-    for data_kind in KINDS[kind].sources if kind in KINDS else ():
+    for data_kind in kind_of(spec).cited(spec):
         source = evaluation.data.get(data_kind)
         if source is not None:
             paths = ([source.path] if source.path else []) + list(source.options.get("forms", ()))
@@ -262,7 +262,7 @@ def build_report(result: Run, *, language: str | None = None):
     report.add_section("methods", blocks=methods)
     records = input_records(result)
     for spec in ev.analyses:
-        source = _t("source", lang, files=_source_files(ev, spec.kind))
+        source = _t("source", lang, files=_source_files(ev, spec))
         report.add(result.results[spec.id], title=spec.title or None, source=source)
     for extra in result.extra.values():
         report.add(extra)
