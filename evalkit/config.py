@@ -49,7 +49,7 @@ _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
     "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
     # external REFI-QDA sources (relative:// and absolute://) are read only from this folder
-    "codings": {"sources_dir": "path"},
+    "codings": {"sources_dir": "folder"},
 }
 #: keys every analysis has; the other keys of a survey/audit/qualitative analysis go to its options
 _COMMON_ANALYSIS_KEYS = ("id", "kind", "title")
@@ -252,14 +252,16 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
         for key, how in extra.items():
             if how == "paths":
                 options[key] = tuple(_existing_value(r, key, v, base) for v in r.strings(key))
-            elif how == "path":
-                options[key] = _existing(r, key, base, optional=True)
+            elif how in ("path", "folder"):
+                options[key] = _existing(r, key, base, optional=True, expect="folder" if how == "folder" else "file")
             else:  # a file next to the config, or the name of a built-in one
                 value = r.get(key, str, None)
-                if value is not None and (base / value).exists():
-                    value = (base / value).resolve()
+                if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
+                    value = _existing_value(r, key, value, base)
                 options[key] = value
-        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind == "audit"),
+        table_like = kind in ("decisions", "orders", "visits")  # may be a folder of Parquet files
+        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind == "audit",
+                                                      expect="any" if table_like else "file"),
                             mapping=_existing(r, "mapping", base, optional=True),
                             sheet=r.get("sheet", str, None),
                             options={k: v for k, v in options.items() if v not in (None, ())})
@@ -268,17 +270,37 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
     return out
 
 
-def _existing(r: _Reader, key: str, base: Path, optional: bool = False) -> Path | None:
+def _existing(r: _Reader, key: str, base: Path, optional: bool = False, expect: str = "file") -> Path | None:
     value = r.get(key, str, None if optional else ...)
     if value is None:
         return None
-    return _existing_value(r, key, value, base)
+    return _existing_value(r, key, value, base, expect=expect)
 
 
-def _existing_value(r: _Reader, key: str, value: str, base: Path) -> Path:
-    p = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
+def _existing_value(r: _Reader, key: str, value: str, base: Path, *, expect: str = "file") -> Path:
+    """The file (or folder) a config key names, refused with a clear message when it is not one.
+
+    A relative path is read only inside the config's folder: one that leaves it through ``..`` or a symbolic
+    link is refused, so that a config handed on cannot make evalkit read a file elsewhere on the machine. An
+    absolute path is the user naming the file explicitly and is taken as it is. ``expect`` is ``"file"``,
+    ``"folder"`` or ``"any"`` (a table may be a folder of Parquet files).
+    """
+    given = Path(value)
+    if given.is_absolute():
+        p = given.resolve()
+    else:
+        root = base.resolve()
+        p = (root / given).resolve()
+        if not p.is_relative_to(root):
+            raise r._err(key, f"'{value}' leads outside the config's folder (through '..' or a symbolic link); "
+                              "relative paths are read only inside it. Give the absolute path if you mean that "
+                              "file.")
     if not p.exists():
-        raise r._err(key, f"file not found: {p}")
+        raise r._err(key, f"'{value}' not found (relative paths are read from the config's folder)")
+    if expect == "file" and p.is_dir():
+        raise r._err(key, f"'{value}' is a folder; give the file")
+    if expect == "folder" and not p.is_dir():
+        raise r._err(key, f"'{value}' is a file; give the folder")
     return p
 
 

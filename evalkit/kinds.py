@@ -206,6 +206,47 @@ def _run_audit(spec: "AnalysisSpec", run: "Run"):
                           language=run.evaluation.language)
 
 
+_FIDELITY_KEYS = ("model", "by", "start", "end", "threshold", "window_months", "use_audit", "use_survey",
+                  "visit_windows", "outcomes")
+
+
+def _run_fidelity(spec: "AnalysisSpec", run: "Run"):
+    """Fidelity per component and unit; with an ``[analyses.outcomes]`` table also reach, adoption,
+    penetration and maintenance (added to the report after it)."""
+    from evalkit.implementation import fidelity, implementation_outcomes
+
+    options = dict(spec.options)
+    unknown = sorted(set(options) - set(_FIDELITY_KEYS))
+    if unknown:
+        raise AnalysisError(f"analyses '{spec.id}': unknown key(s) {unknown} for a fidelity analysis; "
+                            f"known: {', '.join(_FIDELITY_KEYS)}")
+    decisions = _require_table(spec, run, "decisions", "a fidelity analysis")
+    model = options.pop("model", "ibic")
+    audit = _audit_answers(run) if options.pop("use_audit", False) else None
+    survey = run.tables.get("survey") if options.pop("use_survey", False) else None
+    outcomes = options.pop("outcomes", None)
+    visits = run.tables.get("visits")
+    result = fidelity(decisions, model, audit=audit, survey=survey,
+                      visits=visits if options.get("visit_windows") else None, **options)
+    if outcomes is not None:
+        outcomes = dict(outcomes)
+        outcomes.setdefault("change_date", run.evaluation.change.date)
+        threshold = options.get("threshold")
+        if threshold is not None:
+            outcomes.setdefault("threshold", threshold)
+        run.extra[f"{spec.id}_outcomes"] = implementation_outcomes(decisions, model, audit=audit, **outcomes)
+    return result
+
+
+def _audit_answers(run: "Run") -> pd.DataFrame | None:
+    from evalkit.audit import load_audit
+
+    source = run.evaluation.data.get("audit")
+    if source is None or not source.options.get("forms"):
+        return None
+    return pd.concat([load_audit(path) for path in source.options["forms"]], ignore_index=True)
+
+
 register(AnalysisKind("its", _run_its, panel_needs, ("decisions", "orders"), panel=True))
 register(AnalysisKind("did", _run_did, panel_needs, ("decisions", "orders"), panel=True))
 register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
@@ -216,3 +257,6 @@ register(AnalysisKind("audit", _run_audit,
                       lambda spec: [Need("audit", ("forms", "manifest"),
                                          why="the filled audit forms and their manifest")],
                       ("audit",)))
+register(AnalysisKind("fidelity", _run_fidelity,
+                      lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
+                      ("decisions",)))

@@ -20,6 +20,7 @@ FORBIDDEN = {
     "io": {"outcomes", "analysis", "audit", "report"} | TOP,
     "outcomes": {"io", "analysis", "audit", "report"} | TOP,
     "analysis": {"io", "report"} | TOP,
+    "implementation": {"io", "report"} | TOP,
     "audit": {"report"} | TOP,
     "report": {"io", "outcomes", "analysis", "audit"} | TOP,
 }

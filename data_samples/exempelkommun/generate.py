@@ -52,7 +52,10 @@ EFFECTS_PATH = HERE / "effects.toml"
 #: one random stream per table; never renumber, only append (survey, interviews, audits …)
 STREAMS = {"world": 1, "decisions": 2, "orders": 3, "visits": 4,
            # generators beside this one (generate_survey.py, generate_interviews.py, generate_audit.py)
-           "survey": 101, "interviews": 102, "audit": 103}
+           "survey": 101, "interviews": 102, "audit": 103,
+           # per-unit fidelity of the IBIC documentation after the IBIC date (effects.toml [ibic.fidelity]);
+           # its own stream, so adding it left every other column of every file unchanged
+           "fidelity": 201}
 
 #: the files :func:`generate` writes (the test hashes exactly these)
 FILES = ("beslut_procapita.csv", "andrade_bestallningar.csv", "besok.csv")
@@ -379,6 +382,26 @@ def _ibic_fields(world: World, rng, dec: pd.DataFrame) -> pd.DataFrame:
     p_view = np.where(post, ibic["own_view_recorded_after"], ibic["own_view_recorded_before"])
     dec["goal_recorded"] = rng.random(n) < p_goal
     dec["own_view_recorded"] = rng.random(n) < p_view
+    return _unit_fidelity(world, dec, post)
+
+
+def _unit_fidelity(world: World, dec: pd.DataFrame, post: np.ndarray) -> pd.DataFrame:
+    """After the IBIC date, redraw the two documentation flags with each unit's designed share.
+
+    The draws above stay in the "decisions" stream (so everything drawn after them is unchanged);
+    the redraw uses its own stream "fidelity", one uniform per decision and flag, and replaces the
+    flags of post-IBIC decisions only. Units thereby differ in fidelity by design (effects.toml
+    ``[ibic.fidelity]``), and the decision-weighted mean stays at ``*_after``.
+    """
+    spec = world.params["ibic"].get("fidelity")
+    if not spec:
+        return dec
+    rng = world.rng("fidelity")
+    unit = dec["unit"].astype(str)
+    for flag in ("goal_recorded", "own_view_recorded"):
+        u = rng.random(len(dec))
+        p = unit.map(spec[flag]).to_numpy(float)
+        dec[flag] = np.where(post, u < p, dec[flag].to_numpy(bool))
     return dec
 
 
@@ -889,6 +912,21 @@ FAULT_TEXT = {
 }
 
 
+def _fidelity_rows(ibic: dict) -> list[tuple[str, ...]]:
+    """README rows of the per-unit documentation shares after the IBIC date (``[ibic.fidelity]``)."""
+    f = ibic.get("fidelity")
+    if not f:
+        return []
+    rows = []
+    for flag in ("goal_recorded", "own_view_recorded"):
+        shares = ", ".join(f"{u} {p:g}" for u, p in f[flag].items())
+        rows.append(("IBIC fidelity", f"{ibic['date']}", "per unit", f"{flag} after the date", shares))
+    rows.append(("IBIC fidelity", f"{ibic['date']}", "per unit", "high / low implementers (model \"ibic\")",
+                 f"high: {', '.join(f['high_implementers'])}; low: {', '.join(f['low_implementers'])} "
+                 f"(mean fidelity index ≥ {f['index_threshold']:g} in the last 6 months)"))
+    return rows
+
+
 def render_effects_table(effects: dict) -> str:
     """The README's table of true effects, rendered from ``effects.toml``."""
     i, rp, fc, cv = effects["ibic"], effects["rehab_pilot"], effects["flexible_codes"], effects["distractors"]["covid"]
@@ -903,6 +941,7 @@ def render_effects_table(effects: dict) -> str:
         ("IBIC", f"{i['date']}", "all", "own_view_recorded_share",
          f"{i['own_view_recorded_before']:g} → {i['own_view_recorded_after']:g} (level change "
          f"+{i['own_view_recorded_after'] - i['own_view_recorded_before']:.2f})"),
+        *_fidelity_rows(i),
         ("Rehab pilot", f"{rp['date']}", " and ".join(rp["treated"]), "hours_per_month of new home-care decisions",
          f"× {rp['hours_ratio']:g} ({(rp['hours_ratio'] - 1) * 100:+.0f} %); the monthly stock "
          f"hours_per_user follows as decisions are renewed (time limit {effects['world']['time_limit_months']} months)"),
