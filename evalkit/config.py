@@ -43,10 +43,12 @@ from evalkit.errors import ConfigError
 __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
 
 LANGUAGES = ("sv", "nb", "en")
-DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit")
+DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "staff", "staff_survey")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
+    # a staff survey: one codebook file or built-in name (default: the built-in "hme" and "stress_elo")
+    "staff_survey": {"codebook": "path_or_name", "sent": "path"},
     "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
     # external REFI-QDA sources (relative:// and absolute://) are read only from this folder
     "codings": {"sources_dir": "folder"},
@@ -100,6 +102,8 @@ class ReportOptions:
     name: str
     suppress_counts_below: int = 5
     suppress_percent_denominator_below: int = 30
+    #: staff rates (sick leave, turnover …) and staff-survey values from fewer employees/respondents are hidden
+    suppress_staff_below: int = 5
 
 
 @dataclass(frozen=True)
@@ -215,9 +219,13 @@ def _parse(raw: dict, path: Path) -> Evaluation:
         name=rep.get("name", str, path.stem),
         suppress_counts_below=rep.get("suppress_counts_below", int, 5),
         suppress_percent_denominator_below=rep.get("suppress_percent_denominator_below", int, 30),
+        suppress_staff_below=rep.get("suppress_staff_below", int, 5),
     )
     rep.finish()
     top.finish()
+    if report.suppress_staff_below < 1:
+        raise ConfigError(f"{file}: report.suppress_staff_below: expected a whole number ≥ 1 (staff rates from fewer "
+                          f"employees are hidden), got {report.suppress_staff_below}")
     if not re.match(r"^[\w.-]+$", report.name):
         raise ConfigError(f"{file}: report.name: use letters, digits, '-', '_' or '.', got {report.name!r}")
     return Evaluation(title=title, language=language, seed=seed, change=change, data=data,
@@ -259,7 +267,7 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
                 if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
                     value = _existing_value(r, key, value, base)
                 options[key] = value
-        table_like = kind in ("decisions", "orders", "visits")  # may be a folder of Parquet files
+        table_like = kind in ("decisions", "orders", "visits", "staff")  # may be a folder of Parquet files
         source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind == "audit",
                                                       expect="any" if table_like else "file"),
                             mapping=_existing(r, "mapping", base, optional=True),

@@ -16,13 +16,14 @@ BASE = {"errors", "provenance", "privacy", "schemas", "i18n", "blocks", "_files"
 TOP = {"config", "pipeline", "cli", "kinds"}
 # layer -> evalkit top-level modules it must not import
 FORBIDDEN = {
-    "base": {"io", "outcomes", "analysis", "audit", "report"} | TOP,
-    "io": {"outcomes", "analysis", "audit", "report"} | TOP,
+    "base": {"io", "outcomes", "staff", "analysis", "audit", "report"} | TOP,
+    "io": {"outcomes", "staff", "analysis", "audit", "report"} | TOP,
     "outcomes": {"io", "analysis", "audit", "report"} | TOP,
+    "staff": {"io", "analysis", "audit", "report"} | TOP,
     "analysis": {"io", "report"} | TOP,
     "implementation": {"io", "report"} | TOP,
     "audit": {"report"} | TOP,
-    "report": {"io", "outcomes", "analysis", "audit"} | TOP,
+    "report": {"io", "outcomes", "staff", "analysis", "audit"} | TOP,
 }
 
 

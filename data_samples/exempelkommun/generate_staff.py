@@ -13,11 +13,13 @@ The model (fictional, deliberately simple so that the truths are exact expectati
 * A monthly employee's scheduled hours are ``rate/100 × full_time_hours``; hourly-paid staff have no
   schedule and work gamma-distributed hours.
 * Short-term sick hours are scheduled hours × an exponential share with the expected short share (winter
-  extra in December–March); long-term leave is on in a month with probability ``long / 0.75`` and then takes
-  a uniform [0.5, 1] share of the month. In the treated teams both expected shares change by the configured
-  level change from the change date. Months are independent (no spells): the sample is for checking the
-  estimators, not for modelling absence.
-* Survey: a census of monthly staff on the survey day of each wave; ``response_rate`` answer. Each item is
+  extra in December–March); long-term sick hours × a gamma share (shape ``long_gamma_shape``) with the
+  expected long share. In the treated teams both expected shares change by the configured level change
+  from the change date. Months are independent (no spells, and a share is capped at the month's scheduled
+  hours, which the expected shares are far from): the sample is for checking the estimators, not for
+  modelling absence.
+* Survey: a census of the staff employed on the survey day of each wave (hourly-paid staff included, as SKR
+  recommends for HME); ``response_rate`` answer. Each item is
   1 + the number of cut points (1.5, 2.5, 3.5, 4.5) below ``mu + person + noise``; the treated teams' latent
   mean shifts in the wave after the change.
 
@@ -152,9 +154,8 @@ def _month_row(rng, s, sick, ch, e, team, month, short, long) -> dict:
         overtime = extra = 0.0
     else:
         short_h = min(scheduled, scheduled * float(rng.exponential(short)))
-        on_long = rng.random() < long / sick["long_leave_mean_fraction"]
-        long_h = scheduled * float(rng.uniform(0.5, 1.0)) if on_long else 0.0
-        long_h = min(long_h, scheduled - short_h)
+        shape = sick["long_gamma_shape"]
+        long_h = min(scheduled - short_h, scheduled * float(rng.gamma(shape, long / shape)))
         overtime = float(rng.exponential(ch["overtime_mean_hours"]))
         extra = float(rng.exponential(ch["extra_mean_hours"])) if e["rate"] < 100 else 0.0
         worked = scheduled - short_h - long_h + overtime + extra
@@ -165,7 +166,7 @@ def _month_row(rng, s, sick, ch, e, team, month, short, long) -> dict:
 
 
 def survey_table(hr: pd.DataFrame, eff: dict | None = None) -> pd.DataFrame:
-    """A census of monthly staff on each wave's survey day; answers as codes 1–5 (blank = no answer)."""
+    """A census of the staff on each wave's survey day; answers as codes 1–5 (blank = no answer)."""
     eff = eff or load_staff_effects()
     sv, ch = eff["staff"]["survey"], eff["staff"]["change"]
     rng = np.random.default_rng([int(eff["staff"]["seed"]), STAFF_STREAM, 1])
@@ -173,7 +174,7 @@ def survey_table(hr: pd.DataFrame, eff: dict | None = None) -> pd.DataFrame:
     n = 0
     for wave in sv["waves"]:
         day = pd.Timestamp(year=int(wave), month=int(sv["survey_day_month"]), day=1)
-        frame = hr[(hr["month"] == day) & (hr["employment"] != "Timavlönad")]
+        frame = hr[hr["month"] == day]
         population = frame.groupby("unit")["employee_id"].nunique()
         after = day >= pd.Timestamp(ch["date"])
         for _, e in frame.iterrows():

@@ -328,6 +328,16 @@ _T = {
     "n_comparison_before": {"sv": "n jämförelse före", "nb": "n sammenligning før", "en": "n comparison before"},
     "n_comparison_after": {"sv": "n jämförelse efter", "nb": "n sammenligning etter", "en": "n comparison after"},
     "all": {"sv": "Alla", "nb": "Alle", "en": "All"},
+    "n_smallest": {"sv": "Svarande i minsta gruppen", "nb": "Svarere i minste gruppe",
+                   "en": "Respondents in the smallest group"},
+    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
+    "changed": {"sv": "Förändrade enheter", "nb": "Endrede enheter", "en": "Changed units"},
+    "comparison": {"sv": "Jämförelseenheter", "nb": "Sammenligningsenheter", "en": "Comparison units"},
+    "n_before": {"sv": "Svarande före", "nb": "Svarere før", "en": "Respondents before"},
+    "before": {"sv": "Före", "nb": "Før", "en": "Before"},
+    "n_after": {"sv": "Svarande efter", "nb": "Svarere etter", "en": "Respondents after"},
+    "after": {"sv": "Efter", "nb": "Etter", "en": "After"},
+    "change": {"sv": "Förändring", "nb": "Endring", "en": "Change"},
 }
 _t = i18n.translator(_T)
 @dataclass
@@ -445,32 +455,7 @@ class StaffSurveyResult:
 
         tables = []
         if self.comparison is not None:
-            c = self.comparison.copy()
-            c["score"] = [_t(s, language) for s in c["score"]]
-            counts = ["n_changed_before", "n_changed_after", "n_comparison_before", "n_comparison_after"]
-            cols = ["score", "n_changed_before", "changed_before", "n_changed_after", "changed_after",
-                    "n_comparison_before", "comparison_before", "n_comparison_after", "comparison_after",
-                    "did", "ci_low", "ci_high", "p_value"]
-            # a value from fewer than min_n respondents is hidden (the staff threshold), as in the other tables
-            for n_col, v_col in zip(counts, ("changed_before", "changed_after", "comparison_before",
-                                             "comparison_after")):
-                c[v_col] = c[v_col].mask(suppress_percentages(c, [v_col], n_col, self.min_n).mask[v_col])
-            tiny = c[counts].min(axis=1) < self.min_n
-            c.loc[tiny, ["did", "ci_low", "ci_high", "p_value"]] = np.nan
-            names = {k: _t(k, language) for k in cols}
-            frame = c[cols].rename(columns=names)
-            spec = TableSpec(counts=tuple(names[k] for k in counts),
-                             guards={names[v]: names[n] for n, v in zip(counts, ("changed_before", "changed_after",
-                                                                                   "comparison_before",
-                                                                                   "comparison_after"))},
-                             pvalues=(names["p_value"],))
-            caption = {"sv": f"Förändrade enheter ({', '.join(self.treated)}) och jämförelseenheter, "
-                             f"{self.before} och {self.after}",
-                       "nb": f"Endrede enheter ({', '.join(self.treated)}) og sammenligningsenheter, "
-                             f"{self.before} og {self.after}",
-                       "en": f"Changed units ({', '.join(self.treated)}) and comparison units, "
-                             f"{self.before} and {self.after}"}[language]
-            tables.append(Table(frame, caption, spec))
+            tables += self._comparison_tables(language)
         for dimension, head in (("unit", "domain"), ("group", "profession")):
             e = self.estimates[self.estimates["dimension"].isin([dimension, "all"])].copy()
             if dimension not in set(e["dimension"]):
@@ -498,6 +483,54 @@ class StaffSurveyResult:
                                  "en": "Engagement and stress by wave and profession"}}[dimension][language]
             tables.append(Table(frame, caption, spec))
         return tables
+
+    def _comparison_tables(self, language: str) -> list:
+        """The difference in change per score, and the group means it is built from (in long form)."""
+        from evalkit.blocks import Table, TableSpec
+        from evalkit.privacy import suppress_percentages
+
+        c = self.comparison.copy()
+        counts = ["n_changed_before", "n_changed_after", "n_comparison_before", "n_comparison_after"]
+        c["n_smallest"] = c[counts].min(axis=1)
+        # the staff threshold: a difference built from a group of fewer than min_n respondents is hidden
+        cols = ["did", "ci_low", "ci_high", "p_value"]
+        hidden = suppress_percentages(c, cols, "n_smallest", self.min_n).mask
+        for col in cols:
+            c[col] = c[col].mask(hidden[col].to_numpy())
+        c["score"] = [_t(s, language) for s in c["score"]]
+        names = {"score": _t("score", language), "n_smallest": _t("n_smallest", language),
+                 **{k: _t(k, language) for k in cols}}
+        frame = c[list(names)].rename(columns=names)
+        spec = TableSpec(counts=(names["n_smallest"],), guards={names[k]: names["n_smallest"] for k in cols},
+                         pvalues=(names["p_value"],))
+        units = ", ".join(self.treated)
+        caption = {"sv": f"Skillnad i förändring {self.before}–{self.after}: förändrade enheter ({units}) mot "
+                         "övriga",
+                   "nb": f"Forskjell i endring {self.before}–{self.after}: endrede enheter ({units}) mot de andre",
+                   "en": f"Difference in change {self.before}–{self.after}: changed units ({units}) against the "
+                         "others"}[language]
+        out = [Table(frame, caption, spec)]
+        rows = []
+        for _, r in self.comparison.iterrows():
+            for group in ("changed", "comparison"):
+                rows.append({"score": _t(r["score"], language), "group": _t(group, language),
+                             "n_before": r[f"n_{group}_before"], "before": r[f"{group}_before"],
+                             "n_after": r[f"n_{group}_after"], "after": r[f"{group}_after"]})
+        g = pd.DataFrame(rows)
+        for n_col, v_col in (("n_before", "before"), ("n_after", "after")):
+            g[v_col] = g[v_col].mask(suppress_percentages(g, [v_col], n_col, self.min_n).mask[v_col].to_numpy())
+        g["change"] = g["after"] - g["before"]
+        names = {k: _t(k, language) for k in ("score", "group", "n_before", "before", "n_after", "after", "change")}
+        frame = g[list(names)].rename(columns=names)
+        spec = TableSpec(counts=(names["n_before"], names["n_after"]),
+                         guards={names["before"]: names["n_before"], names["after"]: names["n_after"],
+                                 names["change"]: names["n_before"]},
+                         decimals={names[k]: 2 for k in ("before", "after", "change")})
+        caption = {"sv": f"Förändrade enheter och jämförelseenheter, {self.before} och {self.after}",
+                   "nb": f"Endrede enheter og sammenligningsenheter, {self.before} og {self.after}",
+                   "en": f"Changed and comparison units, {self.before} and {self.after}"}[language]
+        out.append(Table(frame, caption, spec))
+        return out
 
     def plot(self, ax=None, language: str = "sv"):
         """HME total index by wave, changed vs comparison units (or all staff), with 95 % intervals."""
