@@ -172,12 +172,15 @@ def _estimate(frame, design, column, mask, kind, level) -> dict:
     return est.to_dict()
 
 
-def _skr_index(values: pd.DataFrame, items, mask, weights) -> float:
+def _skr_index(values: np.ndarray, columns: list[int], mask: np.ndarray, weights: np.ndarray) -> float:
     """SKR's aggregate: the mean over items of (the item's mean − 1) × 25, each item over its answers."""
-    v = values.loc[mask, list(items)]
-    w = weights[mask]
-    means = [np.average(v[i].dropna(), weights=w[v[i].notna()]) for i in items if v[i].notna().any()]
-    return (float(np.mean(means)) - 1.0) * 25.0 if len(means) == len(items) else np.nan
+    v = values[np.ix_(mask, columns)]
+    w = np.where(np.isnan(v), 0.0, weights[mask][:, None])
+    answered = w.sum(axis=0)
+    if not (answered > 0).all():
+        return np.nan
+    means = np.nansum(v * w, axis=0) / answered
+    return (float(means.mean()) - 1.0) * 25.0
 
 
 def staff_survey_estimates(survey: "Survey", *, by: Sequence[str] = ("unit", "group"), missing: str = "complete",
@@ -191,8 +194,8 @@ def staff_survey_estimates(survey: "Survey", *, by: Sequence[str] = ("unit", "gr
     """
     scores = score_staff_survey(survey, missing=missing, min_items=min_items)
     frame, design = _design_frame(scores, finite_population)
-    values = _item_values(survey, HME_ITEMS) if "hme_total" in scores else None
-    weights = frame["weight"].astype(float) if "weight" in frame else pd.Series(1.0, index=frame.index)
+    values = _item_values(survey, HME_ITEMS).to_numpy(dtype=float) if "hme_total" in scores else None
+    weights = frame["weight"].to_numpy(dtype=float) if "weight" in frame else np.ones(len(frame))
     dims: list[tuple[str, Any, pd.Series]] = [("all", "all", pd.Series(True, index=frame.index))]
     for col in by:
         if col in frame:
@@ -210,7 +213,7 @@ def staff_survey_estimates(survey: "Survey", *, by: Sequence[str] = ("unit", "gr
                 row = {"score": score, "wave": wave, "dimension": dim, "domain": value,
                        **_estimate(frame, design, score, m, kind, level)}
                 if items is not None and values is not None:
-                    row["index_skr"] = _skr_index(values, items, m, weights)
+                    row["index_skr"] = _skr_index(values, [HME_ITEMS.index(i) for i in items], m, weights)
                 rows.append(row)
     out = pd.DataFrame(rows)
     out["n"] = out["n"].astype(int)
@@ -255,7 +258,8 @@ def _change(est: pd.DataFrame, before, after, level: float) -> pd.DataFrame:
 
 def staff_survey_analysis(survey: "Survey", *, treated: Sequence[str] | None = None, before=None, after=None,
                           missing: str = "complete", min_items: int = 1, finite_population: bool = False,
-                          level: float = 0.95, min_n: int = 5, language: str = "sv") -> "StaffSurveyResult":
+                          level: float = 0.95, min_n: int = 5, language: str = "sv",
+                          by: Sequence[str] = ("unit", "group")) -> "StaffSurveyResult":
     """HME and stress by wave, unit and profession; after vs before, and against comparison units.
 
     Parameters
@@ -271,6 +275,8 @@ def staff_survey_analysis(survey: "Survey", *, treated: Sequence[str] | None = N
     min_n : int
         Estimates from fewer respondents are hidden in the report tables and figure (the staff threshold,
         ``[report] suppress_staff_below``).
+    by : columns
+        Domains estimated besides all staff and the changed/comparison units (default unit and profession).
     """
     i18n.check_language(language)
     r = survey.responses
@@ -288,8 +294,8 @@ def staff_survey_analysis(survey: "Survey", *, treated: Sequence[str] | None = N
         if unknown:
             raise AnalysisError(f"treated unit(s) {unknown} are not units of the staff survey")
         domains = {"changed": r["unit"].astype(str).isin(list(treated))}
-    est = staff_survey_estimates(survey, missing=missing, min_items=min_items, finite_population=finite_population,
-                                 level=level, domains=domains)
+    est = staff_survey_estimates(survey, by=by, missing=missing, min_items=min_items,
+                                 finite_population=finite_population, level=level, domains=domains)
     comparison = _did(est, before, after, level) if treated and before != after else None
     change = _change(est, before, after, level) if before != after else None
     return StaffSurveyResult(estimates=est, comparison=comparison, change=change, before=before, after=after,
