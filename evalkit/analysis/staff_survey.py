@@ -469,10 +469,10 @@ class StaffSurveyResult:
             e["domain"] = [(_t("all", language) if d == "all" else str(v))
                            for d, v in zip(e["dimension"], e["domain"])]
             e["score"] = [_t(s, language) for s in e["score"]]
+            # SKR's template aggregate (index_skr) stays in estimates/to_frame(): in a table shared with the
+            # stress rows it would be empty there, and an empty cell reads as a hidden one ("..")
             cols = ["score", "wave", "domain", "n", "estimate", "ci_low", "ci_high"]
-            if "index_skr" in e:
-                cols.append("index_skr")
-            values = [c for c in cols if c in ("estimate", "ci_low", "ci_high", "index_skr")]
+            values = ["estimate", "ci_low", "ci_high"]
             hidden = suppress_percentages(e, values, "n", self.min_n).mask
             for v in values:
                 e[v] = e[v].mask(hidden[v].to_numpy())
