@@ -43,15 +43,18 @@ from evalkit.errors import ConfigError
 __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
 
 LANGUAGES = ("sv", "nb", "en")
-DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "staff", "staff_survey")
+DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "staff")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
-    # a staff survey: one codebook file or built-in name (default: the built-in "hme" and "stress_elo")
-    "staff_survey": {"codebook": "path_or_name", "sent": "path"},
+    # the staff survey (instruments such as NoMAD, and HME/stress): for kind = "staff_survey" one codebook file
+    # or built-in name (default: the built-in "hme" and "stress_elo")
+    "staff_survey": {"codebook": "path_or_name"},
     "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
     # external REFI-QDA sources (relative:// and absolute://) are read only from this folder
     "codings": {"sources_dir": "folder"},
+    # two (or more) raters' filled CFIR rating forms (ek.cfir.rating_form)
+    "cfir": {"forms": "paths"},
 }
 #: keys every analysis has; the other keys of a survey/audit/qualitative analysis go to its options
 _COMMON_ANALYSIS_KEYS = ("id", "kind", "title")
@@ -102,6 +105,7 @@ class ReportOptions:
     name: str
     suppress_counts_below: int = 5
     suppress_percent_denominator_below: int = 30
+    suppress_zero_counts: bool = False
     #: staff rates (sick leave, turnover …) and staff-survey values from fewer employees/respondents are hidden
     suppress_staff_below: int = 5
 
@@ -135,7 +139,22 @@ class Evaluation:
     def from_toml(cls, path: str | Path) -> "Evaluation":
         """Read and check an evaluation config (paths are relative to the file's folder)."""
         path = Path(path)
-        return _parse(read_toml(path, "config file"), path)
+        raw = read_toml(path, "config file")
+        _gate_config(raw, path)
+        return _parse(raw, path)
+
+
+def _gate_config(raw: dict, path: Path) -> None:
+    """Refuse a config holding a personal identity number in any key or value, or in its file name.
+
+    Titles, purpose, questions, the change's name and description, analysis
+    titles, the report name, unit lists and data paths all reach the report
+    or its provenance appendix; so every string (and number) of the file is
+    searched, at every depth (:func:`evalkit.privacy.check_config`).
+    """
+    from evalkit.privacy import check_config
+
+    check_config(raw, file=path, what="The config file")
 
 
 class _Reader:
@@ -217,20 +236,26 @@ def _parse(raw: dict, path: Path) -> Evaluation:
     rep = _Reader(top.get("report", dict, {}), "report", file)
     report = ReportOptions(
         name=rep.get("name", str, path.stem),
-        suppress_counts_below=rep.get("suppress_counts_below", int, 5),
-        suppress_percent_denominator_below=rep.get("suppress_percent_denominator_below", int, 30),
-        suppress_staff_below=rep.get("suppress_staff_below", int, 5),
+        suppress_counts_below=_positive(rep, "suppress_counts_below", 5),
+        suppress_percent_denominator_below=_positive(rep, "suppress_percent_denominator_below", 30),
+        suppress_zero_counts=rep.get("suppress_zero_counts", bool, False),
+        suppress_staff_below=_positive(rep, "suppress_staff_below", 5),
     )
     rep.finish()
     top.finish()
-    if report.suppress_staff_below < 1:
-        raise ConfigError(f"{file}: report.suppress_staff_below: expected a whole number ≥ 1 (staff rates from fewer "
-                          f"employees are hidden), got {report.suppress_staff_below}")
     if not re.match(r"^[\w.-]+$", report.name):
         raise ConfigError(f"{file}: report.name: use letters, digits, '-', '_' or '.', got {report.name!r}")
     return Evaluation(title=title, language=language, seed=seed, change=change, data=data,
                       analyses=analyses, report=report, municipality=municipality, purpose=purpose,
                       questions=questions, path=path.resolve(), raw=raw)
+
+
+def _positive(r: _Reader, key: str, default: int) -> int:
+    """A disclosure threshold: a whole number ≥ 1 (0 or less would switch disclosure control off)."""
+    value = r.get(key, int, default)
+    if value < 1:
+        raise r._err(key, f"must be at least 1, got {value!r}: disclosure control cannot be switched off")
+    return value
 
 
 def _parse_change(r: _Reader) -> Change:
@@ -268,7 +293,7 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
                     value = _existing_value(r, key, value, base)
                 options[key] = value
         table_like = kind in ("decisions", "orders", "visits", "staff")  # may be a folder of Parquet files
-        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind == "audit",
+        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind in ("audit", "cfir"),
                                                       expect="any" if table_like else "file"),
                             mapping=_existing(r, "mapping", base, optional=True),
                             sheet=r.get("sheet", str, None),

@@ -28,9 +28,10 @@ from evalkit.schemas import ORDERS
 
 if TYPE_CHECKING:
     from evalkit.config import AnalysisSpec
+    from evalkit.privacy import Disclosure
     from evalkit.pipeline import Run
 
-__all__ = ["AnalysisKind", "Need", "KINDS", "register", "kind_of", "panel_needs"]
+__all__ = ["AnalysisKind", "Need", "KINDS", "register", "kind_of", "panel_needs", "disclosure_of"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,14 @@ def register(kind: AnalysisKind) -> AnalysisKind:
     """Add (or replace) a kind; returns it so a module can keep a reference."""
     KINDS[kind.name] = kind
     return kind
+
+
+def disclosure_of(evaluation) -> "Disclosure":
+    """The config's disclosure rules, for text an analysis builds before the report exists."""
+    from evalkit.privacy import Disclosure
+
+    r = evaluation.report
+    return Disclosure(r.suppress_counts_below, r.suppress_percent_denominator_below, r.suppress_zero_counts)
 
 
 def kind_of(spec: "AnalysisSpec") -> AnalysisKind:
@@ -211,7 +220,13 @@ def _run_staff(spec: "AnalysisSpec", run: "Run"):
 def _run_staff_survey(spec: "AnalysisSpec", run: "Run"):
     from evalkit.analysis import staff_survey
 
-    survey = _require_table(spec, run, "staff_survey", "a staff_survey analysis")
+    from evalkit.io.staff import STAFF_CODEBOOKS, staff_survey_from_table
+
+    # [data.staff_survey] is read once as a table (kind = "instrument" scores NoMAD from it); the HME and stress
+    # items are taken from it with their codebooks
+    table = _require_table(spec, run, "staff_survey", "a staff_survey analysis")
+    codebook = run.evaluation.data["staff_survey"].options.get("codebook") or STAFF_CODEBOOKS
+    survey = staff_survey_from_table(table, codebook)
     options = {"language": run.evaluation.language, "min_n": run.evaluation.report.suppress_staff_below,
                "treated": list(run.evaluation.change.units or ()), **spec.options}
     return staff_survey.run(survey, options)
@@ -247,7 +262,8 @@ def _run_qualitative(spec: "AnalysisSpec", run: "Run"):
         specs = {a.id: a for a in run.evaluation.analyses}
         name = {k: specs[k].title or getattr(run.results[k], "title", k) for k in joint}
         run.extra[f"{spec.id}_joint"] = joint_display({name[k]: run.results[k] for k in joint},
-                                                      {name[k]: v for k, v in joint.items()}, result, language)
+                                                      {name[k]: v for k, v in joint.items()}, result, language,
+                                                      disclosure_of(run.evaluation))
     return result
 
 
@@ -320,3 +336,27 @@ register(AnalysisKind("audit", _run_audit,
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
                       ("decisions",)))
+
+
+def _run_cfir(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.implementation.cfir import run_cfir
+
+    source = run.evaluation.data.get("cfir")
+    if source is None or not source.options.get("forms"):
+        raise AnalysisError(f"analyses '{spec.id}': a cfir analysis needs [data.cfir] with forms = [...] (the "
+                            "raters' filled rating forms)")
+    options = {"seed": run.evaluation.seed, "language": run.evaluation.language, **spec.options}
+    return run_cfir(list(source.options["forms"]), options)
+
+
+def _run_instrument(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.implementation.instruments import run_instrument
+
+    table = _require_table(spec, run, "staff_survey", "an instrument analysis (NoMAD, AIM/IAM/FIM)")
+    return run_instrument(table, {"language": run.evaluation.language, **spec.options})
+
+
+register(AnalysisKind("cfir", _run_cfir,
+                      lambda spec: [Need("cfir", ("forms",), why="the raters' filled CFIR rating forms")], ("cfir",)))
+register(AnalysisKind("instrument", _run_instrument,
+                      lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",)))

@@ -57,15 +57,14 @@ def load_sources(evaluation: Evaluation) -> dict[str, Any]:
 
             tables[kind] = load_survey(source.path, source.options.get("codebook"), sheet=source.sheet,
                                        sent=source.options.get("sent"))
+        elif kind == "staff_survey":  # a staff implementation survey (NoMAD, AIM/IAM/FIM), one row per respondent
+            from evalkit.io.read import read_table
+
+            tables[kind] = read_table(source.path, sheet=source.sheet)
         elif kind == "codings":
             from evalkit.io.codings import load_codings
 
             tables[kind] = load_codings(source.path, sources_dir=source.options.get("sources_dir"))
-        elif kind == "staff_survey":
-            from evalkit.io.staff import STAFF_CODEBOOKS, load_staff_survey
-
-            tables[kind] = load_staff_survey(source.path, source.options.get("codebook") or STAFF_CODEBOOKS,
-                                             sheet=source.sheet, sent=source.options.get("sent"))
     return tables
 
 
@@ -268,7 +267,8 @@ def build_report(result: Run, *, language: str | None = None):
     ev = result.evaluation
     lang = language or ev.language
     report = Report(ev.title, language=lang, subtitle=ev.municipality or None,
-                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below))
+                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below),
+                    zero_is_small=ev.report.suppress_zero_counts)
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
     background = [p for p in (change.description,) if p]
@@ -552,8 +552,8 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
             if source is None:
                 sources.append(need.source)
                 continue
-            if need.source == "audit":
-                columns += [("audit", k, "not given", need.why) for k in need.columns if not source.options.get(k)]
+            if need.source in ("audit", "cfir"):  # sources of form files, not tables
+                columns += [(need.source, k, "not given", need.why) for k in need.columns if not source.options.get(k)]
                 continue
             frame = run.tables.get(need.source)
             for c in need.columns:

@@ -13,6 +13,10 @@ all match. A user mapping file (TOML) takes precedence over the built-in aliases
 
     [values.outcome]         # file value -> canonical value
     "Bifall enl. 4:1" = "granted"
+
+A mapping is gated like a data file (its name, headers and spellings reach the
+provenance appendix and messages), and every ``[values.<column>]`` entry must
+map to one of the column's canonical values (:func:`allowed_values`).
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ __all__ = [
     "ColumnMapping",
     "load_mapping",
     "resolve_columns",
+    "allowed_values",
     "HEADER_ALIASES",
     "VALUE_ALIASES",
 ]
@@ -251,8 +256,12 @@ def load_mapping(mapping: "ColumnMapping | Mapping | str | Path | None", schema:
         return mapping
     source = None
     if isinstance(mapping, (str, Path)):
+        from evalkit.privacy import check_path
+
+        check_path(mapping, what="The mapping file")
         source = str(mapping)
         mapping = read_toml(mapping, "mapping file")
+    _gate_mapping(mapping, source)
     where = source or "mapping"
     unknown = set(mapping) - {"columns", "values"}
     if unknown:
@@ -269,7 +278,50 @@ def load_mapping(mapping: "ColumnMapping | Mapping | str | Path | None", schema:
         if column not in valid:
             raise ConfigError(f"{where}: values.{column} is not a column of the {schema.name} table"
                               f"{_closest(column, valid)}")
+    values = {column: _checked_values(column, spellings, schema, where) for column, spellings in values.items()}
     return ColumnMapping(columns=columns, values=values, source=source)
+
+
+def _gate_mapping(mapping: Mapping, source: str | None) -> None:
+    """Refuse a mapping whose file name, headers or value spellings hold an identity number.
+
+    A header or spelling is written into the provenance appendix and into
+    error messages; a number there reaches the report like a number in a cell.
+    """
+    from evalkit.privacy import check_config
+
+    check_config(dict(mapping), file=source, what="The mapping" + (" file" if source else ""))
+
+
+def allowed_values(column: str, schema: TableSchema) -> tuple[str, ...] | None:
+    """The canonical values a ``[values.<column>]`` entry may map to (None: the column takes no value map)."""
+    if column in VALUE_ALIASES:
+        return tuple(VALUE_ALIASES[column])
+    col = next((c for c in schema.columns if c.name == column), None)
+    if col is None:
+        return None
+    if col.kind == "bool":
+        return tuple(VALUE_ALIASES["bool"])
+    return tuple(col.allowed) if col.allowed else None
+
+
+def _checked_values(column: str, spellings: Mapping, schema: TableSchema, where: str) -> dict[str, str]:
+    """``[values.<column>]`` entries, each mapping to one of the column's canonical values."""
+    from evalkit.privacy import safe_value
+
+    allowed = allowed_values(column, schema)
+    if allowed is None:
+        raise ConfigError(f"{where}: values.{column}: the column '{column}' has no fixed set of values, so a "
+                          "value map does not apply to it; remove the table or map a category column "
+                          f"({', '.join(c.name for c in schema.columns if allowed_values(c.name, schema))})")
+    out = {}
+    for spelling, target in spellings.items():
+        text = ("true" if target else "false") if isinstance(target, bool) else str(target)
+        if text not in allowed:
+            raise ConfigError(f"{where}: values.{column}.\"{safe_value(spelling)}\" = \"{safe_value(text)}\" "
+                              f"is not a value of '{column}'; allowed: {', '.join(allowed)}")
+        out[str(spelling)] = text
+    return out
 
 
 def _closest(name: str, candidates, n: int = 3) -> str:

@@ -198,30 +198,74 @@ def _flag_employment(frame: pd.DataFrame, record, file: str) -> None:
 
 
 def load_staff_survey(path: str | Path, codebooks: str | Path | Iterable = STAFF_CODEBOOKS, *,
-                      sheet: str | None = None, sent=None):
-    """Load a staff survey (HME items, Elo's stress item …) with one or more codebooks merged.
+                      sheet: str | None = None):
+    """Load a staff survey (HME items, Elo's stress item …): the robust reader, the identity-number gate, then
+    :func:`staff_survey_from_table`.
 
     Parameters
     ----------
     path : str or Path
         One row per respondent: the items (answer codes 1–5 or labels) and ``wave``, ``unit``, ``group``
-        (profession, header ``yrke``/``yrkesgrupp``/``stilling``), optionally ``weight``/``stratum``/
-        ``fpc`` (staff in the unit, for a census of a small team).
+        (profession, header ``yrke``/``yrkesgrupp``/``stilling``), optionally ``weight``/``stratum``/``fpc``
+        (staff in the unit). Columns of other instruments in the same file (NoMAD …) are left alone.
     codebooks : name, path or list of them
         Built-in ``"hme"`` and ``"stress_elo"`` (default: both) or codebook files; their items are merged.
-    sheet, sent
-        As :func:`evalkit.io.surveys.load_survey`.
+    sheet : str, optional
+        Excel sheet.
 
     Returns
     -------
     evalkit.io.surveys.Survey
         Scored by :func:`evalkit.analysis.staff_survey.staff_survey_analysis`.
-    """
-    from evalkit.io.surveys import Codebook, load_codebook, load_survey
 
-    names = [codebooks] if isinstance(codebooks, (str, Path)) else list(codebooks)
+    Raises
+    ------
+    IdentifierError
+        An identity number anywhere in the file.
+    DataError
+        No item of the codebooks in the file, or an answer outside an item's scale (item and rows named).
+    """
+    from evalkit.io.read import read_table
+    from evalkit.privacy import check_identifiers
+
+    frame = read_table(Path(path), sheet)
+    check_identifiers(frame, file=Path(path).name, sheet=sheet)
+    return staff_survey_from_table(frame, codebooks)
+
+
+def staff_survey_from_table(frame: pd.DataFrame, codebooks: str | Path | Iterable = STAFF_CODEBOOKS):
+    """The HME/stress part of a staff-survey table already read (and gated) by :func:`evalkit.io.read.read_table`.
+
+    The config's ``[data.staff_survey]`` is read once as a table: ``kind = "instrument"`` scores NoMAD from it
+    and ``kind = "staff_survey"`` takes its HME and stress items through this function. Meta columns
+    (``wave``/``omgång``, ``unit``/``enhet``, ``group``/``yrke`` …, see
+    :data:`evalkit.io.surveys.META_COLUMNS`) and the codebooks' items are kept; every answer is checked
+    against its scale.
+    """
+    from evalkit.io.surveys import META_COLUMNS, Codebook, Survey, _answers, _canonical_meta, load_codebook
+    from evalkit.provenance import LoadRecord, attach
+
+    names = [codebooks] if isinstance(codebooks, (str, Path, Codebook)) else list(codebooks)
     books = [c if isinstance(c, Codebook) else load_codebook(c) for c in names]
     merged = Codebook(items={k: v for b in books for k, v in b.items.items()},
                       name=" + ".join(b.name for b in books if b.name),
                       source="; ".join(b.source for b in books if b.source))
-    return load_survey(path, merged, sheet=sheet, sent=sent)
+    record = record_of(frame)
+    file = Path(record.source.path).name if record and record.source else "the staff survey"
+    table = _canonical_meta(frame)
+    items = [c for c in merged.items if c in table.columns]
+    if not items:
+        raise DataError(f"{file}: none of the items of {merged.name or 'the codebooks'} "
+                        f"({', '.join(list(merged.items)[:4])}, …) is a column of the file",
+                        [Problem("no items", file=file)])
+    out = {c: table[c] for c in META_COLUMNS if c in table.columns}
+    for item in items:
+        out[item] = _answers(table[item], merged.items[item].scale, None, item, Path(file))
+    responses = pd.DataFrame(out, index=table.index)
+    other = [str(c) for c in table.columns if c not in out]
+    notes = [f"codebook: {merged.name}"] + ([f"columns not used here: {other}"] if other else [])
+    if record is not None:
+        attach(responses, LoadRecord(table="staff_survey", source=record.source, rows_read=record.rows_read,
+                                     rows_kept=len(responses), exclusions=list(record.exclusions),
+                                     notes=list(record.notes) + notes))
+    return Survey(responses=responses, codebook=merged)
