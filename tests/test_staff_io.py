@@ -127,3 +127,21 @@ def test_the_staff_survey_loads_with_both_codebooks():
     assert len(survey.items) == 10 and "stress" in survey.items
     assert {"wave", "unit", "group", "fpc"} <= set(survey.responses.columns)
     assert survey.responses["hme_meningsfullt"].cat.categories[0] == "Stämmer mycket bra"
+
+
+def test_hme_items_are_taken_from_a_table_shared_with_other_instruments(tmp_path):
+    from evalkit.io.read import read_table
+    from evalkit.io.staff import staff_survey_from_table
+
+    items = ";".join(["hme_meningsfullt", "stress", "G1", "C1"])
+    path = write(tmp_path, f"respondent_id;wave;unit;group;{items}\nR1;2019;Norr;usk;5;2;7;3\n"
+                           "R2;2021;Norr;usk;4;;6;2\n", "s.csv")
+    survey = staff_survey_from_table(read_table(path), ("hme", "stress_elo"))
+    assert survey.items == ["hme_meningsfullt", "stress"] and "G1" not in survey.responses
+    assert survey.responses["stress"].tolist()[0] == "Bara lite" and pd.isna(survey.responses["stress"].iloc[1])
+    assert any("G1" in n for n in record_of(survey.responses).notes)
+    bad = write(tmp_path, "wave;unit;stress\n2019;Norr;7\n", "bad.csv")
+    with pytest.raises(DataError, match="stress"):
+        staff_survey_from_table(read_table(bad), "stress_elo")
+    with pytest.raises(DataError, match="none of the items"):
+        staff_survey_from_table(read_table(bad), "hme")
