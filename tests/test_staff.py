@@ -218,3 +218,15 @@ def test_the_generator_is_deterministic(tmp_path):
     generate_staff.generate_staff(tmp_path)
     for name in generate_staff.STAFF_FILES:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    from evalkit import staff
+    from evalkit.analysis import staff_survey
+    from evalkit.io import staff as io_staff
+
+    for module in (staff, io_staff, staff_survey):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
