@@ -97,6 +97,8 @@ class AnalysisSpec:
     inference: str = "auto"
     start: dt.date | None = None
     end: dt.date | None = None
+    #: first days of the visit-log windows, for staff-continuity outcomes (Kolada's 14-day rule)
+    windows: tuple[dt.date, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -192,6 +194,17 @@ class _Reader:
         if isinstance(value, dt.datetime):
             return value.date()
         return value
+
+    def dates(self, key) -> tuple[dt.date, ...]:
+        value = self.get(key, (list, tuple), ())
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(v if isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+                           else parse_user_date(v, what="date").date())
+            except ValueError as exc:
+                raise self._err(f"{key}[{i}]", f"expected a date; {exc}") from None
+        return tuple(out)
 
     def strings(self, key, default=()):
         value = self.get(key, (list, tuple), default)
@@ -366,7 +379,7 @@ def _parse_analyses(items: list, change: Change, file: str) -> tuple[AnalysisSpe
             units=r.get("units", str, "pooled", ("pooled", "each")),
             treated=r.strings("treated"), intervention=r.date("intervention", None) or change.date,
             inference=r.get("inference", str, "auto", INFERENCE),
-            start=r.date("start", None), end=r.date("end", None),
+            start=r.date("start", None), end=r.date("end", None), windows=r.dates("windows"),
             options=dict(r.get("options", dict, {})),
         )
         if kind == "did" and not spec.treated:

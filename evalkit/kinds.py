@@ -56,8 +56,9 @@ class AnalysisKind:
         Runs the analysis; raises :class:`~evalkit.errors.AnalysisError` naming ``analyses '<id>'``.
     needs : callable ``(spec) -> list[Need]``
         What it reads (for ``evalkit check``).
-    sources : tuple of str
-        The ``[data.*]`` sources whose files its tables and figures cite.
+    sources : tuple of str, optional
+        The ``[data.*]`` sources whose files its tables and figures cite; by default those its ``needs`` name
+        for the configured entry (so a DiD on staff continuity cites the visit log, not the decisions).
     panel : bool
         The entry has the typed keys of a panel analysis (``outcome``, ``family``, ``start`` …).
     """
@@ -65,8 +66,12 @@ class AnalysisKind:
     name: str
     run: Callable[["AnalysisSpec", "Run"], Any]
     needs: Callable[["AnalysisSpec"], list[Need]]
-    sources: tuple[str, ...]
+    sources: tuple[str, ...] = ()
     panel: bool = False
+
+    def cited(self, spec: "AnalysisSpec") -> tuple[str, ...]:
+        """The ``[data.*]`` sources the entry ``spec`` reads, for its tables' source lines."""
+        return self.sources or tuple(dict.fromkeys(n.source for n in self.needs(spec)))
 
 
 KINDS: dict[str, AnalysisKind] = {}
@@ -128,7 +133,16 @@ STAFF_OUTCOMES = frozenset(c for outcomes in STAFF_INPUTS for c in outcomes)
 PANEL_BASE = ("active_users", "new_decisions", "denial_share", "denials", "decisions")
 
 
+#: Outcomes measured from the visit log in the analysis's ``windows`` (Kolada's staff-continuity rule) rather
+#: than per month from the decisions; their panel is one row per unit and window.
+CONTINUITY_OUTCOMES = ("continuity_mean", "continuity_median", "continuity_users")
+
+
 def panel_needs(spec: "AnalysisSpec") -> list[Need]:
+    if spec.outcome in CONTINUITY_OUTCOMES:
+        return [Need("visits", why=f"outcome '{spec.outcome}'"),
+                Need("decisions", ("birth_year",), why="the age rule of the continuity measure")]
+    # staff outcomes come from the HR export alone (the panel is built from it when there are no decisions)
     staff_only = spec.outcome in STAFF_OUTCOMES and (spec.exposure is None or spec.exposure in STAFF_OUTCOMES)
     needs = [] if staff_only else [Need("decisions", why="the outcome panel")]
     for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
@@ -141,7 +155,25 @@ def panel_needs(spec: "AnalysisSpec") -> list[Need]:
 # -- runners ------------------------------------------------------------------------------------
 
 
+def _continuity_panel(spec: "AnalysisSpec", run: "Run") -> pd.DataFrame:
+    """Staff continuity per unit and visit-log window (:func:`evalkit.continuity_panel`), ``period`` = the
+    window's month, so it runs through ITS and DiD like a monthly outcome."""
+    from evalkit.outcomes import continuity_panel
+
+    visits = _require_table(spec, run, "visits", f"outcome '{spec.outcome}'")
+    if not spec.windows:
+        raise AnalysisError(f"analyses '{spec.id}': outcome '{spec.outcome}' is measured in visit-log windows; "
+                            "give their first days as windows = [2018-10-01, 2019-10-07, …]")
+    decisions = run.tables.get("decisions")
+    persons = (decisions[["person_id", "birth_year"]].dropna().drop_duplicates("person_id")
+               if decisions is not None and "birth_year" in decisions else None)
+    return continuity_panel(visits, persons, [pd.Timestamp(w) for w in spec.windows])
+
+
 def _panel_window(spec: "AnalysisSpec", run: "Run") -> pd.DataFrame:
+    if spec.outcome in CONTINUITY_OUTCOMES:
+        panel = _continuity_panel(spec, run)
+        return panel[["unit", "period", *CONTINUITY_OUTCOMES]]
     panel = run.panel
     if panel is None:
         raise AnalysisError(f"analyses '{spec.id}': {spec.kind} analyses use the outcome panel, which is built "
@@ -320,8 +352,8 @@ def _audit_answers(run: "Run") -> pd.DataFrame | None:
     return pd.concat([load_audit(path) for path in source.options["forms"]], ignore_index=True)
 
 
-register(AnalysisKind("its", _run_its, panel_needs, ("decisions", "orders", "staff"), panel=True))
-register(AnalysisKind("did", _run_did, panel_needs, ("decisions", "orders", "staff"), panel=True))
+register(AnalysisKind("its", _run_its, panel_needs, panel=True))
+register(AnalysisKind("did", _run_did, panel_needs, panel=True))
 register(AnalysisKind("staff", _run_staff, lambda spec: [Need("staff", why="the HR export")], ("staff",)))
 register(AnalysisKind("staff_survey", _run_staff_survey,
                       lambda spec: [Need("staff_survey", why="the staff survey responses")], ("staff_survey",)))

@@ -18,7 +18,7 @@ from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
 from evalkit.errors import AnalysisError, ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
-from evalkit.kinds import KINDS, Need, kind_of
+from evalkit.kinds import Need, kind_of
 from evalkit.schemas import SCHEMAS
 
 __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
@@ -230,12 +230,9 @@ _TEXT = {
 _t = i18n.translator(_TEXT)
 
 
-def _source_files(evaluation: Evaluation, kind: str, spec: AnalysisSpec | None = None) -> str:
+def _source_files(evaluation: Evaluation, spec: AnalysisSpec) -> str:
     names = []
-    sources = KINDS[kind].sources if kind in KINDS else ()
-    if spec is not None and kind in KINDS and KINDS[kind].panel:  # a panel outcome cites what it reads
-        sources = tuple(dict.fromkeys(n.source for n in KINDS[kind].needs(spec))) or sources
-    for data_kind in sources:
+    for data_kind in kind_of(spec).cited(spec):
         source = evaluation.data.get(data_kind)
         if source is not None:
             paths = ([source.path] if source.path else []) + list(source.options.get("forms", ()))
@@ -289,7 +286,7 @@ def build_report(result: Run, *, language: str | None = None):
     report.add_section("methods", blocks=methods)
     records = input_records(result)
     for spec in ev.analyses:
-        source = _t("source", lang, files=_source_files(ev, spec.kind, spec))
+        source = _t("source", lang, files=_source_files(ev, spec))
         report.add(result.results[spec.id], title=spec.title or None, source=source)
     for extra in result.extra.values():
         report.add(extra)

@@ -31,6 +31,14 @@ _CHANGE_TYPES = {
 
 _BASE = {
     "active_users": ("aktiva brukare", "aktive brukere", "active users"),
+    "continuity_mean": ("personalkontinuitet (olika personal per brukare under 14 dagar, medelvärde)",
+                        "personalkontinuitet (ulike ansatte per bruker i løpet av 14 dager, gjennomsnitt)",
+                        "staff continuity (different staff per user in 14 days, mean)"),
+    "continuity_median": ("personalkontinuitet (olika personal per brukare under 14 dagar, median)",
+                          "personalkontinuitet (ulike ansatte per bruker i løpet av 14 dager, median)",
+                          "staff continuity (different staff per user in 14 days, median)"),
+    "continuity_users": ("brukare i kontinuitetsmåttet", "brukere i kontinuitetsmålet",
+                         "users in the continuity measure"),
     "new_decisions": ("nya beslut", "nye vedtak", "new decisions"),
     "granted_hours": ("beviljade timmar per månad", "innvilgede timer per måned", "granted hours per month"),
     "hours_per_user": ("beviljade timmar per brukare och månad", "innvilgede timer per bruker og måned",

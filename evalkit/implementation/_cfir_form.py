@@ -37,6 +37,8 @@ from evalkit.implementation._cfir_text import (FORM_TEXTS, HEADERS, MISSING_LABE
                                                RATING_DEFINITIONS, SHEETS)
 from evalkit.provenance import LoadRecord, SourceFile, attach
 
+FORM_RECORDS = "evalkit_form_records"
+
 __all__ = ["memos", "rating_form", "load_ratings", "UNIT_VARIABLES", "FORM_KIND", "FORM_VERSION", "COLUMNS",
            "RATING_COLUMNS", "parse_rating", "rating_checks"]
 
@@ -499,6 +501,8 @@ def load_ratings(paths, *, allow_blank: bool = False) -> pd.DataFrame:
     # plain records, not a DataFrame: pandas compares attrs when it concatenates (astype, concat …)
     out.attrs["checks"] = checks.to_dict("records")
     out.attrs["evalkit_cfir_meta"] = metas
+    # every form's own record (file, sha256, rows), JSON-able like the rest of attrs, for the provenance appendix
+    out.attrs[FORM_RECORDS] = [r.to_dict() for r in records]
     return attach(out, records[0] if len(records) == 1 else _combined(records))
 
 

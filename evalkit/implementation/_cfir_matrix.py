@@ -387,6 +387,14 @@ class CFIRResult:
                          f"{', '.join(s) or '(none)'}; weak {', '.join(w) or '(none)'}")
         return "\n".join(lines)
 
+    @property
+    def records(self) -> list:
+        """The LoadRecord of every rating form read (for the provenance appendix)."""
+        from evalkit.implementation._cfir_form import FORM_RECORDS
+        from evalkit.provenance import record_from_dict
+
+        return [record_from_dict(d) for d in self.ratings.attrs.get(FORM_RECORDS, ())]
+
     def __repr__(self) -> str:
         return f"CFIRResult({self.summary()})"
 
