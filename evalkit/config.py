@@ -43,7 +43,8 @@ from evalkit.errors import ConfigError
 __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
 
 LANGUAGES = ("sv", "nb", "en")
-DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "staff")
+DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "strategies",
+              "staff")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},

@@ -68,6 +68,8 @@ class AnalysisKind:
     needs: Callable[["AnalysisSpec"], list[Need]]
     sources: tuple[str, ...] = ()
     panel: bool = False
+    #: the report chapter its results go to: "results" (outcomes) or "implementation" (how the change was made)
+    section: str = "results"
 
     def cited(self, spec: "AnalysisSpec") -> tuple[str, ...]:
         """The ``[data.*]`` sources the entry ``spec`` reads, for its tables' source lines."""
@@ -340,6 +342,7 @@ def _run_fidelity(spec: "AnalysisSpec", run: "Run"):
         if threshold is not None:
             outcomes.setdefault("threshold", threshold)
         run.extra[f"{spec.id}_outcomes"] = implementation_outcomes(decisions, model, audit=audit, **outcomes)
+        run.extra_sections[f"{spec.id}_outcomes"] = "implementation"
     return result
 
 
@@ -367,7 +370,7 @@ register(AnalysisKind("audit", _run_audit,
                       ("audit",)))
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
-                      ("decisions",)))
+                      ("decisions",), section="implementation"))
 
 
 def _run_cfir(spec: "AnalysisSpec", run: "Run"):
@@ -389,6 +392,8 @@ def _run_instrument(spec: "AnalysisSpec", run: "Run"):
 
 
 register(AnalysisKind("cfir", _run_cfir,
-                      lambda spec: [Need("cfir", ("forms",), why="the raters' filled CFIR rating forms")], ("cfir",)))
+                      lambda spec: [Need("cfir", ("forms",), why="the raters' filled CFIR rating forms")], ("cfir",),
+                      section="implementation"))
 register(AnalysisKind("instrument", _run_instrument,
-                      lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",)))
+                      lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",),
+                      section="implementation"))

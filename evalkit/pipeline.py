@@ -18,7 +18,7 @@ from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
 from evalkit.errors import AnalysisError, ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
-from evalkit.kinds import Need, kind_of
+from evalkit.kinds import CONTINUITY_OUTCOMES, Need, kind_of
 from evalkit.schemas import SCHEMAS
 
 __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
@@ -57,6 +57,10 @@ def load_sources(evaluation: Evaluation) -> dict[str, Any]:
 
             tables[kind] = load_survey(source.path, source.options.get("codebook"), sheet=source.sheet,
                                        sent=source.options.get("sent"))
+        elif kind == "strategies":  # implementation strategies (ERIC names, Proctor's fields): TOML or Excel
+            from evalkit.implementation import load_strategies
+
+            tables[kind] = load_strategies(source.path)
         elif kind == "staff_survey":  # a staff implementation survey (NoMAD, AIM/IAM/FIM), one row per respondent
             from evalkit.io.read import read_table
 
@@ -131,6 +135,8 @@ class Run:
     results: dict[str, Any] = field(default_factory=dict)
     #: further report sections produced by analyses (e.g. the mixed-methods joint display)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the report chapter of each extra section (default "results")
+    extra_sections: dict[str, str] = field(default_factory=dict)
     started: dt.datetime | None = None
 
 
@@ -257,6 +263,14 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
     return out
 
 
+def _strategy_marks(run: Run, spec: AnalysisSpec, language: str):
+    """Marks of the implementation strategies on an ITS figure, so a reader sees what was done when."""
+    log = run.tables.get("strategies")
+    if log is None or spec.kind != "its":
+        return None
+    return lambda figure: log.mark(figure.axes[0], language=language)
+
+
 def build_report(result: Run, *, language: str | None = None):
     """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
     from evalkit.report import Report
@@ -287,9 +301,14 @@ def build_report(result: Run, *, language: str | None = None):
     records = input_records(result)
     for spec in ev.analyses:
         source = _t("source", lang, files=_source_files(ev, spec))
-        report.add(result.results[spec.id], title=spec.title or None, source=source)
-    for extra in result.extra.values():
-        report.add(extra)
+        kind = kind_of(spec)
+        report.add(result.results[spec.id], title=spec.title or None, source=source, section=kind.section,
+                   decorate=_strategy_marks(result, spec, lang))
+    for key, extra in result.extra.items():
+        report.add(extra, section=result.extra_sections.get(key, "results"))
+    strategies = result.tables.get("strategies")
+    if strategies is not None:
+        report.add(strategies, section="implementation")
     config_text = ev.path.read_text(encoding="utf-8") if ev.path else None
     report.set_provenance(records, seeds={"evaluation.seed": ev.seed},
                           config_text=config_text)
@@ -558,9 +577,9 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
                     match = (matches or {}).get(need.source)
                     state = "absent" if match is None or c not in match.found else "empty"
                     columns.append((need.source, c, state, need.why))
-        if spec.kind in ("its", "did"):
+        if kind_of(spec).panel:
             for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
-                if column and column not in PANEL_COLUMNS:
+                if column and column not in (*PANEL_COLUMNS, *CONTINUITY_OUTCOMES):
                     other.append(f"{role} '{column}' is not an outcome panel column")
         joined = [k for k in spec.options.get("joint", {}) if k in {u.analysis for u in out}] \
             if spec.kind == "qualitative" else []
