@@ -43,10 +43,14 @@ from evalkit.errors import ConfigError
 __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
 
 LANGUAGES = ("sv", "nb", "en")
-DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "strategies")
+DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "strategies",
+              "staff")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
+    # the staff survey (instruments such as NoMAD, and HME/stress): for kind = "staff_survey" one codebook file
+    # or built-in name (default: the built-in "hme" and "stress_elo")
+    "staff_survey": {"codebook": "path_or_name"},
     "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
     # external REFI-QDA sources (relative:// and absolute://) are read only from this folder
     "codings": {"sources_dir": "folder"},
@@ -105,6 +109,8 @@ class ReportOptions:
     suppress_counts_below: int = 5
     suppress_percent_denominator_below: int = 30
     suppress_zero_counts: bool = False
+    #: staff rates (sick leave, turnover …) and staff-survey values from fewer employees/respondents are hidden
+    suppress_staff_below: int = 5
 
 
 @dataclass(frozen=True)
@@ -247,6 +253,7 @@ def _parse(raw: dict, path: Path) -> Evaluation:
         suppress_counts_below=_positive(rep, "suppress_counts_below", 5),
         suppress_percent_denominator_below=_positive(rep, "suppress_percent_denominator_below", 30),
         suppress_zero_counts=rep.get("suppress_zero_counts", bool, False),
+        suppress_staff_below=_positive(rep, "suppress_staff_below", 5),
     )
     rep.finish()
     top.finish()
@@ -299,7 +306,7 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
                 if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
                     value = _existing_value(r, key, value, base)
                 options[key] = value
-        table_like = kind in ("decisions", "orders", "visits")  # may be a folder of Parquet files
+        table_like = kind in ("decisions", "orders", "visits", "staff")  # may be a folder of Parquet files
         source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind in ("audit", "cfir"),
                                                       expect="any" if table_like else "file"),
                             mapping=_existing(r, "mapping", base, optional=True),

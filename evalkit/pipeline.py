@@ -25,13 +25,14 @@ __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "ru
            "build_report", "classify", "Classification", "match_columns", "ColumnMatch", "read_headers",
            "Need", "Unmet", "unmet_needs"]
 
-LOADABLE = ("decisions", "orders", "visits")
+LOADABLE = ("decisions", "orders", "visits", "staff")
 
 
 def _loader(kind: str):
     from evalkit.io import decisions as d
+    from evalkit.io.staff import load_staff
 
-    return {"decisions": d.load_decisions, "orders": d.load_orders, "visits": d.load_visits}[kind]
+    return {"decisions": d.load_decisions, "orders": d.load_orders, "visits": d.load_visits, "staff": load_staff}[kind]
 
 
 def guess_table(path: Path, sheet: str | None = None) -> str | None:
@@ -81,12 +82,33 @@ def input_records(run: "Run") -> list:
 
 
 def build_panel(evaluation: Evaluation, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The monthly unit × period outcome panel for the config's analyses."""
+    """The monthly unit × period outcome panel for the config's analyses.
+
+    From the decisions (and order changes) by :func:`evalkit.outcomes.monthly_panel`; with a ``[data.staff]``
+    source the staff outcomes of :func:`evalkit.staff.staff_panel` are joined on by unit and month (an outer
+    join: months or units only one source has keep NaN in the other's columns), so ITS and DiD analyses
+    take ``outcome = "sick_leave"`` like any other panel column.
+    """
     from evalkit.outcomes import monthly_panel
 
+    staff = _staff_panel(tables)
     if "decisions" not in tables:
-        raise DataError("the evaluation has no [data.decisions] source; outcome panels are built from decisions")
-    return monthly_panel(tables["decisions"], tables.get("orders"))
+        if staff is not None:
+            return staff
+        raise DataError("the evaluation has no [data.decisions] source; outcome panels are built from decisions "
+                        "(or from a [data.staff] HR export)")
+    panel = monthly_panel(tables["decisions"], tables.get("orders"))
+    if staff is None:
+        return panel
+    joined = panel.merge(staff, on=["unit", "period"], how="outer", sort=False)
+    joined.attrs = panel.attrs
+    return joined
+
+
+def _staff_panel(tables: dict[str, Any]) -> pd.DataFrame | None:
+    from evalkit.staff import staff_panel
+
+    return staff_panel(tables["staff"]) if "staff" in tables else None
 
 
 def run_analysis(spec: AnalysisSpec, run: "Run") -> Any:
@@ -123,7 +145,7 @@ def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
     tables = load_sources(evaluation)
     check_units(evaluation, tables)
     out = Run(evaluation=evaluation, tables=tables)
-    if "decisions" in tables:
+    if "decisions" in tables or "staff" in tables:
         out.panel = build_panel(evaluation, tables)
     if analyses:
         for spec in evaluation.analyses:
@@ -166,7 +188,7 @@ def check_units(evaluation: Evaluation, tables: dict[str, Any]) -> None:
 
 # -- the report -------------------------------------------------------------------------------
 
-_PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start"}
+_PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start", "staff": "month"}
 
 _TEXT = {
     "change": {
@@ -189,6 +211,8 @@ _TEXT = {
         "decisions": {"sv": "beslut fattade", "nb": "vedtak fattet", "en": "decisions made"},
         "orders": {"sv": "ändrade beställningar", "nb": "endrede bestillinger", "en": "order changes"},
         "visits": {"sv": "besök", "nb": "besøk", "en": "visits"},
+        "staff": {"sv": "personalens arbetade och frånvarande timmar per månad",
+                  "nb": "de ansattes arbeidede timer og fravær per måned", "en": "staff hours and absence by month"},
     },
     "panel": {
         "sv": "Utfallsmåtten beräknas per område och månad ({n} område-månader). Definitionerna står i "
@@ -319,7 +343,7 @@ def audit_frame(evaluation: Evaluation, decisions: pd.DataFrame, *, first=None, 
 
 #: Every kind of input `evalkit check` recognises: the canonical tables, survey responses and their mailing list
 #: (questionnaires sent), interview codings, filled audit forms and audit sample manifests.
-INPUT_KINDS = ("decisions", "orders", "visits", "survey", "survey_sent", "codings", "audit", "audit_manifest")
+INPUT_KINDS = ("decisions", "orders", "visits", "staff", "survey", "survey_sent", "codings", "audit", "audit_manifest")
 _CODING_SUFFIXES = (".qdpx", ".qdc", ".qda", ".qde", ".sqlite3")
 
 
@@ -531,7 +555,10 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
     A column counts as present when its table holds a value in at least one row;
     ``matches`` (source → :class:`ColumnMatch`) tells "not in the file" from "empty".
     """
-    from evalkit.outcomes import PANEL_COLUMNS
+    from evalkit.outcomes import PANEL_COLUMNS as DECISION_COLUMNS
+    from evalkit.staff import STAFF_PANEL_COLUMNS
+
+    PANEL_COLUMNS = (*DECISION_COLUMNS, *STAFF_PANEL_COLUMNS)
 
     out: list[Unmet] = []
     for spec in evaluation.analyses:

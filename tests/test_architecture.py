@@ -16,13 +16,14 @@ BASE = {"errors", "provenance", "privacy", "schemas", "i18n", "blocks", "_files"
 TOP = {"config", "pipeline", "cli", "kinds"}
 # layer -> evalkit top-level modules it must not import
 FORBIDDEN = {
-    "base": {"io", "outcomes", "analysis", "audit", "report", "implementation"} | TOP,
-    "io": {"outcomes", "analysis", "audit", "report", "implementation"} | TOP,
+    "base": {"io", "outcomes", "staff", "analysis", "audit", "report", "implementation"} | TOP,
+    "io": {"outcomes", "staff", "analysis", "audit", "report", "implementation"} | TOP,
     "outcomes": {"io", "analysis", "audit", "report", "implementation"} | TOP,
+    "staff": {"io", "analysis", "audit", "report", "implementation"} | TOP,
     "analysis": {"io", "report", "implementation"} | TOP,
     "implementation": {"io", "report"} | TOP,
     "audit": {"report"} | TOP,
-    "report": {"io", "outcomes", "analysis", "audit", "implementation"} | TOP,
+    "report": {"io", "outcomes", "staff", "analysis", "audit", "implementation"} | TOP,
 }
 # the one exception: the CFIR codebook is handed out as a Codings and written with the REFI-QDA writer
 # (io.codings, io.refi_write); the rating form is written like the audit forms, without io
