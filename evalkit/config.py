@@ -44,7 +44,7 @@ __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"
 
 LANGUAGES = ("sv", "nb", "en")
 DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "strategies",
-              "staff")
+              "staff", "documents")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
@@ -56,6 +56,8 @@ _DATA_KEYS: dict[str, dict[str, str]] = {
     "codings": {"sources_dir": "folder"},
     # two (or more) raters' filled CFIR rating forms (ek.cfir.rating_form)
     "cfir": {"forms": "paths"},
+    # governing documents: path = a folder or one file; meta = their type/date/issuer per file name
+    "documents": {"meta": "path"},
 }
 #: keys every analysis has; the other keys of a survey/audit/qualitative analysis go to its options
 _COMMON_ANALYSIS_KEYS = ("id", "kind", "title")
@@ -306,7 +308,7 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
                 if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
                     value = _existing_value(r, key, value, base)
                 options[key] = value
-        table_like = kind in ("decisions", "orders", "visits", "staff")  # may be a folder of Parquet files
+        table_like = kind in ("decisions", "orders", "visits", "staff", "documents")  # may be a folder
         source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind in ("audit", "cfir"),
                                                       expect="any" if table_like else "file"),
                             mapping=_existing(r, "mapping", base, optional=True),

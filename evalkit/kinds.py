@@ -354,6 +354,81 @@ def _audit_answers(run: "Run") -> pd.DataFrame | None:
         return None
     return pd.concat([load_audit(path) for path in source.options["forms"]], ignore_index=True)
 
+_DOCUMENT_OPTIONS = ("terms", "language", "model", "fidelity", "effects", "interview_codes", "group", "timeline",
+                     "threshold", "practice", "codes")
+
+
+def _run_documents(spec: "AnalysisSpec", run: "Run"):
+    """Governing documents: mentions per core component, then intended vs enacted.
+
+    Options: ``terms`` (component -> terms, or -> {sv, nb}; required), ``language`` (of the documents; default
+    the report's), ``model`` (built-in name or TOML: component labels, audit items, and the documented
+    practice scored by ``ek.fidelity`` on the decisions), ``fidelity`` (id of an analysis whose result is a
+    fidelity result, instead), ``effects`` (component -> id of an ITS/DiD analysis listed before),
+    ``interview_codes`` (component -> code name/path in [data.codings]), ``group``, ``timeline`` (outcome
+    panel column drawn under the document dates), ``threshold``, ``practice`` (component -> decision column),
+    ``codes`` (component -> code, when [data.documents] was coded in a QDA tool and read back as codings).
+    """
+    from evalkit.analysis.documents import find_mentions, intended_vs_enacted
+    from evalkit.schemas import PANEL_TOTAL
+
+    where = f"analyses '{spec.id}'"
+    opts = dict(spec.options)
+    unknown = sorted(set(opts) - set(_DOCUMENT_OPTIONS))
+    if unknown:
+        raise AnalysisError(f"{where}: unknown option(s) {', '.join(unknown)}; known: {', '.join(_DOCUMENT_OPTIONS)}")
+    if not opts.get("terms"):
+        raise AnalysisError(f"{where}: give the terms per core component ([analyses.terms] component = [...])")
+    documents = _require_table(spec, run, "documents", "a documents analysis")
+    language = opts.get("language", run.evaluation.language)
+    search_language = language if language in ("sv", "nb") else "sv"
+    model, fidelity, labels = None, None, None
+    if opts.get("model"):
+        from evalkit.implementation import Model
+
+        model = Model.load(opts["model"])
+        labels = {c.id: c.label(run.evaluation.language) for c in model.components}
+    decisions = run.tables.get("decisions")
+    if opts.get("fidelity"):
+        fidelity = _earlier(spec, run, opts["fidelity"], "fidelity")
+    elif model is not None and decisions is not None:
+        from evalkit.implementation import fidelity as fidelity_of
+
+        fidelity = fidelity_of(decisions, model)
+    mentions = find_mentions(documents, opts["terms"], language=search_language,
+                             labels={c: (labels or {}).get(c, c) for c in opts["terms"]},
+                             codings=run.tables.get("codings") if opts.get("codes") else None,
+                             codes=opts.get("codes"))
+    effects = {comp: (specs_title(run, aid), _earlier(spec, run, aid, "effects"))
+               for comp, aid in (opts.get("effects") or {}).items()}
+    series, series_label = None, ""
+    if opts.get("timeline"):
+        column = opts["timeline"]
+        if run.panel is None or column not in run.panel.columns:
+            raise AnalysisError(f"{where}.timeline: '{column}' is not a column of the outcome panel")
+        total = run.panel[run.panel["unit"] == PANEL_TOTAL]
+        series = total[["period", column]].rename(columns={column: "value"})
+        series_label = specs_title(run, next((a.id for a in run.evaluation.analyses if a.outcome == column), column))
+    return intended_vs_enacted(
+        mentions, fidelity=fidelity, decisions=decisions, codings=run.tables.get("codings"), effects=effects,
+        components={c: mentions.labels[c] for c in opts["terms"]}, practice=opts.get("practice"),
+        interview_codes=opts.get("interview_codes"), group=opts.get("group"), series=series,
+        series_label=series_label, threshold=float(opts.get("threshold", 0.5)),
+        language=run.evaluation.language, seed=run.evaluation.seed)
+
+
+def _earlier(spec: "AnalysisSpec", run: "Run", aid: str, key: str):
+    if aid not in run.results:
+        raise AnalysisError(f"analyses '{spec.id}'.{key}: '{aid}' is not the id of an analysis listed before this "
+                            f"one; known: {list(run.results)}")
+    return run.results[aid]
+
+
+def specs_title(run: "Run", aid: str) -> str:
+    """The title a reader sees for an analysis id (its config title, else the id)."""
+    spec = next((a for a in run.evaluation.analyses if a.id == aid), None)
+    return (spec.title if spec is not None and spec.title else aid)
+
 
 register(AnalysisKind("its", _run_its, panel_needs, panel=True))
 register(AnalysisKind("did", _run_did, panel_needs, panel=True))
@@ -397,3 +472,6 @@ register(AnalysisKind("cfir", _run_cfir,
 register(AnalysisKind("instrument", _run_instrument,
                       lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",),
                       section="implementation"))
+register(AnalysisKind("documents", _run_documents,
+                      lambda spec: [Need("documents", why="the governing documents")],
+                      ("documents",)))

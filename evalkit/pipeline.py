@@ -69,6 +69,10 @@ def load_sources(evaluation: Evaluation) -> dict[str, Any]:
             from evalkit.io.codings import load_codings
 
             tables[kind] = load_codings(source.path, sources_dir=source.options.get("sources_dir"))
+        elif kind == "documents":
+            from evalkit.io.documents import load_documents
+
+            tables[kind] = load_documents(source.path, meta=source.options.get("meta"))
     return tables
 
 

@@ -49,13 +49,12 @@ _T = {
     "required_since": {"sv": "Krävs från", "nb": "Kreves fra", "en": "Required from"},
     "first_document": {"sv": "Först i", "nb": "Først i", "en": "First in"},
     "first_page": {"sv": "Sida", "nb": "Side", "en": "Page"},
-    "n_documents": {"sv": "Styrdokument som nämner", "nb": "Styringsdokumenter som nevner",
-                    "en": "Documents mentioning"},
+    "n_documents": {"sv": "Dokument", "nb": "Dokumenter", "en": "Documents"},
     "n_before": {"sv": "Beslut före", "nb": "Vedtak før", "en": "Decisions before"},
-    "share_before": {"sv": "Dokumenterat före", "nb": "Dokumentert før", "en": "Documented before"},
+    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
     "n_after": {"sv": "Beslut efter", "nb": "Vedtak etter", "en": "Decisions after"},
-    "share_after": {"sv": "Dokumenterat efter", "nb": "Dokumentert etter", "en": "Documented after"},
-    "interviews": {"sv": "Intervjuer som tar upp", "nb": "Intervjuer som tar opp", "en": "Interviews raising it"},
+    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
+    "interviews": {"sv": "Intervjuer", "nb": "Intervjuer", "en": "Interviews"},
     "estimate": {"sv": "Effekt", "nb": "Effekt", "en": "Effect"},
     "gap": {"sv": "Glapp", "nb": "Gap", "en": "Gap"},
     "required_not_practised": {"sv": "krävs men syns inte i praktiken", "nb": "kreves, men ses ikke i praksis",
@@ -494,17 +493,17 @@ class IntendedEnactedResult:
         if self.series is not None and len(self.series):
             ax.plot(self.series["period"], self.series["value"], color="#1f4e79", lw=1.4)
             ax.set_ylabel(self.series_label or _t("outcome_axis", language))
-            top = float(np.nanmax(self.series["value"]))
         else:
             ax.set_yticks([])
-            top = 1.0
         colours = {"decision": "#c00000", "policy": "#7f6000", "routine": "#2e75b6", "manual": "#548235",
                    "other": "#7f7f7f"}
-        for k, d in enumerate(docs.to_dict("records")):
-            ax.axvline(d["in_force"], color=colours.get(d["doc_type"], "#7f7f7f"), ls="--", lw=1)
-            ax.annotate(f"{_type(d['doc_type'], language)} {d['in_force'].year}", (d["in_force"], top),
-                        xytext=(3, -10 - 11 * (k % 3)), textcoords="offset points", fontsize=7,
-                        color=colours.get(d["doc_type"], "#7f7f7f"))
+        for d in docs.to_dict("records"):
+            colour = colours.get(d["doc_type"], "#7f7f7f")
+            ax.axvline(d["in_force"], color=colour, ls="--", lw=1)
+            # labels run up along their line, so documents a few months apart stay readable
+            ax.annotate(f"{_type(d['doc_type'], language)} {fmt_date(d['in_force'], language)}", (d["in_force"], 0),
+                        xycoords=("data", "axes fraction"), xytext=(-3, 4), textcoords="offset points",
+                        rotation=90, fontsize=7, color=colour, ha="right", va="bottom")
         ax.set_xlabel(_t("date", language))
         fig.tight_layout()
         return fig

@@ -210,7 +210,9 @@ def _selections(el: ET.Element, segs: pd.DataFrame, ns: str) -> None:
                                         zip(segs["source_guid"], segs["start"], segs["end"])])
     for sg, group in segs.assign(_sel=key).groupby("_sel", sort=False):
         first = group.iloc[0]
-        preview = (first["text"] or "")[:40]
+        # a preview is an XML attribute: control characters (the form feed between a document's pages) are
+        # not allowed in XML 1.0, and readers compare previews with white space squeezed anyway
+        preview = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", " ", (first["text"] or "")[:40])
         sel = _sub(el, "PlainTextSelection", ns, guid=sg, name=preview, startPosition=int(first["start"]),
                    endPosition=int(first["end"]))
         for r in group.to_dict("records"):
@@ -302,7 +304,13 @@ def write_qdc(codings: Codings, path, *, origin: str = "evalkit") -> Path:
 
 
 def write_qdpx(codings: Codings, path, *, name: str | None = None, origin: str = "evalkit") -> Path:
-    """Write a REFI-QDA project (.qdpx: project.qde + Sources/<guid>.txt); same input → same bytes."""
+    """Write a REFI-QDA project (.qdpx: project.qde + Sources/<guid>.txt); same input → same bytes.
+
+    ``codings`` may also be governing documents (``ek.load_documents``): they are written through their
+    ``to_codings()`` (PDFs as PDFSource with a plain-text Representation, others as TextSource).
+    """
+    if not isinstance(codings, Codings) and hasattr(codings, "to_codings"):
+        codings = codings.to_codings()
     codings = _lf(codings)
     xml = project_xml(codings, name=name, origin=origin)
     _check(xml, "project")
