@@ -474,4 +474,4 @@ register(AnalysisKind("instrument", _run_instrument,
                       section="implementation"))
 register(AnalysisKind("documents", _run_documents,
                       lambda spec: [Need("documents", why="the governing documents")],
-                      ("documents",)))
+                      ("documents", "decisions", "codings")))

@@ -100,7 +100,7 @@ def test_configs_point_at_existing_files_and_name_the_true_dates():
         for source in cfg["data"].values():
             for path in [source.get("path"), source.get("manifest"), *source.get("forms", [])]:
                 if path is not None:
-                    assert (SAMPLE / path).is_file()
+                    assert (SAMPLE / path).exists()  # [data.documents] path is a folder
         ids = [a["id"] for a in cfg["analyses"]]
         assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[a-z0-9_]+", i) for i in ids)
     pilot = tomllib.loads((SAMPLE / "rehab_pilot.toml").read_text(encoding="utf-8"))
