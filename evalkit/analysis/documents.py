@@ -48,6 +48,7 @@ _T = {
     "component": {"sv": "Kärnkomponent", "nb": "Kjernekomponent", "en": "Core component"},
     "required_since": {"sv": "Krävs från", "nb": "Kreves fra", "en": "Required from"},
     "first_document": {"sv": "Först i", "nb": "Først i", "en": "First in"},
+    "required_where": {"sv": "Krävs från (först i)", "nb": "Kreves fra (først i)", "en": "Required from (first in)"},
     "first_page": {"sv": "Sida", "nb": "Side", "en": "Page"},
     "n_documents": {"sv": "Dokument", "nb": "Dokumenter", "en": "Documents"},
     "n_before": {"sv": "Beslut före", "nb": "Vedtak før", "en": "Decisions before"},
@@ -443,10 +444,10 @@ class IntendedEnactedResult:
         t = lambda k: _t(k, language)  # noqa: E731
         table = pd.DataFrame({
             t("component"): m["label"],
-            t("required_since"): [fmt_date(d, language) if pd.notna(d) else "–" for d in m["required_since"]],
-            t("first_document"): [f"{d}, s. {p}" if language != "en" and isinstance(d, str) else
-                                  f"{d}, p. {p}" if isinstance(d, str) else "–"
-                                  for d, p in zip(m["first_document"], m["first_page"])],
+            # one column for when and where: a narrow table fits the page
+            t("required_where"): [f"{fmt_date(s, language)}: {d}, {'p.' if language == 'en' else 's.'} {p}"
+                                  if isinstance(d, str) else "–"
+                                  for s, d, p in zip(m["required_since"], m["first_document"], m["first_page"])],
             t("n_documents"): m["n_documents"],
             t("n_before"): m["n_before"], t("share_before"): m["share_before"],
             t("n_after"): m["n_after"], t("share_after"): m["share_after"],
