@@ -243,6 +243,7 @@ def test_round_trip_write_code_in_a_tool_read_back_keeps_pages(tmp_path):
     assert len(seg) == 1
     assert int(seg["page"].iloc[0]) == 2 == docs.locate(guid, a)["page"]
     assert int(seg["paragraph"].iloc[0]) == docs.locate(guid, a)["paragraph"] == 8
+    assert page_at(text, a) == 2
     assert seg["text"].iloc[0] == "Insatserna ska ha en uppföljning minst en gång per år."
     att = back.source_attributes()
     assert att.loc[guid, "document_type"] == "decision" and att.loc[guid, "in_force"] == "2017-01-01"
@@ -355,3 +356,47 @@ def test_effects_interviews_and_report_render(tmp_path):
 
     body = "\n".join(p.text for p in Document(str(out)).paragraphs)
     assert "Styrdokument" in body and "Handbok IBIC" in body
+
+
+def test_fidelity_result_and_audit_items_give_the_practice(tmp_path):
+    p = tmp_path / "beslut.txt"
+    p.write_text("Varje beslut ska ha ett mål.", encoding="utf-8")
+    docs = load_documents(p, meta={"beslut.txt": {"type": "decision", "date": "2016-11-22",
+                                                  "in_force": "2017-01-01"}})
+    m = find_mentions(docs, {"goal_recorded": ["mål"]})
+    dec = _decisions().assign(unit="Norr", outcome=pd.array(["granted"] * 300 + ["denied"] * 100, dtype="string"))
+    fid = ek.fidelity(dec, {"name": "t", "components": [
+        {"id": "goal_recorded", "sv": "Mål", "nb": "Mål", "en": "Goal", "audit_item": "A7",
+         "applies": [{"field": "outcome", "in": ["granted"]}],
+         "observation": {"source": "decisions", "met": [{"field": "goal_recorded", "is": "true"}]}}]})
+    audit = pd.DataFrame({"decision_id": ["B1", "B2", "B3", "B4"], "reviewer": "R1", "item": "A7",
+                          "answer": ["yes", "no", "yes", "na"]})
+    r = intended_vs_enacted(m, fidelity=fid, audit=audit)
+    row = r.matrix.iloc[0]
+    granted_after = (dec["outcome"] == "granted") & (dec["decided_on"] >= pd.Timestamp("2017-01-01"))
+    # the fidelity result's rule applies: denied decisions do not count
+    assert row["n_after"] == int(granted_after.sum())
+    assert row["share_after"] == pytest.approx(dec.loc[granted_after, "goal_recorded"].mean())
+    assert (row["audit_n"], row["audit_share"]) == (3, pytest.approx(2 / 3))  # "na" is left out
+
+
+def test_a_page_without_text_keeps_the_page_numbers_of_the_rest(tmp_path):
+    import pypdf
+
+    w = pypdf.PdfWriter(clone_from=DOCS / "rutin_handlaggning_ibic_2017.pdf")
+    w.insert_blank_page(index=1)
+    w.write(tmp_path / "med_tom_sida.pdf")
+    docs = load_documents(tmp_path / "med_tom_sida.pdf")
+    assert any("page(s) 2 hold no text" in n for n in docs.notes)
+    assert docs.anchors["page"].tolist() == [1, 1, 3, 3, 3, 4, 4, 4]
+    guid = docs.sources["source_guid"].iloc[0]
+    text = docs.text(guid)
+    a = text.index("I beslutet anges")
+    seg = pd.DataFrame([{"segment_guid": "4fa07a5c-2e73-4d4c-8ba5-7d91c06ebf03", "selection_guid": None,
+                         "source_guid": guid, "code_guid": "3e9f6f4b-1d62-4c3b-8a94-6c80bf5dae02", "coder": None,
+                         "start": a, "end": a + 16, "text": text[a:a + 16], "created": None}])
+    codes = pd.DataFrame([{"code_guid": "3e9f6f4b-1d62-4c3b-8a94-6c80bf5dae02", "name": "x", "parent_guid": None,
+                           "is_codable": True, "color": None, "description": None}])
+    anchored = segment_anchors(docs.to_codings(codes, segments=seg))
+    assert (int(anchored["page"].iloc[0]), int(anchored["paragraph"].iloc[0])) == (4, 7)
+    assert docs.locate(guid, a) == {"page": 4, "paragraph": 7, "heading": "Beslut"}

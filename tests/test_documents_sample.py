@@ -66,6 +66,9 @@ def test_the_2019_manual_never_mentions_follow_up(mentions):
     assert m[(m["file"] == "handbok_ibic_2019.docx") & (m["component"] == "follow_up_planned")].empty
     assert set(m.loc[m["file"] == "handbok_ibic_2019.docx", "component"]) == {
         "goal_recorded", "own_view_recorded", "needs_by_life_area"}
+    matrix = mentions.matrix()
+    assert matrix.loc["follow_up_planned", "handbok_ibic_2019.docx"] == ""
+    assert matrix.loc["goal_recorded", "rutin_handlaggning_ibic_2017.pdf"] == "3"
 
 
 def test_required_since_follows_the_committee_decision(mentions):

@@ -84,6 +84,7 @@ __all__ = ["load_documents", "Documents", "DocumentLimits", "DOCUMENT_TYPES", "D
 
 _MIB = 1024 * 1024
 PAGE_BREAK = "\f"
+_STARTS = re.compile(r"[\n\f](?![\n\f])")
 SUFFIXES = (".pdf", ".docx", ".odt", ".txt", ".md")
 DOCUMENT_TYPES = ("policy", "manual", "routine", "decision", "other")
 _TYPE_ALIASES = {
@@ -275,8 +276,9 @@ def segment_anchors(codings) -> pd.DataFrame:
             paragraphs.append(pd.NA)
             continue
         pages.append(page_at(text, int(start)))
-        head = text[: int(start)]
-        paragraphs.append(head.count("\n") + head.count(PAGE_BREAK) + 1)
+        # a paragraph starts after each separator that is not followed by another (a page without text
+        # leaves two form feeds in a row)
+        paragraphs.append(len(_STARTS.findall(text, 0, int(start))) + 1)
     out = codings.segments.assign(page=pd.array(pages, dtype="Int64"), paragraph=pd.array(paragraphs, dtype="Int64"))
     rect = getattr(codings.report, "pdf_selections", None)
     if rect is not None and len(rect):
