@@ -154,6 +154,10 @@ def test_scanned_encrypted_and_broken_pdfs_are_data_errors(tmp_path):
     w.write(tmp_path / "krypterad.pdf")
     with pytest.raises(ek.DataError, match="encrypted and needs a password"):
         load_documents(tmp_path / "krypterad.pdf")
+    w = pypdf.PdfWriter(clone_from=DOCS / "rutin_handlaggning_ibic_2017.pdf")
+    w.encrypt(user_password="", owner_password="x", algorithm="RC4-128")  # "no printing" protection only
+    w.write(tmp_path / "skyddad.pdf")
+    assert load_documents(tmp_path / "skyddad.pdf").anchors["page"].max() == 3
     good = (DOCS / "rutin_handlaggning_ibic_2017.pdf").read_bytes()
     for name, data in (("avkortad.pdf", good[: len(good) // 3]), ("skräp.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 50),
                        ("tom.pdf", b"")):
@@ -161,6 +165,21 @@ def test_scanned_encrypted_and_broken_pdfs_are_data_errors(tmp_path):
         with pytest.raises(ek.DataError) as err:
             load_documents(tmp_path / name)
         assert name in str(err.value)
+
+
+def test_aes_without_cryptography_says_what_to_install(tmp_path, monkeypatch):
+    import pypdf
+
+    w = pypdf.PdfWriter(clone_from=DOCS / "rutin_handlaggning_ibic_2017.pdf")
+    w.encrypt(user_password="", owner_password="x", algorithm="RC4-128")
+    w.write(tmp_path / "aes.pdf")
+
+    def needs_cryptography(self, password):  # what pypdf raises for AES when cryptography is missing
+        raise pypdf.errors.DependencyError("cryptography>=3.1 is required for AES algorithm")
+
+    monkeypatch.setattr(pypdf.PdfReader, "decrypt", needs_cryptography)
+    with pytest.raises(ek.DataError, match="encrypted with AES.*pip install cryptography"):
+        load_documents(tmp_path / "aes.pdf")
 
 
 def test_broken_docx_odt_and_entity_xml_are_data_errors(tmp_path):

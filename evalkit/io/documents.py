@@ -56,7 +56,9 @@ than 20 million characters, or a DOCX/ODT whose XML part inflates beyond 256 MiB
 compressed size is refused with a :class:`~evalkit.errors.DataError` before it is read further.
 
 Not read: scanned PDFs without a text layer (OCR is out of scope: such a PDF is a DataError that says
-so; run OCR first, e.g. with OCRmyPDF, and load the result); encrypted PDFs that need a password; pictures.
+so; run OCR first, e.g. with OCRmyPDF, and load the result); encrypted PDFs that need a password (a PDF
+protected only against printing or editing is read; AES encryption needs the optional ``cryptography``
+package); pictures.
 """
 from __future__ import annotations
 
@@ -333,9 +335,13 @@ def _read_pdf(path: Path, limits: DocumentLimits) -> _Extracted:
     try:
         reader = pypdf.PdfReader(str(path), strict=False)
         if reader.is_encrypted:
-            try:
+            try:  # a PDF protected only against editing or printing opens with the empty user password
                 ok = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - pypdf raises many kinds (and DependencyError for AES)
+            except pypdf.errors.DependencyError:
+                raise DataError(f"{path.name}: the PDF is encrypted with AES, which pypdf decrypts only with the "
+                                "'cryptography' package (pip install cryptography); install it or save an "
+                                "unprotected copy", [Problem("AES-encrypted PDF", str(path))]) from None
+            except Exception:  # noqa: BLE001 - pypdf raises many kinds for a wrong or broken key
                 ok = 0
             if not ok:
                 raise DataError(f"{path.name}: the PDF is encrypted and needs a password; save an unprotected "
