@@ -107,3 +107,14 @@ def test_config_runs_the_documents_analysis_with_practice_effects_and_interviews
     assert mx.loc["goal_recorded", "interviews"] > 0
     assert (mx["gap"] == "").all()
     assert r.series is not None and len(r.series) > 100
+
+
+def test_timelines_draw_one_marker_per_document_and_component(mentions):
+    fig = mentions.plot()
+    ax = fig.axes[0]
+    # one marker per (component, document) pair that mentions it
+    points = sum(len(c.get_offsets()) for c in ax.collections)
+    assert points == mentions.mentions.drop_duplicates(["component", "source_guid"]).shape[0] == 12
+    r = ek.intended_vs_enacted(mentions)
+    lines = [ln for ln in r.plot(language="nb").axes[0].lines if ln.get_linestyle() == "--"]
+    assert len(lines) == len(mentions.documents)  # a dashed line at each document's in-force date

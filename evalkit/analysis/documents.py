@@ -168,6 +168,29 @@ def _match(tokens, text: str, parts) -> list[tuple[int, int]]:
     return hits
 
 
+_COLOURS = {"decision": "#c00000", "policy": "#7f6000", "routine": "#2e75b6", "manual": "#548235",
+            "other": "#7f7f7f"}
+
+
+def _component_dots(ax, mentions: "DocumentMentions", components: list, labels: dict, language: str) -> None:
+    """One row per component, a marker at the date each document mentioning it came into force."""
+    m = mentions.mentions.drop_duplicates(["component", "source_guid"])
+    for y, comp in enumerate(components):
+        rows = m[m["component"] == comp]
+        for doc_type, g in rows.groupby("doc_type"):
+            ax.scatter(g["in_force"], [y] * len(g), color=_COLOURS.get(doc_type, "#7f7f7f"), s=36, zorder=3,
+                       label=_type(doc_type, language))
+    ax.set_yticks(range(len(components)), [labels.get(c, c) for c in components], fontsize=8)
+    ax.set_ylim(-0.6, len(components) - 0.4)
+    ax.invert_yaxis()
+    handles, names = ax.get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    if unique:
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                  frameon=False)
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+
+
 # ----------------------------------------------------------------------------- mentions
 @dataclass
 class DocumentMentions:
@@ -206,6 +229,20 @@ class DocumentMentions:
             rows[comp] = {d: ", ".join(str(p) for p in sorted(set(m.loc[m["file"] == d, "page"].dropna())))
                           for d in self.documents["file"]}
         return pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(self.documents["file"]))
+
+    def plot(self, ax=None, language: str | None = None):
+        """Components × time: a marker where a document mentioning the component came into force."""
+        import matplotlib.pyplot as plt
+
+        language = check_language(language or self.language)
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(self.components) + 1.4))
+        else:
+            fig = ax.figure
+        _component_dots(ax, self, self.components, self.labels, language)
+        ax.set_xlabel(_t("date", language))
+        fig.tight_layout()
+        return fig
 
     def summary(self) -> str:
         lines = [f"{len(self.mentions)} passage(s) in {len(self.documents)} document(s) mention "
@@ -491,16 +528,17 @@ class IntendedEnactedResult:
         else:
             fig = ax.figure
         docs = self.mentions.documents.dropna(subset=["in_force"]).sort_values("in_force")
-        if self.series is not None and len(self.series):
+        if self.series is None or not len(self.series):  # no outcome: which component each document requires
+            comps = list(self.matrix["component"])
+            _component_dots(ax, self.mentions, comps, dict(zip(comps, self.matrix["label"])), language)
+        else:
             ax.plot(self.series["period"], self.series["value"], color="#1f4e79", lw=1.4)
             ax.set_ylabel(self.series_label or _t("outcome_axis", language))
-        else:
-            ax.set_yticks([])
-        colours = {"decision": "#c00000", "policy": "#7f6000", "routine": "#2e75b6", "manual": "#548235",
-                   "other": "#7f7f7f"}
         for d in docs.to_dict("records"):
-            colour = colours.get(d["doc_type"], "#7f7f7f")
-            ax.axvline(d["in_force"], color=colour, ls="--", lw=1)
+            colour = _COLOURS.get(d["doc_type"], "#7f7f7f")
+            ax.axvline(d["in_force"], color=colour, ls="--", lw=1, zorder=1)
+            if self.series is None or not len(self.series):
+                continue  # the dots' legend names the types
             # labels run up along their line, so documents a few months apart stay readable
             ax.annotate(f"{_type(d['doc_type'], language)} {fmt_date(d['in_force'], language)}", (d["in_force"], 0),
                         xycoords=("data", "axes fraction"), xytext=(-3, 4), textcoords="offset points",
@@ -529,22 +567,27 @@ def _component_sentences(r: dict, n_docs: int, language: str) -> list[str]:
         out.append({"sv": f"{label} nämns inte i senare dokument: {r['not_in_later']}.",
                     "nb": f"{label} nevnes ikke i senere dokumenter: {r['not_in_later']}.",
                     "en": f"{label} is not mentioned in later documents: {r['not_in_later']}."}[language])
+    practice = ""
     if pd.notna(r["share_after"]):
         a, na = fmt_percent(r["share_after"], 0, language), fmt_int(r["n_after"], language)
         if pd.notna(r["share_before"]):
             b, nb = fmt_percent(r["share_before"], 0, language), fmt_int(r["n_before"], language)
-            out.append({"sv": f"I besluten syns det i {b} före (av {nb}) och {a} efter (av {na}).",
-                        "nb": f"I vedtakene ses det i {b} før (av {nb}) og {a} etter (av {na}).",
-                        "en": f"Decisions show it in {b} before (of {nb}) and {a} after (of {na})."}[language])
+            practice = {"sv": f"I besluten syns det i {b} före (av {nb}) och {a} efter (av {na})",
+                        "nb": f"I vedtakene ses det i {b} før (av {nb}) og {a} etter (av {na})",
+                        "en": f"Decisions show it in {b} before (of {nb}) and {a} after (of {na})"}[language]
         else:
-            out.append({"sv": f"I besluten syns det i {a} (av {na}).", "nb": f"I vedtakene ses det i {a} (av {na}).",
-                        "en": f"Decisions show it in {a} (of {na})."}[language])
+            practice = {"sv": f"I besluten syns det i {a} (av {na})", "nb": f"I vedtakene ses det i {a} (av {na})",
+                        "en": f"Decisions show it in {a} (of {na})"}[language]
     if pd.notna(r["estimate"]):
         est = fmt_number(r["estimate"], 2, language)
         ci = f"{fmt_number(r['ci_low'], 2, language)}–{fmt_number(r['ci_high'], 2, language)}"
-        out.append({"sv": f"Effekten på utfallet ({r['effect_analysis']}) är {est} (95 % KI {ci}).",
-                    "nb": f"Effekten på utfallet ({r['effect_analysis']}) er {est} (95 % KI {ci}).",
-                    "en": f"The effect on the outcome ({r['effect_analysis']}) is {est} (95% CI {ci})."}[language])
+        effect = {"sv": f"effekten på utfallet ({r['effect_analysis']}) är {est} (95 % KI {ci})",
+                  "nb": f"effekten på utfallet ({r['effect_analysis']}) er {est} (95 % KI {ci})",
+                  "en": f"the effect on the outcome ({r['effect_analysis']}) is {est} (95% CI {ci})"}[language]
+        joint = {"sv": ", och ", "nb": ", og ", "en": ", and "}[language]
+        practice = practice + joint + effect if practice else effect[:1].upper() + effect[1:]
+    if practice:
+        out.append(practice + ".")
     if r["gap"] in ("required_not_practised", "practised_not_decided"):
         out.append({"sv": f"Glapp: {label} {_t(r['gap'], language)}.", "nb": f"Gap: {label} {_t(r['gap'], language)}.",
                     "en": f"Gap: {label}: {_t(r['gap'], language)}."}[language])
