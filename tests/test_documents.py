@@ -77,7 +77,8 @@ def test_pdf_pages_and_paragraphs_follow_the_rendered_layout():
     assert paras[0] == "Protokollsutdrag, Vård- och omsorgsnämnden, 2016-11-22"
     assert paras[1] == "§ 87 Införande av arbetssättet Individens behov i centrum (IBIC)"
     assert a["is_heading"].tolist() == [True, True, False, False, False, True, False, False, False]
-    assert paras[6] == "Varje beslut ska innehålla ett mål för insatsen som är formulerat tillsammans med den enskilde."
+    assert paras[6] == ("Varje beslut ska innehålla ett mål för insatsen som är formulerat tillsammans med den "
+                        "enskilde.")
     assert docs.sources["kind"].tolist() == ["pdf"]
 
 

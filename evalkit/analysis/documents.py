@@ -48,7 +48,8 @@ _T = {
     "component": {"sv": "Kärnkomponent", "nb": "Kjernekomponent", "en": "Core component"},
     "required_since": {"sv": "Krävs från", "nb": "Kreves fra", "en": "Required from"},
     "first_document": {"sv": "Först i", "nb": "Først i", "en": "First in"},
-    "required_where": {"sv": "Krävs från (först i)", "nb": "Kreves fra (først i)", "en": "Required from (first in)"},
+    "required_where": {"sv": "Krävs från (först i)", "nb": "Kreves fra (først i)",
+                       "en": "Required from (first in)"},
     "first_page": {"sv": "Sida", "nb": "Side", "en": "Page"},
     "n_documents": {"sv": "Dokument", "nb": "Dokumenter", "en": "Documents"},
     "n_before": {"sv": "Beslut före", "nb": "Vedtak før", "en": "Decisions before"},
@@ -91,7 +92,8 @@ _T = {
     "outcome_axis": {"sv": "Utfall", "nb": "Utfall", "en": "Outcome"},
     "types": {"sv": {"policy": "riktlinje", "manual": "handbok", "routine": "rutin", "decision": "nämndbeslut",
                      "other": "övrigt"},
-              "nb": {"policy": "retningslinje", "manual": "håndbok", "routine": "rutine", "decision": "politisk vedtak",
+              "nb": {"policy": "retningslinje", "manual": "håndbok", "routine": "rutine",
+                     "decision": "politisk vedtak",
                      "other": "annet"},
               "en": {"policy": "policy", "manual": "manual", "routine": "routine", "decision": "committee decision",
                      "other": "other"}},
@@ -443,7 +445,8 @@ class IntendedEnactedResult:
     def methods(self, language: str = "sv") -> list[str]:
         language = check_language(language)
         return [{
-            "sv": "Styrdokumenten (riktlinjer, rutiner, handböcker och nämndbeslut) lästes in med sidor och stycken. "
+            "sv": "Styrdokumenten (riktlinjer, rutiner, handböcker och nämndbeslut) lästes in med sidor och "
+                  "stycken. "
                   "Var varje kärnkomponent nämns söktes först med sökord per komponent, där böjningsformer "
                   "matchas med Snowball-stammar; träffarna är förslag som en granskare bekräftar, och där "
                   "dokumenten kodats i ett analysprogram gäller kodningen. En komponent räknas som krävd från "
@@ -458,7 +461,8 @@ class IntendedEnactedResult:
                   "bekrefter, og der dokumentene er kodet i et analyseprogram, gjelder kodingen. En komponent "
                   "regnes som påkrevd fra datoen da det første dokumentet som nevner den, trådte i kraft. Den "
                   "dokumenterte praksisen er andelen vedtak der komponenten ses, før og etter denne datoen. Et "
-                  f"gap markeres når en påkrevd komponent ses i færre enn {fmt_percent(self.threshold, 0, language)} "
+                  "gap markeres når en påkrevd komponent ses i færre enn "
+                  f"{fmt_percent(self.threshold, 0, language)} "
                   "av vedtakene etterpå, og når en komponent som ses i minst så mange vedtak, aldri nevnes i "
                   "noe styringsdokument. Skannede dokumenter uten tekstlag ble ikke lest (ingen OCR).",
             "en": "The governing documents (policies, routines, manuals and committee decisions) were read with "
@@ -640,7 +644,8 @@ def intended_vs_enacted(mentions: DocumentMentions, *, fidelity=None, decisions:
     practice_frame, flags, date_col = _practice_frame(fidelity, decisions, practice, comps)
     items = dict(audit_items or {})
     if fidelity is not None and not items:
-        items = {c.id: c.audit_item for c in getattr(fidelity.model, "components", []) if getattr(c, "audit_item", None)}
+        items = {c.id: c.audit_item for c in getattr(fidelity.model, "components", [])
+                 if getattr(c, "audit_item", None)}
     docs = mentions.documents
     rows, quotes = [], []
     interview = _interviews(codings, interview_codes, group, language, seed)
@@ -649,7 +654,8 @@ def intended_vs_enacted(mentions: DocumentMentions, *, fidelity=None, decisions:
         required = len(m) > 0
         since = m["in_force"].min() if required else pd.NaT
         first = m[m["in_force"] == since].iloc[0] if required else None
-        later = docs[(docs["in_force"] > since) & ~docs["source_guid"].isin(m["source_guid"])] if required else docs.iloc[:0]
+        later = (docs[(docs["in_force"] > since) & ~docs["source_guid"].isin(m["source_guid"])] if required
+                 else docs.iloc[:0])
         split = pd.Timestamp(change_date) if change_date is not None else since
         n_b, s_b, n_a, s_a, source = _practice(practice_frame, flags, date_col, comp, split)
         a_n, a_s = _audit_share(audit, items.get(comp))
@@ -677,7 +683,8 @@ def intended_vs_enacted(mentions: DocumentMentions, *, fidelity=None, decisions:
     matrix = pd.DataFrame(rows, columns=list(MATRIX_COLUMNS))
     for c in ("n_before", "n_after", "audit_n", "interviews", "interviews_total", "first_page"):
         matrix[c] = matrix[c].astype("Int64")
-    return IntendedEnactedResult(matrix, mentions, pd.DataFrame(quotes, columns=["component", "group", "label", "quote"]),
+    quotes = pd.DataFrame(quotes, columns=["component", "group", "label", "quote"])
+    return IntendedEnactedResult(matrix, mentions, quotes,
                                  _series(series), series_label, threshold, language)
 
 
