@@ -420,3 +420,24 @@ def test_a_page_without_text_keeps_the_page_numbers_of_the_rest(tmp_path):
     anchored = segment_anchors(docs.to_codings(codes, segments=seg))
     assert (int(anchored["page"].iloc[0]), int(anchored["paragraph"].iloc[0])) == (4, 7)
     assert docs.locate(guid, a) == {"page": 4, "paragraph": 7, "heading": "Beslut"}
+
+
+def test_docx_text_boxes_are_read_once_as_their_own_paragraphs(tmp_path):
+    from docx import Document
+    from docx.oxml import parse_xml
+
+    d = Document()
+    para = d.add_paragraph("Före rutan.")
+    box = parse_xml(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:v="urn:schemas-microsoft-com:vml"><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
+        '<w:txbxContent><w:p><w:r><w:t>Uppföljning i rutan.</w:t></w:r></w:p></w:txbxContent></w:drawing>'
+        '</mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r><w:t>Uppföljning i '
+        'rutan.</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback>'
+        '</mc:AlternateContent></w:r>')
+    para._p.append(box)
+    d.save(tmp_path / "ruta.docx")
+    text = load_documents(tmp_path / "ruta.docx").text("ruta.docx")
+    assert text.count("Uppföljning i rutan.") == 1
+    assert "Före rutan." in text.split("\n")

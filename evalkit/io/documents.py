@@ -491,6 +491,8 @@ def _read_docx(path: Path, limits: DocumentLimits) -> _Extracted:
         rendered = next(body.iter(f"{_W}lastRenderedPageBreak"), None) is not None
         pages: list[list[_Para]] = [[]]
         for el in body.iter(f"{_W}p"):
+            if any(a.tag.endswith("}Fallback") for a in el.iterancestors()):
+                continue  # the same text box again, for readers that cannot show the modern drawing
             style = Paragraph(el, document).style
             _docx_paragraph(el, _is_heading(style.name if style is not None else ""), rendered, pages)
         props = document.core_properties
@@ -523,6 +525,8 @@ def _docx_paragraph(el, heading: bool, rendered: bool, pages: list) -> None:
             and ppr.find(f"{_W}pageBreakBefore").get(f"{_W}val", "true") not in ("0", "false"):
         pages.append([])
     for node in el.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr", f"{_W}lastRenderedPageBreak"):
+        if next(node.iterancestors(f"{_W}p"), None) is not el:
+            continue  # text of a text box inside this paragraph: read as its own paragraph
         tag = node.tag[len(_W):]
         if tag == "t":
             parts.append(node.text or "")
