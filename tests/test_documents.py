@@ -108,6 +108,14 @@ def test_metadata_from_meta_file_and_from_the_document():
     assert docs.documents["file"].tolist() == sorted(p.name for p in DOCS.iterdir())
     att = docs.attributes()
     assert set(att["variable"]) >= {"document_type", "date", "in_force", "issuer", "title"}
+    # without meta: PDF /Title, /Author, /CreationDate and ODT dc:title, initial-creator, creation-date
+    bare = load_documents([DOCS / "namndbeslut_2016-11-22_ibic.pdf", DOCS / "riktlinje_bistand_2014.odt"])
+    got = bare.documents.set_index("file")[["title", "issuer", "date", "doc_type"]].to_dict("index")
+    assert got["namndbeslut_2016-11-22_ibic.pdf"] == {
+        "title": "Protokollsutdrag § 87: Införande av IBIC", "issuer": "Vård- och omsorgsnämnden",
+        "date": pd.Timestamp("2016-11-22"), "doc_type": "other"}  # a PDF has no field for the type
+    assert got["riktlinje_bistand_2014.odt"]["date"] == pd.Timestamp("2014-06-10")
+    assert got["riktlinje_bistand_2014.odt"]["issuer"] == "Vård- och omsorgsnämnden"
 
 
 def test_meta_dict_with_swedish_type_names_and_bad_entries(tmp_path):

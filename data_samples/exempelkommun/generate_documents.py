@@ -15,8 +15,9 @@ The four documents (fictional; the IBIC timeline of ``effects.toml``):
 * ``rutin_handlaggning_ibic_2017.pdf`` — the 2017 routine for needs assessment under IBIC: page 1 has
   no component, page 2 life areas and own view, page 3 goals and follow-up.
 * ``handbok_ibic_2019.docx`` — the 2019 manual: life areas (page 2), goals and own view (page 3), and it
-  never mentions follow-up. Its type, date and issuer come from the DOCX's own metadata (core
-  properties), not from ``styrdokument.toml``, to show that fallback.
+  never mentions follow-up. It is left out of ``styrdokument.toml``: its type, date and issuer come from
+  the DOCX's own metadata (core properties), to show that fallback. (Every file carries its title,
+  issuer, type and date in its own metadata too, the PDFs with the document's date as ``/CreationDate``.)
 
 Each paragraph below is tagged with the components it mentions (the component ids of the built-in IBIC
 model, ``evalkit/data/models/ibic.toml``); ``documents_effects.toml`` lists every tagged (document,
@@ -37,7 +38,6 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "styrdokument"
 META = HERE / "styrdokument.toml"
 EFFECTS = HERE / "documents_effects.toml"
-FIXED = dt.datetime(2000, 1, 1)
 
 GOAL, OWN, AREA, FOLLOW = "goal_recorded", "own_view_recorded", "needs_by_life_area", "follow_up_planned"
 
@@ -118,10 +118,11 @@ def _docx(name: str, doc: dict, path: Path) -> None:
 
     d = Document()
     props = d.core_properties
+    # the file's own metadata agrees with styrdokument.toml, so either source gives the same answer
     props.title = doc["title"]
-    props.author = doc["issuer"] if not doc["in_meta"] else "Exempelkommun"
-    props.category = doc["type"] if not doc["in_meta"] else ""
-    props.created = dt.datetime.fromisoformat(doc["date"]) if not doc["in_meta"] else FIXED
+    props.author = doc["issuer"]
+    props.category = doc["type"]
+    props.created = dt.datetime.fromisoformat(doc["date"])
     props.modified = props.created
     props.last_modified_by = ""
     props.revision = 1
@@ -143,6 +144,18 @@ def _convert(docx: Path, fmt: str, out_dir: Path) -> Path:
     return out_dir / f"{docx.stem}.{fmt}"
 
 
+def _pdf_metadata(made: Path, doc: dict, target: Path) -> None:
+    """LibreOffice stamps the PDF with the time of conversion; give it the document's own date instead."""
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=made)
+    stamp = "D:" + doc["date"].replace("-", "") + "000000Z"
+    writer.add_metadata({"/Title": doc["title"], "/Author": doc["issuer"], "/CreationDate": stamp,
+                         "/ModDate": stamp})
+    with target.open("wb") as fh:
+        writer.write(fh)
+
+
 def generate(out: Path = OUT) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -152,7 +165,10 @@ def generate(out: Path = OUT) -> dict[str, Path]:
             _docx(name, doc, src)
             target = out / f"{name}.{doc['format']}"
             made = src if doc["format"] == "docx" else _convert(src, doc["format"], Path(tmp))
-            shutil.copyfile(made, target)
+            if doc["format"] == "pdf":
+                _pdf_metadata(made, doc, target)
+            else:
+                shutil.copyfile(made, target)
             files[name] = target
     return files
 
