@@ -391,6 +391,8 @@ def _run_documents(spec: "AnalysisSpec", run: "Run"):
     decisions = run.tables.get("decisions")
     if opts.get("fidelity"):
         fidelity = _earlier(spec, run, opts["fidelity"], "fidelity")
+        if labels is None and getattr(fidelity, "model", None) is not None:
+            labels = {c.id: c.label(run.evaluation.language) for c in fidelity.model.components}
     elif model is not None and decisions is not None:
         from evalkit.implementation import fidelity as fidelity_of
 
