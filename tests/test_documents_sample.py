@@ -118,3 +118,52 @@ def test_timelines_draw_one_marker_per_document_and_component(mentions):
     r = ek.intended_vs_enacted(mentions)
     lines = [ln for ln in r.plot(language="nb").axes[0].lines if ln.get_linestyle() == "--"]
     assert len(lines) == len(mentions.documents)  # a dashed line at each document's in-force date
+
+
+def _config(tmp_path, analysis: str) -> Evaluation:
+    (tmp_path / "e.toml").write_text(f"""
+[evaluation]
+title = "t"
+seed = 1
+[change]
+name = "IBIC"
+date = 2017-01-01
+[data.decisions]
+path = "{SAMPLE / 'beslut_procapita.csv'}"
+[data.documents]
+path = "{SAMPLE / 'styrdokument'}"
+meta = "{SAMPLE / 'styrdokument.toml'}"
+[[analyses]]
+id = "fid"
+kind = "fidelity"
+model = "ibic"
+{analysis}
+""", encoding="utf-8")
+    return Evaluation.from_toml(tmp_path / "e.toml")
+
+
+def test_a_fidelity_analysis_can_be_the_practice_and_options_are_checked(tmp_path):
+    from evalkit import pipeline
+
+    ev = _config(tmp_path, """[[analyses]]
+id = "docs"
+kind = "documents"
+fidelity = "fid"
+terms = { goal_recorded = ["mål"], follow_up_planned = ["uppföljning"] }
+""")
+    with pytest.warns(ek.EvalkitWarning):
+        run = pipeline.run(ev)
+    r = run.results["docs"]
+    mx = r.matrix.set_index("component")
+    assert mx.loc["goal_recorded", "label"] == "Mål dokumenterat"  # from the fidelity result's model
+    scored = run.results["fid"].scored
+    after = scored["decided_on"] >= pd.Timestamp("2017-01-01")
+    assert mx.loc["goal_recorded", "n_after"] == int(scored.loc[after, "goal_recorded"].notna().sum())
+    bad = _config(tmp_path, """[[analyses]]
+id = "docs"
+kind = "documents"
+term = { goal_recorded = ["mål"] }
+""")
+    with pytest.raises(ek.AnalysisError, match="unknown option.*term"):
+        with pytest.warns(ek.EvalkitWarning):
+            pipeline.run(bad)
