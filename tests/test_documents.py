@@ -145,8 +145,20 @@ def test_identity_number_in_metadata_is_refused_without_the_number(tmp_path):
         load_documents(p)
     assert PNR not in str(err.value)
     q = _docx(tmp_path / "ok.docx", [["Inledning."]])
-    with pytest.raises(ek.IdentifierError, match="meta 'issuer'"):
+    with pytest.raises(ek.IdentifierError, match="meta 'ok.docx', key issuer"):
         load_documents(q, meta={"ok.docx": {"issuer": f"Handläggare {PNR}"}})
+
+
+def test_a_file_name_holding_an_identity_number_is_refused_before_anything_names_it(tmp_path):
+    bad = _docx(tmp_path / f"beslut_{PNR}.docx", [["Inledning."]])
+    ok = _docx(tmp_path / "ok.docx", [["Inledning."]])
+    with pytest.raises(ek.IdentifierError, match="file name") as err:
+        load_documents([ok, bad])
+    assert PNR not in str(err.value) and PNR.replace("-", "") not in str(err.value)
+    (tmp_path / f"anteckning_{PNR}.rtf").write_bytes(b"{\\rtf1}")
+    with pytest.raises(ek.DataError) as err:  # an unsupported file: the message withholds the name too
+        load_documents(tmp_path / f"anteckning_{PNR}.rtf")
+    assert PNR not in str(err.value)
 
 
 # ----------------------------------------------------------------------------- broken and hostile files

@@ -45,7 +45,8 @@ without its suffix) and, for what ``meta`` leaves out, from the document itself:
 Privacy gate
 ------------
 Every paragraph, every metadata value (from the file and from ``meta``) and every file name passes
-through :func:`evalkit.privacy.scan_identifiers`; a personal identity number makes the whole load an
+through :class:`evalkit.privacy.Gate` (the detector of :func:`evalkit.privacy.scan_identifiers`, with
+Unicode and spacing normalised), file names first; a personal identity number makes the whole load an
 :class:`~evalkit.errors.IdentifierError` naming the document, the page and paragraph (or metadata field)
 and the kind of number, never the number.
 
@@ -78,7 +79,7 @@ from evalkit._files import read_toml
 from evalkit.errors import DataError, DataWarning, EvalkitError, IdentifierError, Problem
 from evalkit.io.codings import (ATTRIBUTE_COLUMNS, SOURCE_COLUMNS, Codings, ImportReport, finish_tables,
                                 stable_guid)
-from evalkit.privacy import KINDS, scan_identifiers
+from evalkit.privacy import KINDS, WITHHELD_FILE, Gate, safe_path, safe_value
 from evalkit.provenance import LoadRecord, SourceFile
 
 __all__ = ["load_documents", "Documents", "DocumentLimits", "DOCUMENT_TYPES", "DOCUMENT_COLUMNS",
@@ -304,9 +305,9 @@ def document_type(value: str | None, *, file: str | None = None) -> str | None:
     for canonical, names in _TYPE_ALIASES.items():
         if low in names:
             return canonical
-    raise DataError(f"document type {value!r} is not known; use one of {', '.join(DOCUMENT_TYPES)} "
+    raise DataError(f"document type {safe_value(value)!r} is not known; use one of {', '.join(DOCUMENT_TYPES)} "
                     "(or riktlinje, handbok, rutin, nämndbeslut, retningslinje, håndbok, rutine, vedtak)",
-                    [Problem(f"unknown document type {value!r}", file)])
+                    [Problem(f"unknown document type {safe_value(value)!r}", file)])
 
 
 # ----------------------------------------------------------------------------- extraction
@@ -724,10 +725,9 @@ def load_documents(paths_or_folder, *, meta=None, limits=None) -> Documents:
     limits = DocumentLimits.of(limits)
     files = _files(paths_or_folder)
     meta_table, meta_file = _meta(meta)
-    rows, sources, anchors, records, notes = [], [], [], [], []
-    gate_values: list[str] = []
-    gate_places: list[tuple[str, str]] = []
-    used_meta = set()
+    # file names and the metadata first: a message about a file must never show a number its name holds
+    _refuse([Gate(p) for p in files] + [_meta_gate(meta_table, meta_file)])
+    extracted, gates = [], []
     for path in files:
         if path.stat().st_size > limits.max_file_bytes:
             raise DataError(f"{path.name}: {path.stat().st_size} bytes, more than the limit of "
@@ -735,23 +735,25 @@ def load_documents(paths_or_folder, *, meta=None, limits=None) -> Documents:
                             [Problem("file too large", str(path))])
         ex = _READERS[path.suffix.lower()](path, limits)
         key = path.name if path.name in meta_table else path.stem if path.stem in meta_table else None
-        given = meta_table.get(key, {}) if key else {}
-        if key:
-            used_meta.add(key)
-        row, source, anchor_rows = _assemble(path, ex, given, meta_file)
+        extracted.append((path, ex, key))
+        gate = Gate(path)
+        gate.values(_gate_items(ex))
+        gates.append(gate)
+    _refuse(gates)  # every document read and searched: one refusal naming every place
+    rows, sources, anchors, records, notes = [], [], [], [], []
+    for path, ex, key in extracted:
+        row, source, anchor_rows = _assemble(path, ex, meta_table.get(key, {}) if key else {}, meta_file)
         rows.append(row)
         sources.append(source)
         anchors += anchor_rows
         notes += ex.notes
-        _gate_rows(path, ex, given, gate_values, gate_places)
         n = len(anchor_rows)
         records.append(LoadRecord(table="documents", source=SourceFile.from_path(path, ex.fmt), rows_read=n,
                                   rows_kept=n, notes=list(ex.notes)))
-    unused = sorted(set(meta_table) - used_meta)
+    unused = sorted(set(meta_table) - {key for _, _, key in extracted if key})
     if unused:  # a typo in a file name would silently drop the metadata: say so
         warnings.warn(f"meta names {len(unused)} file(s) that are not among the documents loaded: "
                       f"{', '.join(unused)}; check the spelling (keys are file names)", DataWarning, stacklevel=2)
-    _gate(gate_values, gate_places)
     documents = pd.DataFrame(rows, columns=list(DOCUMENT_COLUMNS))
     for col in ("date", "in_force"):
         documents[col] = pd.to_datetime(documents[col])
@@ -773,22 +775,24 @@ def _files(paths_or_folder) -> list[Path]:
     for item in items:
         p = Path(item)
         if not p.exists():
-            raise DataError(f"{p}: file not found", [Problem("file not found", str(p))])
+            raise DataError(f"{safe_path(p)}: file not found", [Problem("file not found", safe_path(p))])
         if p.is_dir():
             inside = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "~$")))
             files += [f for f in inside if f.suffix.lower() in SUFFIXES]
             continue
         if p.suffix.lower() not in SUFFIXES:
             hint = " (save it as .docx)" if p.suffix.lower() in (".doc", ".rtf") else ""
-            raise DataError(f"{p.name}: evalkit reads governing documents as .pdf, .docx, .odt, .txt or .md, not "
-                            f"{p.suffix or 'files without a suffix'}{hint}", [Problem("unsupported file type", str(p))])
+            raise DataError(f"{safe_path(p.name)}: evalkit reads governing documents as .pdf, .docx, .odt, .txt or "
+                            f".md, not {safe_value(p.suffix) or 'files without a suffix'}{hint}",
+                            [Problem("unsupported file type", safe_path(p))])
         files.append(p)
     if not files:
-        raise DataError(f"no documents found in {paths_or_folder} (.pdf, .docx, .odt, .txt, .md)")
+        raise DataError(f"no documents found in {safe_path(paths_or_folder)} (.pdf, .docx, .odt, .txt, .md)")
     names = [f.name for f in files]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise DataError(f"two documents share a file name ({', '.join(dupes)}); names identify documents, rename one")
+        raise DataError(f"two documents share a file name ({', '.join(safe_path(d) for d in dupes)}); names "
+                        "identify documents, rename one")
     return files
 
 
@@ -799,13 +803,14 @@ def _meta(meta) -> tuple[dict, Path | None]:
     if isinstance(meta, (str, Path)):
         path = Path(meta)
         if not path.is_file():
-            raise DataError(f"{path}: metadata file not found", [Problem("file not found", str(path))])
+            raise DataError(f"{safe_path(path)}: metadata file not found", [Problem("file not found", safe_path(path))])
         try:
             meta = read_toml(path)
         except EvalkitError:
             raise
         except Exception as exc:  # noqa: BLE001 - a TOML syntax error names the file, not tomllib
-            raise DataError(f"{path.name}: not valid TOML ({exc})", [Problem("invalid TOML", str(path))]) from None
+            raise DataError(f"{safe_path(path.name)}: not valid TOML ({safe_value(exc)})",
+                            [Problem("invalid TOML", safe_path(path))]) from None
     if not isinstance(meta, dict):
         raise DataError("meta must be a dict (file name -> type, date, issuer …) or a TOML file")
     out = {}
@@ -863,40 +868,36 @@ def _assemble(path: Path, ex: _Extracted, given: dict, meta_file) -> tuple[dict,
     return row, source, anchors
 
 
-def _gate_rows(path: Path, ex: _Extracted, given: dict, values: list, places: list) -> None:
+def _gate_items(ex: _Extracted) -> list[tuple[str, object]]:
+    """Every paragraph (by page and paragraph number) and every metadata value of one document."""
+    items: list[tuple[str, object]] = []
     number = 0
     for page_no, paras in enumerate(ex.pages, start=1):
         for para in paras:
             number += 1
-            if any(ch.isdigit() for ch in para.text):
-                values.append(para.text)
-                places.append((path.name, f"page {page_no}, paragraph {number}"))
+            items.append((f"page {page_no}, paragraph {number}", para.text))
     metadata = {**{k: v for k, v in ex.meta.items() if k != "_other"}, **ex.meta.get("_other", {})}
-    for key, value in metadata.items():
-        if value is not None and not isinstance(value, pd.Timestamp):
-            values.append(str(value))
-            places.append((path.name, f"document metadata '{key}'"))
-    for key, value in given.items():
-        values.append(str(value))
-        places.append((path.name, f"meta '{key}'"))
-    values.append(path.name)
-    places.append((path.name, "file name"))
+    items += [(f"document metadata '{k}'", str(v)) for k, v in metadata.items()
+              if v is not None and not isinstance(v, pd.Timestamp)]
+    return items
 
 
-def _gate(values: list, places: list) -> None:
-    if not values:
-        return
-    hits = scan_identifiers(pd.DataFrame({"value": values}))
-    found = [(int(h.row), h.kind) for h in hits if h.row is not None]
+def _meta_gate(meta_table: dict, meta_file) -> Gate:
+    gate = Gate(meta_file) if meta_file else Gate()
+    for name, entry in meta_table.items():
+        where = "meta <file name withheld>" if safe_path(name) != name else f"meta '{name}'"
+        gate.values([(f"{where}, key {k}", str(v)) for k, v in entry.items()] + [(where, name)])
+    return gate
+
+
+def _refuse(gates: list) -> None:
+    """One IdentifierError for every place in every document (never the number, nor a name holding one)."""
+    found = [g for g in gates if g.problems]
     if not found:
         return
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for row, kind in found:
-        grouped.setdefault(places[row], []).append(kind)
-    problems = [Problem(f"{', '.join(sorted(set(k), key=KINDS.index))} in {where}", doc)
-                for (doc, where), k in grouped.items()]
-    kinds = sorted({k for _, k in found}, key=KINDS.index)
-    docs = sorted({doc for doc, _ in grouped})
-    raise IdentifierError(f"{len(docs)} document(s) refused ({', '.join(docs)}): they hold personal identity "
-                          f"numbers ({', '.join(kinds)}) in {len(grouped)} place(s). Remove or pseudonymise them "
-                          "in the document and load it again. The numbers themselves are not shown.", problems)
+    kinds = sorted({k for g in found for k in g.kinds}, key=KINDS.index)
+    names = [Path(g.file).name if g.file and g.file != WITHHELD_FILE else (g.file or "meta") for g in found]
+    raise IdentifierError(f"{len(found)} document(s) refused ({', '.join(names)}): they hold personal identity "
+                          f"numbers ({', '.join(kinds)}) in {sum(len(g.problems) for g in found)} place(s). "
+                          "Remove or pseudonymise them in the document and load it again. The numbers themselves "
+                          "are not shown.", [p for g in found for p in g.problems])
