@@ -45,7 +45,7 @@ _TOKEN = re.compile(r"\w+(?:-\w+)*")
 _T = {
     "title": {"sv": "Styrdokument: avsett och genomfört", "nb": "Styringsdokumenter: tilsiktet og gjennomført",
               "en": "Governing documents: intended and enacted"},
-    "component": {"sv": "Kärnkomponent", "nb": "Kjernekomponent", "en": "Core component"},
+    "component": {"sv": "Komponent", "nb": "Komponent", "en": "Component"},
     "required_since": {"sv": "Krävs från", "nb": "Kreves fra", "en": "Required from"},
     "first_document": {"sv": "Först i", "nb": "Først i", "en": "First in"},
     "required_where": {"sv": "Krävs från (först i)", "nb": "Kreves fra (først i)",
