@@ -461,3 +461,17 @@ def test_docx_text_boxes_are_read_once_as_their_own_paragraphs(tmp_path):
     text = load_documents(tmp_path / "ruta.docx").text("ruta.docx")
     assert text.count("Uppföljning i rutan.") == 1
     assert "Före rutan." in text.split("\n")
+
+
+def test_report_hooks_in_every_language(tmp_path):
+    docs = load_documents(DOCS, meta=META)
+    r = intended_vs_enacted(find_mentions(docs, TERMS), decisions=_decisions(), language="nb")
+    for language, date in (("sv", "2017-01-01"), ("nb", "01.01.2017"), ("en", "2017-01-01")):
+        text = " ".join(r.sentences(language) + r.methods(language))
+        assert date in text
+        tables = r.report_tables(language)
+        assert len(tables) == 3  # matrix, documents, mentions (no interviews: no quotes)
+        caption, matrix, spec = tables[0]
+        assert len(matrix) == 4 and set(spec.counts) <= set(matrix.columns)
+    assert "politisk vedtak" in " ".join(r.report_tables("nb")[1][1].iloc[:, 1])
+    assert r.title == "Styringsdokumenter: tilsiktet og gjennomført"

@@ -15,6 +15,7 @@ and role-labelled, masked quotes) and the outcome effect (an ITS or DiD effect r
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -113,12 +114,22 @@ def stem(word: str, language: str = "sv") -> str:
     >>> stem("uppföljningen"), stem("livsområdena"), stem("oppfølgingen", "nb")
     ('uppföljning', 'livsområd', 'oppfølging')
     """
-    import snowballstemmer
-
     if language not in _STEMMERS:
         raise AnalysisError(f"no stemmer for language {language!r}; use one of {', '.join(_STEMMERS)}")
-    stemmer = snowballstemmer.stemmer(_STEMMERS[language])
-    current = word.lower()
+    return _stem(word.lower(), language)
+
+
+@functools.lru_cache(maxsize=3)
+def _stemmer(language: str):
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(_STEMMERS[language])
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(current: str, language: str) -> str:
+    # a document repeats its words: each distinct word is stemmed once
+    stemmer = _stemmer(language)
     for _ in range(3):
         nxt = stemmer.stemWord(current)
         if nxt == current:
@@ -151,18 +162,33 @@ def _tokens(text: str, language: str) -> list[tuple[int, int, str, str]]:
     return [(m.start(), m.end(), m.group(0).lower(), stem(m.group(0), language)) for m in _TOKEN.finditer(text)]
 
 
-def _match(tokens, text: str, parts) -> list[tuple[int, int]]:
+def _index(tokens) -> tuple[dict, dict]:
+    """Token positions by stem and by lower-cased word, so each term looks only where its first word is."""
+    by_stem: dict[str, list[int]] = {}
+    by_word: dict[str, list[int]] = {}
+    for i, (_, _, low, st) in enumerate(tokens):
+        by_stem.setdefault(st, []).append(i)
+        by_word.setdefault(low, []).append(i)
+    return by_stem, by_word
+
+
+def _match(tokens, text: str, parts, index) -> list[tuple[int, int]]:
+    by_stem, by_word = index
+    want, prefix = parts[0]
+    starts = sorted(i for w, pos in by_word.items() if w.startswith(want) for i in pos) if prefix \
+        else by_stem.get(want, [])
     hits = []
     n = len(parts)
-    for i in range(len(tokens) - n + 1):
+    for i in starts:
+        if i + n > len(tokens):
+            continue
         ok = True
-        for k, (want, prefix) in enumerate(parts):
-            a, b, low, st = tokens[i + k]
-            if not (low.startswith(want) if prefix else st == want):
-                ok = False
-                break
+        for k in range(1, n):
+            want_k, prefix_k = parts[k]
+            a, _, low, st = tokens[i + k]
             # a multi-word term never spans two paragraphs or pages
-            if k and re.search(r"[\n\f]", text[tokens[i + k - 1][1]:a]):
+            if not (low.startswith(want_k) if prefix_k else st == want_k) \
+                    or re.search(r"[\n\f]", text[tokens[i + k - 1][1]:a]):
                 ok = False
                 break
         if ok:
@@ -307,16 +333,19 @@ def find_mentions(documents, terms: dict, *, language: str = "sv", codings=None,
     for src in documents.sources.to_dict("records"):
         guid, text = src["source_guid"], src["text"] or ""
         tokens = _tokens(text, language)
-        para = anchors[anchors["source_guid"] == guid].sort_values("start")
-        starts = para["start"].to_numpy(dtype=np.int64)
+        index = _index(tokens)
+        frame = anchors[anchors["source_guid"] == guid].sort_values("start")
+        starts = frame["start"].to_numpy(dtype=np.int64)
+        para = frame.to_dict("records")  # plain rows: pandas row access per hit is slow on long documents
+        doc = docs.loc[guid].to_dict()
         for comp, pats in patterns.items():
             found: dict[int, dict] = {}
             for term, parts in pats:
-                for a, b in _match(tokens, text, parts):
+                for a, b in _match(tokens, text, parts, index):
                     k = int(np.searchsorted(starts, a, side="right")) - 1
                     if k < 0:
                         continue
-                    p = para.iloc[k]
+                    p = para[k]
                     hit = found.setdefault(int(p["paragraph"]), {
                         "start": a, "end": b, "terms": [], "page": int(p["page"]) if pd.notna(p["page"]) else None,
                         "heading": p["heading"], "passage": text[int(p["start"]):int(p["end"])]})
@@ -325,7 +354,7 @@ def find_mentions(documents, terms: dict, *, language: str = "sv", codings=None,
                     if term not in hit["terms"]:
                         hit["terms"].append(term)
             for number, hit in found.items():
-                rows.append(_mention_row(comp, guid, docs.loc[guid], number, hit, "suggested"))
+                rows.append(_mention_row(comp, guid, doc, number, hit, "suggested"))
     mentions = pd.DataFrame(rows, columns=list(MENTION_COLUMNS))
     notes = []
     if codings is not None:
