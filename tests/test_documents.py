@@ -475,3 +475,20 @@ def test_report_hooks_in_every_language(tmp_path):
         assert len(matrix) == 4 and set(spec.counts) <= set(matrix.columns)
     assert "politisk vedtak" in " ".join(r.report_tables("nb")[1][1].iloc[:, 1])
     assert r.title == "Styringsdokumenter: tilsiktet og gjennomført"
+
+
+def test_sentences_hide_small_decision_counts_like_the_tables(tmp_path):
+    p = tmp_path / "beslut.txt"
+    p.write_text("Varje beslut ska ha ett mål.", encoding="utf-8")
+    docs = load_documents(p, meta={"beslut.txt": {"type": "decision", "date": "2016-11-22",
+                                                  "in_force": "2017-01-01"}})
+    dec = _decisions(n=400)
+    before = dec["decided_on"] < pd.Timestamp("2017-01-01")
+    few = pd.concat([dec[before].head(3), dec[~before]])
+    n_before = int((few["decided_on"] < pd.Timestamp("2017-01-01")).sum())
+    assert 0 < n_before < 5
+    r = intended_vs_enacted(find_mentions(docs, {"goal_recorded": ["mål"]}), decisions=few)
+    practice = next(s for s in r.sentences("sv") if s.startswith("I besluten"))
+    assert "före (av ..)" in practice and ".. före" in practice  # the few before are hidden, share too
+    n_after = int(r.matrix["n_after"].iloc[0])
+    assert f"(av {ek.i18n.fmt_int(n_after, 'sv')})" in practice  # the large group is shown

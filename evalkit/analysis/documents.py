@@ -457,8 +457,16 @@ class IntendedEnactedResult:
             self.matrix.drop(columns=["documents"]).to_html(index=False)
 
     # -- report protocol ------------------------------------------------
-    def sentences(self, language: str = "sv") -> list[str]:
+    def sentences(self, language: str = "sv", disclosure=None) -> list[str]:
+        """Per component: where and since when it is required, and what the decisions show.
+
+        Decision counts and shares go through ``disclosure`` (an :class:`evalkit.privacy.Disclosure`,
+        default 5 and 30), as in the tables; counts of documents are not about people and are shown.
+        """
+        from evalkit.privacy import Disclosure
+
         language = check_language(language)
+        d = disclosure if disclosure is not None else Disclosure()
         out = []
         docs = self.mentions.documents
         out.append({"sv": f"{fmt_int(len(docs), language)} styrdokument granskades "
@@ -468,7 +476,7 @@ class IntendedEnactedResult:
                     "en": f"{fmt_int(len(docs), language)} governing documents were reviewed "
                           f"({', '.join(sorted({_type(t, language) for t in docs['doc_type']}))})."}[language])
         for r in self.matrix.to_dict("records"):
-            out += _component_sentences(r, len(docs), language)
+            out += _component_sentences(r, len(docs), language, d)
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
@@ -581,7 +589,7 @@ class IntendedEnactedResult:
         return fig
 
 
-def _component_sentences(r: dict, n_docs: int, language: str) -> list[str]:
+def _component_sentences(r: dict, n_docs: int, language: str, d) -> list[str]:
     label = r["label"]
     out = []
     if r["required"]:
@@ -602,9 +610,9 @@ def _component_sentences(r: dict, n_docs: int, language: str) -> list[str]:
                     "en": f"{label} is not mentioned in later documents: {r['not_in_later']}."}[language])
     practice = ""
     if pd.notna(r["share_after"]):
-        a, na = fmt_percent(r["share_after"], 0, language), fmt_int(r["n_after"], language)
+        a, na = d.share(r["share_after"], r["n_after"], language), d.count(r["n_after"], language)
         if pd.notna(r["share_before"]):
-            b, nb = fmt_percent(r["share_before"], 0, language), fmt_int(r["n_before"], language)
+            b, nb = d.share(r["share_before"], r["n_before"], language), d.count(r["n_before"], language)
             practice = {"sv": f"I besluten syns det i {b} före (av {nb}) och {a} efter (av {na})",
                         "nb": f"I vedtakene ses det i {b} før (av {nb}) og {a} etter (av {na})",
                         "en": f"Decisions show it in {b} before (of {nb}) and {a} after (of {na})"}[language]
