@@ -474,6 +474,7 @@ register(AnalysisKind("cfir", _run_cfir,
 register(AnalysisKind("instrument", _run_instrument,
                       lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",),
                       section="implementation"))
+# intended against enacted is the implementation question ("did it turn out as intended?"): that chapter
 register(AnalysisKind("documents", _run_documents,
                       lambda spec: [Need("documents", why="the governing documents")],
-                      ("documents", "decisions", "codings")))
+                      ("documents", "decisions", "codings"), section="implementation"))
