@@ -52,7 +52,7 @@ _T = {
     "required_where": {"sv": "Krävs från (först i)", "nb": "Kreves fra (først i)",
                        "en": "Required from (first in)"},
     "first_page": {"sv": "Sida", "nb": "Side", "en": "Page"},
-    "n_documents": {"sv": "Dokument", "nb": "Dokumenter", "en": "Documents"},
+    "n_documents": {"sv": "Dok.", "nb": "Dok.", "en": "Docs"},
     "n_before": {"sv": "Beslut före", "nb": "Vedtak før", "en": "Decisions before"},
     "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
     "n_after": {"sv": "Beslut efter", "nb": "Vedtak etter", "en": "Decisions after"},
