@@ -179,7 +179,7 @@ def records_of(obj: Any) -> list[LoadRecord]:
 
 _DEPENDENCIES = (
     "evalkit", "pandas", "numpy", "scipy", "statsmodels", "matplotlib",
-    "python-docx", "openpyxl", "pyreadstat", "pyarrow",
+    "python-docx", "openpyxl", "pyreadstat", "pyarrow", "duckdb", "defusedxml", "pypdf", "snowballstemmer",
 )
 
 
