@@ -148,7 +148,7 @@ def _to_date(values, col, header, user, problems):
     from evalkit.io.read import parse_dates
 
     parsed, bad = parse_dates(_clean(values).astype(object))
-    _report_bad(values, bad, header, problems, "a date (2019-03-05, 20190305 or 5.3.2019)")
+    _report_bad(values, bad, header, problems, "a date in 1678–2261 (2019-03-05, 20190305 or 5.3.2019)")
     return pd.to_datetime(parsed).dt.normalize().astype("datetime64[ns]")
 
 
@@ -156,7 +156,7 @@ def _to_datetime(values, col, header, user, problems):
     from evalkit.io.read import parse_dates
 
     parsed, bad = parse_dates(_clean(values).astype(object))
-    _report_bad(values, bad, header, problems, "a date and time (2021-03-01 07:45)")
+    _report_bad(values, bad, header, problems, "a date and time in 1678–2261 (2021-03-01 07:45)")
     return pd.to_datetime(parsed).astype("datetime64[ns]")
 
 

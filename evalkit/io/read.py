@@ -492,7 +492,7 @@ def _infer_column(raw, present, decimal, file_decimal, thousands, markers, want_
         rows = [int(r) for r in raw.index[bad]]
         warnings.warn(DataWarning(
             f"{Path(path).name}: column '{col}' holds dates but {len(rows)} are impossible "
-            f"(rows {rows[:10]}); kept as text — correct them or read the column with parse_dates()"),
+            f"or outside the years 1678–2261 that a date column can hold (rows {rows[:10]}); kept as text — correct them or read the column with parse_dates()"),
             stacklevel=4)
     return strings, 0
 
