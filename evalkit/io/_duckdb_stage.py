@@ -123,8 +123,51 @@ def engine_errors(file: str):
             raise DataError(f"{Path(file).name}: DuckDB ran out of its memory limit and could not spill: {text}. "
                             "Raise memory_limit= or give temp_directory= with free space",
                             [Problem("out of memory", file=file)]) from None
+        located = _locate_bad_record(Path(file))
+        if located is not None:
+            raise located from None
         raise DataError(f"{Path(file).name}: DuckDB could not read or process the input: {text}",
                         [Problem("unreadable input", file=file)]) from None
+
+
+def _locate_bad_record(path: Path) -> DataError | None:
+    """After DuckDB refused a text file: the first record whose field count differs from the header's.
+
+    Streams the file once with the in-memory reader's rules (sniffed encoding, delimiter, header row)
+    so the error names the line, as ``engine="pandas"`` would; a trailing footnote is said to be one
+    (the register path reads every line after the header as data and cannot exclude it).
+    """
+    import csv
+
+    from evalkit.io._grid import _FOOTNOTE
+
+    if not path.is_file() or path.suffix.lower() not in TEXT_SUFFIXES:
+        return None
+    try:
+        encoding, delimiter, header_row = _sniff_text(path)
+        with open(path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            width, last = None, 0
+            for record in reader:
+                line, last = last + 1, reader.line_num
+                if line < header_row or not any(f.strip() for f in record):
+                    continue
+                if width is None:
+                    width = len(record)
+                elif len(record) != width:
+                    cells = [f for f in record if f.strip()]
+                    footnote = len(cells) == 1 and bool(_FOOTNOTE.match(cells[0]))
+                    what = ("reads like a footnote or source line; the register path reads every line after the "
+                            "header as data — delete it, or load with engine='pandas', which excludes footnotes"
+                            if footnote else "check for an unquoted delimiter or a truncated line")
+                    return DataError(
+                        f"{path.name}: line {line} has {len(record)} field(s), the header (line {header_row}) "
+                        f"has {width}; it {what}",
+                        [Problem(f"{len(record)} fields, header has {width}" + (" (footnote)" if footnote else ""),
+                                 file=str(path), row=line)])
+    except (DataError, OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
 
 
 # --------------------------------------------------------------------------- the input

@@ -64,6 +64,29 @@ def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, s
         return data.decode("iso-8859-1"), "iso-8859-1"
 
 
+def strip_inner_boms(text: str) -> tuple[str, list[int]]:
+    """Remove U+FEFF inside the text (files concatenated with their BOMs); return the line numbers."""
+    if "\ufeff" not in text:
+        return text, []
+    lines, pos = [], text.find("\ufeff")
+    while pos >= 0:
+        lines.append(text.count("\n", 0, pos) + 1 if "\n" in text else text.count("\r", 0, pos) + 1)
+        pos = text.find("\ufeff", pos + 1)
+    return text.replace("\ufeff", ""), lines
+
+
+def fallback_notes(data: bytes, used: str, asked: str | None) -> list[str]:
+    """A note for the provenance record when a file that is not UTF-8 was read as cp1252/ISO-8859-1."""
+    if asked or used not in ("cp1252", "iso-8859-1"):
+        return []
+    try:
+        data.decode("utf-8")
+        return []
+    except UnicodeDecodeError as exc:
+        line = len(_LINE_SPLIT.findall(data[: exc.start])) + 1
+        return [f"not valid UTF-8 (first at line {line}, byte 0x{data[exc.start]:02x}); read as {used}"]
+
+
 def _decode_as(data: bytes, path: Path, encoding: str) -> str:
     try:
         return data.decode(encoding)
