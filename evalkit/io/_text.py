@@ -99,8 +99,14 @@ def _decode_as(data: bytes, path: Path, encoding: str) -> str:
                                  file=str(path), row=line)]) from None
 
 
+#: Control characters no text export holds (tab, line feed, form feed and carriage return aside).
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def _refuse_binary(data: bytes, path: Path) -> None:
-    if b"\x00" in data[:8192]:
+    head = data[:8192]
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if b"\x00" in head or controls > max(8, len(head) // 100):
         raise DataError(f"{path.name}: contains NUL bytes — a binary file, not delimited text "
                         "(supported text encodings: UTF-8, UTF-8/UTF-16 with BOM, cp1252)",
                         [Problem("binary content", file=str(path))])
