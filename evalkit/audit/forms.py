@@ -643,14 +643,26 @@ def _check_context(meta: dict, headers: list[str], row: list, decision: str, r: 
         return   # the seal covers this text; an unreadable one was refused there
     wrong = [(c, name) for c, name in enumerate(headers, start=1) if name in expected
              and _context_text(row[c - 1]) != expected[name]]
-    if wrong and len(wrong) == len(expected) and len(expected) > 1:
+    if not wrong:
+        return
+    current = {name: _context_text(row[c - 1]) for c, name in enumerate(headers, start=1) if name in expected}
+    owner = next((i for i, text in meta["_contexts"].items() if i != decision and text
+                  and _same_context(text, current)), None)
+    if owner is not None:
         problem(f"cell A{r}: decision id {_shown(decision)} does not belong to this row (its unit, date and "
-                "service are another decision's): ids swapped or retyped?", r, 1)
+                f"service are those issued for {_shown(owner)}): ids swapped or retyped?", r, 1)
         return
     for c, name in wrong:
         problem(f"cell {get_column_letter(c)}{r}: the {name} of decision {_shown(decision)} was edited "
                 f"(issued {_shown(expected[name])}, now {_shown(_context_text(row[c - 1]))}); context cells "
                 "cannot be changed", r, c)
+
+
+def _same_context(issued: str, current: dict) -> bool:
+    try:
+        return json.loads(issued) == current
+    except ValueError:
+        return False
 
 
 def _check_rows(found: list, expected: list[str], problem) -> None:
