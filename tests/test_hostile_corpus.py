@@ -333,8 +333,11 @@ def _sav_specs():
               5.0: "Mycket missnöjd", 9.0: "Vet inte"}
     return [
         ("sav_missing_code_9", dict(labels=labels, missing=[9.0], values=[1, 2, 9, 5]), "ok"),
-        ("sav_missing_range_collides", dict(labels=labels, missing=[{"lo": 3.0, "hi": 9.0}], values=[1, 3, 4, 9]),
-         "error"),
+        ("sav_missing_range_after_the_scale", dict(labels=labels, missing=[{"lo": 3.0, "hi": 9.0}],
+                                                   values=[1, 3, 4, 9]), "warning"),
+        ("sav_missing_range_after_a_gap", dict(labels={1.0: "Ja", 2.0: "Nej", 6.0: "Ej tillämplig", 8.0: "Vet inte",
+                                                       9.0: "Inget svar"}, missing=[{"lo": 6.0, "hi": 9.0}],
+                                               values=[1, 2, 8, 9]), "ok"),
         ("sav_missing_value_collides", dict(labels=labels, missing=[2.0], values=[1, 2, 3, 5]), "error"),
         ("sav_identity_in_a_label", dict(labels={**labels, 1.0: f"nöjd {PNR}"}, missing=[9.0], values=[1, 2]),
          "error"),
@@ -1114,7 +1117,7 @@ def test_sent_counts_must_be_whole_numbers(tmp_path):
 
 
 @pytest.mark.parametrize("missing,refused", [([9.0], False), ([{"lo": 9.0, "hi": 99.0}], False),
-                                             ([2.0], True), ([{"lo": 3.0, "hi": 9.0}], True)])
+                                             ([2.0], True), ([{"lo": 2.5, "hi": 3.5}], True)])
 def test_spss_missing_codes_that_collide_with_answers(tmp_path, missing, refused):
     import evalkit as ek
     from evalkit.errors import DataError
@@ -1122,7 +1125,9 @@ def test_spss_missing_codes_that_collide_with_answers(tmp_path, missing, refused
     labels = dict(_sav_specs()[0][1]["labels"])
     path = _sav_writer(dict(labels=labels, missing=missing, values=[1, 2, 5, 9]))(tmp_path)
     if not refused:
-        survey = ek.load_survey(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ek.DataWarning)
+            survey = ek.load_survey(path)
         assert survey.codebook.items["nojd"].scale.dont_know == ("Vet inte",)
         return
     with pytest.raises(DataError, match="overlap") as err:
@@ -1220,3 +1225,13 @@ def test_codings_table_keeps_the_readers_row_accounting(tmp_path):
     assert rec.rows_read == 5 and rec.rows_kept == 3
     assert {e.reason: e.rows for e in rec.exclusions} == {"blank row": (5,),
                                                           "footnote/source row after the data": (6,)}
+
+
+def test_spss_missing_range_right_after_the_scale_warns_naming_the_codes(tmp_path):
+    import evalkit as ek
+
+    labels = dict(_sav_specs()[0][1]["labels"])
+    path = _sav_writer(dict(labels=labels, missing=[{"lo": 4.0, "hi": 9.0}], values=[1, 2, 4, 9]))(tmp_path)
+    with pytest.warns(ek.DataWarning, match="4 'Ganska missnöjd', 5 'Mycket missnöjd', 9 'Vet inte'"):
+        survey = ek.load_survey(path)
+    assert survey.codebook.items["nojd"].scale.labels == ("Mycket nöjd", "Ganska nöjd", "Varken eller")

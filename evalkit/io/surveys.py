@@ -325,23 +325,31 @@ def _refuse_colliding_missing(col: str, valid: list[float], dk: list[float], lab
                               path: Path | None) -> None:
     """User-missing codes that overlap the labelled answers would turn answers into "don't know".
 
-    Two signs that the missing-value definition is wrong rather than the usual 9/99 "Vet inte":
-    a missing code between two valid codes, or a missing range covering more labelled codes than
-    remain valid (a range 3–9 on a 1–5 scale).
+    A missing code between two valid codes (2 declared missing on a 1–5 scale) cannot be a
+    "don't know" code: refused. A missing range that starts right after the last valid code and
+    covers several labelled codes (3–9 on a 1–5 scale) may be a mistake or a block of non-answer
+    codes (ESS: 6–9 after a 1–2 scale starts after a gap, and passes): accepted, with a warning
+    naming the codes now read as "don't know".
     """
     if not dk or not valid:
         return
-    inside = [c for c in dk if min(valid) < c < max(valid)]
-    covered = [c for c in dk if any(lo <= c <= hi for lo, hi in miss["ranges"])]
-    if not inside and len(covered) <= len(valid):
-        return
-    shown = ", ".join(f"{_code_name(c)} '{safe_value(lab[c])}'" for c in (inside or covered)[:6])
     name = path.name if path is not None else "the .sav file"
-    raise DataError(
-        f"{name}: variable '{col}' declares user-missing codes that overlap its labelled answers ({shown}; valid "
-        f"codes left: {', '.join(_code_name(c) for c in valid)}); they would be read as \"don't know\". Correct the "
-        "missing values in SPSS (Variable View → Missing), or pass a codebook=",
-        [Problem("user-missing codes overlap the answers", file=str(path) if path else None, column=col)])
+    inside = [c for c in dk if min(valid) < c < max(valid)]
+    if inside:
+        shown = ", ".join(f"{_code_name(c)} '{safe_value(lab[c])}'" for c in inside[:6])
+        raise DataError(
+            f"{name}: variable '{col}' declares user-missing codes between its valid answers ({shown}; valid codes "
+            f"{', '.join(_code_name(c) for c in valid)}); they would be read as \"don't know\". Correct the missing "
+            "values in SPSS (Variable View → Missing), or pass a codebook=",
+            [Problem("user-missing codes overlap the answers", file=str(path) if path else None, column=col)])
+    adjacent = [(lo, hi) for lo, hi in miss["ranges"] if lo <= max(valid) + 1 <= hi]
+    covered = [c for c in dk if any(lo <= c <= hi for lo, hi in adjacent)]
+    if len(covered) >= 2:
+        shown = ", ".join(f"{_code_name(c)} '{safe_value(lab[c])}'" for c in covered[:6])
+        warnings.warn(DataWarning(
+            f"{name}: variable '{col}' has a user-missing range starting right after its last valid code "
+            f"{_code_name(max(valid))}; the codes {shown} are read as \"don't know\"/missing. If any of them is an "
+            "answer, correct the missing values in SPSS or pass a codebook="), stacklevel=5)
 
 
 def _filled_range(valid: list[float], values: pd.Series, dk: list[float]) -> list[float] | None:
