@@ -1235,3 +1235,31 @@ def test_spss_missing_range_right_after_the_scale_warns_naming_the_codes(tmp_pat
     with pytest.warns(ek.DataWarning, match="4 'Ganska missnöjd', 5 'Mycket missnöjd', 9 'Vet inte'"):
         survey = ek.load_survey(path)
     assert survey.codebook.items["nojd"].scale.labels == ("Mycket nöjd", "Ganska nöjd", "Varken eller")
+
+
+def test_mixed_encoding_names_line_byte_and_position(tmp_path):
+    import evalkit as ek
+    from evalkit.errors import DataError
+
+    path = tmp_path / "beslut.csv"
+    path.write_bytes(_csv_bytes(DEC_HEADER, DEC_ROWS, ";") + b"B4;P4;S\xf6der;2024-01-02;2024-01-03;;;avslag;x;\n")
+    with pytest.raises(DataError) as err:
+        ek.load_decisions(path)
+    assert "first at line 5, byte 0xf6 at position 8" in str(err.value)
+    assert [p.row for p in err.value.problems] == [5]
+
+
+def test_a_digest_prefix_shown_to_the_reviewer_never_reads_as_a_number(tmp_path):
+    """The instructions show the sample's digest; a prefix holding a valid number is shortened, not refused."""
+    from unittest import mock
+
+    import evalkit as ek
+    from evalkit.audit.sampling import AuditSample
+    from evalkit.privacy import holds_identifier
+
+    digest = "ab" + PNR_DIGITS + "cd" + "e" * 50
+    assert holds_identifier(digest[:12])
+    with mock.patch.object(AuditSample, "manifest_sha256", property(lambda self: digest)):
+        path = _audit_form(tmp_path)
+    answers = ek.load_audit(path)
+    assert answers.attrs["evalkit_audit_meta"]["manifest_sha256"] == digest

@@ -270,7 +270,7 @@ def _write_instructions(ws, cl: Checklist, language: str, names: dict, reviewer:
         (t["no_edit"], None),
         (t["privacy"], Font(bold=True)),
         (f"{t['reviewer']}: {reviewer}   {t['checklist']}: {cl.name} {cl.version}   "
-         f"{t['sample']}: {sample.manifest_sha256[:12]}", None),
+         f"{t['sample']}: {_digest_prefix(sample.manifest_sha256)}", None),
         ("", None),
         (t["answers"], Font(bold=True)),
     ]
@@ -297,6 +297,14 @@ def _write_instructions(ws, cl: Checklist, language: str, names: dict, reviewer:
             r += 1
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
+
+
+def _digest_prefix(digest: str) -> str:
+    """The first 12 hex digits to show in a visible cell — fewer if those happen to read as an identity number
+    (a 10-digit run with a valid date and check digit, ~1 digest in 10⁴), which the gate would refuse."""
+    from evalkit.privacy import holds_identifier
+
+    return next((digest[:n] for n in range(12, 7, -1) if not holds_identifier(digest[:n])), digest[:8])
 
 
 def _write_meta(ws, cl: Checklist, language: str, reviewer: str, sample: AuditSample, headers, rows) -> None:

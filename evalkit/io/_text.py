@@ -55,9 +55,11 @@ def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, s
     if good_multibyte:
         raise DataError(
             f"{path.name}: mixed encodings — most of the file is UTF-8 but {len(bad)} line(s) are not "
-            "(probably cp1252/Latin-1 pasted in); re-save the whole file as UTF-8",
-            [Problem("line is not valid UTF-8 while other lines are", file=str(path), row=n)
-             for n in bad[:MAX_LINES]])
+            f"(probably cp1252/Latin-1 pasted in; first at line {bad[0][0]}, byte 0x{bad[0][1]:02x} at position "
+            f"{bad[0][2]}); re-save the whole file as UTF-8",
+            [Problem(f"line is not valid UTF-8 while other lines are (byte 0x{b:02x} at position {pos})",
+                     file=str(path), row=n)
+             for n, b, pos in bad[:MAX_LINES]])
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
@@ -112,9 +114,10 @@ def _refuse_binary(data: bytes, path: Path) -> None:
                         [Problem("binary content", file=str(path))])
 
 
-def _utf8_lines(data: bytes) -> tuple[list[int], bool]:
-    """Line numbers that are not UTF-8, and whether any other line has valid multi-byte UTF-8."""
-    bad: list[int] = []
+def _utf8_lines(data: bytes) -> tuple[list[tuple[int, int, int]], bool]:
+    """(line number, first bad byte, its 1-based position in the line) of the lines that are not UTF-8,
+    and whether any other line has valid multi-byte UTF-8."""
+    bad: list[tuple[int, int, int]] = []
     good_multibyte = False
     for n, line in enumerate(_LINE_SPLIT.split(data), start=1):
         if line.isascii():
@@ -122,8 +125,8 @@ def _utf8_lines(data: bytes) -> tuple[list[int], bool]:
         try:
             line.decode("utf-8")
             good_multibyte = True
-        except UnicodeDecodeError:
-            bad.append(n)
+        except UnicodeDecodeError as exc:
+            bad.append((n, line[exc.start], exc.start + 1))
     return bad, good_multibyte
 
 
