@@ -25,6 +25,7 @@ the item and the rows.
 """
 from __future__ import annotations
 
+import re
 import warnings
 
 from dataclasses import dataclass, field
@@ -326,10 +327,10 @@ def _refuse_colliding_missing(col: str, valid: list[float], dk: list[float], lab
     """User-missing codes that overlap the labelled answers would turn answers into "don't know".
 
     A missing code between two valid codes (2 declared missing on a 1–5 scale) cannot be a
-    "don't know" code: refused. A missing range that starts right after the last valid code and
-    covers several labelled codes (3–9 on a 1–5 scale) may be a mistake or a block of non-answer
-    codes (ESS: 6–9 after a 1–2 scale starts after a gap, and passes): accepted, with a warning
-    naming the codes now read as "don't know".
+    "don't know" code: refused. A missing code whose label does not read as a non-answer in
+    Swedish, Norwegian or English ("Vet inte", "Ej svar", "Not applicable", "Refusal" …) — e.g. a
+    range 3–9 on a 1–5 scale that swallows "Varken eller" — is accepted as the file declares it,
+    with a warning naming the codes (the ESS block 6–9 "Not applicable … No answer" passes quietly).
     """
     if not dk or not valid:
         return
@@ -342,14 +343,25 @@ def _refuse_colliding_missing(col: str, valid: list[float], dk: list[float], lab
             f"{', '.join(_code_name(c) for c in valid)}); they would be read as \"don't know\". Correct the missing "
             "values in SPSS (Variable View → Missing), or pass a codebook=",
             [Problem("user-missing codes overlap the answers", file=str(path) if path else None, column=col)])
-    adjacent = [(lo, hi) for lo, hi in miss["ranges"] if lo <= max(valid) + 1 <= hi]
-    covered = [c for c in dk if any(lo <= c <= hi for lo, hi in adjacent)]
-    if len(covered) >= 2:
-        shown = ", ".join(f"{_code_name(c)} '{safe_value(lab[c])}'" for c in covered[:6])
+    answers = [c for c in dk if not _NON_ANSWER.search(lab[c])]
+    if answers:
+        shown = ", ".join(f"{_code_name(c)} '{safe_value(lab[c])}'" for c in answers[:6])
         warnings.warn(DataWarning(
-            f"{name}: variable '{col}' has a user-missing range starting right after its last valid code "
-            f"{_code_name(max(valid))}; the codes {shown} are read as \"don't know\"/missing. If any of them is an "
-            "answer, correct the missing values in SPSS or pass a codebook="), stacklevel=5)
+            f"{name}: variable '{col}' declares user-missing codes whose labels read like answers ({shown}); they "
+            "are read as \"don't know\"/missing as the file says. If they are answers, correct the missing values "
+            "in SPSS (Variable View → Missing) or pass a codebook="), stacklevel=5)
+
+
+#: Labels of codes that are not answers (sv, nb, en): what a user-missing code is expected to be called.
+_NON_ANSWER = re.compile(
+    r"vet\s+inte|vet\s+ikke|ved\s+ikke|don.?t\s+know|do\s+not\s+know|ingen\s+(åsikt|mening|uppfattning|oppfatning)|"
+    r"not\s+applicable|ej\s+(tillämplig|aktuell|svar)|ikke\s+(aktuell|relevant|svar)|inte\s+(aktuell|svar)|"
+    r"refus|vägra|nekt|vill\s+(inte|ej)|vil\s+ikke|no\s+answer|not\s+answered|inget\s+svar|intet\s+svar|"
+    r"ubesvart|obesvarad|missing|saknas|mangler|no\s+data|\bn/?a\b|irrelevant|uppgift\s+saknas|kan\s+inte\s+svara|"
+    r"kan\s+ikke\s+svare|cannot\s+say|can.?t\s+say|not\s+asked|inapplicable|system\s*missing|\bdk\b|"
+    r"not\s+available|ej\s+tillgänglig|ikke\s+tilgjengelig|skipped|hoppade|hoppet|^no\s+(second|other)\b|"
+    r"^(ingen|inget|ikke)\s+(annan|annat|andre|annen)\b",
+    re.IGNORECASE)
 
 
 def _filled_range(valid: list[float], values: pd.Series, dk: list[float]) -> list[float] | None:
