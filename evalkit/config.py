@@ -43,13 +43,19 @@ from evalkit.errors import ConfigError
 __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
 
 LANGUAGES = ("sv", "nb", "en")
-DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit")
+DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "strategies",
+              "staff")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
+    # the staff survey (instruments such as NoMAD, and HME/stress): for kind = "staff_survey" one codebook file
+    # or built-in name (default: the built-in "hme" and "stress_elo")
+    "staff_survey": {"codebook": "path_or_name"},
     "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
     # external REFI-QDA sources (relative:// and absolute://) are read only from this folder
     "codings": {"sources_dir": "folder"},
+    # two (or more) raters' filled CFIR rating forms (ek.cfir.rating_form)
+    "cfir": {"forms": "paths"},
 }
 #: keys every analysis has; the other keys of a survey/audit/qualitative analysis go to its options
 _COMMON_ANALYSIS_KEYS = ("id", "kind", "title")
@@ -92,6 +98,8 @@ class AnalysisSpec:
     inference: str = "auto"
     start: dt.date | None = None
     end: dt.date | None = None
+    #: first days of the visit-log windows, for staff-continuity outcomes (Kolada's 14-day rule)
+    windows: tuple[dt.date, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -101,6 +109,8 @@ class ReportOptions:
     suppress_counts_below: int = 5
     suppress_percent_denominator_below: int = 30
     suppress_zero_counts: bool = False
+    #: staff rates (sick leave, turnover …) and staff-survey values from fewer employees/respondents are hidden
+    suppress_staff_below: int = 5
 
 
 @dataclass(frozen=True)
@@ -186,6 +196,17 @@ class _Reader:
             return value.date()
         return value
 
+    def dates(self, key) -> tuple[dt.date, ...]:
+        value = self.get(key, (list, tuple), ())
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(v if isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+                           else parse_user_date(v, what="date").date())
+            except ValueError as exc:
+                raise self._err(f"{key}[{i}]", f"expected a date; {exc}") from None
+        return tuple(out)
+
     def strings(self, key, default=()):
         value = self.get(key, (list, tuple), default)
         if not all(isinstance(v, str) for v in value):
@@ -232,6 +253,7 @@ def _parse(raw: dict, path: Path) -> Evaluation:
         suppress_counts_below=_positive(rep, "suppress_counts_below", 5),
         suppress_percent_denominator_below=_positive(rep, "suppress_percent_denominator_below", 30),
         suppress_zero_counts=rep.get("suppress_zero_counts", bool, False),
+        suppress_staff_below=_positive(rep, "suppress_staff_below", 5),
     )
     rep.finish()
     top.finish()
@@ -284,8 +306,8 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
                 if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
                     value = _existing_value(r, key, value, base)
                 options[key] = value
-        table_like = kind in ("decisions", "orders", "visits")  # may be a folder of Parquet files
-        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind == "audit",
+        table_like = kind in ("decisions", "orders", "visits", "staff")  # may be a folder of Parquet files
+        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind in ("audit", "cfir"),
                                                       expect="any" if table_like else "file"),
                             mapping=_existing(r, "mapping", base, optional=True),
                             sheet=r.get("sheet", str, None),
@@ -358,7 +380,7 @@ def _parse_analyses(items: list, change: Change, file: str) -> tuple[AnalysisSpe
             units=r.get("units", str, "pooled", ("pooled", "each")),
             treated=r.strings("treated"), intervention=r.date("intervention", None) or change.date,
             inference=r.get("inference", str, "auto", INFERENCE),
-            start=r.date("start", None), end=r.date("end", None),
+            start=r.date("start", None), end=r.date("end", None), windows=r.dates("windows"),
             options=dict(r.get("options", dict, {})),
         )
         if kind == "did" and not spec.treated:

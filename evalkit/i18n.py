@@ -97,6 +97,7 @@ LABELS: dict[str, dict[str, str]] = {
                 "en": "Aim and questions"},
     "methods": {"sv": "Metod och material", "nb": "Metode og materiale", "en": "Methods and material"},
     "results": {"sv": "Resultat", "nb": "Resultater", "en": "Results"},
+    "implementation": {"sv": "Genomförandet", "nb": "Gjennomføringen", "en": "Implementation"},
     "conclusions": {"sv": "Slutsatser", "nb": "Konklusjoner", "en": "Conclusions"},
     "appendix": {"sv": "Bilagor", "nb": "Vedlegg", "en": "Appendices"},
     "appendix_tables": {"sv": "Tabeller", "nb": "Tabeller", "en": "Tables"},

@@ -56,8 +56,9 @@ class AnalysisKind:
         Runs the analysis; raises :class:`~evalkit.errors.AnalysisError` naming ``analyses '<id>'``.
     needs : callable ``(spec) -> list[Need]``
         What it reads (for ``evalkit check``).
-    sources : tuple of str
-        The ``[data.*]`` sources whose files its tables and figures cite.
+    sources : tuple of str, optional
+        The ``[data.*]`` sources whose files its tables and figures cite; by default those its ``needs`` name
+        for the configured entry (so a DiD on staff continuity cites the visit log, not the decisions).
     panel : bool
         The entry has the typed keys of a panel analysis (``outcome``, ``family``, ``start`` …).
     """
@@ -65,8 +66,14 @@ class AnalysisKind:
     name: str
     run: Callable[["AnalysisSpec", "Run"], Any]
     needs: Callable[["AnalysisSpec"], list[Need]]
-    sources: tuple[str, ...]
+    sources: tuple[str, ...] = ()
     panel: bool = False
+    #: the report chapter its results go to: "results" (outcomes) or "implementation" (how the change was made)
+    section: str = "results"
+
+    def cited(self, spec: "AnalysisSpec") -> tuple[str, ...]:
+        """The ``[data.*]`` sources the entry ``spec`` reads, for its tables' source lines."""
+        return self.sources or tuple(dict.fromkeys(n.source for n in self.needs(spec)))
 
 
 KINDS: dict[str, AnalysisKind] = {}
@@ -109,14 +116,39 @@ PANEL_INPUTS: dict[tuple[str, ...], Need] = {
     ("order_changes", "order_changes_per_100", *(f"order_changes_{t}" for t in ORDERS.column("change_type").allowed)):
         Need("orders"),
 }
+#: Staff outcomes (evalkit.staff.STAFF_PANEL_COLUMNS, joined onto the panel from a [data.staff] HR export) and
+#: the columns of the staff table they read beyond its required ones (employee, unit, month, scheduled hours).
+STAFF_INPUTS: dict[tuple[str, ...], Need] = {
+    ("employees", "fte", "scheduled_hours"): Need("staff"),
+    ("sick_hours", "sick_leave"): Need("staff", ("sick_hours",)),
+    ("sick_hours_short", "sick_leave_short"): Need("staff", ("sick_hours_short",)),
+    ("sick_hours_long", "sick_leave_long"): Need("staff", ("sick_hours_long",)),
+    ("employees_permanent", "leavers_permanent", "turnover_permanent"):
+        Need("staff", ("employment", "employment_end")),
+    ("worked_hours", "hourly_hours", "hourly_share"): Need("staff", ("worked_hours",)),
+    ("overtime_hours", "overtime_per_fte"): Need("staff", ("overtime_hours",)),
+    ("extra_hours", "extra_per_fte"): Need("staff", ("extra_hours",)),
+    ("overtime_extra_per_fte",): Need("staff", ("overtime_hours", "extra_hours")),
+}
+STAFF_OUTCOMES = frozenset(c for outcomes in STAFF_INPUTS for c in outcomes)
 #: Panel columns computed from the decisions' required columns alone.
 PANEL_BASE = ("active_users", "new_decisions", "denial_share", "denials", "decisions")
 
 
+#: Outcomes measured from the visit log in the analysis's ``windows`` (Kolada's staff-continuity rule) rather
+#: than per month from the decisions; their panel is one row per unit and window.
+CONTINUITY_OUTCOMES = ("continuity_mean", "continuity_median", "continuity_users")
+
+
 def panel_needs(spec: "AnalysisSpec") -> list[Need]:
-    needs = [Need("decisions", why="the outcome panel")]
+    if spec.outcome in CONTINUITY_OUTCOMES:
+        return [Need("visits", why=f"outcome '{spec.outcome}'"),
+                Need("decisions", ("birth_year",), why="the age rule of the continuity measure")]
+    # staff outcomes come from the HR export alone (the panel is built from it when there are no decisions)
+    staff_only = spec.outcome in STAFF_OUTCOMES and (spec.exposure is None or spec.exposure in STAFF_OUTCOMES)
+    needs = [] if staff_only else [Need("decisions", why="the outcome panel")]
     for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
-        for outcomes, need in PANEL_INPUTS.items():
+        for outcomes, need in {**PANEL_INPUTS, **STAFF_INPUTS}.items():
             if column in outcomes:
                 needs.append(Need(need.source, need.columns, f"{role} '{column}'"))
     return needs
@@ -125,7 +157,25 @@ def panel_needs(spec: "AnalysisSpec") -> list[Need]:
 # -- runners ------------------------------------------------------------------------------------
 
 
+def _continuity_panel(spec: "AnalysisSpec", run: "Run") -> pd.DataFrame:
+    """Staff continuity per unit and visit-log window (:func:`evalkit.continuity_panel`), ``period`` = the
+    window's month, so it runs through ITS and DiD like a monthly outcome."""
+    from evalkit.outcomes import continuity_panel
+
+    visits = _require_table(spec, run, "visits", f"outcome '{spec.outcome}'")
+    if not spec.windows:
+        raise AnalysisError(f"analyses '{spec.id}': outcome '{spec.outcome}' is measured in visit-log windows; "
+                            "give their first days as windows = [2018-10-01, 2019-10-07, …]")
+    decisions = run.tables.get("decisions")
+    persons = (decisions[["person_id", "birth_year"]].dropna().drop_duplicates("person_id")
+               if decisions is not None and "birth_year" in decisions else None)
+    return continuity_panel(visits, persons, [pd.Timestamp(w) for w in spec.windows])
+
+
 def _panel_window(spec: "AnalysisSpec", run: "Run") -> pd.DataFrame:
+    if spec.outcome in CONTINUITY_OUTCOMES:
+        panel = _continuity_panel(spec, run)
+        return panel[["unit", "period", *CONTINUITY_OUTCOMES]]
     panel = run.panel
     if panel is None:
         raise AnalysisError(f"analyses '{spec.id}': {spec.kind} analyses use the outcome panel, which is built "
@@ -151,6 +201,8 @@ def _run_its(spec: "AnalysisSpec", run: "Run"):
 
     data = _panel_window(spec, run)
     data = data[data["unit"] == PANEL_TOTAL] if spec.units == "pooled" else data[data["unit"] != PANEL_TOTAL]
+    if spec.units == "each" and spec.outcome in STAFF_OUTCOMES:
+        data = _without_small_teams(spec, run, data)
     kwargs = dict(outcome=spec.outcome, time="period", intervention=_intervention(spec, run), family=spec.family,
                   exposure=spec.exposure, seasonality=spec.seasonality)
     if spec.units == "each":
@@ -167,6 +219,51 @@ def _run_did(spec: "AnalysisSpec", run: "Run"):
     return did(data.reset_index(drop=True), outcome=spec.outcome, unit="unit", time="period",
                treated=list(spec.treated), intervention=_intervention(spec, run), inference=spec.inference,
                seed=run.evaluation.seed, **spec.options)
+
+
+def _without_small_teams(spec: "AnalysisSpec", run: "Run", data: pd.DataFrame) -> pd.DataFrame:
+    """Per-unit results of a staff outcome show each team's rates: teams with fewer employees than
+    ``[report] suppress_staff_below`` in any month of the window are left out (with a warning)."""
+    import warnings
+
+    from evalkit.errors import AnalysisWarning
+
+    k = run.evaluation.report.suppress_staff_below
+    smallest = data.groupby("unit")["employees"].min()
+    small = sorted(str(u) for u in smallest.index[smallest.fillna(0) < k])
+    if small:
+        warnings.warn(f"analyses '{spec.id}': unit(s) {small} have fewer than {k} employees in some month, so "
+                      "their own series would disclose individual sick leave; they are left out of the per-unit "
+                      "results (the pooled analysis, units = \"pooled\", keeps them)", AnalysisWarning, stacklevel=2)
+    return data[~data["unit"].isin(small)]
+
+
+def _run_staff(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.staff import staff_panel, staff_summary
+
+    staff = _require_table(spec, run, "staff", "a staff analysis")
+    unknown = sorted(set(spec.options) - {"full_time_hours"})
+    if unknown:
+        raise AnalysisError(f"analyses '{spec.id}': unknown key(s) {unknown} for a staff analysis; known: "
+                            "full_time_hours")
+    panel = staff_panel(staff, **spec.options)
+    return staff_summary(panel, min_employees=run.evaluation.report.suppress_staff_below,
+                         change_date=run.evaluation.change.date)
+
+
+def _run_staff_survey(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.analysis import staff_survey
+
+    from evalkit.io.staff import STAFF_CODEBOOKS, staff_survey_from_table
+
+    # [data.staff_survey] is read once as a table (kind = "instrument" scores NoMAD from it); the HME and stress
+    # items are taken from it with their codebooks
+    table = _require_table(spec, run, "staff_survey", "a staff_survey analysis")
+    codebook = run.evaluation.data["staff_survey"].options.get("codebook") or STAFF_CODEBOOKS
+    survey = staff_survey_from_table(table, codebook)
+    options = {"language": run.evaluation.language, "min_n": run.evaluation.report.suppress_staff_below,
+               "treated": list(run.evaluation.change.units or ()), **spec.options}
+    return staff_survey.run(survey, options)
 
 
 def _require_table(spec: "AnalysisSpec", run: "Run", source: str, what: str) -> Any:
@@ -245,6 +342,7 @@ def _run_fidelity(spec: "AnalysisSpec", run: "Run"):
         if threshold is not None:
             outcomes.setdefault("threshold", threshold)
         run.extra[f"{spec.id}_outcomes"] = implementation_outcomes(decisions, model, audit=audit, **outcomes)
+        run.extra_sections[f"{spec.id}_outcomes"] = "implementation"
     return result
 
 
@@ -257,8 +355,11 @@ def _audit_answers(run: "Run") -> pd.DataFrame | None:
     return pd.concat([load_audit(path) for path in source.options["forms"]], ignore_index=True)
 
 
-register(AnalysisKind("its", _run_its, panel_needs, ("decisions", "orders"), panel=True))
-register(AnalysisKind("did", _run_did, panel_needs, ("decisions", "orders"), panel=True))
+register(AnalysisKind("its", _run_its, panel_needs, panel=True))
+register(AnalysisKind("did", _run_did, panel_needs, panel=True))
+register(AnalysisKind("staff", _run_staff, lambda spec: [Need("staff", why="the HR export")], ("staff",)))
+register(AnalysisKind("staff_survey", _run_staff_survey,
+                      lambda spec: [Need("staff_survey", why="the staff survey responses")], ("staff_survey",)))
 register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
                       ("survey",)))
 register(AnalysisKind("qualitative", _run_qualitative, lambda spec: [Need("codings", why="the coded interviews")],
@@ -269,4 +370,30 @@ register(AnalysisKind("audit", _run_audit,
                       ("audit",)))
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
-                      ("decisions",)))
+                      ("decisions",), section="implementation"))
+
+
+def _run_cfir(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.implementation.cfir import run_cfir
+
+    source = run.evaluation.data.get("cfir")
+    if source is None or not source.options.get("forms"):
+        raise AnalysisError(f"analyses '{spec.id}': a cfir analysis needs [data.cfir] with forms = [...] (the "
+                            "raters' filled rating forms)")
+    options = {"seed": run.evaluation.seed, "language": run.evaluation.language, **spec.options}
+    return run_cfir(list(source.options["forms"]), options)
+
+
+def _run_instrument(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.implementation.instruments import run_instrument
+
+    table = _require_table(spec, run, "staff_survey", "an instrument analysis (NoMAD, AIM/IAM/FIM)")
+    return run_instrument(table, {"language": run.evaluation.language, **spec.options})
+
+
+register(AnalysisKind("cfir", _run_cfir,
+                      lambda spec: [Need("cfir", ("forms",), why="the raters' filled CFIR rating forms")], ("cfir",),
+                      section="implementation"))
+register(AnalysisKind("instrument", _run_instrument,
+                      lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",),
+                      section="implementation"))

@@ -26,6 +26,7 @@ __all__ = [
     "record_of",
     "collect",
     "records_of",
+    "record_from_dict",
     "versions",
 ]
 
@@ -129,7 +130,8 @@ class _StoredRecord(dict):
         self.record = record
 
 
-def _from_dict(d: dict) -> LoadRecord:
+def record_from_dict(d: dict) -> LoadRecord:
+    """A LoadRecord from :meth:`LoadRecord.to_dict` (e.g. after a Parquet round trip)."""
     source = d.get("source")
     return LoadRecord(table=d["table"], source=SourceFile(**source) if source else None,
                       rows_read=int(d["rows_read"]), rows_kept=int(d["rows_kept"]),
@@ -152,7 +154,7 @@ def record_of(frame: pd.DataFrame) -> LoadRecord | None:
     record = getattr(stored, "record", None)
     if record is None and isinstance(stored, dict):
         try:
-            record = _from_dict(stored)
+            record = record_from_dict(stored)
         except (KeyError, TypeError, ValueError):
             return None  # metadata written by something else under our key
     return record

@@ -55,14 +55,14 @@ __all__ = [
 
 CODEBOOK_DIR = Path(__file__).resolve().parent.parent / "data" / "codebooks"
 #: name → path of the codebooks shipped with evalkit
-BUILTIN_CODEBOOKS = {"aldreomsorg_hemtjanst": CODEBOOK_DIR / "aldreomsorg_hemtjanst.toml"}
+BUILTIN_CODEBOOKS = {name: CODEBOOK_DIR / f"{name}.toml" for name in ("aldreomsorg_hemtjanst", "hme", "stress_elo")}
 
 #: canonical non-item columns and the header aliases (sv/nb/en) that map to them
 META_COLUMNS: dict[str, tuple[str, ...]] = {
     "respondent_id": ("respondent_id", "löpnr", "lopnr", "id", "respondent", "idno", "respondent_nr"),
     "wave": ("wave", "år", "ar", "year", "omgång", "omgang", "period", "tidpunkt", "tidspunkt", "tid", "måling"),
     "unit": ("unit", "enhet", "distrikt", "district", "område", "omrade", "grupp_enhet", "avdeling"),
-    "group": ("group", "grupp", "gruppe"),
+    "group": ("group", "grupp", "gruppe", "yrke", "yrkesgrupp", "profession", "stilling", "yrkesgruppe"),
     "weight": ("weight", "vikt", "vekt", "pw"),
     "stratum": ("stratum", "strata"),
     "cluster": ("cluster", "kluster", "psu"),

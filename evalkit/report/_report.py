@@ -25,7 +25,8 @@ __all__ = ["Report", "SECTION_ORDER", "TEMPLATE"]
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "template.docx"
 #: Sections in document order; keys added with add_section that are not here go before "conclusions".
-SECTION_ORDER = ("summary", "background", "purpose", "methods", "results", "conclusions", "appendix")
+SECTION_ORDER = ("summary", "background", "purpose", "methods", "results", "implementation", "conclusions",
+                 "appendix")
 #: Core-property time when no report date is given: fixed, so two builds are identical.
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -113,7 +114,7 @@ class Report:
 
     # -- collecting -----------------------------------------------------
     def add(self, obj: Any, *, title: str | None = None, source: str | None = None, section: str = "results",
-            spec: TableSpec | None = None) -> None:
+            spec: TableSpec | None = None, decorate=None) -> None:
         """Add a result object, a DataFrame, a matplotlib Figure, text or a block to a section.
 
         Parameters
@@ -133,10 +134,13 @@ class Report:
             Section key (``results`` by default; see :data:`SECTION_ORDER`).
         spec : TableSpec, optional
             Which columns of a DataFrame are counts and percentages.
+        decorate : callable, optional
+            Called with a result's figure before it is placed (e.g. marks for the implementation strategies
+            on a time series: ``decorate=lambda fig: log.mark(fig.axes[0])``).
         """
         blocks = self._section(section)
         if _is_result(obj):
-            blocks.extend(self._result_blocks(obj, title, source))
+            blocks.extend(self._result_blocks(obj, title, source, decorate))
         elif isinstance(obj, pd.DataFrame):
             if not title:
                 raise ReportError("a table needs a caption: report.add(frame, title='…')")
@@ -200,7 +204,7 @@ class Report:
             self._sections[key] = []
         return self._sections[key]
 
-    def _result_blocks(self, result: Any, title: str | None, source: str | None) -> list:
+    def _result_blocks(self, result: Any, title: str | None, source: str | None, decorate=None) -> list:
         heading = title or getattr(result, "title", None) or type(result).__name__
         sentences = list(_call_disclosed(result, "sentences", self.language, self.disclosure) or [])
         methods = list(_call(result, "methods", self.language) or [])
@@ -215,6 +219,8 @@ class Report:
         if figure is not None:
             if not _is_figure(figure):
                 raise ReportError(f"{type(result).__name__}.plot() must return a matplotlib Figure")
+            if decorate is not None:
+                decorate(figure)
             _detach_from_pyplot(figure)
             blocks.append(Figure(figure, heading, source, self.figure_width_cm))
         for block in _call(result, "appendix_blocks", self.language) or []:
