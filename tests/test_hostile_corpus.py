@@ -773,7 +773,7 @@ def _record(result):
 def summary(case: Case, outcome: Outcome) -> str:
     """How the case ended, for the table: error class + first words, warning class + first words, or ok."""
     words = " ".join(re.sub(r"\s+", " ", outcome.message).split(" ")[:12])
-    words = words.replace("|", "/")
+    words = re.sub(r"\S*/in/", "…/", words).replace("|", "/")   # the run's temporary folder: not in the table
     if outcome.kind == "ok":
         record = _record(outcome.result)
         notes = [n for n in (record.notes if record else []) if case.note and case.note in n]

@@ -203,6 +203,9 @@ def _open_gate(path: Path, gate: bool):
         checker.refuse_if_any()
     if not path.is_file():
         shown = safe_path(path)
+        if path.is_dir():
+            raise DataError(f"{shown}: is a folder, not a file; give the path of the file to read",
+                            [Problem("a folder, not a file", file=shown)])
         raise DataError(f"{shown}: no such file", [Problem("file not found", file=shown)])
     return checker
 
