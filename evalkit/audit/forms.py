@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -32,7 +33,7 @@ from evalkit.audit.checklists import ANSWER_CODES, ANSWER_DEFINITIONS, ANSWERS, 
 from evalkit.audit.sampling import AuditSample
 from evalkit._files import temp_beside
 from evalkit.privacy._cells import put
-from evalkit.errors import DataError, Problem
+from evalkit.errors import DataError, DataWarning, Problem
 from evalkit.provenance import LoadRecord, SourceFile, attach
 
 __all__ = ["form", "load_audit", "FORM_VERSION", "SHEETS", "HEADER_ROW", "FIRST_DATA_ROW"]
@@ -269,7 +270,7 @@ def _write_instructions(ws, cl: Checklist, language: str, names: dict, reviewer:
         (t["no_edit"], None),
         (t["privacy"], Font(bold=True)),
         (f"{t['reviewer']}: {reviewer}   {t['checklist']}: {cl.name} {cl.version}   "
-         f"{t['sample']}: {sample.manifest_sha256[:12]}", None),
+         f"{t['sample']}: {_digest_prefix(sample.manifest_sha256)}", None),
         ("", None),
         (t["answers"], Font(bold=True)),
     ]
@@ -298,6 +299,14 @@ def _write_instructions(ws, cl: Checklist, language: str, names: dict, reviewer:
     ws.column_dimensions["B"].width = 90
 
 
+def _digest_prefix(digest: str) -> str:
+    """The first 12 hex digits to show in a visible cell — fewer if those happen to read as an identity number
+    (a 10-digit run with a valid date and check digit, ~1 digest in 10⁴), which the gate would refuse."""
+    from evalkit.privacy import holds_identifier
+
+    return next((digest[:n] for n in range(12, 7, -1) if not holds_identifier(digest[:n])), digest[:8])
+
+
 def _write_meta(ws, cl: Checklist, language: str, reviewer: str, sample: AuditSample, headers, rows) -> None:
     from evalkit import __version__
 
@@ -319,8 +328,36 @@ def _write_meta(ws, cl: Checklist, language: str, reviewer: str, sample: AuditSa
         put(ws, r, 1, k)
         put(ws, r, 2, v)
     put(ws, 1, 4, "ids")
-    for r, i in enumerate(rows["decision_id"], start=2):
-        put(ws, r, 4, str(i))
+    put(ws, 1, 5, "context")
+    context = [c for c in rows.columns if c != "decision_id"]
+    ids = [str(i) for i in rows["decision_id"]]
+    contexts = []
+    for r, (i, rec) in enumerate(zip(ids, rows.itertuples(index=False)), start=2):
+        put(ws, r, 4, i)
+        values = json.dumps({c: _context_text(_cell_value(getattr(rec, c))) for c in context}, ensure_ascii=False)
+        put(ws, r, 5, values)
+        contexts.append(values)
+    put(ws, len(entries) + 1, 1, "seal_sha256")
+    put(ws, len(entries) + 1, 2, _seal({k: str(v) for k, v in entries.items()}, ids, contexts))
+
+
+def _context_text(value) -> str:
+    """A context cell as text, the same whether written (date, str, number) or read back (datetime)."""
+    from evalkit.io._sheet import cell_text
+
+    return cell_text(value)
+
+
+def _seal(entries: dict, ids: list[str], contexts: list[str | None]) -> str:
+    """sha256 over the meta sheet as issued: every key and value, the ids and each row's context.
+
+    Not a security measure (anyone can recompute it); it tells an edited hidden sheet from an intact one.
+    """
+    import hashlib
+
+    payload = json.dumps({"meta": {k: v for k, v in sorted(entries.items()) if k != "seal_sha256"},
+                          "ids": ids, "context": contexts}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _save_atomically(wb, path: Path) -> Path:
@@ -396,6 +433,7 @@ def load_audit(
     if problems:
         raise DataError(f"{path.name}: the audit form has {len(problems)} problem(s); fix them in the form "
                         "(or send it back to the reviewer) and read it again", problems)
+    meta.pop("_contexts", None)
     frame.attrs["evalkit_audit_meta"] = meta
     record = LoadRecord(table="audit", source=SourceFile.from_path(path, "xlsx", sheet=names["review"],
                                                                    header_row=HEADER_ROW),
@@ -416,6 +454,9 @@ def _open(path: Path):
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path.name} is not an .xlsx workbook",
                         [Problem("not a zip/xlsx file (was it saved as .xls or .ods?)", file=str(path))])
+    from evalkit.io._sheet import check_archive
+
+    check_archive(path, what="audit form")   # a zip bomb is refused before openpyxl inflates it
     with warnings.catch_warnings():
         # Excel/LibreOffice store cross-sheet list validations in an extension openpyxl cannot read;
         # harmless here because a returned form is only read, never saved.
@@ -432,26 +473,57 @@ def _read_meta(wb, path: Path) -> tuple[dict, list[str]]:
     if META_SHEET not in wb.sheetnames:
         raise DataError(f"{path.name} is not an evalkit audit form: it has no '{META_SHEET}' sheet",
                         [Problem("sheet missing", file=str(path), sheet=META_SHEET)])
-    meta, ids = {}, []
+    meta, ids, contexts = {}, [], []
     for r, row in enumerate(wb[META_SHEET].iter_rows(values_only=True), start=1):
-        row = list(row) + [None] * 4
+        row = list(row) + [None] * 5
         if row[0] is not None:
             meta[str(row[0])] = "" if row[1] is None else str(row[1])
         if r >= 2 and row[3] is not None:
             ids.append(str(row[3]))
+            contexts.append(None if row[4] is None else str(row[4]))
     needed = ("form_version", "checklist", "checklist_sha256", "language", "reviewer", "manifest_sha256",
               "columns", "rows")
     missing = [k for k in needed if k not in meta]
+    where = [Problem("edited hidden sheet", file=str(path), sheet=META_SHEET)]
     if missing:
-        raise DataError(f"{path.name}: the form's '{META_SHEET}' sheet lacks {', '.join(missing)}",
+        raise DataError(f"{path.name}: the form's '{META_SHEET}' sheet lacks the key(s) {', '.join(missing)}",
                         [Problem(f"missing key {k}", file=str(path), sheet=META_SHEET) for k in missing])
     if meta["form_version"] != FORM_VERSION:
-        raise DataError(f"{path.name}: form version {meta['form_version']} is not supported "
-                        f"(this evalkit reads version {FORM_VERSION})")
+        raise DataError(f"{path.name}: form version {_shown(meta['form_version'])} (sheet '{META_SHEET}') is not "
+                        f"supported (this evalkit reads version {FORM_VERSION})", where)
     if str(len(ids)) != meta["rows"]:
         raise DataError(f"{path.name}: the '{META_SHEET}' sheet was edited ({len(ids)} ids for "
-                        f"{meta['rows']} rows); use the form as issued")
+                        f"{_shown(meta['rows'])} rows); use the form as issued", where)
+    if "seal_sha256" in meta:
+        if _seal(meta, ids, contexts) != meta["seal_sha256"]:
+            raise DataError(f"{path.name}: the hidden '{META_SHEET}' sheet was edited (its checksum no longer "
+                            "matches: reviewer, checklist, sample, columns or ids changed); use the form as issued",
+                            where)
+        meta["_contexts"] = dict(zip(ids, contexts))
+    else:
+        warnings.warn(DataWarning(
+            f"{path.name}: the form has no checksum of its hidden '{META_SHEET}' sheet (written by an older "
+            "evalkit), so edits to that sheet and to the context cells cannot be detected; check it by eye or "
+            "issue a new form"), stacklevel=3)
+    _check_meta_values(meta, path)
     return meta, ids
+
+
+def _check_meta_values(meta: dict, path: Path) -> None:
+    """The values the reader relies on, each refused naming its key rather than failing deep inside."""
+    def bad(key: str, why: str):
+        return DataError(f"{path.name}: the '{META_SHEET}' sheet's key '{key}' {why}; use the form as issued",
+                         [Problem(f"bad value of key {key}", file=str(path), sheet=META_SHEET)])
+
+    if meta["language"] not in SHEETS:
+        raise bad("language", f"is {_shown(meta['language'])}, not one of {', '.join(SHEETS)}")
+    try:
+        columns = json.loads(meta["columns"])
+    except ValueError:
+        raise bad("columns", "is not a JSON list") from None
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns) or "comment" not in columns \
+            or not columns or columns[0] != "decision_id":
+        raise bad("columns", "is not the list of the form's columns (decision_id … comment)")
 
 
 def _checklist_for(meta: dict, checklist, path: Path) -> Checklist:
@@ -463,6 +535,12 @@ def _checklist_for(meta: dict, checklist, path: Path) -> Checklist:
                             "pass checklist=<the same TOML file> to read it")
         checklist = meta["checklist"]
     cl = load_checklist(checklist)
+    unknown = [h for h in json.loads(meta["columns"]) if h not in CONTEXT and h != "comment" and h not in cl.item_ids]
+    missing = [i for i in cl.item_ids if i not in json.loads(meta["columns"])]
+    if unknown or missing:
+        raise DataError(f"{path.name}: the '{META_SHEET}' sheet's key 'columns' does not match checklist {cl.name} "
+                        f"(unknown: {[_shown(u) for u in unknown][:5]}, missing: {missing[:5]}); use the form as issued",
+                        [Problem("columns do not match the checklist", file=str(path), sheet=META_SHEET)])
     if cl.sha256 != meta["checklist_sha256"]:
         raise DataError(
             f"{path.name} was made with checklist {meta['checklist']} {meta.get('checklist_version', '')} "
@@ -507,6 +585,14 @@ def _parse_review(grid, meta, ids, cl: Checklist, path: Path, sheet: str, allow_
                     HEADER_ROW, c)
     if problems:
         return None, problems
+    text_row = grid[TEXT_ROW - 1] if len(grid) >= TEXT_ROW else []
+    for c, name in enumerate(headers, start=1):
+        if name in cl.item_ids:
+            expected = cl.items[cl.item_ids.index(name)].question(language)
+            found = text_row[c - 1] if c - 1 < len(text_row) else None
+            if str(found or "").strip() != expected.strip():
+                problem(f"cell {get_column_letter(c)}{TEXT_ROW}: the question text of item {name} was edited "
+                        "(answers would no longer match the question asked)", TEXT_ROW, c)
     data = grid[FIRST_DATA_ROW - 1:]
     while data and all(_blank(v) for v in data[-1]):
         data.pop()
@@ -526,6 +612,7 @@ def _parse_review(grid, meta, ids, cl: Checklist, path: Path, sheet: str, allow_
         extra = [c for c in range(len(headers) + 1, len(row) + 1) if not _blank(row[c - 1])]
         for c in extra:
             problem(f"cell {get_column_letter(c)}{r}: something was written outside the form", r, c)
+        _check_context(meta, headers, row, decision, r, problem)
         comment = None if _blank(row[comment_col - 1]) else str(row[comment_col - 1]).strip()
         for item in cl.items:
             c = item_cols[item.id]
@@ -549,6 +636,41 @@ def _parse_review(grid, meta, ids, cl: Checklist, path: Path, sheet: str, allow_
                           "answer": "string", "answer_label": "string", "comment": "string",
                           "form_row": "int64"})
     return frame, problems
+
+
+def _check_context(meta: dict, headers: list[str], row: list, decision: str, r: int, problem) -> None:
+    """The row's unit/date/service must be those issued for its decision id (whole rows may move, cells not)."""
+    from openpyxl.utils import get_column_letter
+
+    issued = (meta.get("_contexts") or {}).get(decision)
+    if not issued:
+        return
+    try:
+        expected = json.loads(issued)
+    except ValueError:
+        return   # the seal covers this text; an unreadable one was refused there
+    wrong = [(c, name) for c, name in enumerate(headers, start=1) if name in expected
+             and _context_text(row[c - 1]) != expected[name]]
+    if not wrong:
+        return
+    current = {name: _context_text(row[c - 1]) for c, name in enumerate(headers, start=1) if name in expected}
+    owner = next((i for i, text in meta["_contexts"].items() if i != decision and text
+                  and _same_context(text, current)), None)
+    if owner is not None:
+        problem(f"cell A{r}: decision id {_shown(decision)} does not belong to this row (its unit, date and "
+                f"service are those issued for {_shown(owner)}): ids swapped or retyped?", r, 1)
+        return
+    for c, name in wrong:
+        problem(f"cell {get_column_letter(c)}{r}: the {name} of decision {_shown(decision)} was edited "
+                f"(issued {_shown(expected[name])}, now {_shown(_context_text(row[c - 1]))}); context cells "
+                "cannot be changed", r, c)
+
+
+def _same_context(issued: str, current: dict) -> bool:
+    try:
+        return json.loads(issued) == current
+    except ValueError:
+        return False
 
 
 def _check_rows(found: list, expected: list[str], problem) -> None:
@@ -595,15 +717,51 @@ def _gate_form(path: Path) -> None:
     """
     from openpyxl import load_workbook
 
-    from evalkit.privacy import Gate
-    from evalkit.privacy._gate import gate_workbook
+    from evalkit.privacy._gate import _sheet_frame, gate_workbook
 
-    gate = Gate(path)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning)
         wb = load_workbook(path, data_only=True)   # normal mode: read-only mode skips comments
     try:
-        gate_workbook(gate, path, wb)
+        meta = wb[META_SHEET] if META_SHEET in wb.sheetnames else None
+        rows = [list(r) for r in meta.iter_rows(values_only=True)] if meta is not None else []
+        digests = {v for r in rows for v in r if isinstance(v, str) and _HEX_DIGEST.fullmatch(v)}
+        gate = _FormGate(path, digests)
+        gate_workbook(gate, path, wb, skip_sheet=META_SHEET if meta is not None else None)
+        if meta is not None:
+            # the meta sheet without its hex digests (a sha256 holds a valid-looking number ~1 in 10⁴ forms)
+            kept = [[None if isinstance(v, str) and v in digests else v for v in r] for r in rows]
+            frame = _sheet_frame(kept)
+            if frame is not None:
+                gate.frame(frame, sheet=META_SHEET)
     finally:
         wb.close()
     gate.refuse_if_any("The audit form")
+
+
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _form_gate_class():
+    from evalkit.privacy import Gate
+
+    class FormGate(Gate):
+        """The gate, blind only to strings that are exactly a hex digest of the form's hidden meta sheet.
+
+        The workbook's shared-string table holds those digests too; every other string, and every
+        user-visible cell (searched as tables, not through ``values``), is searched as usual.
+        """
+
+        def __init__(self, file, digests: set[str]):
+            super().__init__(file)
+            self.digests = digests
+
+        def values(self, items, sheet=None):
+            super().values([(place, v) for place, v in items if not (isinstance(v, str) and v in self.digests)],
+                           sheet)
+
+    return FormGate
+
+
+def _FormGate(path: Path, digests: set[str]):
+    return _form_gate_class()(path, digests)

@@ -44,7 +44,12 @@ QUALIFIERS = {0, 1, 2, 3, 4, 8, 9}
 DATE_ORDER_FLAGS = (
     ("decided before applied", "applied_on", "decided_on"),
     ("ends before it starts", "start_on", "end_on"),
+    ("visit ends before it starts", "visit_start", "visit_end"),
 )
+
+#: Hours in the longest month (31 × 24): a monthly amount above it cannot be right (a typo, a yearly
+#: figure, minutes); refused, naming the cell, rather than let one row dominate a mean.
+MAX_HOURS_PER_MONTH = 744
 
 
 class _Collector:
@@ -87,6 +92,7 @@ def load_canonical(path, schema: TableSchema, *, mapping=None, sheet=None, **rea
     user = load_mapping(mapping, schema)
     headers = [str(c) for c in raw.frame.columns]
     chosen = resolve_columns(headers, schema, user, file=file, sheet=sheet_name)
+    _refuse_duplicated_headers(chosen, raw.info.columns_original, file, sheet_name)
 
     problems = _Collector(file, sheet_name)
     out = pd.DataFrame(index=raw.frame.index)
@@ -108,6 +114,7 @@ def load_canonical(path, schema: TableSchema, *, mapping=None, sheet=None, **rea
         rows_kept=len(out),
         exclusions=list(raw.info.exclusions),
         flags=_date_flags(out),
+        notes=list(raw.info.notes),
     )
     unused = [h for h in headers if h not in chosen.values()]
     if unused:
@@ -119,6 +126,23 @@ def load_canonical(path, schema: TableSchema, *, mapping=None, sheet=None, **rea
         record.notes.append(f"mapping file: {user.source}")
     _warn_flags(record, file)
     return attach(out, record)
+
+
+def _refuse_duplicated_headers(chosen: dict, original: list[str], file: str, sheet) -> None:
+    """A canonical column read from a header the file has twice: which one holds it cannot be known."""
+    from collections import Counter
+
+    counts = Counter(original)
+    problems = []
+    for canon, header in chosen.items():
+        if counts.get(header, 0) > 1:
+            where = [j for j, name in enumerate(original, start=1) if name == header]
+            problems.append(Problem(f"header '{safe_value(header)}' (for {canon}) appears in columns "
+                                    f"{', '.join(map(str, where))}; rename one of them or map the right one in "
+                                    "a mapping file", file=file, sheet=sheet, column=header))
+    if problems:
+        raise DataError(f"{Path(file).name}: {len(problems)} header(s) appear more than once; nothing was loaded",
+                        problems)
 
 
 def _convert(values: pd.Series, col: Column, header: str, user: ColumnMapping, problems: _Collector) -> pd.Series:
@@ -148,7 +172,7 @@ def _to_date(values, col, header, user, problems):
     from evalkit.io.read import parse_dates
 
     parsed, bad = parse_dates(_clean(values).astype(object))
-    _report_bad(values, bad, header, problems, "a date (2019-03-05, 20190305 or 5.3.2019)")
+    _report_bad(values, bad, header, problems, "a date in 1678–2261 (2019-03-05, 20190305 or 5.3.2019)")
     return pd.to_datetime(parsed).dt.normalize().astype("datetime64[ns]")
 
 
@@ -156,7 +180,7 @@ def _to_datetime(values, col, header, user, problems):
     from evalkit.io.read import parse_dates
 
     parsed, bad = parse_dates(_clean(values).astype(object))
-    _report_bad(values, bad, header, problems, "a date and time (2021-03-01 07:45)")
+    _report_bad(values, bad, header, problems, "a date and time in 1678–2261 (2021-03-01 07:45)")
     return pd.to_datetime(parsed).astype("datetime64[ns]")
 
 
@@ -173,6 +197,10 @@ def _to_float(values, col, header, user, problems):
     _report_bad(values, bad, header, problems, "a number (decimal comma or point, or hh:mm)")
     negative = parsed.lt(0).fillna(False)
     problems.add_rows(parsed.index[negative], lambda r: f"expected a number ≥ 0, got {safe_value(parsed[r])}", header)
+    if col.name == "hours_per_month":
+        huge = parsed.gt(MAX_HOURS_PER_MONTH).fillna(False)
+        problems.add_rows(parsed.index[huge], lambda r: f"{safe_value(values[r])} hours in a month is more than a "
+                          f"month has ({MAX_HOURS_PER_MONTH}); a yearly figure, minutes or a typo?", header)
     return parsed
 
 

@@ -105,10 +105,19 @@ def _long(frame: pd.DataFrame, roles: dict, path: Path) -> Codings:
             "text": None if "text" not in roles or pd.isna(r[roles["text"]]) else str(r[roles["text"]]),
         })
     users = [{"user_guid": stable_guid("user", u), "name": u} for u in pd.unique(coder_names.dropna())]
-    report = ImportReport("coded segments table (long)", origin=_origin(frame, roles), notes=notes)
-    exclusions = [Exclusion("no source or no code", dropped)] if dropped else []
+    read, read_exclusions, read_notes = _read_account(frame)
+    report = ImportReport("coded segments table (long)", origin=_origin(frame, roles), notes=read_notes + notes)
+    exclusions = read_exclusions + ([Exclusion("no source or no code", dropped)] if dropped else [])
     return finish_tables(sources=sources, codes=codes, segments=segments, users=users, report=report, path=path,
-                         fmt=path.suffix.lstrip(".").lower(), rows_read=len(frame), exclusions=exclusions)
+                         fmt=path.suffix.lstrip(".").lower(), rows_read=read, exclusions=exclusions)
+
+
+def _read_account(frame: pd.DataFrame) -> tuple[int, list, list[str]]:
+    """Rows read, exclusions and notes of the table as the reader saw it (footnotes, blank rows, encoding)."""
+    rec = record_of(frame)
+    if rec is None:
+        return len(frame), [], []
+    return rec.rows_read, list(rec.exclusions), list(rec.notes)
 
 
 def _origin(frame, roles) -> str:

@@ -25,14 +25,16 @@ import os
 import tempfile
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from evalkit.errors import DataError, Problem
-from evalkit.io._infer import _DATE_FORMS
+from evalkit.errors import DataError, DataWarning, Problem
+from evalkit.io._canonical import MAX_HOURS_PER_MONTH
+from evalkit.io._infer import _DATE_FORMS, NS_FIRST_YEAR, NS_LAST_YEAR
 from evalkit.io.mapping import VALUE_ALIASES, load_mapping, normalise_value, resolve_columns
 from evalkit.privacy import NUMBER_RANGE, TOKEN_PREFILTER, Gate, check_identifiers, check_path, scan_identifiers
 from evalkit.privacy._gate import gate_parquet_schema, safe_value
@@ -123,8 +125,51 @@ def engine_errors(file: str):
             raise DataError(f"{Path(file).name}: DuckDB ran out of its memory limit and could not spill: {text}. "
                             "Raise memory_limit= or give temp_directory= with free space",
                             [Problem("out of memory", file=file)]) from None
+        located = _locate_bad_record(Path(file))
+        if located is not None:
+            raise located from None
         raise DataError(f"{Path(file).name}: DuckDB could not read or process the input: {text}",
                         [Problem("unreadable input", file=file)]) from None
+
+
+def _locate_bad_record(path: Path) -> DataError | None:
+    """After DuckDB refused a text file: the first record whose field count differs from the header's.
+
+    Streams the file once with the in-memory reader's rules (sniffed encoding, delimiter, header row)
+    so the error names the line, as ``engine="pandas"`` would; a trailing footnote is said to be one
+    (the register path reads every line after the header as data and cannot exclude it).
+    """
+    import csv
+
+    from evalkit.io._grid import _FOOTNOTE
+
+    if not path.is_file() or path.suffix.lower() not in TEXT_SUFFIXES:
+        return None
+    try:
+        encoding, delimiter, header_row = _sniff_text(path)
+        with open(path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            width, last = None, 0
+            for record in reader:
+                line, last = last + 1, reader.line_num
+                if line < header_row or not any(f.strip() for f in record):
+                    continue
+                if width is None:
+                    width = len(record)
+                elif len(record) != width:
+                    cells = [f for f in record if f.strip()]
+                    footnote = len(cells) == 1 and bool(_FOOTNOTE.match(cells[0]))
+                    what = ("reads like a footnote or source line; the register path reads every line after the "
+                            "header as data — delete it, or load with engine='pandas', which excludes footnotes"
+                            if footnote else "check for an unquoted delimiter or a truncated line")
+                    return DataError(
+                        f"{path.name}: line {line} has {len(record)} field(s), the header (line {header_row}) "
+                        f"has {width}; it {what}",
+                        [Problem(f"{len(record)} fields, header has {width}" + (" (footnote)" if footnote else ""),
+                                 file=str(path), row=line)])
+    except (DataError, OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
 
 
 # --------------------------------------------------------------------------- the input
@@ -178,12 +223,32 @@ def _sniff_text(path: Path):
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / ("head" + path.suffix.lower())
         sample.write_bytes(head)
-        read = read_raw(sample, gate=False).info   # the data rows are gated in the staged table
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataWarning)   # said below, for the user's file
+                read = read_raw(sample, gate=False).info   # the data rows are gated in the staged table
+        except DataError as err:   # name the user's file, not the sample's
+            raise DataError(err.summary.replace(sample.name, path.name),
+                            [dataclasses.replace(p, file=str(path)) for p in err.problems]) from None
     gate = Gate(path)
     gate.values((f"the title rows above the header (line {i})", line) for i, line in enumerate(read.preamble, 1))
     gate.refuse_if_any()
+    _refuse_duplicated_headers(read.columns_original, path)
     info = read.source
     return info.encoding, info.delimiter, info.header_row
+
+
+def _refuse_duplicated_headers(names: list[str], path: Path) -> None:
+    """DuckDB renames a repeated header silently; which column holds the data cannot be known: refused."""
+    from collections import Counter
+
+    dups = [n for n, k in Counter(n for n in names if n).items() if k > 1]
+    if dups:
+        problems = [Problem(f"header '{safe_value(n)}' appears in columns "
+                            f"{', '.join(str(j) for j, m in enumerate(names, start=1) if m == n)}",
+                            file=str(path), column=safe_value(n)) for n in dups]
+        raise DataError(f"{path.name}: {len(dups)} header(s) appear more than once; rename them so that each "
+                        "column has its own name", problems)
 
 
 def _transcode(path: Path, encoding: str, spill: Path) -> Path:
@@ -596,6 +661,14 @@ def _checks(staged: Staged, maps: dict[str, dict[str, str]]):
                    lambda v, e=expected: f"expected {e}, got '{safe_value(v)}'")
         if kind == "float":
             yield (f"{name} < 0", name, header, lambda v: f"expected a number ≥ 0, got {v:g}")
+        if col.name == "hours_per_month":
+            yield (f"{name} > {MAX_HOURS_PER_MONTH}", name, header,
+                   lambda v: f"{safe_value(f'{v:g}')} hours in a month is more than a month has "
+                             f"({MAX_HOURS_PER_MONTH}); a yearly figure, minutes or a typo?")
+        if kind in ("date", "datetime"):
+            # the canonical frame is datetime64[ns]: years outside 1678–2261 cannot be held
+            yield (f"{name} IS NOT NULL AND (year({name}) < {NS_FIRST_YEAR} OR year({name}) > {NS_LAST_YEAR})",
+                   name, header, lambda v: f"expected a date in {NS_FIRST_YEAR}–{NS_LAST_YEAR}, got '{v}'")
         if not col.nullable:
             empty = f"{name} IS NULL" + (f" AND {bad} IS NULL" if kind in _CONVERTED else "")
             yield (empty, "NULL", header, lambda v: "empty cell in a required column")
@@ -666,10 +739,12 @@ def date_flags(con) -> dict[str, tuple[int, ...]]:
     """Rows whose dates are out of order (kept and flagged, as in the in-memory loader)."""
     from evalkit.io._canonical import DATE_ORDER_FLAGS
 
+    names = set(DECISIONS.names)
+    pairs = [f for f in DATE_ORDER_FLAGS if f[1] in names and f[2] in names]   # the decisions table's own pairs
     counts = run(con, "SELECT " + ", ".join(f"count(*) FILTER (WHERE {later} < {earlier})"
-                                            for _, earlier, later in DATE_ORDER_FLAGS) + " FROM decisions")[0]
+                                            for _, earlier, later in pairs) + " FROM decisions")[0]
     flags = {}
-    for (flag, earlier, later), count in zip(DATE_ORDER_FLAGS, counts):
+    for (flag, earlier, later), count in zip(pairs, counts):
         if count:
             rows = run(con, f"SELECT __row FROM decisions WHERE {later} < {earlier} ORDER BY __row")
             flags[flag] = tuple(int(r[0]) for r in rows)
@@ -752,6 +827,8 @@ def _record(staged: Staged, sha256: str, flags) -> LoadRecord:
     record = LoadRecord(table="decisions", source=source, rows_read=rows_read,
                         rows_kept=staged.rows - len(staged.repeated_headers), exclusions=exclusions, flags=flags)
     record.notes.append("loaded out of core with DuckDB")
+    if source.encoding and str(source.encoding).lower() not in ("utf-8", "utf-8-sig"):
+        record.notes.append(f"read as {source.encoding} (not UTF-8), re-encoded to UTF-8 for DuckDB")
     unused = [h for h in inp.headers if h not in staged.chosen.values()]
     if unused:
         record.notes.append(f"columns not used: {unused}")

@@ -189,6 +189,9 @@ def looks_integer(present: pd.Series, decimal: str | None, thousands: str | None
 
 # ---------------------------------------------------------------- dates
 
+#: The years pandas' ``datetime64[ns]`` can hold whole (1677-09-21 … 2262-04-11); dates outside are refused.
+NS_FIRST_YEAR, NS_LAST_YEAR = 1678, 2261
+
 _DATE_FORMS: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d"),
     (re.compile(r"\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}"), "%Y-%m-%d %H:%M"),
@@ -242,10 +245,18 @@ def parse_dates(values: pd.Series, formats: Iterable[str] | None = None) -> tupl
     native = values.map(lambda v: isinstance(v, (_dt.date, pd.Timestamp)), na_action="ignore")
     native = native.fillna(False).astype(bool)
     if native.any():
-        out[native] = pd.to_datetime(values[native].map(pd.Timestamp)).astype("datetime64[ns]")
+        # a spreadsheet date beyond 2262 (9999-12-31, "open-ended") does not fit datetime64[ns]: bad, not a crash
+        fits = values[native].map(lambda v: NS_FIRST_YEAR <= v.year <= NS_LAST_YEAR).astype(bool)
+        ok = fits.index[fits]
+        if len(ok):
+            out[ok] = pd.to_datetime(values[ok].map(pd.Timestamp)).astype("datetime64[ns]")
+        native_bad = fits.index[~fits]
+    else:
+        native_bad = []
     s = values[~native].astype("string").str.strip()
     s = s[~(s.isna() | (s == ""))]
     bad = pd.Series(False, index=values.index)
+    bad[native_bad] = True
     if s.empty:
         return out, bad
     parsed, _ = _on_distinct(s.astype(object), lambda u: (_parse_date_strings(u, formats), u))
@@ -268,9 +279,12 @@ def _parse_date_strings(s: pd.Series, formats) -> pd.Series:
         if shaped.empty:
             continue
         parsed = pd.to_datetime(shaped.astype(object), format=fmt, errors="coerce")
+        # beyond the range datetime64[ns] holds (years 1678–2261) counts as not a valid date
+        fits = parsed.map(lambda v: pd.notna(v) and NS_FIRST_YEAR <= v.year <= NS_LAST_YEAR).astype(bool)
+        parsed = parsed.where(fits)
         if pattern is None:
-            shaped = shaped[parsed.notna()]
-            parsed = parsed[parsed.notna()]
+            shaped = shaped[fits.to_numpy()]
+            parsed = parsed[fits.to_numpy()]
         out[shaped.index] = parsed.astype("datetime64[ns]")
         done[shaped.index] = True  # shaped but impossible stays NaT, so the caller marks it bad
     return out

@@ -55,13 +55,38 @@ def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, s
     if good_multibyte:
         raise DataError(
             f"{path.name}: mixed encodings — most of the file is UTF-8 but {len(bad)} line(s) are not "
-            "(probably cp1252/Latin-1 pasted in); re-save the whole file as UTF-8",
-            [Problem("line is not valid UTF-8 while other lines are", file=str(path), row=n)
-             for n in bad[:MAX_LINES]])
+            f"(probably cp1252/Latin-1 pasted in; first at line {bad[0][0]}, byte 0x{bad[0][1]:02x} at position "
+            f"{bad[0][2]}); re-save the whole file as UTF-8",
+            [Problem(f"line is not valid UTF-8 while other lines are (byte 0x{b:02x} at position {pos})",
+                     file=str(path), row=n)
+             for n, b, pos in bad[:MAX_LINES]])
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
         return data.decode("iso-8859-1"), "iso-8859-1"
+
+
+def strip_inner_boms(text: str) -> tuple[str, list[int]]:
+    """Remove U+FEFF inside the text (files concatenated with their BOMs); return the line numbers."""
+    if "\ufeff" not in text:
+        return text, []
+    lines, pos = [], text.find("\ufeff")
+    while pos >= 0:
+        lines.append(text.count("\n", 0, pos) + 1 if "\n" in text else text.count("\r", 0, pos) + 1)
+        pos = text.find("\ufeff", pos + 1)
+    return text.replace("\ufeff", ""), lines
+
+
+def fallback_notes(data: bytes, used: str, asked: str | None) -> list[str]:
+    """A note for the provenance record when a file that is not UTF-8 was read as cp1252/ISO-8859-1."""
+    if asked or used not in ("cp1252", "iso-8859-1"):
+        return []
+    try:
+        data.decode("utf-8")
+        return []
+    except UnicodeDecodeError as exc:
+        line = len(_LINE_SPLIT.findall(data[: exc.start])) + 1
+        return [f"not valid UTF-8 (first at line {line}, byte 0x{data[exc.start]:02x}); read as {used}"]
 
 
 def _decode_as(data: bytes, path: Path, encoding: str) -> str:
@@ -76,16 +101,23 @@ def _decode_as(data: bytes, path: Path, encoding: str) -> str:
                                  file=str(path), row=line)]) from None
 
 
+#: Control characters no text export holds (tab, line feed, form feed and carriage return aside).
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def _refuse_binary(data: bytes, path: Path) -> None:
-    if b"\x00" in data[:8192]:
+    head = data[:8192]
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if b"\x00" in head or controls > max(8, len(head) // 100):
         raise DataError(f"{path.name}: contains NUL bytes — a binary file, not delimited text "
                         "(supported text encodings: UTF-8, UTF-8/UTF-16 with BOM, cp1252)",
                         [Problem("binary content", file=str(path))])
 
 
-def _utf8_lines(data: bytes) -> tuple[list[int], bool]:
-    """Line numbers that are not UTF-8, and whether any other line has valid multi-byte UTF-8."""
-    bad: list[int] = []
+def _utf8_lines(data: bytes) -> tuple[list[tuple[int, int, int]], bool]:
+    """(line number, first bad byte, its 1-based position in the line) of the lines that are not UTF-8,
+    and whether any other line has valid multi-byte UTF-8."""
+    bad: list[tuple[int, int, int]] = []
     good_multibyte = False
     for n, line in enumerate(_LINE_SPLIT.split(data), start=1):
         if line.isascii():
@@ -93,8 +125,8 @@ def _utf8_lines(data: bytes) -> tuple[list[int], bool]:
         try:
             line.decode("utf-8")
             good_multibyte = True
-        except UnicodeDecodeError:
-            bad.append(n)
+        except UnicodeDecodeError as exc:
+            bad.append((n, line[exc.start], exc.start + 1))
     return bad, good_multibyte
 
 

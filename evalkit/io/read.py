@@ -203,6 +203,9 @@ def _open_gate(path: Path, gate: bool):
         checker.refuse_if_any()
     if not path.is_file():
         shown = safe_path(path)
+        if path.is_dir():
+            raise DataError(f"{shown}: is a folder, not a file; give the path of the file to read",
+                            [Problem("a folder, not a file", file=shown)])
         raise DataError(f"{shown}: no such file", [Problem("file not found", file=shown)])
     return checker
 
@@ -224,7 +227,17 @@ def _outside(rows: list, frame: pd.DataFrame) -> list:
 
 
 def _read_text(path, encoding, delimiter, header_row, skip_rows, checker=None) -> RawTable:
-    text, used = _text.decode(path.read_bytes(), path, encoding)
+    data = path.read_bytes()
+    text, used = _text.decode(data, path, encoding)
+    text, bom_lines = _text.strip_inner_boms(text)
+    notes = _text.fallback_notes(data, used, encoding)
+    if bom_lines:
+        shown = ", ".join(map(str, bom_lines[:10])) + (" …" if len(bom_lines) > 10 else "")
+        notes.append(f"byte-order mark(s) inside the file removed (line(s) {shown})")
+        warnings.warn(DataWarning(
+            f"{path.name}: {len(bom_lines)} byte-order mark(s) inside the file, at the start of line(s) {shown} — "
+            "two files were joined into one; the marks were removed (a header repeated there is excluded as a "
+            "repeated header). Check that both parts belong in one table"), stacklevel=4)
     forced = delimiter is not None
     delimiter = delimiter or _text.sniff_delimiter(text)
     records = _text.records(text, path, delimiter)
@@ -235,6 +248,7 @@ def _read_text(path, encoding, delimiter, header_row, skip_rows, checker=None) -
     source = SourceFile.from_path(path, "csv", encoding=used, delimiter=delimiter,
                                   header_row=table.header_row)
     _close_gate(checker, table.frame, None, _outside(records, table.frame))
+    table.notes[:0] = notes
     return _finish(table, source, path, None)
 
 
@@ -256,6 +270,7 @@ def _read_sheet(path, fmt, sheet, header_row, skip_rows, checker=None) -> RawTab
 
 
 def _finish(table: _grid.Table, source: SourceFile, path: Path, sheet: str | None) -> RawTable:
+    _warn_duplicates(table, path, sheet)
     if table.frame.empty:
         raise DataError(
             f"{path.name}{', sheet ' + repr(sheet) if sheet else ''}: no data rows "
@@ -264,6 +279,25 @@ def _finish(table: _grid.Table, source: SourceFile, path: Path, sheet: str | Non
     info = ReadInfo(source=source, preamble=table.preamble, exclusions=table.exclusions,
                     rows_read=table.rows_read, columns_original=table.columns_original, notes=table.notes)
     return RawTable(table.frame, info)
+
+
+def _warn_duplicates(table: _grid.Table, path: Path, sheet: str | None) -> None:
+    """Duplicated headers are kept (renamed ``x.2`` …) with a note and a DataWarning naming the columns."""
+    from collections import Counter
+
+    from evalkit.privacy import safe_value
+
+    counts = Counter(n for n in table.columns_original if n)
+    dups = {name: [j for j, n in enumerate(table.columns_original, start=1) if n == name]
+            for name, k in counts.items() if k > 1}
+    if not dups:
+        return
+    parts = [f"'{safe_value(name)}' in columns {', '.join(map(str, cols))}" for name, cols in dups.items()]
+    table.notes.append("duplicated header(s) renamed with .2, .3 …: " + "; ".join(parts))
+    warnings.warn(DataWarning(
+        f"{path.name}{', sheet ' + repr(safe_value(sheet)) if sheet else ''}: the header(s) "
+        f"{'; '.join(parts)} appear more than once; the later ones are read as 'name.2', 'name.3' … "
+        "Rename them in the file if they hold different things"), stacklevel=5)
 
 
 # ------------------------------------------------------------- binary formats
@@ -492,7 +526,7 @@ def _infer_column(raw, present, decimal, file_decimal, thousands, markers, want_
         rows = [int(r) for r in raw.index[bad]]
         warnings.warn(DataWarning(
             f"{Path(path).name}: column '{col}' holds dates but {len(rows)} are impossible "
-            f"(rows {rows[:10]}); kept as text — correct them or read the column with parse_dates()"),
+            f"or outside the years 1678–2261 that a date column can hold (rows {rows[:10]}); kept as text — correct them or read the column with parse_dates()"),
             stacklevel=4)
     return strings, 0
 

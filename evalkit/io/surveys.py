@@ -25,6 +25,9 @@ the item and the rows.
 """
 from __future__ import annotations
 
+import re
+import warnings
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -33,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit._files import read_toml
-from evalkit.errors import ConfigError, DataError, Problem
+from evalkit.errors import ConfigError, DataError, DataWarning, Problem
 from evalkit.io.read import READ_ATTR, read_table
 from evalkit.privacy import check_config, check_identifiers, check_path, safe_value
 from evalkit.provenance import LoadRecord, attach, record_of
@@ -282,7 +285,7 @@ def _scale(name: str, spec: Mapping, where: str) -> Scale:
                  tuple(float(c) for c in codes) if codes is not None else None)
 
 
-def _codebook_from_sav(meta: dict, frame: pd.DataFrame) -> tuple[Codebook, dict]:
+def _codebook_from_sav(meta: dict, frame: pd.DataFrame, path: Path | None = None) -> tuple[Codebook, dict]:
     """Items from .sav value labels: codes in order; labelled user-missing codes = don't know.
 
     A scale labelled only at its ends (ESS "0 No trust at all … 10 Complete
@@ -303,6 +306,7 @@ def _codebook_from_sav(meta: dict, frame: pd.DataFrame) -> tuple[Codebook, dict]
         valid = [c for c, m in zip(codes, is_missing) if not m]
         dk = [c for c, m in zip(codes, is_missing) if m]
         lab = {float(k): str(v) for k, v in labels.items() if isinstance(k, (int, float))}
+        _refuse_colliding_missing(col, valid, dk, lab, miss, path)
         if len(valid) < 2 or len({lab[c] for c in valid + dk}) != len(valid + dk):
             continue  # labels repeated across codes cannot name answers unambiguously
         valid = _filled_range(valid, frame[col], dk)
@@ -316,6 +320,48 @@ def _codebook_from_sav(meta: dict, frame: pd.DataFrame) -> tuple[Codebook, dict]
         items[col] = Item(item=col, text=meta["variable_labels"].get(col) or col, scale=scale)
         user_missing[col] = miss
     return Codebook(items=items, name="value labels of the .sav file"), user_missing
+
+
+def _refuse_colliding_missing(col: str, valid: list[float], dk: list[float], lab: dict, miss: dict,
+                              path: Path | None) -> None:
+    """User-missing codes that overlap the labelled answers would turn answers into "don't know".
+
+    A missing code between two valid codes (2 declared missing on a 1–5 scale) cannot be a
+    "don't know" code: refused. A missing code whose label does not read as a non-answer in
+    Swedish, Norwegian or English ("Vet inte", "Ej svar", "Not applicable", "Refusal" …) — e.g. a
+    range 3–9 on a 1–5 scale that swallows "Varken eller" — is accepted as the file declares it,
+    with a warning naming the codes (the ESS block 6–9 "Not applicable … No answer" passes quietly).
+    """
+    if not dk or not valid:
+        return
+    name = path.name if path is not None else "the .sav file"
+    inside = [c for c in dk if min(valid) < c < max(valid)]
+    if inside:
+        shown = ", ".join(f"{_code_name(c)} '{safe_value(lab[c])}'" for c in inside[:6])
+        raise DataError(
+            f"{name}: variable '{col}' declares user-missing codes between its valid answers ({shown}; valid codes "
+            f"{', '.join(_code_name(c) for c in valid)}); they would be read as \"don't know\". Correct the missing "
+            "values in SPSS (Variable View → Missing), or pass a codebook=",
+            [Problem("user-missing codes overlap the answers", file=str(path) if path else None, column=col)])
+    answers = [c for c in dk if not _NON_ANSWER.search(lab[c])]
+    if answers:
+        shown = ", ".join(f"{_code_name(c)} '{safe_value(lab[c])}'" for c in answers[:6])
+        warnings.warn(DataWarning(
+            f"{name}: variable '{col}' declares user-missing codes whose labels read like answers ({shown}); they "
+            "are read as \"don't know\"/missing as the file says. If they are answers, correct the missing values "
+            "in SPSS (Variable View → Missing) or pass a codebook="), stacklevel=5)
+
+
+#: Labels of codes that are not answers (sv, nb, en): what a user-missing code is expected to be called.
+_NON_ANSWER = re.compile(
+    r"vet\s+inte|vet\s+ikke|ved\s+ikke|don.?t\s+know|do\s+not\s+know|ingen\s+(åsikt|mening|uppfattning|oppfatning)|"
+    r"not\s+applicable|ej\s+(tillämplig|aktuell|svar)|ikke\s+(aktuell|relevant|svar)|inte\s+(aktuell|svar)|"
+    r"refus|vägra|nekt|vill\s+(inte|ej)|vil\s+ikke|no\s+answer|not\s+answered|inget\s+svar|intet\s+svar|"
+    r"ubesvart|obesvarad|missing|saknas|mangler|no\s+data|\bn/?a\b|irrelevant|uppgift\s+saknas|kan\s+inte\s+svara|"
+    r"kan\s+ikke\s+svare|cannot\s+say|can.?t\s+say|not\s+asked|inapplicable|system\s*missing|\bdk\b|"
+    r"not\s+available|ej\s+tillgänglig|ikke\s+tilgjengelig|skipped|hoppade|hoppet|^no\s+(second|other)\b|"
+    r"^(ingen|inget|ikke)\s+(annan|annat|andre|annen)\b",
+    re.IGNORECASE)
 
 
 def _filled_range(valid: list[float], values: pd.Series, dk: list[float]) -> list[float] | None:
@@ -385,6 +431,7 @@ def load_survey(path, codebook=None, *, sheet=None, sent=None) -> Survey:
     info = frame.attrs[READ_ATTR]
     check_identifiers(frame, file=p.name, sheet=sheet)
     frame = _canonical_meta(frame)
+    _check_waves(frame, p)
     sav_meta = info.sav_meta
     user_missing: dict = {}
     if isinstance(codebook, Codebook):
@@ -396,7 +443,7 @@ def load_survey(path, codebook=None, *, sheet=None, sent=None) -> Survey:
         if any(c in builtin.items for c in frame.columns):
             cb = builtin
         elif sav_meta is not None:
-            cb, user_missing = _codebook_from_sav(sav_meta, frame)
+            cb, user_missing = _codebook_from_sav(sav_meta, frame, p)
         else:
             raise DataError(f"{p.name}: no codebook given and no column is an item of the built-in codebook "
                             f"({', '.join(list(builtin.items)[:4])}, …); pass codebook=",
@@ -431,6 +478,37 @@ def _canonical_meta(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.rename(columns=rename)
     out.attrs = frame.attrs
     return out
+
+
+def _check_waves(frame: pd.DataFrame, p: Path, what: str | None = None) -> None:
+    """Every respondent needs a wave; waves are numbers (years), or all text (ordered as text, with a warning)."""
+    if "wave" not in frame.columns:
+        return
+    col = frame["wave"]
+    name = what or p.name
+    text = col.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    if blank.any():
+        rows = [int(r) for r in col.index[blank]]
+        raise DataError(f"{name}: {len(rows)} row(s) have no wave (rows {rows[:10]}); every row must say which "
+                        "survey round it belongs to",
+                        [Problem("empty wave", file=str(p), row=r, column="wave") for r in rows[:50]])
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return
+    numeric = text.str.fullmatch(r"\d{1,4}(?:[.,]0+)?")
+    if numeric.any() and not numeric.all():
+        rows = [int(r) for r in col.index[~numeric]]
+        values = sorted({safe_value(v) for v in text[~numeric]})[:5]
+        raise DataError(f"{name}: the wave column holds years/numbers but {len(rows)} row(s) hold text {values} "
+                        f"(rows {rows[:10]}); write every wave the same way",
+                        [Problem(f"wave {safe_value(repr(text[r]))} is not a number", file=str(p), row=r,
+                                 column="wave") for r in rows[:50]])
+    if not numeric.any():
+        order = sorted(text.unique())
+        warnings.warn(DataWarning(
+            f"{name}: the waves are text ({', '.join(safe_value(w) for w in order[:6])}); they are accepted as they "
+            "are and ordered as sorted text, which may not be their order in time — write them as years or "
+            "numbers (2019, 2020) where the order matters"), stacklevel=4)
 
 
 def _refuse_unknown_columns(frame: pd.DataFrame, cb: Codebook, p: Path) -> None:
@@ -500,10 +578,22 @@ def _sent_table(sent) -> pd.DataFrame | None:
         table = read_table(sent)   # gated like every file read (sheets, title rows, name …)
         record_of(table).table = "survey_sent"   # named in the provenance appendix
     table = _canonical_meta(table)
+    name = "the questionnaires-sent table" if isinstance(sent, pd.DataFrame) else Path(sent).name
+    file = None if isinstance(sent, pd.DataFrame) else str(sent)
     if "sent" not in table.columns:
         alias = next((c for c in table.columns if str(c).lower() in ("utskick", "skickade", "antal_utskick")), None)
         if alias is None:
-            raise DataError("the questionnaires-sent table needs a column 'sent' (or 'utskick')",
-                            [Problem("no sent column")])
+            raise DataError(f"{name}: the questionnaires-sent table needs a column 'sent' (or 'utskick'); "
+                            f"columns found: {[safe_value(c) for c in table.columns]}",
+                            [Problem("no sent column", file=file, column="sent")])
         table = table.rename(columns={alias: "sent"})
+    _check_waves(table, Path(file or "sent"), name)
+    counts = pd.to_numeric(table["sent"], errors="coerce")
+    bad = counts.isna() | (counts < 0) | (counts % 1 != 0)
+    if bad.any():
+        rows = [int(r) for r in table.index[bad]]
+        raise DataError(f"{name}: column 'sent' must hold whole numbers ≥ 0; {len(rows)} row(s) do not "
+                        f"(rows {rows[:10]})",
+                        [Problem(f"not a count: {safe_value(repr(table['sent'][r]))}", file=file, row=r,
+                                 column="sent") for r in rows[:50]])
     return table.reset_index(drop=True)
