@@ -13,7 +13,7 @@ from pathlib import Path
 
 from evalkit.errors import ConfigError
 
-__all__ = ["read_toml", "temp_beside", "MAX_TOML_BYTES"]
+__all__ = ["read_toml", "temp_beside", "save_workbook", "MAX_TOML_BYTES"]
 
 #: A settings file (config, mapping, checklist, codebook) larger than this is refused before parsing.
 MAX_TOML_BYTES = 8 * 1024 * 1024
@@ -32,6 +32,20 @@ def temp_beside(path: str | Path, suffix: str = ".tmp") -> Path:
     os.close(handle)
     os.chmod(name, _default_mode())
     return Path(name)
+
+
+def save_workbook(wb, path: str | Path) -> Path:
+    """Save an openpyxl workbook through a temporary file beside ``path``: never a half-written form."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_beside(path, suffix=".xlsx")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
 
 
 def read_toml(path: str | Path, what: str = "file") -> dict:

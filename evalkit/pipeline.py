@@ -16,7 +16,7 @@ import pandas as pd
 from evalkit import i18n
 from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
-from evalkit.errors import AnalysisError, ConfigError, DataError
+from evalkit.errors import ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
 from evalkit.kinds import CONTINUITY_OUTCOMES, Need, kind_of
 from evalkit.schemas import SCHEMAS

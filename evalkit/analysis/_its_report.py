@@ -15,7 +15,7 @@ from evalkit import i18n
 from evalkit.analysis._its_text import decimals_for
 from evalkit.analysis._labels import is_share, outcome_label, outcome_title
 
-__all__ = ["title_for", "methods_for", "tables_for", "PLOT_LABELS", "period_word", "table_spec", "effects_table",
+__all__ = ["title_for", "methods_for", "PLOT_LABELS", "period_word", "table_spec", "effects_table",
            "diagnostics_table", "points_for", "y_axis_label", "axis_word"]
 
 PLOT_LABELS = {

@@ -20,9 +20,7 @@ validation is only a convenience for the reviewer, not a guarantee.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -31,7 +29,7 @@ import pandas as pd
 
 from evalkit.audit.checklists import ANSWER_CODES, ANSWER_DEFINITIONS, ANSWERS, Checklist, load_checklist
 from evalkit.audit.sampling import AuditSample
-from evalkit._files import temp_beside
+from evalkit._files import save_workbook
 from evalkit.privacy._cells import put
 from evalkit.errors import DataError, DataWarning, Problem
 from evalkit.provenance import LoadRecord, SourceFile, attach
@@ -173,7 +171,7 @@ def form(
     meta.protection.sheet = True
     wb.security.lockStructure = True
     wb.active = 1
-    return _save_atomically(wb, Path(path))
+    return save_workbook(wb, Path(path))
 
 
 def _form_rows(sample: AuditSample) -> pd.DataFrame:
@@ -360,16 +358,6 @@ def _seal(entries: dict, ids: list[str], contexts: list[str | None]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _save_atomically(wb, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(path, suffix=".xlsx")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
 
 
 # ----------------------------------------------------------------------------- reading

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import warnings
 import zipfile
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalkit._files import temp_beside
+from evalkit._files import save_workbook
 from evalkit.analysis.qualitative import GROUP_VARIABLES
 from evalkit.analysis.quotes import mask_text, role_labels
 from evalkit.errors import AnalysisError, DataError, DataWarning, Problem
@@ -285,7 +284,7 @@ def rating_form(codings, path, *, units=None, constructs=None, rater: str = "1",
             ws.protection.password = password
     wb.security.lockStructure = True
     wb.active = 1
-    return _save(wb, Path(path))
+    return save_workbook(wb, Path(path))
 
 
 def _refuse_identifiers(table: pd.DataFrame) -> None:
@@ -397,16 +396,6 @@ def _write_meta(ws, table: pd.DataFrame, language: str, rater: str, hashes, attr
         _text(ws, r, 5, json.dumps(h))
 
 
-def _save(wb, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(path, suffix=".xlsx")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
 
 
 # ----------------------------------------------------------------------------- reading

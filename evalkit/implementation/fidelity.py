@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from evalkit.analysis.proportions import proportion_ci
-from evalkit.errors import AnalysisError, AnalysisWarning
+from evalkit.errors import AnalysisError
 from evalkit.implementation import _text
 from evalkit.implementation.model import Component, Model, evaluate_rule
 from evalkit.privacy import suppress_counts

@@ -63,7 +63,6 @@ package); pictures.
 """
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 import statistics

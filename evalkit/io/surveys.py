@@ -30,9 +30,8 @@ import warnings
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from evalkit._files import read_toml
