@@ -122,7 +122,76 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     report.set_defaults(func=_cmd_report)
     _audit_parser(sub)
+    _init_parser(sub)
     return parser
+
+
+INIT_EXAMPLES = """\
+examples:
+  evalkit init vedtak.csv                         # -> evaluation.toml (+ mapping.toml) in this folder
+  evalkit init beslut.xlsx bestallningar.csv --change-date 2017-01-01 --language sv
+  evalkit init data/*.csv --output utvardering    # write into the folder utvardering/
+  evalkit check evaluation.toml && evalkit report evaluation.toml
+
+how sure each column guess is:
+  exact     the header is a canonical name or a known alias (e.g. Vedtaksdato -> decided_on)
+  fuzzy     the header is close to a known alias and the values fit (Brukernummer -> person_id)
+  values    no header fits, but this column's values do and no other's (Innvilget/Avslag -> outcome)
+  TODO      several columns' values would fit (two yes/no columns): a comment names the candidates
+"""
+
+
+def _init_parser(sub) -> None:
+    init = sub.add_parser(
+        "init", help="look at your files and write an evaluation.toml (+ mapping.toml) that runs as it is",
+        description="Look at your data files (decisions, orders, visit logs, survey responses, interview "
+                    "codings, audit forms and manifests), say what each is and how each header maps to a "
+                    "canonical column and how sure that guess is, and write a commented evaluation.toml — "
+                    "with a mapping.toml where headers needed mapping — that `evalkit check` and `evalkit "
+                    "report` run as they are. The analyses written are those the columns found support; "
+                    "the others are written commented out with a TODO naming the candidate headers. Without "
+                    "--change-date the date of the change is a placeholder (the middle month of the data) "
+                    "marked `placeholder = true`, which check and report warn about until you set it.",
+        epilog=INIT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("paths", nargs="+", metavar="FILE", help="your data files (one of each kind)")
+    init.add_argument("--language", choices=("sv", "nb", "en"),
+                      help="the report's language (default: nb for Norwegian headers, else sv)")
+    init.add_argument("--output", "-o", default=".", metavar="DIR",
+                      help="folder to write evaluation.toml and mapping.toml into (default: this folder)")
+    init.add_argument("--change-date", metavar="YYYY-MM-DD",
+                      help="first day after the change (default: a placeholder that check warns about)")
+    init.add_argument("--sheet", help="Excel sheet (default: the first)")
+    init.add_argument("--force", action="store_true", help="replace an existing evaluation.toml / mapping.toml")
+    init.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    init.set_defaults(func=_cmd_init)
+
+
+def _cmd_init(args) -> int:
+    from evalkit import init
+    from evalkit._dates import parse_user_date
+
+    change_date = (parse_user_date(args.change_date, what="--change-date", error=ConfigError).date()
+                   if args.change_date else None)
+    with _warnings_printed(stream=sys.stderr):
+        proposal = init.propose(args.paths, sheet=args.sheet)
+    _print_lines(init.summary_lines(proposal), 0)
+    written = init.write(proposal, args.output, language=args.language, change_date=change_date,
+                         force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    config = Path(args.output) / init.CONFIG_NAME
+    blocked = [f for f in proposal.files if f.missing_required]
+    if blocked:
+        for f in blocked:
+            print(f"NOT READY: {f.path.name} lacks the required {f.kind} column(s) "
+                  f"{', '.join(f.missing_required)}; map them in the mapping file (see its TODO lines), "
+                  f"then run `evalkit check {config}`")
+        return 1
+    if change_date is None:
+        print("note: [change] date is a placeholder; set the real date in the config (or run again with "
+              "--change-date YYYY-MM-DD --force)")
+    print(f"next: evalkit check {config}   then   evalkit report {config}")
+    return 0
 
 
 def _audit_parser(sub) -> None:
@@ -262,6 +331,7 @@ def _cmd_report(args) -> int:
 
     t0 = step(f"reading {args.config}")
     evaluation = Evaluation.from_toml(args.config)
+    _warn_placeholder(evaluation)
     docx = _report_path(args, evaluation)
     xlsx = docx.with_suffix(".xlsx")
     existing = [p for p in (docx, xlsx) if p.exists()]
@@ -467,6 +537,7 @@ def _check_config(path: Path) -> None:
     _refuse_other_toml(path)
     evaluation = Evaluation.from_toml(path)
     print(f"  {evaluation.title} — change '{evaluation.change.name}' on {evaluation.change.date}")
+    _warn_placeholder(evaluation)
     matches = {kind: pipeline.match_columns(pipeline.read_headers(src.path, src.sheet), kind, src.mapping)
                for kind, src in evaluation.data.items() if kind in pipeline.LOADABLE}
     try:
@@ -513,6 +584,14 @@ def _check_config(path: Path) -> None:
         print(_indent(_effects_text(res), 4))
     if unmet or failed:
         raise AnalysisError(_config_verdict(evaluation, list(unmet.values()), failed))
+
+
+def _warn_placeholder(evaluation) -> None:
+    if evaluation.change.placeholder:
+        warnings.warn(EvalkitWarning(
+            f"{evaluation.path.name}: [change] date = {evaluation.change.date} is a placeholder written by evalkit "
+            "init, not the date of the change; every before/after estimate depends on it. Set the real date "
+            "under [change] and delete the line placeholder = true."), stacklevel=2)
 
 
 def _refuse_other_toml(path: Path) -> None:

@@ -65,6 +65,8 @@ class Change:
     description: str = ""
     units: tuple[str, ...] | None = None  # None = all units
     comparison_units: tuple[str, ...] = ()
+    #: the date is a placeholder written by `evalkit init`; check and report warn until it is set
+    placeholder: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,8 @@ def _parse_change(r: _Reader) -> Change:
     else:
         units = r.strings("units")
     change = Change(name=r.get("name", str), date=r.date("date"), description=r.get("description", str, ""),
-                    units=units, comparison_units=r.strings("comparison_units"))
+                    units=units, comparison_units=r.strings("comparison_units"),
+                    placeholder=r.get("placeholder", bool, False))
     r.finish()
     return change
 
