@@ -29,6 +29,7 @@ report.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -56,6 +57,125 @@ _COMMON_ANALYSIS_KEYS = ("id", "kind", "title")
 FAMILIES = ("gaussian", "poisson", "quasipoisson", "negative_binomial")
 INFERENCE = ("auto", "cluster", "wild", "ri")
 _ID = re.compile(r"^[a-z0-9_]+$")
+
+
+# -- the schema: every key of every section, declared once (the parser, the runners and docs/config.md use it) --
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key: its name, accepted TOML types, default (``...`` = required), allowed values, meaning.
+
+    ``type_name`` overrides the type's description in docs/config.md (``"path"``, ``"list of strings"``);
+    ``example`` is a TOML value for the docs (default: the default or the first allowed value).
+    """
+
+    name: str
+    types: Any
+    default: Any = ...
+    choices: tuple | None = None
+    doc: str = ""
+    example: str | None = None
+    type_name: str = ""
+    #: the default as docs/config.md states it, where it is not a constant
+    default_text: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is ...
+
+
+EVALUATION_KEYS = (
+    Key("title", str, doc="the report's title", example='"Införandet av IBIC i Exempelkommun"'),
+    Key("language", str, "sv", LANGUAGES, "the report's language"),
+    Key("seed", int, doc="seed of every random step (bootstrap, permutations, audit samples); it goes into the "
+                         "provenance appendix", example="20240601"),
+    Key("municipality", str, "", doc="the report's subtitle", example='"Exempelkommun"'),
+    Key("purpose", str, "", doc="the purpose paragraph of the report", example='"Att undersöka …"'),
+    Key("questions", (list, tuple), (), doc="the research questions, one bullet each", type_name="list of strings",
+        example='["Förändrades handläggningstiden?"]'),
+)
+CHANGE_KEYS = (
+    Key("name", str, doc="the care-model change evaluated", example='"IBIC"'),
+    Key("date", (dt.date, str), doc="first day of the post period (the intervention date of every analysis "
+                                    "that does not set its own)", example="2017-01-01", type_name="date"),
+    Key("description", str, "", doc="a background paragraph"),
+    Key("units", (str, list), "all", doc='"all", or the units that made the change (the treated units of a '
+                                         "did analysis)", type_name='"all" or list of strings',
+        example='["Norr", "Söder"]'),
+    Key("comparison_units", (list, tuple), (), doc="units that did not make the change",
+        type_name="list of strings", example='["Väster"]'),
+    Key("placeholder", bool, False, doc="the date is a placeholder written by `evalkit init`; check and report "
+                                        "warn until the real date is set and this key deleted", example="true"),
+)
+#: keys of every [data.<kind>]
+DATA_COMMON_KEYS = (
+    Key("path", str, doc="the file (relative to the config's folder; decisions, orders and visits may be a "
+                         "folder of Parquet files); optional for audit", type_name="path",
+        example='"beslut_procapita.csv"'),
+    Key("mapping", str, None, doc="a column mapping file ([columns] \"<header>\" = \"<canonical column>\", "
+                                  "[values.<column>])", type_name="path", example='"mapping.toml"'),
+    Key("sheet", str, None, doc="Excel sheet (default: the first)", example='"Beslut"'),
+)
+_DATA_DOCS = {
+    ("survey", "codebook"): ("the survey's codebook: a .toml file or a built-in name", '"aldreomsorg_hemtjanst"'),
+    ("survey", "sent"): ("questionnaires sent per wave (and unit), for the response rate",
+                         '"brukarundersokning_utskick.csv"'),
+    ("audit", "forms"): ("the filled audit forms (.xlsx), one per reviewer and round",
+                         '["granskning_R1.xlsx", "granskning_R2.xlsx"]'),
+    ("audit", "manifest"): ("the sample manifest written by `evalkit audit draw`", '"audit_urval.json"'),
+    ("audit", "checklist"): ("the checklist: a built-in name or a .toml file", '"ibic"'),
+    ("codings", "sources_dir"): ("folder that external REFI-QDA sources are read from", '"sources"'),
+}
+_HOW_TYPE = {"path": "path", "paths": "list of paths", "folder": "path (folder)", "path_or_name": "path or name"}
+
+
+def data_keys(kind: str) -> tuple[Key, ...]:
+    """The keys of ``[data.<kind>]``: :data:`DATA_COMMON_KEYS` and the kind's own (:data:`_DATA_KEYS`)."""
+    extra = tuple(Key(name, (list, tuple) if how == "paths" else str, () if how == "paths" else None,
+                      doc=_DATA_DOCS.get((kind, name), ("", None))[0], example=_DATA_DOCS.get((kind, name), ("", None))[1],
+                      type_name=_HOW_TYPE[how])
+                  for name, how in _DATA_KEYS.get(kind, {}).items())
+    common = DATA_COMMON_KEYS if kind != "audit" else (
+        dataclasses.replace(DATA_COMMON_KEYS[0], default=None), *DATA_COMMON_KEYS[1:])
+    return common + extra
+
+
+REPORT_KEYS = (
+    Key("name", str, None, default_text="the config file's name", doc="file name of the report: reports/<name>.docx and .xlsx; "
+                                                    "letters, digits, '-', '_', '.'", example='"ibic"'),
+    Key("suppress_counts_below", int, 5, doc="counts below this are shown as '..' in every table"),
+    Key("suppress_percent_denominator_below", int, 30,
+        doc="percentages on a denominator below this are shown as '..'"),
+)
+#: keys every [[analyses]] entry has
+ANALYSIS_COMMON_KEYS = (
+    Key("id", str, doc="unique id: lower-case letters, digits and '_'", example='"processing_time"'),
+    Key("kind", str, choices=None, doc="the kind of analysis (see the kinds below)", example='"its"'),
+    Key("title", str, "", doc="the section's title in the report", example='"Handläggningstid (median, dagar)"'),
+)
+#: the typed keys of a panel analysis (kind its and did), read from the monthly outcome panel
+PANEL_KEYS = (
+    Key("outcome", str, doc="an outcome panel column (see the outcome columns below)",
+        example='"processing_days_median"'),
+    Key("family", str, "gaussian", FAMILIES, "error distribution; poisson and negative_binomial model counts"),
+    Key("exposure", str, None, doc="panel column used as log offset (counts per exposure)",
+        example='"active_users"'),
+    Key("seasonality", str, None, doc='"month" (month dummies) or "fourier:K" with K 1–6', example='"month"'),
+    Key("units", str, "pooled", ("pooled", "each"), 'the municipality total, or each unit'),
+    Key("treated", (list, tuple), (), doc="treated units of a did analysis (default: [change].units)",
+        type_name="list of strings", example='["Norr"]'),
+    Key("intervention", (dt.date, str), None, doc="first post period (default: [change].date)",
+        example="2017-01-01", type_name="date"),
+    Key("inference", str, "auto", INFERENCE, "did inference: auto picks the wild cluster bootstrap below 30 units"),
+    Key("start", (dt.date, str), None, doc="first month of the series", example="2014-01-01", type_name="date"),
+    Key("end", (dt.date, str), None, doc="last month of the series (after start)", example="2019-12-31",
+        type_name="date"),
+    Key("options", dict, {}, doc="further keyword arguments of ek.its / ek.did (e.g. hac_lags)",
+        example="{ hac_lags = 3 }"),
+)
+_SECTIONS = {"evaluation": EVALUATION_KEYS, "change": CHANGE_KEYS, "report": REPORT_KEYS}
+TOP_KEYS = ("evaluation", "change", "data", "analyses", "report")
 
 
 @dataclass(frozen=True)
@@ -172,6 +292,15 @@ class _Reader:
             return value.date()
         return value
 
+    def take(self, keys: tuple[Key, ...], name: str):
+        """The value of the declared key ``name`` of ``keys``, read by its declared type, default and choices."""
+        key = next(k for k in keys if k.name == name)
+        if key.type_name == "date":
+            return self.date(name, key.default)
+        if key.type_name == "list of strings":
+            return self.strings(name, key.default)
+        return self.get(name, key.types, key.default, key.choices)
+
     def strings(self, key, default=()):
         value = self.get(key, (list, tuple), default)
         if not all(isinstance(v, str) for v in value):
@@ -201,12 +330,8 @@ def _parse(raw: dict, path: Path) -> Evaluation:
     base = path.parent
     top = _Reader(raw, "(top level)", file)
     ev = _Reader(top.get("evaluation", dict), "evaluation", file)
-    title = ev.get("title", str)
-    language = ev.get("language", str, "sv", LANGUAGES)
-    seed = ev.get("seed", int)
-    municipality = ev.get("municipality", str, "")
-    purpose = ev.get("purpose", str, "")
-    questions = ev.strings("questions")
+    title, language, seed, municipality, purpose, questions = (
+        ev.take(EVALUATION_KEYS, k) for k in ("title", "language", "seed", "municipality", "purpose", "questions"))
     ev.finish()
 
     change = _parse_change(_Reader(top.get("change", dict), "change", file))
@@ -215,8 +340,8 @@ def _parse(raw: dict, path: Path) -> Evaluation:
     rep = _Reader(top.get("report", dict, {}), "report", file)
     report = ReportOptions(
         name=rep.get("name", str, path.stem),
-        suppress_counts_below=rep.get("suppress_counts_below", int, 5),
-        suppress_percent_denominator_below=rep.get("suppress_percent_denominator_below", int, 30),
+        suppress_counts_below=rep.take(REPORT_KEYS, "suppress_counts_below"),
+        suppress_percent_denominator_below=rep.take(REPORT_KEYS, "suppress_percent_denominator_below"),
     )
     rep.finish()
     top.finish()
@@ -235,9 +360,10 @@ def _parse_change(r: _Reader) -> Change:
         units = None
     else:
         units = r.strings("units")
-    change = Change(name=r.get("name", str), date=r.date("date"), description=r.get("description", str, ""),
-                    units=units, comparison_units=r.strings("comparison_units"),
-                    placeholder=r.get("placeholder", bool, False))
+    change = Change(name=r.take(CHANGE_KEYS, "name"), date=r.take(CHANGE_KEYS, "date"),
+                    description=r.take(CHANGE_KEYS, "description"), units=units,
+                    comparison_units=r.take(CHANGE_KEYS, "comparison_units"),
+                    placeholder=r.take(CHANGE_KEYS, "placeholder"))
     r.finish()
     return change
 
@@ -329,15 +455,13 @@ def _parse_analyses(items: list, change: Change, file: str) -> tuple[AnalysisSpe
         seasonality = r.get("seasonality", str, None)
         if seasonality is not None and not re.match(r"^(month|fourier:[1-6])$", seasonality):
             raise r._err("seasonality", f"expected \"month\" or \"fourier:K\" with K 1–6, got {seasonality!r}")
+        keys = KINDS[kind].options
         spec = AnalysisSpec(
-            id=aid, kind=kind, outcome=r.get("outcome", str), title=r.get("title", str, ""),
-            family=r.get("family", str, "gaussian", FAMILIES),
-            exposure=r.get("exposure", str, None), seasonality=seasonality,
-            units=r.get("units", str, "pooled", ("pooled", "each")),
-            treated=r.strings("treated"), intervention=r.date("intervention", None) or change.date,
-            inference=r.get("inference", str, "auto", INFERENCE),
-            start=r.date("start", None), end=r.date("end", None),
-            options=dict(r.get("options", dict, {})),
+            id=aid, kind=kind, outcome=r.take(keys, "outcome"), title=r.take(ANALYSIS_COMMON_KEYS, "title"),
+            family=r.take(keys, "family"), exposure=r.take(keys, "exposure"), seasonality=seasonality,
+            units=r.take(keys, "units"), treated=r.take(keys, "treated"),
+            intervention=r.take(keys, "intervention") or change.date, inference=r.take(keys, "inference"),
+            start=r.take(keys, "start"), end=r.take(keys, "end"), options=dict(r.take(keys, "options")),
         )
         if kind == "did" and not spec.treated:
             if change.units:
@@ -349,3 +473,121 @@ def _parse_analyses(items: list, change: Change, file: str) -> tuple[AnalysisSpe
         r.finish()
         specs.append(spec)
     return tuple(specs)
+
+
+# -- docs/config.md, generated from the tables above and the registry of analysis kinds -----------------------
+
+REFERENCE_PATH = Path(__file__).resolve().parents[1] / "docs" / "config.md"
+_TYPE_WORDS = {str: "string", int: "integer", float: "number", bool: "true/false", list: "list", tuple: "list",
+               dict: "table", dt.date: "date"}
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _key_type(key: Key) -> str:
+    if key.type_name:
+        return key.type_name
+    return " or ".join(dict.fromkeys(_TYPE_WORDS.get(t, t.__name__) for t in _as_tuple(key.types)))
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ }" if not value else "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return str(value)
+
+
+def _default(key: Key) -> str:
+    if key.required:
+        return "**required**"
+    if key.default_text:
+        return key.default_text
+    return "(none)" if key.default is None else f"`{_toml(key.default)}`"
+
+
+def _example(key: Key, section: str) -> str:
+    value = key.example or (_toml(key.choices[0]) if key.choices else
+                            _toml(key.default) if key.default not in (None, ..., (), {}, "") else None)
+    return f"`{key.name} = {value}`" if value is not None else ""
+
+
+def _table(keys: tuple[Key, ...], section: str) -> list[str]:
+    lines = ["| key | type | default | allowed values | meaning | example |", "|---|---|---|---|---|---|"]
+    for k in keys:
+        allowed = ", ".join(f"`{c}`" for c in k.choices) if k.choices else ""
+        lines.append("| " + " | ".join(_cell(x) for x in (f"`{k.name}`", _key_type(k), _default(k), allowed,
+                                                          k.doc, _example(k, section))) + " |")
+    return lines
+
+
+def config_reference() -> str:
+    """The complete config reference (docs/config.md): every key of every section and analysis kind, with type,
+    default, allowed values and an example, the canonical columns a mapping file may name and the outcome panel
+    columns an ``outcome`` may name. Generated from :data:`EVALUATION_KEYS` … and :data:`evalkit.kinds.KINDS`."""
+    from evalkit.kinds import KINDS
+    from evalkit.outcomes import PANEL_COLUMNS
+    from evalkit.schemas import SCHEMAS
+
+    out = ["# The evaluation config: complete reference", "",
+           "<!-- Generated from evalkit/config.py and evalkit/kinds.py; do not edit by hand. Regenerate with",
+           "     python -c \"from evalkit.config import write_reference; write_reference()\"",
+           "     (tests/test_config_reference.py fails when this file is out of date). -->", "",
+           "One TOML file describes one evaluation. `evalkit init FILE…` writes one from your files; "
+           "`evalkit check CONFIG` checks it and everything it reads. Every key is listed here. An unknown key, "
+           "a wrong type or a value not allowed is an error naming its path (`analyses[2].family`) and the "
+           "closest valid key or value; all such errors are reported at once. Relative paths are read from the "
+           "config's folder and may not leave it (`..`); an absolute path is taken as it is.", "",
+           "Top-level tables: " + ", ".join(f"`[{t}]`" if t != "analyses" else "`[[analyses]]`"
+                                             for t in TOP_KEYS) + ".", ""]
+    for section, keys in (("evaluation", EVALUATION_KEYS), ("change", CHANGE_KEYS)):
+        out += [f"## [{section}]", "", *_table(keys, section), ""]
+    out += ["## [data.&lt;kind&gt;]", "",
+            "One table per kind of input: " + ", ".join(f"`[data.{k}]`" for k in DATA_KINDS) + ". "
+            "Every kind takes these keys:", "", *_table(DATA_COMMON_KEYS, "data"), ""]
+    for kind in DATA_KINDS:
+        own = data_keys(kind)[len(DATA_COMMON_KEYS):]
+        if own:
+            out += [f"### [data.{kind}]: further keys", "", *_table(own, f"data.{kind}"), ""]
+    out += ["## [[analyses]]", "",
+            "Each `[[analyses]]` entry is one section of the report. Every entry has:", "",
+            *_table(ANALYSIS_COMMON_KEYS, "analyses"), "",
+            "`kind` is one of " + ", ".join(f"`{k}`" for k in KINDS) + "; the other keys depend on it.", ""]
+    for name, kind in KINDS.items():
+        out += [f"### kind = \"{name}\"", "", kind.doc + ("." if kind.doc else ""), "",
+                *_table(kind.options, f"analyses ({name})"), ""]
+    out += ["### Outcome panel columns", "",
+            "What `outcome` and `exposure` of an its or did analysis may name (one row per unit and month; "
+            "see evalkit/outcomes.py for the definitions):", "",
+            ", ".join(f"`{c}`" for c in PANEL_COLUMNS), ""]
+    out += ["## [report]", "", *_table(REPORT_KEYS, "report"), ""]
+    out += ["## Mapping files", "",
+            "A `mapping = \"mapping.toml\"` under `[data.decisions]`, `[data.orders]` or `[data.visits]` names a "
+            "file that maps the headers of your export to canonical columns, and your values to canonical "
+            "values. Headers known to evalkit (Swedish, Norwegian and English aliases) need no line; "
+            "`evalkit init` writes this file for the headers it had to guess.", "",
+            "```toml", "[columns]                    # \"<header in the file>\" = \"<canonical column>\"",
+            "\"Brukernummer\" = \"person_id\"", "", "[values.outcome]             # \"<value in the file>\" = "
+            "\"<canonical value>\"", "\"Bevilget\" = \"granted\"", "```", ""]
+    for name, schema in SCHEMAS.items():
+        out += [f"### Canonical columns of the {name} table", "", schema.description, "",
+                "| column | type | required | allowed values | meaning |", "|---|---|---|---|---|"]
+        for c in schema.columns:
+            allowed = ", ".join(f"`{a}`" for a in c.allowed) if c.allowed else ""
+            out.append("| " + " | ".join(_cell(x) for x in (f"`{c.name}`", c.kind, "yes" if c.required else "",
+                                                              allowed, c.description)) + " |")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def write_reference(path: str | Path = REFERENCE_PATH) -> Path:
+    """Write :func:`config_reference` to ``path`` (docs/config.md)."""
+    path = Path(path)
+    path.write_text(config_reference(), encoding="utf-8")
+    return path

@@ -17,12 +17,14 @@ This module sits on top with config, pipeline and cli: it imports analysis modul
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evalkit.config import PANEL_KEYS, Key
 from evalkit.errors import AnalysisError
 from evalkit.schemas import ORDERS
 
@@ -59,6 +61,11 @@ class AnalysisKind:
         The ``[data.*]`` sources whose files its tables and figures cite.
     panel : bool
         The entry has the typed keys of a panel analysis (``outcome``, ``family``, ``start`` …).
+    options : tuple of :class:`~evalkit.config.Key`
+        Every key the entry may have besides ``id``/``kind``/``title``: the config parser refuses others
+        (with the closest one), the runner reads them, docs/config.md lists them.
+    doc : str
+        One line for docs/config.md.
     """
 
     name: str
@@ -66,6 +73,11 @@ class AnalysisKind:
     needs: Callable[["AnalysisSpec"], list[Need]]
     sources: tuple[str, ...]
     panel: bool = False
+    options: tuple[Key, ...] = ()
+    doc: str = ""
+
+    def option(self, name: str) -> Key:
+        return next(k for k in self.options if k.name == name)
 
 
 KINDS: dict[str, AnalysisKind] = {}
@@ -206,8 +218,81 @@ def _run_audit(spec: "AnalysisSpec", run: "Run"):
                           language=run.evaluation.language)
 
 
-_FIDELITY_KEYS = ("model", "by", "start", "end", "threshold", "window_months", "use_audit", "use_survey",
-                  "visit_windows", "outcomes")
+_LANGUAGE = Key("language", str, None, ("sv", "nb", "en"), "language of the result's words",
+                default_text="[evaluation].language")
+_SEED = Key("seed", int, None, doc="seed of the bootstrap", default_text="[evaluation].seed")
+_WAVES = (int, str, list)
+
+SURVEY_OPTIONS = (
+    Key("items", list, None, doc="item names (default: every codebook item with positive answers)",
+        type_name="list of strings", example='["q1", "q2"]'),
+    Key("before", _WAVES, None, doc="wave or list of waves before the change (default: the first wave)",
+        type_name="wave or list of waves", example="[2015, 2016]"),
+    Key("after", _WAVES, None, doc="wave or list of waves after the change (default: the last wave)",
+        type_name="wave or list of waves", example="[2017, 2018]"),
+    Key("by", str, None, doc="column for small multiples", example='"unit"'),
+    Key("adjust", str, "auto", ("auto", "holm", "fdr_bh", "none"), "multiple-comparison adjustment"),
+    Key("level", float, 0.95, doc="confidence level"),
+    Key("min_n", int, 30, doc="smallest denominator shown in figures"),
+    _LANGUAGE,
+    Key("paired", bool, False, doc="the same respondents before and after (Wilcoxon + McNemar); needs before, "
+                                   "after and respondent ids", example="true"),
+    Key("id", str, "respondent_id", doc="column pairing the respondents when paired"),
+)
+QUALITATIVE_OPTIONS = (
+    Key("group", str, None, doc="source/case variable with the stakeholder group", example='"grupp"'),
+    Key("period", str, None, doc="source/case variable with the period (före/before/før/pre = before)",
+        example='"period"'),
+    Key("codes", list, None, doc="codes analysed (names, paths or GUIDs; default every codable code)",
+        type_name="list of strings", example='["Mål dokumenteras"]'),
+    Key("coder", str, None, doc="whose coding counts (default: the coder with most segments)", example='"Coder A"'),
+    Key("works_well", list, None, doc='codes for the "what works well" table', type_name="list of strings",
+        example='["Fungerar bra"]'),
+    Key("remains", list, None, doc='codes for the "what remains" table', type_name="list of strings",
+        example='["Återstår"]'),
+    Key("unit", str, "source", ("source", "segment"), "what a count counts"),
+    Key("quotes_per_cell", int, 1, doc="quotes per group × period cell"),
+    Key("quote_min_chars", int, 40, doc="shortest quote"),
+    Key("quote_max_chars", int, 300, doc="longest quote"),
+    Key("mask_names", list, (), doc="names masked in quotes", type_name="list of strings", example='["Anna"]'),
+    Key("role_names", dict, None, doc="group → role label in quotes", type_name="table",
+        example='{ chefer = "chef" }'),
+    Key("min_exact", int, 5, doc="below this many sources per cell, exact tests"),
+    _LANGUAGE, _SEED,
+    Key("n_boot", int, 500, doc="bootstrap replicates"),
+    Key("joint", dict, None, doc="mixed-methods joint display: analysis id (listed before this one) → list of "
+                                 "interview themes", type_name="table",
+        example='{ processing_time = ["Längre handläggningstid"] }'),
+)
+AUDIT_OPTIONS = (
+    Key("compare", str, "period", doc="strata or decision column compared (before/after)"),
+    Key("order", list, None, doc="order of the compared groups", type_name="list of strings",
+        example='["before", "after"]'),
+    Key("checklist", str, None, doc="checklist of the forms (default: the one the forms name)", example='"ibic"'),
+    Key("primary", str, None, doc="the primary item (default: the checklist's)", example='"goal"'),
+    Key("unit", str, "unit", doc="decision column for per-unit results"),
+    Key("min_n", int, 30, doc="smallest denominator shown"),
+    Key("level", float, 0.95, doc="confidence level"),
+    Key("n_boot", int, 1000, doc="bootstrap replicates of the agreement intervals"),
+    Key("seed", int, None, doc="seed of the bootstrap", default_text="[evaluation].seed"),
+)
+FIDELITY_OPTIONS = (
+    Key("model", str, "ibic", doc='the model: a built-in name ("ibic", "rehab", "ip") or a .toml file'),
+    Key("by", list, None, doc='grouping: decision columns and/or "month"', type_name="list of strings",
+        default_text='["unit", "month"]', example='["unit", "month"]'),
+    Key("start", (dt.date, str), None, doc="first decision date counted", type_name="date", example="2017-01-01"),
+    Key("end", (dt.date, str), None, doc="last decision date counted", type_name="date", example="2019-12-31"),
+    Key("threshold", float, 0.8, doc="a unit is a high implementer at a mean index at least this"),
+    Key("window_months", int, 6, doc="months at the end of the period the high-implementer test averages"),
+    Key("use_audit", bool, False, doc="score audit components from [data.audit] forms", example="true"),
+    Key("use_survey", bool, False, doc="score survey components from [data.survey]", example="true"),
+    Key("visit_windows", list, None, doc="first days of 14-day visit-log windows (visit components)",
+        type_name="list of dates", example="[2018-03-05]"),
+    Key("outcomes", dict, None, doc="reach, adoption, penetration and maintenance (RE-AIM, Proctor): a table of "
+                                    "ek.implementation_outcomes arguments, e.g. support_ended",
+        type_name="table", example="{ support_ended = 2018-01-01 }"),
+)
+_FIDELITY_KEYS = tuple(k.name for k in FIDELITY_OPTIONS)
 
 
 def _run_fidelity(spec: "AnalysisSpec", run: "Run"):
@@ -247,16 +332,23 @@ def _audit_answers(run: "Run") -> pd.DataFrame | None:
     return pd.concat([load_audit(path) for path in source.options["forms"]], ignore_index=True)
 
 
-register(AnalysisKind("its", _run_its, panel_needs, ("decisions", "orders"), panel=True))
-register(AnalysisKind("did", _run_did, panel_needs, ("decisions", "orders"), panel=True))
+register(AnalysisKind("its", _run_its, panel_needs, ("decisions", "orders"), panel=True, options=PANEL_KEYS,
+                      doc="interrupted time series (segmented regression) of a monthly outcome panel column"))
+register(AnalysisKind("did", _run_did, panel_needs, ("decisions", "orders"), panel=True, options=PANEL_KEYS,
+                      doc="difference-in-differences of treated against comparison units (two-way fixed "
+                          "effects); needs treated or [change].units"))
 register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
-                      ("survey",)))
+                      ("survey",), options=SURVEY_OPTIONS,
+                      doc="share positive per item and wave, before against after ([data.survey])"))
 register(AnalysisKind("qualitative", _run_qualitative, lambda spec: [Need("codings", why="the coded interviews")],
-                      ("codings",)))
+                      ("codings",), options=QUALITATIVE_OPTIONS,
+                      doc="themes of coded interviews by stakeholder group and period ([data.codings])"))
 register(AnalysisKind("audit", _run_audit,
                       lambda spec: [Need("audit", ("forms", "manifest"),
                                          why="the filled audit forms and their manifest")],
-                      ("audit",)))
+                      ("audit",), options=AUDIT_OPTIONS,
+                      doc="scores of filled audit forms with intervals and reviewer agreement ([data.audit])"))
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
-                      ("decisions",)))
+                      ("decisions",), options=FIDELITY_OPTIONS,
+                      doc="fidelity to the model's core components per unit and month ([data.decisions])"))
