@@ -29,6 +29,7 @@ report.
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
 import difflib
@@ -256,6 +257,26 @@ class Evaluation:
         return _parse(read_toml(path, "config file"), path)
 
 
+#: the problems of the config being parsed: while set, a reader records a problem and goes on (so that every
+#: problem is reported at once); unset (a reader used on its own), it raises the first
+_PROBLEMS: contextvars.ContextVar[list[ConfigError] | None] = contextvars.ContextVar("config_problems",
+                                                                                   default=None)
+
+
+def _record(error: ConfigError) -> None:
+    problems = _PROBLEMS.get()
+    if problems is None:
+        raise error
+    problems.append(error)
+
+
+def _closest_hint(value: Any, candidates) -> str:
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 class _Reader:
     """Typed access to one TOML table, with key paths in every error."""
 
@@ -268,17 +289,26 @@ class _Reader:
     def _err(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.file}: {self.where}.{key}: {message}")
 
+    def problem(self, key: str, message: str) -> None:
+        """Record a problem with ``key`` (raised at the end of parsing, with every other problem)."""
+        _record(self._err(key, message))
+
     def get(self, key, types, default=..., choices=None):
+        """The value of ``key``; a problem is recorded (and the default, or None, returned) when it is missing,
+        of the wrong type or not one of ``choices``."""
         self.seen.add(key)
+        fallback = None if default is ... else default
         if key not in self.table:
             if default is ...:
-                raise self._err(key, "required key is missing")
-            return default
+                self.problem(key, "required key is missing")
+            return fallback
         value = self.table[key]
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
-            raise self._err(key, f"expected {_type_names(types)}, got {value!r}")
+            self.problem(key, f"expected {_type_names(types)}, got {value!r}")
+            return fallback
         if choices is not None and value not in choices:
-            raise self._err(key, f"expected one of {list(choices)}, got {value!r}")
+            self.problem(key, f"expected one of {list(choices)}, got {value!r}{_closest_hint(value, choices)}")
+            return fallback
         return value
 
     def date(self, key, default=...):
@@ -287,7 +317,8 @@ class _Reader:
             try:
                 return parse_user_date(value, what="date").date()
             except ValueError as exc:
-                raise self._err(key, f"expected a date; {exc}") from None
+                self.problem(key, f"expected a date; {exc}")
+                return None
         if isinstance(value, dt.datetime):
             return value.date()
         return value
@@ -303,16 +334,37 @@ class _Reader:
 
     def strings(self, key, default=()):
         value = self.get(key, (list, tuple), default)
+        if value is None:
+            return ()
         if not all(isinstance(v, str) for v in value):
-            raise self._err(key, f"expected a list of strings, got {value!r}")
+            self.problem(key, f"expected a list of strings, got {value!r}")
+            return ()
         return tuple(value)
 
     def finish(self, known: tuple[str, ...] = ()) -> None:
+        """Record every key of the table that was not read and is not in ``known``, with the closest known key."""
         for key in self.table:
             if key not in self.seen and key not in known:
                 close = difflib.get_close_matches(key, sorted(self.seen | set(known)), n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise self._err(key, f"unknown key{hint}")
+                self.problem(key, f"unknown key{hint}")
+
+
+def _gather(step, *args, fallback=None):
+    """Run one independent step of the parse; a problem it raises is recorded and the parse goes on."""
+    try:
+        return step(*args)
+    except ConfigError as exc:
+        _record(exc)
+        return fallback
+
+
+def _raise_problems(file: str, problems: list[ConfigError]) -> None:
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        lines = [str(p).removeprefix(f"{file}: ") for p in problems]
+        raise ConfigError(f"{file}: {len(lines)} problems (fix them all, then run again):", lines)
 
 
 def _as_tuple(types):
@@ -326,27 +378,47 @@ def _type_names(types) -> str:
 
 
 def _parse(raw: dict, path: Path) -> Evaluation:
+    """Every problem of the config is collected (unknown keys, wrong types, values not allowed, missing files)
+    and raised together in one :class:`ConfigError`, before any data is read."""
+    problems: list[ConfigError] = []
+    token = _PROBLEMS.set(problems)
+    try:
+        evaluation = _parse_all(raw, path)
+    finally:
+        _PROBLEMS.reset(token)
+    _raise_problems(path.name, problems)
+    return evaluation
+
+
+def _parse_all(raw: dict, path: Path) -> Evaluation | None:
     file = path.name
     base = path.parent
     top = _Reader(raw, "(top level)", file)
-    ev = _Reader(top.get("evaluation", dict), "evaluation", file)
+    ev = _gather(_Reader, top.get("evaluation", dict), "evaluation", file)
     title, language, seed, municipality, purpose, questions = (
-        ev.take(EVALUATION_KEYS, k) for k in ("title", "language", "seed", "municipality", "purpose", "questions"))
-    ev.finish()
+        ev.take(EVALUATION_KEYS, k) if ev else None
+        for k in ("title", "language", "seed", "municipality", "purpose", "questions"))
+    if ev:
+        ev.finish()
 
-    change = _parse_change(_Reader(top.get("change", dict), "change", file))
-    data = _parse_data(top.get("data", dict, {}), base, file)
-    analyses = _parse_analyses(top.get("analyses", list, []), change, file)
-    rep = _Reader(top.get("report", dict, {}), "report", file)
-    report = ReportOptions(
-        name=rep.get("name", str, path.stem),
-        suppress_counts_below=rep.take(REPORT_KEYS, "suppress_counts_below"),
-        suppress_percent_denominator_below=rep.take(REPORT_KEYS, "suppress_percent_denominator_below"),
-    )
-    rep.finish()
-    top.finish()
-    if not re.match(r"^[\w.-]+$", report.name):
-        raise ConfigError(f"{file}: report.name: use letters, digits, '-', '_' or '.', got {report.name!r}")
+    change_reader = _gather(_Reader, top.get("change", dict), "change", file)
+    change = _gather(_parse_change, change_reader) if change_reader else None
+    data = _gather(_parse_data, top.get("data", dict, {}), base, file, fallback={})
+    analyses = _gather(_parse_analyses, top.get("analyses", list, []) or [], change, file, fallback=())
+    rep = _gather(_Reader, top.get("report", dict, {}), "report", file)
+    report = None
+    if rep:
+        report = ReportOptions(
+            name=rep.get("name", str, path.stem),
+            suppress_counts_below=rep.take(REPORT_KEYS, "suppress_counts_below"),
+            suppress_percent_denominator_below=rep.take(REPORT_KEYS, "suppress_percent_denominator_below"),
+        )
+        rep.finish()
+        if report.name is not None and not re.match(r"^[\w.-]+$", report.name):
+            _record(ConfigError(f"{file}: report.name: use letters, digits, '-', '_' or '.', got {report.name!r}"))
+    top.finish(TOP_KEYS)
+    if _PROBLEMS.get():
+        return None
     return Evaluation(title=title, language=language, seed=seed, change=change, data=data,
                       analyses=analyses, report=report, municipality=municipality, purpose=purpose,
                       questions=questions, path=path.resolve(), raw=raw)
@@ -374,29 +446,38 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
         if kind not in DATA_KINDS:
             close = difflib.get_close_matches(kind, DATA_KINDS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"{file}: data.{kind}: unknown data source{hint}; known: {list(DATA_KINDS)}")
-        r = _Reader(spec, f"data.{kind}", file)
-        extra = _DATA_KEYS.get(kind, {})
-        options = {}
-        for key, how in extra.items():
-            if how == "paths":
-                options[key] = tuple(_existing_value(r, key, v, base) for v in r.strings(key))
-            elif how in ("path", "folder"):
-                options[key] = _existing(r, key, base, optional=True, expect="folder" if how == "folder" else "file")
-            else:  # a file next to the config, or the name of a built-in one
-                value = r.get(key, str, None)
-                if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
-                    value = _existing_value(r, key, value, base)
-                options[key] = value
-        table_like = kind in ("decisions", "orders", "visits")  # may be a folder of Parquet files
-        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind == "audit",
-                                                      expect="any" if table_like else "file"),
-                            mapping=_existing(r, "mapping", base, optional=True),
-                            sheet=r.get("sheet", str, None),
-                            options={k: v for k, v in options.items() if v not in (None, ())})
-        r.finish()
-        out[kind] = source
+            _record(ConfigError(f"{file}: data.{kind}: unknown data source{hint}; known: {list(DATA_KINDS)}"))
+            continue
+        source = _gather(_parse_source, kind, spec, base, file)
+        if source is not None:
+            out[kind] = source
     return out
+
+
+def _parse_source(kind: str, spec: Any, base: Path, file: str) -> DataSource:
+    """One ``[data.<kind>]``; each missing or misplaced file is a problem of its own."""
+    r = _Reader(spec, f"data.{kind}", file)
+    extra = _DATA_KEYS.get(kind, {})
+    options = {}
+    for key, how in extra.items():
+        if how == "paths":
+            found = (_gather(_existing_value, r, key, v, base) for v in r.strings(key))
+            options[key] = tuple(p for p in found if p is not None)
+        elif how in ("path", "folder"):
+            options[key] = _gather(_existing, r, key, base, True, "folder" if how == "folder" else "file")
+        else:  # a file next to the config, or the name of a built-in one
+            value = r.get(key, str, None)
+            if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
+                value = _gather(_existing_value, r, key, value, base)
+            options[key] = value
+    table_like = kind in ("decisions", "orders", "visits")  # may be a folder of Parquet files
+    source = DataSource(kind=kind, path=_gather(_existing, r, "path", base, kind == "audit",
+                                                "any" if table_like else "file"),
+                        mapping=_gather(_existing, r, "mapping", base, True),
+                        sheet=r.get("sheet", str, None),
+                        options={k: v for k, v in options.items() if v not in (None, ())})
+    r.finish()
+    return source
 
 
 def _existing(r: _Reader, key: str, base: Path, optional: bool = False, expect: str = "file") -> Path | None:
@@ -436,43 +517,71 @@ def _existing_value(r: _Reader, key: str, value: str, base: Path, *, expect: str
 def _parse_analyses(items: list, change: Change, file: str) -> tuple[AnalysisSpec, ...]:
     specs, ids = [], set()
     for i, item in enumerate(items):
-        r = _Reader(item, f"analyses[{i}]", file)
-        aid = r.get("id", str)
-        if not _ID.match(aid):
-            raise r._err("id", f"use lower-case letters, digits and '_', got {aid!r}")
-        if aid in ids:
-            raise r._err("id", f"duplicated id {aid!r}")
-        ids.add(aid)
-        from evalkit.kinds import KINDS  # the registry imports config's spec type; read it at parse time
-
-        kind = r.get("kind", str, choices=tuple(KINDS))
-        if not KINDS[kind].panel:
-            # survey/audit/qualitative analyses check their own option names when they run
-            options = {k: v for k, v in item.items() if k not in _COMMON_ANALYSIS_KEYS}
-            specs.append(AnalysisSpec(id=aid, kind=kind, outcome="", title=r.get("title", str, ""),
-                                      options=options))
-            continue
-        seasonality = r.get("seasonality", str, None)
-        if seasonality is not None and not re.match(r"^(month|fourier:[1-6])$", seasonality):
-            raise r._err("seasonality", f"expected \"month\" or \"fourier:K\" with K 1–6, got {seasonality!r}")
-        keys = KINDS[kind].options
-        spec = AnalysisSpec(
-            id=aid, kind=kind, outcome=r.take(keys, "outcome"), title=r.take(ANALYSIS_COMMON_KEYS, "title"),
-            family=r.take(keys, "family"), exposure=r.take(keys, "exposure"), seasonality=seasonality,
-            units=r.take(keys, "units"), treated=r.take(keys, "treated"),
-            intervention=r.take(keys, "intervention") or change.date, inference=r.take(keys, "inference"),
-            start=r.take(keys, "start"), end=r.take(keys, "end"), options=dict(r.take(keys, "options")),
-        )
-        if kind == "did" and not spec.treated:
-            if change.units:
-                spec = AnalysisSpec(**{**spec.__dict__, "treated": change.units})
-            else:
-                raise r._err("treated", "a did analysis needs the treated units (here or as [change].units)")
-        if spec.start and spec.end and spec.start >= spec.end:
-            raise r._err("end", f"must be after start ({spec.start})")
-        r.finish()
-        specs.append(spec)
+        spec = _gather(_parse_analysis, i, item, change, file, ids)
+        if spec is not None:
+            specs.append(spec)
     return tuple(specs)
+
+
+def _parse_analysis(i: int, item: Any, change: Change | None, file: str, ids: set[str]) -> AnalysisSpec | None:
+    """One ``[[analyses]]`` entry: its keys are the kind's option table (:attr:`evalkit.kinds.AnalysisKind.options`)."""
+    from evalkit.kinds import KINDS  # the registry imports config's spec type; read it at parse time
+
+    r = _Reader(item, f"analyses[{i}]", file)
+    aid = r.get("id", str)
+    if aid is not None and not _ID.match(aid):
+        r.problem("id", f"use lower-case letters, digits and '_', got {aid!r}")
+    if aid in ids:
+        r.problem("id", f"duplicated id {aid!r}")
+    ids.add(aid)
+    kind = r.get("kind", str, choices=tuple(KINDS))
+    if kind is None:
+        return None
+    if not KINDS[kind].panel:
+        # survey/audit/qualitative/fidelity options are passed to the runner; their names are checked here
+        options = {k: v for k, v in item.items() if k not in _COMMON_ANALYSIS_KEYS}
+        r.seen |= set(options)
+        known = tuple(k.name for k in KINDS[kind].options)
+        for key in options:
+            if key not in known:
+                r.problem(key, f"unknown key for a {kind} analysis{_closest_hint(key, known)}; known: "
+                               f"{', '.join(known)}")
+        title = r.take(ANALYSIS_COMMON_KEYS, "title")
+        r.finish()
+        return AnalysisSpec(id=aid, kind=kind, outcome="", title=title, options=options)
+    return _parse_panel_analysis(r, aid, kind, change)
+
+
+def _parse_panel_analysis(r: _Reader, aid: str, kind: str, change: Change | None) -> AnalysisSpec:
+    from evalkit.kinds import KINDS
+    from evalkit.outcomes import PANEL_COLUMNS
+
+    seasonality = r.get("seasonality", str, None)
+    if seasonality is not None and not re.match(r"^(month|fourier:[1-6])$", seasonality):
+        r.problem("seasonality", f"expected \"month\" or \"fourier:K\" with K 1–6, got {seasonality!r}")
+    keys = KINDS[kind].options
+    spec = AnalysisSpec(
+        id=aid, kind=kind, outcome=r.take(keys, "outcome"), title=r.take(ANALYSIS_COMMON_KEYS, "title"),
+        family=r.take(keys, "family"), exposure=r.take(keys, "exposure"), seasonality=seasonality,
+        units=r.take(keys, "units"), treated=r.take(keys, "treated"),
+        intervention=r.take(keys, "intervention") or (change.date if change else None),
+        inference=r.take(keys, "inference"), start=r.take(keys, "start"), end=r.take(keys, "end"),
+        options=dict(r.take(keys, "options") or {}),
+    )
+    for role in ("outcome", "exposure"):
+        column = getattr(spec, role)
+        if column is not None and column not in PANEL_COLUMNS:
+            r.problem(role, f"'{column}' is not an outcome panel column{_closest_hint(column, PANEL_COLUMNS)}; "
+                            "the columns are listed in docs/config.md")
+    if kind == "did" and not spec.treated:
+        if change and change.units:
+            spec = AnalysisSpec(**{**spec.__dict__, "treated": change.units})
+        elif change:
+            r.problem("treated", "a did analysis needs the treated units (here or as [change].units)")
+    if spec.start and spec.end and spec.start >= spec.end:
+        r.problem("end", f"must be after start ({spec.start})")
+    r.finish()
+    return spec
 
 
 # -- docs/config.md, generated from the tables above and the registry of analysis kinds -----------------------
