@@ -8,6 +8,7 @@ report — three commands.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -122,10 +123,23 @@ def test_loaded_as_the_sample(persona):
             .equals(original["hours_per_month"].reset_index(drop=True).round(1)))
 
 
-def test_check_warns_about_the_placeholder(persona, capsys):
-    assert main(["check", str(persona["config"])]) == 0
-    out = capsys.readouterr().out
+def test_check_warns_and_ends_with_a_summary_table(persona, capsys):
+    assert main(["check", str(persona["config"]), str(persona["export"])]) == 1  # the export alone lacks a mapping
+    captured = capsys.readouterr()
+    out = captured.out
     assert "is a placeholder written by evalkit init" in out
+    summary = out[out.index("== summary"):]
+    rows = len(persona["decisions"])
+    # the config's source, read with the mapping init wrote: every row kept, 13 of 20 canonical columns
+    assert re.search(rf"vedtak_gerica\.csv +decisions +{rows} +{rows} +0 +13 of 20 +followed_up_on, ", summary)
+    # the bare export, without the mapping: the two required columns no known header names
+    assert re.search(r"vedtak_gerica\.csv +decisions — FAILED .* person_id \(required\), outcome \(required\)",
+                     summary)
+    for analysis in ("processing_time", "time_to_start", "hours_per_user", "denial_share"):
+        assert re.search(rf"evaluation\.toml +{analysis} +yes", summary), analysis
+    assert "evalkit: analysis 'processing_time' (its) …" in captured.err  # progress on the long steps
+    # advice written in Python's words is also given in the config's
+    assert "errors='hac' (in the config: options = { errors = \"hac\" } in the analysis's [[analyses]] entry)" in out
 
 
 def test_report_renders(persona, tmp_path):
