@@ -203,6 +203,9 @@ how sure each column guess is:
   fuzzy     the header is close to a known alias and the values fit (Brukernummer -> person_id)
   values    no header fits, but this column's values do and no other's (Innvilget/Avslag -> outcome)
   TODO      several columns' values would fit (two yes/no columns): a comment names the candidates
+
+exit status: 0 the files were written and run as they are; 1 nothing written (a file exists: --force), or
+written but a table lacks a required column (its TODO line in the mapping file says which); 2 wrong usage
 """
 
 

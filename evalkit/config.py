@@ -394,14 +394,14 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
     file = path.name
     base = path.parent
     top = _Reader(raw, "(top level)", file)
-    ev = _gather(_Reader, top.get("evaluation", dict), "evaluation", file)
+    ev = _table_reader(top, "evaluation", file)
     title, language, seed, municipality, purpose, questions = (
         ev.take(EVALUATION_KEYS, k) if ev else None
         for k in ("title", "language", "seed", "municipality", "purpose", "questions"))
     if ev:
         ev.finish()
 
-    change_reader = _gather(_Reader, top.get("change", dict), "change", file)
+    change_reader = _table_reader(top, "change", file)
     change = _gather(_parse_change, change_reader) if change_reader else None
     data = _gather(_parse_data, top.get("data", dict, {}), base, file, fallback={})
     analyses = _gather(_parse_analyses, top.get("analyses", list, []) or [], change, file, fallback=())
@@ -422,6 +422,12 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
     return Evaluation(title=title, language=language, seed=seed, change=change, data=data,
                       analyses=analyses, report=report, municipality=municipality, purpose=purpose,
                       questions=questions, path=path.resolve(), raw=raw)
+
+
+def _table_reader(top: _Reader, key: str, file: str) -> _Reader | None:
+    """The reader of a required top-level table; None (the problem recorded once) when it is missing."""
+    table = top.get(key, dict)
+    return None if table is None else _Reader(table, key, file)
 
 
 def _parse_change(r: _Reader) -> Change:
@@ -664,9 +670,11 @@ def config_reference() -> str:
         own = data_keys(kind)[len(DATA_COMMON_KEYS):]
         if own:
             out += [f"### [data.{kind}]: further keys", "", *_table(own, f"data.{kind}"), ""]
+    common = tuple(dataclasses.replace(k, choices=tuple(KINDS)) if k.name == "kind" else k
+                   for k in ANALYSIS_COMMON_KEYS)
     out += ["## [[analyses]]", "",
             "Each `[[analyses]]` entry is one section of the report. Every entry has:", "",
-            *_table(ANALYSIS_COMMON_KEYS, "analyses"), "",
+            *_table(common, "analyses"), "",
             "`kind` is one of " + ", ".join(f"`{k}`" for k in KINDS) + "; the other keys depend on it.", ""]
     for name, kind in KINDS.items():
         out += [f"### kind = \"{name}\"", "", kind.doc + ("." if kind.doc else ""), "",

@@ -537,8 +537,8 @@ def _analysis_lines(proposal: Proposal, language: str) -> list[str]:
             todo = [g for g in decisions.todo if g.column in lacking]
             where = "; ".join(f"{g.column}: candidates {', '.join(map(repr, g.candidates))}" if g.candidates
                               else f"{g.column}: no candidate column" for g in todo) or ", ".join(lacking)
-            lines += [f"# TODO: this analysis needs {', '.join(lacking)} ({where}). Map it in the mapping file,",
-                      "# then remove the '# ' before the lines below:"]
+            lines += [f"# TODO: this analysis needs {', '.join(lacking)} — {where}.",
+                      "# Map it in the mapping file, then remove the '# ' before the lines below:"]
             lines += [f"# {line}" for line in block]
         orders = proposal.of("orders")
         if orders is not None and not orders.missing_required:
