@@ -13,7 +13,10 @@ from pathlib import Path
 
 from evalkit.errors import ConfigError
 
-__all__ = ["read_toml", "temp_beside"]
+__all__ = ["read_toml", "temp_beside", "MAX_TOML_BYTES"]
+
+#: A settings file (config, mapping, checklist, codebook) larger than this is refused before parsing.
+MAX_TOML_BYTES = 8 * 1024 * 1024
 
 
 def _default_mode() -> int:
@@ -38,8 +41,16 @@ def read_toml(path: str | Path, what: str = "file") -> dict:
     """
     path = Path(path)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
     except FileNotFoundError:
-        raise ConfigError(f"{what} not found: {path}") from None
+        raise ConfigError(f"{what} not found: {path.name}") from None
+    if path.is_dir():
+        raise ConfigError(f"{path.name}: is a folder, not a {what}")
+    if size > MAX_TOML_BYTES:
+        raise ConfigError(f"{path.name}: {size:,} bytes is more than a {what} can be ({MAX_TOML_BYTES:,})")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses per nesting level; a hostile file nests arrays thousands deep
+        raise ConfigError(f"{path.name}: not valid TOML (nested too deeply)") from None

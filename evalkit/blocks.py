@@ -44,6 +44,16 @@ class TableSpec:
     total_column : str, optional
         The count column that is the sum of the other count columns of its row
         (enables secondary suppression along rows).
+    summed : tuple of str
+        The count columns that ``total_column`` adds up, when not all of the
+        others do (e.g. "applicable" = yes + partly + no, beside "not applicable").
+    derived : mapping of str to tuple of str
+        Column → the columns it is computed from (a difference, a p-value, an
+        interval): hidden in every row where any of them is hidden.
+    totals_by : mapping of str to str
+        Count column → key column: the counts of the rows sharing a key add up
+        to a total published elsewhere (a long theme × group table whose theme
+        totals the text prints); secondary suppression protects against it.
     shares : bool
         Percentage columns hold shares 0–1 (True, default) or percentages 0–100.
     decimals : mapping of str to int
@@ -64,6 +74,9 @@ class TableSpec:
     guards: Mapping[str, str] = field(default_factory=dict)
     total_row: bool = False
     total_column: str | None = None
+    summed: tuple[str, ...] = ()
+    derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    totals_by: Mapping[str, str] = field(default_factory=dict)
     shares: bool = True
     decimals: Mapping[str, int] = field(default_factory=dict)
     percent_decimals: int = 0
@@ -77,6 +90,8 @@ class TableSpec:
         named |= set(self.numerators.values()) | set(self.guards.values())
         if self.total_column:
             named.add(self.total_column)
+        named |= set(self.summed) | set(self.derived) | set(self.totals_by) | set(self.totals_by.values())
+        named |= {c for sources in self.derived.values() for c in sources}
         return named
 
 

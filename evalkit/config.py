@@ -45,13 +45,19 @@ from evalkit.errors import ConfigError
 __all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
 
 LANGUAGES = ("sv", "nb", "en")
-DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit")
+DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "strategies",
+              "staff")
 #: keys of [data.<kind>] beyond path/mapping/sheet; "path" = a file relative to the config, "paths" = a list
 _DATA_KEYS: dict[str, dict[str, str]] = {
     "survey": {"codebook": "path_or_name", "sent": "path"},
+    # the staff survey (instruments such as NoMAD, and HME/stress): for kind = "staff_survey" one codebook file
+    # or built-in name (default: the built-in "hme" and "stress_elo")
+    "staff_survey": {"codebook": "path_or_name"},
     "audit": {"forms": "paths", "manifest": "path", "checklist": "path_or_name"},
     # external REFI-QDA sources (relative:// and absolute://) are read only from this folder
     "codings": {"sources_dir": "folder"},
+    # two (or more) raters' filled CFIR rating forms (ek.cfir.rating_form)
+    "cfir": {"forms": "paths"},
 }
 #: keys every analysis has; the other keys of a survey/audit/qualitative analysis go to its options
 _COMMON_ANALYSIS_KEYS = ("id", "kind", "title")
@@ -127,6 +133,9 @@ _DATA_DOCS = {
     ("audit", "manifest"): ("the sample manifest written by `evalkit audit draw`", '"audit_urval.json"'),
     ("audit", "checklist"): ("the checklist: a built-in name or a .toml file", '"ibic"'),
     ("codings", "sources_dir"): ("folder that external REFI-QDA sources are read from", '"sources"'),
+    ("staff_survey", "codebook"): ("the staff survey's codebook: a .toml file or a built-in name (default: the "
+                                   "built-in hme and stress_elo)", '"hme"'),
+    ("cfir", "forms"): ("two (or more) raters' filled CFIR rating forms", '["cfir_R1.xlsx", "cfir_R2.xlsx"]'),
 }
 _HOW_TYPE = {"path": "path", "paths": "list of paths", "folder": "path (folder)", "path_or_name": "path or name"}
 
@@ -137,7 +146,7 @@ def data_keys(kind: str) -> tuple[Key, ...]:
                       doc=_DATA_DOCS.get((kind, name), ("", None))[0], example=_DATA_DOCS.get((kind, name), ("", None))[1],
                       type_name=_HOW_TYPE[how])
                   for name, how in _DATA_KEYS.get(kind, {}).items())
-    common = DATA_COMMON_KEYS if kind != "audit" else (
+    common = DATA_COMMON_KEYS if kind not in ("audit", "cfir") else (
         dataclasses.replace(DATA_COMMON_KEYS[0], default=None), *DATA_COMMON_KEYS[1:])
     return common + extra
 
@@ -148,6 +157,10 @@ REPORT_KEYS = (
     Key("suppress_counts_below", int, 5, doc="counts below this are shown as '..' in every table"),
     Key("suppress_percent_denominator_below", int, 30,
         doc="percentages on a denominator below this are shown as '..'"),
+    Key("suppress_zero_counts", bool, False, doc="zero counts are hidden too (a zero can disclose)",
+        example="true"),
+    Key("suppress_staff_below", int, 5, doc="staff figures of units with fewer employees (or staff-survey "
+                                            "respondents) than this are hidden"),
 )
 #: keys every [[analyses]] entry has
 ANALYSIS_COMMON_KEYS = (
@@ -172,6 +185,9 @@ PANEL_KEYS = (
     Key("start", (dt.date, str), None, doc="first month of the series", example="2014-01-01", type_name="date"),
     Key("end", (dt.date, str), None, doc="last month of the series (after start)", example="2019-12-31",
         type_name="date"),
+    Key("windows", (list, tuple), (), doc="first days of the visit-log windows, for staff-continuity outcomes "
+                                          "(Kolada's 14-day rule)", type_name="list of dates",
+        example="[2018-03-05, 2019-03-04]"),
     Key("options", dict, {}, doc="further keyword arguments of ek.its / ek.did (e.g. hac_lags)",
         example="{ hac_lags = 3 }"),
 )
@@ -215,6 +231,8 @@ class AnalysisSpec:
     inference: str = "auto"
     start: dt.date | None = None
     end: dt.date | None = None
+    #: first days of the visit-log windows, for staff-continuity outcomes (Kolada's 14-day rule)
+    windows: tuple[dt.date, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -223,6 +241,9 @@ class ReportOptions:
     name: str
     suppress_counts_below: int = 5
     suppress_percent_denominator_below: int = 30
+    suppress_zero_counts: bool = False
+    #: staff rates (sick leave, turnover …) and staff-survey values from fewer employees/respondents are hidden
+    suppress_staff_below: int = 5
 
 
 @dataclass(frozen=True)
@@ -254,7 +275,22 @@ class Evaluation:
     def from_toml(cls, path: str | Path) -> "Evaluation":
         """Read and check an evaluation config (paths are relative to the file's folder)."""
         path = Path(path)
-        return _parse(read_toml(path, "config file"), path)
+        raw = read_toml(path, "config file")
+        _gate_config(raw, path)
+        return _parse(raw, path)
+
+
+def _gate_config(raw: dict, path: Path) -> None:
+    """Refuse a config holding a personal identity number in any key or value, or in its file name.
+
+    Titles, purpose, questions, the change's name and description, analysis
+    titles, the report name, unit lists and data paths all reach the report
+    or its provenance appendix; so every string (and number) of the file is
+    searched, at every depth (:func:`evalkit.privacy.check_config`).
+    """
+    from evalkit.privacy import check_config
+
+    check_config(raw, file=path, what="The config file")
 
 
 #: the problems of the config being parsed: while set, a reader records a problem and goes on (so that every
@@ -331,6 +367,17 @@ class _Reader:
         if key.type_name == "list of strings":
             return self.strings(name, key.default)
         return self.get(name, key.types, key.default, key.choices)
+
+    def dates(self, key) -> tuple[dt.date, ...]:
+        value = self.get(key, (list, tuple), ())
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(v if isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+                           else parse_user_date(v, what="date").date())
+            except ValueError as exc:
+                raise self._err(f"{key}[{i}]", f"expected a date; {exc}") from None
+        return tuple(out)
 
     def strings(self, key, default=()):
         value = self.get(key, (list, tuple), default)
@@ -410,8 +457,10 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
     if rep:
         report = ReportOptions(
             name=rep.get("name", str, path.stem),
-            suppress_counts_below=rep.take(REPORT_KEYS, "suppress_counts_below"),
-            suppress_percent_denominator_below=rep.take(REPORT_KEYS, "suppress_percent_denominator_below"),
+            suppress_counts_below=_gather(_positive, rep, "suppress_counts_below", 5),
+            suppress_percent_denominator_below=_gather(_positive, rep, "suppress_percent_denominator_below", 30),
+            suppress_zero_counts=rep.take(REPORT_KEYS, "suppress_zero_counts"),
+            suppress_staff_below=_gather(_positive, rep, "suppress_staff_below", 5),
         )
         rep.finish()
         if report.name is not None and not re.match(r"^[\w.-]+$", report.name):
@@ -428,6 +477,14 @@ def _table_reader(top: _Reader, key: str, file: str) -> _Reader | None:
     """The reader of a required top-level table; None (the problem recorded once) when it is missing."""
     table = top.get(key, dict)
     return None if table is None else _Reader(table, key, file)
+
+
+def _positive(r: _Reader, key: str, default: int) -> int:
+    """A disclosure threshold: a whole number ≥ 1 (0 or less would switch disclosure control off)."""
+    value = r.get(key, int, default)
+    if value is not None and value < 1:
+        raise r._err(key, f"must be at least 1, got {value!r}: disclosure control cannot be switched off")
+    return value
 
 
 def _parse_change(r: _Reader) -> Change:
@@ -476,8 +533,8 @@ def _parse_source(kind: str, spec: Any, base: Path, file: str) -> DataSource:
             if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
                 value = _gather(_existing_value, r, key, value, base)
             options[key] = value
-    table_like = kind in ("decisions", "orders", "visits")  # may be a folder of Parquet files
-    source = DataSource(kind=kind, path=_gather(_existing, r, "path", base, kind == "audit",
+    table_like = kind in ("decisions", "orders", "visits", "staff")  # may be a folder of Parquet files
+    source = DataSource(kind=kind, path=_gather(_existing, r, "path", base, kind in ("audit", "cfir"),
                                                 "any" if table_like else "file"),
                         mapping=_gather(_existing, r, "mapping", base, True),
                         sheet=r.get("sheet", str, None),
@@ -559,9 +616,9 @@ def _parse_analysis(i: int, item: Any, change: Change | None, file: str, ids: se
 
 
 def _parse_panel_analysis(r: _Reader, aid: str, kind: str, change: Change | None) -> AnalysisSpec:
-    from evalkit.kinds import KINDS
-    from evalkit.outcomes import PANEL_COLUMNS
+    from evalkit.kinds import KINDS, outcome_columns
 
+    panel_columns = outcome_columns()
     seasonality = r.get("seasonality", str, None)
     if seasonality is not None and not re.match(r"^(month|fourier:[1-6])$", seasonality):
         r.problem("seasonality", f"expected \"month\" or \"fourier:K\" with K 1–6, got {seasonality!r}")
@@ -572,12 +629,12 @@ def _parse_panel_analysis(r: _Reader, aid: str, kind: str, change: Change | None
         units=r.take(keys, "units"), treated=r.take(keys, "treated"),
         intervention=r.take(keys, "intervention") or (change.date if change else None),
         inference=r.take(keys, "inference"), start=r.take(keys, "start"), end=r.take(keys, "end"),
-        options=dict(r.take(keys, "options") or {}),
+        windows=_gather(r.dates, "windows", fallback=()), options=dict(r.take(keys, "options") or {}),
     )
     for role in ("outcome", "exposure"):
         column = getattr(spec, role)
-        if column is not None and column not in PANEL_COLUMNS:
-            r.problem(role, f"'{column}' is not an outcome panel column{_closest_hint(column, PANEL_COLUMNS)}; "
+        if column is not None and column not in panel_columns:
+            r.problem(role, f"'{column}' is not an outcome panel column{_closest_hint(column, panel_columns)}; "
                             "the columns are listed in docs/config.md")
     if kind == "did" and not spec.treated:
         if change and change.units:
@@ -646,8 +703,7 @@ def config_reference() -> str:
     """The complete config reference (docs/config.md): every key of every section and analysis kind, with type,
     default, allowed values and an example, the canonical columns a mapping file may name and the outcome panel
     columns an ``outcome`` may name. Generated from :data:`EVALUATION_KEYS` … and :data:`evalkit.kinds.KINDS`."""
-    from evalkit.kinds import KINDS
-    from evalkit.outcomes import PANEL_COLUMNS
+    from evalkit.kinds import KINDS, outcome_columns
     from evalkit.schemas import SCHEMAS
 
     out = ["# The evaluation config: complete reference", "",
@@ -681,8 +737,8 @@ def config_reference() -> str:
                 *_table(kind.options, f"analyses ({name})"), ""]
     out += ["### Outcome panel columns", "",
             "What `outcome` and `exposure` of an its or did analysis may name (one row per unit and month; "
-            "see evalkit/outcomes.py for the definitions):", "",
-            ", ".join(f"`{c}`" for c in PANEL_COLUMNS), ""]
+            "see evalkit/outcomes.py and evalkit/staff.py for the definitions):", "",
+            ", ".join(f"`{c}`" for c in outcome_columns()), ""]
     out += ["## [report]", "", *_table(REPORT_KEYS, "report"), ""]
     out += ["## Mapping files", "",
             "A `mapping = \"mapping.toml\"` under `[data.decisions]`, `[data.orders]` or `[data.visits]` names a "

@@ -30,6 +30,15 @@ __all__ = [
 MAX_LISTED_PROBLEMS = 50
 
 
+def _redact(text: str) -> str:
+    """Mask any valid identity number in a message: the last line of defence, whatever the caller quoted."""
+    try:
+        from evalkit.privacy._gate import redact
+    except ImportError:  # privacy is still importing (an error raised while it loads)
+        return text
+    return redact(text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input file.
@@ -59,11 +68,18 @@ class Problem:
 
     def __str__(self) -> str:
         loc = self.location()
-        return f"{loc}: {self.message}" if loc else self.message
+        return _redact(f"{loc}: {self.message}" if loc else self.message)
 
 
 class EvalkitError(Exception):
-    """Base class of every error evalkit raises on purpose."""
+    """Base class of every error evalkit raises on purpose.
+
+    A message never shows a personal identity number: any valid one in it
+    has its digits masked (``•``), wherever the text came from.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*(_redact(a) if isinstance(a, str) else a for a in args))
 
 
 class DataError(EvalkitError, ValueError):
@@ -130,7 +146,11 @@ class ReportError(EvalkitError):
 
 
 class EvalkitWarning(UserWarning):
-    """Base class of evalkit warnings; the text always says what to do instead."""
+    """Base class of evalkit warnings; the text always says what to do instead (and never shows an
+    identity number: see :class:`EvalkitError`)."""
+
+    def __init__(self, *args):
+        super().__init__(*(_redact(a) if isinstance(a, str) else a for a in args))
 
 
 class DataWarning(EvalkitWarning):

@@ -97,6 +97,7 @@ LABELS: dict[str, dict[str, str]] = {
                 "en": "Aim and questions"},
     "methods": {"sv": "Metod och material", "nb": "Metode og materiale", "en": "Methods and material"},
     "results": {"sv": "Resultat", "nb": "Resultater", "en": "Results"},
+    "implementation": {"sv": "Genomförandet", "nb": "Gjennomføringen", "en": "Implementation"},
     "conclusions": {"sv": "Slutsatser", "nb": "Konklusjoner", "en": "Conclusions"},
     "appendix": {"sv": "Bilagor", "nb": "Vedlegg", "en": "Appendices"},
     "appendix_tables": {"sv": "Tabeller", "nb": "Tabeller", "en": "Tables"},
@@ -117,17 +118,33 @@ LABELS: dict[str, dict[str, str]] = {
     "disclosure_heading": {"sv": "Skydd mot röjande av uppgifter", "nb": "Skjerming av små tall",
                            "en": "Disclosure control"},
     "disclosure_text": {
-        "sv": "Antal under {k} redovisas som \u201d..\u201d, liksom andelar vars nämnare är mindre än {m}. "
-              "När en rad eller kolumn har en summa och bara en cell i den är dold, döljs även den näst "
-              "minsta cellen så att det dolda värdet inte kan räknas fram (sekundär röjandekontroll).",
-        "nb": "Antall under {k} vises som \u00ab..\u00bb, det samme gjelder andeler der nevneren er mindre "
-              "enn {m}. Når en rad eller kolonne har en sum og bare én celle i den er skjult, skjules også "
-              "den nest minste cellen slik at den skjulte verdien ikke kan regnes ut (sekundær skjerming).",
-        "en": "Counts below {k} are shown as \u201c..\u201d, as are percentages whose denominator is below "
-              "{m}. Where a row or column has a total and only one of its cells is hidden, the next "
-              "smallest cell is hidden too so that the hidden value cannot be worked out by subtraction "
-              "(secondary suppression).",
+        "sv": "Antal från 1 till och med {k_minus} redovisas som \u201d..\u201d{zero}, liksom andelar vars nämnare "
+              "är mindre än {m} och andelar som motsvarar ett sådant antal (eller där resten av nämnaren är ett "
+              "sådant antal). Tal som räknas fram ur dolda celler (skillnader, konfidensintervall, p-värden) döljs "
+              "också, i tabeller, i texten och i figurer. Där tabeller har summor döljs ytterligare celler "
+              "(sekundär röjandekontroll), valda med heltalsoptimering så att så få celler som möjligt döljs och så"
+              " att ingen dold cell kan räknas fram ur de redovisade cellerna och summorna: varje primärt dold cell"
+              " kan ligga var som helst i ett intervall som är minst {k} brett (Fischetti och Salazar-González "
+              "2000). Grupper med färre än {k} personer redovisas inte med sin storlek.",
+        "nb": "Antall fra 1 til og med {k_minus} vises som \u00ab..\u00bb{zero}, det samme gjelder andeler der "
+              "nevneren er mindre enn {m} og andeler som tilsvarer et slikt antall (eller der resten av nevneren er"
+              " et slikt antall). Tall som regnes ut av skjulte celler (forskjeller, konfidensintervall, p-verdier)"
+              " skjules også, i tabeller, i teksten og i figurer. Der tabeller har summer, skjules flere celler "
+              "(sekundær skjerming), valgt med heltallsoptimering slik at så få celler som mulig skjules og ingen "
+              "skjult celle kan regnes ut av de viste cellene og summene: hver primært skjulte celle kan ligge hvor"
+              " som helst i et intervall som er minst {k} bredt (Fischetti og Salazar-González 2000). Grupper med "
+              "færre enn {k} personer vises ikke med sin størrelse.",
+        "en": "Counts from 1 to {k_minus} are shown as \u201c..\u201d{zero}, as are percentages whose denominator "
+              "is below {m} and percentages that amount to such a count (or leave such a count of the denominator)."
+              " Numbers computed from hidden cells (differences, confidence intervals, p-values) are hidden too, in"
+              " tables, in the text and in figures. Where tables have totals, further cells are hidden (secondary "
+              "suppression), chosen by integer optimisation so that as few cells as possible are hidden and no "
+              "hidden cell can be worked out from the published cells and totals: every primary hidden cell could "
+              "lie anywhere in an interval at least {k} wide (Fischetti and Salazar-González 2000). Groups of fewer"
+              " than {k} people are not shown with their size.",
     },
+    "disclosure_zero": {"sv": " (noll redovisas)", "nb": " (null vises)", "en": " (zero is shown)"},
+    "disclosure_zero_hidden": {"sv": ", även noll", "nb": ", også null", "en": ", and so is zero"},
     "rows_sentence": {
         "sv": "{name}: {read} rader lästa, {kept} behållna och {excluded} exkluderade.",
         "nb": "{name}: {read} rader lest, {kept} beholdt og {excluded} ekskludert.",
@@ -183,6 +200,12 @@ LABELS: dict[str, dict[str, str]] = {
     "col_value": {"sv": "Värde", "nb": "Verdi", "en": "Value"},
     "rule_count": {"sv": "Minsta antal som visas", "nb": "Minste antall som vises",
                    "en": "Smallest count shown"},
+    "rule_zero": {"sv": "Noll döljs som litet antal", "nb": "Null skjules som lite antall",
+                  "en": "Zero hidden as a small count"},
+    "rule_protection": {"sv": "Minsta skyddsintervall för en dold cell",
+                        "nb": "Minste beskyttelsesintervall for en skjult celle",
+                        "en": "Smallest protection interval of a hidden cell"},
+    "yes_no": {"sv": "nej|ja", "nb": "nei|ja", "en": "no|yes"},
     "rule_denominator": {"sv": "Minsta nämnare för en andel", "nb": "Minste nevner for en andel",
                          "en": "Smallest denominator of a percentage"},
     "xlsx_contents": {"sv": "Innehåll", "nb": "Innhold", "en": "Contents"},

@@ -165,14 +165,14 @@ def _guess_table(fp: FileProposal, match, sheet: str | None) -> None:
     guesses = {c: Guess(c, h, "exact", "known header") for c, h in match.found.items()}
     free = [h for h in match.headers if h not in match.found.values()]
     missing = [c for c in schema.names if c not in guesses]
-    guesses.update(_fuzzy_guesses(frame, free, missing))
+    guesses.update(_fuzzy_guesses(frame, free, missing, schema))
     free = [h for h in free if h not in {g.header for g in guesses.values()}]
     missing = [c for c in missing if c not in guesses]
-    guesses.update(_value_guesses(frame, free, missing))
+    guesses.update(_value_guesses(frame, free, missing, schema))
     fp.guesses = [guesses[c] for c in schema.names if c in guesses]
     used = {g.header for g in fp.guesses}
     fp.unused = tuple(h for h in match.headers if h not in used)
-    date_col = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start"}[fp.kind]
+    date_col = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start"}.get(fp.kind)
     if date_col in fp.found:
         dates = pd.to_datetime(frame[fp.found[date_col].header], errors="coerce").dropna()
         if len(dates):
@@ -197,11 +197,9 @@ def _fuzzy_score(header: str, column: str) -> tuple[float, str]:
     return best
 
 
-def _fuzzy_guesses(frame: pd.DataFrame, free: list[str], missing: list[str]) -> dict[str, Guess]:
+def _fuzzy_guesses(frame: pd.DataFrame, free: list[str], missing: list[str], schema) -> dict[str, Guess]:
     """Headers close to an alias of a missing column whose values fit it; the best pairs first, each once."""
-    from evalkit.schemas import SCHEMAS as _S
-
-    kinds = {c.name: c for s in _S.values() for c in s.columns}
+    kinds = {c.name: c for c in schema.columns}
     pairs = []
     for column in missing:
         for header in free:
@@ -217,11 +215,9 @@ def _fuzzy_guesses(frame: pd.DataFrame, free: list[str], missing: list[str]) -> 
     return out
 
 
-def _value_guesses(frame: pd.DataFrame, free: list[str], missing: list[str]) -> dict[str, Guess]:
+def _value_guesses(frame: pd.DataFrame, free: list[str], missing: list[str], schema) -> dict[str, Guess]:
     """Columns whose values fit a missing column: a guess when one column fits, a TODO when several do."""
-    from evalkit.schemas import SCHEMAS as _S
-
-    kinds = {c.name: c for s in _S.values() for c in s.columns}
+    kinds = {c.name: c for c in schema.columns}
     out: dict[str, Guess] = {}
     taken: set[str] = set()
     for column in missing:
@@ -575,10 +571,10 @@ def _analysis_lines(proposal: Proposal, language: str) -> list[str]:
 
 def summary_lines(proposal: Proposal) -> list[str]:
     """What init saw, one block per file: the kind, then each canonical column with its header and confidence."""
-    from evalkit.cli import INPUT_WORDS  # the words `evalkit check` uses for each kind of input
-    from evalkit.pipeline import INPUT_KINDS
-
-    words = dict(zip(INPUT_KINDS, INPUT_WORDS))
+    words = {"decisions": "a decisions table", "orders": "an orders table", "visits": "a visits table",
+             "staff": "a staff table (HR export)", "survey": "survey responses",
+             "survey_sent": "a survey mailing list (questionnaires sent)", "codings": "interview codings",
+             "audit": "an evalkit audit form", "audit_manifest": "an audit sample manifest"}
     out = []
     for f in proposal.files:
         what = words.get(f.kind, "not recognised (evalkit check FILE says what it lacks)")

@@ -30,9 +30,10 @@ from evalkit.schemas import ORDERS
 
 if TYPE_CHECKING:
     from evalkit.config import AnalysisSpec
+    from evalkit.privacy import Disclosure
     from evalkit.pipeline import Run
 
-__all__ = ["AnalysisKind", "Need", "KINDS", "register", "kind_of", "panel_needs"]
+__all__ = ["AnalysisKind", "Need", "KINDS", "register", "kind_of", "panel_needs", "disclosure_of"]
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ class AnalysisKind:
         Runs the analysis; raises :class:`~evalkit.errors.AnalysisError` naming ``analyses '<id>'``.
     needs : callable ``(spec) -> list[Need]``
         What it reads (for ``evalkit check``).
-    sources : tuple of str
-        The ``[data.*]`` sources whose files its tables and figures cite.
+    sources : tuple of str, optional
+        The ``[data.*]`` sources whose files its tables and figures cite; by default those its ``needs`` name
+        for the configured entry (so a DiD on staff continuity cites the visit log, not the decisions).
     panel : bool
         The entry has the typed keys of a panel analysis (``outcome``, ``family``, ``start`` …).
     options : tuple of :class:`~evalkit.config.Key`
@@ -71,10 +73,16 @@ class AnalysisKind:
     name: str
     run: Callable[["AnalysisSpec", "Run"], Any]
     needs: Callable[["AnalysisSpec"], list[Need]]
-    sources: tuple[str, ...]
+    sources: tuple[str, ...] = ()
     panel: bool = False
+    #: the report chapter its results go to: "results" (outcomes) or "implementation" (how the change was made)
+    section: str = "results"
     options: tuple[Key, ...] = ()
     doc: str = ""
+
+    def cited(self, spec: "AnalysisSpec") -> tuple[str, ...]:
+        """The ``[data.*]`` sources the entry ``spec`` reads, for its tables' source lines."""
+        return self.sources or tuple(dict.fromkeys(n.source for n in self.needs(spec)))
 
     def option(self, name: str) -> Key:
         return next(k for k in self.options if k.name == name)
@@ -87,6 +95,14 @@ def register(kind: AnalysisKind) -> AnalysisKind:
     """Add (or replace) a kind; returns it so a module can keep a reference."""
     KINDS[kind.name] = kind
     return kind
+
+
+def disclosure_of(evaluation) -> "Disclosure":
+    """The config's disclosure rules, for text an analysis builds before the report exists."""
+    from evalkit.privacy import Disclosure
+
+    r = evaluation.report
+    return Disclosure(r.suppress_counts_below, r.suppress_percent_denominator_below, r.suppress_zero_counts)
 
 
 def kind_of(spec: "AnalysisSpec") -> AnalysisKind:
@@ -112,14 +128,48 @@ PANEL_INPUTS: dict[tuple[str, ...], Need] = {
     ("order_changes", "order_changes_per_100", *(f"order_changes_{t}" for t in ORDERS.column("change_type").allowed)):
         Need("orders"),
 }
+#: Staff outcomes (evalkit.staff.STAFF_PANEL_COLUMNS, joined onto the panel from a [data.staff] HR export) and
+#: the columns of the staff table they read beyond its required ones (employee, unit, month, scheduled hours).
+STAFF_INPUTS: dict[tuple[str, ...], Need] = {
+    ("employees", "fte", "scheduled_hours"): Need("staff"),
+    ("sick_hours", "sick_leave"): Need("staff", ("sick_hours",)),
+    ("sick_hours_short", "sick_leave_short"): Need("staff", ("sick_hours_short",)),
+    ("sick_hours_long", "sick_leave_long"): Need("staff", ("sick_hours_long",)),
+    ("employees_permanent", "leavers_permanent", "turnover_permanent"):
+        Need("staff", ("employment", "employment_end")),
+    ("worked_hours", "hourly_hours", "hourly_share"): Need("staff", ("worked_hours",)),
+    ("overtime_hours", "overtime_per_fte"): Need("staff", ("overtime_hours",)),
+    ("extra_hours", "extra_per_fte"): Need("staff", ("extra_hours",)),
+    ("overtime_extra_per_fte",): Need("staff", ("overtime_hours", "extra_hours")),
+}
+STAFF_OUTCOMES = frozenset(c for outcomes in STAFF_INPUTS for c in outcomes)
 #: Panel columns computed from the decisions' required columns alone.
 PANEL_BASE = ("active_users", "new_decisions", "denial_share", "denials", "decisions")
 
 
+#: Outcomes measured from the visit log in the analysis's ``windows`` (Kolada's staff-continuity rule) rather
+#: than per month from the decisions; their panel is one row per unit and window.
+CONTINUITY_OUTCOMES = ("continuity_mean", "continuity_median", "continuity_users")
+
+
+def outcome_columns() -> tuple[str, ...]:
+    """Every column an its/did ``outcome`` or ``exposure`` may name: the decisions panel, the staff panel and
+    the staff-continuity outcomes (the config parser and docs/config.md use this)."""
+    from evalkit.outcomes import PANEL_COLUMNS
+    from evalkit.staff import STAFF_PANEL_COLUMNS
+
+    return tuple(dict.fromkeys((*PANEL_COLUMNS, *STAFF_PANEL_COLUMNS, *CONTINUITY_OUTCOMES)))
+
+
 def panel_needs(spec: "AnalysisSpec") -> list[Need]:
-    needs = [Need("decisions", why="the outcome panel")]
+    if spec.outcome in CONTINUITY_OUTCOMES:
+        return [Need("visits", why=f"outcome '{spec.outcome}'"),
+                Need("decisions", ("birth_year",), why="the age rule of the continuity measure")]
+    # staff outcomes come from the HR export alone (the panel is built from it when there are no decisions)
+    staff_only = spec.outcome in STAFF_OUTCOMES and (spec.exposure is None or spec.exposure in STAFF_OUTCOMES)
+    needs = [] if staff_only else [Need("decisions", why="the outcome panel")]
     for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
-        for outcomes, need in PANEL_INPUTS.items():
+        for outcomes, need in {**PANEL_INPUTS, **STAFF_INPUTS}.items():
             if column in outcomes:
                 needs.append(Need(need.source, need.columns, f"{role} '{column}'"))
     return needs
@@ -128,7 +178,25 @@ def panel_needs(spec: "AnalysisSpec") -> list[Need]:
 # -- runners ------------------------------------------------------------------------------------
 
 
+def _continuity_panel(spec: "AnalysisSpec", run: "Run") -> pd.DataFrame:
+    """Staff continuity per unit and visit-log window (:func:`evalkit.continuity_panel`), ``period`` = the
+    window's month, so it runs through ITS and DiD like a monthly outcome."""
+    from evalkit.outcomes import continuity_panel
+
+    visits = _require_table(spec, run, "visits", f"outcome '{spec.outcome}'")
+    if not spec.windows:
+        raise AnalysisError(f"analyses '{spec.id}': outcome '{spec.outcome}' is measured in visit-log windows; "
+                            "give their first days as windows = [2018-10-01, 2019-10-07, …]")
+    decisions = run.tables.get("decisions")
+    persons = (decisions[["person_id", "birth_year"]].dropna().drop_duplicates("person_id")
+               if decisions is not None and "birth_year" in decisions else None)
+    return continuity_panel(visits, persons, [pd.Timestamp(w) for w in spec.windows])
+
+
 def _panel_window(spec: "AnalysisSpec", run: "Run") -> pd.DataFrame:
+    if spec.outcome in CONTINUITY_OUTCOMES:
+        panel = _continuity_panel(spec, run)
+        return panel[["unit", "period", *CONTINUITY_OUTCOMES]]
     panel = run.panel
     if panel is None:
         raise AnalysisError(f"analyses '{spec.id}': {spec.kind} analyses use the outcome panel, which is built "
@@ -154,6 +222,8 @@ def _run_its(spec: "AnalysisSpec", run: "Run"):
 
     data = _panel_window(spec, run)
     data = data[data["unit"] == PANEL_TOTAL] if spec.units == "pooled" else data[data["unit"] != PANEL_TOTAL]
+    if spec.units == "each" and spec.outcome in STAFF_OUTCOMES:
+        data = _without_small_teams(spec, run, data)
     kwargs = dict(outcome=spec.outcome, time="period", intervention=_intervention(spec, run), family=spec.family,
                   exposure=spec.exposure, seasonality=spec.seasonality)
     if spec.units == "each":
@@ -170,6 +240,51 @@ def _run_did(spec: "AnalysisSpec", run: "Run"):
     return did(data.reset_index(drop=True), outcome=spec.outcome, unit="unit", time="period",
                treated=list(spec.treated), intervention=_intervention(spec, run), inference=spec.inference,
                seed=run.evaluation.seed, **spec.options)
+
+
+def _without_small_teams(spec: "AnalysisSpec", run: "Run", data: pd.DataFrame) -> pd.DataFrame:
+    """Per-unit results of a staff outcome show each team's rates: teams with fewer employees than
+    ``[report] suppress_staff_below`` in any month of the window are left out (with a warning)."""
+    import warnings
+
+    from evalkit.errors import AnalysisWarning
+
+    k = run.evaluation.report.suppress_staff_below
+    smallest = data.groupby("unit")["employees"].min()
+    small = sorted(str(u) for u in smallest.index[smallest.fillna(0) < k])
+    if small:
+        warnings.warn(f"analyses '{spec.id}': unit(s) {small} have fewer than {k} employees in some month, so "
+                      "their own series would disclose individual sick leave; they are left out of the per-unit "
+                      "results (the pooled analysis, units = \"pooled\", keeps them)", AnalysisWarning, stacklevel=2)
+    return data[~data["unit"].isin(small)]
+
+
+def _run_staff(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.staff import staff_panel, staff_summary
+
+    staff = _require_table(spec, run, "staff", "a staff analysis")
+    unknown = sorted(set(spec.options) - {"full_time_hours"})
+    if unknown:
+        raise AnalysisError(f"analyses '{spec.id}': unknown key(s) {unknown} for a staff analysis; known: "
+                            "full_time_hours")
+    panel = staff_panel(staff, **spec.options)
+    return staff_summary(panel, min_employees=run.evaluation.report.suppress_staff_below,
+                         change_date=run.evaluation.change.date)
+
+
+def _run_staff_survey(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.analysis import staff_survey
+
+    from evalkit.io.staff import STAFF_CODEBOOKS, staff_survey_from_table
+
+    # [data.staff_survey] is read once as a table (kind = "instrument" scores NoMAD from it); the HME and stress
+    # items are taken from it with their codebooks
+    table = _require_table(spec, run, "staff_survey", "a staff_survey analysis")
+    codebook = run.evaluation.data["staff_survey"].options.get("codebook") or STAFF_CODEBOOKS
+    survey = staff_survey_from_table(table, codebook)
+    options = {"language": run.evaluation.language, "min_n": run.evaluation.report.suppress_staff_below,
+               "treated": list(run.evaluation.change.units or ()), **spec.options}
+    return staff_survey.run(survey, options)
 
 
 def _require_table(spec: "AnalysisSpec", run: "Run", source: str, what: str) -> Any:
@@ -202,7 +317,8 @@ def _run_qualitative(spec: "AnalysisSpec", run: "Run"):
         specs = {a.id: a for a in run.evaluation.analyses}
         name = {k: specs[k].title or getattr(run.results[k], "title", k) for k in joint}
         run.extra[f"{spec.id}_joint"] = joint_display({name[k]: run.results[k] for k in joint},
-                                                      {name[k]: v for k, v in joint.items()}, result, language)
+                                                      {name[k]: v for k, v in joint.items()}, result, language,
+                                                      disclosure_of(run.evaluation))
     return result
 
 
@@ -293,6 +409,51 @@ FIDELITY_OPTIONS = (
         type_name="table", example="{ support_ended = 2018-01-01 }"),
 )
 _FIDELITY_KEYS = tuple(k.name for k in FIDELITY_OPTIONS)
+STAFF_OPTIONS = (
+    Key("full_time_hours", (int, float), None, doc="hours of a full-time post (for full-time equivalents)",
+        default_text="the staff panel's", example="165"),
+)
+STAFF_SURVEY_OPTIONS = (
+    Key("treated", list, None, doc="units that changed", type_name="list of strings",
+        default_text="[change].units", example='["Norr"]'),
+    Key("before", _WAVES, None, doc="the wave before (default: the first)", type_name="wave", example="2018"),
+    Key("after", _WAVES, None, doc="the wave after (default: the last)", type_name="wave", example="2020"),
+    Key("missing", str, "complete", ("complete", "available"), "how an index treats unanswered items"),
+    Key("min_items", int, None, doc="with missing = \"available\": fewest answered items for an index",
+        example="3"),
+    Key("finite_population", bool, False, doc="finite-population correction from the fpc column",
+        example="true"),
+    Key("level", float, 0.95, doc="confidence level"),
+    Key("min_n", int, None, doc="fewest respondents an estimate is shown for",
+        default_text="[report].suppress_staff_below"),
+    _LANGUAGE,
+)
+CFIR_OPTIONS = (
+    Key("outcome_groups", dict, None, doc='{ high = [...], low = [...] } or { unit = group }', type_name="table",
+        example='{ high = ["Norr"], low = ["Söder"] }'),
+    Key("rule", str, None, doc="how the raters' ratings combine: agreed | conservative | mean | rater:<id>",
+        example='"agreed"'),
+    Key("distinguish", dict, None, doc="the distinguishing rule: high_min, low_max, min_difference, "
+                                       "weak_difference, min_units", type_name="table",
+        example="{ min_difference = 2 }"),
+    Key("weights", str, None, ("linear", "quadratic"), "weights of the weighted kappa"),
+    Key("n_boot", int, None, doc="bootstrap replicates of the agreement intervals", example="1000"),
+    _SEED,
+    Key("allow_blank", bool, False, doc="accept forms with unrated constructs", example="true"),
+    _LANGUAGE,
+)
+INSTRUMENT_OPTIONS = (
+    Key("instrument", str, doc="nomad | s-nomad | aim | iam | fim | a .toml file", example='"nomad"'),
+    Key("items", dict, None, doc="item id → column of the table", type_name="table", example='{ q1 = "F1" }'),
+    Key("min_answered", int, None, doc="fewest answered items for a score", example="5"),
+    Key("raw_direction", str, None, doc="the direction of the raw answers", example='"agree_high"'),
+    Key("reverse", list, None, doc="items scored in reverse", type_name="list of strings", example='["q3"]'),
+    Key("by", str, None, doc="column of the comparison", default_text='"wave" when the data has it',
+        example='"wave"'),
+    Key("before", _WAVES, None, doc="the wave before", type_name="wave", example="2019"),
+    Key("after", _WAVES, None, doc="the wave after", type_name="wave", example="2021"),
+    _LANGUAGE,
+)
 
 
 def _run_fidelity(spec: "AnalysisSpec", run: "Run"):
@@ -320,6 +481,7 @@ def _run_fidelity(spec: "AnalysisSpec", run: "Run"):
         if threshold is not None:
             outcomes.setdefault("threshold", threshold)
         run.extra[f"{spec.id}_outcomes"] = implementation_outcomes(decisions, model, audit=audit, **outcomes)
+        run.extra_sections[f"{spec.id}_outcomes"] = "implementation"
     return result
 
 
@@ -332,11 +494,17 @@ def _audit_answers(run: "Run") -> pd.DataFrame | None:
     return pd.concat([load_audit(path) for path in source.options["forms"]], ignore_index=True)
 
 
-register(AnalysisKind("its", _run_its, panel_needs, ("decisions", "orders"), panel=True, options=PANEL_KEYS,
+register(AnalysisKind("its", _run_its, panel_needs, panel=True, options=PANEL_KEYS,
                       doc="interrupted time series (segmented regression) of a monthly outcome panel column"))
-register(AnalysisKind("did", _run_did, panel_needs, ("decisions", "orders"), panel=True, options=PANEL_KEYS,
+register(AnalysisKind("did", _run_did, panel_needs, panel=True, options=PANEL_KEYS,
                       doc="difference-in-differences of treated against comparison units (two-way fixed "
                           "effects); needs treated or [change].units"))
+register(AnalysisKind("staff", _run_staff, lambda spec: [Need("staff", why="the HR export")], ("staff",),
+                      options=STAFF_OPTIONS, doc="staffing, sick leave and turnover per unit ([data.staff])"))
+register(AnalysisKind("staff_survey", _run_staff_survey,
+                      lambda spec: [Need("staff_survey", why="the staff survey responses")], ("staff_survey",),
+                      options=STAFF_SURVEY_OPTIONS,
+                      doc="HME and stress indices of the staff survey, before against after ([data.staff_survey])"))
 register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
                       ("survey",), options=SURVEY_OPTIONS,
                       doc="share positive per item and wave, before against after ([data.survey])"))
@@ -350,5 +518,33 @@ register(AnalysisKind("audit", _run_audit,
                       doc="scores of filled audit forms with intervals and reviewer agreement ([data.audit])"))
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
-                      ("decisions",), options=FIDELITY_OPTIONS,
+                      ("decisions",), section="implementation", options=FIDELITY_OPTIONS,
                       doc="fidelity to the model's core components per unit and month ([data.decisions])"))
+
+
+def _run_cfir(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.implementation.cfir import run_cfir
+
+    source = run.evaluation.data.get("cfir")
+    if source is None or not source.options.get("forms"):
+        raise AnalysisError(f"analyses '{spec.id}': a cfir analysis needs [data.cfir] with forms = [...] (the "
+                            "raters' filled rating forms)")
+    options = {"seed": run.evaluation.seed, "language": run.evaluation.language, **spec.options}
+    return run_cfir(list(source.options["forms"]), options)
+
+
+def _run_instrument(spec: "AnalysisSpec", run: "Run"):
+    from evalkit.implementation.instruments import run_instrument
+
+    table = _require_table(spec, run, "staff_survey", "an instrument analysis (NoMAD, AIM/IAM/FIM)")
+    return run_instrument(table, {"language": run.evaluation.language, **spec.options})
+
+
+register(AnalysisKind("cfir", _run_cfir,
+                      lambda spec: [Need("cfir", ("forms",), why="the raters' filled CFIR rating forms")], ("cfir",),
+                      section="implementation", options=CFIR_OPTIONS,
+                      doc="CFIR construct × unit matrix from raters' forms ([data.cfir])"))
+register(AnalysisKind("instrument", _run_instrument,
+                      lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",),
+                      section="implementation", options=INSTRUMENT_OPTIONS,
+                      doc="implementation instrument scores (NoMAD, AIM/IAM/FIM) ([data.staff_survey])"))

@@ -18,20 +18,21 @@ from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
 from evalkit.errors import AnalysisError, ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
-from evalkit.kinds import KINDS, Need, kind_of
+from evalkit.kinds import CONTINUITY_OUTCOMES, Need, kind_of
 from evalkit.schemas import SCHEMAS
 
 __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
            "build_report", "classify", "Classification", "match_columns", "ColumnMatch", "read_headers",
            "Need", "Unmet", "unmet_needs"]
 
-LOADABLE = ("decisions", "orders", "visits")
+LOADABLE = ("decisions", "orders", "visits", "staff")
 
 
 def _loader(kind: str):
     from evalkit.io import decisions as d
+    from evalkit.io.staff import load_staff
 
-    return {"decisions": d.load_decisions, "orders": d.load_orders, "visits": d.load_visits}[kind]
+    return {"decisions": d.load_decisions, "orders": d.load_orders, "visits": d.load_visits, "staff": load_staff}[kind]
 
 
 def guess_table(path: Path, sheet: str | None = None) -> str | None:
@@ -56,6 +57,14 @@ def load_sources(evaluation: Evaluation) -> dict[str, Any]:
 
             tables[kind] = load_survey(source.path, source.options.get("codebook"), sheet=source.sheet,
                                        sent=source.options.get("sent"))
+        elif kind == "strategies":  # implementation strategies (ERIC names, Proctor's fields): TOML or Excel
+            from evalkit.implementation import load_strategies
+
+            tables[kind] = load_strategies(source.path)
+        elif kind == "staff_survey":  # a staff implementation survey (NoMAD, AIM/IAM/FIM), one row per respondent
+            from evalkit.io.read import read_table
+
+            tables[kind] = read_table(source.path, sheet=source.sheet)
         elif kind == "codings":
             from evalkit.io.codings import load_codings
 
@@ -73,12 +82,33 @@ def input_records(run: "Run") -> list:
 
 
 def build_panel(evaluation: Evaluation, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The monthly unit × period outcome panel for the config's analyses."""
+    """The monthly unit × period outcome panel for the config's analyses.
+
+    From the decisions (and order changes) by :func:`evalkit.outcomes.monthly_panel`; with a ``[data.staff]``
+    source the staff outcomes of :func:`evalkit.staff.staff_panel` are joined on by unit and month (an outer
+    join: months or units only one source has keep NaN in the other's columns), so ITS and DiD analyses
+    take ``outcome = "sick_leave"`` like any other panel column.
+    """
     from evalkit.outcomes import monthly_panel
 
+    staff = _staff_panel(tables)
     if "decisions" not in tables:
-        raise DataError("the evaluation has no [data.decisions] source; outcome panels are built from decisions")
-    return monthly_panel(tables["decisions"], tables.get("orders"))
+        if staff is not None:
+            return staff
+        raise DataError("the evaluation has no [data.decisions] source; outcome panels are built from decisions "
+                        "(or from a [data.staff] HR export)")
+    panel = monthly_panel(tables["decisions"], tables.get("orders"))
+    if staff is None:
+        return panel
+    joined = panel.merge(staff, on=["unit", "period"], how="outer", sort=False)
+    joined.attrs = panel.attrs
+    return joined
+
+
+def _staff_panel(tables: dict[str, Any]) -> pd.DataFrame | None:
+    from evalkit.staff import staff_panel
+
+    return staff_panel(tables["staff"]) if "staff" in tables else None
 
 
 def run_analysis(spec: AnalysisSpec, run: "Run") -> Any:
@@ -105,6 +135,8 @@ class Run:
     results: dict[str, Any] = field(default_factory=dict)
     #: further report sections produced by analyses (e.g. the mixed-methods joint display)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the report chapter of each extra section (default "results")
+    extra_sections: dict[str, str] = field(default_factory=dict)
     started: dt.datetime | None = None
 
 
@@ -113,7 +145,7 @@ def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
     tables = load_sources(evaluation)
     check_units(evaluation, tables)
     out = Run(evaluation=evaluation, tables=tables)
-    if "decisions" in tables:
+    if "decisions" in tables or "staff" in tables:
         out.panel = build_panel(evaluation, tables)
     if analyses:
         for spec in evaluation.analyses:
@@ -156,7 +188,7 @@ def check_units(evaluation: Evaluation, tables: dict[str, Any]) -> None:
 
 # -- the report -------------------------------------------------------------------------------
 
-_PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start"}
+_PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start", "staff": "month"}
 
 _TEXT = {
     "change": {
@@ -179,6 +211,8 @@ _TEXT = {
         "decisions": {"sv": "beslut fattade", "nb": "vedtak fattet", "en": "decisions made"},
         "orders": {"sv": "ändrade beställningar", "nb": "endrede bestillinger", "en": "order changes"},
         "visits": {"sv": "besök", "nb": "besøk", "en": "visits"},
+        "staff": {"sv": "personalens arbetade och frånvarande timmar per månad",
+                  "nb": "de ansattes arbeidede timer og fravær per måned", "en": "staff hours and absence by month"},
     },
     "panel": {
         "sv": "Utfallsmåtten beräknas per område och månad ({n} område-månader). Definitionerna står i "
@@ -202,9 +236,9 @@ _TEXT = {
 _t = i18n.translator(_TEXT)
 
 
-def _source_files(evaluation: Evaluation, kind: str) -> str:
+def _source_files(evaluation: Evaluation, spec: AnalysisSpec) -> str:
     names = []
-    for data_kind in KINDS[kind].sources if kind in KINDS else ():
+    for data_kind in kind_of(spec).cited(spec):
         source = evaluation.data.get(data_kind)
         if source is not None:
             paths = ([source.path] if source.path else []) + list(source.options.get("forms", ()))
@@ -229,6 +263,14 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
     return out
 
 
+def _strategy_marks(run: Run, spec: AnalysisSpec, language: str):
+    """Marks of the implementation strategies on an ITS figure, so a reader sees what was done when."""
+    log = run.tables.get("strategies")
+    if log is None or spec.kind != "its":
+        return None
+    return lambda figure: log.mark(figure.axes[0], language=language)
+
+
 def build_report(result: Run, *, language: str | None = None):
     """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
     from evalkit.report import Report
@@ -236,7 +278,8 @@ def build_report(result: Run, *, language: str | None = None):
     ev = result.evaluation
     lang = language or ev.language
     report = Report(ev.title, language=lang, subtitle=ev.municipality or None,
-                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below))
+                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below),
+                    zero_is_small=ev.report.suppress_zero_counts)
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
     background = [p for p in (change.description,) if p]
@@ -257,10 +300,15 @@ def build_report(result: Run, *, language: str | None = None):
     report.add_section("methods", blocks=methods)
     records = input_records(result)
     for spec in ev.analyses:
-        source = _t("source", lang, files=_source_files(ev, spec.kind))
-        report.add(result.results[spec.id], title=spec.title or None, source=source)
-    for extra in result.extra.values():
-        report.add(extra)
+        source = _t("source", lang, files=_source_files(ev, spec))
+        kind = kind_of(spec)
+        report.add(result.results[spec.id], title=spec.title or None, source=source, section=kind.section,
+                   decorate=_strategy_marks(result, spec, lang))
+    for key, extra in result.extra.items():
+        report.add(extra, section=result.extra_sections.get(key, "results"))
+    strategies = result.tables.get("strategies")
+    if strategies is not None:
+        report.add(strategies, section="implementation")
     config_text = ev.path.read_text(encoding="utf-8") if ev.path else None
     report.set_provenance(records, seeds={"evaluation.seed": ev.seed},
                           config_text=config_text)
@@ -295,7 +343,7 @@ def audit_frame(evaluation: Evaluation, decisions: pd.DataFrame, *, first=None, 
 
 #: Every kind of input `evalkit check` recognises: the canonical tables, survey responses and their mailing list
 #: (questionnaires sent), interview codings, filled audit forms and audit sample manifests.
-INPUT_KINDS = ("decisions", "orders", "visits", "survey", "survey_sent", "codings", "audit", "audit_manifest")
+INPUT_KINDS = ("decisions", "orders", "visits", "staff", "survey", "survey_sent", "codings", "audit", "audit_manifest")
 _CODING_SUFFIXES = (".qdpx", ".qdc", ".qda", ".qde", ".sqlite3")
 
 
@@ -507,7 +555,10 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
     A column counts as present when its table holds a value in at least one row;
     ``matches`` (source → :class:`ColumnMatch`) tells "not in the file" from "empty".
     """
-    from evalkit.outcomes import PANEL_COLUMNS
+    from evalkit.outcomes import PANEL_COLUMNS as DECISION_COLUMNS
+    from evalkit.staff import STAFF_PANEL_COLUMNS
+
+    PANEL_COLUMNS = (*DECISION_COLUMNS, *STAFF_PANEL_COLUMNS)
 
     out: list[Unmet] = []
     for spec in evaluation.analyses:
@@ -517,8 +568,8 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
             if source is None:
                 sources.append(need.source)
                 continue
-            if need.source == "audit":
-                columns += [("audit", k, "not given", need.why) for k in need.columns if not source.options.get(k)]
+            if need.source in ("audit", "cfir"):  # sources of form files, not tables
+                columns += [(need.source, k, "not given", need.why) for k in need.columns if not source.options.get(k)]
                 continue
             frame = run.tables.get(need.source)
             for c in need.columns:
@@ -526,9 +577,9 @@ def unmet_needs(evaluation: Evaluation, run: "Run", matches: dict[str, ColumnMat
                     match = (matches or {}).get(need.source)
                     state = "absent" if match is None or c not in match.found else "empty"
                     columns.append((need.source, c, state, need.why))
-        if spec.kind in ("its", "did"):
+        if kind_of(spec).panel:
             for role, column in (("outcome", spec.outcome), ("exposure", spec.exposure)):
-                if column and column not in PANEL_COLUMNS:
+                if column and column not in (*PANEL_COLUMNS, *CONTINUITY_OUTCOMES):
                     other.append(f"{role} '{column}' is not an outcome panel column")
         joined = [k for k in spec.options.get("joint", {}) if k in {u.analysis for u in out}] \
             if spec.kind == "qualitative" else []

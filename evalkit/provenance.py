@@ -26,6 +26,7 @@ __all__ = [
     "record_of",
     "collect",
     "records_of",
+    "record_from_dict",
     "versions",
 ]
 
@@ -116,16 +117,47 @@ class LoadRecord:
         return d
 
 
+class _StoredRecord(dict):
+    """A LoadRecord as ``frame.attrs`` holds it: a plain dict of its fields, plus the object itself.
+
+    pandas writes ``attrs`` into Parquet metadata with ``json.dumps`` (``DataFrame.to_parquet``), which fails
+    on a dataclass; a dict subclass serialises as its items, so a loaded frame can be saved, and the record
+    comes back (rebuilt from the dict) when the file is read again.
+    """
+
+    def __init__(self, record: LoadRecord):
+        super().__init__(record.to_dict())
+        self.record = record
+
+
+def record_from_dict(d: dict) -> LoadRecord:
+    """A LoadRecord from :meth:`LoadRecord.to_dict` (e.g. after a Parquet round trip)."""
+    source = d.get("source")
+    return LoadRecord(table=d["table"], source=SourceFile(**source) if source else None,
+                      rows_read=int(d["rows_read"]), rows_kept=int(d["rows_kept"]),
+                      exclusions=[Exclusion(e["reason"], tuple(e["rows"])) for e in d.get("exclusions", ())],
+                      flags={k: tuple(v) for k, v in d.get("flags", {}).items()}, notes=list(d.get("notes", ())))
+
+
 def attach(frame: pd.DataFrame, record: LoadRecord) -> pd.DataFrame:
     """Attach ``record`` to ``frame`` (in ``frame.attrs``) after checking the accounting."""
     record.check()
-    frame.attrs[ATTR_KEY] = record
+    frame.attrs[ATTR_KEY] = _StoredRecord(record)
     return frame
 
 
 def record_of(frame: pd.DataFrame) -> LoadRecord | None:
-    """The LoadRecord attached to a loaded frame, or None."""
-    return frame.attrs.get(ATTR_KEY)
+    """The LoadRecord attached to a loaded frame (also after a Parquet round trip), or None."""
+    stored = frame.attrs.get(ATTR_KEY)
+    if stored is None or isinstance(stored, LoadRecord):
+        return stored
+    record = getattr(stored, "record", None)
+    if record is None and isinstance(stored, dict):
+        try:
+            record = record_from_dict(stored)
+        except (KeyError, TypeError, ValueError):
+            return None  # metadata written by something else under our key
+    return record
 
 
 def collect(frames: Iterable[pd.DataFrame]) -> list[LoadRecord]:

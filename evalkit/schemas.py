@@ -22,7 +22,7 @@ import pandas as pd
 
 from evalkit.errors import AnalysisError
 
-__all__ = ["Column", "TableSchema", "DECISIONS", "ORDERS", "VISITS", "SCHEMAS", "PANDAS_DTYPES",
+__all__ = ["Column", "TableSchema", "DECISIONS", "ORDERS", "VISITS", "STAFF", "SCHEMAS", "PANDAS_DTYPES",
            "PANEL_TOTAL", "IN_FORCE_OUTCOMES", "MISSING_START_RULES", "month_number"]
 
 PANDAS_DTYPES = {
@@ -147,7 +147,46 @@ VISITS = TableSchema(
     ),
 )
 
-SCHEMAS = {s.name: s for s in (DECISIONS, ORDERS, VISITS)}
+#: professions of home-care and assessment staff (sv/nb spellings in evalkit.io.mapping.VALUE_ALIASES)
+PROFESSIONS = ("assistant_nurse", "care_aide", "nurse", "occupational_therapist", "physiotherapist",
+               "case_officer", "manager", "scheduler", "other")
+#: forms of employment: tillsvidare/fast, visstid/midlertidig, timavlönad/timelønnet
+EMPLOYMENT_FORMS = ("permanent", "temporary", "hourly")
+
+STAFF = TableSchema(
+    name="staff",
+    key=("employee_id", "unit", "month"),
+    description="One row per employee × unit × month from an HR/scheduling export (Heroma, Personec, Visma).",
+    columns=(
+        Column("employee_id", "id", description="pseudonymous employee number (never an identity number)"),
+        Column("unit", "str", description="team / unit / cost centre (arbetsplats, kostnadsställe)"),
+        Column("month", "date", description="first day of the month the hours belong to"),
+        Column("scheduled_hours", "float", description="ordinary scheduled hours (schemalagd/ordinarie arbetstid)"),
+        Column("worked_hours", "float", required=False, nullable=True, description="hours actually worked"),
+        Column("sick_hours", "float", required=False, nullable=True,
+               description="all sick-leave hours (default: short + long)"),
+        Column("sick_hours_short", "float", required=False, nullable=True,
+               description="sick-leave hours on day 1–14 of a spell (Norway: the employer period, day 1–16)"),
+        Column("sick_hours_long", "float", required=False, nullable=True,
+               description="sick-leave hours from day 15 of a spell"),
+        Column("overtime_hours", "float", required=False, nullable=True, description="overtime (övertid)"),
+        Column("extra_hours", "float", required=False, nullable=True,
+               description="extra hours of part-timers (mertid / merarbeid)"),
+        Column("hourly_hours", "float", required=False, nullable=True,
+               description="hours paid by the hour (timavlönad tid); default: worked hours of hourly employees"),
+        Column("employment", "category", required=False, nullable=True, allowed=EMPLOYMENT_FORMS,
+               description="permanent | temporary | hourly"),
+        Column("employment_rate", "float", required=False, nullable=True,
+               description="contracted share of full time in per cent (sysselsättningsgrad)"),
+        Column("employment_start", "date", required=False, nullable=True, description="employment start"),
+        Column("employment_end", "date", required=False, nullable=True,
+               description="employment end (left the employer); empty while employed"),
+        Column("profession", "category", required=False, nullable=True, allowed=PROFESSIONS,
+               description="profession (yrke / stilling)"),
+    ),
+)
+
+SCHEMAS = {s.name: s for s in (DECISIONS, ORDERS, VISITS, STAFF)}
 
 
 # -- outcome panels: conventions shared by evalkit.outcomes (pandas) and evalkit.io.register (DuckDB) --------

@@ -16,14 +16,18 @@ BASE = {"errors", "provenance", "privacy", "schemas", "i18n", "blocks", "_files"
 TOP = {"config", "pipeline", "cli", "kinds", "init"}
 # layer -> evalkit top-level modules it must not import
 FORBIDDEN = {
-    "base": {"io", "outcomes", "analysis", "audit", "report"} | TOP,
-    "io": {"outcomes", "analysis", "audit", "report"} | TOP,
-    "outcomes": {"io", "analysis", "audit", "report"} | TOP,
-    "analysis": {"io", "report"} | TOP,
+    "base": {"io", "outcomes", "staff", "analysis", "audit", "report", "implementation"} | TOP,
+    "io": {"outcomes", "staff", "analysis", "audit", "report", "implementation"} | TOP,
+    "outcomes": {"io", "analysis", "audit", "report", "implementation"} | TOP,
+    "staff": {"io", "analysis", "audit", "report", "implementation"} | TOP,
+    "analysis": {"io", "report", "implementation"} | TOP,
     "implementation": {"io", "report"} | TOP,
     "audit": {"report"} | TOP,
-    "report": {"io", "outcomes", "analysis", "audit"} | TOP,
+    "report": {"io", "outcomes", "staff", "analysis", "audit", "implementation"} | TOP,
 }
+# the one exception: the CFIR codebook is handed out as a Codings and written with the REFI-QDA writer
+# (io.codings, io.refi_write); the rating form is written like the audit forms, without io
+ALLOWED = {"implementation/cfir.py": {"io"}}
 
 
 def layer_of(path: Path) -> str | None:
@@ -65,5 +69,5 @@ SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if layer_of(p) is not None)
 @pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(PACKAGE)) for p in SOURCES])
 def test_imports_follow_the_layers(path):
     layer = layer_of(path)
-    wrong = evalkit_imports(path) & FORBIDDEN[layer]
+    wrong = evalkit_imports(path) & FORBIDDEN[layer] - ALLOWED.get(str(path.relative_to(PACKAGE)), set())
     assert not wrong, f"{path.relative_to(PACKAGE)} ({layer}) imports {sorted(wrong)}"

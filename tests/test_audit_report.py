@@ -68,7 +68,10 @@ def test_changed_items_are_the_true_effect_only(result):
 @pytest.mark.parametrize("language, word, decimal", [("sv", "procentenheter", ","), ("nb", "prosentpoeng", ","),
                                                      ("en", "percentage points", ".")])
 def test_sentences_have_numbers_in_the_language(result, language, word, decimal):
-    text = result.sentences(language)
+    from evalkit.privacy import Disclosure
+
+    # count_below=1: no count is small, so every number is printed (the formatting is what is tested here)
+    text = result.sentences(language, disclosure=Disclosure(1, 1))
     # one sentence per stage (5) and all items, then changed / unchanged items, then agreement
     assert len(text) == 6 + 2 + 1
     assert all(word in t for t in text[:6])
@@ -77,6 +80,15 @@ def test_sentences_have_numbers_in_the_language(result, language, word, decimal)
     assert f"{kappa:.2f}".replace(".", decimal) in text[8]
     share = result.stages.query("stage == 'A' and group == 'before'")["share"].iloc[0]
     assert f"{100 * share:.0f}" in text[0]
+
+
+def test_sentences_hide_a_share_whose_count_the_tables_hide(result):
+    # stage A before: every one of 8 items met in ~6 % of 63 case files, i.e. fewer than 5 case files
+    row = result.stages.query("stage == 'A' and group == 'before'").iloc[0]
+    assert 0 < row["n_yes"] < 5
+    text = result.sentences("sv")[0]
+    assert f"{100 * row['share']:.0f}\u00a0%" not in text and "i .. av ärendena" in text
+    assert "förändring med .. procentenheter" in text   # the change is computed from the hidden share
 
 
 @pytest.mark.parametrize("language", ["sv", "nb", "en"])

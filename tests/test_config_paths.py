@@ -63,3 +63,24 @@ def test_a_parquet_folder_is_a_valid_decisions_path_and_sources_dir_must_be_a_fo
     assert ev.data["decisions"].path.is_dir()
     with pytest.raises(ConfigError, match=r"sources_dir: 'p\.qdpx' is a file; give the folder"):
         Evaluation.from_toml(_config(folder, '[data.codings]\npath = "p.qdpx"\nsources_dir = "p.qdpx"\n'))
+
+
+def test_hostile_toml_files_are_config_errors(tmp_path):
+    from evalkit._files import MAX_TOML_BYTES, read_toml
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        read_toml(deep)
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * MAX_TOML_BYTES, encoding="utf-8")
+    with pytest.raises(ConfigError, match="is more than a file can be"):
+        read_toml(big)
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b'x = "\xff"')
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        read_toml(bad)
+    with pytest.raises(ConfigError, match="is a folder"):
+        read_toml(tmp_path)
+    with pytest.raises(ConfigError, match=r"config file not found: nej\.toml$"):
+        read_toml(tmp_path / "nej.toml", "config file")

@@ -111,3 +111,22 @@ def test_runner_tables_match_the_runners():
                    "role_names", "min_exact", "language", "seed", "n_boot",
                    "quote_min_chars", "quote_max_chars", "mask_names", "joint"}
     assert {k.name for k in KINDS["qualitative"].options} == qualitative
+
+
+def test_implementation_kinds_tables_match_their_runners():
+    """Every key of the staff_survey, cfir and instrument tables passes the runner's own name check."""
+    import pandas as pd
+
+    from evalkit.analysis.staff_survey import OPTIONS as STAFF_SURVEY
+    from evalkit.implementation.cfir import run_cfir
+    from evalkit.implementation.instruments import run_instrument
+
+    assert {k.name for k in KINDS["staff_survey"].options} == set(STAFF_SURVEY)
+    for kind, runner, data in (("cfir", run_cfir, []), ("instrument", run_instrument, pd.DataFrame())):
+        names = {k.name for k in KINDS[kind].options}
+        try:
+            runner(data, {**{n: None for n in names}, "not_an_option": 1})
+        except Exception as exc:  # the name check comes first: only the made-up key is unknown
+            assert "not_an_option" in str(exc) and not any(f"{n}," in str(exc).split("known")[0] for n in names)
+        else:
+            raise AssertionError(f"{kind}: an unknown option passed")

@@ -62,7 +62,7 @@ def test_ri_sentences_state_the_exact_p_value_and_the_attainable_floor(orebro):
     en = quiet(orebro.sentences, "en")
     text = " ".join(en)
     assert i18n.fmt_p(p, "en") in en[0]                      # "p = 0.067" written by evalkit.i18n
-    assert "the 95% confidence interval is unbounded" in en[0]
+    assert "the smallest p-value this design can give is 0.067, so no interval can be given" in en[0]
     assert "0.067 (1/15)" in text and "5% level" in text
     assert "15 ways to choose the treated units" in text
     sv = " ".join(quiet(orebro.sentences, "sv"))
@@ -157,15 +157,24 @@ def test_user_choice_is_stated_in_methods():
 def test_effect_table_holds_raw_numbers_with_localized_labels(orebro):
     tables = quiet(orebro.report_tables, "sv")
     caption, frame, spec = tables[0]
-    assert list(frame.columns) == ["Utfallsmått", "Skattning", "95 % KI, nedre", "övre", "p-värde", "Inferens"]
+    # a design that cannot reject at 5 %: the exact p-value beside the smallest attainable one, no "−∞ to ∞"
+    assert list(frame.columns) == ["Utfallsmått", "Skattning", "p-värde", "Minsta möjliga p-värde", "Inferens"]
     row = frame.iloc[0]
     e = orebro.effect
     assert row["Skattning"] == e["estimate"] and row["p-värde"] == e["p_value"]
-    assert math.isinf(row["95 % KI, nedre"]) and math.isinf(row["övre"])
+    assert math.isinf(e["ci_low"]) and math.isinf(e["ci_high"])  # the API keeps the confidence set: all of R
+    assert row["Minsta möjliga p-värde"] == pytest.approx(1 / 15)
     assert "Randomiseringsinferens (15 tilldelningar)" == row["Inferens"]
     assert "p-värde" in spec.pvalues
     en = quiet(orebro.report_tables, "en")[0][1]
-    assert list(en.columns)[:5] == ["Outcome", "Estimate", "95% CI, lower", "upper", "p-value"]
+    assert list(en.columns)[:4] == ["Outcome", "Estimate", "p-value", "Smallest attainable p-value"]
+
+
+def test_effect_table_with_a_bounded_interval_shows_it(wild):
+    frame = quiet(wild.report_tables, "en")[0][1]
+    assert list(frame.columns)[:5] == ["Outcome", "Estimate", "95% CI, lower", "upper", "p-value"]
+    assert frame.iloc[0]["95% CI, lower"] == pytest.approx(wild.effect["ci_low"] * 100 if "share" in wild.outcome
+                                                           else wild.effect["ci_low"])
 
 
 def test_means_table_equals_group_means_and_declares_counts(wild):
@@ -268,8 +277,8 @@ def test_report_section_renders_text_tables_and_figure(tmp_path, orebro):
     assert any("0,067 (1/15)" in p for p in paragraphs)
     assert any("C(6, 2) = 15" in p for p in paragraphs)                       # methods section
     effect = next(t for t in tables if t[0][0] == "Utfallsmått")
-    assert effect[0][1:5] == ["Skattning", "95 % KI, nedre", "övre", "p-värde"]
-    assert effect[1][2] == MINUS + "∞" and effect[1][4] == "0,067"
+    assert effect[0][1:4] == ["Skattning", "p-värde", "Minsta möjliga p-värde"]
+    assert effect[1][2] == "0,067" and effect[1][3] == "0,067" and "∞" not in " ".join(effect[1])
     means = next(t for t in tables if t[0][0] == "Grupp")
     assert [r[0] for r in means[1:]] == ["Pilotområden", "Jämförelseområden"]
     assert any(t[0][0] == "Period i förhållande till starten" for t in tables)  # appendix

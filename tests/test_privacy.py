@@ -441,7 +441,9 @@ def test_clean_table_passes_and_false_alarm_candidates_stay_quiet():
             "postcode": [f"{rng.integers(100, 999)} {rng.integers(10, 99)}" for _ in range(n)],
             "amount": rng.gamma(2, 5000, n).round(2),
             "hours": rng.integers(0, 200, n),
-            "small_id": rng.integers(1_000_000, 99_999_999, n),  # 7–8 digits are never padded
+            # 7–9 digits: a padded reading (leading zeros lost) counts only in a column of mostly hits
+            "small_id": rng.integers(1_000_000, 99_999_999, n),
+            "nine_digit_id": rng.integers(100_000_000, 999_999_999, n),
             "flag": rng.random(n) < 0.5,
         }
     )
@@ -517,9 +519,12 @@ def test_integer_column_names_and_several_numbers_in_one_cell():
 
 
 # A plain regex with both lookarounds, written straight from the rule: a token is
-# 10/12 (SE) or 11 (NO) digits with the usual separators, not touching other digits.
+# 12 (SE, century 18/19/20, optionally a space after it), 11 (NO) or 10 (SE) digits,
+# the last four or five after a separator (a dash or plus with up to two spaces on
+# either side, or one or two spaces), not touching other digits.
+SEP = r"(?:[ \t]{0,2}[-+][ \t]{0,2}|[ \t]{1,2})?"
 PLAIN_TOKEN = re.compile(
-    r"(?<![0-9])(?:(?:18|19|20)[0-9]{6}[- ]?[0-9]{4}|[0-9]{6}[-+ ]?[0-9]{4}|[0-9]{6} ?[0-9]{5})(?![0-9])"
+    rf"(?<![0-9])(?:(?:18|19|20) ?[0-9]{{6}}{SEP}[0-9]{{4}}|[0-9]{{6}}{SEP}[0-9]{{5}}|[0-9]{{6}}{SEP}[0-9]{{4}})(?![0-9])"
 )
 
 

@@ -1,6 +1,8 @@
 """Disclosure control on small hand-made tables whose right answer is reasoned out here.
 
-Thresholds: counts < 5 and percentages on denominators < 30 (DESIGN.md, domain.md §2.4).
+Thresholds: counts 1–4 and percentages on denominators < 30 (DESIGN.md, domain.md §2.4); zero is shown
+unless ``zero_is_small``. Secondary cells are the cheapest set (fewest cells, then least value hidden) that
+leaves every primary cell an interval of at least 5 for an attacker who solves the table's equations.
 """
 from __future__ import annotations
 
@@ -9,22 +11,26 @@ import pandas as pd
 import pytest
 
 import evalkit as ek
-from evalkit.privacy import SUPPRESSED, suppress_counts, suppress_percentages
+from evalkit.privacy import SUPPRESSED, audit_intervals, suppress_counts, suppress_percentages
+from evalkit.privacy._disclosure import table_lines
 
 
 def hidden_cells(mask: pd.DataFrame) -> set[tuple]:
     return {(r, c) for r in mask.index for c in mask.columns if mask.at[r, c]}
 
 
-def test_counts_below_five_are_hidden_five_is_shown():
+def test_counts_below_five_are_hidden_five_and_zero_are_shown():
     t = pd.DataFrame({"unit": list("ABCDE"), "n": [12, 3, 0, 5, 4]})
     s = suppress_counts(t, "n")
-    assert s.display["n"].tolist() == [12, SUPPRESSED, SUPPRESSED, 5, SUPPRESSED]
+    assert s.display["n"].tolist() == [12, SUPPRESSED, 0, 5, SUPPRESSED]
     assert s.display["unit"].tolist() == list("ABCDE")  # labels untouched
-    assert hidden_cells(s.mask) == {(1, "n"), (2, "n"), (4, "n")}
+    assert hidden_cells(s.mask) == {(1, "n"), (4, "n")}
     assert s.secondary.to_numpy().sum() == 0  # no totals: nothing to protect
-    assert s.threshold == 5 and s.n_hidden == 3
+    assert s.threshold == 5 and s.n_hidden == 2
     assert t["n"].tolist() == [12, 3, 0, 5, 4]  # input untouched
+    # a publisher that hides empty categories says so
+    assert suppress_counts(t, "n", zero_is_small=True).display["n"].tolist() == [12, SUPPRESSED, SUPPRESSED, 5,
+                                                                               SUPPRESSED]
 
 
 def test_threshold_is_configurable():
@@ -55,17 +61,19 @@ def test_both_margins_give_a_protected_rectangle():
     #   A   10   3   8  21
     #   B    6   7   9  22
     #   T   16  10  17  43
-    # A.y = 3 is small. Row A then has one hidden cell → hide its next-smallest, A.z = 8.
-    # Column y has one hidden (A.y) → hide B.y = 7; column z has one (A.z) → hide B.z = 9.
-    # Now row B has two hidden, every column two or none: the 2x2 rectangle
-    # {A,B} x {y,z} is hidden and no cell follows from a single subtraction.
+    # A.y = 3 is small. Fewer than four cells cannot protect it (row A and column y each need a second hidden
+    # cell, and so does the line of each of those). Two rectangles of four inner cells do:
+    # {A,B}×{x,y} hides 10+3+6+7 = 26, {A,B}×{y,z} hides 3+8+7+9 = 27; the first is chosen. In it A.y can
+    # move up by min(10, 7) = 7 and down by min(3, 6) = 3: an interval of 10 ≥ 5.
     t = pd.DataFrame(
         {"x": [10, 6, 16], "y": [3, 7, 10], "z": [8, 9, 17], "T": [21, 22, 43]}, index=["A", "B", "T"]
     )
     s = suppress_counts(t, ["x", "y", "z"], total_col="T", total_row="T")
     assert hidden_cells(s.primary) == {("A", "y")}
-    assert hidden_cells(s.mask) == {("A", "y"), ("A", "z"), ("B", "y"), ("B", "z")}
+    assert hidden_cells(s.mask) == {("A", "y"), ("A", "x"), ("B", "y"), ("B", "x")}
     assert s.display.loc["T"].tolist() == [16, 10, 17, 43]
+    low, high = audit_intervals(t.to_numpy(float), s.mask.to_numpy(), table_lines((3, 4), 2, 3))
+    assert (low[0, 1], high[0, 1]) == (0.0, 10.0)
 
 
 def test_a_small_total_is_hidden_and_protected_through_the_grand_total():
@@ -73,15 +81,18 @@ def test_a_small_total_is_hidden_and_protected_through_the_grand_total():
     #   A    1   4   8   13      primary (< 5): A.x, A.y, B.x and the total sum.x = 4
     #   B    3   5   5   13
     #   sum  4   9  13   26
-    # Row A: two hidden, fine. Row B: [3*, 5, 5 | 13] one hidden → hide the smallest
-    # visible, B.y = 5 (the first of two equal). Totals row: [4*, 9, 13 | 26] one
-    # hidden → hide sum.y = 9. Columns then: x three hidden, y three, z and tot none.
+    # Column x sums to 4: however much is hidden, A.x and B.x stay within [0, 4] once sum.x is known, so
+    # sum.x must be hidden too; each primary cell then gets the widest interval the table allows (≥ 4 for
+    # those of column x, ≥ 5 for A.y), checked by the attacker's LP.
     t = pd.DataFrame(
         {"x": [1, 3, 4], "y": [4, 5, 9], "z": [8, 5, 13], "tot": [13, 13, 26]}, index=["A", "B", "sum"]
     )
     s = suppress_counts(t, ["x", "y", "z"], total_col="tot", total_row="sum")
     assert hidden_cells(s.primary) == {("A", "x"), ("B", "x"), ("sum", "x"), ("A", "y")}
-    assert hidden_cells(s.secondary) == {("sum", "y"), ("B", "y")}
+    low, high = audit_intervals(t.to_numpy(float), s.mask.to_numpy(), table_lines((3, 4), 2, 3))
+    width = high - low
+    assert width[0, 1] >= 5 and min(width[0, 0], width[1, 0], width[2, 0]) >= 4
+    assert not s.mask.at["sum", "tot"]  # the grand total stays
 
 
 def test_no_line_ever_has_exactly_one_hidden_cell():
@@ -98,8 +109,9 @@ def test_no_line_ever_has_exactly_one_hidden_cell():
         assert all(row.sum() != 1 for row in m), t
         assert all(col.sum() != 1 for col in m.T), t
         values = t[cols + ["tot"]].to_numpy()
-        assert (m[values < 5]).all()  # every small count hidden
-        assert not s.primary[cols + ["tot"]].to_numpy()[values >= 5].any()
+        small = (values > 0) & (values < 5)
+        assert (m[small]).all()  # every small count hidden (zero is not small)
+        assert not s.primary[cols + ["tot"]].to_numpy()[~small].any()
 
 
 def test_display_matches_mask_exactly():

@@ -141,7 +141,7 @@ def test_structure_and_text_in_swedish(built):
     assert "Handläggningstid: Handläggningstiden ändrades med \u22124,8 (\u22127,5 till \u22122,1) dagar." in text
     assert "Segmenterad regression med Newey–West-standardfel." in text
     assert "beslut.csv: 100 rader lästa, 97 behållna och 3 exkluderade." in text
-    assert "Antal under 5 redovisas" in text and "mindre än 30" in text
+    assert "Antal från 1 till och med 4 redovisas" in text and "mindre än 30" in text
     assert "[Utvärderarens slutsatser" in text
     assert "Samtliga tabeller finns också i Excel-bilagan r_sv.xlsx." in text
     assert "[evaluation]" in text and "ab" * 32 in "".join(_text(t) for t in document.element.body.iter(qn("w:tbl")))

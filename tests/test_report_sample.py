@@ -115,13 +115,16 @@ def test_each_analysis_names_its_own_source_files(ibic_run, tmp_path):
     assert sources == {"Källa: beslut_procapita.csv, egna beräkningar",
                        "Källa: brukarundersokning.csv, egna beräkningar",
                        "Källa: intervjuer.qdpx, egna beräkningar",
-                       "Källa: granskning_R1.xlsx, granskning_R2.xlsx, egna beräkningar"}
+                       "Källa: granskning_R1.xlsx, granskning_R2.xlsx, egna beräkningar",
+                       "Källa: cfir_bedomning_A.xlsx, cfir_bedomning_B.xlsx, egna beräkningar",
+                       "Källa: nomad_personal.csv, egna beräkningar"}
 
 
 def test_provenance_appendix_lists_every_input_file(ibic_run, tmp_path):
     names = {Path(r.source.path).name for r in pipeline.input_records(ibic_run)}
     assert names == {"beslut_procapita.csv", "brukarundersokning.csv", "brukarundersokning_utskick.csv",
-                     "intervjuer.qdpx", "granskning_R1.xlsx", "granskning_R2.xlsx"}
+                     "intervjuer.qdpx", "granskning_R1.xlsx", "granskning_R2.xlsx", "nomad_personal.csv",
+                     "cfir_bedomning_A.xlsx", "cfir_bedomning_B.xlsx"}
     path = tmp_path / "ibic.docx"
     pipeline.build_report(ibic_run).save(path)
     text = text_of(path)

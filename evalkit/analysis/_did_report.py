@@ -28,6 +28,7 @@ LABELS: dict[str, dict[str, str]] = {
     "ci_high": {"sv": "övre", "nb": "øvre", "en": "upper"},
     "p_value": {"sv": "p-värde", "nb": "p-verdi", "en": "p-value"},
     "inference": {"sv": "Inferens", "nb": "Inferens", "en": "Inference"},
+    "smallest_p": {"sv": "Minsta möjliga p-värde", "nb": "Minste mulige p-verdi", "en": "Smallest attainable p-value"},
     "m_cluster": {"sv": "Klusterrobusta standardfel (CR1)", "nb": "Klyngerobuste standardfeil (CR1)",
                   "en": "Cluster-robust standard errors (CR1)"},
     "m_cluster_bjs": {"sv": "Klusterrobusta standardfel (BJS)", "nb": "Klyngerobuste standardfeil (BJS)",
@@ -136,13 +137,21 @@ def effect_table(result, language: str):
     est, low, high, p = _effect_columns(language)
     if unit:
         est = f"{est} ({unit.strip()})"
-    frame = pd.DataFrame({label("outcome", language): [capitalized(result.outcome_label(language))],
-                          est: [e["estimate"] * scale], low: [e["ci_low"] * scale], high: [e["ci_high"] * scale],
-                          p: [e["p_value"]],
-                          label("inference", language): [_inference_text(result.inference, language)]})
     d = decimals_for(result.inference.get("se_cr1", abs(e["estimate"])) * scale)
-    spec = TableSpec(pvalues=(p,), decimals={est: d, low: d, high: d})
-    return label("effect_caption", language), frame, spec
+    columns = {label("outcome", language): [capitalized(result.outcome_label(language))],
+               est: [e["estimate"] * scale]}
+    if np.isfinite([e["ci_low"], e["ci_high"]]).all():
+        columns.update({low: [e["ci_low"] * scale], high: [e["ci_high"] * scale], p: [e["p_value"]]})
+        pvalues = (p,)
+    else:
+        # randomization inference that cannot reject at 5 %: the confidence set is the whole line, so the
+        # table shows the exact p-value beside the smallest one the design can give instead of "−∞ to ∞"
+        smallest = label("smallest_p", language)
+        columns.update({p: [e["p_value"]], smallest: [result.inference.get("smallest_p", np.nan)]})
+        pvalues = (p, smallest)
+    columns[label("inference", language)] = [_inference_text(result.inference, language)]
+    spec = TableSpec(pvalues=pvalues, decimals={c: d for c in (est, low, high) if c in columns})
+    return label("effect_caption", language), pd.DataFrame(columns), spec
 
 
 def means_table(result, language: str):

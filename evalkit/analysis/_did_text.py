@@ -50,7 +50,7 @@ _TEXT = {
                        "which compares only with not-yet-treated and never-treated observations."),
         "main": "The difference-in-differences estimate of the effect on {outcome} is {est} ({ci}; {p}).",
         "ci": "95% confidence interval {interval}",
-        "ci_inf": "the 95% confidence interval is unbounded",
+        "ci_inf": "the smallest p-value this design can give is {floor}, so no interval can be given",
         "design": ("It compares {n_treated} treated with {n_control} comparison units over {n_periods} periods "
                    "({n_pre} before the change and {n_post} from it on), {n_obs} observations in all."),
         "cluster": "The interval and p-value use cluster-robust standard errors by unit (CR1).",
@@ -91,7 +91,7 @@ _TEXT = {
                        "Jaravel & Spiess (2024), som bara jämför med ännu inte och aldrig behandlade observationer."),
         "main": "Skillnad-i-skillnader-skattningen av effekten på {outcome} är {est} ({ci}; {p}).",
         "ci": "95 % konfidensintervall {interval}",
-        "ci_inf": "95 % konfidensintervall obegränsat",
+        "ci_inf": "med den här designen kan p-värdet inte bli lägre än {floor}, så inget intervall kan anges",
         "design": ("Jämförelsen gäller {n_treated} enheter med förändringen och {n_control} jämförelseenheter under "
                    "{n_periods} perioder ({n_pre} före och {n_post} från och med förändringen), totalt {n_obs} "
                    "observationer."),
@@ -135,7 +135,7 @@ _TEXT = {
                        "observasjoner."),
         "main": "Forskjell-i-forskjeller-estimatet av effekten på {outcome} er {est} ({ci}; {p}).",
         "ci": "95 % konfidensintervall {interval}",
-        "ci_inf": "95 % konfidensintervall ubegrenset",
+        "ci_inf": "med dette designet kan p-verdien ikke bli lavere enn {floor}, så intet intervall kan angis",
         "design": ("Sammenligningen gjelder {n_treated} enheter med endringen og {n_control} sammenligningsenheter "
                    "over {n_periods} perioder ({n_pre} før og {n_post} fra og med endringen), til sammen {n_obs} "
                    "observasjoner."),
@@ -409,7 +409,8 @@ def result_sentences(result, language: str = "sv", event_study=None) -> list[str
         interval = i18n.fmt_interval(e["ci_low"], e["ci_high"], d, language)
         ci = text["ci"].format(interval=interval + unit)
     else:
-        ci = text["ci_inf"]
+        ci = text["ci_inf"].format(floor=i18n.fmt_number(result.inference.get("smallest_p", float("nan")), 3,
+                                                           language))
     n_post = result.n_periods - result.n_pre
     return [
         text["main"].format(outcome=result.outcome_label(language),

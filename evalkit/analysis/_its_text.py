@@ -83,7 +83,15 @@ def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind
     return out
 
 
+def _clear(lo: float, hi: float, null: float) -> bool:
+    """A change is stated as a direction only when its interval lies wholly on one side of no change."""
+    return (lo > null and hi > null) or (lo < null and hi < null)
+
+
 def _sentence(name, row, outcome, when, period, log_link, controlled, language, unit="") -> str:
+    """One effect in words. The interval is the table's own (signed, low to high): the text never shows bounds
+    the table does not, and an interval that includes no change is said as "no clear change", not as a rise
+    or fall."""
     est, lo, hi, p = row["estimate"], row["ci_low"], row["ci_high"], row["p_value"]
     ci = _ci_label(language)
     if log_link:
@@ -93,16 +101,14 @@ def _sentence(name, row, outcome, when, period, log_link, controlled, language, 
         ratio = format_number(est, d, language)
         interval = format_interval(lo, hi, d, language)
         return _ratio_sentence(name, ratio, interval, pct, change, p, outcome, when, period,
-                               controlled, ci, language)
+                               controlled, ci, language, _clear(lo, hi, 1.0))
     d = decimals_for((hi - lo) / 2.0)
-    if est < 0:
-        magnitude, interval = format_number(-est, d, language), format_interval(-hi, -lo, d, language)
-    else:
-        magnitude, interval = format_number(est, d, language), format_interval(lo, hi, d, language)
+    magnitude, interval = format_number(abs(est), d, language), format_interval(lo, hi, d, language)
+    signed = format_number(est, d, language)
     if unit:
-        magnitude = f"{magnitude} {unit}"
-    return _difference_sentence(name, est, magnitude, interval, p, outcome, when, period,
-                                controlled, ci, language)
+        magnitude, signed = f"{magnitude} {unit}", f"{signed} {unit}"
+    return _difference_sentence(name, est, magnitude, signed, interval, p, outcome, when, period,
+                                controlled, ci, language, _clear(lo, hi, 0.0))
 
 
 def _direction(value: float, language: str, *, rate: bool = False) -> str:
@@ -111,11 +117,44 @@ def _direction(value: float, language: str, *, rate: bool = False) -> str:
     return (up if value >= (1.0 if rate else 0.0) else down)[language]
 
 
-def _difference_sentence(name, est, magnitude, interval, p, outcome, when, period, controlled,
-                         ci, language) -> str:
+_NO_CLEAR = {
+    "level_change": {
+        "sv": "Direkt efter införandet ({when}) syntes ingen tydlig förändring i {outcome}{rel} (förändring {signed}; "
+              "{ci} {interval}; {pt}).",
+        "nb": "Rett etter innføringen ({when}) var det ingen tydelig endring i {outcome}{rel} (endring {signed}; "
+              "{ci} {interval}; {pt}).",
+        "en": "Immediately after the change ({when}) there was no clear change in {outcome}{rel} (change {signed}; "
+              "{ci} {interval}; {pt}).",
+    },
+    "slope_change": {
+        "sv": "Lutningen i trenden för {outcome}{rel} förändrades inte tydligt (förändring {signed} per {period}; "
+              "{ci} {interval}; {pt}).",
+        "nb": "Stigningstallet i trenden for {outcome}{rel} endret seg ikke tydelig (endring {signed} per {period}; "
+              "{ci} {interval}; {pt}).",
+        "en": "The slope of the trend in {outcome}{rel} did not change clearly (change {signed} per {period}; "
+              "{ci} {interval}; {pt}).",
+    },
+    "post_trend": {
+        "sv": "Efter införandet fanns ingen tydlig trend i {outcome}{rel} ({signed} per {period}; {ci} {interval}).",
+        "nb": "Etter innføringen var det ingen tydelig trend i {outcome}{rel} ({signed} per {period}; {ci} {interval}).",
+        "en": "After the change there was no clear trend in {outcome}{rel} ({signed} per {period}; {ci} {interval}).",
+    },
+}
+
+
+def _relative(controlled: bool, language: str) -> str:
+    return {"sv": " jämfört med jämförelsegruppen", "nb": " sammenlignet med sammenligningsgruppen",
+            "en": " relative to the comparison group"}[language] if controlled else ""
+
+
+def _difference_sentence(name, est, magnitude, signed, interval, p, outcome, when, period, controlled,
+                         ci, language, clear: bool = True) -> str:
     pt = _p_text(p, language)
-    rel = {"sv": " jämfört med jämförelsegruppen", "nb": " sammenlignet med sammenligningsgruppen",
-           "en": " relative to the comparison group"}[language] if controlled else ""
+    rel = _relative(controlled, language)
+    if not clear:
+        return _NO_CLEAR[name][language].format(when=when, outcome=outcome, rel=rel, signed=signed, ci=ci,
+                                                interval=interval, pt=pt, period=period)
+    ci = {"sv": f"{ci} för förändringen", "nb": f"{ci} for endringen", "en": f"{ci} of the change"}[language]
     if name == "level_change":
         verb = _direction(est, language)
         return {
@@ -133,6 +172,7 @@ def _difference_sentence(name, est, magnitude, interval, p, outcome, when, perio
             "en": f"The slope of the trend in {outcome} {verb}{rel} by {magnitude} per {period} ({ci} {interval}; {pt}).",
         }[language]
     verb = {"sv": ("ökade", "minskade"), "nb": ("økte", "sank"), "en": ("rose", "fell")}[language][0 if est >= 0 else 1]
+    ci = _ci_label(language)
     return {
         "sv": f"Efter införandet {verb} {outcome}{rel} med {magnitude} per {period} ({ci} {interval}).",
         "nb": f"Etter innføringen {verb} {outcome}{rel} med {magnitude} per {period} ({ci} {interval}).",
@@ -140,13 +180,41 @@ def _difference_sentence(name, est, magnitude, interval, p, outcome, when, perio
     }[language]
 
 
+_NO_CLEAR_RATE = {
+    "level_change": {
+        "sv": "Direkt efter införandet ({when}) syntes ingen tydlig förändring i takten för {outcome}{rel} "
+              "(kvot {ratio}; {ci} {interval}; {pt}).",
+        "nb": "Rett etter innføringen ({when}) var det ingen tydelig endring i raten for {outcome}{rel} "
+              "(ratio {ratio}; {ci} {interval}; {pt}).",
+        "en": "Immediately after the change ({when}) there was no clear change in the rate of {outcome}{rel} "
+              "(rate ratio {ratio}; {ci} {interval}; {pt}).",
+    },
+    "slope_change": {
+        "sv": "Trenden för {outcome}{rel} förändrades inte tydligt (kvot {ratio} per {period}; {ci} {interval}; {pt}).",
+        "nb": "Trenden for {outcome}{rel} endret seg ikke tydelig (ratio {ratio} per {period}; {ci} {interval}; {pt}).",
+        "en": "The trend in the rate of {outcome}{rel} did not change clearly (ratio {ratio} per {period}; {ci} "
+              "{interval}; {pt}).",
+    },
+    "post_trend": {
+        "sv": "Efter införandet fanns ingen tydlig trend i takten för {outcome}{rel} (kvot {ratio} per {period}; "
+              "{ci} {interval}).",
+        "nb": "Etter innføringen var det ingen tydelig trend i raten for {outcome}{rel} (ratio {ratio} per {period}; "
+              "{ci} {interval}).",
+        "en": "After the change there was no clear trend in the rate of {outcome}{rel} (rate ratio {ratio} per "
+              "{period}; {ci} {interval}).",
+    },
+}
+
+
 def _ratio_sentence(name, ratio, interval, pct, change, p, outcome, when, period, controlled, ci,
-                    language) -> str:
+                    language, clear: bool = True) -> str:
     pt = _p_text(p, language)
     verb = _direction(change, language)
     pct_sign = {"sv": f"{pct} %", "nb": f"{pct} %", "en": f"{pct}%"}[language]
-    rel = {"sv": " jämfört med jämförelsegruppen", "nb": " sammenlignet med sammenligningsgruppen",
-           "en": " relative to the comparison group"}[language] if controlled else ""
+    rel = _relative(controlled, language)
+    if not clear:
+        return _NO_CLEAR_RATE[name][language].format(when=when, outcome=outcome, rel=rel, ratio=ratio, ci=ci,
+                                                     interval=interval, pt=pt, period=period)
     if name == "level_change":
         return {
             "sv": f"Direkt efter införandet ({when}) {verb} takten för {outcome}{rel} med {pct_sign} "

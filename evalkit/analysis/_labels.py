@@ -31,6 +31,14 @@ _CHANGE_TYPES = {
 
 _BASE = {
     "active_users": ("aktiva brukare", "aktive brukere", "active users"),
+    "continuity_mean": ("personalkontinuitet (olika personal per brukare under 14 dagar, medelvärde)",
+                        "personalkontinuitet (ulike ansatte per bruker i løpet av 14 dager, gjennomsnitt)",
+                        "staff continuity (different staff per user in 14 days, mean)"),
+    "continuity_median": ("personalkontinuitet (olika personal per brukare under 14 dagar, median)",
+                          "personalkontinuitet (ulike ansatte per bruker i løpet av 14 dager, median)",
+                          "staff continuity (different staff per user in 14 days, median)"),
+    "continuity_users": ("brukare i kontinuitetsmåttet", "brukere i kontinuitetsmålet",
+                         "users in the continuity measure"),
     "new_decisions": ("nya beslut", "nye vedtak", "new decisions"),
     "granted_hours": ("beviljade timmar per månad", "innvilgede timer per måned", "granted hours per month"),
     "hours_per_user": ("beviljade timmar per brukare och månad", "innvilgede timer per bruker og måned",
@@ -82,6 +90,43 @@ _BASE = {
                             "vedtak med kjent oppføring av brukerens syn",
                             "decisions with a known own-view entry"),
 }
+# staff outcomes of evalkit.staff.staff_panel (joined onto the panel from a [data.staff] HR export)
+_BASE.update({
+    "employees": ("anställda", "ansatte", "employees"),
+    "employees_permanent": ("tillsvidareanställda", "fast ansatte", "permanent employees"),
+    "fte": ("årsarbetare", "årsverk", "full-time equivalents"),
+    "scheduled_hours": ("schemalagda timmar", "planlagte timer", "scheduled hours"),
+    "worked_hours": ("arbetade timmar", "arbeidede timer", "hours worked"),
+    "sick_hours": ("sjukfrånvarotimmar", "sykefraværstimer", "sick-leave hours"),
+    "sick_hours_short": ("sjukfrånvarotimmar dag 1–14", "korttidsfraværstimer", "sick-leave hours, day 1–14"),
+    "sick_hours_long": ("sjukfrånvarotimmar från dag 15", "langtidsfraværstimer", "sick-leave hours from day 15"),
+    "sick_leave": ("sjukfrånvaro (andel av schemalagd tid)", "sykefravær (andel av planlagt tid)",
+                   "sick leave (share of scheduled hours)"),
+    "sick_leave_short": ("korttidssjukfrånvaro, dag 1–14 (andel av schemalagd tid)",
+                         "korttidssykefravær (andel av planlagt tid)",
+                         "short-term sick leave, day 1–14 (share of scheduled hours)"),
+    "sick_leave_long": ("sjukfrånvaro från dag 15 (andel av schemalagd tid)",
+                        "langtidssykefravær (andel av planlagt tid)",
+                        "sick leave from day 15 (share of scheduled hours)"),
+    "leavers_permanent": ("tillsvidareanställda som slutat", "faste ansatte som har sluttet",
+                          "permanent employees who left"),
+    "turnover_permanent": ("personalomsättning bland tillsvidareanställda (per månad)",
+                           "turnover blant faste ansatte (per måned)", "turnover of permanent staff (per month)"),
+    "hourly_hours": ("timavlönades timmar", "timelønnedes timer", "hours of hourly-paid staff"),
+    "hourly_share": ("andel timavlönad tid", "andel timelønnet tid", "share of hours worked by hourly-paid staff"),
+    "overtime_hours": ("övertidstimmar", "overtidstimer", "overtime hours"),
+    "extra_hours": ("mertidstimmar", "merarbeidstimer", "extra hours"),
+    "overtime_per_fte": ("övertid per årsarbetare och månad (timmar)", "overtid per årsverk og måned (timer)",
+                         "overtime per FTE and month (hours)"),
+    "extra_per_fte": ("mertid per årsarbetare och månad (timmar)", "merarbeid per årsverk og måned (timer)",
+                      "extra hours per FTE and month (hours)"),
+    "overtime_extra_per_fte": ("över- och mertid per årsarbetare och månad (timmar)",
+                               "overtid og merarbeid per årsverk og måned (timer)",
+                               "overtime and extra hours per FTE and month (hours)"),
+})
+#: staff panel columns that hold shares 0–1 without the "_share" suffix
+_STAFF_SHARES = frozenset({"sick_leave", "sick_leave_short", "sick_leave_long", "turnover_permanent"})
+
 for _key, (_sv, _nb, _en) in _CHANGE_TYPES.items():
     _BASE[f"order_changes_{_key}"] = (f"ändrade beställningar ({_sv})", f"endrede bestillinger ({_nb})",
                                       f"order changes ({_en})")
@@ -109,4 +154,4 @@ def outcome_title(column: str, language: str = "sv") -> str:
 
 def is_share(column: str) -> bool:
     """Whether the panel column holds a share 0–1 (effects then read in percentage points)."""
-    return str(column).endswith("_share")
+    return str(column).endswith("_share") or str(column) in _STAFF_SHARES

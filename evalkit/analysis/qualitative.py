@@ -24,7 +24,7 @@ from scipy.stats import fisher_exact
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.quotes import role_labels, select_quotes
 from evalkit.errors import AnalysisError, AnalysisWarning
-from evalkit.i18n import check_language, fmt_int, fmt_number, fmt_percent, translator
+from evalkit.i18n import SUPPRESSED, check_language, fmt_int, fmt_number, fmt_percent, translator
 
 __all__ = ["qualitative_analysis", "QualitativeResult", "coding_agreement", "joint_display", "JointDisplay",
            "run_qualitative", "GROUP_VARIABLES", "PERIOD_VARIABLES", "ALL"]
@@ -54,6 +54,7 @@ _T = {
     "n_after": {"sv": "Antal efter", "nb": "Antall etter", "en": "Number after"},
     "N_after": {"sv": "Intervjuer efter", "nb": "Intervjuer etter", "en": "Interviews after"},
     "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
+    "n_total": {"sv": "Antal totalt", "nb": "Antall totalt", "en": "Number in all"},
     "p_value": {"sv": "p-värde (Fishers exakta test)", "nb": "p-verdi (Fishers eksakte test)",
                 "en": "p-value (Fisher's exact test)"},
     "cap_freq": {"sv": "Teman per intressentgrupp: intervjuer som tar upp temat och kodade avsnitt",
@@ -150,21 +151,39 @@ class QualitativeResult:
         return "".join(f"<p>{html.escape(s)}</p>" for s in self.sentences("en")) + \
             self.before_after.to_html(index=False)
 
-    def sentences(self, language: str = "sv") -> list[str]:
-        """Key findings: the themes most often raised, and the largest before/after changes."""
+    def sentences(self, language: str = "sv", disclosure=None) -> list[str]:
+        """Key findings: the themes most often raised, and the largest before/after changes.
+
+        Every count and share goes through ``disclosure`` (an
+        :class:`evalkit.privacy.Disclosure`, default 5 and 30), as in the tables.
+        """
         language = check_language(language)
+        d = _rules(disclosure)
         out = []
         top = self.frequency.groupby("code")["n_sources"].sum().sort_values(ascending=False)
         if len(top):
-            n = fmt_int(self.n_sources, language)
-            names = ", ".join(f"{c} ({fmt_int(v, language)})" for c, v in top.head(3).items())
+            n = d.count(self.n_sources, language)
+            names = ", ".join(f"{c} ({d.count(v, language)})" for c, v in top.head(3).items())
             out.append({"sv": f"Av {n} intervjuer togs dessa teman upp oftast: {names}.",
                         "nb": f"Av {n} intervjuer ble disse temaene tatt opp oftest: {names}.",
                         "en": f"Of {n} interviews, these themes were raised most often: {names}."}[language])
         ba = self.before_after.dropna(subset=["difference"])
-        for r in ba.reindex(ba["difference"].abs().sort_values(ascending=False).index).head(2).to_dict("records"):
+        hidden = self._before_after_hidden(d)
+        for i, r in ba.reindex(ba["difference"].abs().sort_values(ascending=False).index).head(2).iterrows():
+            nb, na = d.count(r["N_before"], language), d.count(r["N_after"], language)
+            if (hidden.at[i, "n_before"] or hidden.at[i, "n_after"]
+                    or d.hides_share(r["share_before"], r["N_before"], r["n_before"])
+                    or d.hides_share(r["share_after"], r["N_after"], r["n_after"])):
+                # a share on fewer than the denominator threshold is not shown: the counts are, as in the table
+                # (with the same secondary suppression against the theme's total)
+                kb = SUPPRESSED if hidden.at[i, "n_before"] else fmt_int(r["n_before"], language)
+                ka = SUPPRESSED if hidden.at[i, "n_after"] else fmt_int(r["n_after"], language)
+                out.append({"sv": f"Temat {r['code']} togs upp i {kb} av {nb} intervjuer före och i {ka} av {na} efter.",
+                            "nb": f"Temaet {r['code']} ble tatt opp i {kb} av {nb} intervjuer før og i {ka} av {na} etter.",
+                            "en": f"The theme {r['code']} was raised in {kb} of {nb} interviews before and in {ka} of "
+                                  f"{na} after."}[language])
+                continue
             b, a = fmt_percent(r["share_before"], 0, language), fmt_percent(r["share_after"], 0, language)
-            nb, na = fmt_int(r["N_before"], language), fmt_int(r["N_after"], language)
             out.append({"sv": f"Temat {r['code']} togs upp i {b} av intervjuerna före (av {nb}) och {a} efter (av {na}).",
                         "nb": f"Temaet {r['code']} ble tatt opp i {b} av intervjuene før (av {nb}) og {a} etter (av {na}).",
                         "en": f"The theme {r['code']} was raised in {b} of interviews before (of {nb}) and {a} after (of {na})."
@@ -172,14 +191,37 @@ class QualitativeResult:
         overall = self.agreement_table[self.agreement_table["code"] == ALL]
         if len(overall):
             r = overall.iloc[0]
-            v = fmt_number(r["value"], 2, language)
-            pa = fmt_percent(r["percent_agreement"], 0, language)
-            u = fmt_int(r["n_units"], language)
+            few = float(r["n_units"]) < d.count_below
+            v = ".." if few else fmt_number(r["value"], 2, language)
+            pa = d.base_share(r["percent_agreement"], r["n_units"], language)
+            u = d.count(r["n_units"], language)
             out.append({"sv": f"Två kodare kodade samma intervjuer: kappa {v} över {u} par av intervju och tema, samma bedömning i {pa}.",
                         "nb": f"To kodere kodet de samme intervjuene: kappa {v} over {u} par av intervju og tema, samme vurdering i {pa}.",
                         "en": f"Two coders coded the same interviews: kappa {v} over {u} interview-theme pairs, same judgement in {pa}."
                         }[language])
         return out
+
+    def _frequency_hidden(self, d) -> np.ndarray:
+        """Which theme × group counts the frequency table hides (secondary cells included)."""
+        from evalkit.privacy import suppress_counts
+
+        f = self.frequency.reset_index(drop=True)
+        if f.empty:
+            return np.zeros(0, dtype=bool)
+        s = suppress_counts(f, ["n_sources", "group_size"], d.count_below, zero_is_small=d.zero_is_small,
+                            totals_by={"n_sources": "code_guid"})
+        return s.mask["n_sources"].to_numpy() | s.mask["group_size"].to_numpy()
+
+    def _before_after_hidden(self, d) -> pd.DataFrame:
+        """Which before/after counts the before/after table hides (its total is the theme's total)."""
+        from evalkit.privacy import suppress_counts
+
+        ba = self.before_after.assign(n_total=self.before_after["n_before"] + self.before_after["n_after"])
+        if ba.empty:
+            return pd.DataFrame(False, index=ba.index, columns=["n_before", "n_after"])
+        s = suppress_counts(ba, ["n_before", "n_after", "N_before", "N_after", "n_total"], d.count_below,
+                            total_col="n_total", summed=["n_before", "n_after"], zero_is_small=d.zero_is_small)
+        return s.mask
 
     def methods(self, language: str = "sv") -> list[str]:
         language = check_language(language)
@@ -212,17 +254,21 @@ class QualitativeResult:
         language = check_language(language)
         tables = []
         ba = self.before_after.drop(columns=["code_guid", "difference"])
+        # the theme's total is published anyway (the summary sentence, the co-occurrence diagonal, the joint
+        # display): stated here as the row total so that secondary suppression protects a hidden count against it
+        ba.insert(len(ba.columns) - 1, "n_total", ba["n_before"] + ba["n_after"])
         ba = ba.rename(columns={c: _t(c if c != "code" else "theme", language) for c in ba.columns})
         n_before, n_after, p = _t("n_before", language), _t("n_after", language), _t("p_value", language)
-        # The p-value rests on both counts: with the group sizes, it and one count give away the other. A spec
-        # maps a column to one count per kind, so it is tied to n_after as a numerator (hidden with it) and
-        # guarded by n_before (hidden below the count threshold).
-        spec = TableSpec(counts=(n_before, n_after),
+        n_total = _t("n_total", language)
+        # The p-value rests on both counts: with the group sizes, it and one count give away the other, so it
+        # is hidden wherever either count is. The interviews per period are group sizes: counts too.
+        spec = TableSpec(counts=(n_before, _t("N_before", language), n_after, _t("N_after", language), n_total),
+                         total_column=n_total, summed=(n_before, n_after),
                          percents={_t("share_before", language): _t("N_before", language),
                                    _t("share_after", language): _t("N_after", language)},
                          numerators={_t("share_before", language): n_before,
-                                     _t("share_after", language): n_after, p: n_after},
-                         guards={p: n_before},
+                                     _t("share_after", language): n_after},
+                         derived={p: (n_before, n_after)},
                          pvalues=(p,))
         if self.period is not None:
             tables.append((_t("cap_ba", language), ba, spec))
@@ -230,15 +276,21 @@ class QualitativeResult:
             "code": _t("theme", language), "group": _t("group", language), "n_sources": _t("interviews", language),
             "n_segments": _t("segments", language), "group_size": _t("group_size", language),
             "share": _t("share", language)})
+        # a group's size is a count of people like any other: a group of 1–4 is shown as ".."
         tables.append((_t("cap_freq", language), freq, TableSpec(
-            counts=(_t("interviews", language), _t("segments", language)),
+            counts=(_t("interviews", language), _t("segments", language), _t("group_size", language)),
+            # a theme's interviews over its groups add up to the theme's total, which the text prints
+            totals_by={_t("interviews", language): _t("theme", language)},
             percents={_t("share", language): _t("group_size", language)},
             numerators={_t("share", language): _t("interviews", language)})))
         for key, frame in (("cap_works", self.works_well), ("cap_remains", self.remains)):
             if len(frame):
                 f = frame.rename(columns={"code": _t("theme", language)})
-                tables.append((_t(key, language), f, TableSpec(counts=tuple(c for c in f.columns
-                                                                             if c != _t("theme", language)))))
+                groups = [c for c in f.columns if c != _t("theme", language)]
+                # the row total is the theme's total, printed elsewhere anyway: shown, and protected against
+                f[_t("n_total", language)] = f[groups].sum(axis=1)
+                tables.append((_t(key, language), f, TableSpec(counts=tuple(groups) + (_t("n_total", language),),
+                                                               total_column=_t("n_total", language))))
         co = self.cooccurrence.reset_index().rename(columns={"index": _t("theme", language)})
         co = co.rename(columns={co.columns[0]: _t("theme", language)})
         tables.append((_t("cap_co", language), co, TableSpec(counts=tuple(co.columns[1:]))))
@@ -256,23 +308,49 @@ class QualitativeResult:
             tables.append((_t("cap_quotes", language), q, TableSpec()))
         return tables
 
-    def plot(self, language: str = "sv"):
-        """Heatmap theme × group: share of the group's interviews raising the theme."""
+    def plot(self, language: str = "sv", disclosure=None):
+        """Heatmap theme × group: share of the group's interviews raising the theme.
+
+        A cell whose share ``disclosure`` hides (its group has fewer interviews
+        than the denominator threshold, or the count is small) is drawn grey
+        with "..", as in the frequency table (default rules 5 and 30). When
+        every cell is hidden the figure is marked withheld
+        (:func:`evalkit.privacy._disclosure.mark_withheld`) and a report shows a
+        sentence in its place.
+        """
         import matplotlib.pyplot as plt
         from evalkit.i18n import tick_formatter
         language = check_language(language)
+        d = _rules(disclosure)
+        f = self.frequency
+        hidden = [d.hides_share(s, g, n) for s, g, n in zip(f["share"], f["group_size"], f["n_sources"])]
+        hidden = np.asarray(hidden, dtype=bool) | self._frequency_hidden(d)
+        f = f.assign(share=f["share"].where(~hidden))
         # themes in code-tree order (categories keep their themes together), not alphabetical
-        wide = self.frequency.pivot(index="code", columns="group", values="share").reindex(
-            self.frequency["code"].unique())
+        wide = f.pivot(index="code", columns="group", values="share").reindex(f["code"].unique())
+        values = wide.to_numpy(dtype=float)
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(wide) + 1.8))
-        im = ax.imshow(wide.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        ax.imshow(np.where(np.isnan(values), 1.0, np.nan), cmap="Greys", vmin=0, vmax=4, aspect="auto")
+        im = ax.imshow(values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        for i, j in zip(*np.nonzero(np.isnan(values))):
+            ax.text(j, i, "..", ha="center", va="center", fontsize=8, color="0.3")
         ax.set_xticks(range(wide.shape[1]), [str(c) for c in wide.columns], rotation=30, ha="right")
         ax.set_yticks(range(wide.shape[0]), [str(i) for i in wide.index])
         ax.set_xlabel(_t("group", language))
         bar = fig.colorbar(im, ax=ax, format=tick_formatter(language, percent=True))
         bar.set_label(_t("share", language))
         fig.tight_layout()
+        if np.isnan(values).all():
+            from evalkit.privacy._disclosure import mark_withheld
+
+            mark_withheld(fig)  # nothing left to show: a report says so instead of printing a grey grid
         return fig
+
+
+def _rules(disclosure):
+    from evalkit.privacy import Disclosure
+
+    return disclosure if disclosure is not None else Disclosure()
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -581,8 +659,8 @@ def _effect_sentence(result, language: str) -> str:
     return str(result)
 
 
-def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeResult, language: str = "sv"
-                  ) -> JointDisplay:
+def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeResult, language: str = "sv",
+                  disclosure=None) -> JointDisplay:
     """Build the joint display.
 
     Parameters
@@ -593,6 +671,8 @@ def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeRes
         Outcome id → theme names (or GUIDs) in the codings.
     qualitative : QualitativeResult
     language : {"sv", "nb", "en"}
+    disclosure : evalkit.privacy.Disclosure, optional
+        The rules the counts go through (default 5 and 30).
 
     Returns
     -------
@@ -602,6 +682,7 @@ def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeRes
         the themes; the first quote found for the themes.
     """
     language = check_language(language)
+    d = _rules(disclosure)
     freq = qualitative.frequency
     rows = []
     for outcome, themes in mapping.items():
@@ -613,7 +694,7 @@ def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeRes
                                 "the codings")
         by_theme = f.groupby("code")["n_sources"].sum()
         total = qualitative.n_sources
-        theme_text = "; ".join(f"{c} ({fmt_int(n, language)}/{fmt_int(total, language)})" for c, n in by_theme.items())
+        theme_text = "; ".join(f"{c} ({d.count(n, language)}/{d.count(total, language)})" for c, n in by_theme.items())
         groups = f[f["n_sources"] > 0].groupby("group")["n_sources"].sum().sort_values(ascending=False)
         q = qualitative.quotes[qualitative.quotes["code"].isin(by_theme.index)]
         quote = f"\u201d{q.iloc[0]['quote']}\u201d ({q.iloc[0]['label']})" if len(q) else ""

@@ -111,8 +111,10 @@ def _pct(x, language) -> str:
     return i18n.fmt_percent(x, 0, language)
 
 
-def _pct_ci(share, low, high, language) -> str:
-    """``48 % (95 % KI 36–60 %)``."""
+def _pct_ci(share, low, high, language, hidden: bool = False) -> str:
+    """``48 % (95 % KI 36–60 %)``; ``..`` when disclosure control hides the share (its interval goes with it)."""
+    if hidden:
+        return i18n.SUPPRESSED
     interval = i18n.fmt_interval(100 * low, 100 * high, 0, language)
     unit = "\u00a0%" if language in ("sv", "nb") else "%"
     return f"{_pct(share, language)} ({_t('ci95', language)} {interval}{unit})"
@@ -124,7 +126,9 @@ def _points(d, language) -> str:
         else "+" + text
 
 
-def _points_ci(d, low, high, language) -> str:
+def _points_ci(d, low, high, language, hidden: bool = False) -> str:
+    if hidden:
+        return f"{i18n.SUPPRESSED} {_t('points', language)}"
     return (f"{_points(d, language)} {_t('points', language)} ({_t('ci95', language)} "
             f"{i18n.fmt_interval(100 * low, 100 * high, 0, language)})")
 
@@ -142,56 +146,77 @@ def title(res, language: str) -> str:
     return _t("title", language)
 
 
-def sentences(res, language: str = "sv") -> list[str]:
+def _rules(disclosure):
+    from evalkit.privacy import Disclosure
+
+    return disclosure if disclosure is not None else Disclosure()
+
+
+def _share_hidden(row, d) -> bool:
+    """Disclosure control of one share (a row of ``items`` or ``stages``): its count of "yes" and its base."""
+    return d.hides_share(row["share"], row["n"], numerator=row["n_yes"])
+
+
+def sentences(res, language: str = "sv", disclosure=None) -> list[str]:
+    """The key results; every count and share goes through ``disclosure`` (default rules 5 and 30)."""
     i18n.check_language(language)
-    out = [_stage_sentence(res, stage, language) for stage in res.stages["stage"].drop_duplicates()]
+    d = _rules(disclosure)
+    out = [_stage_sentence(res, stage, language, d) for stage in res.stages["stage"].drop_duplicates()]
     if res.compare and len(res.comparison):
-        out.extend(_change_sentences(res, language))
-    agreement = _agreement_sentence(res, language)
+        out.extend(_change_sentences(res, language, d))
+    agreement = _agreement_sentence(res, language, d)
     if agreement:
         out.append(agreement)
     return [s for s in out if s]
 
 
-def _stage_sentence(res, stage: str, language: str) -> str:
+def _stage_sentence(res, stage: str, language: str, d) -> str:
     rows = res.stages[res.stages["stage"] == stage].set_index("group")
     label = _stage_label(res, stage, language)
     if not res.compare:
         r = rows.iloc[0]
+        share = _pct_ci(r['share'], r['ci_low'], r['ci_high'], language, _share_hidden(r, d))
+        n = d.count(r["n"], language)
         return {
-            "sv": f"{label}: alla tillämpliga punkter uppfylldes i {_pct_ci(r['share'], r['ci_low'], r['ci_high'], language)} "
-                  f"av de granskade ärendena (n = {i18n.fmt_int(r['n'], language)}).",
-            "nb": f"{label}: alle aktuelle punkter var oppfylt i {_pct_ci(r['share'], r['ci_low'], r['ci_high'], language)} "
-                  f"av de gjennomgåtte sakene (n = {i18n.fmt_int(r['n'], language)}).",
-            "en": f"{label}: every applicable item was met in {_pct_ci(r['share'], r['ci_low'], r['ci_high'], language)} "
-                  f"of the audited case files (n = {i18n.fmt_int(r['n'], language)}).",
+            "sv": f"{label}: alla tillämpliga punkter uppfylldes i {share} av de granskade ärendena (n = {n}).",
+            "nb": f"{label}: alle aktuelle punkter var oppfylt i {share} av de gjennomgåtte sakene (n = {n}).",
+            "en": f"{label}: every applicable item was met in {share} of the audited case files (n = {n}).",
         }[language]
     a, b = res.groups
     ra, rb = rows.loc[a], rows.loc[b]
     c = res.comparison[res.comparison["stage"] == stage]
     c = c[~c["item"].isin(res.items["item"])].iloc[0]
     ga, gb = group_label(a, language), group_label(b, language)
-    before = _pct_ci(ra["share"], ra["ci_low"], ra["ci_high"], language)
-    after = _pct_ci(rb["share"], rb["ci_low"], rb["ci_high"], language)
-    change = _points_ci(c["difference"], c["ci_low"], c["ci_high"], language)
-    na, nb_ = i18n.fmt_int(ra["n"], language), i18n.fmt_int(rb["n"], language)
+    hide_a, hide_b = _share_hidden(ra, d), _share_hidden(rb, d)
+    before = _pct_ci(ra["share"], ra["ci_low"], ra["ci_high"], language, hide_a)
+    after = _pct_ci(rb["share"], rb["ci_low"], rb["ci_high"], language, hide_b)
+    # the change and its interval are computed from both shares: hidden with either
+    change = _points_ci(c["difference"], c["ci_low"], c["ci_high"], language, hide_a or hide_b)
+    na, nb_ = d.count(ra["n"], language), d.count(rb["n"], language)
+    tail = {"sv": f", en förändring med {change}", "nb": f", en endring på {change}",
+            "en": f", a change of {change}"}[language]
     return {
         "sv": f"{label}: alla tillämpliga punkter uppfylldes i {before} av ärendena {ga} (n = {na}) och i {after} "
-              f"{gb} (n = {nb_}), en förändring med {change}.",
+              f"{gb} (n = {nb_}){tail}.",
         "nb": f"{label}: alle aktuelle punkter var oppfylt i {before} av sakene {ga} (n = {na}) og i {after} "
-              f"{gb} (n = {nb_}), en endring på {change}.",
+              f"{gb} (n = {nb_}){tail}.",
         "en": f"{label}: every applicable item was met in {before} of the case files {ga} (n = {na}) and in "
-              f"{after} {gb} (n = {nb_}), a change of {change}.",
+              f"{after} {gb} (n = {nb_}){tail}.",
     }[language]
 
 
-def _change_sentences(res, language: str) -> list[str]:
+def _item_hidden(res, item, d) -> bool:
+    rows = res.items[res.items["item"] == item]
+    return any(_share_hidden(r, d) for _, r in rows.iterrows())
+
+
+def _change_sentences(res, language: str, d) -> list[str]:
     c = res.comparison[res.comparison["item"].isin(res.items["item"]) & res.comparison["p_holm"].notna()]
     if c.empty:
         return []
     changed = set(res.changed_items())
     k = len(c)
-    moved = [f"{r['item']} {_points_ci(r['difference'], r['ci_low'], r['ci_high'], language)}"
+    moved = [f"{r['item']} {_points_ci(r['difference'], r['ci_low'], r['ci_high'], language, _item_hidden(res, r['item'], d))}"
              for _, r in c.iterrows() if r["item"] in changed]
     still = [r["item"] for _, r in c.iterrows() if r["item"] not in changed]
     out = []
@@ -222,7 +247,7 @@ def _change_sentences(res, language: str) -> list[str]:
     return out
 
 
-def _agreement_sentence(res, language: str) -> str | None:
+def _agreement_sentence(res, language: str, rules) -> str | None:
     d = res.design
     if res.agreement is None or res.agreement.empty:
         return None
@@ -231,18 +256,20 @@ def _agreement_sentence(res, language: str) -> str | None:
         return None
     a = a.iloc[0]
     name = _t(a["method"], language)
-    value = i18n.fmt_number(a["value"], 2, language)
-    interval = i18n.fmt_interval(a["ci_low"], a["ci_high"], 2, language)
+    # the same rules as the agreement table: kappa is guarded by its number of cases, the share identical
+    # is a percentage on that number
+    few = float(a["n_units"]) < rules.count_below
+    value = i18n.SUPPRESSED if few else i18n.fmt_number(a["value"], 2, language)
+    interval = i18n.SUPPRESSED if few else i18n.fmt_interval(a["ci_low"], a["ci_high"], 2, language)
     double, total = d.get("n_double"), d.get("n_reviewed")
     who = ""
     if double and total:
-        who = {"sv": f"{i18n.fmt_int(double, language)} av {i18n.fmt_int(total, language)} ärenden "
-                     f"({_pct(double / total, language)}) granskades av två granskare oberoende av varandra. ",
-               "nb": f"{i18n.fmt_int(double, language)} av {i18n.fmt_int(total, language)} saker "
-                     f"({_pct(double / total, language)}) ble vurdert av to vurderere uavhengig av hverandre. ",
-               "en": f"{i18n.fmt_int(double, language)} of {i18n.fmt_int(total, language)} case files "
-                     f"({_pct(double / total, language)}) were reviewed independently by two reviewers. "}[language]
-    agree = _pct(a["percent_agreement"], language)
+        n2, nt = rules.count(double, language), rules.count(total, language)
+        share = rules.share(double / total, total, language, numerator=double)
+        who = {"sv": f"{n2} av {nt} ärenden ({share}) granskades av två granskare oberoende av varandra. ",
+               "nb": f"{n2} av {nt} saker ({share}) ble vurdert av to vurderere uavhengig av hverandre. ",
+               "en": f"{n2} of {nt} case files ({share}) were reviewed independently by two reviewers. "}[language]
+    agree = rules.base_share(a["percent_agreement"], a["n_units"], language)  # judgements, not people
     return who + {
         "sv": f"Överensstämmelsen över alla punkter var {name} = {value} (95 % KI {interval}); "
               f"svaren var identiska i {agree} av bedömningarna.",
@@ -429,7 +456,8 @@ def _items_table(res, language, TableSpec):
         n, share, lo, hi = "n", _t("share_yes", language), _t("ci_low", language), _t("ci_high", language)
         frame = pd.DataFrame({item: t["item"], stage: [_stage_label(res, s, language) for s in t["stage"]],
                               n: t["n"].astype(int), share: t["share"], lo: t["ci_low"], hi: t["ci_high"]})
-        return cap, frame.reset_index(drop=True), TableSpec(counts=(n,), percents={share: n, lo: n, hi: n})
+        return cap, frame.reset_index(drop=True), TableSpec(counts=(n,), percents={share: n, lo: n, hi: n},
+                                                            derived={lo: (share,), hi: (share,)})
     a, b = (group_label(g, language) for g in res.groups)
     c = res.comparison[res.comparison["item"].isin(res.items["item"])]
     na, nb_ = f"n {a}", f"n {b}"
@@ -443,9 +471,11 @@ def _items_table(res, language, TableSpec):
         diff: 100 * c["difference"].to_numpy(dtype=float), lo: 100 * c["ci_low"].to_numpy(dtype=float),
         hi: 100 * c["ci_high"].to_numpy(dtype=float), p: c["p_holm"].to_numpy(dtype=float),
     })
-    # The difference rests on both groups: hide it when the smaller group's count is hidden.
+    # The difference, its interval and the test rest on both groups' shares: hidden with either (a share is
+    # hidden when its base or its count of "yes", share × n, is small).
     smaller = na if frame[na].sum() <= frame[nb_].sum() else nb_
     spec = TableSpec(counts=(na, nb_), percents={sa: na, sb: nb_}, guards={diff: smaller, lo: smaller, hi: smaller},
+                     derived={diff: (sa, sb), lo: (sa, sb), hi: (sa, sb), p: (sa, sb)},
                      decimals={diff: 0, lo: 0, hi: 0}, pvalues=(p,))
     return f"{cap}, {a} {_t('and', language)} {b}; {_t('diff_note', language)}", frame, spec
 
@@ -495,7 +525,9 @@ def _counts_table(res, language, TableSpec):
     columns[applicable] = t["n"].astype(int).to_numpy()
     columns[labels["na"]] = t["n_na"].astype(int).to_numpy()
     counts = (labels["yes"], labels["partly"], labels["no"], applicable, labels["na"])
-    return _t("cap_counts", language), pd.DataFrame(columns), TableSpec(counts=counts, total_column=applicable)
+    # "applicable" is yes + partly + no; "not applicable" stands beside it, outside that sum
+    spec = TableSpec(counts=counts, total_column=applicable, summed=(labels["yes"], labels["partly"], labels["no"]))
+    return _t("cap_counts", language), pd.DataFrame(columns), spec
 
 
 def _strata_table(res, language, TableSpec):
@@ -536,10 +568,14 @@ def appendix_blocks(res, language: str = "sv") -> list:
 
 
 # ----------------------------------------------------------------------------- figure
-def plot(res, ax=None, language: str = "sv"):
+def plot(res, ax=None, language: str = "sv", disclosure=None):
+    """Compliance per item and group; a share that disclosure control hides is not drawn (its row says "..")."""
     import matplotlib.pyplot as plt
 
+    rules = _rules(disclosure)
     items = res.items
+    hidden = items.apply(lambda r: _share_hidden(r, rules), axis=1) if len(items) else pd.Series(dtype=bool)
+    items = items.assign(share=items["share"].where(~hidden))
     order = items["item"].drop_duplicates().tolist()
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 0.3 * len(order) + 1.4))
@@ -559,6 +595,8 @@ def plot(res, ax=None, language: str = "sv"):
         if stages[above] != stages[below]:
             ax.axhline(y[below] + 0.5, color="0.8", lw=0.6)
     ax.set_yticks(list(y.values()), list(y.keys()))
+    for item in items.loc[hidden, "item"].drop_duplicates() if len(items) else []:
+        ax.annotate(i18n.SUPPRESSED, (0.01, y[item]), va="center", fontsize=8, color="0.35")
     ax.set_ylim(0.4, len(order) + 0.6)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(i18n.tick_formatter(language, 0, percent=True))

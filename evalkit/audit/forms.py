@@ -31,6 +31,7 @@ import pandas as pd
 from evalkit.audit.checklists import ANSWER_CODES, ANSWER_DEFINITIONS, ANSWERS, Checklist, load_checklist
 from evalkit.audit.sampling import AuditSample
 from evalkit._files import temp_beside
+from evalkit.privacy._cells import put
 from evalkit.errors import DataError, Problem
 from evalkit.provenance import LoadRecord, SourceFile, attach
 
@@ -192,7 +193,7 @@ def _refuse_identifiers(rows: pd.DataFrame) -> None:
 
 def _write_lists(ws, language: str) -> None:
     for r, code in enumerate(ANSWER_CODES, start=1):
-        ws.cell(row=r, column=1, value=ANSWERS[language][code])
+        put(ws, r, 1, ANSWERS[language][code])
 
 
 def _write_review(ws, rows: pd.DataFrame, cl: Checklist, language: str, lists_name: str) -> list[str]:
@@ -207,17 +208,17 @@ def _write_review(ws, rows: pd.DataFrame, cl: Checklist, language: str, lists_na
     answer_fill = PatternFill("solid", fgColor="FFF2CC")
     for c, name in enumerate(headers, start=1):
         label = CONTEXT[name][language] if name in CONTEXT else (COMMENT[language] if name == "comment" else name)
-        cell = ws.cell(row=HEADER_ROW, column=c, value=label)
+        cell = put(ws, HEADER_ROW, c, label)
         cell.font = bold
         if name in cl.item_ids:
-            q = ws.cell(row=TEXT_ROW, column=c, value=cl.items[cl.item_ids.index(name)].question(language))
+            q = put(ws, TEXT_ROW, c, cl.items[cl.item_ids.index(name)].question(language))
             q.alignment = wrap
     ws.row_dimensions[TEXT_ROW].height = 110
     n = len(rows)
     last = FIRST_DATA_ROW + n - 1
     for i, rec in enumerate(rows.itertuples(index=False), start=FIRST_DATA_ROW):
         for c, name in enumerate(context, start=1):
-            ws.cell(row=i, column=c, value=_cell_value(getattr(rec, name)))
+            put(ws, i, c, _cell_value(getattr(rec, name)))
             if name == "decided_on":
                 ws.cell(row=i, column=c).number_format = "yyyy-mm-dd"
         for c in range(len(context) + 1, len(headers) + 1):
@@ -295,24 +296,24 @@ def _write_instructions(ws, cl: Checklist, language: str, names: dict, reviewer:
     ]
     r = 1
     for text, font in lines:
-        cell = ws.cell(row=r, column=1, value=text)
+        cell = put(ws, r, 1, text)
         cell.alignment = wrap
         if font:
             cell.font = font
         r += 1
     for code in ANSWER_CODES:
-        ws.cell(row=r, column=1, value=ANSWERS[language][code]).font = Font(bold=True)
-        ws.cell(row=r, column=2, value=ANSWER_DEFINITIONS[language][code]).alignment = wrap
+        put(ws, r, 1, ANSWERS[language][code]).font = Font(bold=True)
+        put(ws, r, 2, ANSWER_DEFINITIONS[language][code]).alignment = wrap
         r += 1
     r += 1
-    ws.cell(row=r, column=1, value=t["questions"]).font = Font(bold=True)
+    put(ws, r, 1, t["questions"]).font = Font(bold=True)
     r += 1
     for stage in cl.stages:
-        ws.cell(row=r, column=1, value=stage.label(language)).font = Font(bold=True)
+        put(ws, r, 1, stage.label(language)).font = Font(bold=True)
         r += 1
         for item in (i for i in cl.items if i.stage == stage.id):
-            ws.cell(row=r, column=1, value=item.id)
-            ws.cell(row=r, column=2, value=item.question(language)).alignment = wrap
+            put(ws, r, 1, item.id)
+            put(ws, r, 2, item.question(language)).alignment = wrap
             r += 1
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
@@ -336,11 +337,11 @@ def _write_meta(ws, cl: Checklist, language: str, reviewer: str, sample: AuditSa
         "rounds": json.dumps(list(sample.rounds) if sample.rounds else None),
     }
     for r, (k, v) in enumerate(entries.items(), start=1):
-        ws.cell(row=r, column=1, value=k)
-        ws.cell(row=r, column=2, value=v)
-    ws.cell(row=1, column=4, value="ids")
+        put(ws, r, 1, k)
+        put(ws, r, 2, v)
+    put(ws, 1, 4, "ids")
     for r, i in enumerate(rows["decision_id"], start=2):
-        ws.cell(row=r, column=4, value=str(i))
+        put(ws, r, 4, str(i))
 
 
 def _save_atomically(wb, path: Path) -> Path:
@@ -393,10 +394,13 @@ def load_audit(
         unanswered items, rows added or removed, ids changed, headers
         changed, a form from another sample or checklist.
     IdentifierError
-        A comment holds a personal identity number.
+        A personal identity number anywhere in the workbook: comments, answer
+        and header cells, the reviewer field, any sheet, sheet names, cell
+        comments, document properties, defined names — and the file name.
     """
     path = Path(path)
     wb = _open(path)
+    _gate_form(path)
     try:
         meta, ids = _read_meta(wb, path)
         cl = _checklist_for(meta, checklist, path)
@@ -413,7 +417,6 @@ def load_audit(
     if problems:
         raise DataError(f"{path.name}: the audit form has {len(problems)} problem(s); fix them in the form "
                         "(or send it back to the reviewer) and read it again", problems)
-    _check_comments(frame, path, names["review"])
     frame.attrs["evalkit_audit_meta"] = meta
     record = LoadRecord(table="audit", source=SourceFile.from_path(path, "xlsx", sheet=names["review"],
                                                                    header_row=HEADER_ROW),
@@ -426,8 +429,11 @@ def load_audit(
 def _open(path: Path):
     from openpyxl import load_workbook
 
+    from evalkit.privacy import check_path, safe_path
+
+    check_path(path, what="The audit form")
     if not path.is_file():
-        raise DataError(f"audit form not found: {path}")
+        raise DataError(f"audit form not found: {safe_path(path)}")
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path.name} is not an .xlsx workbook",
                         [Problem("not a zip/xlsx file (was it saved as .xls or .ods?)", file=str(path))])
@@ -474,7 +480,7 @@ def _checklist_for(meta: dict, checklist, path: Path) -> Checklist:
 
     if checklist is None:
         if meta["checklist"] not in BUILTIN:
-            raise DataError(f"{path.name} was made with the custom checklist {meta['checklist']!r}; "
+            raise DataError(f"{path.name} was made with the custom checklist {_shown(meta['checklist'])}; "
                             "pass checklist=<the same TOML file> to read it")
         checklist = meta["checklist"]
     cl = load_checklist(checklist)
@@ -497,7 +503,7 @@ def _check_sample(meta: dict, ids: list[str], sample: AuditSample, path: Path) -
     stray = [i for i in ids if i not in known]
     if stray:
         raise DataError(f"{path.name}: {len(stray)} decision id(s) of the form are not in the sample, "
-                        f"e.g. {stray[0]!r}", [Problem("id not in sample", file=str(path), sheet=META_SHEET)])
+                        f"e.g. {_shown(stray[0])}", [Problem("id not in sample", file=str(path), sheet=META_SHEET)])
 
 
 def _parse_review(grid, meta, ids, cl: Checklist, path: Path, sheet: str, allow_unanswered: bool):
@@ -518,7 +524,7 @@ def _parse_review(grid, meta, ids, cl: Checklist, path: Path, sheet: str, allow_
         expected = CONTEXT[name][language] if name in CONTEXT else (COMMENT[language] if name == "comment" else name)
         found = header_row[c - 1] if c - 1 < len(header_row) else None
         if str(found or "").strip() != expected:
-            problem(f"cell {get_column_letter(c)}{HEADER_ROW}: header should be {expected!r}, found {found!r}",
+            problem(f"cell {get_column_letter(c)}{HEADER_ROW}: header should be {expected!r}, found {_shown(found)}",
                     HEADER_ROW, c)
     if problems:
         return None, problems
@@ -554,7 +560,7 @@ def _parse_review(grid, meta, ids, cl: Checklist, path: Path, sheet: str, allow_
                 label = str(raw).strip()
                 code = labels.get(label.casefold())
                 if code is None:
-                    problem(f"cell {cell}: {label!r} is not one of {allowed}", r, c)
+                    problem(f"cell {cell}: {_shown(label)} is not one of {allowed}", r, c)
             records.append({"decision_id": decision, "reviewer": meta["reviewer"], "item": item.id,
                             "stage": item.stage, "answer": code, "answer_label": label, "comment": comment,
                             "form_row": r})
@@ -580,13 +586,13 @@ def _check_rows(found: list, expected: list[str], problem) -> None:
             problem(f"cell A{r}: the decision id is empty (row added, or id deleted)", r, 1)
         elif i not in exp_set:
             was = expected[offset] if offset < len(expected) else None
-            detail = f" (the form had {was!r} here)" if was and was not in counts else " (row added?)"
-            problem(f"cell A{r}: decision id {i!r} is not one of the form's decisions{detail}", r, 1)
+            detail = f" (the form had {_shown(was)} here)" if was and was not in counts else " (row added?)"
+            problem(f"cell A{r}: decision id {_shown(i)} is not one of the form's decisions{detail}", r, 1)
         elif counts[i] > 1:
-            problem(f"cell A{r}: decision id {i!r} appears {counts[i]} times (row copied?)", r, 1)
+            problem(f"cell A{r}: decision id {_shown(i)} appears {counts[i]} times (row copied?)", r, 1)
     missing = [i for i in expected if i not in counts]
     if missing:
-        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        shown = ", ".join(_shown(m)[1:-1] for m in missing[:10]) + (" …" if len(missing) > 10 else "")
         problem(f"{len(missing)} decision(s) of the form are missing (rows deleted or ids changed): {shown}")
 
 
@@ -594,8 +600,31 @@ def _blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _check_comments(frame: pd.DataFrame, path: Path, sheet: str) -> None:
-    from evalkit.privacy import check_identifiers
+def _shown(value) -> str:
+    """A cell value quoted in a message, digits of a possible identity number masked."""
+    from evalkit.privacy import safe_value
 
-    comments = frame.drop_duplicates("form_row").set_index("form_row")[["comment"]]
-    check_identifiers(comments, file=str(path), sheet=sheet)
+    return safe_value(repr(value))
+
+
+def _gate_form(path: Path) -> None:
+    """Refuse a form holding an identity number anywhere a reviewer can type or Excel stores text.
+
+    The whole workbook is searched (:func:`evalkit.privacy.Gate`): every sheet's
+    cells — answers, headers, comments, the reviewer field of the meta sheet —,
+    sheet names, cell comments, document properties, defined names, formulas.
+    """
+    from openpyxl import load_workbook
+
+    from evalkit.privacy import Gate
+    from evalkit.privacy._gate import gate_workbook
+
+    gate = Gate(path)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning)
+        wb = load_workbook(path, data_only=True)   # normal mode: read-only mode skips comments
+    try:
+        gate_workbook(gate, path, wb)
+    finally:
+        wb.close()
+    gate.refuse_if_any("The audit form")

@@ -460,9 +460,12 @@ class AuditResult:
                              f"({a['ci_low']:.2f}–{a['ci_high']:.2f}), {a['percent_agreement']:.0%} identical")
         return "\n".join(lines)
 
-    def sentences(self, language: str = "sv") -> list[str]:
-        """Key results with numbers (sv, nb or en): compliance per stage, which items changed, agreement."""
-        return _text.sentences(self, language)
+    def sentences(self, language: str = "sv", disclosure=None) -> list[str]:
+        """Key results with numbers (sv, nb or en): compliance per stage, which items changed, agreement.
+
+        Counts and shares go through ``disclosure`` (an :class:`evalkit.privacy.Disclosure`; default 5/30).
+        """
+        return _text.sentences(self, language, disclosure)
 
     def methods(self, language: str = "sv") -> list[str]:
         """The method in words: frame, sample size and why, seed, allocation, weights, double review, tests."""
@@ -476,9 +479,12 @@ class AuditResult:
         """The checklist: item id, stage, question in ``language``, and the answer definitions."""
         return _text.appendix_blocks(self, language)
 
-    def plot(self, ax=None, language: str | None = None):
-        """Dot-and-interval chart of compliance per item, one colour per group (before vs after)."""
-        return _text.plot(self, ax, language or self.language)
+    def plot(self, ax=None, language: str | None = None, disclosure=None):
+        """Dot-and-interval chart of compliance per item, one colour per group (before vs after).
+
+        Shares that ``disclosure`` hides are not drawn (default rules 5/30).
+        """
+        return _text.plot(self, ax, language or self.language, disclosure)
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(self.summary())}</pre>" + self.to_frame().to_html(index=False, na_rep="..")

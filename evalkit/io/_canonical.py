@@ -3,7 +3,8 @@
 The steps, in order, for every loader:
 
 1. read the file (``evalkit.io.read.read_raw``: strings, file row numbers as index);
-2. refuse it if it holds identity numbers (``evalkit.privacy.check_identifiers``);
+2. refuse it if it holds identity numbers anywhere (``read_raw`` runs the privacy gate:
+   the table, the rows that are not data, other sheets, labels, metadata, the file name);
 3. map headers to canonical columns (user mapping, then built-in aliases);
 4. convert every column to its canonical type, collecting *all* problems;
 5. check allowed values, required cells and duplicate keys;
@@ -27,6 +28,7 @@ from evalkit.io.mapping import (
     normalise_value,
     resolve_columns,
 )
+from evalkit.privacy import redact, safe_value
 from evalkit.provenance import LoadRecord, attach
 from evalkit.schemas import PANDAS_DTYPES, Column, TableSchema
 
@@ -78,12 +80,10 @@ class _Collector:
 def load_canonical(path, schema: TableSchema, *, mapping=None, sheet=None, **read_options) -> pd.DataFrame:
     """Read ``path`` into the canonical table ``schema`` (see module docstring)."""
     from evalkit.io.read import read_raw
-    from evalkit.privacy import check_identifiers
 
-    raw = read_raw(path, sheet=sheet, **read_options)
+    raw = read_raw(path, sheet=sheet, **read_options)  # the privacy gate runs here
     file = str(path)
     sheet_name = raw.info.source.sheet
-    check_identifiers(raw.frame, file=file, sheet=sheet_name)
     user = load_mapping(mapping, schema)
     headers = [str(c) for c in raw.frame.columns]
     chosen = resolve_columns(headers, schema, user, file=file, sheet=sheet_name)
@@ -172,7 +172,7 @@ def _to_float(values, col, header, user, problems):
         parsed[is_hhmm] = hhmm.loc[is_hhmm, 0].astype(float) + hhmm.loc[is_hhmm, 1].astype(float) / 60
     _report_bad(values, bad, header, problems, "a number (decimal comma or point, or hh:mm)")
     negative = parsed.lt(0).fillna(False)
-    problems.add_rows(parsed.index[negative], lambda r: f"expected a number ≥ 0, got {parsed[r]}", header)
+    problems.add_rows(parsed.index[negative], lambda r: f"expected a number ≥ 0, got {safe_value(parsed[r])}", header)
     return parsed
 
 
@@ -185,7 +185,7 @@ def _to_int(values, col, header, user, problems):
     _report_bad(values, bad, header, problems, "a whole number")
     parsed = parsed.astype("Float64")
     fractional = (parsed % 1 != 0).fillna(False)
-    problems.add_rows(parsed.index[fractional], lambda r: f"expected a whole number, got {parsed[r]}", header)
+    problems.add_rows(parsed.index[fractional], lambda r: f"expected a whole number, got {safe_value(parsed[r])}", header)
     return parsed.where(~fractional).round().astype("Int64")
 
 
@@ -218,7 +218,7 @@ def _map_values(values, aliases: dict, user_values: dict, header, problems, expe
         for value, rows in s[unknown].groupby(s[unknown], sort=True).groups.items():
             first = [int(r) for r in list(rows)[:3]]
             for r in first:
-                problems.add(f"unknown value '{value}', expected {expected}; add it under "
+                problems.add(f"unknown value '{safe_value(value)}', expected {expected}; add it under "
                              f"[values.<column>] in a mapping file if it is a local spelling "
                              f"({len(rows)} row(s) have it)", row=r, column=header)
     return mapped
@@ -226,7 +226,7 @@ def _map_values(values, aliases: dict, user_values: dict, header, problems, expe
 
 def _report_bad(values, bad: pd.Series, header: str, problems: _Collector, expected: str) -> None:
     bad = bad.fillna(False).astype(bool)
-    problems.add_rows(values.index[bad], lambda r: f"expected {expected}, got '{values[r]}'", header)
+    problems.add_rows(values.index[bad], lambda r: f"expected {expected}, got '{safe_value(values[r])}'", header)
 
 
 def _check_required_cells(out, schema, chosen, problems) -> None:
@@ -240,12 +240,12 @@ def _check_required_cells(out, schema, chosen, problems) -> None:
         code = out["icf_code"].str.lower()
         out["icf_code"] = code
         bad = code.notna() & ~code.fillna("").str.match(_ICF)
-        problems.add_rows(out.index[bad], lambda r: f"expected an ICF code like d510, got '{code[r]}'",
+        problems.add_rows(out.index[bad], lambda r: f"expected an ICF code like d510, got '{safe_value(code[r])}'",
                           chosen["icf_code"])
     if "qualifier" in chosen:
         q = out["qualifier"]
         bad = q.notna() & ~q.isin(QUALIFIERS).fillna(False)
-        problems.add_rows(out.index[bad], lambda r: f"expected an ICF qualifier 0–4, 8 or 9, got {q[r]}",
+        problems.add_rows(out.index[bad], lambda r: f"expected an ICF qualifier 0–4, 8 or 9, got {safe_value(q[r])}",
                           chosen["qualifier"])
 
 
@@ -261,7 +261,7 @@ def _check_keys(out, schema, chosen, problems) -> None:
     for value, rows in groups.items():
         rows = [int(r) for r in rows]
         for r in rows[1:]:
-            problems.add(f"duplicated {key[0]} '{value}' (also on row {rows[0]})", row=r, column=header)
+            problems.add(f"duplicated {key[0]} '{redact(str(value))}' (also on row {rows[0]})", row=r, column=header)
 
 
 def _date_flags(out: pd.DataFrame) -> dict[str, tuple[int, ...]]:

@@ -34,7 +34,8 @@ import pandas as pd
 from evalkit.errors import DataError, Problem
 from evalkit.io._infer import _DATE_FORMS
 from evalkit.io.mapping import VALUE_ALIASES, load_mapping, normalise_value, resolve_columns
-from evalkit.privacy import NUMBER_RANGE, TOKEN_PREFILTER, check_identifiers, scan_identifiers
+from evalkit.privacy import NUMBER_RANGE, TOKEN_PREFILTER, Gate, check_identifiers, check_path, scan_identifiers
+from evalkit.privacy._gate import gate_parquet_schema, safe_value
 from evalkit.provenance import Exclusion, LoadRecord, SourceFile, sha256_file
 from evalkit.schemas import DECISIONS
 
@@ -177,7 +178,11 @@ def _sniff_text(path: Path):
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / ("head" + path.suffix.lower())
         sample.write_bytes(head)
-        info = read_raw(sample).info.source
+        read = read_raw(sample, gate=False).info   # the data rows are gated in the staged table
+    gate = Gate(path)
+    gate.values((f"the title rows above the header (line {i})", line) for i, line in enumerate(read.preamble, 1))
+    gate.refuse_if_any()
+    info = read.source
     return info.encoding, info.delimiter, info.header_row
 
 
@@ -241,8 +246,13 @@ def _last_content(data) -> int:
 
 def open_input(con, path: Path, spill: Path) -> Input:
     """Describe ``path`` to DuckDB (nothing is read yet beyond the sniffing sample)."""
+    check_path(path)
     files = input_files(path)
     if files[0].suffix.lower() in PARQUET_SUFFIXES:
+        gate = Gate(path)
+        for file in files:  # every partition's own column names and metadata
+            gate_parquet_schema(gate, file)
+        gate.refuse_if_any()
         listed = "[" + ", ".join(sql_str(f) for f in files) + "]"
         relation = f"read_parquet({listed}, union_by_name = true)"
         described = run(con, f"DESCRIBE SELECT * FROM {relation}")
@@ -288,7 +298,7 @@ def file_facts(path: Path) -> FileFacts:
     worth mentioning, so this runs in a thread beside DuckDB (~1.4 s per GB).
     """
     files = input_files(path)
-    if len(files) > 1:
+    if path.is_dir():  # a folder of partitions, one or many
         return FileFacts(hashlib.sha256("".join(sha256_file(f) for f in files).encode()).hexdigest())
     if path.suffix.lower() not in TEXT_SUFFIXES:
         return FileFacts(sha256_file(path))
@@ -574,16 +584,16 @@ def _checks(staged: Staged, maps: dict[str, dict[str, str]]):
         bad = ident("__bad_" + col.name)
         if col.name == "icf_code":
             yield (f"{name} IS NOT NULL AND NOT regexp_matches({name}, '^[bsde]\\d{{1,5}}$')", name, header,
-                   lambda v: f"expected an ICF code like d510, got '{v}'")
+                   lambda v: f"expected an ICF code like d510, got '{safe_value(v)}'")
         elif col.name == "qualifier":
             yield (f"{name} IS NOT NULL AND ({mapped_sql(col.name, maps[col.name])}) IS NULL", name, header,
-                   lambda v: f"expected an ICF qualifier 0–4, 8 or 9, got '{v}'")
+                   lambda v: f"expected an ICF qualifier 0–4, 8 or 9, got '{safe_value(v)}'")
         elif kind in _CONVERTED:
-            yield (f"{bad} IS NOT NULL", bad, header, lambda v, e=_EXPECTED[kind]: f"expected {e}, got '{v}'")
+            yield (f"{bad} IS NOT NULL", bad, header, lambda v, e=_EXPECTED[kind]: f"expected {e}, got '{safe_value(v)}'")
         elif kind in _MAPPED:
             expected = _EXPECTED.get(col.kind) or "one of " + ", ".join(col.allowed or ())
             yield (f"{name} IS NOT NULL AND ({mapped_sql(col.name, maps[col.name])}) IS NULL", name, header,
-                   lambda v, e=expected: f"expected {e}, got '{v}'")
+                   lambda v, e=expected: f"expected {e}, got '{safe_value(v)}'")
         if kind == "float":
             yield (f"{name} < 0", name, header, lambda v: f"expected a number ≥ 0, got {v:g}")
         if not col.nullable:

@@ -48,12 +48,23 @@ def _pick_sheet(names: list[str], sheet, path: Path) -> str:
             return names[sheet]
     elif sheet in names:
         return sheet
-    raise DataError(f"{path.name}: no sheet {sheet!r}; the workbook has {names}",
-                    [Problem(f"unknown sheet {sheet!r}; sheets: {', '.join(names)}", file=str(path))])
+    from evalkit.privacy import safe_value
+
+    # sheet names are quoted masked: a name holding a number is refused by the gate, but the
+    # gate runs on the sheet read, and this is the error for a sheet that cannot be read
+    shown = [safe_value(n) for n in names]
+    asked = safe_value(repr(sheet))
+    raise DataError(f"{path.name}: no sheet {asked}; the workbook has {shown}",
+                    [Problem(f"unknown sheet {asked}; sheets: {', '.join(shown)}", file=str(path))])
 
 
-def xlsx_grid(path: Path, sheet) -> tuple[str, list[tuple[int, list[str]]], list[Merge]]:
-    """Read one worksheet (normal mode: read-only mode does not report merged cells)."""
+def xlsx_grid(path: Path, sheet, gate=None) -> tuple[str, list[tuple[int, list[str]]], list[Merge]]:
+    """Read one worksheet (normal mode: read-only mode does not report merged cells).
+
+    With a :class:`evalkit.privacy.Gate`, every other sheet, the sheet names and
+    every XML part of the workbook (comments, properties, names, formulas) are
+    searched for identity numbers too; the sheet read is searched by the caller.
+    """
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -69,16 +80,22 @@ def xlsx_grid(path: Path, sheet) -> tuple[str, list[tuple[int, list[str]]], list
     name = _pick_sheet(wb.sheetnames, sheet, path)
     ws = wb[name]
     if not hasattr(ws, "iter_rows"):
-        raise DataError(f"{path.name}: sheet {name!r} is a chart sheet, not a table",
-                        [Problem("chart sheet", file=str(path), sheet=name)])
+        from evalkit.privacy import safe_value
+
+        raise DataError(f"{path.name}: sheet {safe_value(repr(name))} is a chart sheet, not a table",
+                        [Problem("chart sheet", file=str(path), sheet=safe_value(name))])
     rows = [(n, [cell_text(v) for v in values])
             for n, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)]
     merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    if gate is not None:
+        from evalkit.privacy._gate import gate_workbook
+
+        gate_workbook(gate, path, wb, skip_sheet=name)
     return name, rows, merges
 
 
-def xls_grid(path: Path, sheet) -> tuple[str, list[tuple[int, list[str]]], list[Merge]]:
-    """Read one sheet of a legacy BIFF .xls with xlrd."""
+def xls_grid(path: Path, sheet, gate=None) -> tuple[str, list[tuple[int, list[str]]], list[Merge]]:
+    """Read one sheet of a legacy BIFF .xls with xlrd (``gate``: as in :func:`xlsx_grid`)."""
     try:
         import xlrd
     except ImportError:
@@ -109,4 +126,8 @@ def xls_grid(path: Path, sheet) -> tuple[str, list[tuple[int, list[str]]], list[
             cells.append(cell_text(value))
         rows.append((r + 1, cells))
     merges = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in getattr(sh, "merged_cells", [])]
+    if gate is not None:
+        from evalkit.privacy._gate import gate_xls
+
+        gate_xls(gate, path, book, skip_sheet=name)
     return name, rows, merges

@@ -13,6 +13,10 @@ all match. A user mapping file (TOML) takes precedence over the built-in aliases
 
     [values.outcome]         # file value -> canonical value
     "Bifall enl. 4:1" = "granted"
+
+A mapping is gated like a data file (its name, headers and spellings reach the
+provenance appendix and messages), and every ``[values.<column>]`` entry must
+map to one of the column's canonical values (:func:`allowed_values`).
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ __all__ = [
     "ColumnMapping",
     "load_mapping",
     "resolve_columns",
+    "allowed_values",
     "HEADER_ALIASES",
     "VALUE_ALIASES",
 ]
@@ -61,7 +66,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
                   "bruker", "brukerid", "bruker id", "tjenestemottaker", "pasientid", "user id"),
     "unit": ("unit", "enhet", "distrikt", "område", "hemtjänstområde", "utförare", "grupp", "org enhet",
              "org.enhet", "organisationsenhet", "verksamhet", "bydel", "sone", "avdeling", "tjenestested",
-             "district", "area"),
+             "district", "area", "arbetsplats", "kostnadsställe", "arbeidssted"),
     "applied_on": ("applied_on", "ansökningsdatum", "ansökan inkom", "ansökan datum", "ansökan inkommen",
                    "datum för ansökan", "inkommen", "ansökt datum", "søknadsdato", "søknad mottatt",
                    "mottatt dato", "application date"),
@@ -107,6 +112,45 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
                     "besøk start"),
     "visit_end": ("visit_end", "slut", "besök slut", "besöksslut", "sluttid", "avgång", "ut", "besøk slutt"),
     "visit_kind": ("visit_kind", "besökstyp", "typ", "insatstyp besök", "besøkstype", "visit type"),
+    # HR and scheduling exports (Heroma, Personec, Visma/HRM, Medvind): staff table
+    "employee_id": ("employee_id", "anställningsnummer", "anställningsnr", "anstnr", "anst nr", "personalnummer",
+                    "medarbetarnummer", "medarbetar-id", "ansattnummer", "ansattnr", "ansatt-id", "ansattid",
+                    "employee id", "employee"),
+    "month": ("month", "period", "månad", "löneperiod", "redovisningsperiod", "år-månad", "årmånad",
+              "måned", "periode", "lønnsperiode", "år-måned"),
+    "scheduled_hours": ("scheduled_hours", "schemalagd tid", "schemalagda timmar", "schematimmar", "schematid",
+                        "ordinarie arbetstid", "ordinarie tid", "planerad arbetstid", "avtalad arbetstid",
+                        "planlagte timer", "turnustimer", "avtalt arbeidstid", "ordinær arbeidstid",
+                        "scheduled hours"),
+    "worked_hours": ("worked_hours", "arbetad tid", "arbetade timmar", "faktisk arbetstid", "närvarotid",
+                     "arbeidede timer", "arbeidet tid", "faktisk arbeidstid", "worked hours"),
+    "sick_hours": ("sick_hours", "sjukfrånvaro", "sjukfrånvaro timmar", "sjuktimmar", "sjuk tid", "sjukfrånvaro tim",
+                   "sykefravær", "sykefravær timer", "sykefraværstimer", "sick hours"),
+    "sick_hours_short": ("sick_hours_short", "sjuk dag 1-14", "sjukfrånvaro dag 1-14", "sjuktimmar dag 1-14",
+                         "korttidssjukfrånvaro", "sjuklön dag 1-14", "korttidsfravær", "sykefravær dag 1-16",
+                         "sykefravær kort", "egenmeldt og kort sykefravær", "short sick hours"),
+    "sick_hours_long": ("sick_hours_long", "sjuk dag 15-", "sjuk dag 15+", "sjukfrånvaro dag 15-",
+                        "sjukfrånvaro dag 15+", "sjuktimmar dag 15-", "långtidssjukfrånvaro", "langtidsfravær",
+                        "sykefravær dag 17-", "sykefravær lang", "long sick hours"),
+    "overtime_hours": ("overtime_hours", "övertid", "övertidstimmar", "övertid timmar", "overtid",
+                       "overtidstimer", "overtime", "overtime hours"),
+    "extra_hours": ("extra_hours", "mertid", "mertidstimmar", "mertid timmar", "fyllnadstid", "merarbeid",
+                    "merarbeidstimer", "merarbeid timer", "extra hours"),
+    "hourly_hours": ("hourly_hours", "timlön timmar", "timavlönad tid", "timavlönade timmar", "timanställd tid",
+                     "timlönade timmar", "timelønn timer", "timelønnede timer", "tilkallingstimer",
+                     "hourly paid hours"),
+    "employment": ("employment", "anställningsform", "anställningstyp", "anställning", "ansettelsesform",
+                   "stillingstype", "ansettelsestype", "employment type"),
+    "employment_rate": ("employment_rate", "sysselsättningsgrad", "tjänstgöringsgrad", "tjänstgöringsgrad %",
+                        "sysselsättningsgrad %", "stillingsprosent", "stillingsandel", "employment rate"),
+    "employment_start": ("employment_start", "anställd from", "anställning from", "anställningsdatum",
+                         "anställningsstart", "anställd fr o m", "ansatt fra", "ansettelsesdato", "tiltredelse",
+                         "tiltredelsesdato", "employment start"),
+    "employment_end": ("employment_end", "anställd tom", "anställning tom", "anställd t o m", "avgångsdatum",
+                       "slutdatum anställning", "anställning slut", "ansatt til", "fratredelse",
+                       "fratredelsesdato", "sluttdato ansettelse", "employment end"),
+    "profession": ("profession", "befattning", "befattningsbenämning", "yrke", "yrkesgrupp", "yrkestitel",
+                   "stilling", "stillingstittel", "stillingsbetegnelse", "yrkesgruppe"),
 }
 
 # Canonical value -> spellings seen in exports (compared after normalise_value).
@@ -145,6 +189,31 @@ VALUE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "security": ("security", "känsla av trygghet", "trygghet"),
         "carer_support": ("carer_support", "personligt stöd från person som vårdar eller stödjer en närstående",
                           "anhörigstöd"),
+    },
+    "employment": {
+        "permanent": ("permanent", "tillsvidare", "tillsvidareanställd", "tillsvidareanställning", "fast",
+                      "fast anställd", "tv", "fast ansatt", "fast stilling"),
+        "temporary": ("temporary", "visstid", "visstidsanställd", "allmän visstid", "särskild visstid", "vikariat",
+                      "vikarie", "provanställning", "midlertidig", "midlertidig ansatt", "vikar", "engasjement"),
+        "hourly": ("hourly", "timavlönad", "timanställd", "timvikarie", "tim", "timlön", "behovsanställd",
+                   "timelønnet", "tilkallingsvikar", "ringevikar", "timebasert"),
+    },
+    "profession": {
+        "assistant_nurse": ("assistant_nurse", "undersköterska", "usk", "omvårdnadspersonal",
+                            "helsefagarbeider", "hjelpepleier", "omsorgsarbeider", "assistant nurse"),
+        "care_aide": ("care_aide", "vårdbiträde", "vårdbitrade", "hemvårdare", "vårdare", "assistent",
+                      "pleieassistent", "helseassistent", "care aide"),
+        "nurse": ("nurse", "sjuksköterska", "ssk", "distriktssköterska", "sykepleier", "spesialsykepleier"),
+        "occupational_therapist": ("occupational_therapist", "arbetsterapeut", "ergoterapeut",
+                                   "occupational therapist"),
+        "physiotherapist": ("physiotherapist", "fysioterapeut", "sjukgymnast", "physiotherapist"),
+        "case_officer": ("case_officer", "biståndshandläggare", "handläggare", "saksbehandler",
+                         "tildelingskonsulent", "case officer"),
+        "manager": ("manager", "enhetschef", "chef", "verksamhetschef", "avdelningschef", "leder",
+                    "avdelingsleder", "enhetsleder", "virksomhetsleder", "manager"),
+        "scheduler": ("scheduler", "planerare", "bemanningsplanerare", "samordnare", "koordinator",
+                      "planlegger", "turnusplanlegger", "scheduler"),
+        "other": ("other", "övrigt", "annat", "annan", "annet", "øvrig"),
     },
     "bool": {
         "true": ("true", "ja", "j", "yes", "y", "1", "x", "sant", "sann"),
@@ -187,8 +256,12 @@ def load_mapping(mapping: "ColumnMapping | Mapping | str | Path | None", schema:
         return mapping
     source = None
     if isinstance(mapping, (str, Path)):
+        from evalkit.privacy import check_path
+
+        check_path(mapping, what="The mapping file")
         source = str(mapping)
         mapping = read_toml(mapping, "mapping file")
+    _gate_mapping(mapping, source)
     where = source or "mapping"
     unknown = set(mapping) - {"columns", "values"}
     if unknown:
@@ -205,7 +278,50 @@ def load_mapping(mapping: "ColumnMapping | Mapping | str | Path | None", schema:
         if column not in valid:
             raise ConfigError(f"{where}: values.{column} is not a column of the {schema.name} table"
                               f"{_closest(column, valid)}")
+    values = {column: _checked_values(column, spellings, schema, where) for column, spellings in values.items()}
     return ColumnMapping(columns=columns, values=values, source=source)
+
+
+def _gate_mapping(mapping: Mapping, source: str | None) -> None:
+    """Refuse a mapping whose file name, headers or value spellings hold an identity number.
+
+    A header or spelling is written into the provenance appendix and into
+    error messages; a number there reaches the report like a number in a cell.
+    """
+    from evalkit.privacy import check_config
+
+    check_config(dict(mapping), file=source, what="The mapping" + (" file" if source else ""))
+
+
+def allowed_values(column: str, schema: TableSchema) -> tuple[str, ...] | None:
+    """The canonical values a ``[values.<column>]`` entry may map to (None: the column takes no value map)."""
+    if column in VALUE_ALIASES:
+        return tuple(VALUE_ALIASES[column])
+    col = next((c for c in schema.columns if c.name == column), None)
+    if col is None:
+        return None
+    if col.kind == "bool":
+        return tuple(VALUE_ALIASES["bool"])
+    return tuple(col.allowed) if col.allowed else None
+
+
+def _checked_values(column: str, spellings: Mapping, schema: TableSchema, where: str) -> dict[str, str]:
+    """``[values.<column>]`` entries, each mapping to one of the column's canonical values."""
+    from evalkit.privacy import safe_value
+
+    allowed = allowed_values(column, schema)
+    if allowed is None:
+        raise ConfigError(f"{where}: values.{column}: the column '{column}' has no fixed set of values, so a "
+                          "value map does not apply to it; remove the table or map a category column "
+                          f"({', '.join(c.name for c in schema.columns if allowed_values(c.name, schema))})")
+    out = {}
+    for spelling, target in spellings.items():
+        text = ("true" if target else "false") if isinstance(target, bool) else str(target)
+        if text not in allowed:
+            raise ConfigError(f"{where}: values.{column}.\"{safe_value(spelling)}\" = \"{safe_value(text)}\" "
+                              f"is not a value of '{column}'; allowed: {', '.join(allowed)}")
+        out[str(spelling)] = text
+    return out
 
 
 def _closest(name: str, candidates, n: int = 3) -> str:

@@ -112,7 +112,7 @@ def _format_of(path: Path) -> str:
 
 def read_raw(path, sheet=None, *, encoding: str | None = None, delimiter: str | None = None,
              header_row: int | tuple[int, int] | None = None,
-             skip_rows: int | Iterable[int] | None = None) -> RawTable:
+             skip_rows: int | Iterable[int] | None = None, gate: bool = True) -> RawTable:
     """Read a table file with every cell as a string, keeping the file's row numbers.
 
     Parameters
@@ -131,6 +131,13 @@ def read_raw(path, sheet=None, *, encoding: str | None = None, delimiter: str | 
     skip_rows : int or iterable of int, optional
         An int skips that many leading rows before looking for the header; a
         collection of row numbers excludes those rows (recorded as skipped).
+    gate : bool, default True
+        Run the privacy gate (:class:`evalkit.privacy.Gate`) on everything
+        read: the file name, the table, the rows that are not data (title rows,
+        footnotes, skipped rows), for Excel every other sheet, the sheet names,
+        comments, document properties, defined names and formulas, for .sav the
+        labels, file label and notes, for Parquet the schema and its metadata.
+        ``False`` only for a caller that gates the same bytes itself.
 
     Returns
     -------
@@ -144,6 +151,9 @@ def read_raw(path, sheet=None, *, encoding: str | None = None, delimiter: str | 
         Unsupported format, unreadable file, unknown sheet, ragged records
         (every line listed), mixed encodings, no data rows. The message names
         the file, and the sheet and rows where known.
+    IdentifierError
+        A personal identity number anywhere in what was read (see ``gate``);
+        the message names the places and kinds, never the number.
 
     Notes
     -----
@@ -169,21 +179,51 @@ def read_raw(path, sheet=None, *, encoding: str | None = None, delimiter: str | 
     ({4: {'Kommun': '0301', 'Antal': '1,5'}}, 3, ['Tabell 1'])
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file", [Problem("file not found", file=str(path))])
+    checker = _open_gate(path, gate)
     fmt = _format_of(path)
     if fmt in ("sav", "parquet"):
-        frame, info = (_read_sav if fmt == "sav" else _read_parquet)(path)
-        return RawTable(_as_strings(frame), info)
+        frame, info = (_read_sav if fmt == "sav" else _read_parquet)(path, checker)
+        raw = RawTable(_as_strings(frame), info)
+        _close_gate(checker, raw.frame, None)
+        return raw
     if fmt == "csv":
         if sheet is not None:
             raise DataError(f"{path.name}: sheet={sheet!r} given but a text file has no sheets",
                             [Problem("sheet given for a text file", file=str(path))])
-        return _read_text(path, encoding, delimiter, header_row, skip_rows)
-    return _read_sheet(path, fmt, sheet, header_row, skip_rows)
+        return _read_text(path, encoding, delimiter, header_row, skip_rows, checker)
+    return _read_sheet(path, fmt, sheet, header_row, skip_rows, checker)
 
 
-def _read_text(path, encoding, delimiter, header_row, skip_rows) -> RawTable:
+def _open_gate(path: Path, gate: bool):
+    """The privacy gate for ``path`` (None when off): a path holding a number is refused first."""
+    from evalkit.privacy import Gate, safe_path
+
+    checker = Gate(path) if gate else None
+    if checker is not None:
+        checker.refuse_if_any()
+    if not path.is_file():
+        shown = safe_path(path)
+        raise DataError(f"{shown}: no such file", [Problem("file not found", file=shown)])
+    return checker
+
+
+def _close_gate(checker, frame: pd.DataFrame, sheet: str | None, outside=None) -> None:
+    """Search the table (and the grid rows that are not data) and refuse if anything was found."""
+    if checker is None:
+        return
+    checker.frame(frame, sheet=sheet)
+    if outside:
+        checker.rows(outside, "rows outside the table (title rows, header, footnotes, skipped rows)",
+                     sheet=sheet)
+    checker.refuse_if_any()
+
+
+def _outside(rows: list, frame: pd.DataFrame) -> list:
+    data = set(frame.index.tolist())
+    return [(n, cells) for n, cells in rows if n not in data]
+
+
+def _read_text(path, encoding, delimiter, header_row, skip_rows, checker=None) -> RawTable:
     text, used = _text.decode(path.read_bytes(), path, encoding)
     forced = delimiter is not None
     delimiter = delimiter or _text.sniff_delimiter(text)
@@ -194,19 +234,24 @@ def _read_text(path, encoding, delimiter, header_row, skip_rows) -> RawTable:
         _text.check_forced_delimiter(header, delimiter, path, table.header_row)
     source = SourceFile.from_path(path, "csv", encoding=used, delimiter=delimiter,
                                   header_row=table.header_row)
+    _close_gate(checker, table.frame, None, _outside(records, table.frame))
     return _finish(table, source, path, None)
 
 
-def _read_sheet(path, fmt, sheet, header_row, skip_rows) -> RawTable:
+def _read_sheet(path, fmt, sheet, header_row, skip_rows, checker=None) -> RawTable:
     with open(path, "rb") as fh:
         zipped = fh.read(2) == b"PK"
     if fmt == "xls" and zipped:
         fmt = "xlsx"  # an .xlsx saved under an .xls name
     reader = _sheet.xlsx_grid if fmt == "xlsx" else _sheet.xls_grid
-    name, rows, merges = reader(path, sheet)
+    name, rows, merges = reader(path, sheet, checker)
     table = _grid.build_table(rows, path, text=False, merges=merges, sheet=name,
                               header_row=header_row, skip_rows=skip_rows)
     source = SourceFile.from_path(path, fmt, sheet=name, header_row=table.header_row)
+    if checker is not None:
+        from evalkit.privacy._gate import _sheet_label
+
+        _close_gate(checker, table.frame, _sheet_label(name), _outside(rows, table.frame))
     return _finish(table, source, path, name)
 
 
@@ -223,7 +268,7 @@ def _finish(table: _grid.Table, source: SourceFile, path: Path, sheet: str | Non
 
 # ------------------------------------------------------------- binary formats
 
-def _read_parquet(path: Path) -> tuple[pd.DataFrame, ReadInfo]:
+def _read_parquet(path: Path, checker=None) -> tuple[pd.DataFrame, ReadInfo]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -232,12 +277,16 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, ReadInfo]:
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DataError(f"{path.name}: not a readable Parquet file ({exc})",
                         [Problem("unreadable parquet", file=str(path))]) from None
+    if checker is not None:
+        from evalkit.privacy._gate import gate_parquet_schema
+
+        gate_parquet_schema(checker, path)
     frame = frame.reset_index(drop=True)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     return _binary_info(frame, path, "parquet", None)
 
 
-def _read_sav(path: Path) -> tuple[pd.DataFrame, ReadInfo]:
+def _read_sav(path: Path, checker=None) -> tuple[pd.DataFrame, ReadInfo]:
     import pyreadstat
 
     try:
@@ -245,6 +294,10 @@ def _read_sav(path: Path) -> tuple[pd.DataFrame, ReadInfo]:
     except Exception as exc:  # pyreadstat.ReadstatError, PyreadstatError, UnicodeDecodeError
         raise DataError(f"{path.name}: not a readable SPSS .sav file ({type(exc).__name__}: {exc})",
                         [Problem("unreadable sav", file=str(path))]) from None
+    if checker is not None:
+        from evalkit.privacy._gate import gate_sav
+
+        gate_sav(checker, meta)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     return _binary_info(frame, path, "sav", _sav_meta(meta))
 
@@ -304,13 +357,13 @@ def read_table(path, sheet=None, *, encoding: str | None = None, delimiter: str 
                decimal: str | None = None, thousands: str | None = None,
                header_row: int | tuple[int, int] | None = None, na_markers: Iterable[str] | None = None,
                parse_dates: bool = True, labels: bool = False,
-               skip_rows: int | Iterable[int] | None = None) -> pd.DataFrame:
+               skip_rows: int | Iterable[int] | None = None, gate: bool = True) -> pd.DataFrame:
     """Read a table file into typed columns, with provenance attached.
 
     Parameters
     ----------
-    path, sheet, encoding, delimiter, header_row, skip_rows
-        As in :func:`read_raw`.
+    path, sheet, encoding, delimiter, header_row, skip_rows, gate
+        As in :func:`read_raw` (the privacy gate runs by default).
     decimal : {",", "."}, optional
         Force the decimal separator; default decided from the data (Notes).
     thousands : str, optional
@@ -361,15 +414,21 @@ def read_table(path, sheet=None, *, encoding: str | None = None, delimiter: str 
     (['string', 'Int64', 'Float64'], np.float64(1.5), {'antal': 1})
     """
     markers = tuple(NA_MARKERS if na_markers is None else na_markers)
+    if gate:
+        from evalkit.privacy import check_path
+
+        check_path(path)  # before any message can name the file
     fmt = _format_of(Path(path)) if Path(path).is_file() else None
     if fmt in ("sav", "parquet"):
         # Typed already: skip read_raw's conversion of every cell to text.
-        frame, info = (_read_sav if fmt == "sav" else _read_parquet)(Path(path))
+        checker = _open_gate(Path(path), gate)
+        frame, info = (_read_sav if fmt == "sav" else _read_parquet)(Path(path), checker)
+        _close_gate(checker, frame, None)
         frame = _sav_types(frame, info.sav_meta, labels) if fmt == "sav" else frame
         file_decimal = None
     else:
         raw = read_raw(path, sheet, encoding=encoding, delimiter=delimiter, header_row=header_row,
-                       skip_rows=skip_rows)
+                       skip_rows=skip_rows, gate=gate)
         info = raw.info
         frame, file_decimal = _infer_frame(raw.frame, decimal, thousands, markers, parse_dates, info, path)
     if file_decimal:

@@ -35,7 +35,7 @@ import pandas as pd
 from evalkit._files import read_toml
 from evalkit.errors import ConfigError, DataError, Problem
 from evalkit.io.read import READ_ATTR, read_table
-from evalkit.privacy import check_identifiers
+from evalkit.privacy import check_config, check_identifiers, check_path, safe_value
 from evalkit.provenance import LoadRecord, attach, record_of
 
 __all__ = [
@@ -52,14 +52,14 @@ __all__ = [
 
 CODEBOOK_DIR = Path(__file__).resolve().parent.parent / "data" / "codebooks"
 #: name → path of the codebooks shipped with evalkit
-BUILTIN_CODEBOOKS = {"aldreomsorg_hemtjanst": CODEBOOK_DIR / "aldreomsorg_hemtjanst.toml"}
+BUILTIN_CODEBOOKS = {name: CODEBOOK_DIR / f"{name}.toml" for name in ("aldreomsorg_hemtjanst", "hme", "stress_elo")}
 
 #: canonical non-item columns and the header aliases (sv/nb/en) that map to them
 META_COLUMNS: dict[str, tuple[str, ...]] = {
     "respondent_id": ("respondent_id", "löpnr", "lopnr", "id", "respondent", "idno", "respondent_nr"),
     "wave": ("wave", "år", "ar", "year", "omgång", "omgang", "period", "tidpunkt", "tidspunkt", "tid", "måling"),
     "unit": ("unit", "enhet", "distrikt", "district", "område", "omrade", "grupp_enhet", "avdeling"),
-    "group": ("group", "grupp", "gruppe"),
+    "group": ("group", "grupp", "gruppe", "yrke", "yrkesgrupp", "profession", "stilling", "yrkesgruppe"),
     "weight": ("weight", "vikt", "vekt", "pw"),
     "stratum": ("stratum", "strata"),
     "cluster": ("cluster", "kluster", "psu"),
@@ -210,13 +210,17 @@ def load_codebook(source: str | Path | Mapping) -> Codebook:
     ('Mycket nöjd', 'Ganska nöjd')
     """
     if isinstance(source, Mapping):
+        check_config(dict(source), what="The codebook")   # item texts and labels reach the report
         return _codebook_from_mapping(source, "codebook")
     name = str(source)
     path = BUILTIN_CODEBOOKS.get(name, Path(name))
+    check_path(path, what="The codebook file")
     if not path.is_file():
-        raise ConfigError(f"codebook {name!r} not found; give a .toml/.yaml path or one of "
+        raise ConfigError(f"codebook {safe_value(repr(name))} not found; give a .toml/.yaml path or one of "
                           f"{', '.join(BUILTIN_CODEBOOKS)}")
-    return _codebook_from_mapping(_parse_codebook_file(path), path.name)
+    raw = _parse_codebook_file(path)
+    check_config(raw if isinstance(raw, Mapping) else {"codebook": raw}, file=path, what="The codebook file")
+    return _codebook_from_mapping(raw, path.name)
 
 
 def _parse_codebook_file(path: Path) -> dict:
@@ -467,9 +471,10 @@ def _raise_bad(bad: pd.Series, item: str, p: Path, what: str) -> None:
     if bad.empty:
         return
     rows = [int(r) for r in bad.index]
-    values = sorted({str(v) for v in bad})[:5]
+    values = sorted({safe_value(v) for v in bad})[:5]   # a typed-in answer may hold a number
     raise DataError(f"{p.name}: item '{item}' has {len(rows)} {what}: {values} in rows {rows[:10]}",
-                    [Problem(f"unknown answer {bad[r]!r}", file=str(p), row=r, column=item) for r in rows[:50]])
+                    [Problem(f"unknown answer {safe_value(repr(v))}", file=str(p), row=r, column=item)
+                     for r, v in list(bad.items())[:50]])
 
 
 def _answered_by(col: pd.Series, cb: Codebook, p: Path) -> pd.Series:
@@ -490,8 +495,9 @@ def _sent_table(sent) -> pd.DataFrame | None:
         return None
     if isinstance(sent, pd.DataFrame):
         table = sent
+        check_identifiers(table, file="the questionnaires-sent table")
     else:
-        table = read_table(sent)
+        table = read_table(sent)   # gated like every file read (sheets, title rows, name …)
         record_of(table).table = "survey_sent"   # named in the provenance appendix
     table = _canonical_meta(table)
     if "sent" not in table.columns:

@@ -12,6 +12,7 @@ dates and check digits are tested all at once with numpy.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -41,33 +42,49 @@ KINDS = (
     "syntetisk (Tenor)",
 )
 
-# One token: a Swedish 12-digit number (YYYYMMDD…), a Swedish 10-digit
-# number or a Norwegian 11-digit number, with the separators people write.
-_TOKEN_TAIL = (  # what follows the first six digits
-    r"(?:"
-    r"[0-9]{2}[- ]?[0-9]{4}"  # SE: YYYYMMDD-NNNC (the century is checked later)
-    r"|[-+ ]?[0-9]{4}"  # SE: YYMMDD-NNNC, '+' from the 100th birthday
-    r"| ?[0-9]{5}"  # NO: DDMMYY IIIKK
-    r")"
-)
-_TOKEN_BODY = rf"[0-9]{{6}}{_TOKEN_TAIL}"
+# Text is normalised before it is searched (:func:`normalise_text`): NFKC (full-width
+# digits, no-break spaces, superscripts), every dash to "-", every space to " ",
+# invisible format characters (soft hyphen, zero-width space) removed and digits of
+# any script to 0-9. The patterns below then see only ASCII digits and separators.
+# A separator is a dash or plus with up to two spaces on either side ("121212 - 1212"),
+# or one or two spaces.
+_SEP = r"(?:[ \t]{0,2}[-+][ \t]{0,2}|[ \t]{1,2})?"
+_SE12 = rf"(?:18|19|20) ?[0-9]{{6}}{_SEP}[0-9]{{4}}"  # SE: YYYYMMDD-NNNC, also "19 640823-3234"
+_NO11 = rf"[0-9]{{6}}{_SEP}[0-9]{{5}}"  # NO: DDMMYY IIIKK
+_SE10 = rf"[0-9]{{6}}{_SEP}[0-9]{{4}}"  # SE: YYMMDD-NNNC, '+' from the 100th birthday
+_TOKEN_BODY = f"(?:{_SE12}|{_NO11}|{_SE10})"
 # The lookarounds keep a longer digit run (a 13-digit order number, an EAN code)
-# from matching at all, instead of matching one of its substrings. The pattern
-# starts with a digit so that re can skip ahead to digits; the lookbehind after
-# that first digit says the character before it is not a digit.
-_TOKEN = re.compile(rf"[0-9](?<![0-9]{{2}})[0-9]{{5}}{_TOKEN_TAIL}(?![0-9])")
-# The same test without lookarounds, so that pyarrow's RE2 engine can run it on
-# whole string columns: a value holds a token iff this matches somewhere.
-_HOLDS_TOKEN = rf"(?:^|[^0-9])(?:{_TOKEN_BODY})(?:[^0-9]|$)"
+# from matching at all, instead of matching one of its substrings.
+_TOKEN = re.compile(rf"(?<![0-9]){_TOKEN_BODY}(?![0-9])")
 # A value that is nothing but one token (the usual identifier column) needs no
-# token search: its digits are the token.
+# token search: its digits are the token (RE2, no lookarounds).
+_IS_TOKEN = rf"^[ \t]*{_TOKEN_BODY}[ \t]*$"  # not \s: pandas would fall back to Python re
+# A value that is one number, possibly written as a float or in scientific notation
+# ("1212121212.0", "1.212121212E9", "1,212121212E+09"): read as a number. A leading
+# zero is written, not lost: "0640823323" stays text.
+_NUMBER_TEXT = re.compile(r"^[ \t]*\+?([1-9][0-9]*(?:[.,][0-9]+)?(?:[eE]\+?[0-9]{1,2})?)[ \t]*$")
+
+# The RE2 prefilter works on text that is *not* normalised, so it accepts every
+# dash, space and format character as a separator and lets through any value with
+# a number character outside 0-9 (full-width digits, other scripts); the exact
+# check normalises those few values.
+_RAW_SEP = r"[ \t+\-\x{2212}\p{Pd}\p{Zs}\p{Cf}]{0,5}"
+_HOLDS_TOKEN = (
+    rf"(?:^|[^0-9])[0-9]{{6}}{_RAW_SEP}[0-9]{{4,5}}(?:[^0-9]|$)"  # SE10, NO11 (and "19 640823-3234")
+    rf"|(?:^|[^0-9])[0-9]{{8}}{_RAW_SEP}[0-9]{{4}}(?:[^0-9]|$)"  # SE12
+    r"|[^\P{N}0-9]"  # a number character other than 0-9
+    r"|^[ \t]*\+?[0-9]{7,12}(?:[.,]0+)?[ \t]*$"  # a whole number that may have lost leading zeros
+    r"|[0-9][.,][0-9]+[eE]\+?[0-9]"  # scientific notation
+)
 #: An RE2-compatible pattern (no lookarounds) matching every string that holds a
 #: candidate token: a superset of the strings :func:`scan_identifiers` flags, for
 #: engines that prefilter whole columns (DuckDB, pyarrow) before the exact check.
+#: It works on the text as stored (not normalised): any dash, space or format
+#: character is a separator, and any number character other than 0-9 lets a value through.
 TOKEN_PREFILTER = _HOLDS_TOKEN
-#: Numbers in ``[low, high)`` are candidates (9–12 digits); smaller or larger ones never are.
-NUMBER_RANGE = (1e8, 1e12)
-_IS_TOKEN = rf"^[ \t]*(?:{_TOKEN_BODY})[ \t]*$"  # not \s: pandas would fall back to Python re
+#: Numbers in ``[low, high)`` are candidates (7–12 digits); smaller or larger ones never are.
+#: (7–9 digits: a Swedish number whose leading zeros were lost, see :func:`scan_identifiers`.)
+NUMBER_RANGE = (1e6, 1e12)
 
 _DAYS_IN_MONTH = np.array([31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # index 0: month unknown
 _NO_WEIGHTS_1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2, 1])
@@ -245,84 +262,191 @@ def classify_number(text: str, *, allow_2032: bool = True) -> str | None:
     >>> classify_number("640823-3235") is None  # wrong check digit
     True
     """
-    token = str(text).strip()
+    token = normalise_text(str(text)).strip()
     if _TOKEN.fullmatch(token) is None:
         return None
-    digits = np.array([re.sub(r"\D", "", token)], dtype=object)
+    digits = np.array([re.sub(r"[^0-9]", "", token)], dtype=object)
     code = int(_classify_tokens(digits, allow_2032)[0])
     return KINDS[code] if code >= 0 else None
 
 
+# --------------------------------------------------------------------------- normalisation
+class _Fold(dict):
+    """``str.translate`` table built on demand: dashes → "-", spaces → " ", format characters
+    removed, decimal digits of every script → 0-9 (after NFKC, which handles the rest)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category == "Pd" or code in (0x2212, 0x2043):  # dashes, minus sign, hyphen bullet
+            value = "-"
+        elif category == "Zs" or char == "\t":
+            value = " "
+        elif category == "Cf":  # soft hyphen, zero-width space/joiners, word joiner, BOM
+            value = ""
+        elif category == "Nd":
+            value = str(unicodedata.digit(char))
+        else:
+            value = char
+        self[code] = value
+        return value
+
+
+_FOLD = _Fold({code: chr(code) for code in range(128) if chr(code) != "\t"})
+
+
+def normalise_text(text: str) -> str:
+    """Text as the identity-number patterns see it.
+
+    NFKC (full-width digits and letters, no-break and thin spaces, super- and
+    subscript and circled digits become plain ones), then every dash (Unicode
+    category Pd: en and em dash, non-breaking hyphen …) and the minus sign
+    become ``-``, every space (category Zs) and tab becomes `` ``, format
+    characters (soft hyphen, zero-width space, word joiner) are removed and
+    decimal digits of every script become 0–9. ASCII text is returned as is.
+
+    Examples
+    --------
+    >>> normalise_text("６４０８２３\u2013３２３４")
+    '640823-3234'
+    >>> normalise_text("640823\u00a0\u20113234")
+    '640823 -3234'
+    """
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+
+
 # --------------------------------------------------------------------------- candidates
-def _string_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+def _prefilter(values: pd.Series) -> np.ndarray:
+    """Boolean mask of the values passing :data:`TOKEN_PREFILTER` (RE2, through pyarrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # objects that are not str
+        array = pa.array([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+                          for v in values], type=pa.large_string())
+    return pc.match_substring_regex(array, _HOLDS_TOKEN).fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _string_kinds(values: pd.Series, allow_2032: bool, padded: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(value positions, kind codes) for string values that hold identifiers.
 
-    ``values`` must have a RangeIndex (positions).
+    ``values`` must have a RangeIndex (positions). The values of one call are
+    one column: a whole-number value takes part in the column rule of
+    :func:`_numeric_kinds` with the other whole-number values.
     """
-    values = values.astype("str")
-    survivors = values[values.str.contains(_HOLDS_TOKEN, regex=True).to_numpy(dtype=bool)]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    survivors = values[_prefilter(values)]
     if survivors.empty:
         return _NOTHING
-    whole = survivors.str.contains(_IS_TOKEN, regex=True).to_numpy(dtype=bool)
+    survivors = survivors.astype(object).map(str)
+    arrow = pa.array(survivors.to_numpy(dtype=object), type=pa.large_string())
+    wide = ~pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False)
+    if wide.any():  # only text outside ASCII needs normalising (rare, and slower)
+        survivors[wide] = survivors[wide].map(normalise_text)
+        arrow = pa.array(survivors.to_numpy(dtype=object), type=pa.large_string())
+    survivors = pd.Series(pd.arrays.ArrowStringArray(arrow), index=survivors.index)
+    whole = pc.match_substring_regex(arrow, _IS_TOKEN).to_numpy(zero_copy_only=False)
     in_text = survivors[~whole].astype(object).str.findall(_TOKEN).explode().dropna()
-    tokens = pd.concat([survivors[whole], in_text.astype("str")])
+    tokens = pd.concat([survivors[whole], in_text.astype("string[pyarrow]")])
     digits = tokens.str.replace(r"[^0-9]", "", regex=True).to_numpy(dtype=object)
     codes = _classify_tokens(digits, allow_2032)
     found = codes >= 0
-    return tokens.index.to_numpy()[found], codes[found]
+    token_pos, token_codes = tokens.index.to_numpy()[found], codes[found]
+    is_number = pc.match_substring_regex(arrow, _NUMBER_TEXT.pattern).to_numpy(zero_copy_only=False)
+    if not is_number.any():
+        return token_pos, token_codes
+    numbers = survivors[is_number].str.strip().str.lstrip("+").str.replace(",", ".", regex=False)
+    as_float = pd.to_numeric(numbers.astype(object), errors="coerce")
+    number_pos, number_codes = _numeric_kinds(pd.Series(np.asarray(as_float, dtype=float)), allow_2032, padded)
+    number_pos = numbers.index.to_numpy()[number_pos]
+    return np.concatenate([token_pos, number_pos]), np.concatenate([token_codes, number_codes])
 
 
-def _numeric_kinds(values: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+# (digit-matrix width, low, high, padded): how an integer of low ≤ n < high is read.
+# A Swedish YYMMDDNNNC with YY = 0X has 9 digits as a number, with YY = 00 and
+# MM = 10–12 8 digits and with YY = 00 and MM = 01–09 7 digits; a Norwegian
+# DDMMYYIIIKK with DD = 01–09 has 10 digits (DD is never 00, so one zero at most);
+# the 12-digit Swedish form starts with 18/19/20 and loses nothing.
+_INT_READINGS = (
+    (10, 10**9, 10**10, False),  # SE, 10 digits
+    (11, 10**10, 10**11, False),  # NO, 11 digits
+    (12, 10**11, 10**12, False),  # SE with century
+    (10, 10**6, 10**9, True),  # SE, 1–3 leading zeros lost
+    (11, 10**9, 10**10, True),  # NO, one leading zero lost
+)
+
+
+def _numeric_kinds(values: pd.Series, allow_2032: bool, padded: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(value positions, kind codes) for integral numbers that are identifiers.
 
-    Spreadsheets drop leading zeros, so a 9-digit integer is also read as a
-    Swedish number born in 200X/190X and a 10-digit integer as a Norwegian
-    number with day 01–09. Shorter integers are not padded: too many order
-    numbers and amounts would then look like people born in 2000.
+    Spreadsheets drop leading zeros, so 7–9-digit integers are also read as
+    Swedish numbers of people born in 2000–2009 (or 1900–1909) and
+    10-digit integers as Norwegian numbers with day 01–09. Those *padded*
+    readings count only in a column where at least half of the distinct
+    integers of 7–12 digits are identity numbers (under some reading): a
+    random 7-digit order number passes as a padded personnummer about one time
+    in 16 and a 9-digit one one time in 140, so one stray hit in a column of
+    ids says nothing, while a column of personnummer that lost its zeros has
+    (nearly) only hits. ``padded=False`` (loose values: config strings,
+    metadata, where there is no column) leaves the padded readings out.
     """
     numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
-    keep = np.isfinite(numbers) & (numbers >= NUMBER_RANGE[0]) & (numbers < NUMBER_RANGE[1])
+    keep = np.isfinite(numbers) & (np.abs(numbers) >= NUMBER_RANGE[0]) & (np.abs(numbers) < NUMBER_RANGE[1])
     keep[keep] &= np.floor(numbers[keep]) == numbers[keep]
     positions = np.flatnonzero(keep)
-    ints = numbers[keep].astype(np.int64)
-    found_pos, found_codes = [], []
-    for width, low, high in ((10, 10**8, 10**10), (11, 10**9, 10**11), (12, 10**11, 10**12)):
-        chosen = (ints >= low) & (ints < high)
-        if chosen.any():
+    ints = np.abs(numbers[keep]).astype(np.int64)
+    if ints.size == 0:
+        return _NOTHING
+    plain, restored = [], []  # readings as written / with leading zeros restored
+    for width, low, high, pads in _INT_READINGS:
+        if pads and not padded:
+            continue
+        chosen = np.flatnonzero((ints >= low) & (ints < high))
+        if chosen.size:
             codes = _classify_width(_int_digits(ints[chosen], width), allow_2032)
             found = codes >= 0
-            found_pos.append(positions[chosen][found])
-            found_codes.append(codes[found])
-    if not found_pos:
+            (restored if pads else plain).append((chosen[found], codes[found]))
+    hits = plain
+    if restored:
+        identified = np.unique(np.concatenate([c for c, _ in plain + restored]))
+        if 2 * np.unique(ints[identified]).size >= np.unique(ints).size:
+            hits = plain + restored
+    if not hits:
         return _NOTHING
-    return np.concatenate(found_pos), np.concatenate(found_codes)
+    return positions[np.concatenate([c for c, _ in hits])], np.concatenate([k for _, k in hits])
 
 
 _NOTHING = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
 
 
-def _value_kinds(uniques: pd.Series, allow_2032: bool) -> tuple[np.ndarray, np.ndarray]:
+def _value_kinds(uniques: pd.Series, allow_2032: bool, padded: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Route distinct values (RangeIndex) to the string and/or numeric search by type."""
     dtype = uniques.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return _NOTHING
     if pd.api.types.is_numeric_dtype(dtype):
-        return _numeric_kinds(uniques, allow_2032)
+        return _numeric_kinds(uniques, allow_2032, padded)
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
-        return _string_kinds(uniques, allow_2032)
+        return _string_kinds(uniques, allow_2032, padded)
     # object columns (mixed cells from Excel and the like)
     inferred = pd.api.types.infer_dtype(uniques, skipna=True)
     if inferred in ("string", "empty"):
-        return _string_kinds(uniques, allow_2032)
+        return _string_kinds(uniques, allow_2032, padded)
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
-        return _numeric_kinds(uniques, allow_2032)
+        return _numeric_kinds(uniques, allow_2032, padded)
     is_number = np.fromiter(
         (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
          for v in uniques),
         dtype=bool, count=len(uniques),
     )
-    text_pos, text_codes = _string_kinds(uniques.map(str), allow_2032)
-    number_pos, number_codes = _numeric_kinds(uniques.where(is_number), allow_2032)
+    text_pos, text_codes = _string_kinds(uniques.map(str), allow_2032, padded)
+    number_pos, number_codes = _numeric_kinds(uniques.where(is_number), allow_2032, padded)
     return np.concatenate([text_pos, number_pos]), np.concatenate([text_codes, number_codes])
 
 

@@ -44,12 +44,19 @@ everything but ``title`` is optional):
 
 Disclosure control
 ------------------
-Every table passes through :func:`disclosure_mask` at render time, in the
-.docx and the .xlsx alike: counts below ``thresholds[0]`` and percentages on
-denominators below ``thresholds[1]`` become "..", with secondary suppression
-against totals (the rules are :func:`evalkit.privacy.suppress_counts` and
-:func:`evalkit.privacy.suppress_percentages`). A :class:`TableSpec` says which columns are counts,
-percentages (with their denominators), guarded statistics and totals.
+One :class:`evalkit.privacy.Disclosure` (``Report.disclosure``: the thresholds
+and ``zero_is_small``) governs every number the report prints. Every table
+passes through :func:`disclosure_mask` at render time, in the .docx and the
+.xlsx alike: counts 1 to ``thresholds[0] − 1`` and percentages on denominators
+below ``thresholds[1]`` become "..", with secondary suppression against totals
+chosen by optimisation (:func:`evalkit.privacy.protect`, audited by
+:func:`evalkit.privacy.audit_intervals`). A :class:`TableSpec` says which
+columns are counts, percentages (with their denominators), guarded and derived
+statistics and totals. A result's ``sentences``, ``report_tables`` and ``plot``
+that take a ``disclosure`` keyword get the report's rules, so the text and the
+figures hide what the tables hide; a figure marked with
+:func:`evalkit.privacy._disclosure.mark_withheld` is replaced by a sentence.
+Text written to the .xlsx is always a text cell, never a formula.
 """
 from __future__ import annotations
 

@@ -2,29 +2,35 @@
 
 Applied by the renderers, once, to every table and figure of every output, so
 no section can forget it. The rules themselves live in
-:func:`evalkit.privacy.suppress_counts` and
-:func:`evalkit.privacy.suppress_percentages` (DESIGN.md "Disclosure control";
-domain brief §2.4; defaults 5 and 30, configurable); this module maps a
-table's spec onto them and adds what a report table needs besides:
+:class:`evalkit.privacy.Disclosure` and :func:`evalkit.privacy.suppress_counts`
+(DESIGN.md "Disclosure control"; domain brief §2.4; defaults 5 and 30,
+configurable); this module maps a table's spec onto them:
 
-1. Counts below ``k`` are hidden, with secondary suppression against a total
-   column and/or a total (last) row.
+1. Counts ``0 < n < k`` are hidden (zero too when the rules say so), with
+   secondary suppression chosen by optimisation against a total column
+   (the sum of ``spec.summed``) and/or a total (last) row.
 2. A percentage whose denominator (a column, or a fixed number) is below ``m``
-   is hidden; so is a percentage whose numerator count is hidden, because
-   share × denominator would give the count back.
+   is hidden; so is a percentage whose count is hidden (its numerator column,
+   or for a share without one ``round(share × denominator)`` when that is
+   small), because share × denominator gives the count back, and (for a
+   share without its count column, on a count of people) one whose rest
+   ``denominator − count`` is small: another table may show or hide those
+   counts. Percentages on the same denominator column as a hidden one (its
+   interval bounds) go with it.
 3. Guards: any other statistic of a group (mean, median) is hidden when the
-   group's count is below ``k``.
+   group's count is below ``k``; derived columns (differences, p-values) are
+   hidden wherever a column they are computed from is hidden.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import ReportError
-from evalkit.privacy import suppress_counts, suppress_percentages
+from evalkit.errors import EvalkitError, ReportError
+from evalkit.privacy._disclosure import Disclosure, suppress_counts
 from evalkit.report._blocks import TableSpec
 
-__all__ = ["disclosure_mask", "DEFAULT_THRESHOLDS"]
+__all__ = ["disclosure_mask", "DEFAULT_THRESHOLDS", "rules_of"]
 
 #: (smallest count shown, smallest denominator of a percentage shown).
 DEFAULT_THRESHOLDS = (5, 30)
@@ -34,8 +40,16 @@ def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def rules_of(thresholds) -> Disclosure:
+    """A :class:`Disclosure` from a ``Disclosure`` or a ``(k, m)`` pair (ReportError when invalid)."""
+    if isinstance(thresholds, Disclosure):
+        return thresholds
+    k, m = _check_thresholds(thresholds)
+    return Disclosure(k, m)
+
+
 def disclosure_mask(frame: pd.DataFrame, spec: TableSpec, thresholds=DEFAULT_THRESHOLDS) -> pd.DataFrame:
-    """Every cell of ``frame`` to hide under ``spec`` and ``thresholds = (k, m)``.
+    """Every cell of ``frame`` to hide under ``spec`` and the rules (a ``Disclosure`` or ``(k, m)``).
 
     Returns a boolean DataFrame with the frame's index and columns (True = show "..").
 
@@ -46,7 +60,8 @@ def disclosure_mask(frame: pd.DataFrame, spec: TableSpec, thresholds=DEFAULT_THR
     >>> disclosure_mask(t, spec, (5, 30)).astype(int).to_numpy().tolist()
     [[0, 1, 1], [0, 1, 1], [0, 0, 1]]
     """
-    k, m = _check_thresholds(thresholds)
+    rules = rules_of(thresholds)
+    k, m = rules.count_below, rules.denominator_below
     _require_columns(frame, sorted(spec.columns_named(), key=str))
     # positions, not labels: a report table's index may repeat or be anything
     table = frame.reset_index(drop=True)
@@ -56,18 +71,55 @@ def disclosure_mask(frame: pd.DataFrame, spec: TableSpec, thresholds=DEFAULT_THR
     mask = pd.DataFrame(False, index=table.index, columns=table.columns)
     if counts:
         total_row = table.index[-1] if spec.total_row and len(table) > 1 else None
-        mask |= suppress_counts(table, counts, k, total_col=spec.total_column, total_row=total_row).mask
+        summed = list(spec.summed) or None
+        try:
+            mask |= suppress_counts(table, counts, k, total_col=spec.total_column, total_row=total_row,
+                                    summed=summed, zero_is_small=rules.zero_is_small,
+                                    totals_by=dict(spec.totals_by)).mask
+        except EvalkitError as exc:
+            raise ReportError(f"table spec: {exc}") from None
+    _percentages(table, spec, rules, mask, m)
+    for column, n_column in spec.guards.items():
+        mask[column] |= np.nan_to_num(_numeric(table, n_column), nan=0.0) < k
+    for column, sources in spec.derived.items():
+        for source in sources:
+            mask[column] |= mask[source]
+    mask.index = frame.index
+    return mask
+
+
+def _percentages(table: pd.DataFrame, spec: TableSpec, rules: Disclosure, mask: pd.DataFrame, m: int) -> None:
+    scale = 1.0 if spec.shares else 100.0
+    tied: dict[str, list[str]] = {}
     for column, denominator in spec.percents.items():
         if isinstance(denominator, str):
-            mask |= suppress_percentages(table, [column], denominator, m).mask
+            base = _numeric(table, denominator)
+            mask[column] |= ~(base >= m)
+            tied.setdefault(denominator, []).append(column)
+            if column in spec.numerators or column in spec.derived:
+                continue
+            if any(c in spec.numerators for c in spec.percents if spec.percents[c] == denominator):
+                continue  # an interval bound beside a share with its own count: it goes with that share
+            if denominator not in spec.counts:
+                continue  # a share of judgements or units (agreement), not of people: the base rule only
+            # the share and its base give back the count and the rest of the base, which other tables may
+            # show or hide (a count table beside a share table): both must not be small
+            implied = np.round(_numeric(table, column) / scale * base)
+            mask[column] |= rules.small(implied) | rules.small(base - implied)
         else:
             mask[column] |= float(denominator) < m
     for column, numerator in spec.numerators.items():
         mask[column] |= mask[numerator]
-    for column, n_column in spec.guards.items():
-        mask[column] |= np.nan_to_num(_numeric(table, n_column), nan=0.0) < k
-    mask.index = frame.index
-    return mask
+        denominator = spec.percents.get(column)
+        if isinstance(denominator, str) and denominator in spec.counts:
+            mask[column] |= mask[denominator]  # with the share and its count shown, the base is count / share
+    for columns in tied.values():
+        if len(columns) > 1 and any(c in spec.numerators for c in columns):
+            with_count = [c for c in columns if c in spec.numerators]
+            hidden = np.logical_or.reduce([mask[c].to_numpy() for c in with_count])
+            for column in columns:
+                if column not in spec.numerators:
+                    mask[column] |= hidden
 
 
 def _check_thresholds(thresholds) -> tuple[int, int]:

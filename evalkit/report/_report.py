@@ -16,6 +16,7 @@ from evalkit import i18n
 from evalkit._files import temp_beside
 from evalkit.errors import EvalkitError, ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
+from evalkit.privacy._disclosure import Disclosure, is_withheld
 from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
 from evalkit.report._figures import DEFAULT_DPI, render_all
 from evalkit.report._format import format_table
@@ -24,7 +25,8 @@ __all__ = ["Report", "SECTION_ORDER", "TEMPLATE"]
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "template.docx"
 #: Sections in document order; keys added with add_section that are not here go before "conclusions".
-SECTION_ORDER = ("summary", "background", "purpose", "methods", "results", "conclusions", "appendix")
+SECTION_ORDER = ("summary", "background", "purpose", "methods", "results", "implementation", "conclusions",
+                 "appendix")
 #: Core-property time when no report date is given: fixed, so two builds are identical.
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -70,6 +72,8 @@ class Report:
     thresholds : (int, int)
         Disclosure control: the smallest count shown and the smallest
         denominator of a percentage shown (default ``(5, 30)``).
+    zero_is_small : bool
+        Hide zero counts too (default False: zero is shown).
     subtitle, author : str, optional
         Shown on the cover page.
     date : datetime.date, optional
@@ -92,12 +96,14 @@ class Report:
     """
 
     def __init__(self, title: str, language: str = "sv", template=None, thresholds=DEFAULT_THRESHOLDS,
-                 subtitle: str | None = None, author: str | None = None, date: dt.date | None = None,
+                 zero_is_small: bool = False, subtitle: str | None = None, author: str | None = None, date: dt.date | None = None,
                  figure_width_cm: float | None = None, dpi: int = DEFAULT_DPI, workers: int = 2):
         self.title = str(title)
         self.language = i18n.check_language(language)
         self.template = Path(template) if template is not None else TEMPLATE
         self.thresholds = _check_thresholds(thresholds)
+        #: The one set of rules applied to every table, sentence, figure and the Excel appendix.
+        self.disclosure = Disclosure(*self.thresholds, zero_is_small=bool(zero_is_small))
         self.subtitle, self.author, self.date = subtitle, author, date
         self.figure_width_cm, self.dpi, self.workers = figure_width_cm, int(dpi), int(workers)
         self._sections: dict[str, list] = {key: [] for key in SECTION_ORDER}
@@ -108,7 +114,7 @@ class Report:
 
     # -- collecting -----------------------------------------------------
     def add(self, obj: Any, *, title: str | None = None, source: str | None = None, section: str = "results",
-            spec: TableSpec | None = None) -> None:
+            spec: TableSpec | None = None, decorate=None) -> None:
         """Add a result object, a DataFrame, a matplotlib Figure, text or a block to a section.
 
         Parameters
@@ -128,10 +134,13 @@ class Report:
             Section key (``results`` by default; see :data:`SECTION_ORDER`).
         spec : TableSpec, optional
             Which columns of a DataFrame are counts and percentages.
+        decorate : callable, optional
+            Called with a result's figure before it is placed (e.g. marks for the implementation strategies
+            on a time series: ``decorate=lambda fig: log.mark(fig.axes[0])``).
         """
         blocks = self._section(section)
         if _is_result(obj):
-            blocks.extend(self._result_blocks(obj, title, source))
+            blocks.extend(self._result_blocks(obj, title, source, decorate))
         elif isinstance(obj, pd.DataFrame):
             if not title:
                 raise ReportError("a table needs a caption: report.add(frame, title='…')")
@@ -195,9 +204,9 @@ class Report:
             self._sections[key] = []
         return self._sections[key]
 
-    def _result_blocks(self, result: Any, title: str | None, source: str | None) -> list:
+    def _result_blocks(self, result: Any, title: str | None, source: str | None, decorate=None) -> list:
         heading = title or getattr(result, "title", None) or type(result).__name__
-        sentences = list(_call(result, "sentences", self.language) or [])
+        sentences = list(_call_disclosed(result, "sentences", self.language, self.disclosure) or [])
         methods = list(_call(result, "methods", self.language) or [])
         self._results.append(_ResultEntry(heading, sentences, methods))
         blocks: list = [Heading(heading, 2)]
@@ -206,10 +215,12 @@ class Report:
         if tables:
             blocks.append(tables[0])
             self._appendix_tables.extend(tables[1:])
-        figure = _plot(result, self.language)
+        figure = _plot(result, self.language, self.disclosure)
         if figure is not None:
             if not _is_figure(figure):
                 raise ReportError(f"{type(result).__name__}.plot() must return a matplotlib Figure")
+            if decorate is not None:
+                decorate(figure)
             _detach_from_pyplot(figure)
             blocks.append(Figure(figure, heading, source, self.figure_width_cm))
         for block in _call(result, "appendix_blocks", self.language) or []:
@@ -218,7 +229,7 @@ class Report:
 
     def _result_tables(self, result: Any, heading: str, source: str | None) -> list[Table]:
         if hasattr(result, "report_tables"):
-            raw = result.report_tables(self.language) or []
+            raw = _call_disclosed(result, "report_tables", self.language, self.disclosure) or []
         elif hasattr(result, "to_frame"):
             raw = [(heading, result.to_frame())]
         else:
@@ -287,7 +298,9 @@ class Report:
 
     def _disclosure_text(self) -> str:
         k, m = self.thresholds
-        return self._label("disclosure_text", k=i18n.fmt_int(k, self.language), m=i18n.fmt_int(m, self.language))
+        zero = self._label("disclosure_zero_hidden" if self.disclosure.zero_is_small else "disclosure_zero")
+        return self._label("disclosure_text", k=i18n.fmt_int(k, self.language),
+                           k_minus=i18n.fmt_int(k - 1, self.language), m=i18n.fmt_int(m, self.language), zero=zero)
 
     def _rows_sentence(self, record) -> str:
         name = Path(record.source.path).name if record.source else record.table
@@ -309,8 +322,11 @@ class Report:
         blocks: list = [Heading(lab("provenance"), 2)]
         k, m = self.thresholds
         blocks.append(Paragraph(self._disclosure_text()))
-        thresholds = pd.DataFrame({lab("col_rule"): [lab("rule_count"), lab("rule_denominator")],
-                                   lab("col_value"): [k, m]})
+        no, yes = lab("yes_no").split("|")
+        thresholds = pd.DataFrame({lab("col_rule"): [lab("rule_count"), lab("rule_denominator"), lab("rule_zero"),
+                                                     lab("rule_protection")],
+                                   lab("col_value"): [str(k), str(m), yes if self.disclosure.zero_is_small else no,
+                                                      str(k)]})
         blocks.append(Table(thresholds, lab("thresholds")))
         if p.records:
             files = pd.DataFrame({
@@ -355,7 +371,7 @@ class Report:
                        and b.text == (self._titles.get("appendix") or self._label("appendix"))), None)
             if at is not None:
                 blocks.insert(at + 1, note)
-        formatted = {id(b): format_table(b, self.language, self.thresholds) for b in blocks if isinstance(b, Table)}
+        formatted = {id(b): format_table(b, self.language, self.disclosure) for b in blocks if isinstance(b, Table)}
         figures = [b for b in blocks if isinstance(b, Figure)]
         shown = [f for f in figures if not self._withheld(f)]
         pngs = dict(zip((id(f) for f in shown), render_all([f.figure for f in shown], self.dpi, self.workers)))
@@ -369,9 +385,11 @@ class Report:
         return document, tables
 
     def _withheld(self, figure: Figure) -> bool:
+        if is_withheld(figure.figure):
+            return True
         if figure.data is None or figure.spec is None:
             return False
-        return bool(disclosure_mask(figure.data, figure.spec, self.thresholds).to_numpy().any())
+        return bool(disclosure_mask(figure.data, figure.spec, self.disclosure).to_numpy().any())
 
     def save(self, path, xlsx=None) -> Path:
         """Write the .docx (and the .xlsx appendix when ``xlsx`` is given) atomically.
@@ -410,16 +428,39 @@ class Report:
         return path
 
 
-def _plot(result: Any, language: str):
-    """``result.plot(language=…)`` where the result's plot takes a language, else ``result.plot()``."""
+def _keywords(method) -> set:
+    try:
+        return set(inspect.signature(method).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def _plot(result: Any, language: str, disclosure: Disclosure | None = None):
+    """``result.plot(language=…, disclosure=…)`` with the keywords the result's plot takes.
+
+    A plot that takes ``disclosure`` draws the cells those rules hide as ".."
+    (the same cells its table hides); one that does not is drawn as it is.
+    """
     plot = getattr(result, "plot", None)
     if not callable(plot):
         return None
-    try:
-        takes_language = "language" in inspect.signature(plot).parameters
-    except (TypeError, ValueError):
-        takes_language = False
-    return plot(language=language) if takes_language else plot()
+    keywords = _keywords(plot)
+    kwargs = {}
+    if "language" in keywords:
+        kwargs["language"] = language
+    if "disclosure" in keywords and disclosure is not None:
+        kwargs["disclosure"] = disclosure
+    return plot(**kwargs)
+
+
+def _call_disclosed(obj: Any, name: str, language: str, disclosure: Disclosure):
+    """``obj.name(language[, disclosure=…])``: results whose text prints counts take the report's rules."""
+    method = getattr(obj, name, None)
+    if method is None:
+        return None
+    if "disclosure" in _keywords(method):
+        return method(language, disclosure=disclosure)
+    return method(language)
 
 
 def _detach_from_pyplot(figure) -> None:

@@ -6,6 +6,8 @@ the header. Numbers are stored as numbers with a number format (counts
 ``#,##0``, percentages ``0%``/``0.0%`` on shares, decimals ``#,##0.00``), so
 Excel shows them with the reader's own decimal and thousands separators; a
 hidden cell holds the text ``..``. A first sheet lists the tables with links.
+Every string (caption, header, label, source) is written as a text cell, never
+a formula, whatever it starts with (:mod:`evalkit.privacy._cells`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from evalkit import i18n
+from evalkit.privacy._cells import put, set_value
 from evalkit.report._format import COUNT, DATE, NUMBER, PERCENT, PVALUE, FormattedTable
 
 __all__ = ["write_workbook", "number_format"]
@@ -48,9 +51,9 @@ def number_format(kind: str, decimals: int) -> str:
 def _table_sheet(workbook, name: str, caption: str, table: FormattedTable, source: str | None,
                  language: str) -> None:
     ws = workbook.create_sheet(name)
-    ws.cell(row=1, column=1, value=caption).font = _CAPTION
+    put(ws, 1, 1, caption).font = _CAPTION
     for c, head in enumerate(table.header, start=1):
-        cell = ws.cell(row=_HEADER_ROW, column=c, value=head)
+        cell = put(ws, _HEADER_ROW, c, head)
         cell.font, cell.fill = _BOLD, _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     formats = [number_format(k, d) for k, d in zip(table.kinds, table.decimals)]
@@ -59,10 +62,10 @@ def _table_sheet(workbook, name: str, caption: str, table: FormattedTable, sourc
         for c, value in enumerate(values):
             cell = ws.cell(row=r, column=c + 1)
             if hidden[c]:
-                cell.value = i18n.SUPPRESSED
+                set_value(cell, i18n.SUPPRESSED)
                 cell.alignment = right
                 continue
-            cell.value = i18n.MISSING if value is None and table.kinds[c] != "text" else value
+            set_value(cell, i18n.MISSING if value is None and table.kinds[c] != "text" else value)
             if value is not None and formats[c] != "General":
                 cell.number_format = formats[c]
             elif value is None:
@@ -72,7 +75,7 @@ def _table_sheet(workbook, name: str, caption: str, table: FormattedTable, sourc
             ws.cell(row=_HEADER_ROW + len(table.values), column=c + 1).font = _BOLD
     if source:
         row = _HEADER_ROW + len(table.values) + 2
-        ws.cell(row=row, column=1, value=f"{i18n.label('source', language)}: {source}").font = _SOURCE
+        put(ws, row, 1, f"{i18n.label('source', language)}: {source}").font = _SOURCE
     ws.freeze_panes = ws.cell(row=_HEADER_ROW + 1, column=1)
     for c, head in enumerate(table.header, start=1):
         longest = max([len(head)] + [len(row[c - 1]) for row in table.text])
@@ -84,19 +87,19 @@ def write_workbook(path, tables, language: str, fixed_time: dt.datetime, title: 
     workbook = Workbook()
     contents = workbook.active
     contents.title = i18n.label("xlsx_contents", language)
-    contents.cell(row=1, column=1, value=title).font = _CAPTION
+    put(contents, 1, 1, title).font = _CAPTION
     for c, head in enumerate((i18n.label("xlsx_sheet", language), i18n.label("xlsx_caption", language)), 1):
-        cell = contents.cell(row=3, column=c, value=head)
+        cell = put(contents, 3, c, head)
         cell.font, cell.fill = _BOLD, _HEADER_FILL
     label = i18n.label("table", language)
     for i, (number, caption, table, source) in enumerate(tables, start=4):
         name = f"{label} {number}"
         full_caption = f"{label} {number}. {caption}"
         _table_sheet(workbook, name, full_caption, table, source, language)
-        link = contents.cell(row=i, column=1, value=name)
+        link = put(contents, i, 1, name)
         link.hyperlink = f"#'{name}'!A1"
         link.font = Font(color="0563C1", underline="single")
-        contents.cell(row=i, column=2, value=caption)
+        put(contents, i, 2, caption)
     contents.freeze_panes = "A4"
     contents.column_dimensions["A"].width = 14
     contents.column_dimensions["B"].width = 90
