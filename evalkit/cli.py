@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 import textwrap
 import traceback
@@ -32,16 +33,61 @@ exit status:
   2  wrong usage
 """
 
+CHECK_EXAMPLES = """\
+examples:
+  evalkit check data_samples/exempelkommun/ibic.toml        # a config: every source, the panel, each analysis
+  evalkit check beslut.csv                                  # a data file: what it is, columns found and missing
+  evalkit check vedtak.csv --mapping mapping.toml           # with a column mapping ([columns] "<header>" = ...)
+  evalkit check koder.xlsx --table codings                  # a coding matrix (it looks like any table)
+  evalkit check enkat.csv --codebook enkat_kodbok.toml      # survey responses with items of their own
+"""
+
+REPORT_EXAMPLES = """\
+examples:
+  evalkit report data_samples/exempelkommun/ibic.toml            # -> reports/ibic.docx + reports/ibic.xlsx
+  evalkit report ibic.toml --language en --output reports/ibic_en.docx --force
+  evalkit report evaluation.toml --output utdata/                # -> utdata/<[report] name>.docx
+"""
+
+AUDIT_EXAMPLES = {
+    "draw": """\
+examples:
+  evalkit audit draw ibic.toml --strata period --margin 0.125 --from 2015-01-01 --to 2018-12-31 -o urval.json
+  evalkit audit draw ibic.toml --n 120 --strata period,unit --allocation equal -o urval.json
+  evalkit audit draw ibic.toml --n 60 --exclude urval_2023.json -o urval_2024.json   # skip decisions audited before
+""",
+    "extend": """\
+examples:
+  evalkit audit extend ibic.toml --manifest urval.json --n 40 -o urval_runda2.json
+  evalkit audit form ibic.toml --manifest urval_runda2.json --new-only --reviewer 1 -o granskning_runda2.xlsx
+  evalkit audit extend ibic.toml --manifest urval_runda2.json --n 20 -o urval_runda3.json   # a third round
+""",
+    "form": """\
+examples:
+  evalkit audit form ibic.toml --manifest urval.json --reviewer 1 -o granskning_1.xlsx
+  evalkit audit form ibic.toml --manifest urval.json --reviewer 2 --language nb -o granskning_2.xlsx
+  evalkit audit form ibic.toml --manifest urval_runda2.json --new-only -o granskning_runda2.xlsx
+""",
+    "score": """\
+examples:
+  evalkit audit score ibic.toml                  # the forms and manifest named under [data.audit]
+  evalkit audit score ibic.toml --language en
+""",
+}
+
 EXAMPLES = """\
 examples (from the repository root):
+  evalkit init vedtak.csv --change-date 2017-01-01                  # your own export -> evaluation.toml
   evalkit check data_samples/exempelkommun/ibic.toml
   evalkit check beslut.csv bestallningar.xlsx --mapping min_mappning.toml
   evalkit report data_samples/exempelkommun/ibic.toml            # -> reports/ibic.docx + reports/ibic.xlsx
   evalkit report data_samples/exempelkommun/ibic.toml --language en --output reports/ibic_en.docx --force
   evalkit audit draw data_samples/exempelkommun/ibic.toml --strata period --margin 0.125 --from 2015-01-01 \\
       --to 2018-12-31 -o reports/urval.json
-  evalkit audit form data_samples/exempelkommun/ibic.toml --manifest reports/urval.json --from 2015-01-01 \\
-      --to 2018-12-31 --reviewer 1 -o reports/granskning_1.xlsx
+  evalkit audit form data_samples/exempelkommun/ibic.toml --manifest reports/urval.json --reviewer 1 \\
+      -o reports/granskning_1.xlsx                               # the window is read from the manifest
+  evalkit audit extend data_samples/exempelkommun/ibic.toml --manifest reports/urval.json --n 40 \\
+      -o reports/urval_runda2.json                               # a second round, same design and weights
   evalkit audit score data_samples/exempelkommun/ibic.toml          # scores the forms listed under [data.audit]
 """
 
@@ -58,12 +104,12 @@ def main(argv: list[str] | None = None) -> int:
             status = args.func(args)
         for w in caught:
             if issubclass(w.category, EvalkitWarning):
-                print(f"  warning: {w.message}", file=sys.stderr)
+                print(f"  warning: {_speak_config(str(w.message))}", file=sys.stderr)
         return status
     except EvalkitError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"evalkit: error: {exc}", file=sys.stderr)
+        print(f"evalkit: error: {_speak_config(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("evalkit: interrupted", file=sys.stderr)
@@ -74,6 +120,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"evalkit: internal error ({type(exc).__name__}: {exc}). Run again with --debug and report it.",
               file=sys.stderr)
         return 3
+
+
+#: an analysis's advice in Python's words ("use errors='hac'"): the keyword and its value
+_PYTHON_HINT = re.compile(r"\b(family|errors|seasonality|exposure|hac_lags|inference)=(['\"])([\w:.]+)\2")
+
+
+def _speak_config(text: str) -> str:
+    """Advice written for Python callers (``errors='hac'``) also in the config's words, which is what a
+    command-line user edits: a typed key of the [[analyses]] entry, or its ``options`` table."""
+    from evalkit.config import PANEL_KEYS
+
+    typed = {k.name for k in PANEL_KEYS}
+
+    def config_words(m: re.Match) -> str:
+        key, value = m.group(1), m.group(3)
+        where = f'{key} = "{value}"' if key in typed else f'options = {{ {key} = "{value}" }}'
+        return f"{m.group(0)} (in the config: {where} in the analysis's [[analyses]] entry)"
+
+    return _PYTHON_HINT.sub(config_words, text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
                     "the file's columns it did not use. For a config it prints row accounting, the outcome "
                     "panel, and each analysis's estimates — or, for an analysis that cannot run on what was "
                     "found, the [data.*] sections and columns it lacks.",
-        epilog=CHECK_EXIT + "\n" + EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=CHECK_EXIT + "\n" + CHECK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("paths", nargs="+", metavar="PATH", help="data files or evaluation .toml files")
     check.add_argument("--mapping", help="TOML column mapping for data files ([columns] \"<header>\" = \"<column>\")")
     check.add_argument("--table", choices=("decisions", "orders", "visits", "survey", "codings", "audit"),
@@ -113,7 +178,7 @@ def _parser() -> argparse.ArgumentParser:
                     "configured analysis and write reports/<name>.docx and reports/<name>.xlsx. Files are "
                     "written to a temporary file first and renamed, so a failed run never leaves a "
                     "half-written report.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=REPORT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     report.add_argument("config", metavar="CONFIG", help="evaluation .toml")
     report.add_argument("--output", "-o", metavar="PATH",
                         help="the .docx to write, or a folder (default: reports/<report.name>.docx)")
@@ -122,7 +187,79 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     report.set_defaults(func=_cmd_report)
     _audit_parser(sub)
+    _init_parser(sub)
     return parser
+
+
+INIT_EXAMPLES = """\
+examples:
+  evalkit init vedtak.csv                         # -> evaluation.toml (+ mapping.toml) in this folder
+  evalkit init beslut.xlsx bestallningar.csv --change-date 2017-01-01 --language sv
+  evalkit init data/*.csv --output utvardering    # write into the folder utvardering/
+  evalkit check evaluation.toml && evalkit report evaluation.toml
+
+how sure each column guess is:
+  exact     the header is a canonical name or a known alias (e.g. Vedtaksdato -> decided_on)
+  fuzzy     the header is close to a known alias and the values fit (Brukernummer -> person_id)
+  values    no header fits, but this column's values do and no other's (Innvilget/Avslag -> outcome)
+  TODO      several columns' values would fit (two yes/no columns): a comment names the candidates
+
+exit status: 0 the files were written and run as they are; 1 nothing written (a file exists: --force), or
+written but a table lacks a required column (its TODO line in the mapping file says which); 2 wrong usage
+"""
+
+
+def _init_parser(sub) -> None:
+    init = sub.add_parser(
+        "init", help="look at your files and write an evaluation.toml (+ mapping.toml) that runs as it is",
+        description="Look at your data files (decisions, orders, visit logs, survey responses, interview "
+                    "codings, audit forms and manifests), say what each is and how each header maps to a "
+                    "canonical column and how sure that guess is, and write a commented evaluation.toml — "
+                    "with a mapping.toml where headers needed mapping — that `evalkit check` and `evalkit "
+                    "report` run as they are. The analyses written are those the columns found support; "
+                    "the others are written commented out with a TODO naming the candidate headers. Without "
+                    "--change-date the date of the change is a placeholder (the middle month of the data) "
+                    "marked `placeholder = true`, which check and report warn about until you set it.",
+        epilog=INIT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("paths", nargs="+", metavar="FILE", help="your data files (one of each kind)")
+    init.add_argument("--language", choices=("sv", "nb", "en"),
+                      help="the report's language (default: nb for Norwegian headers, else sv)")
+    init.add_argument("--output", "-o", default=".", metavar="DIR",
+                      help="folder to write evaluation.toml and mapping.toml into (default: this folder)")
+    init.add_argument("--change-date", metavar="YYYY-MM-DD",
+                      help="first day after the change (default: a placeholder that check warns about)")
+    init.add_argument("--sheet", help="Excel sheet (default: the first)")
+    init.add_argument("--force", action="store_true", help="replace an existing evaluation.toml / mapping.toml")
+    init.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    init.set_defaults(func=_cmd_init)
+
+
+def _cmd_init(args) -> int:
+    from evalkit import init
+    from evalkit._dates import parse_user_date
+
+    change_date = (parse_user_date(args.change_date, what="--change-date", error=ConfigError).date()
+                   if args.change_date else None)
+    with _warnings_printed(stream=sys.stderr):
+        proposal = init.propose(args.paths, sheet=args.sheet)
+    _print_lines(init.summary_lines(proposal), 0)
+    written = init.write(proposal, args.output, language=args.language, change_date=change_date,
+                         force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    config = Path(args.output) / init.CONFIG_NAME
+    blocked = [f for f in proposal.files if f.missing_required]
+    if blocked:
+        for f in blocked:
+            print(f"NOT READY: {f.path.name} lacks the required {f.kind} column(s) "
+                  f"{', '.join(f.missing_required)}; map them in the mapping file (see its TODO lines), "
+                  f"then run `evalkit check {config}`")
+        return 1
+    if change_date is None:
+        print("note: [change] date is a placeholder; set the real date in the config (or run again with "
+              "--change-date YYYY-MM-DD --force)")
+    print(f"next: evalkit check {config}   then   evalkit report {config}")
+    return 0
 
 
 def _audit_parser(sub) -> None:
@@ -130,10 +267,14 @@ def _audit_parser(sub) -> None:
         "audit", help="decision audits: draw a seeded sample, write review forms, score filled forms",
         description="Case-file audits of needs-assessment decisions. The sampling frame is the config's "
                     "[data.decisions] with a 'period' column: 'before' or 'after' the [change] date.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog="examples:\n" + "".join(AUDIT_EXAMPLES.values()).replace("examples:\n", ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     steps = audit.add_subparsers(dest="audit_command", metavar="STEP")
     draw = steps.add_parser("draw", help="draw a reproducible sample and write its manifest (JSON)",
-                            epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                            description="Draw a seeded sample of decisions to audit from [data.decisions] "
+                                        "(decided in --from … --to) and write its manifest; the manifest "
+                                        "records the window, so 'form' and 'extend' need not be told again.",
+                            epilog=AUDIT_EXAMPLES["draw"], formatter_class=argparse.RawDescriptionHelpFormatter)
     draw.add_argument("config", metavar="CONFIG")
     size = draw.add_mutually_exclusive_group()
     size.add_argument("--n", type=int, help="sample size (default: from --margin)")
@@ -151,42 +292,153 @@ def _audit_parser(sub) -> None:
     draw.add_argument("--force", action="store_true", help="replace an existing manifest")
     draw.set_defaults(func=_cmd_audit_draw)
 
+    extend = steps.add_parser(
+        "extend", help="draw a second round: more decisions, same design, seed and random order (no overlap)",
+        description="Draw N more decisions for a sample already drawn: the same frame (the window is read from "
+                    "the manifest), strata, allocation and seed, continuing the same random order, so no "
+                    "decision is drawn twice. The new manifest's weights are those of the combined sample, "
+                    "and forms made from the first round are still accepted. Then write a form for the new "
+                    "decisions only with 'evalkit audit form --manifest NEW --new-only'.",
+        epilog=AUDIT_EXAMPLES["extend"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    extend.add_argument("config", metavar="CONFIG")
+    extend.add_argument("--manifest", required=True, help="the manifest of the sample to extend")
+    extend.add_argument("--n", type=int, required=True, help="how many more decisions")
+    extend.add_argument("--output", "-o", required=True, help="the combined sample's manifest to write")
+    extend.add_argument("--force", action="store_true", help="replace an existing manifest")
+    extend.set_defaults(func=_cmd_audit_extend)
+
     form = steps.add_parser("form", help="write a review form (.xlsx) for a drawn sample",
-                            epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                            description="Write a review form for the sample of a manifest. The frame's window "
+                                        "(--from/--to of 'audit draw') is read from the manifest.",
+                            epilog=AUDIT_EXAMPLES["form"], formatter_class=argparse.RawDescriptionHelpFormatter)
     form.add_argument("config", metavar="CONFIG")
-    form.add_argument("--manifest", required=True, help="the manifest written by 'evalkit audit draw'")
+    form.add_argument("--manifest", required=True, help="the manifest written by 'evalkit audit draw' or 'extend'")
     form.add_argument("--checklist", default="ibic",
                       help="ibic | genomforandeplan | individuell_plan | a checklist .toml (default ibic)")
     form.add_argument("--language", choices=("sv", "nb", "en"), help="default: [evaluation].language")
     form.add_argument("--reviewer", default="1", help="reviewer id stored in the form (default 1)")
-    form.add_argument("--from", dest="first", help="the frame's first decision date, as when drawing")
-    form.add_argument("--to", dest="last", help="the frame's last decision date, as when drawing")
+    form.add_argument("--from", dest="first",
+                      help="the frame's first decision date (default: the one the manifest records)")
+    form.add_argument("--to", dest="last", help="the frame's last decision date (default: from the manifest)")
+    form.add_argument("--new-only", action="store_true",
+                      help="only the decisions of the latest round (after 'audit extend')")
     form.add_argument("--output", "-o", help="default: granskning_<reviewer>.xlsx")
     form.add_argument("--force", action="store_true", help="replace an existing form")
     form.set_defaults(func=_cmd_audit_form)
 
     score = steps.add_parser("score", help="score the filled forms listed under [data.audit] of the config",
-                             epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                             epilog=AUDIT_EXAMPLES["score"], formatter_class=argparse.RawDescriptionHelpFormatter)
     score.add_argument("config", metavar="CONFIG")
     score.add_argument("--language", choices=("sv", "nb", "en"), help="default: [evaluation].language")
     score.set_defaults(func=_cmd_audit_score)
-    for p in (draw, form, score):
+    for p in (draw, extend, form, score):
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     audit.set_defaults(func=lambda args: (audit.print_help(), 2)[1])
 
 
 def _cmd_check(args) -> int:
     failures = 0
+    args.summary = _Summary()
     for p in args.paths:
         failures += not _check_one(Path(p), args)
+    args.summary.print()
     n = len(args.paths)
     print(f"\n{n - failures} of {n} passed" + ("" if not failures else f"; {failures} refused or failed"))
     return 1 if failures else 0
 
 
+def _progress(text: str) -> None:
+    """A long step is about to start (on stderr, so that the check's own output stays a clean record)."""
+    print(f"evalkit: {text} …", file=sys.stderr, flush=True)
+
+
+class _Summary:
+    """The table `evalkit check` ends with: per file what it was read as, its rows, its canonical columns;
+    per config the analyses that can and cannot run."""
+
+    HEAD = ("file", "read as", "rows in", "kept", "excluded", "columns found", "columns missing")
+
+    def __init__(self):
+        self.files: list[tuple[str, ...]] = []
+        self.analyses: list[tuple[str, str, str, str]] = []
+
+    def add_file(self, name: str, kind: str, loaded=None, match=None, status: str = "") -> None:
+        from evalkit.provenance import records_of
+
+        recs = records_of(loaded) if loaded is not None else []
+        rows = [tuple(str(sum(getattr(r, a) for r in recs)) if recs else "—"
+                      for a in ("rows_read", "rows_kept", "rows_excluded"))][0]
+        if match is not None:
+            total = len(match.found) + len(match.missing_required) + len(match.missing_optional)
+            found = f"{len(match.found)} of {total}"
+            missing = ", ".join([f"{c} (required)" for c in match.missing_required] + list(match.missing_optional))
+        else:
+            found, missing = "—", ""
+        missing = (missing or "none") if match is not None else "—"
+        self.files.append((name, kind + (f" — {status}" if status else ""), *rows, found, missing))
+
+    def add_analysis(self, config: str, spec, state: str, why: str = "") -> None:
+        self.analyses.append((config, spec.id, state, why))
+
+    def print(self) -> None:
+        if not self.files and not self.analyses:
+            return
+        print("\n== summary")
+        if self.files:
+            _print_table(self.HEAD, self.files)
+        if self.analyses:
+            print()
+            _print_table(("config", "analysis", "can run", "why not"), self.analyses)
+
+
+def _print_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    numeric = {i for i, h in enumerate(head) if h in ("rows in", "kept", "excluded")}
+    for row in [head, tuple("-" * w for w in widths), *rows]:
+        cells = [str(c).rjust(w) if i in numeric and row is not head else str(c).ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
+        print("  " + "  ".join(cells).rstrip())
+
+
 def _refuse_existing(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise ReportError(f"{path} exists; use --force to replace it or --output to write elsewhere")
+
+
+#: key of the manifest where `evalkit audit draw` records the frame's window (--from/--to)
+WINDOW_KEY = "window"
+
+
+def _manifest_window(args) -> None:
+    """Fill --from/--to from the manifest where the user did not give them (the frame must be the same)."""
+    from evalkit.audit.sampling import _read_manifest
+
+    window = _read_manifest(args.manifest).get(WINDOW_KEY) or {}
+    args.window_known = bool(window) or bool(args.first or args.last)
+    args.first = args.first or window.get("from")
+    args.last = args.last or window.get("to")
+
+
+def _window_of(args) -> dict:
+    from evalkit._dates import parse_user_date
+
+    return {k: parse_user_date(v, what=f"--{k}", error=ConfigError).date().isoformat() if v else None
+            for k, v in (("from", args.first), ("to", args.last))}
+
+
+def _redraw(args, frame):
+    """The manifest's sample from ``frame``, with advice in the user's flags when the frame differs."""
+    from evalkit import audit
+    from evalkit.errors import DataError
+
+    try:
+        return audit.redraw(frame, args.manifest)
+    except DataError as exc:
+        if getattr(args, "window_known", True):
+            raise
+        raise DataError(f"{exc.summary}. {Path(args.manifest).name} does not record the window it was drawn "
+                        "from (an older evalkit wrote it): give --from and --to as when drawing",
+                        exc.problems) from None
 
 
 def _audit_frame(args):
@@ -213,6 +465,7 @@ def _cmd_audit_draw(args) -> int:
     sample = audit.draw(frame, args.n, strata=strata, seed=args.seed if args.seed is not None else evaluation.seed,
                         allocation=args.allocation, margin=args.margin, confidence=args.confidence,
                         precision=args.precision, exclude=audit.from_manifest(args.exclude) if args.exclude else None)
+    sample.manifest[WINDOW_KEY] = _window_of(args)  # so that form and extend need not be told again
     sample.save(output)
     print(sample.summary())
     print(f"wrote {output}")
@@ -222,12 +475,36 @@ def _cmd_audit_draw(args) -> int:
 def _cmd_audit_form(args) -> int:
     from evalkit import audit
 
-    evaluation, frame = _audit_frame(args)
-    sample = audit.redraw(frame, args.manifest)
     output = Path(args.output or f"granskning_{args.reviewer}.xlsx")
     _refuse_existing(output, args.force)
+    _manifest_window(args)
+    evaluation, frame = _audit_frame(args)
+    sample = _redraw(args, frame)
+    if args.new_only:
+        sample = sample.new_cases()
     audit.form(sample, args.checklist, output, args.language or evaluation.language, reviewer=args.reviewer)
-    print(f"wrote {output}: {len(sample.frame)} decisions, checklist {args.checklist}, reviewer {args.reviewer}")
+    rounds = f" (round {sample.rounds[0]})" if sample.rounds else ""
+    print(f"wrote {output}: {len(sample.frame)} decisions{rounds}, checklist {args.checklist}, "
+          f"reviewer {args.reviewer}")
+    return 0
+
+
+def _cmd_audit_extend(args) -> int:
+    from evalkit import audit
+
+    output = Path(args.output)
+    _refuse_existing(output, args.force)
+    if output.resolve() == Path(args.manifest).resolve():
+        raise ConfigError("--output must be a new file: the first round's manifest stays as it is, because "
+                          "its forms name it")
+    args.first = args.last = None
+    _manifest_window(args)
+    evaluation, frame = _audit_frame(args)
+    sample = audit.extend(_redraw(args, frame), frame, args.n)
+    sample.save(output)
+    print(sample.summary())
+    print(f"wrote {output}; a form for the {args.n} new decisions: evalkit audit form {args.config} "
+          f"--manifest {output} --new-only --reviewer 1 -o granskning_runda{int(sample.frame['round'].max())}.xlsx")
     return 0
 
 
@@ -262,6 +539,7 @@ def _cmd_report(args) -> int:
 
     t0 = step(f"reading {args.config}")
     evaluation = Evaluation.from_toml(args.config)
+    _warn_placeholder(evaluation)
     docx = _report_path(args, evaluation)
     xlsx = docx.with_suffix(".xlsx")
     existing = [p for p in (docx, xlsx) if p.exists()]
@@ -303,7 +581,7 @@ def _check_one(path: Path, args) -> bool:
     try:
         with _warnings_printed():
             if path.suffix.lower() == ".toml":
-                _check_config(path)
+                _check_config(path, getattr(args, "summary", None))
             else:
                 _check_data_file(path, args)
     except IdentifierError as exc:
@@ -312,7 +590,7 @@ def _check_one(path: Path, args) -> bool:
     except EvalkitError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"FAILED: {exc}")
+        print(f"FAILED: {_speak_config(str(exc))}")
         return False
     print("OK")
     return True
@@ -331,7 +609,7 @@ def _warnings_printed(stream=None):
                 text = str(w.message)
                 if issubclass(w.category, EvalkitWarning) and text not in seen:
                     seen.add(text)
-                    print(f"  warning: {text}", file=stream or sys.stdout)
+                    print(f"  warning: {_speak_config(text)}", file=stream or sys.stdout)
 
 
 def _check_data_file(path: Path, args) -> None:
@@ -342,6 +620,8 @@ def _check_data_file(path: Path, args) -> None:
     found = pipeline.classify(path, sheet=args.sheet, mapping=args.mapping, table=table)
     if found.kind is None:
         _refuse_unrecognised(path, found, args)
+    summary = getattr(args, "summary", None) or _Summary()
+    _progress(f"reading {path.name} (privacy gate, validation)")
     if found.kind in pipeline.LOADABLE:
         try:
             frame = pipeline.load_file(path, found.kind, mapping=args.mapping, sheet=args.sheet)
@@ -349,12 +629,15 @@ def _check_data_file(path: Path, args) -> None:
             raise
         except DataError:  # the privacy gate passed (it runs first): the headers may be shown
             _print_lines(_match_lines(found.match, path.name, mapping_option=True), 2)
+            summary.add_file(path.name, found.kind, match=found.match, status="FAILED")
             raise
         _print_record(frame, found.kind)
         _print_lines(_match_lines(found.match, path.name, mapping_option=True), 2)
+        summary.add_file(path.name, found.kind, frame, found.match)
         return
     loaded = _load_other(path, found.kind, args)
     _print_record(loaded, found.kind)
+    summary.add_file(path.name, found.kind.replace("_", " "), loaded)
 
 
 def _refuse_unrecognised(path: Path, found, args) -> None:
@@ -459,17 +742,21 @@ def _print_lines(lines: list[str], indent: int) -> None:
                             break_on_hyphens=False))
 
 
-def _check_config(path: Path) -> None:
+def _check_config(path: Path, summary: "_Summary | None" = None) -> None:
     from evalkit import pipeline
     from evalkit.config import Evaluation
     from evalkit.errors import AnalysisError, DataError, IdentifierError
 
+    summary = summary or _Summary()
+
     _refuse_other_toml(path)
     evaluation = Evaluation.from_toml(path)
     print(f"  {evaluation.title} — change '{evaluation.change.name}' on {evaluation.change.date}")
+    _warn_placeholder(evaluation)
     matches = {kind: pipeline.match_columns(pipeline.read_headers(src.path, src.sheet), kind, src.mapping)
                for kind, src in evaluation.data.items() if kind in pipeline.LOADABLE}
     try:
+        _progress(f"loading the data of {path.name} (privacy gate, validation, outcome panel)")
         result = pipeline.run(evaluation, analyses=False)
     except IdentifierError:
         raise
@@ -484,6 +771,10 @@ def _check_config(path: Path) -> None:
             check_identifiers(pd.DataFrame(columns=list(match.headers)), file=name)
             _print_lines(_match_lines(match, name, mapping_option=False), 2)
         raise
+    for kind, source in evaluation.data.items():
+        loaded = result.tables.get(kind)
+        if loaded is not None:
+            summary.add_file(source.path.name, kind, loaded, matches.get(kind))
     for rec in pipeline.input_records(result):
         sha = f"  [sha256 {rec.source.sha256[:12]}…]" if rec.source else ""
         print(f"  {rec.table}: {rec.summary()}{sha}")
@@ -500,19 +791,34 @@ def _check_config(path: Path) -> None:
         head = f"  analysis '{spec.id}' ({spec.kind}{', ' + spec.outcome if spec.outcome else ''})"
         if spec.id in unmet:
             print(f"{head}: CANNOT RUN")
-            _print_lines(_unmet_lines(unmet[spec.id], evaluation), 4)
+            lines = _unmet_lines(unmet[spec.id], evaluation)
+            _print_lines(lines, 4)
+            summary.add_analysis(path.name, spec, "NO", "; ".join(lines))
             continue
         try:
+            _progress(f"analysis '{spec.id}' ({spec.kind})")
             res = result.results[spec.id] = pipeline.run_analysis(spec, result)
-        except AnalysisError as exc:
+        except IdentifierError:
+            raise
+        except (AnalysisError, DataError) as exc:  # one analysis failing does not hide what the others say
             failed.append(spec.id)
             print(f"{head}: FAILED")
             _print_lines([str(exc)], 4)
+            summary.add_analysis(path.name, spec, "FAILED", str(exc).splitlines()[0])
             continue
+        summary.add_analysis(path.name, spec, "yes")
         print(f"{head}:")
         print(_indent(_effects_text(res), 4))
     if unmet or failed:
         raise AnalysisError(_config_verdict(evaluation, list(unmet.values()), failed))
+
+
+def _warn_placeholder(evaluation) -> None:
+    if evaluation.change.placeholder:
+        warnings.warn(EvalkitWarning(
+            f"{evaluation.path.name}: [change] date = {evaluation.change.date} is a placeholder written by evalkit "
+            "init, not the date of the change; every before/after estimate depends on it. Set the real date "
+            "under [change] and delete the line placeholder = true."), stacklevel=2)
 
 
 def _refuse_other_toml(path: Path) -> None:

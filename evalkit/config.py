@@ -29,6 +29,8 @@ report.
 """
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -66,6 +68,135 @@ INFERENCE = ("auto", "cluster", "wild", "ri")
 _ID = re.compile(r"^[a-z0-9_]+$")
 
 
+# -- the schema: every key of every section, declared once (the parser, the runners and docs/config.md use it) --
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key: its name, accepted TOML types, default (``...`` = required), allowed values, meaning.
+
+    ``type_name`` overrides the type's description in docs/config.md (``"path"``, ``"list of strings"``);
+    ``example`` is a TOML value for the docs (default: the default or the first allowed value).
+    """
+
+    name: str
+    types: Any
+    default: Any = ...
+    choices: tuple | None = None
+    doc: str = ""
+    example: str | None = None
+    type_name: str = ""
+    #: the default as docs/config.md states it, where it is not a constant
+    default_text: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is ...
+
+
+EVALUATION_KEYS = (
+    Key("title", str, doc="the report's title", example='"Införandet av IBIC i Exempelkommun"'),
+    Key("language", str, "sv", LANGUAGES, "the report's language"),
+    Key("seed", int, doc="seed of every random step (bootstrap, permutations, audit samples); it goes into the "
+                         "provenance appendix", example="20240601"),
+    Key("municipality", str, "", doc="the report's subtitle", example='"Exempelkommun"'),
+    Key("purpose", str, "", doc="the purpose paragraph of the report", example='"Att undersöka …"'),
+    Key("questions", (list, tuple), (), doc="the research questions, one bullet each", type_name="list of strings",
+        example='["Förändrades handläggningstiden?"]'),
+)
+CHANGE_KEYS = (
+    Key("name", str, doc="the care-model change evaluated", example='"IBIC"'),
+    Key("date", (dt.date, str), doc="first day of the post period (the intervention date of every analysis "
+                                    "that does not set its own)", example="2017-01-01", type_name="date"),
+    Key("description", str, "", doc="a background paragraph"),
+    Key("units", (str, list), "all", doc='"all", or the units that made the change (the treated units of a '
+                                         "did analysis)", type_name='"all" or list of strings',
+        example='["Norr", "Söder"]'),
+    Key("comparison_units", (list, tuple), (), doc="units that did not make the change",
+        type_name="list of strings", example='["Väster"]'),
+    Key("placeholder", bool, False, doc="the date is a placeholder written by `evalkit init`; check and report "
+                                        "warn until the real date is set and this key deleted", example="true"),
+)
+#: keys of every [data.<kind>]
+DATA_COMMON_KEYS = (
+    Key("path", str, doc="the file (relative to the config's folder; decisions, orders and visits may be a "
+                         "folder of Parquet files); optional for audit", type_name="path",
+        example='"beslut_procapita.csv"'),
+    Key("mapping", str, None, doc="a column mapping file ([columns] \"<header>\" = \"<canonical column>\", "
+                                  "[values.<column>])", type_name="path", example='"mapping.toml"'),
+    Key("sheet", str, None, doc="Excel sheet (default: the first)", example='"Beslut"'),
+)
+_DATA_DOCS = {
+    ("survey", "codebook"): ("the survey's codebook: a .toml file or a built-in name", '"aldreomsorg_hemtjanst"'),
+    ("survey", "sent"): ("questionnaires sent per wave (and unit), for the response rate",
+                         '"brukarundersokning_utskick.csv"'),
+    ("audit", "forms"): ("the filled audit forms (.xlsx), one per reviewer and round",
+                         '["granskning_R1.xlsx", "granskning_R2.xlsx"]'),
+    ("audit", "manifest"): ("the sample manifest written by `evalkit audit draw`", '"audit_urval.json"'),
+    ("audit", "checklist"): ("the checklist: a built-in name or a .toml file", '"ibic"'),
+    ("codings", "sources_dir"): ("folder that external REFI-QDA sources are read from", '"sources"'),
+    ("staff_survey", "codebook"): ("the staff survey's codebook: a .toml file or a built-in name (default: the "
+                                   "built-in hme and stress_elo)", '"hme"'),
+    ("cfir", "forms"): ("two (or more) raters' filled CFIR rating forms", '["cfir_R1.xlsx", "cfir_R2.xlsx"]'),
+}
+_HOW_TYPE = {"path": "path", "paths": "list of paths", "folder": "path (folder)", "path_or_name": "path or name"}
+
+
+def data_keys(kind: str) -> tuple[Key, ...]:
+    """The keys of ``[data.<kind>]``: :data:`DATA_COMMON_KEYS` and the kind's own (:data:`_DATA_KEYS`)."""
+    extra = tuple(Key(name, (list, tuple) if how == "paths" else str, () if how == "paths" else None,
+                      doc=_DATA_DOCS.get((kind, name), ("", None))[0], example=_DATA_DOCS.get((kind, name), ("", None))[1],
+                      type_name=_HOW_TYPE[how])
+                  for name, how in _DATA_KEYS.get(kind, {}).items())
+    common = DATA_COMMON_KEYS if kind not in ("audit", "cfir") else (
+        dataclasses.replace(DATA_COMMON_KEYS[0], default=None), *DATA_COMMON_KEYS[1:])
+    return common + extra
+
+
+REPORT_KEYS = (
+    Key("name", str, None, default_text="the config file's name", doc="file name of the report: reports/<name>.docx and .xlsx; "
+                                                    "letters, digits, '-', '_', '.'", example='"ibic"'),
+    Key("suppress_counts_below", int, 5, doc="counts below this are shown as '..' in every table"),
+    Key("suppress_percent_denominator_below", int, 30,
+        doc="percentages on a denominator below this are shown as '..'"),
+    Key("suppress_zero_counts", bool, False, doc="zero counts are hidden too (a zero can disclose)",
+        example="true"),
+    Key("suppress_staff_below", int, 5, doc="staff figures of units with fewer employees (or staff-survey "
+                                            "respondents) than this are hidden"),
+)
+#: keys every [[analyses]] entry has
+ANALYSIS_COMMON_KEYS = (
+    Key("id", str, doc="unique id: lower-case letters, digits and '_'", example='"processing_time"'),
+    Key("kind", str, choices=None, doc="the kind of analysis (see the kinds below)", example='"its"'),
+    Key("title", str, "", doc="the section's title in the report", example='"Handläggningstid (median, dagar)"'),
+)
+#: the typed keys of a panel analysis (kind its and did), read from the monthly outcome panel
+PANEL_KEYS = (
+    Key("outcome", str, doc="an outcome panel column (see the outcome columns below)",
+        example='"processing_days_median"'),
+    Key("family", str, "gaussian", FAMILIES, "error distribution; poisson and negative_binomial model counts"),
+    Key("exposure", str, None, doc="panel column used as log offset (counts per exposure)",
+        example='"active_users"'),
+    Key("seasonality", str, None, doc='"month" (month dummies) or "fourier:K" with K 1–6', example='"month"'),
+    Key("units", str, "pooled", ("pooled", "each"), 'the municipality total, or each unit'),
+    Key("treated", (list, tuple), (), doc="treated units of a did analysis (default: [change].units)",
+        type_name="list of strings", example='["Norr"]'),
+    Key("intervention", (dt.date, str), None, doc="first post period (default: [change].date)",
+        example="2017-01-01", type_name="date"),
+    Key("inference", str, "auto", INFERENCE, "did inference: auto picks the wild cluster bootstrap below 30 units"),
+    Key("start", (dt.date, str), None, doc="first month of the series", example="2014-01-01", type_name="date"),
+    Key("end", (dt.date, str), None, doc="last month of the series (after start)", example="2019-12-31",
+        type_name="date"),
+    Key("windows", (list, tuple), (), doc="first days of the visit-log windows, for staff-continuity outcomes "
+                                          "(Kolada's 14-day rule)", type_name="list of dates",
+        example="[2018-03-05, 2019-03-04]"),
+    Key("options", dict, {}, doc="further keyword arguments of ek.its / ek.did (e.g. hac_lags)",
+        example="{ hac_lags = 3 }"),
+)
+_SECTIONS = {"evaluation": EVALUATION_KEYS, "change": CHANGE_KEYS, "report": REPORT_KEYS}
+TOP_KEYS = ("evaluation", "change", "data", "analyses", "report")
+
+
 @dataclass(frozen=True)
 class Change:
     name: str
@@ -73,6 +204,8 @@ class Change:
     description: str = ""
     units: tuple[str, ...] | None = None  # None = all units
     comparison_units: tuple[str, ...] = ()
+    #: the date is a placeholder written by `evalkit init`; check and report warn until it is set
+    placeholder: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,6 +295,26 @@ def _gate_config(raw: dict, path: Path) -> None:
     check_config(raw, file=path, what="The config file")
 
 
+#: the problems of the config being parsed: while set, a reader records a problem and goes on (so that every
+#: problem is reported at once); unset (a reader used on its own), it raises the first
+_PROBLEMS: contextvars.ContextVar[list[ConfigError] | None] = contextvars.ContextVar("config_problems",
+                                                                                   default=None)
+
+
+def _record(error: ConfigError) -> None:
+    problems = _PROBLEMS.get()
+    if problems is None:
+        raise error
+    problems.append(error)
+
+
+def _closest_hint(value: Any, candidates) -> str:
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 class _Reader:
     """Typed access to one TOML table, with key paths in every error."""
 
@@ -174,17 +327,26 @@ class _Reader:
     def _err(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.file}: {self.where}.{key}: {message}")
 
+    def problem(self, key: str, message: str) -> None:
+        """Record a problem with ``key`` (raised at the end of parsing, with every other problem)."""
+        _record(self._err(key, message))
+
     def get(self, key, types, default=..., choices=None):
+        """The value of ``key``; a problem is recorded (and the default, or None, returned) when it is missing,
+        of the wrong type or not one of ``choices``."""
         self.seen.add(key)
+        fallback = None if default is ... else default
         if key not in self.table:
             if default is ...:
-                raise self._err(key, "required key is missing")
-            return default
+                self.problem(key, "required key is missing")
+            return fallback
         value = self.table[key]
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
-            raise self._err(key, f"expected {_type_names(types)}, got {value!r}")
+            self.problem(key, f"expected {_type_names(types)}, got {value!r}")
+            return fallback
         if choices is not None and value not in choices:
-            raise self._err(key, f"expected one of {list(choices)}, got {value!r}")
+            self.problem(key, f"expected one of {list(choices)}, got {value!r}{_closest_hint(value, choices)}")
+            return fallback
         return value
 
     def date(self, key, default=...):
@@ -193,10 +355,20 @@ class _Reader:
             try:
                 return parse_user_date(value, what="date").date()
             except ValueError as exc:
-                raise self._err(key, f"expected a date; {exc}") from None
+                self.problem(key, f"expected a date; {exc}")
+                return None
         if isinstance(value, dt.datetime):
             return value.date()
         return value
+
+    def take(self, keys: tuple[Key, ...], name: str):
+        """The value of the declared key ``name`` of ``keys``, read by its declared type, default and choices."""
+        key = next(k for k in keys if k.name == name)
+        if key.type_name == "date":
+            return self.date(name, key.default)
+        if key.type_name == "list of strings":
+            return self.strings(name, key.default)
+        return self.get(name, key.types, key.default, key.choices)
 
     def dates(self, key) -> tuple[dt.date, ...]:
         value = self.get(key, (list, tuple), ())
@@ -211,16 +383,37 @@ class _Reader:
 
     def strings(self, key, default=()):
         value = self.get(key, (list, tuple), default)
+        if value is None:
+            return ()
         if not all(isinstance(v, str) for v in value):
-            raise self._err(key, f"expected a list of strings, got {value!r}")
+            self.problem(key, f"expected a list of strings, got {value!r}")
+            return ()
         return tuple(value)
 
     def finish(self, known: tuple[str, ...] = ()) -> None:
+        """Record every key of the table that was not read and is not in ``known``, with the closest known key."""
         for key in self.table:
             if key not in self.seen and key not in known:
                 close = difflib.get_close_matches(key, sorted(self.seen | set(known)), n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise self._err(key, f"unknown key{hint}")
+                self.problem(key, f"unknown key{hint}")
+
+
+def _gather(step, *args, fallback=None):
+    """Run one independent step of the parse; a problem it raises is recorded and the parse goes on."""
+    try:
+        return step(*args)
+    except ConfigError as exc:
+        _record(exc)
+        return fallback
+
+
+def _raise_problems(file: str, problems: list[ConfigError]) -> None:
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        lines = [str(p).removeprefix(f"{file}: ") for p in problems]
+        raise ConfigError(f"{file}: {len(lines)} problems (fix them all, then run again):", lines)
 
 
 def _as_tuple(types):
@@ -234,42 +427,64 @@ def _type_names(types) -> str:
 
 
 def _parse(raw: dict, path: Path) -> Evaluation:
+    """Every problem of the config is collected (unknown keys, wrong types, values not allowed, missing files)
+    and raised together in one :class:`ConfigError`, before any data is read."""
+    problems: list[ConfigError] = []
+    token = _PROBLEMS.set(problems)
+    try:
+        evaluation = _parse_all(raw, path)
+    finally:
+        _PROBLEMS.reset(token)
+    _raise_problems(path.name, problems)
+    return evaluation
+
+
+def _parse_all(raw: dict, path: Path) -> Evaluation | None:
     file = path.name
     base = path.parent
     top = _Reader(raw, "(top level)", file)
-    ev = _Reader(top.get("evaluation", dict), "evaluation", file)
-    title = ev.get("title", str)
-    language = ev.get("language", str, "sv", LANGUAGES)
-    seed = ev.get("seed", int)
-    municipality = ev.get("municipality", str, "")
-    purpose = ev.get("purpose", str, "")
-    questions = ev.strings("questions")
-    ev.finish()
+    ev = _table_reader(top, "evaluation", file)
+    title, language, seed, municipality, purpose, questions = (
+        ev.take(EVALUATION_KEYS, k) if ev else None
+        for k in ("title", "language", "seed", "municipality", "purpose", "questions"))
+    if ev:
+        ev.finish()
 
-    change = _parse_change(_Reader(top.get("change", dict), "change", file))
-    data = _parse_data(top.get("data", dict, {}), base, file)
-    analyses = _parse_analyses(top.get("analyses", list, []), change, file)
-    rep = _Reader(top.get("report", dict, {}), "report", file)
-    report = ReportOptions(
-        name=rep.get("name", str, path.stem),
-        suppress_counts_below=_positive(rep, "suppress_counts_below", 5),
-        suppress_percent_denominator_below=_positive(rep, "suppress_percent_denominator_below", 30),
-        suppress_zero_counts=rep.get("suppress_zero_counts", bool, False),
-        suppress_staff_below=_positive(rep, "suppress_staff_below", 5),
-    )
-    rep.finish()
-    top.finish()
-    if not re.match(r"^[\w.-]+$", report.name):
-        raise ConfigError(f"{file}: report.name: use letters, digits, '-', '_' or '.', got {report.name!r}")
+    change_reader = _table_reader(top, "change", file)
+    change = _gather(_parse_change, change_reader) if change_reader else None
+    data = _gather(_parse_data, top.get("data", dict, {}), base, file, fallback={})
+    analyses = _gather(_parse_analyses, top.get("analyses", list, []) or [], change, file, fallback=())
+    rep = _gather(_Reader, top.get("report", dict, {}), "report", file)
+    report = None
+    if rep:
+        report = ReportOptions(
+            name=rep.get("name", str, path.stem),
+            suppress_counts_below=_gather(_positive, rep, "suppress_counts_below", 5),
+            suppress_percent_denominator_below=_gather(_positive, rep, "suppress_percent_denominator_below", 30),
+            suppress_zero_counts=rep.take(REPORT_KEYS, "suppress_zero_counts"),
+            suppress_staff_below=_gather(_positive, rep, "suppress_staff_below", 5),
+        )
+        rep.finish()
+        if report.name is not None and not re.match(r"^[\w.-]+$", report.name):
+            _record(ConfigError(f"{file}: report.name: use letters, digits, '-', '_' or '.', got {report.name!r}"))
+    top.finish(TOP_KEYS)
+    if _PROBLEMS.get():
+        return None
     return Evaluation(title=title, language=language, seed=seed, change=change, data=data,
                       analyses=analyses, report=report, municipality=municipality, purpose=purpose,
                       questions=questions, path=path.resolve(), raw=raw)
 
 
+def _table_reader(top: _Reader, key: str, file: str) -> _Reader | None:
+    """The reader of a required top-level table; None (the problem recorded once) when it is missing."""
+    table = top.get(key, dict)
+    return None if table is None else _Reader(table, key, file)
+
+
 def _positive(r: _Reader, key: str, default: int) -> int:
     """A disclosure threshold: a whole number ≥ 1 (0 or less would switch disclosure control off)."""
     value = r.get(key, int, default)
-    if value < 1:
+    if value is not None and value < 1:
         raise r._err(key, f"must be at least 1, got {value!r}: disclosure control cannot be switched off")
     return value
 
@@ -282,8 +497,10 @@ def _parse_change(r: _Reader) -> Change:
         units = None
     else:
         units = r.strings("units")
-    change = Change(name=r.get("name", str), date=r.date("date"), description=r.get("description", str, ""),
-                    units=units, comparison_units=r.strings("comparison_units"))
+    change = Change(name=r.take(CHANGE_KEYS, "name"), date=r.take(CHANGE_KEYS, "date"),
+                    description=r.take(CHANGE_KEYS, "description"), units=units,
+                    comparison_units=r.take(CHANGE_KEYS, "comparison_units"),
+                    placeholder=r.take(CHANGE_KEYS, "placeholder"))
     r.finish()
     return change
 
@@ -294,29 +511,38 @@ def _parse_data(table: dict, base: Path, file: str) -> dict[str, DataSource]:
         if kind not in DATA_KINDS:
             close = difflib.get_close_matches(kind, DATA_KINDS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"{file}: data.{kind}: unknown data source{hint}; known: {list(DATA_KINDS)}")
-        r = _Reader(spec, f"data.{kind}", file)
-        extra = _DATA_KEYS.get(kind, {})
-        options = {}
-        for key, how in extra.items():
-            if how == "paths":
-                options[key] = tuple(_existing_value(r, key, v, base) for v in r.strings(key))
-            elif how in ("path", "folder"):
-                options[key] = _existing(r, key, base, optional=True, expect="folder" if how == "folder" else "file")
-            else:  # a file next to the config, or the name of a built-in one
-                value = r.get(key, str, None)
-                if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
-                    value = _existing_value(r, key, value, base)
-                options[key] = value
-        table_like = kind in ("decisions", "orders", "visits", "staff", "documents")  # may be a folder
-        source = DataSource(kind=kind, path=_existing(r, "path", base, optional=kind in ("audit", "cfir"),
-                                                      expect="any" if table_like else "file"),
-                            mapping=_existing(r, "mapping", base, optional=True),
-                            sheet=r.get("sheet", str, None),
-                            options={k: v for k, v in options.items() if v not in (None, ())})
-        r.finish()
-        out[kind] = source
+            _record(ConfigError(f"{file}: data.{kind}: unknown data source{hint}; known: {list(DATA_KINDS)}"))
+            continue
+        source = _gather(_parse_source, kind, spec, base, file)
+        if source is not None:
+            out[kind] = source
     return out
+
+
+def _parse_source(kind: str, spec: Any, base: Path, file: str) -> DataSource:
+    """One ``[data.<kind>]``; each missing or misplaced file is a problem of its own."""
+    r = _Reader(spec, f"data.{kind}", file)
+    extra = _DATA_KEYS.get(kind, {})
+    options = {}
+    for key, how in extra.items():
+        if how == "paths":
+            found = (_gather(_existing_value, r, key, v, base) for v in r.strings(key))
+            options[key] = tuple(p for p in found if p is not None)
+        elif how in ("path", "folder"):
+            options[key] = _gather(_existing, r, key, base, True, "folder" if how == "folder" else "file")
+        else:  # a file next to the config, or the name of a built-in one
+            value = r.get(key, str, None)
+            if value is not None and ((base / value).exists() or "/" in value or value.endswith(".toml")):
+                value = _gather(_existing_value, r, key, value, base)
+            options[key] = value
+    table_like = kind in ("decisions", "orders", "visits", "staff", "documents")  # may be a folder
+    source = DataSource(kind=kind, path=_gather(_existing, r, "path", base, kind in ("audit", "cfir"),
+                                                "any" if table_like else "file"),
+                        mapping=_gather(_existing, r, "mapping", base, True),
+                        sheet=r.get("sheet", str, None),
+                        options={k: v for k, v in options.items() if v not in (None, ())})
+    r.finish()
+    return source
 
 
 def _existing(r: _Reader, key: str, base: Path, optional: bool = False, expect: str = "file") -> Path | None:
@@ -356,42 +582,187 @@ def _existing_value(r: _Reader, key: str, value: str, base: Path, *, expect: str
 def _parse_analyses(items: list, change: Change, file: str) -> tuple[AnalysisSpec, ...]:
     specs, ids = [], set()
     for i, item in enumerate(items):
-        r = _Reader(item, f"analyses[{i}]", file)
-        aid = r.get("id", str)
-        if not _ID.match(aid):
-            raise r._err("id", f"use lower-case letters, digits and '_', got {aid!r}")
-        if aid in ids:
-            raise r._err("id", f"duplicated id {aid!r}")
-        ids.add(aid)
-        from evalkit.kinds import KINDS  # the registry imports config's spec type; read it at parse time
-
-        kind = r.get("kind", str, choices=tuple(KINDS))
-        if not KINDS[kind].panel:
-            # survey/audit/qualitative analyses check their own option names when they run
-            options = {k: v for k, v in item.items() if k not in _COMMON_ANALYSIS_KEYS}
-            specs.append(AnalysisSpec(id=aid, kind=kind, outcome="", title=r.get("title", str, ""),
-                                      options=options))
-            continue
-        seasonality = r.get("seasonality", str, None)
-        if seasonality is not None and not re.match(r"^(month|fourier:[1-6])$", seasonality):
-            raise r._err("seasonality", f"expected \"month\" or \"fourier:K\" with K 1–6, got {seasonality!r}")
-        spec = AnalysisSpec(
-            id=aid, kind=kind, outcome=r.get("outcome", str), title=r.get("title", str, ""),
-            family=r.get("family", str, "gaussian", FAMILIES),
-            exposure=r.get("exposure", str, None), seasonality=seasonality,
-            units=r.get("units", str, "pooled", ("pooled", "each")),
-            treated=r.strings("treated"), intervention=r.date("intervention", None) or change.date,
-            inference=r.get("inference", str, "auto", INFERENCE),
-            start=r.date("start", None), end=r.date("end", None), windows=r.dates("windows"),
-            options=dict(r.get("options", dict, {})),
-        )
-        if kind == "did" and not spec.treated:
-            if change.units:
-                spec = AnalysisSpec(**{**spec.__dict__, "treated": change.units})
-            else:
-                raise r._err("treated", "a did analysis needs the treated units (here or as [change].units)")
-        if spec.start and spec.end and spec.start >= spec.end:
-            raise r._err("end", f"must be after start ({spec.start})")
-        r.finish()
-        specs.append(spec)
+        spec = _gather(_parse_analysis, i, item, change, file, ids)
+        if spec is not None:
+            specs.append(spec)
     return tuple(specs)
+
+
+def _parse_analysis(i: int, item: Any, change: Change | None, file: str, ids: set[str]) -> AnalysisSpec | None:
+    """One ``[[analyses]]`` entry: its keys are the kind's option table (:attr:`evalkit.kinds.AnalysisKind.options`)."""
+    from evalkit.kinds import KINDS  # the registry imports config's spec type; read it at parse time
+
+    r = _Reader(item, f"analyses[{i}]", file)
+    aid = r.get("id", str)
+    if aid is not None and not _ID.match(aid):
+        r.problem("id", f"use lower-case letters, digits and '_', got {aid!r}")
+    if aid in ids:
+        r.problem("id", f"duplicated id {aid!r}")
+    ids.add(aid)
+    kind = r.get("kind", str, choices=tuple(KINDS))
+    if kind is None:
+        return None
+    if not KINDS[kind].panel:
+        # survey/audit/qualitative/fidelity options are passed to the runner; their names are checked here
+        options = {k: v for k, v in item.items() if k not in _COMMON_ANALYSIS_KEYS}
+        r.seen |= set(options)
+        known = tuple(k.name for k in KINDS[kind].options)
+        for key in options:
+            if key not in known:
+                r.problem(key, f"unknown key for a {kind} analysis{_closest_hint(key, known)}; known: "
+                               f"{', '.join(known)}")
+        title = r.take(ANALYSIS_COMMON_KEYS, "title")
+        r.finish()
+        return AnalysisSpec(id=aid, kind=kind, outcome="", title=title, options=options)
+    return _parse_panel_analysis(r, aid, kind, change)
+
+
+def _parse_panel_analysis(r: _Reader, aid: str, kind: str, change: Change | None) -> AnalysisSpec:
+    from evalkit.kinds import KINDS, outcome_columns
+
+    panel_columns = outcome_columns()
+    seasonality = r.get("seasonality", str, None)
+    if seasonality is not None and not re.match(r"^(month|fourier:[1-6])$", seasonality):
+        r.problem("seasonality", f"expected \"month\" or \"fourier:K\" with K 1–6, got {seasonality!r}")
+    keys = KINDS[kind].options
+    spec = AnalysisSpec(
+        id=aid, kind=kind, outcome=r.take(keys, "outcome"), title=r.take(ANALYSIS_COMMON_KEYS, "title"),
+        family=r.take(keys, "family"), exposure=r.take(keys, "exposure"), seasonality=seasonality,
+        units=r.take(keys, "units"), treated=r.take(keys, "treated"),
+        intervention=r.take(keys, "intervention") or (change.date if change else None),
+        inference=r.take(keys, "inference"), start=r.take(keys, "start"), end=r.take(keys, "end"),
+        windows=_gather(r.dates, "windows", fallback=()), options=dict(r.take(keys, "options") or {}),
+    )
+    for role in ("outcome", "exposure"):
+        column = getattr(spec, role)
+        if column is not None and column not in panel_columns:
+            r.problem(role, f"'{column}' is not an outcome panel column{_closest_hint(column, panel_columns)}; "
+                            "the columns are listed in docs/config.md")
+    if kind == "did" and not spec.treated:
+        if change and change.units:
+            spec = AnalysisSpec(**{**spec.__dict__, "treated": change.units})
+        elif change:
+            r.problem("treated", "a did analysis needs the treated units (here or as [change].units)")
+    if spec.start and spec.end and spec.start >= spec.end:
+        r.problem("end", f"must be after start ({spec.start})")
+    r.finish()
+    return spec
+
+
+# -- docs/config.md, generated from the tables above and the registry of analysis kinds -----------------------
+
+REFERENCE_PATH = Path(__file__).resolve().parents[1] / "docs" / "config.md"
+_TYPE_WORDS = {str: "string", int: "integer", float: "number", bool: "true/false", list: "list", tuple: "list",
+               dict: "table", dt.date: "date"}
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _key_type(key: Key) -> str:
+    if key.type_name:
+        return key.type_name
+    return " or ".join(dict.fromkeys(_TYPE_WORDS.get(t, t.__name__) for t in _as_tuple(key.types)))
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ }" if not value else "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return str(value)
+
+
+def _default(key: Key) -> str:
+    if key.required:
+        return "**required**"
+    if key.default_text:
+        return key.default_text
+    return "(none)" if key.default is None else f"`{_toml(key.default)}`"
+
+
+def _example(key: Key, section: str) -> str:
+    value = key.example or (_toml(key.choices[0]) if key.choices else
+                            _toml(key.default) if key.default not in (None, ..., (), {}, "") else None)
+    return f"`{key.name} = {value}`" if value is not None else ""
+
+
+def _table(keys: tuple[Key, ...], section: str) -> list[str]:
+    lines = ["| key | type | default | allowed values | meaning | example |", "|---|---|---|---|---|---|"]
+    for k in keys:
+        allowed = ", ".join(f"`{c}`" for c in k.choices) if k.choices else ""
+        lines.append("| " + " | ".join(_cell(x) for x in (f"`{k.name}`", _key_type(k), _default(k), allowed,
+                                                          k.doc, _example(k, section))) + " |")
+    return lines
+
+
+def config_reference() -> str:
+    """The complete config reference (docs/config.md): every key of every section and analysis kind, with type,
+    default, allowed values and an example, the canonical columns a mapping file may name and the outcome panel
+    columns an ``outcome`` may name. Generated from :data:`EVALUATION_KEYS` … and :data:`evalkit.kinds.KINDS`."""
+    from evalkit.kinds import KINDS, outcome_columns
+    from evalkit.schemas import SCHEMAS
+
+    out = ["# The evaluation config: complete reference", "",
+           "<!-- Generated from evalkit/config.py and evalkit/kinds.py; do not edit by hand. Regenerate with",
+           "     python -c \"from evalkit.config import write_reference; write_reference()\"",
+           "     (tests/test_config_reference.py fails when this file is out of date). -->", "",
+           "One TOML file describes one evaluation. `evalkit init FILE…` writes one from your files; "
+           "`evalkit check CONFIG` checks it and everything it reads. Every key is listed here. An unknown key, "
+           "a wrong type or a value not allowed is an error naming its path (`analyses[2].family`) and the "
+           "closest valid key or value; all such errors are reported at once. Relative paths are read from the "
+           "config's folder and may not leave it (`..`); an absolute path is taken as it is.", "",
+           "Top-level tables: " + ", ".join(f"`[{t}]`" if t != "analyses" else "`[[analyses]]`"
+                                             for t in TOP_KEYS) + ".", ""]
+    for section, keys in (("evaluation", EVALUATION_KEYS), ("change", CHANGE_KEYS)):
+        out += [f"## [{section}]", "", *_table(keys, section), ""]
+    out += ["## [data.&lt;kind&gt;]", "",
+            "One table per kind of input: " + ", ".join(f"`[data.{k}]`" for k in DATA_KINDS) + ". "
+            "Every kind takes these keys:", "", *_table(DATA_COMMON_KEYS, "data"), ""]
+    for kind in DATA_KINDS:
+        own = data_keys(kind)[len(DATA_COMMON_KEYS):]
+        if own:
+            out += [f"### [data.{kind}]: further keys", "", *_table(own, f"data.{kind}"), ""]
+    common = tuple(dataclasses.replace(k, choices=tuple(KINDS)) if k.name == "kind" else k
+                   for k in ANALYSIS_COMMON_KEYS)
+    out += ["## [[analyses]]", "",
+            "Each `[[analyses]]` entry is one section of the report. Every entry has:", "",
+            *_table(common, "analyses"), "",
+            "`kind` is one of " + ", ".join(f"`{k}`" for k in KINDS) + "; the other keys depend on it.", ""]
+    for name, kind in KINDS.items():
+        out += [f"### kind = \"{name}\"", "", kind.doc + ("." if kind.doc else ""), "",
+                *_table(kind.options, f"analyses ({name})"), ""]
+    out += ["### Outcome panel columns", "",
+            "What `outcome` and `exposure` of an its or did analysis may name (one row per unit and month; "
+            "see evalkit/outcomes.py and evalkit/staff.py for the definitions):", "",
+            ", ".join(f"`{c}`" for c in outcome_columns()), ""]
+    out += ["## [report]", "", *_table(REPORT_KEYS, "report"), ""]
+    out += ["## Mapping files", "",
+            "A `mapping = \"mapping.toml\"` under `[data.decisions]`, `[data.orders]` or `[data.visits]` names a "
+            "file that maps the headers of your export to canonical columns, and your values to canonical "
+            "values. Headers known to evalkit (Swedish, Norwegian and English aliases) need no line; "
+            "`evalkit init` writes this file for the headers it had to guess.", "",
+            "```toml", "[columns]                    # \"<header in the file>\" = \"<canonical column>\"",
+            "\"Brukernummer\" = \"person_id\"", "", "[values.outcome]             # \"<value in the file>\" = "
+            "\"<canonical value>\"", "\"Bevilget\" = \"granted\"", "```", ""]
+    for name, schema in SCHEMAS.items():
+        out += [f"### Canonical columns of the {name} table", "", schema.description, "",
+                "| column | type | required | allowed values | meaning |", "|---|---|---|---|---|"]
+        for c in schema.columns:
+            allowed = ", ".join(f"`{a}`" for a in c.allowed) if c.allowed else ""
+            out.append("| " + " | ".join(_cell(x) for x in (f"`{c.name}`", c.kind, "yes" if c.required else "",
+                                                              allowed, c.description)) + " |")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def write_reference(path: str | Path = REFERENCE_PATH) -> Path:
+    """Write :func:`config_reference` to ``path`` (docs/config.md)."""
+    path = Path(path)
+    path.write_text(config_reference(), encoding="utf-8")
+    return path

@@ -120,7 +120,21 @@ class IdentifierError(DataError):
 
 
 class ConfigError(EvalkitError, ValueError):
-    """An evaluation config (TOML) or mapping file is wrong; the message names the key path."""
+    """An evaluation config (TOML) or mapping file is wrong; the message names the key path.
+
+    Parameters
+    ----------
+    message : str
+        A one-line summary (the whole message when there is one problem).
+    problems : list of str, optional
+        Every problem found, each naming its key path and, where one is close, the valid key or value
+        (``analyses[0].outcom: unknown key (did you mean 'outcome'?)``); the message lists them all.
+    """
+
+    def __init__(self, message: str = "", problems: list[str] | None = None):
+        self.summary = message
+        self.problems: list[str] = list(problems or [])
+        super().__init__(message + "".join(f"\n  - {p}" for p in self.problems[:MAX_LISTED_PROBLEMS]))
 
 
 class AnalysisError(EvalkitError, ValueError):

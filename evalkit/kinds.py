@@ -17,12 +17,14 @@ This module sits on top with config, pipeline and cli: it imports analysis modul
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evalkit.config import PANEL_KEYS, Key
 from evalkit.errors import AnalysisError
 from evalkit.schemas import ORDERS
 
@@ -61,6 +63,11 @@ class AnalysisKind:
         for the configured entry (so a DiD on staff continuity cites the visit log, not the decisions).
     panel : bool
         The entry has the typed keys of a panel analysis (``outcome``, ``family``, ``start`` …).
+    options : tuple of :class:`~evalkit.config.Key`
+        Every key the entry may have besides ``id``/``kind``/``title``: the config parser refuses others
+        (with the closest one), the runner reads them, docs/config.md lists them.
+    doc : str
+        One line for docs/config.md.
     """
 
     name: str
@@ -70,10 +77,15 @@ class AnalysisKind:
     panel: bool = False
     #: the report chapter its results go to: "results" (outcomes) or "implementation" (how the change was made)
     section: str = "results"
+    options: tuple[Key, ...] = ()
+    doc: str = ""
 
     def cited(self, spec: "AnalysisSpec") -> tuple[str, ...]:
         """The ``[data.*]`` sources the entry ``spec`` reads, for its tables' source lines."""
         return self.sources or tuple(dict.fromkeys(n.source for n in self.needs(spec)))
+
+    def option(self, name: str) -> Key:
+        return next(k for k in self.options if k.name == name)
 
 
 KINDS: dict[str, AnalysisKind] = {}
@@ -138,6 +150,15 @@ PANEL_BASE = ("active_users", "new_decisions", "denial_share", "denials", "decis
 #: Outcomes measured from the visit log in the analysis's ``windows`` (Kolada's staff-continuity rule) rather
 #: than per month from the decisions; their panel is one row per unit and window.
 CONTINUITY_OUTCOMES = ("continuity_mean", "continuity_median", "continuity_users")
+
+
+def outcome_columns() -> tuple[str, ...]:
+    """Every column an its/did ``outcome`` or ``exposure`` may name: the decisions panel, the staff panel and
+    the staff-continuity outcomes (the config parser and docs/config.md use this)."""
+    from evalkit.outcomes import PANEL_COLUMNS
+    from evalkit.staff import STAFF_PANEL_COLUMNS
+
+    return tuple(dict.fromkeys((*PANEL_COLUMNS, *STAFF_PANEL_COLUMNS, *CONTINUITY_OUTCOMES)))
 
 
 def panel_needs(spec: "AnalysisSpec") -> list[Need]:
@@ -313,8 +334,126 @@ def _run_audit(spec: "AnalysisSpec", run: "Run"):
                           language=run.evaluation.language)
 
 
-_FIDELITY_KEYS = ("model", "by", "start", "end", "threshold", "window_months", "use_audit", "use_survey",
-                  "visit_windows", "outcomes")
+_LANGUAGE = Key("language", str, None, ("sv", "nb", "en"), "language of the result's words",
+                default_text="[evaluation].language")
+_SEED = Key("seed", int, None, doc="seed of the bootstrap", default_text="[evaluation].seed")
+_WAVES = (int, str, list)
+
+SURVEY_OPTIONS = (
+    Key("items", list, None, doc="item names (default: every codebook item with positive answers)",
+        type_name="list of strings", example='["q1", "q2"]'),
+    Key("before", _WAVES, None, doc="wave or list of waves before the change (default: the first wave)",
+        type_name="wave or list of waves", example="[2015, 2016]"),
+    Key("after", _WAVES, None, doc="wave or list of waves after the change (default: the last wave)",
+        type_name="wave or list of waves", example="[2017, 2018]"),
+    Key("by", str, None, doc="column for small multiples", example='"unit"'),
+    Key("adjust", str, "auto", ("auto", "holm", "fdr_bh", "none"), "multiple-comparison adjustment"),
+    Key("level", float, 0.95, doc="confidence level"),
+    Key("min_n", int, 30, doc="smallest denominator shown in figures"),
+    _LANGUAGE,
+    Key("paired", bool, False, doc="the same respondents before and after (Wilcoxon + McNemar); needs before, "
+                                   "after and respondent ids", example="true"),
+    Key("id", str, "respondent_id", doc="column pairing the respondents when paired"),
+)
+QUALITATIVE_OPTIONS = (
+    Key("group", str, None, doc="source/case variable with the stakeholder group", example='"grupp"'),
+    Key("period", str, None, doc="source/case variable with the period (före/before/før/pre = before)",
+        example='"period"'),
+    Key("codes", list, None, doc="codes analysed (names, paths or GUIDs; default every codable code)",
+        type_name="list of strings", example='["Mål dokumenteras"]'),
+    Key("coder", str, None, doc="whose coding counts (default: the coder with most segments)", example='"Coder A"'),
+    Key("works_well", list, None, doc='codes for the "what works well" table', type_name="list of strings",
+        example='["Fungerar bra"]'),
+    Key("remains", list, None, doc='codes for the "what remains" table', type_name="list of strings",
+        example='["Återstår"]'),
+    Key("unit", str, "source", ("source", "segment"), "what a count counts"),
+    Key("quotes_per_cell", int, 1, doc="quotes per group × period cell"),
+    Key("quote_min_chars", int, 40, doc="shortest quote"),
+    Key("quote_max_chars", int, 300, doc="longest quote"),
+    Key("mask_names", list, (), doc="names masked in quotes", type_name="list of strings", example='["Anna"]'),
+    Key("role_names", dict, None, doc="group → role label in quotes", type_name="table",
+        example='{ chefer = "chef" }'),
+    Key("min_exact", int, 5, doc="below this many sources per cell, exact tests"),
+    _LANGUAGE, _SEED,
+    Key("n_boot", int, 500, doc="bootstrap replicates"),
+    Key("joint", dict, None, doc="mixed-methods joint display: analysis id (listed before this one) → list of "
+                                 "interview themes", type_name="table",
+        example='{ processing_time = ["Längre handläggningstid"] }'),
+)
+AUDIT_OPTIONS = (
+    Key("compare", str, "period", doc="strata or decision column compared (before/after)"),
+    Key("order", list, None, doc="order of the compared groups", type_name="list of strings",
+        example='["before", "after"]'),
+    Key("checklist", str, None, doc="checklist of the forms (default: the one the forms name)", example='"ibic"'),
+    Key("primary", str, None, doc="the primary item (default: the checklist's)", example='"goal"'),
+    Key("unit", str, "unit", doc="decision column for per-unit results"),
+    Key("min_n", int, 30, doc="smallest denominator shown"),
+    Key("level", float, 0.95, doc="confidence level"),
+    Key("n_boot", int, 1000, doc="bootstrap replicates of the agreement intervals"),
+    Key("seed", int, None, doc="seed of the bootstrap", default_text="[evaluation].seed"),
+)
+FIDELITY_OPTIONS = (
+    Key("model", str, "ibic", doc='the model: a built-in name ("ibic", "rehab", "ip") or a .toml file'),
+    Key("by", list, None, doc='grouping: decision columns and/or "month"', type_name="list of strings",
+        default_text='["unit", "month"]', example='["unit", "month"]'),
+    Key("start", (dt.date, str), None, doc="first decision date counted", type_name="date", example="2017-01-01"),
+    Key("end", (dt.date, str), None, doc="last decision date counted", type_name="date", example="2019-12-31"),
+    Key("threshold", float, 0.8, doc="a unit is a high implementer at a mean index at least this"),
+    Key("window_months", int, 6, doc="months at the end of the period the high-implementer test averages"),
+    Key("use_audit", bool, False, doc="score audit components from [data.audit] forms", example="true"),
+    Key("use_survey", bool, False, doc="score survey components from [data.survey]", example="true"),
+    Key("visit_windows", list, None, doc="first days of 14-day visit-log windows (visit components)",
+        type_name="list of dates", example="[2018-03-05]"),
+    Key("outcomes", dict, None, doc="reach, adoption, penetration and maintenance (RE-AIM, Proctor): a table of "
+                                    "ek.implementation_outcomes arguments, e.g. support_ended",
+        type_name="table", example="{ support_ended = 2018-01-01 }"),
+)
+_FIDELITY_KEYS = tuple(k.name for k in FIDELITY_OPTIONS)
+STAFF_OPTIONS = (
+    Key("full_time_hours", (int, float), None, doc="hours of a full-time post (for full-time equivalents)",
+        default_text="the staff panel's", example="165"),
+)
+STAFF_SURVEY_OPTIONS = (
+    Key("treated", list, None, doc="units that changed", type_name="list of strings",
+        default_text="[change].units", example='["Norr"]'),
+    Key("before", _WAVES, None, doc="the wave before (default: the first)", type_name="wave", example="2018"),
+    Key("after", _WAVES, None, doc="the wave after (default: the last)", type_name="wave", example="2020"),
+    Key("missing", str, "complete", ("complete", "available"), "how an index treats unanswered items"),
+    Key("min_items", int, None, doc="with missing = \"available\": fewest answered items for an index",
+        example="3"),
+    Key("finite_population", bool, False, doc="finite-population correction from the fpc column",
+        example="true"),
+    Key("level", float, 0.95, doc="confidence level"),
+    Key("min_n", int, None, doc="fewest respondents an estimate is shown for",
+        default_text="[report].suppress_staff_below"),
+    _LANGUAGE,
+)
+CFIR_OPTIONS = (
+    Key("outcome_groups", dict, None, doc='{ high = [...], low = [...] } or { unit = group }', type_name="table",
+        example='{ high = ["Norr"], low = ["Söder"] }'),
+    Key("rule", str, None, doc="how the raters' ratings combine: agreed | conservative | mean | rater:<id>",
+        example='"agreed"'),
+    Key("distinguish", dict, None, doc="the distinguishing rule: high_min, low_max, min_difference, "
+                                       "weak_difference, min_units", type_name="table",
+        example="{ min_difference = 2 }"),
+    Key("weights", str, None, ("linear", "quadratic"), "weights of the weighted kappa"),
+    Key("n_boot", int, None, doc="bootstrap replicates of the agreement intervals", example="1000"),
+    _SEED,
+    Key("allow_blank", bool, False, doc="accept forms with unrated constructs", example="true"),
+    _LANGUAGE,
+)
+INSTRUMENT_OPTIONS = (
+    Key("instrument", str, doc="nomad | s-nomad | aim | iam | fim | a .toml file", example='"nomad"'),
+    Key("items", dict, None, doc="item id → column of the table", type_name="table", example='{ q1 = "F1" }'),
+    Key("min_answered", int, None, doc="fewest answered items for a score", example="5"),
+    Key("raw_direction", str, None, doc="the direction of the raw answers", example='"agree_high"'),
+    Key("reverse", list, None, doc="items scored in reverse", type_name="list of strings", example='["q3"]'),
+    Key("by", str, None, doc="column of the comparison", default_text='"wave" when the data has it',
+        example='"wave"'),
+    Key("before", _WAVES, None, doc="the wave before", type_name="wave", example="2019"),
+    Key("after", _WAVES, None, doc="the wave after", type_name="wave", example="2021"),
+    _LANGUAGE,
+)
 
 
 def _run_fidelity(spec: "AnalysisSpec", run: "Run"):
@@ -354,8 +493,29 @@ def _audit_answers(run: "Run") -> pd.DataFrame | None:
         return None
     return pd.concat([load_audit(path) for path in source.options["forms"]], ignore_index=True)
 
-_DOCUMENT_OPTIONS = ("terms", "language", "model", "fidelity", "effects", "interview_codes", "group", "timeline",
-                     "threshold", "practice", "codes")
+DOCUMENT_OPTIONS = (
+    Key("terms", dict, doc="search terms per core component: component = [terms] or { sv = [...], nb = [...] }",
+        type_name="table", example='{ goal_recorded = { sv = ["mål"], nb = ["mål"] } }'),
+    Key("language", str, None, ("sv", "nb", "en"), doc="language of the documents", default_text="the report's"),
+    Key("model", str, None, doc="model whose components label the rows and score documented practice",
+        example='"ibic"'),
+    Key("fidelity", str, None, doc="id of a fidelity analysis listed before, used for the practice columns",
+        example='"ibic_fidelity"'),
+    Key("effects", dict, None, doc="component = id of an ITS/DiD analysis listed before", type_name="table",
+        example='{ goal_recorded = "goal_recorded" }'),
+    Key("interview_codes", dict, None, doc="component = code name in [data.codings]", type_name="table",
+        example='{ goal_recorded = "Mål dokumenteras" }'),
+    Key("group", str, None, doc="case attribute of the interviews that holds the stakeholder group",
+        example='"grupp"'),
+    Key("timeline", str, None, doc="outcome panel column drawn under the document dates",
+        example='"goal_recorded_share"'),
+    Key("threshold", float, 0.5, doc="a documented-practice share below this is flagged as a gap"),
+    Key("practice", dict, None, doc="component = decision column that shows it in practice", type_name="table",
+        example='{ goal_recorded = "goal_recorded" }'),
+    Key("codes", dict, None, doc="component = code, when [data.documents] was coded in a QDA tool",
+        type_name="table", example='{ goal_recorded = "Mål" }'),
+)
+_DOCUMENT_OPTIONS = tuple(k.name for k in DOCUMENT_OPTIONS)
 
 
 def _run_documents(spec: "AnalysisSpec", run: "Run"):
@@ -432,22 +592,32 @@ def specs_title(run: "Run", aid: str) -> str:
     return (spec.title if spec is not None and spec.title else aid)
 
 
-register(AnalysisKind("its", _run_its, panel_needs, panel=True))
-register(AnalysisKind("did", _run_did, panel_needs, panel=True))
-register(AnalysisKind("staff", _run_staff, lambda spec: [Need("staff", why="the HR export")], ("staff",)))
+register(AnalysisKind("its", _run_its, panel_needs, panel=True, options=PANEL_KEYS,
+                      doc="interrupted time series (segmented regression) of a monthly outcome panel column"))
+register(AnalysisKind("did", _run_did, panel_needs, panel=True, options=PANEL_KEYS,
+                      doc="difference-in-differences of treated against comparison units (two-way fixed "
+                          "effects); needs treated or [change].units"))
+register(AnalysisKind("staff", _run_staff, lambda spec: [Need("staff", why="the HR export")], ("staff",),
+                      options=STAFF_OPTIONS, doc="staffing, sick leave and turnover per unit ([data.staff])"))
 register(AnalysisKind("staff_survey", _run_staff_survey,
-                      lambda spec: [Need("staff_survey", why="the staff survey responses")], ("staff_survey",)))
+                      lambda spec: [Need("staff_survey", why="the staff survey responses")], ("staff_survey",),
+                      options=STAFF_SURVEY_OPTIONS,
+                      doc="HME and stress indices of the staff survey, before against after ([data.staff_survey])"))
 register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
-                      ("survey",)))
+                      ("survey",), options=SURVEY_OPTIONS,
+                      doc="share positive per item and wave, before against after ([data.survey])"))
 register(AnalysisKind("qualitative", _run_qualitative, lambda spec: [Need("codings", why="the coded interviews")],
-                      ("codings",)))
+                      ("codings",), options=QUALITATIVE_OPTIONS,
+                      doc="themes of coded interviews by stakeholder group and period ([data.codings])"))
 register(AnalysisKind("audit", _run_audit,
                       lambda spec: [Need("audit", ("forms", "manifest"),
                                          why="the filled audit forms and their manifest")],
-                      ("audit",)))
+                      ("audit",), options=AUDIT_OPTIONS,
+                      doc="scores of filled audit forms with intervals and reviewer agreement ([data.audit])"))
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
-                      ("decisions",), section="implementation"))
+                      ("decisions",), section="implementation", options=FIDELITY_OPTIONS,
+                      doc="fidelity to the model's core components per unit and month ([data.decisions])"))
 
 
 def _run_cfir(spec: "AnalysisSpec", run: "Run"):
@@ -470,11 +640,14 @@ def _run_instrument(spec: "AnalysisSpec", run: "Run"):
 
 register(AnalysisKind("cfir", _run_cfir,
                       lambda spec: [Need("cfir", ("forms",), why="the raters' filled CFIR rating forms")], ("cfir",),
-                      section="implementation"))
+                      section="implementation", options=CFIR_OPTIONS,
+                      doc="CFIR construct × unit matrix from raters' forms ([data.cfir])"))
 register(AnalysisKind("instrument", _run_instrument,
                       lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",),
-                      section="implementation"))
+                      section="implementation", options=INSTRUMENT_OPTIONS,
+                      doc="implementation instrument scores (NoMAD, AIM/IAM/FIM) ([data.staff_survey])"))
 # intended against enacted is the implementation question ("did it turn out as intended?"): that chapter
 register(AnalysisKind("documents", _run_documents,
                       lambda spec: [Need("documents", why="the governing documents")],
-                      ("documents", "decisions", "codings"), section="implementation"))
+                      ("documents", "decisions", "codings"), section="implementation", options=DOCUMENT_OPTIONS,
+                      doc="governing documents: what they require per core component against practice"))

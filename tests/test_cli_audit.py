@@ -30,8 +30,10 @@ def test_form_for_the_drawn_sample_and_refusal_on_another_frame(tmp_path, capsys
     assert main(["audit", "form", CONFIG, "--manifest", str(manifest), *WINDOW, "-o", str(form)]) == 0
     wb = openpyxl.load_workbook(form)
     assert {"_meta"} <= set(wb.sheetnames)
-    # the frame must be the one drawn from: another window is refused, naming what changed
-    assert main(["audit", "form", CONFIG, "--manifest", str(manifest), "-o", str(tmp_path / "g2.xlsx")]) == 1
+    # the frame must be the one drawn from: another window is refused, naming what changed (without --from/--to
+    # the window is the manifest's)
+    assert main(["audit", "form", CONFIG, "--manifest", str(manifest), "--from", "2016-01-01",
+                 "-o", str(tmp_path / "g2.xlsx")]) == 1
     assert "not the one this sample was drawn from" in capsys.readouterr().err
     assert not (tmp_path / "g2.xlsx").exists()
 

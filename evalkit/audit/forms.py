@@ -159,6 +159,7 @@ def form(
     meta = wb.create_sheet(META_SHEET)
     _write_lists(lists, language)
     headers = _write_review(review, rows, cl, language, names["lists"])
+    _page_setup(review)
     _write_instructions(instructions, cl, language, names, reviewer, sample)
     _write_meta(meta, cl, language, reviewer, sample, headers, rows)
     lists.sheet_state = "hidden"
@@ -245,6 +246,26 @@ def _write_review(ws, rows: pd.DataFrame, cl: Checklist, language: str, lists_na
         ws.column_dimensions[get_column_letter(c)].width = widths.get(name, 40 if name == "comment" else 14)
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=len(context) + 1)
     return headers
+
+
+def _page_setup(ws) -> None:
+    """Print the review sheet on A4 landscape, every column on one page width, with the header and question
+    rows and the decision-id column repeated on every page (a reviewer reading a printout always sees which
+    decision and which question a cell belongs to)."""
+    from openpyxl.utils import get_column_letter
+
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the sample needs
+    ws.print_title_rows = f"{HEADER_ROW}:{TEXT_ROW}"
+    ws.print_title_cols = "A:A"  # decision_id is the first column
+    ws.print_options.gridLines = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.oddFooter.center.text = "&P / &N"
+    ws.print_area = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
 
 
 def _cell_value(v):
