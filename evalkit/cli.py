@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import re
 import sys
 import textwrap
@@ -92,7 +93,43 @@ examples (from the repository root):
 """
 
 
+class _Redacting(io.TextIOBase):
+    """A stream that masks identity numbers in everything written to it.
+
+    The gate refuses files holding identity numbers and its messages never quote one, but the CLI also prints
+    paths and names the user gave (a file called "Brukare 640823-3234.csv"); every line therefore passes
+    through :func:`evalkit.privacy.redact` on its way out.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from evalkit.privacy import redact
+
+        self._stream.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+@contextlib.contextmanager
+def _redacted_output():
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Redacting(out), _Redacting(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def main(argv: list[str] | None = None) -> int:
+    with _redacted_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

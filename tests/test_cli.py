@@ -259,3 +259,13 @@ def test_column_lists_are_shown_only_for_headers_that_passed_the_gate(tmp_path, 
     assert main(["check", str(tmp_path / "c.toml")]) == 1
     out = capsys.readouterr().out
     assert "REFUSED" in out and "3234" not in out
+
+
+def test_no_cli_output_echoes_an_identity_number_even_in_a_path_the_user_gave(tmp_path, capsys):
+    # Skatteverket's documented test personnummer, in the file name and in the content
+    path = tmp_path / "Brukare 640823–3234.csv"
+    path.write_text("Namn;Nummer\nAnna;19640823-3234\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "personnummer" in text and "3234" not in text and "640823" not in text
