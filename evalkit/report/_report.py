@@ -18,7 +18,7 @@ from evalkit.errors import EvalkitError, ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
 from evalkit.privacy._disclosure import Disclosure, is_withheld
 from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
-from evalkit.report._figures import DEFAULT_DPI, render_all
+from evalkit.report._figures import DEFAULT_DPI, EarlyRenders, render_all
 from evalkit.report._format import format_table
 
 __all__ = ["Report", "SECTION_ORDER", "TEMPLATE"]
@@ -106,6 +106,8 @@ class Report:
         self.disclosure = Disclosure(*self.thresholds, zero_is_small=bool(zero_is_small))
         self.subtitle, self.author, self.date = subtitle, author, date
         self.figure_width_cm, self.dpi, self.workers = figure_width_cm, int(dpi), int(workers)
+        # results' figures are drawn in a forked child while the report is assembled (speed, issue 14)
+        self._early = EarlyRenders(self.dpi) if self.workers > 1 else None
         self._sections: dict[str, list] = {key: [] for key in SECTION_ORDER}
         self._titles: dict[str, str] = {}
         self._results: list[_ResultEntry] = []
@@ -222,6 +224,8 @@ class Report:
             if decorate is not None:
                 decorate(figure)
             _detach_from_pyplot(figure)
+            if self._early is not None and not is_withheld(figure):
+                self._early.add(figure)
             blocks.append(Figure(figure, heading, source, self.figure_width_cm))
         for block in _call(result, "appendix_blocks", self.language) or []:
             self._sections["appendix"].append(block)
@@ -371,10 +375,13 @@ class Report:
                        and b.text == (self._titles.get("appendix") or self._label("appendix"))), None)
             if at is not None:
                 blocks.insert(at + 1, note)
+        if self._early is not None:
+            self._early.flush()  # the last figures are drawn while the tables are formatted
         formatted = {id(b): format_table(b, self.language, self.disclosure) for b in blocks if isinstance(b, Table)}
         figures = [b for b in blocks if isinstance(b, Figure)]
         shown = [f for f in figures if not self._withheld(f)]
-        pngs = dict(zip((id(f) for f in shown), render_all([f.figure for f in shown], self.dpi, self.workers)))
+        pngs = dict(zip((id(f) for f in shown), render_all([f.figure for f in shown], self.dpi, self.workers,
+                                                                     self._early)))
         document = open_template(self.template)
         renderer = DocxRenderer(document, self.language, formatted, pngs, self.figure_width_cm)
         renderer.prepare(title=self.title, subtitle=self.subtitle, author=self.author, date=self.date,
