@@ -23,6 +23,7 @@ import re
 from xml.sax.saxutils import escape
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import parse_xml
@@ -320,6 +321,7 @@ class DocxRenderer:
         self.n_tables = 0
         self.n_figures = 0
         self.n_bookmarks = 0
+        self._style_ids: dict = {}
 
     # -- document-level -------------------------------------------------
     def prepare(self, *, title: str, subtitle: str | None, author: str | None, date: dt.date | None,
@@ -339,9 +341,9 @@ class DocxRenderer:
         core.revision = 1
         core.comments = ""
         core.language = _LANG_TAGS[self.language]
-        self.document.add_paragraph(title, style="Title")
+        self._add_paragraph(title, style="Title")
         if subtitle:
-            self.document.add_paragraph(subtitle, style="Subtitle")
+            self._add_paragraph(subtitle, style="Subtitle")
         meta = [x for x in (author, i18n.fmt_date(date, self.language) if date else None) if x]
         for line in meta:
             self.document.add_paragraph(line)
@@ -359,6 +361,21 @@ class DocxRenderer:
             rpr.remove(old)
         rpr.append(parse_xml(f'<w:lang {nsdecls("w")} w:val="{_LANG_TAGS[self.language]}"/>'))
 
+    def _add_paragraph(self, text: str = "", style=None):
+        """``document.add_paragraph(text, style)``, with each style's id looked up once.
+
+        python-docx looks the style up by name and then scans every style of the template for the
+        default one, for every paragraph (0.4 s of the sample report's 355 paragraphs); the id is the
+        same each time, so the XML is the same.
+        """
+        paragraph = self.document.add_paragraph(text)
+        if style is not None:
+            key = style if isinstance(style, str) else id(style)
+            if key not in self._style_ids:
+                self._style_ids[key] = self.document.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+            paragraph._p.style = self._style_ids[key]
+        return paragraph
+
     # -- blocks ---------------------------------------------------------
     def render(self, blocks) -> None:
         for block in blocks:
@@ -368,20 +385,20 @@ class DocxRenderer:
             method(block)
 
     def _render_heading(self, block: Heading) -> None:
-        self.document.add_paragraph(block.text, style=f"Heading {min(max(block.level, 1), 3)}")
+        self._add_paragraph(block.text, style=f"Heading {min(max(block.level, 1), 3)}")
 
     def _render_paragraph(self, block: Paragraph) -> None:
-        paragraph = self.document.add_paragraph(style=block.style)
+        paragraph = self._add_paragraph(style=block.style)
         paragraph.add_run(block.text)
 
     def _render_bullets(self, block: Bullets) -> None:
         style = "List Number" if block.numbered else "List Bullet"
         for item in block.items:
-            self.document.add_paragraph(item, style=style)
+            self._add_paragraph(item, style=style)
 
     def _render_code(self, block: Code) -> None:
         for line in block.text.splitlines() or [""]:
-            paragraph = self.document.add_paragraph(style=self.code_style)
+            paragraph = self._add_paragraph(style=self.code_style)
             run = paragraph.add_run(line)
             if self.code_style is None:
                 run.font.name = "Courier New"
@@ -393,7 +410,7 @@ class DocxRenderer:
         for key, text in (("note", note), ("source", source)):
             if not text:
                 continue
-            paragraph = self.document.add_paragraph(style=self.source_style)
+            paragraph = self._add_paragraph(style=self.source_style)
             run = paragraph.add_run(f"{i18n.label(key, self.language)}: {text}")
             if self.source_style is None:
                 run.italic = True
