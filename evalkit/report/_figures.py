@@ -13,8 +13,8 @@ boundary. Threads would not help — Agg holds the GIL while drawing (measured i
 default) the figures are drawn one after another.
 
 :class:`EarlyRenders` starts drawing sooner: the report hands it each result's figure as soon as the
-figure is finished, and one forked child at a time draws the figures queued so far while the report
-goes on with the next result, its tables and the Word layout; :func:`render_all` then only collects the
+figure is finished, and a forked child draws the figures queued so far while the report goes on with
+the next result (a second child takes the last figures while the tables are formatted); :func:`render_all` then only collects the
 bytes (same function, same dpi, same bytes). On two cores this takes the drawing (≈ 2.7 s CPU for the
 12 figures of the sample IBIC report) off the critical path.
 """
@@ -100,8 +100,9 @@ class EarlyRenders:
     """Figures drawn to PNG in a forked child while the report is still being assembled.
 
     :meth:`add` queues a finished figure; whenever no child is drawing, one is forked for everything
-    queued. A child writes its PNGs to a temporary file and exits; :meth:`collect` waits for the child
-    still drawing and returns what was drawn. Only figures nothing will change any more belong here
+    queued; :meth:`flush` forks a second one for the rest while the report formats its tables. A child
+    writes its PNGs to a temporary file and exits; :meth:`collect` waits for the children still drawing
+    and returns what was drawn. Only figures nothing will change any more belong here
     (the report adds the figures it made from results' ``plot()``, after decorating them): a child draws
     the figure as it was when the child forked. A child that fails leaves its figures to be drawn again
     by :func:`render_all`, which raises the error as before. Without fork this does nothing.
@@ -115,42 +116,49 @@ class EarlyRenders:
     def __init__(self, dpi: int = DEFAULT_DPI):
         self.dpi = int(dpi)
         self._queue: list = []
-        self._running: tuple | None = None      # (pid, path, figures)
+        self._running: list[tuple] = []         # (pid, path, figures, finalizer) of each child drawing
         self._done: dict[int, tuple] = {}       # id(figure) -> (figure, dpi, png); the figure keeps the id valid
-        self._finalizer = weakref.finalize(self, _reap, [None])
 
     def add(self, figure) -> None:
-        """Queue ``figure`` (finished: nothing may change it afterwards) and start a child if none is drawing."""
+        """Queue ``figure`` (finished: nothing may change it afterwards) and start a child if none is drawing.
+
+        One child at a time while the report is assembled: the parent is busy too.
+        """
         if not _can_fork():
             return
         self._queue.append(figure)
-        self._pump(block=False)
+        self._reap(block=False)
+        if not self._running:
+            self._start()
 
     def flush(self) -> None:
-        """Start a child for the queued figures if none is drawing (the report calls it before its tables)."""
-        self._pump(block=False)
+        """Start a second child for what is queued (the report calls it before formatting its tables)."""
+        self._reap(block=False)
+        if len(self._running) < 2:
+            self._start()
 
     def collect(self, figures, dpi: int) -> dict[int, bytes]:
-        """PNG bytes, by ``id``, of those of ``figures`` drawn at ``dpi``; waits for the child still drawing."""
-        self._queue = []  # what is still queued is drawn by render_all, in parallel
-        self._pump(block=True)
+        """PNG bytes, by ``id``, of those of ``figures`` drawn at ``dpi``; waits for the children drawing."""
+        self._queue = []  # what is still queued is drawn by render_all
+        self._reap(block=True)
         wanted = {id(f) for f in figures}
         return {key: png for key, (fig, at, png) in self._done.items() if key in wanted and at == dpi}
 
-    def _pump(self, block: bool) -> None:
-        if self._running is not None:
-            pid, path, batch = self._running
+    def _reap(self, block: bool) -> None:
+        still = []
+        for pid, path, batch, finalizer in self._running:
             finished, status = os.waitpid(pid, 0 if block else os.WNOHANG)
             if not finished:
-                return
-            self._running = None
-            self._finalizer.detach()
+                still.append((pid, path, batch, finalizer))
+                continue
+            finalizer.detach()
             self._read(path, batch, status)
-        if self._queue and not block:
-            self._fork(self._queue)
-            self._queue = []
+        self._running = still
 
-    def _fork(self, batch: list) -> None:
+    def _start(self) -> None:
+        if not self._queue:
+            return
+        batch, self._queue = self._queue, []
         fd, path = tempfile.mkstemp(prefix="evalkit-figures-", suffix=".bin")
         try:
             pid = os.fork()
@@ -169,8 +177,7 @@ class EarlyRenders:
             finally:
                 os._exit(code)
         os.close(fd)
-        self._running = (pid, path, batch)
-        self._finalizer = weakref.finalize(self, _reap, [pid, path])
+        self._running.append((pid, path, batch, weakref.finalize(self, _reap, pid, path)))
 
     def _read(self, path: str, batch: list, status: int) -> None:
         try:
@@ -195,16 +202,9 @@ class EarlyRenders:
                 os.unlink(path)
 
 
-def _reap(running: list) -> None:
+def _reap(pid: int, path: str) -> None:
     """Wait for a child left drawing when its :class:`EarlyRenders` was dropped, and remove its file."""
-    if running[0] is None:
-        return
-    pid, path = running
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
