@@ -11,9 +11,10 @@ the wording is in :mod:`evalkit.findings_text`.
 What "clear", "before" and "after" mean, per kind
 -------------------------------------------------
 clear
-    The 95 % interval of the table excludes no change (0 for differences, 1 for rate ratios) and, where the
-    table gives a p-value, it is below ``alpha`` (0.05; for survey and audit items the Holm-adjusted p the
-    table prints). Without an interval (randomization inference that cannot reject) ``p < alpha`` decides.
+    The 95 % interval of the table excludes no change (0 for differences, 1 for rate ratios). Without an
+    interval (randomization inference that cannot reject) ``p < alpha`` decides. Survey and audit items whose
+    interval excludes 0 but whose Holm-adjusted p (the table's) is not below ``alpha`` are clear with the
+    caveat ``adjusted_p``: the text says the difference does not hold after the adjustment.
     A finding that is not clear has ``direction = "none"``: it is told as "no clear change", never as a rise
     or a fall.
 its (level change)
@@ -36,7 +37,7 @@ Caveat codes
 ``one_pre_period`` / ``few_pre_periods`` (1 / fewer than 3 periods before), ``pretrend_rejected`` (joint
 pre-trend test p < 0.05), ``no_interval`` (randomization inference: exact p only), ``low_response`` (survey
 response rate below 50 %), ``proxy_answers`` (20 % or more of questionnaires answered by someone else),
-``multiple_comparisons`` (p adjusted, Holm), ``low_power`` (no clear change and an interval wider than
+``multiple_comparisons`` (p adjusted, Holm), ``adjusted_p`` (this item's adjusted p ≥ alpha), ``low_power`` (no clear change and an interval wider than
 ± 10 percentage points), ``withheld`` (disclosure control hides a number the finding needs).
 """
 from __future__ import annotations
@@ -108,7 +109,7 @@ class Finding:
     primary : bool
         The headline effect of its analysis (the its slope change is not).
     period : str
-        Trends' period (month | year | period) for slope changes; else "".
+        The period of a time series (month | year | period): of the slope change and of a rate's levels.
     """
 
     analysis_id: str
@@ -144,12 +145,12 @@ class Finding:
 
 def judge(estimate: float, low: float, high: float, p: float, *, null: float = 0.0,
           alpha: float = ALPHA) -> tuple[bool, str]:
-    """(clear, direction) of an effect: clear when the interval lies wholly on one side of ``null`` and
-    ``p < alpha`` (either may be NaN: then the other decides; both NaN is never clear)."""
-    has_ci = np.isfinite([low, high]).all()
-    ci_clear = bool(has_ci and ((low > null and high > null) or (low < null and high < null)))
-    p_clear = bool(np.isfinite(p) and p < alpha)
-    clear = (ci_clear and (p_clear or not np.isfinite(p))) if has_ci else p_clear
+    """(clear, direction) of an effect: clear when the interval lies wholly on one side of ``null``; without an
+    interval (NaN bounds), when ``p < alpha``. Not clear → direction ``"none"``."""
+    if np.isfinite([low, high]).all():
+        clear = bool((low > null and high > null) or (low < null and high < null))
+    else:
+        clear = bool(np.isfinite(p) and p < alpha)
     if not clear:
         return False, "none"
     return True, "up" if estimate > null else "down"
@@ -212,7 +213,7 @@ def its_findings(analysis_id: str, result: Any, language: str, disclosure=None) 
             analysis_id, "its", effect, outcome, label, unit, before if level else math.nan,
             after if level else math.nan, est, lo, hi, p, _decimals(spec, frame.columns[1]), clear, direction,
             BETTER.get(outcome), caveats + extra, (0, row, (1, 2, 3)), primary=level,
-            period="" if level else result._meta["period_kind"]))
+            period=result._meta["period_kind"]))
     return out
 
 
@@ -302,6 +303,8 @@ def _item_findings(analysis_id: str, kind: str, frame, spec, labels, alpha: floa
         est, lo, hi, p = (_float(frame.iloc[row, c]) for c in (5, 6, 7, 8))
         clear, direction = judge(est, lo, hi, p, alpha=alpha)
         caveats = list(common)
+        if clear and np.isfinite(p) and p >= alpha:
+            caveats.append("adjusted_p")
         if not clear and np.isfinite([lo, hi]).all() and (hi - lo) / 2 >= 10:
             caveats.append("low_power")
         if _withheld(frame, spec, disclosure, row, (2, 4, 5, 6, 7)):
