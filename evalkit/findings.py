@@ -37,7 +37,7 @@ Caveat codes
 ``one_pre_period`` / ``few_pre_periods`` (1 / fewer than 3 periods before), ``pretrend_rejected`` (joint
 pre-trend test p < 0.05), ``no_interval`` (randomization inference: exact p only), ``low_response`` (survey
 response rate below 50 %), ``proxy_answers`` (20 % or more of questionnaires answered by someone else),
-``multiple_comparisons`` (p adjusted, Holm), ``adjusted_p`` (this item's adjusted p ≥ alpha), ``low_power`` (no clear change and an interval wider than
+``levels_withheld`` (the did means table hides the treated group's levels), ``multiple_comparisons`` (p adjusted, Holm), ``adjusted_p`` (this item's adjusted p ≥ alpha), ``low_power`` (no clear change and an interval wider than
 ± 10 percentage points), ``withheld`` (disclosure control hides a number the finding needs).
 """
 from __future__ import annotations
@@ -82,7 +82,8 @@ class Finding:
     kind : str
         The analysis kind (its, did, survey, audit).
     effect : str
-        ``level_change`` | ``slope_change`` (its), ``did``, ``item`` (survey, audit).
+        ``level_change`` | ``slope_change`` (its), ``did`` | ``pretrend`` (did: the joint pre-trend test; clear =
+        parallel trends rejected; only ``p``), ``item`` (survey, audit).
     outcome : str
         The outcome column or item id.
     label : str
@@ -132,6 +133,8 @@ class Finding:
     source: tuple[int, int, tuple[int, ...]] = (0, 0, ())
     primary: bool = True
     period: str = ""
+    #: the smallest p-value the design can give (randomization inference), as the effect table prints it
+    p_min: float = math.nan
 
     @property
     def verdict(self) -> str:
@@ -262,17 +265,31 @@ def did_findings(analysis_id: str, result: Any, language: str, disclosure=None) 
     clear, direction = judge(est, lo, hi, p)
     outcome = result.outcome
     unit = "points" if effect_scale(outcome) != 1.0 else _UNITS.get(outcome, "number")
+    p_min = math.nan if has_ci else _float(frame.iloc[0, 3])
     means, means_spec = _table(result, language, 1)
     before, after = _float(means.iloc[0, 3]), _float(means.iloc[0, 5])
     caveats = list(_did_caveats(result))
     if not has_ci:
         caveats.append("no_interval")
-    if _withheld(frame, spec, disclosure, 0, (1, 2, 3) if has_ci else (1,)) or \
-            _withheld(means, means_spec, disclosure, 0, (3, 5)):
+    if _withheld(frame, spec, disclosure, 0, (1, 2, 3) if has_ci else (1,)):
         caveats.append("withheld")
-    return [Finding(analysis_id, "did", "did", outcome, _outcome_label(outcome, language), unit, before, after,
-                    est, lo, hi, p, _decimals(spec, columns[1]), clear, direction, BETTER.get(outcome),
-                    tuple(caveats), (0, 0, (1, 2, 3) if has_ci else (1, -1, -1)))]
+    elif _withheld(means, means_spec, disclosure, 0, (3, 5)):
+        # the means guard small groups of observations: the effect is told without the levels
+        before, after = math.nan, math.nan
+        caveats.append("levels_withheld")
+    label = _outcome_label(outcome, language)
+    out = [Finding(analysis_id, "did", "did", outcome, label, unit, before, after, est, lo, hi, p,
+                   _decimals(spec, columns[1]), clear, direction, BETTER.get(outcome), tuple(caveats),
+                   (0, 0, (1, 2, 3) if has_ci else (1, -1, -1)), p_min=p_min)]
+    es = result._report_event_study()
+    pre_p = _float(es.pretrend["p_value"]) if es is not None else math.nan
+    if np.isfinite(pre_p):
+        # the joint pre-trend test the event-study table's note prints; "clear" = parallel trends rejected
+        rejected = bool(pre_p < ALPHA)
+        out.append(Finding(analysis_id, "did", "pretrend", outcome, label, unit, math.nan, math.nan, math.nan,
+                           math.nan, math.nan, pre_p, 3, rejected, "none", None, tuple(caveats), (2, -1, ()),
+                           primary=False))
+    return out
 
 
 def _did_caveats(result: Any) -> tuple[str, ...]:

@@ -75,7 +75,32 @@ _TEXT = {
               "{before} til {after}; forskjell i forskjeller {signed}; {stat}).",
         "en": "{label}: no clear difference between the treated and the comparison areas (in the treated areas "
               "from {before} to {after}; difference-in-differences {signed}; {stat})."},
-    "exact_p": {"sv": "exakt {p}", "nb": "eksakt {p}", "en": "exact {p}"},
+    "did_clear_nolevels": {
+        "sv": "{label} {verb} i pilotområdena jämfört med jämförelseområdena med omkring {size} ({stat}).",
+        "nb": "{label} {verb} i pilotområdene sammenlignet med sammenligningsområdene med omkring {size} ({stat}).",
+        "en": "{label} {verb} in the treated areas relative to the comparison areas by about {size} ({stat})."},
+    "did_unclear_nolevels": {
+        "sv": "{label}: ingen tydlig skillnad mellan pilot- och jämförelseområdena (skillnad i skillnader {signed}; "
+              "{stat}).",
+        "nb": "{label}: ingen tydelig forskjell mellom pilot- og sammenligningsområdene (forskjell i forskjeller "
+              "{signed}; {stat}).",
+        "en": "{label}: no clear difference between the treated and the comparison areas "
+              "(difference-in-differences {signed}; {stat})."},
+    "exact_p": {"sv": "exakt {p}; det minsta p-värde utformningen medger är {floor}",
+                "nb": "eksakt {p}; den minste p-verdien designet tillater, er {floor}",
+                "en": "exact {p}; the smallest p-value the design allows is {floor}"},
+    "pretrend_ok": {"sv": "Före starten utvecklades {label} parallellt i pilot- och jämförelseområdena så långt "
+                          "testet kan visa (gemensamt test av perioderna före starten: {p}).",
+                    "nb": "Før starten utviklet {label} seg parallelt i pilot- og sammenligningsområdene så langt "
+                          "testen kan vise (felles test av periodene før starten: {p}).",
+                    "en": "Before the start, {label} moved in parallel in the treated and comparison areas as far "
+                          "as the test can show (joint test of the periods before the start: {p})."},
+    "pretrend_bad": {"sv": "Före starten utvecklades {label} inte parallellt i pilot- och jämförelseområdena "
+                           "(gemensamt test av perioderna före starten: {p}).",
+                     "nb": "Før starten utviklet {label} seg ikke parallelt i pilot- og sammenligningsområdene "
+                           "(felles test av periodene før starten: {p}).",
+                     "en": "Before the start, {label} did not move in parallel in the treated and comparison areas "
+                           "(joint test of the periods before the start: {p})."},
     "item_clear": {
         "sv": "{label} {verb} från {before} till {after} ({signed} {unit}, {ci} {interval})",
         "nb": "{label} {verb} fra {before} til {after} ({signed} {unit}, {ci} {interval})",
@@ -261,7 +286,7 @@ CAVEAT_KEYS = {"no_comparison": "no_comparison", "few_periods": "few_periods", "
                "few_pre_periods": "few_pre_periods", "pretrend_rejected": "pretrend_rejected",
                "no_interval": "no_interval", "low_response": "low_response", "proxy_answers": "proxy_answers",
                "multiple_comparisons": "multiple_comparisons", "low_power": "low_power",
-               "withheld": "withheld_caveat"}
+               "withheld": "withheld_caveat", "levels_withheld": "withheld_caveat"}
 _DESIGN = {"did": "design_did", "survey": "design_survey", "audit": "design_audit"}
 
 
@@ -307,7 +332,7 @@ def _precision(f: Finding) -> int:
     """Decimals for a level or an effect's size in running text: two significant digits of the interval's
     half-width (0–3), never more than the table's. The interval itself keeps the table's decimals."""
     if not (math.isfinite(f.ci_low) and math.isfinite(f.ci_high)) or f.ci_high <= f.ci_low:
-        return f.decimals
+        return min(f.decimals, 1)
     return int(min(f.decimals, 3, max(0, 1 - math.floor(math.log10((f.ci_high - f.ci_low) / 2)))))
 
 
@@ -327,7 +352,7 @@ def _stat(f: Finding, language: str) -> str:
     """``95 % KI a–b`` — or, without an interval (randomization inference), the exact p-value."""
     if math.isfinite(f.ci_low) and math.isfinite(f.ci_high):
         return f"{_t('ci', language)} {interval_text(f, language)}"
-    return _t("exact_p", language, p=i18n.fmt_p(f.p, language))
+    return _t("exact_p", language, p=i18n.fmt_p(f.p, language), floor=i18n.fmt_number(f.p_min, 3, language))
 
 
 # -- one finding in words ---------------------------------------------------------------------------------
@@ -339,8 +364,12 @@ def finding_sentence(f: Finding, language: str, change: str) -> str:
     if "withheld" in f.caveats:
         return _t("withheld", language, label=_name(f, language))
     verb = _t(f.direction, language) if f.clear else ""
+    if f.effect == "pretrend":
+        return _t("pretrend_bad" if f.clear else "pretrend_ok", language, label=f.label,
+                  p=i18n.fmt_p(f.p, language))
     if f.kind == "did":
-        return _t("did_clear" if f.clear else "did_unclear", language, label=label, verb=verb,
+        key = ("did_clear" if f.clear else "did_unclear") + ("" if _has_levels(f) else "_nolevels")
+        return _t(key, language, label=label, verb=verb,
                   before=_level(f.before, f, language), after=_level(f.after, f, language), size=_size(f, language),
                   signed=_signed(f, language), stat=_stat(f, language))
     if f.effect == "slope_change":
@@ -406,7 +435,8 @@ def answer(findings: Sequence[Finding], language: str, change: str, titles: dict
         if own[0].effect == "item":
             sentences.append(_items_paragraph(own, titles.get(aid, aid), language))
             continue
-        sentences += [finding_sentence(f, language, change) for f in own if f.primary or f.clear]
+        sentences += [finding_sentence(f, language, change) for f in own
+                      if f.primary or f.clear or f.effect == "pretrend"]
     return [" ".join(sentences), _certainty(findings, language)]
 
 
@@ -453,7 +483,8 @@ def conclusions_blocks(findings: Sequence[Finding], language: str, *, purpose: s
     effects and every item — and then the chapter opens with the draft mark.
     """
     titles = titles or {}
-    usable = [f for f in findings if (f.primary or f.clear) and "withheld" not in f.caveats]
+    usable = [f for f in findings if (f.primary or f.clear) and "withheld" not in f.caveats
+              and f.effect != "pretrend"]
     blocks: list = []
     if conclusions is None or recommendations is None:
         blocks.append(Paragraph(_t("draft", language)))
@@ -503,10 +534,11 @@ def _recommendations(usable: Sequence[Finding], every: Sequence[Finding], langua
     unclear = [f for f in usable if f.verdict == "unclear" and f.primary and f.effect != "item"]
     if unclear:
         out.append(_t("r_unclear", language, labels=_labels(unclear)))
-    codes = {c for f in every for c in f.caveats}
+    codes = {c for f in every for c in f.caveats} | {"pretrend_rejected" for f in every
+                                                    if f.effect == "pretrend" and f.clear}
     for code, key in (("few_clusters", "r_few_clusters"), ("no_comparison", "r_no_comparison"),
                       ("pretrend_rejected", "r_pretrend"), ("low_response", "r_low_response"),
-                      ("withheld", "r_withheld")):
+                      ("withheld", "r_withheld"), ("levels_withheld", "r_withheld")):
         if code in codes:
             out.append(_t(key, language))
     return out
