@@ -59,6 +59,10 @@ _TEXT = {
         "sv": "Därefter {verb} trenden med {size} {per} ({ci} {interval}).",
         "nb": "Deretter {verb} trenden med {size} {per} ({ci} {interval}).",
         "en": "After that the trend {verb} by {size} {per} ({ci} {interval})."},
+    "slope_unclear": {
+        "sv": "Trenden förändrades inte tydligt därefter ({signed} {per}; {ci} {interval}).",
+        "nb": "Trenden endret seg ikke tydelig deretter ({signed} {per}; {ci} {interval}).",
+        "en": "The trend did not change clearly after that ({signed} {per}; {ci} {interval})."},
     "did_clear": {
         "sv": "{label} {verb} i pilotområdena jämfört med jämförelseområdena: i pilotområdena från {before} "
               "till {after}, en skillnad på omkring {size} utöver förändringen i jämförelseområdena ({stat}).",
@@ -373,8 +377,8 @@ def finding_sentence(f: Finding, language: str, change: str) -> str:
                   before=_level(f.before, f, language), after=_level(f.after, f, language), size=_size(f, language),
                   signed=_signed(f, language), stat=_stat(f, language))
     if f.effect == "slope_change":
-        return _t("slope_clear", language, verb=verb, size=_size(f, language), per=_per(f, language), ci=ci,
-                  interval=interval_text(f, language))
+        return _t("slope_clear" if f.clear else "slope_unclear", language, verb=verb, size=_size(f, language),
+                  signed=_signed(f, language), per=_per(f, language), ci=ci, interval=interval_text(f, language))
     if f.unit == "ratio":
         pct = i18n.fmt_number(abs(f.estimate - 1.0) * 100.0, 0, language) + ("%" if language == "en" else " %")
         return _t("ratio_clear" if f.clear else "ratio_unclear", language, label=label, verb=verb, change=change,
