@@ -49,7 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Finding", "its_findings", "did_findings", "survey_findings", "audit_findings", "ALPHA",
+__all__ = ["Finding", "its_findings", "did_findings", "survey_findings", "audit_findings", "staff_survey_findings",
+           "ALPHA",
            "BETTER", "judge"]
 
 ALPHA = 0.05
@@ -64,6 +65,8 @@ BETTER: dict[str, str] = {
     "continuity_mean": "down", "continuity_median": "down",
     "sick_leave": "down", "sick_leave_short": "down", "sick_leave_long": "down", "turnover_permanent": "down",
     "overtime_per_fte": "down", "extra_per_fte": "down", "overtime_extra_per_fte": "down",
+    # staff survey scores: engagement (HME) up, stress down
+    "hme_total": "up", "hme_motivation": "up", "hme_leadership": "up", "hme_governance": "up", "stress": "down", "stress_high": "down",
 }
 #: The unit of an outcome column in words (evalkit.findings_text); shares are "points", others "number"
 _UNITS = {"processing_days_median": "days", "processing_days_p90": "days", "start_days_median": "days",
@@ -361,3 +364,29 @@ def audit_findings(analysis_id: str, result: Any, language: str, disclosure=None
     labels = [(i, f"{texts[i]} ({i})" if i in texts else i) for i in items]
     return _item_findings(analysis_id, "audit", frame, spec, labels, ALPHA, ("multiple_comparisons",),
                           disclosure)
+
+
+def staff_survey_findings(analysis_id: str, result: Any, language: str, disclosure=None) -> list["Finding"]:
+    """The difference in change per score (changed against comparison units, the first table); the changed
+    units' means before and after from the group-means table (its rows: per score, changed then comparison)."""
+    if result.comparison is None:
+        return []
+    frame, spec = _table(result, language, 0)
+    means, means_spec = _table(result, language, 1)
+    scores = list(result.comparison["score"])
+    out = []
+    for row, score in enumerate(scores):
+        est, lo, hi, p = (_float(frame.iloc[row, c]) for c in (2, 3, 4, 5))
+        clear, direction = judge(est, lo, hi, p)
+        before, after = _float(means.iloc[2 * row, 3]), _float(means.iloc[2 * row, 5])
+        caveats = []
+        if not np.isfinite(est) or _withheld(frame, spec, disclosure, row, (2, 3, 4)):
+            caveats.append("withheld")
+        elif not (np.isfinite(before) and np.isfinite(after)) or _withheld(means, means_spec, disclosure, 2 * row,
+                                                                              (3, 5)):
+            before, after = math.nan, math.nan
+            caveats.append("levels_withheld")
+        out.append(Finding(analysis_id, "staff_survey", "did", str(score), str(frame.iloc[row, 0]), "number",
+                           before, after, est, lo, hi, p, _decimals(spec, frame.columns[2], 2), clear, direction,
+                           BETTER.get(str(score)), tuple(caveats), (0, row, (2, 3, 4))))
+    return out

@@ -64,47 +64,50 @@ _TEXT = {
         "nb": "Trenden endret seg ikke tydelig deretter ({signed} {per}; {ci} {interval}).",
         "en": "The trend did not change clearly after that ({signed} {per}; {ci} {interval})."},
     "did_clear": {
-        "sv": "{label} {verb} i pilotområdena jämfört med jämförelseområdena: i pilotområdena från {before} "
-              "till {after}, en skillnad på omkring {size} utöver förändringen i jämförelseområdena ({stat}).",
-        "nb": "{label} {verb} i pilotområdene sammenlignet med sammenligningsområdene: i pilotområdene fra "
-              "{before} til {after}, en forskjell på omkring {size} utover endringen i sammenligningsområdene "
-              "({stat}).",
-        "en": "{label} {verb} in the treated areas relative to the comparison areas: in the treated areas from "
-              "{before} to {after}, a difference of about {size} beyond the change in the comparison areas "
-              "({stat})."},
+        "sv": "{label} {verb} i enheterna med förändringen jämfört med jämförelseenheterna: från {before} till "
+              "{after} i enheterna med förändringen, en skillnad på omkring {size} utöver förändringen i jämförelseenheterna ({stat}).",
+        "nb": "{label} {verb} i enhetene med endringen sammenlignet med sammenligningsenhetene: fra {before} "
+              "til {after} i enhetene med endringen, en forskjell på omkring {size} utover endringen i sammenligningsenhetene ({stat}).",
+        "en": "{label} {verb} in the units with the change relative to the comparison units: from {before} to "
+              "{after} in the units with the change, a difference of about {size} beyond the change in the comparison units ({stat})."},
     "did_unclear": {
-        "sv": "{label}: ingen tydlig skillnad mellan pilot- och jämförelseområdena (i pilotområdena från {before} "
+        "sv": "{label}: ingen tydlig skillnad mot jämförelseenheterna (i enheterna med förändringen från {before} "
               "till {after}; skillnad i skillnader {signed}; {stat}).",
-        "nb": "{label}: ingen tydelig forskjell mellom pilot- og sammenligningsområdene (i pilotområdene fra "
-              "{before} til {after}; forskjell i forskjeller {signed}; {stat}).",
-        "en": "{label}: no clear difference between the treated and the comparison areas (in the treated areas "
-              "from {before} to {after}; difference-in-differences {signed}; {stat})."},
+        "nb": "{label}: ingen tydelig forskjell mot sammenligningsenhetene (i enhetene med endringen fra {before} "
+              "til {after}; forskjell i forskjeller {signed}; {stat}).",
+        "en": "{label}: no clear difference from the comparison units (in the units with the change from {before} "
+              "to {after}; difference-in-differences {signed}; {stat})."},
     "did_clear_nolevels": {
-        "sv": "{label} {verb} i pilotområdena jämfört med jämförelseområdena med omkring {size} ({stat}).",
-        "nb": "{label} {verb} i pilotområdene sammenlignet med sammenligningsområdene med omkring {size} ({stat}).",
-        "en": "{label} {verb} in the treated areas relative to the comparison areas by about {size} ({stat})."},
+        "sv": "{label} {verb} i enheterna med förändringen jämfört med jämförelseenheterna, med omkring {size} "
+              "({stat}).",
+        "nb": "{label} {verb} i enhetene med endringen sammenlignet med sammenligningsenhetene, med omkring {size} "
+              "({stat}).",
+        "en": "{label} {verb} in the units with the change relative to the comparison units, by about {size} "
+              "({stat})."},
     "did_unclear_nolevels": {
-        "sv": "{label}: ingen tydlig skillnad mellan pilot- och jämförelseområdena (skillnad i skillnader {signed}; "
+        "sv": "{label}: ingen tydlig skillnad mot jämförelseenheterna (skillnad i skillnader {signed}; {stat}).",
+        "nb": "{label}: ingen tydelig forskjell mot sammenligningsenhetene (forskjell i forskjeller {signed}; "
               "{stat}).",
-        "nb": "{label}: ingen tydelig forskjell mellom pilot- og sammenligningsområdene (forskjell i forskjeller "
-              "{signed}; {stat}).",
-        "en": "{label}: no clear difference between the treated and the comparison areas "
-              "(difference-in-differences {signed}; {stat})."},
+        "en": "{label}: no clear difference from the comparison units (difference-in-differences {signed}; "
+              "{stat})."},
     "exact_p": {"sv": "exakt {p}; det minsta p-värde utformningen medger är {floor}",
                 "nb": "eksakt {p}; den minste p-verdien designet tillater, er {floor}",
                 "en": "exact {p}; the smallest p-value the design allows is {floor}"},
-    "pretrend_ok": {"sv": "Före starten utvecklades {label} parallellt i pilot- och jämförelseområdena så långt "
-                          "testet kan visa (gemensamt test av perioderna före starten: {p}).",
-                    "nb": "Før starten utviklet {label} seg parallelt i pilot- og sammenligningsområdene så langt "
-                          "testen kan vise (felles test av periodene før starten: {p}).",
-                    "en": "Before the start, {label} moved in parallel in the treated and comparison areas as far "
-                          "as the test can show (joint test of the periods before the start: {p})."},
-    "pretrend_bad": {"sv": "Före starten utvecklades {label} inte parallellt i pilot- och jämförelseområdena "
-                           "(gemensamt test av perioderna före starten: {p}).",
-                     "nb": "Før starten utviklet {label} seg ikke parallelt i pilot- og sammenligningsområdene "
-                           "(felles test av periodene før starten: {p}).",
-                     "en": "Before the start, {label} did not move in parallel in the treated and comparison areas "
-                           "(joint test of the periods before the start: {p})."},
+    "pretrend_ok": {"sv": "Före starten utvecklades {label} parallellt hos enheterna med förändringen och "
+                          "jämförelseenheterna, så långt testet kan visa (gemensamt test av perioderna före "
+                          "starten: {p}).",
+                    "nb": "Før starten utviklet {label} seg parallelt i enhetene med endringen og "
+                          "sammenligningsenhetene, så langt testen kan vise (felles test av periodene før starten: "
+                          "{p}).",
+                    "en": "Before the start, {label} moved in parallel in the units with the change and the "
+                          "comparison units, as far as the test can show (joint test of the periods before the "
+                          "start: {p})."},
+    "pretrend_bad": {"sv": "Före starten utvecklades {label} inte parallellt hos enheterna med förändringen och "
+                           "jämförelseenheterna (gemensamt test av perioderna före starten: {p}).",
+                     "nb": "Før starten utviklet {label} seg ikke parallelt i enhetene med endringen og "
+                           "sammenligningsenhetene (felles test av periodene før starten: {p}).",
+                     "en": "Before the start, {label} did not move in parallel in the units with the change and "
+                           "the comparison units (joint test of the periods before the start: {p})."},
     "item_clear": {
         "sv": "{label} {verb} från {before} till {after} ({signed} {unit}, {ci} {interval})",
         "nb": "{label} {verb} fra {before} til {after} ({signed} {unit}, {ci} {interval})",
@@ -291,7 +294,8 @@ CAVEAT_KEYS = {"no_comparison": "no_comparison", "few_periods": "few_periods", "
                "no_interval": "no_interval", "low_response": "low_response", "proxy_answers": "proxy_answers",
                "multiple_comparisons": "multiple_comparisons", "low_power": "low_power",
                "withheld": "withheld_caveat", "levels_withheld": "withheld_caveat"}
-_DESIGN = {"did": "design_did", "survey": "design_survey", "audit": "design_audit"}
+_DESIGN = {"did": "design_did", "survey": "design_survey", "audit": "design_audit",
+           "staff_survey": "design_survey"}
 
 
 # -- numbers -------------------------------------------------------------------------------------------------
@@ -371,7 +375,7 @@ def finding_sentence(f: Finding, language: str, change: str) -> str:
     if f.effect == "pretrend":
         return _t("pretrend_bad" if f.clear else "pretrend_ok", language, label=f.label,
                   p=i18n.fmt_p(f.p, language))
-    if f.kind == "did":
+    if f.effect == "did":
         key = ("did_clear" if f.clear else "did_unclear") + ("" if _has_levels(f) else "_nolevels")
         return _t(key, language, label=label, verb=verb,
                   before=_level(f.before, f, language), after=_level(f.after, f, language), size=_size(f, language),
@@ -468,8 +472,9 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def _short(f: Finding, key: str, language: str) -> str:
+    after = _level(f.after, f, language) + (" " + _per(f, language) if f.unit == "ratio" else "")
     text = _t(key, language, label=_name(f, language), verb=_t(f.direction, language) if f.clear else "",
-              before=_level(f.before, f, language), after=_level(f.after, f, language))
+              before=_level(f.before, f, language), after=after)
     if "adjusted_p" in f.caveats:
         text = text[:-1] + _t("adjusted_p", language, p=i18n.fmt_p(f.p, language)) + "."
     return text

@@ -607,7 +607,7 @@ register(AnalysisKind("staff", _run_staff, lambda spec: [Need("staff", why="the 
                       options=STAFF_OPTIONS, doc="staffing, sick leave and turnover per unit ([data.staff])"))
 register(AnalysisKind("staff_survey", _run_staff_survey,
                       lambda spec: [Need("staff_survey", why="the staff survey responses")], ("staff_survey",),
-                      options=STAFF_SURVEY_OPTIONS,
+                      options=STAFF_SURVEY_OPTIONS, findings=_findings.staff_survey_findings,
                       doc="HME and stress indices of the staff survey, before against after ([data.staff_survey])"))
 register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
                       ("survey",), options=SURVEY_OPTIONS, findings=_findings.survey_findings,

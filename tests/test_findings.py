@@ -218,7 +218,7 @@ def test_did_clear_decrease_levels_are_treated_means():
     assert main.before == pytest.approx(tr[tr["period"] < "2018-07-01"]["hours_per_user"].mean())
     assert main.after == pytest.approx(tr[tr["period"] >= "2018-07-01"]["hours_per_user"].mean())
     assert "few_clusters" not in main.caveats
-    assert "sank i pilotområdene" in ft.finding_sentence(main, "nb", "x")
+    assert "sank i enhetene med endringen" in ft.finding_sentence(main, "nb", "x")
 
 
 # -- conclusions -------------------------------------------------------------------------------------------
