@@ -105,7 +105,7 @@ EVALUATION_KEYS = (
         "{ text = \"…\", analyses = [\"<analysis id>\", …] } naming the analyses that answer it (the report then "
         "answers the question in the summary and leads its results with the answer)",
         type_name="list of strings or tables",
-        example='[{ text = "Förändrades handläggningstiden?", analyses = ["processing_time"] }]'),
+        example='["Förändrades handläggningstiden?"]'),
 )
 #: keys of one { text, analyses } entry of [evaluation] questions
 QUESTION_KEYS = (
@@ -266,6 +266,9 @@ class ReportOptions:
     #: the evaluator's own conclusions / recommendations (from the text key or the file); None = drafted
     conclusions: str | None = None
     recommendations: str | None = None
+    #: the files they were read from, when given as ``conclusions_file`` / ``recommendations_file``
+    conclusions_file: Path | None = None
+    recommendations_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -490,8 +493,7 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
             suppress_percent_denominator_below=_gather(_positive, rep, "suppress_percent_denominator_below", 30),
             suppress_zero_counts=rep.take(REPORT_KEYS, "suppress_zero_counts"),
             suppress_staff_below=_gather(_positive, rep, "suppress_staff_below", 5),
-            conclusions=_own_text(rep, "conclusions", base),
-            recommendations=_own_text(rep, "recommendations", base),
+            **_own_text(rep, "conclusions", base), **_own_text(rep, "recommendations", base),
         )
         rep.finish()
         if report.name is not None and not re.match(r"^[\w.-]+$", report.name):
@@ -533,20 +535,19 @@ def _parse_questions(items, known: list[str], file: str) -> tuple[tuple[str, ...
     return tuple(texts), tuple(answered)
 
 
-def _own_text(r: _Reader, key: str, base: Path) -> str | None:
-    """The evaluator's text of ``[report] key``, given inline or as ``key_file`` (not both)."""
+def _own_text(r: _Reader, key: str, base: Path) -> dict[str, Any]:
+    """``{key: text, key_file: path}`` of the evaluator's ``[report] key``, given inline or as ``key_file``
+    (not both); the file is read here, so a missing or unreadable one is a config problem."""
     text = r.take(REPORT_KEYS, key)
     path = _gather(_existing, r, f"{key}_file", base, True)
     if text is not None and path is not None:
         r.problem(f"{key}_file", f"give {key} or {key}_file, not both")
-        return text
-    if path is not None:
+    elif path is not None:
         try:
-            return path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             r.problem(f"{key}_file", f"cannot read '{path.name}' as UTF-8 text ({exc})")
-            return None
-    return text
+    return {key: text, f"{key}_file": path}
 
 
 def _table_reader(top: _Reader, key: str, file: str) -> _Reader | None:

@@ -37,7 +37,8 @@ Caveat codes
 ``one_pre_period`` / ``few_pre_periods`` (1 / fewer than 3 periods before), ``pretrend_rejected`` (joint
 pre-trend test p < 0.05), ``no_interval`` (randomization inference: exact p only), ``low_response`` (survey
 response rate below 50 %), ``proxy_answers`` (20 % or more of questionnaires answered by someone else),
-``levels_withheld`` (the did means table hides the treated group's levels), ``multiple_comparisons`` (p adjusted, Holm), ``adjusted_p`` (this item's adjusted p ≥ alpha), ``low_power`` (no clear change and an interval wider than
+``levels_withheld`` (the did means table hides the treated group's levels), ``multiple_comparisons`` (p adjusted,
+Holm), ``adjusted_p`` (this item's adjusted p ≥ alpha), ``low_power`` (no clear change and an interval wider than
 ± 10 percentage points), ``withheld`` (disclosure control hides a number the finding needs).
 """
 from __future__ import annotations
@@ -66,7 +67,8 @@ BETTER: dict[str, str] = {
     "sick_leave": "down", "sick_leave_short": "down", "sick_leave_long": "down", "turnover_permanent": "down",
     "overtime_per_fte": "down", "extra_per_fte": "down", "overtime_extra_per_fte": "down",
     # staff survey scores: engagement (HME) up, stress down
-    "hme_total": "up", "hme_motivation": "up", "hme_leadership": "up", "hme_governance": "up", "stress": "down", "stress_high": "down",
+    "hme_total": "up", "hme_motivation": "up", "hme_leadership": "up", "hme_governance": "up",
+    "stress": "down", "stress_high": "down",
 }
 #: The unit of an outcome column in words (evalkit.findings_text); shares are "points", others "number"
 _UNITS = {"processing_days_median": "days", "processing_days_p90": "days", "start_days_median": "days",

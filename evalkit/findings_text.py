@@ -65,11 +65,14 @@ _TEXT = {
         "en": "The trend did not change clearly after that ({signed} {per}; {ci} {interval})."},
     "did_clear": {
         "sv": "{label} {verb} i enheterna med förändringen jämfört med jämförelseenheterna: från {before} till "
-              "{after} i enheterna med förändringen, en skillnad på omkring {size} utöver förändringen i jämförelseenheterna ({stat}).",
+              "{after} i enheterna med förändringen, en skillnad på omkring {size} utöver förändringen i "
+              "jämförelseenheterna ({stat}).",
         "nb": "{label} {verb} i enhetene med endringen sammenlignet med sammenligningsenhetene: fra {before} "
-              "til {after} i enhetene med endringen, en forskjell på omkring {size} utover endringen i sammenligningsenhetene ({stat}).",
+              "til {after} i enhetene med endringen, en forskjell på omkring {size} utover endringen i "
+              "sammenligningsenhetene ({stat}).",
         "en": "{label} {verb} in the units with the change relative to the comparison units: from {before} to "
-              "{after} in the units with the change, a difference of about {size} beyond the change in the comparison units ({stat})."},
+              "{after} in the units with the change, a difference of about {size} beyond the change in the "
+              "comparison units ({stat})."},
     "did_unclear": {
         "sv": "{label}: ingen tydlig skillnad mot jämförelseenheterna (i enheterna med förändringen från {before} "
               "till {after}; skillnad i skillnader {signed}; {stat}).",
@@ -238,7 +241,8 @@ _TEXT = {
     "c_better": {"sv": "{label} förbättrades: från {before} till {after}.",
                  "nb": "{label} ble bedre: fra {before} til {after}.",
                  "en": "{label} improved: from {before} to {after}."},
-    "c_changed": {"sv": "{label} {verb}: från {before} till {after}.", "nb": "{label} {verb}: fra {before} til {after}.",
+    "c_changed": {"sv": "{label} {verb}: från {before} till {after}.",
+                  "nb": "{label} {verb}: fra {before} til {after}.",
                   "en": "{label} {verb}: from {before} to {after}."},
     "c_worse": {"sv": "{label} blev sämre: från {before} till {after}.",
                 "nb": "{label} ble dårligere: fra {before} til {after}.",

@@ -1,7 +1,6 @@
 """Findings per research question: config mapping, structured findings, their wording, drafted conclusions."""
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import warnings

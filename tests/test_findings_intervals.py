@@ -77,7 +77,7 @@ def _check(f, result, language: str, disclosure) -> int:
     """Assert the finding's sentence shows exactly the interval of its table row; returns intervals checked."""
     sentence = _sentence(f, language)
     found = _INTERVAL.findall(sentence)
-    table_index, row, (est, lo, hi) = f.source[0], f.source[1], (f.source[2] + (-1, -1, -1))[:3]
+    table_index, row, (_, lo, hi) = f.source[0], f.source[1], (f.source[2] + (-1, -1, -1))[:3]
     if f.effect == "pretrend" or lo < 0 or (f.effect == "item" and not f.clear):
         # no interval in the table (randomization inference), or an item told only in the count of items
         # with no clear change: the text shows no interval
