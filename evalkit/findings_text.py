@@ -115,9 +115,9 @@ _TEXT = {
         "sv": "{label} {verb} från {before} till {after} ({signed} {unit}, {ci} {interval})",
         "nb": "{label} {verb} fra {before} til {after} ({signed} {unit}, {ci} {interval})",
         "en": "{label} {verb} from {before} to {after} ({signed} {unit}, {ci} {interval})"},
-    "adjusted_p": {"sv": ", men skillnaden är inte säkerställd efter justering för flera jämförelser ({p})",
-                   "nb": ", men forskjellen er ikke sikker etter justering for flere sammenligninger ({p})",
-                   "en": ", but the difference does not hold after adjustment for multiple comparisons ({p})"},
+    "adjusted_p": {"sv": " – inte säkerställd efter justering för flera jämförelser ({p})",
+                   "nb": " – ikke sikker etter justering for flere sammenligninger ({p})",
+                   "en": " – not confirmed after adjustment for multiple comparisons ({p})"},
     "items_lead": {"sv": "{title}: ", "nb": "{title}: ", "en": "{title}: "},
     "items_rest": {
         "sv": "ingen tydlig förändring för {n} av {total} {what}.",
@@ -127,6 +127,12 @@ _TEXT = {
         "sv": "ingen tydlig förändring för någon av {total} {what}.",
         "nb": "ingen tydelig endring for noen av {total} {what}.",
         "en": "no clear change for any of the {total} {what}."},
+    "items_better": {"sv": "{n} av {total} {what} förbättrades tydligt", "nb": "{n} av {total} {what} ble tydelig "
+                     "bedre", "en": "{n} of {total} {what} clearly improved"},
+    "items_worse": {"sv": "men {items}", "nb": "men {items}", "en": "but {items}"},
+    "items_others": {"sv": "för övriga {n} syntes ingen tydlig förändring",
+                     "nb": "for de øvrige {n} var det ingen tydelig endring",
+                     "en": "the other {n} showed no clear change"},
     "what_survey": {"sv": "frågor", "nb": "spørsmål", "en": "questions"},
     "what_audit": {"sv": "granskningspunkter", "nb": "gjennomgangspunkter", "en": "audit items"},
     "withheld": {"sv": "{label}: redovisas inte (för få fall).", "nb": "{label}: vises ikke (for få tilfeller).",
@@ -408,17 +414,29 @@ def _item_sentence(f: Finding, language: str) -> str:
     return text
 
 
-def _items_paragraph(findings: Sequence[Finding], title: str, language: str) -> str:
-    """An item analysis (survey, audit): its clear items one by one, then how many showed no clear change."""
+def _items_paragraph(findings: Sequence[Finding], title: str, language: str, brief: bool = False) -> str:
+    """An item analysis (survey, audit): its clear items one by one, then how many showed no clear change.
+
+    ``brief`` (the summary): how many items improved, the ones that got worse one by one (with their
+    intervals), how many showed no clear change."""
     what = _t(f"what_{findings[0].kind}", language)
     shown = [f for f in findings if "withheld" not in f.caveats]  # hidden items are told by the caveat
     clear = [f for f in shown if f.clear]
     rest = len(shown) - len(clear)
-    parts = [_item_sentence(f, language) for f in clear]
     text = _t("items_lead", language, title=title)
     if not clear:
         return text + _t("items_none_clear", language, total=len(shown), what=what)
-    text += "; ".join(parts)
+    if brief:
+        better = [f for f in clear if f.verdict == "better"]
+        others = [f for f in clear if f.verdict != "better"]
+        parts = [_t("items_better", language, n=len(better), total=len(shown), what=what)] if better else []
+        if others:
+            sentences = "; ".join(_item_sentence(f, language) for f in others)
+            parts.append(_t("items_worse", language, items=sentences) if better else sentences)
+        if rest:
+            parts.append(_t("items_others", language, n=rest))
+        return text + "; ".join(parts) + "."
+    text += "; ".join(_item_sentence(f, language) for f in clear)
     if rest:
         text += "; " + _t("items_rest", language, n=rest, total=len(shown), what=what)
     else:
@@ -436,16 +454,18 @@ def _certainty(findings: Sequence[Finding], language: str) -> str:
     return " ".join([_t(lead, language)] + [_t(k, language) for k in keys])
 
 
-def answer(findings: Sequence[Finding], language: str, change: str, titles: dict[str, str]) -> list[str]:
+def answer(findings: Sequence[Finding], language: str, change: str, titles: dict[str, str],
+           brief: bool = False) -> list[str]:
     """The answer to one research question: a paragraph of findings (analysis by analysis, in the order the
-    config names them), then a paragraph on how sure one can be. ``titles``: analysis id → its title."""
+    config names them), then a paragraph on how sure one can be. ``titles``: analysis id → its title;
+    ``brief`` (the summary): item analyses are told as counts, with the items that got worse named."""
     if not findings:
         return [_t("no_findings", language)]
     sentences = []
     for aid in dict.fromkeys(f.analysis_id for f in findings):
         own = [f for f in findings if f.analysis_id == aid]
         if own[0].effect == "item":
-            sentences.append(_items_paragraph(own, titles.get(aid, aid), language))
+            sentences.append(_items_paragraph(own, titles.get(aid, aid), language, brief))
             continue
         sentences += [finding_sentence(f, language, change) for f in own
                       if f.primary or f.clear or f.effect == "pretrend"]

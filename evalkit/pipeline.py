@@ -314,9 +314,9 @@ def _add_questions(report, result: Run, findings: dict[str, list], lang: str) ->
         if not ids:
             summary.append(ft.summary_paragraph(question, [ft.not_answered(lang)]))
             continue
-        answer = ft.answer([f for aid in ids for f in findings.get(aid, ())], lang, ev.change.name, titles)
-        summary.append(ft.summary_paragraph(question, answer))
-        report.add_question(question, answer)
+        told = [f for aid in ids for f in findings.get(aid, ())]
+        summary.append(ft.summary_paragraph(question, ft.answer(told, lang, ev.change.name, titles, brief=True)))
+        report.add_question(question, ft.answer(told, lang, ev.change.name, titles))
         for aid in ids:
             if aid not in placed:
                 spec = next(s for s in ev.analyses if s.id == aid)
