@@ -111,7 +111,9 @@ EVALUATION_KEYS = (
 QUESTION_KEYS = (
     Key("text", str, doc="the question as the report states it", example='"Förändrades handläggningstiden?"'),
     Key("analyses", (list, tuple), (), doc="ids of the [[analyses]] that answer it, in the order their findings "
-        "are told", type_name="list of strings", example='["processing_time", "interviews"]'),
+        "are told; \"id:part\" tells only the findings of one effect (its: level_change, slope_change; did: did, "
+        "pretrend) or one item (survey, audit: the item id)", type_name="list of strings",
+        example='["processing_time", "user_survey:hansyn_asikter"]'),
 )
 CHANGE_KEYS = (
     Key("name", str, doc="the care-model change evaluated", example='"IBIC"'),
@@ -524,7 +526,8 @@ def _parse_questions(items, known: list[str], file: str) -> tuple[tuple[str, ...
         text = r.take(QUESTION_KEYS, "text")
         ids = r.take(QUESTION_KEYS, "analyses")
         r.finish()
-        for aid in ids:
+        for entry in ids:
+            aid = entry.split(":", 1)[0]
             if aid not in known:
                 r.problem("analyses", f"'{aid}' is not the id of an [[analyses]] entry{_closest_hint(aid, known)}; "
                                       f"known: {', '.join(known) or '(none)'}")

@@ -293,7 +293,7 @@ def did_findings(analysis_id: str, result: Any, language: str, disclosure=None) 
         rejected = bool(pre_p < ALPHA)
         out.append(Finding(analysis_id, "did", "pretrend", outcome, label, unit, math.nan, math.nan, math.nan,
                            math.nan, math.nan, pre_p, 3, rejected, "none", None, tuple(caveats), (2, -1, ()),
-                           primary=False))
+                           primary=False, p_min=p_min))
     return out
 
 

@@ -105,6 +105,15 @@ _TEXT = {
                     "en": "Before the start, {label} moved in parallel in the units with the change and the "
                           "comparison units, as far as the test can show (joint test of the periods before the "
                           "start: {p})."},
+    "pretrend_cannot": {"sv": "Testet av om {label} utvecklades parallellt före starten gav {p}; med så få enheter "
+                              "kan det inte ge ett p-värde under {floor}, så det kan varken visa eller utesluta "
+                              "olika trender.",
+                        "nb": "Testen av om {label} utviklet seg parallelt før starten, ga {p}; med så få enheter "
+                              "kan den ikke gi en p-verdi under {floor}, så den kan verken vise eller utelukke "
+                              "ulike trender.",
+                        "en": "The test of whether {label} moved in parallel before the start gave {p}; with so few "
+                              "units it cannot give a p-value below {floor}, so it can neither show nor rule out "
+                              "different trends."},
     "pretrend_bad": {"sv": "Före starten utvecklades {label} inte parallellt hos enheterna med förändringen och "
                            "jämförelseenheterna (gemensamt test av perioderna före starten: {p}).",
                      "nb": "Før starten utviklet {label} seg ikke parallelt i enhetene med endringen og "
@@ -383,8 +392,10 @@ def finding_sentence(f: Finding, language: str, change: str) -> str:
         return _t("withheld", language, label=_name(f, language))
     verb = _t(f.direction, language) if f.clear else ""
     if f.effect == "pretrend":
-        return _t("pretrend_bad" if f.clear else "pretrend_ok", language, label=f.label,
-                  p=i18n.fmt_p(f.p, language))
+        floor = math.isfinite(f.p_min) and f.p_min >= 0.05  # randomization inference that cannot reject
+        key = "pretrend_bad" if f.clear else "pretrend_cannot" if floor else "pretrend_ok"
+        return _t(key, language, label=f.label, p=i18n.fmt_p(f.p, language),
+                  floor=i18n.fmt_number(f.p_min, 3, language))
     if f.effect == "did":
         key = ("did_clear" if f.clear else "did_unclear") + ("" if _has_levels(f) else "_nolevels")
         return _t(key, language, label=label, verb=verb,
@@ -449,9 +460,10 @@ def _certainty(findings: Sequence[Finding], language: str) -> str:
     heads = [f for f in findings if f.primary and "withheld" not in f.caveats]
     n_clear = sum(f.clear for f in heads)
     lead = "sure_all" if heads and n_clear == len(heads) else "sure_none" if n_clear == 0 else "sure_some"
-    keys = list(dict.fromkeys(_DESIGN[f.kind] for f in findings if f.kind in _DESIGN))
+    keys = [lead] if heads else []  # a question answered by a pre-trend test alone has no effect to judge
+    keys += list(dict.fromkeys(_DESIGN[f.kind] for f in findings if f.kind in _DESIGN))
     keys += list(dict.fromkeys(CAVEAT_KEYS[c] for f in findings for c in f.caveats if c in CAVEAT_KEYS))
-    return " ".join([_t(lead, language)] + [_t(k, language) for k in keys])
+    return " ".join(_t(k, language) for k in keys)
 
 
 def answer(findings: Sequence[Finding], language: str, change: str, titles: dict[str, str],

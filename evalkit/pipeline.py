@@ -297,6 +297,21 @@ def _add_analysis(report, result: Run, spec: AnalysisSpec, lang: str, *, section
                decorate=_strategy_marks(result, spec, lang), level=level)
 
 
+def _told(findings: dict[str, list], entry: str, where: str) -> list:
+    """The findings a question's ``analyses`` entry names: all of an analysis (``"id"``), or those of one effect
+    or item (``"id:part"``; a part that matches none is a :class:`ConfigError` naming the key)."""
+    aid, _, part = entry.partition(":")
+    every = findings.get(aid, [])
+    if not part:
+        return list(every)
+    chosen = [f for f in every if part in (f.effect, f.outcome)]
+    if not chosen:
+        parts = sorted({f.effect for f in every} | {f.outcome for f in every if f.effect == "item"})
+        raise ConfigError(f"{where}: '{entry}' names no finding of analysis '{aid}'; its parts: "
+                          f"{', '.join(parts) or '(it gives no findings)'}")
+    return chosen
+
+
 def _add_questions(report, result: Run, findings: dict[str, list], lang: str) -> set[str]:
     """Each research question that names analyses: its answer in the summary, and in the results chapter a
     heading with the answer followed by those analyses (an analysis named twice is shown under the first).
@@ -310,14 +325,15 @@ def _add_questions(report, result: Run, findings: dict[str, list], lang: str) ->
     titles = _titles(ev, result)
     placed: set[str] = set()
     summary = []
-    for question, ids in mapped:
+    for i, (question, ids) in enumerate(mapped):
         if not ids:
             summary.append(ft.summary_paragraph(question, [ft.not_answered(lang)]))
             continue
-        told = [f for aid in ids for f in findings.get(aid, ())]
+        where = f"{ev.path.name if ev.path else 'config'}: evaluation.questions[{i}].analyses"
+        told = [f for entry in ids for f in _told(findings, entry, where)]
         summary.append(ft.summary_paragraph(question, ft.answer(told, lang, ev.change.name, titles, brief=True)))
         report.add_question(question, ft.answer(told, lang, ev.change.name, titles))
-        for aid in ids:
+        for aid in dict.fromkeys(entry.split(":", 1)[0] for entry in ids):
             if aid not in placed:
                 spec = next(s for s in ev.analyses if s.id == aid)
                 _add_analysis(report, result, spec, lang, section="results", level=3)
@@ -331,7 +347,8 @@ def _add_questions(report, result: Run, findings: dict[str, list], lang: str) ->
 
 def _add_conclusions(report, ev: Evaluation, findings: dict[str, list], placed: set[str], lang: str) -> None:
     """Conclusions and recommendations: the evaluator's ([report] conclusions / recommendations) or drafted from
-    the findings of the analyses that answer the questions (of every analysis when no question names any)."""
+    every finding of the analyses that answer the questions (all of them, also where a question names one part:
+    an item that got worse belongs in what remains), or of every analysis when no question names any."""
     from evalkit import findings_text as ft
 
     ids = [s.id for s in ev.analyses if (s.id in placed or not placed) and s.id in findings]

@@ -259,3 +259,24 @@ def test_override_from_file_reaches_the_report(tmp_path):
 
 def test_split_paragraphs():
     assert ft.split_paragraphs("a\nb\n\n\n c \r\n\r\nd") == ["a b", "c", "d"]
+
+
+def test_question_entry_with_a_part(tmp_path):
+    ev = _config(tmp_path, 'questions = [{ text = "Q?", analyses = ["processing_time:level_change"] }]')
+    assert ev.question_analyses == (("processing_time:level_change",),)
+    with pytest.raises(ConfigError, match=r"evaluation.questions\[0\].analyses: 'nope' is not the id"):
+        _config(tmp_path, 'questions = [{ text = "Q?", analyses = ["nope:level_change"] }]')
+
+
+def test_a_part_selects_findings_and_an_unknown_part_is_refused():
+    from evalkit.pipeline import _told
+
+    level, slope = _finding(), _finding(effect="slope_change", primary=False)
+    item = _finding(kind="audit", effect="item", outcome="E1", analysis_id="b")
+    findings = {"a": [level, slope], "b": [item]}
+    assert _told(findings, "a", "q") == [level, slope]
+    assert _told(findings, "a:slope_change", "q") == [slope]
+    assert _told(findings, "b:E1", "q") == [item]
+    with pytest.raises(ConfigError, match="'a:pretrend' names no finding of analysis 'a'; its parts: level_change, "
+                                          "slope_change"):
+        _told(findings, "a:pretrend", "q")
