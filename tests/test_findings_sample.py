@@ -30,7 +30,7 @@ def _mapped_run(config: str):
     """The config with only the analyses its questions name and the data they read (the others are not needed
     to answer the questions), run."""
     ev = Evaluation.from_toml(SAMPLE / config)
-    ids = {aid for ids in ev.question_analyses for aid in ids}
+    ids = {entry.split(":", 1)[0] for ids in ev.question_analyses for entry in ids}
     specs = tuple(s for s in ev.analyses if s.id in ids)
     sources = {src for s in specs for src in kind_of(s).cited(s)} | {"decisions"}
     ev = dataclasses.replace(ev, analyses=specs, data={k: v for k, v in ev.data.items() if k in sources})
