@@ -807,7 +807,8 @@ def config_reference() -> str:
                     "one can be). In the results chapter each such question is a heading with the answer, followed "
                     "by the analyses that answer it; an analysis named by two questions is shown under the first. "
                     "Analyses that answer no question keep their place. Findings are drawn from kinds its, did, "
-                    "survey and audit; other kinds answering a question are shown under it without a finding.", "",
+                    "survey, audit and staff_survey (what their before/after levels are: evalkit/findings.py); "
+                    "other kinds answering a question are shown under it without a finding.", "",
                     "```toml", "[[evaluation.questions]]",
                     'text = "Förändrades handläggningstiden när IBIC infördes?"',
                     'analyses = ["processing_time"]', "```", "", *_table(QUESTION_KEYS, "evaluation.questions"), ""]
@@ -834,8 +835,8 @@ def config_reference() -> str:
     out += ["## [report]", "", *_table(REPORT_KEYS, "report"), "",
             "Without `conclusions` and `recommendations` the chapter \"Conclusions and recommendations\" is "
             "drafted from the findings (what works, what remains, what to do next) and marked as a draft for the "
-            "evaluator. Each key given replaces its part and removes that part's draft mark, so a run can produce "
-            "the final document. A `*_file` path is read like every other config path (relative to the config's "
+            "evaluator. Each key given replaces its part; the draft mark goes when both parts are the evaluator's, "
+            "so a run can produce the final document. A `*_file` path is read like every other config path (relative to the config's "
             "folder); give the text or the file, not both.", ""]
     out += ["## Mapping files", "",
             "A `mapping = \"mapping.toml\"` under `[data.decisions]`, `[data.orders]` or `[data.visits]` names a "
