@@ -175,11 +175,11 @@ REPORT_KEYS = (
     Key("suppress_staff_below", int, 5, doc="staff figures of units with fewer employees (or staff-survey "
                                             "respondents) than this are hidden"),
     Key("conclusions", str, None, doc="the evaluator's conclusions (paragraphs split on blank lines); replaces "
-        "the draft drawn from the findings and its draft mark", example='"IBIC har gett …"'),
+        "the conclusions drafted from the findings", example='"IBIC har gett …"'),
     Key("conclusions_file", str, None, doc="the conclusions in a text file instead (UTF-8; paragraphs split on "
         "blank lines)", type_name="path", example='"slutsatser.md"'),
     Key("recommendations", str, None, doc="the evaluator's recommendations (paragraphs split on blank lines); "
-        "replaces the drafted next steps and their draft mark", example='"Följ upp …"'),
+        "replaces the drafted next steps", example='"Följ upp …"'),
     Key("recommendations_file", str, None, doc="the recommendations in a text file instead", type_name="path",
         example='"rekommendationer.md"'),
 )
