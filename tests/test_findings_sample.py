@@ -98,3 +98,38 @@ def test_override_removes_the_draft_mark(sample, tmp_path):
     texts = [getattr(b, "text", "") for b in report.blocks()]
     assert "Egen slutsats." in texts and "Eget råd." in texts
     assert ft._t("draft", "sv") not in texts
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_interval_in_the_answers_is_a_tables(sample, language):
+    """Parse every interval of the summary and of the answers under the question headings; each is the
+    (low, high) cell pair of a row of the answering analyses' tables, formatted by the report, low < high."""
+    from evalkit.blocks import Table, TableSpec
+    from evalkit.report._format import format_table
+
+    from .test_findings_intervals import _INTERVAL, _number
+
+    config, ev, run = sample
+    report = pipeline.build_report(run, language=language)
+    pairs = set()
+    for aid, findings in pipeline.findings_of(run, language, report.disclosure).items():
+        tables = run.results[aid].report_tables(language)
+        for f in findings:
+            index, row, cols = f.source
+            if len(cols) < 3 or min(cols) < 0:
+                continue
+            item = tables[index]
+            table = item if isinstance(item, Table) else Table(item[1], item[0],
+                                                               item[2] if len(item) == 3 else TableSpec())
+            cells = format_table(table, language, report.disclosure).text[row]
+            pairs.add((cells[cols[1]], cells[cols[2]]))
+    blocks = report.blocks()
+    summary = [b.text for b in _section(blocks, 0)]
+    answers = [blocks[i + 1].text for i, b in enumerate(blocks)
+               if isinstance(b, Heading) and b.level == 2 and b.text in ev.questions]
+    found = [pair for text in summary + answers for pair in _INTERVAL.findall(text)]
+    for low, high in found:
+        assert (low, high) in pairs, (low, high)
+        assert _number(low) < _number(high)
+    # the pilot's six districts give randomization inference: exact p-values, no interval anywhere
+    assert (len(found) == 0) if config == "rehab_pilot.toml" else (len(found) >= 2 * len(ev.questions))
