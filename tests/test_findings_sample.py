@@ -133,3 +133,19 @@ def test_every_interval_in_the_answers_is_a_tables(sample, language):
         assert _number(low) < _number(high)
     # the pilot's six districts give randomization inference: exact p-values, no interval anywhere
     assert (len(found) == 0) if config == "rehab_pilot.toml" else (len(found) >= 2 * len(ev.questions))
+
+
+def test_questions_without_analyses_keep_todays_layout(sample):
+    """Plain-string questions: the summary stays the results' sentences and the analyses keep level 2; the
+    conclusions are still drafted, from every analysis' findings."""
+    _, ev, run = sample
+    plain = dataclasses.replace(ev, question_analyses=tuple(() for _ in ev.questions))
+    report = pipeline.build_report(dataclasses.replace(run, evaluation=plain), language="sv")
+    blocks = report.blocks()
+    summary = [b.text for b in _section(blocks, 0)]
+    titles = [s.title or run.results[s.id].title for s in ev.analyses]
+    assert all(any(p.startswith(t + ":") for p in summary) for t in titles)
+    assert not any(isinstance(b, Heading) and b.level == 2 and b.text in ev.questions for b in blocks)
+    chapters = [b.text for b in blocks if isinstance(b, Heading) and b.level == 1]
+    conclusions = _section(blocks, chapters.index(report._label("conclusions")))
+    assert conclusions[0].text == ft._t("draft", "sv")
