@@ -398,8 +398,8 @@ class Report:
         formatted = {id(b): format_table(b, self.language, self.disclosure) for b in blocks if isinstance(b, Table)}
         figures = [b for b in blocks if isinstance(b, Figure)]
         shown = [f for f in figures if not self._withheld(f)]
-        pngs = dict(zip((id(f) for f in shown), render_all([f.figure for f in shown], self.dpi, self.workers,
-                                                                     self._early)))
+        drawn = render_all([f.figure for f in shown], self.dpi, self.workers, self._early)
+        pngs = dict(zip((id(f) for f in shown), drawn))
         document = open_template(self.template)
         renderer = DocxRenderer(document, self.language, formatted, pngs, self.figure_width_cm)
         renderer.prepare(title=self.title, subtitle=self.subtitle, author=self.author, date=self.date,
