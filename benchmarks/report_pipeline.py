@@ -20,7 +20,6 @@ Target (issue 14, item 7): the IBIC report ≤ 8 s wall and ≤ 3 GB peak.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
