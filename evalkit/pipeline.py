@@ -194,50 +194,7 @@ def check_units(evaluation: Evaluation, tables: dict[str, Any]) -> None:
 
 _PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start", "staff": "month"}
 
-_TEXT = {
-    "change": {
-        "sv": "Förändringen som utvärderas är {name}, införd {date} i {where}.",
-        "nb": "Endringen som evalueres er {name}, innført {date} i {where}.",
-        "en": "The change evaluated is {name}, introduced on {date} in {where}.",
-    },
-    "all_units": {"sv": "hela kommunen", "nb": "hele kommunen", "en": "the whole municipality"},
-    "comparison": {
-        "sv": "Jämförelseområden: {units}.",
-        "nb": "Sammenligningsområder: {units}.",
-        "en": "Comparison areas: {units}.",
-    },
-    "period": {
-        "sv": "{name} omfattar {what} från {first} till {last}.",
-        "nb": "{name} omfatter {what} fra {first} til {last}.",
-        "en": "{name} covers {what} from {first} to {last}.",
-    },
-    "what": {
-        "decisions": {"sv": "beslut fattade", "nb": "vedtak fattet", "en": "decisions made"},
-        "orders": {"sv": "ändrade beställningar", "nb": "endrede bestillinger", "en": "order changes"},
-        "visits": {"sv": "besök", "nb": "besøk", "en": "visits"},
-        "staff": {"sv": "personalens arbetade och frånvarande timmar per månad",
-                  "nb": "de ansattes arbeidede timer og fravær per måned", "en": "staff hours and absence by month"},
-    },
-    "panel": {
-        "sv": "Utfallsmåtten beräknas per område och månad ({n} område-månader). Definitionerna står i "
-              "bilagan med utfallsmått.",
-        "nb": "Utfallsmålene beregnes per område og måned ({n} område-måneder). Definisjonene står i vedlegget "
-              "om utfallsmål.",
-        "en": "Outcome measures are computed per area and month ({n} area-months). The definitions are in the "
-              "appendix on outcome measures.",
-    },
-    "flags": {
-        "sv": "{name}: {count} rader flaggades ({flag}); de behålls men ingår inte i mått som kräver båda datumen.",
-        "nb": "{name}: {count} rader ble flagget ({flag}); de beholdes, men inngår ikke i mål som krever begge "
-              "datoene.",
-        "en": "{name}: {count} rows were flagged ({flag}); they are kept but left out of measures that need both "
-              "dates.",
-    },
-    "source": {"sv": "{files}, egna beräkningar", "nb": "{files}, egne beregninger", "en": "{files}, own calculations"},
-}
-
-
-_t = i18n.translator(_TEXT)
+_t = i18n.translator("pipeline")
 
 
 def _source_files(evaluation: Evaluation, spec: AnalysisSpec) -> str:
@@ -259,7 +216,7 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
         name = Path(rec.source.path).name if rec and rec.source else kind
         dates = frame[_PERIOD_COLUMN[kind]].dropna()
         if len(dates):
-            out.append(_t("period", language, name=name, what=_TEXT["what"][kind][language],
+            out.append(_t("period", language, name=name, what=_t(f"what.{kind}", language),
                           first=i18n.fmt_date(dates.min().date(), language),
                           last=i18n.fmt_date(dates.max().date(), language)))
         for flag, rows in (rec.flags.items() if rec else ()):

@@ -202,31 +202,7 @@ def staff_panel(staff: pd.DataFrame, *, start=None, end=None, total: bool = True
 
 # --------------------------------------------------------------------------- the report's summary
 
-_T = {
-    "title": {"sv": "Personalens sjukfrånvaro, personalomsättning och arbetstid",
-              "nb": "Sykefravær, turnover og arbeidstid blant de ansatte",
-              "en": "Staff sick leave, turnover and working time"},
-    "unit": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
-    "year": {"sv": "År", "nb": "År", "en": "Year"},
-    "employees": {"sv": "Anställda (medel per månad)", "nb": "Ansatte (snitt per måned)",
-                  "en": "Employees (monthly mean)"},
-    "sick_leave": {"sv": "Sjukfrånvaro", "nb": "Sykefravær", "en": "Sick leave"},
-    "sick_leave_short": {"sv": "varav dag 1–14", "nb": "herav kort", "en": "of which day 1–14"},
-    "sick_leave_long": {"sv": "varav dag 15–", "nb": "herav lang", "en": "of which day 15 on"},
-    "turnover_permanent": {"sv": "Personalomsättning (tillsvidare)", "nb": "Turnover (faste)",
-                           "en": "Turnover (permanent)"},
-    "hourly_share": {"sv": "Andel timavlönad tid", "nb": "Andel timelønnet tid", "en": "Hourly-paid share"},
-    "overtime_extra_per_fte": {"sv": "Över- och mertid per årsarbetare och månad (h)",
-                               "nb": "Overtid og merarbeid per årsverk og måned (t)",
-                               "en": "Overtime and extra hours per FTE and month (h)"},
-    "caption": {"sv": "Personalmått per enhet och år", "nb": "Personalmål per enhet og år",
-                "en": "Staff measures by unit and year"},
-    "note": {"sv": "..: färre än {k} anställda i enheten; måtten visas inte.",
-             "nb": "..: færre enn {k} ansatte i enheten; målene vises ikke.",
-             "en": "..: fewer than {k} employees in the unit; the measures are not shown."},
-    "figure": {"sv": "Sjukfrånvaro per månad", "nb": "Sykefravær per måned", "en": "Sick leave by month"},
-}
-_t = i18n.translator(_T)
+_t = i18n.translator("staff")
 _SUMMARY_RATES = ("sick_leave", "sick_leave_short", "sick_leave_long", "turnover_permanent", "hourly_share")
 
 

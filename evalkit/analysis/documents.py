@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from evalkit import i18n
 from evalkit.analysis.quotes import role_labels, select_quotes
 from evalkit.errors import AnalysisError
 from evalkit.i18n import check_language, fmt_date, fmt_int, fmt_number, fmt_percent, translator
@@ -43,67 +44,11 @@ GAPS = ("required_not_practised", "practised_not_decided", "no_practice_data")
 _STEMMERS = {"sv": "swedish", "nb": "norwegian", "en": "english"}
 _TOKEN = re.compile(r"\w+(?:-\w+)*")
 
-_T = {
-    "title": {"sv": "Styrdokument: avsett och genomfört", "nb": "Styringsdokumenter: tilsiktet og gjennomført",
-              "en": "Governing documents: intended and enacted"},
-    "component": {"sv": "Komponent", "nb": "Komponent", "en": "Component"},
-    "required_since": {"sv": "Krävs från", "nb": "Kreves fra", "en": "Required from"},
-    "first_document": {"sv": "Först i", "nb": "Først i", "en": "First in"},
-    "required_where": {"sv": "Krävs från (först i)", "nb": "Kreves fra (først i)",
-                       "en": "Required from (first in)"},
-    "first_page": {"sv": "Sida", "nb": "Side", "en": "Page"},
-    "n_documents": {"sv": "Dok.", "nb": "Dok.", "en": "Docs"},
-    "n_before": {"sv": "Beslut före", "nb": "Vedtak før", "en": "Decisions before"},
-    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
-    "n_after": {"sv": "Beslut efter", "nb": "Vedtak etter", "en": "Decisions after"},
-    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
-    "interviews": {"sv": "Intervjuer", "nb": "Intervjuer", "en": "Interviews"},
-    "estimate": {"sv": "Effekt", "nb": "Effekt", "en": "Effect"},
-    "gap": {"sv": "Glapp", "nb": "Gap", "en": "Gap"},
-    "required_not_practised": {"sv": "krävs men syns inte i praktiken", "nb": "kreves, men ses ikke i praksis",
-                               "en": "required, not documented in practice"},
-    "practised_not_decided": {"sv": "praktiseras men är aldrig beslutat", "nb": "praktiseres, men aldri vedtatt",
-                              "en": "practised, never decided"},
-    "no_practice_data": {"sv": "inga uppgifter om praktiken", "nb": "ingen opplysninger om praksis",
-                         "en": "no data on practice"},
-    "document": {"sv": "Dokument", "nb": "Dokument", "en": "Document"},
-    "doc_type": {"sv": "Typ", "nb": "Type", "en": "Type"},
-    "date": {"sv": "Datum", "nb": "Dato", "en": "Date"},
-    "page": {"sv": "Sida", "nb": "Side", "en": "Page"},
-    "paragraph": {"sv": "Stycke", "nb": "Avsnitt", "en": "Paragraph"},
-    "origin": {"sv": "Ursprung", "nb": "Opprinnelse", "en": "Origin"},
-    "passage": {"sv": "Textavsnitt", "nb": "Tekstavsnitt", "en": "Passage"},
-    "suggested": {"sv": "förslag (sökord)", "nb": "forslag (søkeord)", "en": "suggested (terms)"},
-    "coded": {"sv": "kodat", "nb": "kodet", "en": "coded"},
-    "label": {"sv": "Intervjuperson", "nb": "Intervjuperson", "en": "Interviewee"},
-    "quote": {"sv": "Citat", "nb": "Sitat", "en": "Quote"},
-    "cap_matrix": {"sv": "Kärnkomponenter: krav i styrdokumenten, dokumenterad praktik, intervjuer och effekt",
-                   "nb": "Kjernekomponenter: krav i styringsdokumentene, dokumentert praksis, intervjuer og effekt",
-                   "en": "Core components: required in documents, documented practice, interviews and effect"},
-    "cap_mentions": {"sv": "Var kärnkomponenterna nämns i styrdokumenten",
-                     "nb": "Hvor kjernekomponentene nevnes i styringsdokumentene",
-                     "en": "Where the core components are mentioned in the governing documents"},
-    "cap_documents": {"sv": "Granskade styrdokument", "nb": "Gjennomgåtte styringsdokumenter",
-                      "en": "Governing documents reviewed"},
-    "cap_quotes": {"sv": "Citat om kärnkomponenterna (rollbeteckning, maskerade)",
-                   "nb": "Sitater om kjernekomponentene (rollebetegnelse, maskert)",
-                   "en": "Quotes on the core components (role labels, masked)"},
-    "issuer": {"sv": "Utfärdare", "nb": "Utsteder", "en": "Issuer"},
-    "pages": {"sv": "Sidor", "nb": "Sider", "en": "Pages"},
-    "outcome_axis": {"sv": "Utfall", "nb": "Utfall", "en": "Outcome"},
-    "types": {"sv": {"policy": "riktlinje", "manual": "handbok", "routine": "rutin", "decision": "nämndbeslut",
-                     "other": "övrigt"},
-              "nb": {"policy": "retningslinje", "manual": "håndbok", "routine": "rutine",
-                     "decision": "politisk vedtak",
-                     "other": "annet"},
-              "en": {"policy": "policy", "manual": "manual", "routine": "routine", "decision": "committee decision",
-                     "other": "other"}},
-}
-_t = translator({k: v for k, v in _T.items() if k != "types"})
+_t = translator("documents")
 
 
 def _type(doc_type: str, language: str) -> str:
-    return _T["types"][language].get(doc_type, doc_type)
+    return i18n.words("documents", language).get(f"types.{doc_type}", doc_type)
 
 
 # ----------------------------------------------------------------------------- stemming and matching

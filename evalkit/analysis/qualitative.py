@@ -38,57 +38,7 @@ _BEFORE = ("före", "before", "før", "pre", "0", "1 före")
 _WORKS = ("fungerar bra", "fungerer godt", "works well", "what works well", "styrkor", "styrker", "strengths")
 _REMAINS = ("återstår", "gjenstår", "remains", "what remains", "utmaningar", "utfordringer", "challenges")
 
-_T = {
-    "title": {"sv": "Intervjuer: teman per intressentgrupp", "nb": "Intervjuer: temaer per interessentgruppe",
-              "en": "Interviews: themes by stakeholder group"},
-    "theme": {"sv": "Tema", "nb": "Tema", "en": "Theme"},
-    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
-    "interviews": {"sv": "Intervjuer som tar upp temat", "nb": "Intervjuer som tar opp temaet",
-                   "en": "Interviews raising the theme"},
-    "segments": {"sv": "Kodade avsnitt", "nb": "Kodede avsnitt", "en": "Coded segments"},
-    "group_size": {"sv": "Intervjuer i gruppen", "nb": "Intervjuer i gruppen", "en": "Interviews in group"},
-    "share": {"sv": "Andel", "nb": "Andel", "en": "Share"},
-    "n_before": {"sv": "Antal före", "nb": "Antall før", "en": "Number before"},
-    "N_before": {"sv": "Intervjuer före", "nb": "Intervjuer før", "en": "Interviews before"},
-    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
-    "n_after": {"sv": "Antal efter", "nb": "Antall etter", "en": "Number after"},
-    "N_after": {"sv": "Intervjuer efter", "nb": "Intervjuer etter", "en": "Interviews after"},
-    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
-    "n_total": {"sv": "Antal totalt", "nb": "Antall totalt", "en": "Number in all"},
-    "p_value": {"sv": "p-värde (Fishers exakta test)", "nb": "p-verdi (Fishers eksakte test)",
-                "en": "p-value (Fisher's exact test)"},
-    "cap_freq": {"sv": "Teman per intressentgrupp: intervjuer som tar upp temat och kodade avsnitt",
-                 "nb": "Temaer per interessentgruppe: intervjuer som tar opp temaet og kodede avsnitt",
-                 "en": "Themes by stakeholder group: interviews raising the theme and coded segments"},
-    "cap_ba": {"sv": "Andel intervjuer som tar upp varje tema före och efter",
-               "nb": "Andel intervjuer som tar opp hvert tema før og etter",
-               "en": "Share of interviews raising each theme before and after"},
-    "cap_co": {"sv": "Samförekomst av teman (antal intervjuer med båda)",
-               "nb": "Samforekomst av temaer (antall intervjuer med begge)",
-               "en": "Co-occurrence of themes (interviews with both)"},
-    "cap_works": {"sv": "Vad fungerar bra", "nb": "Hva fungerer godt", "en": "What works well"},
-    "cap_remains": {"sv": "Vad återstår", "nb": "Hva gjenstår", "en": "What remains"},
-    "cap_agree": {"sv": "Överensstämmelse mellan kodare per tema", "nb": "Samsvar mellom kodere per tema",
-                  "en": "Agreement between coders per theme"},
-    "cap_quotes": {"sv": "Citat per tema och grupp (rollbeteckning, maskerade)",
-                   "nb": "Sitater per tema og gruppe (rollebetegnelse, maskert)",
-                   "en": "Quotes by theme and group (role labels, masked)"},
-    "all": {"sv": "(alla teman)", "nb": "(alle temaer)", "en": "(all themes)"},
-    "value": {"sv": "Kappa", "nb": "Kappa", "en": "Kappa"},
-    "n_units": {"sv": "Enheter", "nb": "Enheter", "en": "Units"},
-    "percent_agreement": {"sv": "Samma bedömning", "nb": "Samme vurdering", "en": "Same judgement"},
-    "label": {"sv": "Intervjuperson", "nb": "Intervjuperson", "en": "Interviewee"},
-    "quote": {"sv": "Citat", "nb": "Sitat", "en": "Quote"},
-    "raised_by": {"sv": "Tas upp av", "nb": "Tas opp av", "en": "Raised by"},
-    "outcome": {"sv": "Utfall", "nb": "Utfall", "en": "Outcome"},
-    "effect": {"sv": "Kvantitativ effekt", "nb": "Kvantitativ effekt", "en": "Quantitative effect"},
-    "themes": {"sv": "Teman i intervjuerna", "nb": "Temaer i intervjuene", "en": "Interview themes"},
-    "jd_title": {"sv": "Sammanvägd bild: effekter och intervjuteman", "nb": "Samlet bilde: effekter og intervjutemaer",
-                 "en": "Joint display: effects and interview themes"},
-}
-
-
-_t = translator(_T)
+_t = translator("qualitative")
 
 
 # ----------------------------------------------------------------------------- result

@@ -303,49 +303,7 @@ def staff_survey_analysis(survey: "Survey", *, treated: Sequence[str] | None = N
                              codebook_source=survey.codebook.source)
 
 
-_T = {
-    "title": {"sv": "Medarbetarenkät: engagemang (HME) och stress", "nb": "Medarbeiderundersøkelse: engasjement "
-              "(HME) og stress", "en": "Staff survey: engagement (HME) and stress"},
-    "hme_total": {"sv": "HME totalindex", "nb": "HME totalindeks", "en": "HME total index"},
-    "hme_motivation": {"sv": "HME motivation", "nb": "HME motivasjon", "en": "HME motivation"},
-    "hme_leadership": {"sv": "HME ledarskap", "nb": "HME ledelse", "en": "HME leadership"},
-    "hme_governance": {"sv": "HME styrning", "nb": "HME styring", "en": "HME governance"},
-    "stress": {"sv": "Stress (medel 1–5)", "nb": "Stress (snitt 1–5)", "en": "Stress (mean 1–5)"},
-    "stress_high": {"sv": "Andel mycket stressade", "nb": "Andel svært stresset", "en": "Share highly stressed"},
-    "score": {"sv": "Mått", "nb": "Mål", "en": "Measure"},
-    "wave": {"sv": "Omgång", "nb": "Måling", "en": "Wave"},
-    "domain": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
-    "profession": {"sv": "Yrke", "nb": "Yrke", "en": "Profession"},
-    "n": {"sv": "Svarande", "nb": "Svarere", "en": "Respondents"},
-    "estimate": {"sv": "Värde", "nb": "Verdi", "en": "Value"},
-    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI low"},
-    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI high"},
-    "index_skr": {"sv": "Index enligt SKR:s mall", "nb": "Indeks etter SKRs mal", "en": "Index by SKR's template"},
-    "did": {"sv": "Skillnad i förändring", "nb": "Forskjell i endring", "en": "Difference in change"},
-    "p_value": {"sv": "p-värde", "nb": "p-verdi", "en": "p-value"},
-    "changed_before": {"sv": "Förändrade enheter före", "nb": "Endrede enheter før", "en": "Changed units before"},
-    "changed_after": {"sv": "Förändrade enheter efter", "nb": "Endrede enheter etter", "en": "Changed units after"},
-    "comparison_before": {"sv": "Jämförelseenheter före", "nb": "Sammenligningsenheter før",
-                          "en": "Comparison units before"},
-    "comparison_after": {"sv": "Jämförelseenheter efter", "nb": "Sammenligningsenheter etter",
-                         "en": "Comparison units after"},
-    "n_changed_before": {"sv": "n förändrade före", "nb": "n endrede før", "en": "n changed before"},
-    "n_changed_after": {"sv": "n förändrade efter", "nb": "n endrede etter", "en": "n changed after"},
-    "n_comparison_before": {"sv": "n jämförelse före", "nb": "n sammenligning før", "en": "n comparison before"},
-    "n_comparison_after": {"sv": "n jämförelse efter", "nb": "n sammenligning etter", "en": "n comparison after"},
-    "all": {"sv": "Alla", "nb": "Alle", "en": "All"},
-    "n_smallest": {"sv": "Svarande i minsta gruppen", "nb": "Svarere i minste gruppe",
-                   "en": "Respondents in the smallest group"},
-    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
-    "changed": {"sv": "Förändrade enheter", "nb": "Endrede enheter", "en": "Changed units"},
-    "comparison": {"sv": "Jämförelseenheter", "nb": "Sammenligningsenheter", "en": "Comparison units"},
-    "n_before": {"sv": "Svarande före", "nb": "Svarere før", "en": "Respondents before"},
-    "before": {"sv": "Före", "nb": "Før", "en": "Before"},
-    "n_after": {"sv": "Svarande efter", "nb": "Svarere etter", "en": "Respondents after"},
-    "after": {"sv": "Efter", "nb": "Etter", "en": "After"},
-    "change": {"sv": "Förändring", "nb": "Endring", "en": "Change"},
-}
-_t = i18n.translator(_T)
+_t = i18n.translator("staff_survey")
 @dataclass
 class StaffSurveyResult:
     """HME and stress estimates (:func:`staff_survey_analysis`), with the report's tables and figure.

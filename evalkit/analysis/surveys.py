@@ -768,35 +768,7 @@ def _adjustment_sentence(method: str, k: int, what: str, language: str) -> str:
             "en": f"p-values are adjusted for {k} {noun} by {name}'s method."}[language]
 
 
-_T = {
-    "title": {"sv": "Brukarundersökning", "nb": "Brukerundersøkelse", "en": "User survey"},
-    "item": {"sv": "Fråga", "nb": "Spørsmål", "en": "Item"},
-    "wave": {"sv": "Omgång", "nb": "Måling", "en": "Wave"},
-    "unit": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
-    "n_answered": {"sv": "Antal svar", "nb": "Antall svar", "en": "Answers"},
-    "n_dont_know": {"sv": "Vet ej", "nb": "Vet ikke", "en": "Don't know"},
-    "n_valid": {"sv": "Svar med åsikt", "nb": "Svar med mening", "en": "Answers with a view"},
-    "n_positive": {"sv": "Positiva", "nb": "Positive", "en": "Positive"},
-    "share": {"sv": "Andel positiva", "nb": "Andel positive", "en": "Share positive"},
-    "n_before": {"sv": "Svar före", "nb": "Svar før", "en": "Answers before"},
-    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
-    "n_after": {"sv": "Svar efter", "nb": "Svar etter", "en": "Answers after"},
-    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
-    "diff": {"sv": "Skillnad (procentenheter)", "nb": "Forskjell (prosentpoeng)", "en": "Difference (points)"},
-    "p_value": {"sv": "p-värde", "nb": "p-verdi", "en": "p-value"},
-    "p_adjusted": {"sv": "p justerat", "nb": "p justert", "en": "p adjusted"},
-    "n_respondents": {"sv": "Svarande", "nb": "Svarere", "en": "Respondents"},
-    "sent": {"sv": "Utskick", "nb": "Utsendt", "en": "Sent"},
-    "response_rate": {"sv": "Svarsfrekvens", "nb": "Svarprosent", "en": "Response rate"},
-    "n_self": {"sv": "Den äldre själv", "nb": "Brukeren selv", "en": "Older person alone"},
-    "n_with_help": {"sv": "Med hjälp", "nb": "Med hjelp", "en": "With help"},
-    "n_other": {"sv": "Någon annan", "nb": "Noen andre", "en": "Someone else"},
-    "n_who_known": {"sv": "Uppgift om vem", "nb": "Oppgitt hvem", "en": "Who answered known"},
-    "odds_ratio": {"sv": "Oddskvot", "nb": "Oddsratio", "en": "Odds ratio"},
-}
-
-
-_t = i18n.translator(_T)
+_t = i18n.translator("surveys")
 
 
 @dataclass

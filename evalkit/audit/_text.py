@@ -27,58 +27,6 @@ GROUP_WORDS = {
 }
 _GROUP_ALIASES = {word: key for key, words in GROUP_WORDS.items() for word in words.values()}
 
-T = {
-    "title": {"sv": "Aktgranskning", "nb": "Journalgjennomgang", "en": "Case-file audit"},
-    "stage": {"sv": "Steg", "nb": "Steg", "en": "Stage"},
-    "item": {"sv": "Punkt", "nb": "Punkt", "en": "Item"},
-    "question": {"sv": "Fråga", "nb": "Spørsmål", "en": "Question"},
-    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
-    "answer": {"sv": "Svar", "nb": "Svar", "en": "Answer"},
-    "meaning": {"sv": "Betydelse", "nb": "Betydning", "en": "Meaning"},
-    "all_items": {"sv": "Alla punkter", "nb": "Alle punkter", "en": "All items"},
-    "share_yes": {"sv": "Andel ja", "nb": "Andel ja", "en": "% yes"},
-    "met": {"sv": "Uppfyllda", "nb": "Oppfylt", "en": "Met"},
-    "applicable": {"sv": "Tillämpliga", "nb": "Aktuelle", "en": "Applicable"},
-    "diff": {"sv": "Skillnad", "nb": "Forskjell", "en": "Difference"},
-    "diff_note": {"sv": "skillnad i procentenheter med 95 % KI och Holmjusterat p",
-                  "nb": "forskjell i prosentpoeng med 95 % KI og Holm-justert p",
-                  "en": "difference in percentage points with 95% CI and Holm-adjusted p"},
-    "p_holm": {"sv": "p (Holm)", "nb": "p (Holm)", "en": "p (Holm)"},
-    "measure": {"sv": "Mått", "nb": "Mål", "en": "Measure"},
-    "value": {"sv": "Värde", "nb": "Verdi", "en": "Value"},
-    "cases": {"sv": "Bedömningar", "nb": "Vurderinger", "en": "Ratings"},
-    "identical": {"sv": "Identiska svar", "nb": "Like svar", "en": "Identical answers"},
-    "stratum": {"sv": "Stratum", "nb": "Stratum", "en": "Stratum"},
-    "population": {"sv": "Beslut i urvalsramen", "nb": "Vedtak i utvalgsrammen", "en": "Decisions in the frame"},
-    "sampled": {"sv": "Granskade", "nb": "Gjennomgått", "en": "Sampled"},
-    "weight": {"sv": "Designvikt", "nb": "Designvekt", "en": "Design weight"},
-    "points": {"sv": "procentenheter", "nb": "prosentpoeng", "en": "percentage points"},
-    "ci95": {"sv": "95 % KI", "nb": "95 % KI", "en": "95% CI"},
-    "and": {"sv": "och", "nb": "og", "en": "and"},
-    "xlabel": {"sv": "Andel ja (av tillämpliga svar)", "nb": "Andel ja (av aktuelle svar)",
-               "en": "Share yes (of applicable answers)"},
-    "cohen": {"sv": "Cohens kappa", "nb": "Cohens kappa", "en": "Cohen's kappa"},
-    "krippendorff": {"sv": "Krippendorffs alfa", "nb": "Krippendorffs alfa", "en": "Krippendorff's alpha"},
-    "cap_items": {"sv": "Andel ärenden där punkten uppfylls (ja av tillämpliga svar)",
-                  "nb": "Andel saker der punktet er oppfylt (ja av aktuelle svar)",
-                  "en": "Share of case files meeting each item (yes of applicable answers)"},
-    "cap_stages": {"sv": "Andel ärenden där alla tillämpliga punkter i steget uppfylls, med 95 % KI",
-                   "nb": "Andel saker der alle aktuelle punkter i steget er oppfylt, med 95 % KI",
-                   "en": "Share of case files meeting every applicable item of the stage, with 95% CI"},
-    "cap_agreement": {"sv": "Överensstämmelse mellan granskarna per punkt",
-                      "nb": "Samsvar mellom vurdererne per punkt",
-                      "en": "Agreement between reviewers per item"},
-    "cap_counts": {"sv": "Antal svar per punkt och grupp", "nb": "Antall svar per punkt og gruppe",
-                   "en": "Answers per item and group"},
-    "cap_strata": {"sv": "Urvalet per stratum", "nb": "Utvalget per stratum", "en": "The sample by stratum"},
-    "cap_checklist": {"sv": "Checklistans punkter", "nb": "Sjekklistens punkter", "en": "The checklist's items"},
-    "cap_answers": {"sv": "Svarsalternativ", "nb": "Svaralternativer", "en": "Answers"},
-    "appendix": {"sv": "Checklista: {name}", "nb": "Sjekkliste: {name}", "en": "Checklist: {name}"},
-    "checklist_source": {"sv": "{name}, version {version}. Källa: {source}",
-                         "nb": "{name}, versjon {version}. Kilde: {source}",
-                         "en": "{name}, version {version}. Source: {source}"},
-}
-
 ALLOCATION = {
     "proportional": {"sv": "proportionell fördelning", "nb": "proporsjonal fordeling",
                      "en": "proportional allocation"},
@@ -87,7 +35,7 @@ ALLOCATION = {
 }
 
 
-_t = i18n.translator(T)
+_t = i18n.translator("audit")
 
 
 def group_label(group, language: str) -> str:

@@ -1,0 +1,285 @@
+"""Maintain evalkit's message catalogues ``evalkit/locale/{sv,nb,en}.toml``.
+
+Every sentence and label a reader sees lives in one catalogue per language: a
+TOML file with one table per namespace (``[labels]``, ``[its]``, ``[did]`` …),
+each key a :meth:`str.format` template. Code looks wording up with
+``evalkit.i18n.translator("namespace")`` (falling back to ``[labels]``) or
+``evalkit.i18n.label(key, language)`` for ``[labels]``.
+
+Commands
+--------
+``python tools/catalogue.py migrate evalkit.module:NAME namespace [--rewrite] [--replace]``
+    Move a wording dict that a module still defines in the old style into the
+    three catalogues, under ``[namespace]``. The shapes understood (nestable):
+
+    * ``{key: {"sv": str, "nb": str, "en": str}}`` — the usual one;
+    * ``{"sv": {key: str}, "nb": {…}, "en": {…}}`` — one table per language;
+    * ``{key: ("sv text", "nb text", "en text")}`` — tuples in sv, nb, en order;
+    * ``{"sv": str, "nb": str, "en": str}`` — a single entry; its key is the
+      namespace-local key given by ``--key`` (default: NAME lower-cased);
+    * any mapping of the above: nested keys are joined with a dot
+      (``{"what": {"visits": {"sv": …}}}`` becomes key ``what.visits``).
+
+    A key already in the namespace is an error unless ``--replace`` is given
+    (so two helpers' dicts never overwrite each other silently). With
+    ``--rewrite`` the script also edits the module: it deletes the assignment
+    of NAME and turns ``translator(NAME)`` into ``translator("namespace")``;
+    any other use of NAME left in the module is printed with its line number to
+    be switched by hand (e.g. ``NAME["what"][kind][language]`` becomes
+    ``_t(f"what.{kind}", language)``). Run ``check`` and the module's tests
+    afterwards.
+
+``python tools/catalogue.py check``
+    Exit 1 (listing every problem) unless the three catalogues have the same
+    namespaces and keys, each key has the same ``{placeholders}`` in every
+    language, and no value is empty.
+
+The catalogues are rewritten whole by ``migrate`` (namespaces and keys keep
+their order; new ones are appended), so edit them by hand or by this script,
+but keep the header comment in :data:`HEADER` — it is what translators read.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import re
+import string
+import sys
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "evalkit" / "locale"
+LANGUAGES = ("sv", "nb", "en")
+_NAME = {"sv": "svenska (Swedish)", "nb": "norsk bokmål (Norwegian Bokmål)", "en": "English"}
+
+HEADER = """\
+# evalkit message catalogue: {name}.
+#
+# One table per namespace ([labels] is shared by all; the others belong to one part of evalkit).
+# Each value is a Python str.format template:
+#   * {{name}} is a placeholder filled in by evalkit: keep every placeholder of a key, spelt exactly as
+#     here, in your translation (the order may change); write a literal brace as {{{{ or }}}}.
+#   * Keys (left of "=") are never translated. sv.toml, nb.toml and en.toml must have the same keys;
+#     `python tools/catalogue.py check` says what differs.
+# Typography (see evalkit/i18n.py): numbers, dates, percentages and intervals are formatted by
+# evalkit before they are put into a placeholder, so write no number formats here. In sv and nb use
+# typographic quotes (”…” in sv, «…» in nb), an en dash (–) for ranges and U+00A0 before "%";
+# in en use “…”. Write whole sentences with their full stop where the key is a sentence.
+"""
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+# ----------------------------------------------------------------------------- reading and writing
+def load(language: str, locale: Path = LOCALE) -> dict[str, dict[str, str]]:
+    """The catalogue of ``language`` as ``{namespace: {key: text}}`` (empty if the file is absent)."""
+    path = locale / f"{language}.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _quote(text: str) -> str:
+    """A TOML basic string (escapes as TOML 1.0 §String)."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _quote(key)
+
+
+def dumps(catalogue: Mapping[str, Mapping[str, str]], language: str) -> str:
+    """The TOML text of a catalogue: :data:`HEADER`, then one table per namespace."""
+    lines = [HEADER.format(name=_NAME[language]).rstrip("\n")]
+    for namespace, entries in catalogue.items():
+        lines += ["", f"[{_key(namespace)}]"]
+        lines += [f"{_key(k)} = {_quote(v)}" for k, v in entries.items()]
+    return "\n".join(lines) + "\n"
+
+
+def save(language: str, catalogue: Mapping[str, Mapping[str, str]], locale: Path = LOCALE) -> None:
+    text = dumps(catalogue, language)
+    if tomllib.loads(text) != {ns: dict(e) for ns, e in catalogue.items()}:  # the writer must round-trip
+        raise RuntimeError(f"catalogue {language} does not round-trip through TOML")
+    locale.mkdir(parents=True, exist_ok=True)
+    tmp = locale / f".{language}.toml.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(locale / f"{language}.toml")
+
+
+# ----------------------------------------------------------------------------- flattening old dicts
+def flatten(words, key: str | None = None, where: str = "") -> dict[str, dict[str, str]]:
+    """``{key: {language: text}}`` from any of the shapes listed in the module docstring.
+
+    Raises ValueError naming the path of a value that is not wording.
+    """
+    if isinstance(words, tuple) and len(words) == len(LANGUAGES) and all(isinstance(w, str) for w in words):
+        return {key: dict(zip(LANGUAGES, words))} if key else _not_wording(words, where)
+    if not isinstance(words, Mapping) or not words:
+        return _not_wording(words, where)
+    if set(words) == set(LANGUAGES):
+        if all(isinstance(v, str) for v in words.values()):
+            if key is None:
+                raise ValueError(f"{where or 'the dict'} is a single entry: give its key with --key")
+            return {key: {lang: words[lang] for lang in LANGUAGES}}
+        if all(isinstance(v, Mapping) for v in words.values()):  # one table per language: transpose
+            keys = list(dict.fromkeys(k for lang in LANGUAGES for k in words[lang]))
+            return flatten({k: {lang: words[lang].get(k) for lang in LANGUAGES} for k in keys}, key, where)
+    if set(words) & set(LANGUAGES) and all(isinstance(v, (str, type(None))) for v in words.values()):
+        missing = [lang for lang in LANGUAGES if not isinstance(words.get(lang), str)]
+        raise ValueError(f"{where or key}: no text in {', '.join(missing)}")
+    out: dict[str, dict[str, str]] = {}
+    for sub, value in words.items():
+        name = f"{key}.{sub}" if key else str(sub)
+        out.update(flatten(value, name, f"{where}[{sub!r}]"))
+    return out
+
+
+def _not_wording(value, where: str):
+    raise ValueError(f"{where or 'the dict'}: {type(value).__name__} {value!r:.60} is not wording "
+                     f"(expected {{'sv': …, 'nb': …, 'en': …}}, a table per language or a 3-tuple)")
+
+
+def merge(namespace: str, entries: Mapping[str, Mapping[str, str]], *, replace: bool = False,
+          locale: Path = LOCALE) -> int:
+    """Add ``entries`` to ``[namespace]`` of all three catalogues; returns how many keys were added."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", namespace):
+        raise ValueError(f"namespace {namespace!r}: use lower-case letters, digits and _")
+    catalogues = {lang: load(lang, locale) for lang in LANGUAGES}
+    clashes = [k for k in entries if any(k in catalogues[lang].get(namespace, {}) for lang in LANGUAGES)]
+    same = [k for k in clashes
+            if all(catalogues[lang].get(namespace, {}).get(k) == entries[k][lang] for lang in LANGUAGES)]
+    clashes = [k for k in clashes if k not in same]
+    if clashes and not replace:
+        raise ValueError(f"[{namespace}] already has different text for {', '.join(clashes)} (use --replace)")
+    for lang in LANGUAGES:
+        table = catalogues[lang].setdefault(namespace, {})
+        for k, texts in entries.items():
+            table[k] = texts[lang]
+        save(lang, catalogues[lang], locale)
+    return len(entries) - len(same)
+
+
+# ----------------------------------------------------------------------------- rewriting the module
+def rewrite(module_name: str, name: str, namespace: str) -> list[str]:
+    """Delete ``NAME = {...}`` from the module's source, point ``translator(NAME)`` at the namespace.
+
+    Returns the lines that still use NAME (to be switched by hand).
+    """
+    path = Path(importlib.import_module(module_name).__file__)
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    spans = []
+    for node in tree.body:
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            spans.append((node.lineno - 1, node.end_lineno))
+    if not spans:
+        raise ValueError(f"{module_name}: no top-level assignment to {name}")
+    for start, end in reversed(spans):
+        del lines[start:end]
+        while start < len(lines) and start > 0 and not lines[start].strip() and not lines[start - 1].strip():
+            del lines[start]  # no double blank line where the dict was
+    text = "".join(lines)
+    text = re.sub(rf"\btranslator\(\s*{re.escape(name)}\s*\)", f'translator("{namespace}")', text)
+    path.write_text(text, encoding="utf-8")
+    return [f"{path.relative_to(ROOT)}:{i}: {line.strip()}" for i, line in enumerate(text.splitlines(), 1)
+            if re.search(rf"\b{re.escape(name)}\b", line)]
+
+
+# ----------------------------------------------------------------------------- checking
+def placeholders(template: str) -> set[str]:
+    """The field names of a str.format template (``{n}``, ``{n:>3}`` and ``{n!r}`` all give ``n``)."""
+    return {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(template)
+            if field is not None}
+
+
+def problems(locale: Path = LOCALE) -> list[str]:
+    """Everything that differs between the three catalogues (empty when they agree)."""
+    cats = {lang: load(lang, locale) for lang in LANGUAGES}
+    out = []
+    for ns in dict.fromkeys(n for lang in LANGUAGES for n in cats[lang]):
+        keys = dict.fromkeys(k for lang in LANGUAGES for k in cats[lang].get(ns, {}))
+        for key in keys:
+            texts = {lang: cats[lang].get(ns, {}).get(key) for lang in LANGUAGES}
+            missing = [lang for lang, t in texts.items() if t is None]
+            if missing:
+                out.append(f"[{ns}] {key}: missing in {', '.join(missing)}")
+                continue
+            bad = [lang for lang, t in texts.items() if not isinstance(t, str)]
+            if bad:
+                out.append(f"[{ns}] {key}: not a string in {', '.join(bad)}")
+                continue
+            empty = [lang for lang, t in texts.items() if not t.strip()]
+            if empty:
+                out.append(f"[{ns}] {key}: empty in {', '.join(empty)}")
+            try:
+                fields = {lang: placeholders(t) for lang, t in texts.items()}
+            except ValueError as exc:
+                out.append(f"[{ns}] {key}: not a valid template ({exc})")
+                continue
+            if len({frozenset(f) for f in fields.values()}) > 1:
+                shown = "; ".join(f"{lang}: {{{', '.join(sorted(f))}}}" for lang, f in fields.items())
+                out.append(f"[{ns}] {key}: placeholders differ ({shown})")
+    return out
+
+
+# ----------------------------------------------------------------------------- command line
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tools/catalogue.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    mig = sub.add_parser("migrate", help="move a module's wording dict into the catalogues")
+    mig.add_argument("target", help="module:NAME, e.g. evalkit.pipeline:_TEXT")
+    mig.add_argument("namespace")
+    mig.add_argument("--key", help="key of a single {'sv','nb','en'} entry (default: NAME lower-cased)")
+    mig.add_argument("--rewrite", action="store_true", help="also delete the dict from the module")
+    mig.add_argument("--replace", action="store_true", help="overwrite keys the namespace already has")
+    sub.add_parser("check", help="same keys, placeholders and no empty values in sv, nb and en")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        found = problems()
+        print("\n".join(found) if found else f"catalogues agree: {_summary()}")
+        return 1 if found else 0
+    sys.path.insert(0, str(ROOT))
+    module_name, _, name = args.target.partition(":")
+    if not name:
+        parser.error("target must be module:NAME")
+    words = getattr(importlib.import_module(module_name), name)
+    single = isinstance(words, Mapping) and set(words) == set(LANGUAGES) and all(
+        isinstance(v, str) for v in words.values())
+    entries = flatten(words, (args.key or name.strip("_").lower()) if single else None)
+    added = merge(args.namespace, entries, replace=args.replace)
+    print(f"{args.target}: {len(entries)} keys into [{args.namespace}] ({added} new)")
+    if args.rewrite:
+        for line in rewrite(module_name, name, args.namespace):
+            print(f"  still uses {name}: {line}")
+    return 0
+
+
+def _summary() -> str:
+    cat = load("sv")
+    return f"{len(cat)} namespaces, {sum(len(v) for v in cat.values())} keys in each of sv, nb, en"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
