@@ -68,6 +68,7 @@ __all__ = [
     "label",
     "text",
     "words",
+    "reason",
     "catalogue",
     "translator",
     "check_language",
@@ -131,9 +132,22 @@ def text(namespace: str, key: str, language: str, **values: Any) -> str:
     elif key in words["labels"]:
         template = words["labels"][key]
     else:
-        raise ReportError(f"no text for {key!r} in [{namespace}] of the {language} catalogue "
+        raise ReportError(f"no label {key!r} in [{namespace}] of the {language} catalogue "
                           f"(evalkit/locale/{language}.toml); run `python tools/catalogue.py check`")
     return template.format(**values) if values else template
+
+
+def reason(text_: str, language: str) -> str:
+    """A loader's reason for excluding or flagging rows (``"blank row"``) in ``language``.
+
+    Loaders record reasons in English, as stable identifiers of the provenance record; the report
+    shows them through table ``[reasons]``. A reason the table lacks (one built with details, such
+    as a count) is returned unchanged.
+
+    >>> reason("blank row", "sv"), reason("3 coding(s) in <Note>: no text", "sv")
+    ('tom rad', '3 coding(s) in <Note>: no text')
+    """
+    return catalogue(check_language(language)).get("reasons", {}).get(text_, text_)
 
 
 def words(namespace: str, language: str) -> dict[str, str]:

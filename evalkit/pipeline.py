@@ -220,7 +220,8 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
                           first=i18n.fmt_date(dates.min().date(), language),
                           last=i18n.fmt_date(dates.max().date(), language)))
         for flag, rows in (rec.flags.items() if rec else ()):
-            out.append(_t("flags", language, name=name, count=i18n.fmt_int(len(rows), language), flag=flag))
+            out.append(_t("flags", language, name=name, count=i18n.fmt_int(len(rows), language),
+                          flag=i18n.reason(flag, language)))
     return out
 
 

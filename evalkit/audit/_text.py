@@ -509,7 +509,7 @@ def appendix_blocks(res, language: str = "sv") -> list:
     })
     blocks = [Heading(_t("appendix", language, name=name), 2),
               Paragraph(_t("checklist_source", language, name=cl.name, version=cl.version,
-                           source=cl.source or "..")),
+                           source=cl.source_in(language) or "..")),
               Table(items, _t("cap_checklist", language)),
               Table(answers, _t("cap_answers", language))]
     return blocks

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -86,6 +86,13 @@ class Checklist:
     stages: tuple[Stage, ...]
     items: tuple[Item, ...]
     source: str = ""
+    #: the source as a report states it, per language (``[source_text]``); left out of :attr:`sha256`,
+    #: which identifies the items reviewers answered, so filled forms stay valid when it is reworded
+    source_text: dict = field(default_factory=dict, compare=False)
+
+    def source_in(self, language: str) -> str:
+        """The checklist's source in ``language`` (its ``[source_text]``), else the plain ``source``."""
+        return self.source_text.get(language) or self.source
 
     @property
     def item_ids(self) -> list[str]:
@@ -201,4 +208,8 @@ def _parse(data: dict, where: str) -> Checklist:
     title = data.get("title", {})
     if isinstance(title, str):
         title = {lang: title for lang in LANGUAGES}
-    return Checklist(name, version, dict(title), tuple(stages), tuple(items), str(data.get("source", "")))
+    source_text = data.get("source_text", {})
+    if not isinstance(source_text, dict) or not all(isinstance(v, str) for v in source_text.values()):
+        raise ConfigError(f"{where}: [source_text] must be a table of texts by language ({', '.join(LANGUAGES)})")
+    return Checklist(name, version, dict(title), tuple(stages), tuple(items), str(data.get("source", "")),
+                     {k: v for k, v in source_text.items() if k in LANGUAGES})

@@ -285,7 +285,8 @@ class Report:
             for record in records:
                 blocks.append(Paragraph(self._rows_sentence(record)))
                 reasons = [self._label("excluded_sentence", count=i18n.fmt_int(e.count, self.language),
-                                       reason=e.reason) for e in record.exclusions]
+                                       reason=i18n.reason(e.reason, self.language))
+                           for e in record.exclusions]
                 if reasons:
                     blocks.append(Bullets(tuple(reasons)))
         methods = list(dict.fromkeys(s for e in self._results for s in e.methods))
@@ -337,7 +338,7 @@ class Report:
                 lab("col_rows_excluded"): [r.rows_excluded for r in p.records],
             })
             blocks.append(Table(files, lab("input_files")))
-            rows = [(Path(r.source.path).name if r.source else r.table, e.reason, e.count)
+            rows = [(Path(r.source.path).name if r.source else r.table, i18n.reason(e.reason, self.language), e.count)
                     for r in p.records for e in r.exclusions]
             if rows:
                 frame = pd.DataFrame(rows, columns=[lab("col_file"), lab("col_reason"), lab("col_count")])
