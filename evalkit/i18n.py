@@ -68,6 +68,8 @@ __all__ = [
     "label",
     "text",
     "words",
+    "Localized",
+    "in_language",
     "reason",
     "catalogue",
     "translator",
@@ -96,6 +98,34 @@ MISSING = ".."
 SUPPRESSED = ".."
 
 _COMMA_LANGUAGES = ("sv", "nb")
+
+class Localized(str):
+    """A user's text given in every language (``title = {sv = "…", nb = "…", en = "…"}`` in a config).
+
+    It *is* the text in the evaluation's language — code that treats it as a ``str`` goes on
+    working — and :func:`in_language` (or :meth:`in_language`) gives it in another.
+
+    >>> t = Localized("Införandet av IBIC", {"sv": "Införandet av IBIC", "nb": "Innføringen av IBIC",
+    ...                                      "en": "Introducing IBIC"})
+    >>> t, in_language(t, "en"), in_language("Plain text", "en")
+    ('Införandet av IBIC', 'Introducing IBIC', 'Plain text')
+    """
+
+    variants: dict
+
+    def __new__(cls, text: str, variants: Mapping[str, str] | None = None):
+        obj = super().__new__(cls, text)
+        obj.variants = dict(variants or {})
+        return obj
+
+    def in_language(self, language: str) -> str:
+        return self.variants.get(check_language(language), str(self))
+
+
+def in_language(text: Any, language: str) -> Any:
+    """``text`` in ``language`` when it is :class:`Localized`; any other value unchanged."""
+    return text.in_language(language) if isinstance(text, Localized) else text
+
 
 def check_language(language: str) -> str:
     """Return ``language`` if it is one of :data:`LANGUAGES`, else raise :class:`ReportError`."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,22 +240,23 @@ def build_report(result: Run, *, language: str | None = None):
 
     ev = result.evaluation
     lang = language or ev.language
-    report = Report(ev.title, language=lang, subtitle=ev.municipality or None,
+    own = functools.partial(i18n.in_language, language=lang)  # the user's text in the report's language
+    report = Report(own(ev.title), language=lang, subtitle=ev.municipality or None,
                     thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below),
                     zero_is_small=ev.report.suppress_zero_counts)
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
-    background = [p for p in (change.description,) if p]
-    background.append(_t("change", lang, name=change.name, date=i18n.fmt_date(change.date, lang), where=where))
+    background = [own(p) for p in (change.description,) if p]
+    background.append(_t("change", lang, name=own(change.name), date=i18n.fmt_date(change.date, lang), where=where))
     if change.comparison_units:
         background.append(_t("comparison", lang, units=", ".join(change.comparison_units)))
     report.add_section("background", blocks=background)
     if ev.purpose or ev.questions:
         from evalkit.report import Bullets
 
-        blocks = [ev.purpose] if ev.purpose else []
+        blocks = [own(ev.purpose)] if ev.purpose else []
         if ev.questions:
-            blocks.append(Bullets(tuple(ev.questions)))
+            blocks.append(Bullets(tuple(own(q) for q in ev.questions)))
         report.add_section("purpose", blocks=blocks)
     methods = _data_sentences({k: v for k, v in result.tables.items() if k in _PERIOD_COLUMN}, lang)
     if result.panel is not None:
@@ -264,7 +266,7 @@ def build_report(result: Run, *, language: str | None = None):
     for spec in ev.analyses:
         source = _t("source", lang, files=_source_files(ev, spec))
         kind = kind_of(spec)
-        report.add(result.results[spec.id], title=spec.title or None, source=source, section=kind.section,
+        report.add(result.results[spec.id], title=own(spec.title) or None, source=source, section=kind.section,
                    decorate=_strategy_marks(result, spec, lang))
     for key, extra in result.extra.items():
         report.add(extra, section=result.extra_sections.get(key, "results"))

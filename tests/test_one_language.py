@@ -96,13 +96,16 @@ def headers(report) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- user text
-def _strings(value) -> list[str]:
+def _strings(value, language: str) -> list[str]:
+    """Every string of a TOML value; of a text given per language only the one in ``language``."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
+        if set(value) == set(LANGUAGES):
+            return [value[language]]
+        return [s for v in value.values() for s in _strings(v, language)]
     if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
+        return [s for v in value for s in _strings(v, language)]
     return []
 
 
@@ -112,17 +115,20 @@ def _qdpx_names(path: Path) -> list[str]:
     return [el.get("name") for el in root.iter() if el.get("name")]
 
 
-def user_strings(config: Path) -> list[str]:
-    """Strings of the config and of the TOML/JSON/REFI-QDA files it names, longest first."""
+def user_strings(config: Path, language: str) -> list[str]:
+    """Strings of the config and of the TOML/REFI-QDA files it names, longest first.
+
+    A text the config gives per language counts only in ``language``: the other two must not appear.
+    """
     with config.open("rb") as fh:
         top = tomllib.load(fh)
-    found = _strings(top)
+    found = _strings(top, language)
     for value in list(found):
         if not value.endswith((".toml", ".qdpx")) or "/" in value or not (config.parent / value).is_file():
             continue
         path = config.parent / value
         if path.suffix == ".toml":
-            found += _strings(tomllib.loads(path.read_text(encoding="utf-8")))
+            found += _strings(tomllib.loads(path.read_text(encoding="utf-8")), language)
         elif path.suffix == ".qdpx":
             found += _qdpx_names(path)
     # a folder of documents: its metadata file is already named; its file names are user text too
@@ -232,8 +238,9 @@ def documents(runs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ek.EvalkitWarning)
         for name, run in runs.items():
-            user, grams = user_strings(SAMPLE / f"{name}.toml"), data_grams(run)
+            grams = data_grams(run)
             for lang in LANGUAGES:
+                user = user_strings(SAMPLE / f"{name}.toml", lang)
                 report = pipeline.build_report(run, language=lang)
                 text = "\n".join(strip_user_text(t, user, grams) for t in document_texts(report))
                 out[name, lang] = report, text
@@ -286,6 +293,7 @@ def test_the_checks_catch_a_planted_leak(documents):
 
 
 def test_user_text_is_cut_out_only_where_the_config_has_it():
-    user = user_strings(SAMPLE / "ibic.toml")
-    assert "Exempelkommun" in user
+    user = user_strings(SAMPLE / "ibic.toml", "en")
+    assert "Exempelkommun" in user and "Introducing IBIC in Exempelkommun" in user
+    assert "Införandet av IBIC i Exempelkommun" not in user  # the sv title must not appear in an en report
     assert strip_user_text("Källa: Exempelkommun", user).startswith("Källa")

@@ -29,6 +29,14 @@ Commands
     ``_t(f"what.{kind}", language)``). Run ``check`` and the module's tests
     afterwards.
 
+``python tools/catalogue.py inline evalkit.module namespace``
+    Move the wording written in place — ``{"sv": f"…{x}…", "nb": …, "en": …}[language]`` — into
+    ``[namespace]``: each such expression becomes ``i18n.text("namespace", "<key>", language, x=x)``,
+    the f-string fields turned into named placeholders (a name, attribute or string subscript gives its
+    own name, ``fmt_int(n, language)`` the name of its first argument, anything else ``v1``, ``v2`` …).
+    Keys are named after the enclosing function (``sentences``, ``sentences_2`` …). A site whose
+    languages use different fields, or that is not subscripted directly, is left and listed.
+
 ``python tools/catalogue.py check``
     Exit 1 (listing every problem) unless the three catalogues have the same
     namespaces and keys, each key has the same ``{placeholders}`` in every
@@ -207,6 +215,155 @@ def rewrite(module_name: str, name: str, namespace: str) -> list[str]:
             if re.search(rf"\b{re.escape(name)}\b", line)]
 
 
+# ----------------------------------------------------------------------------- wording written in place
+def _is_wording_dict(node) -> bool:
+    return (isinstance(node, ast.Dict) and len(node.keys) == len(LANGUAGES)
+            and all(isinstance(k, ast.Constant) for k in node.keys)
+            and {k.value for k in node.keys} == set(LANGUAGES)
+            and all(isinstance(v, (ast.Constant, ast.JoinedStr)) for v in node.values)
+            and all(isinstance(v.value, str) for v in node.values if isinstance(v, ast.Constant)))
+
+
+def _field_name(expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) and isinstance(expr.slice.value, str):
+        return expr.slice.value if expr.slice.value.isidentifier() else None
+    if isinstance(expr, ast.Call) and expr.args:
+        return _field_name(expr.args[0])
+    return None
+
+
+def _template(value, fields: dict[str, str]) -> str | None:
+    """The str.format template of one language's text; ``fields`` maps expression source → placeholder."""
+    if isinstance(value, ast.Constant):
+        return value.value.replace("{", "{{").replace("}", "}}")
+    out = []
+    for part in value.values:
+        if isinstance(part, ast.Constant):
+            out.append(part.value.replace("{", "{{").replace("}", "}}"))
+            continue
+        spec = ""
+        if part.format_spec is not None:
+            if not all(isinstance(v, ast.Constant) for v in part.format_spec.values):
+                return None  # a computed format spec: leave the site alone
+            spec = ":" + "".join(v.value for v in part.format_spec.values)
+        conversion = {-1: "", 115: "!s", 114: "!r", 97: "!a"}[part.conversion]
+        source = ast.unparse(part.value)
+        if source not in fields:
+            base = _field_name(part.value) or "v"
+            name, k = base, 1
+            while name in fields.values() or name in ("key", "language", "namespace") or name == "v":
+                k += 1
+                name = f"{base}{k}" if base != "v" else f"v{k - 1}"
+            fields[source] = name
+        out.append("{" + fields[source] + conversion + spec + "}")
+    return "".join(out)
+
+
+def _enclosing(tree) -> dict[int, str]:
+    """id(node) → the snake-case name of its enclosing class and function."""
+    names: dict[int, str] = {}
+
+    def visit(node, scope: list[str]):
+        for child in ast.iter_child_nodes(node):
+            inner = scope + [child.name] if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                 ast.ClassDef)) else scope
+            names[id(child)] = "_".join(re.sub(r"(?<!^)(?=[A-Z])", "_", s).lower().strip("_") for s in inner)
+            visit(child, inner)
+
+    visit(tree, [])
+    return names
+
+
+def _wrap(call: str, column: int, width: int = 116) -> str:
+    """Break a long ``i18n.text(…)`` call after its commas, continuation lines under its first argument."""
+    if column + len(call) <= width:
+        return call
+    indent = " " * (column + call.index("(") + 1)
+    parts, depth, last, quote, escaped = [], 0, 0, None, False
+    for i, ch in enumerate(call):
+        if quote:  # inside a string literal: its commas and brackets do not count
+            escaped, quote = (not escaped and ch == "\\"), (None if ch == quote and not escaped else quote)
+            continue
+        if ch in "'\"":
+            quote = ch
+        depth += ch in "([{" and 1 or 0
+        depth -= ch in ")]}" and 1 or 0
+        if ch == "," and depth == 1:
+            parts.append(call[last:i + 1])
+            last = i + 2
+    parts.append(call[last:])
+    lines, line = [], parts[0]
+    for part in parts[1:]:
+        start = column if not lines else len(indent)
+        if start + len(line) + 1 + len(part) > width:
+            lines.append(line)
+            line = part
+        else:
+            line += " " + part
+    lines.append(line)
+    return ("\n" + indent).join(lines)
+
+
+def inline(module_name: str, namespace: str, *, replace: bool = False) -> tuple[int, list[str]]:
+    """Move every ``{"sv": …, "nb": …, "en": …}[language]`` of the module into ``[namespace]``."""
+    path = Path(importlib.import_module(module_name).__file__)
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    scopes = _enclosing(tree)
+    existing = load("sv").get(namespace, {})
+    used: set[str] = set(existing)
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line.encode("utf-8")))
+    raw = source.encode("utf-8")
+    edits, entries, left = [], {}, []
+    targets = {id(n.value): n.targets[0].id for n in ast.walk(tree)
+               if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+    nodes = sorted((n for n in ast.walk(tree) if hasattr(n, "lineno")), key=lambda n: (n.lineno, n.col_offset))
+    for node in nodes:
+        if isinstance(node, ast.Subscript) and _is_wording_dict(node.value):
+            fields: dict[str, str] = {}
+            by_lang = dict(zip((k.value for k in node.value.keys), node.value.values))
+            templates = {lang: _template(by_lang[lang], fields) for lang in LANGUAGES}
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if any(t is None for t in templates.values()) or \
+                    len({frozenset(placeholders(t)) for t in templates.values()}) > 1:
+                left.append(f"{where}: the languages use different fields or a computed format")
+                continue
+            base = scopes.get(id(node), "") or "text"
+            if id(node) in targets:  # page = {...}[language]: key "<function>.page"
+                base = f"{base}.{targets[id(node)].strip('_')}"
+            key, k = base, 1
+            while key in used:
+                k += 1
+                key = f"{base}_{k}"
+            used.add(key)
+            entries[key] = templates
+            args = ", ".join(f"{name}={src}" for src, name in fields.items())
+            call = f'i18n.text("{namespace}", "{key}", {ast.unparse(node.slice)}' + (f", {args})" if args else ")")
+            begin = starts[node.lineno - 1] + node.col_offset
+            end = starts[node.end_lineno - 1] + node.end_col_offset
+            column = len(raw[starts[node.lineno - 1]:begin].decode("utf-8"))
+            edits.append((begin, end, _wrap(call, column)))
+    if not edits:
+        return 0, left
+    merge(namespace, entries, replace=replace)
+    for begin, end, call in sorted(edits, reverse=True):
+        raw = raw[:begin] + call.encode("utf-8") + raw[end:]
+    text = raw.decode("utf-8")
+    if not re.search(r"^from evalkit import (.*\b)?i18n\b", text, flags=re.M):
+        first = re.search(r"^(from evalkit[\w.]* import|import evalkit)", text, flags=re.M)
+        at = first.start() if first else re.search(r"^(import|from) ", text, flags=re.M).start()
+        text = text[:at] + "from evalkit import i18n\n" + text[at:]
+    path.write_text(text, encoding="utf-8")
+    return len(edits), left
+
+
 # ----------------------------------------------------------------------------- checking
 def placeholders(template: str) -> set[str]:
     """The field names of a str.format template (``{n}``, ``{n:>3}`` and ``{n!r}`` all give ``n``)."""
@@ -254,6 +411,10 @@ def main(argv: list[str] | None = None) -> int:
     mig.add_argument("--key", help="key of a single {'sv','nb','en'} entry (default: NAME lower-cased)")
     mig.add_argument("--rewrite", action="store_true", help="also delete the dict from the module")
     mig.add_argument("--replace", action="store_true", help="overwrite keys the namespace already has")
+    inl = sub.add_parser("inline", help="move {'sv': …, 'nb': …, 'en': …}[language] of a module into the catalogues")
+    inl.add_argument("module", help="e.g. evalkit.analysis.documents")
+    inl.add_argument("namespace")
+    inl.add_argument("--replace", action="store_true", help="overwrite keys the namespace already has")
     sub.add_parser("check", help="same keys, placeholders and no empty values in sv, nb and en")
     args = parser.parse_args(argv)
     if args.command == "check":
@@ -261,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(found) if found else f"catalogues agree: {_summary()}")
         return 1 if found else 0
     sys.path.insert(0, str(ROOT))
+    if args.command == "inline":
+        done, left = inline(args.module, args.namespace, replace=args.replace)
+        print(f"{args.module}: {done} texts into [{args.namespace}]")
+        for line in left:
+            print(f"  left: {line}")
+        return 0
     module_name, _, name = args.target.partition(":")
     if not name:
         parser.error("target must be module:NAME")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from scipy.stats import fisher_exact
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.quotes import role_labels, select_quotes
 from evalkit.errors import AnalysisError, AnalysisWarning
-from evalkit.i18n import SUPPRESSED, check_language, fmt_int, fmt_number, fmt_percent, translator
+from evalkit.i18n import SUPPRESSED, check_language, fmt_int, fmt_number, fmt_percent, in_language, translator
 
 __all__ = ["qualitative_analysis", "QualitativeResult", "coding_agreement", "joint_display", "JointDisplay",
            "run_qualitative", "GROUP_VARIABLES", "PERIOD_VARIABLES", "ALL"]
@@ -563,6 +564,9 @@ class JointDisplay:
 
     table: pd.DataFrame
     language: str = "sv"
+    #: per row: the outcome's name, its result, theme counts, groups and quote — worded again per language
+    parts: list = field(default_factory=list, repr=False)
+    disclosure: Any = field(default=None, repr=False)
 
     @property
     def title(self) -> str:
@@ -575,17 +579,14 @@ class JointDisplay:
         return []
 
     def methods(self, language: str = "sv") -> list[str]:
-        return [{"sv": "Den sammanvägda bilden ställer varje utfalls kvantitativa effekt bredvid de intervjuteman "
-                       "som i konfigurationen kopplats till utfallet, med de grupper som tog upp temat och ett citat.",
-                 "nb": "Det samlede bildet stiller hvert utfalls kvantitative effekt ved siden av intervjutemaene "
-                       "som i konfigurasjonen er knyttet til utfallet, med gruppene som tok opp temaet og et sitat.",
-                 "en": "The joint display puts each outcome's quantitative effect beside the interview themes mapped "
-                       "to it in the configuration, with the groups that raised them and a quote."}[check_language(language)]]
+        return [_t("jd_methods", check_language(language))]
 
     def report_tables(self, language: str | None = None) -> list:
         from evalkit.blocks import TableSpec
         lang = check_language(language or self.language)
-        t = self.table.rename(columns={"outcome": _t("outcome", lang), "effect": _t("effect", lang),
+        table = self.table if lang == self.language or not self.parts else _joint_rows(self.parts, lang,
+                                                                                         self.disclosure)
+        t = table.rename(columns={"outcome": _t("outcome", lang), "effect": _t("effect", lang),
                                        "themes": _t("themes", lang), "raised_by": _t("raised_by", lang),
                                        "quote": _t("quote", lang)})
         return [(_t("jd_title", lang), t, TableSpec())]
@@ -634,7 +635,7 @@ def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeRes
     language = check_language(language)
     d = _rules(disclosure)
     freq = qualitative.frequency
-    rows = []
+    parts = []
     for outcome, themes in mapping.items():
         themes = [themes] if isinstance(themes, str) else list(themes)
         f = freq[freq["code"].isin(themes) | freq["code_guid"].isin(themes)]
@@ -643,15 +644,25 @@ def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeRes
             raise AnalysisError(f"joint display: theme(s) {', '.join(unknown)} mapped to {outcome!r} are not in "
                                 "the codings")
         by_theme = f.groupby("code")["n_sources"].sum()
-        total = qualitative.n_sources
-        theme_text = "; ".join(f"{c} ({d.count(n, language)}/{d.count(total, language)})" for c, n in by_theme.items())
         groups = f[f["n_sources"] > 0].groupby("group")["n_sources"].sum().sort_values(ascending=False)
         q = qualitative.quotes[qualitative.quotes["code"].isin(by_theme.index)]
-        quote = f"\u201d{q.iloc[0]['quote']}\u201d ({q.iloc[0]['label']})" if len(q) else ""
-        effect = _effect_sentence(quantitative[outcome], language) if outcome in quantitative else ""
-        rows.append({"outcome": outcome, "effect": effect, "themes": theme_text,
-                     "raised_by": ", ".join(str(g) for g in groups.index), "quote": quote})
-    return JointDisplay(pd.DataFrame(rows, columns=["outcome", "effect", "themes", "raised_by", "quote"]), language)
+        parts.append({"outcome": outcome, "result": quantitative.get(outcome), "themes": by_theme,
+                      "total": qualitative.n_sources, "groups": [str(g) for g in groups.index],
+                      "quote": (q.iloc[0]["quote"], q.iloc[0]["label"]) if len(q) else None})
+    return JointDisplay(_joint_rows(parts, language, d), language, parts, d)
+
+
+def _joint_rows(parts: list, language: str, d) -> pd.DataFrame:
+    """The joint display's table worded in ``language`` (effects, counts and quote marks of that language)."""
+    rows = []
+    for p in parts:
+        themes = "; ".join(f"{c} ({d.count(n, language)}/{d.count(p['total'], language)})"
+                           for c, n in p["themes"].items())
+        quote = (_t("quoted", language, text=p["quote"][0]) + f" ({p['quote'][1]})") if p["quote"] else ""
+        effect = _effect_sentence(p["result"], language) if p["result"] is not None else ""
+        rows.append({"outcome": in_language(p["outcome"], language), "effect": effect, "themes": themes,
+                     "raised_by": ", ".join(p["groups"]), "quote": quote})
+    return pd.DataFrame(rows, columns=["outcome", "effect", "themes", "raised_by", "quote"])
 
 
 # ----------------------------------------------------------------------------- pipeline

@@ -329,6 +329,13 @@ class CFIRResult:
     def title(self) -> str:
         return _t("title", self.language)
 
+    def labels(self, language: str | None = None) -> dict[str, str]:
+        """Construct id → its CFIR 2.0 label in ``language`` (the result's ``label`` column is in its own)."""
+        language = i18n.check_language(language or self.language)
+        tree = cfir_tree.tree().set_index("id")
+        own = self.consensus.drop_duplicates("construct").set_index("construct")["label"]
+        return {c: tree.at[c, f"label_{language}"] if c in tree.index else own[c] for c in own.index}
+
     @property
     def units(self) -> list[str]:
         hi = [u for u, g in self.groups.items() if g == "high"]
@@ -356,7 +363,7 @@ class CFIRResult:
         show = pd.DataFrame(index=vals.index, columns=vals.columns, dtype="object")
         for c in vals.columns:
             show[c] = [_cell_text(v, s, language) for v, s in zip(vals[c], stats[c])]
-        labels = self.consensus.drop_duplicates("construct").set_index("construct")["label"]
+        labels = self.labels(language)
         out = show.reset_index()
         out.insert(1, "label", out["construct"].map(labels))
         if self.distinguishing is not None:
@@ -409,7 +416,7 @@ class CFIRResult:
                 "nb": f"{n_c} CFIR-konstrukter ble vurdert i {n_u} enheter på skalaen −2 til +2.",
                 "en": f"{n_c} CFIR constructs were rated in {n_u} units on the scale −2 to +2."}[language]]
         if self.distinguishing is not None:
-            lab = self.distinguishing.set_index("construct")["label"]
+            lab = self.labels(language)
             strong = [f"{lab[c]} ({c})" for c in self.distinguishing_constructs("strong")]
             weak = [f"{lab[c]} ({c})" for c in self.distinguishing_constructs("weak")]
             none = {"sv": "inga", "nb": "ingen", "en": "none"}[language]
@@ -469,6 +476,7 @@ class CFIRResult:
         if self.distinguishing is not None:
             d = self.distinguishing.copy()
             d["verdict"] = d["verdict"].map(lambda v: _t(v, language) if v in ("strong", "weak", "no") else "..")
+            d["label"] = d["construct"].map(self.labels(language))
             d = d[["construct", "label", "mean_high", "mean_low", "difference", "verdict"]]
             d.columns = [_t("construct_id", language), _t("construct", language), _t("mean_high", language),
                          _t("mean_low", language), _t("difference", language), _t("distinguishes", language)]
@@ -490,7 +498,7 @@ class CFIRResult:
 
         language = language or self.language
         vals, stats = self.values(), self.statuses()
-        labels = self.consensus.drop_duplicates("construct").set_index("construct")["label"]
+        labels = self.labels(language)
         if ax is None:
             fig, ax = plt.subplots(figsize=(1.2 + 0.9 * vals.shape[1], 1.0 + 0.32 * vals.shape[0]))
         else:

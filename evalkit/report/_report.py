@@ -1,6 +1,8 @@
 """The public :class:`Report`: collects results and text, lays out the document, saves it."""
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import inspect
 import os
@@ -205,7 +207,7 @@ class Report:
         return self._sections[key]
 
     def _result_blocks(self, result: Any, title: str | None, source: str | None, decorate=None) -> list:
-        heading = title or getattr(result, "title", None) or type(result).__name__
+        heading = title or _title_of(result, self.language) or type(result).__name__
         sentences = list(_call_disclosed(result, "sentences", self.language, self.disclosure) or [])
         methods = list(_call(result, "methods", self.language) or [])
         self._results.append(_ResultEntry(heading, sentences, methods))
@@ -427,6 +429,23 @@ class Report:
                 if tmp.exists():
                     tmp.unlink()
         return path
+
+
+def _title_of(result: Any, language: str) -> str | None:
+    """The result's title in the report's language.
+
+    ``result.title_for(language)`` when the result has it; else, for a dataclass result with a ``language``
+    field (whose ``title`` is worded in the language it was run in), the title of a shallow copy in
+    ``language``; else ``result.title``.
+    """
+    title_for = getattr(result, "title_for", None)
+    if callable(title_for):
+        return title_for(language)
+    if dataclasses.is_dataclass(result) and any(f.name == "language" for f in dataclasses.fields(result)):
+        twin = copy.copy(result)
+        object.__setattr__(twin, "language", language)
+        return getattr(twin, "title", None)
+    return getattr(result, "title", None)
 
 
 def _keywords(method) -> set:
