@@ -180,12 +180,24 @@ def reason(text_: str, language: str) -> str:
     return catalogue(check_language(language)).get("reasons", {}).get(text_, text_)
 
 
-def words(namespace: str, language: str) -> dict[str, str]:
-    """The whole table ``[namespace]`` of ``language``'s catalogue, ``{key: template}`` (a copy)."""
+def words(namespace: str, language: str, prefix: str | None = None) -> dict[str, str]:
+    """The table ``[namespace]`` of ``language``'s catalogue as ``{key: template}`` (a copy).
+
+    With ``prefix`` only the keys ``prefix.<key>``, returned as ``<key>``.
+
+    >>> words("reasons", "nb")["blank row"]
+    'tom rad'
+    """
     table = catalogue(check_language(language)).get(namespace)
     if table is None:
         raise ReportError(f"no table [{namespace}] in evalkit/locale/{language}.toml")
-    return dict(table)
+    if prefix is None:
+        return dict(table)
+    head = prefix + "."
+    found = {k[len(head):]: v for k, v in table.items() if k.startswith(head)}
+    if not found:
+        raise ReportError(f"no keys {head}… in [{namespace}] of evalkit/locale/{language}.toml")
+    return found
 
 
 @functools.cache

@@ -172,7 +172,8 @@ def _frames_of(obj):
 
 
 def data_grams(run) -> frozenset:
-    """The 4-word runs of every text cell of the run's input data (interview passages, documents …)."""
+    """The 4-word runs of every text cell of the run's input data (interview passages, documents …),
+    and the cells themselves (a table cell that *is* such a value is the user's too)."""
     import pandas as pd
 
     out: set = set()
@@ -183,10 +184,13 @@ def data_grams(run) -> frozenset:
                     for value in frame[column].dropna().unique()[:5000]:
                         if isinstance(value, str) and " " in value:
                             out |= _grams(_WORD.findall(value.lower()))
+                            out.add(("cell", value.strip().lower()))  # a short heading shown as it is
     return frozenset(out)
 
 
 def _mask_data_words(text: str, grams: frozenset) -> str:
+    if ("cell", text.strip().lower()) in grams:
+        return "\u2022"
     matches = list(_WORD.finditer(text))
     words = [m.group().lower() for m in matches]
     user = [False] * len(words)

@@ -15,10 +15,15 @@ Commands
     * ``{key: {"sv": str, "nb": str, "en": str}}`` — the usual one;
     * ``{"sv": {key: str}, "nb": {…}, "en": {…}}`` — one table per language;
     * ``{key: ("sv text", "nb text", "en text")}`` — tuples in sv, nb, en order;
+    * ``{"sv": [str, …], "nb": […], "en": […]}`` — lists of equal length (keys ``0``, ``1`` …);
     * ``{"sv": str, "nb": str, "en": str}`` — a single entry; its key is the
       namespace-local key given by ``--key`` (default: NAME lower-cased);
     * any mapping of the above: nested keys are joined with a dot
       (``{"what": {"visits": {"sv": …}}}`` becomes key ``what.visits``).
+
+    ``--prefix P`` puts every key under ``P.`` (several dicts of one module in one namespace);
+    ``i18n.words(namespace, language, "P")`` gives them back as ``{key: text}`` without the prefix,
+    so ``_TEXT[language]`` becomes ``i18n.words("ns", language, "text")``.
 
     A key already in the namespace is an error unless ``--replace`` is given
     (so two helpers' dicts never overwrite each other silently). With
@@ -82,8 +87,9 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 # ----------------------------------------------------------------------------- reading and writing
-def load(language: str, locale: Path = LOCALE) -> dict[str, dict[str, str]]:
+def load(language: str, locale: Path | None = None) -> dict[str, dict[str, str]]:
     """The catalogue of ``language`` as ``{namespace: {key: text}}`` (empty if the file is absent)."""
+    locale = locale or LOCALE
     path = locale / f"{language}.toml"
     if not path.exists():
         return {}
@@ -123,7 +129,8 @@ def dumps(catalogue: Mapping[str, Mapping[str, str]], language: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save(language: str, catalogue: Mapping[str, Mapping[str, str]], locale: Path = LOCALE) -> None:
+def save(language: str, catalogue: Mapping[str, Mapping[str, str]], locale: Path | None = None) -> None:
+    locale = locale or LOCALE
     text = dumps(catalogue, language)
     if tomllib.loads(text) != {ns: dict(e) for ns, e in catalogue.items()}:  # the writer must round-trip
         raise RuntimeError(f"catalogue {language} does not round-trip through TOML")
@@ -148,6 +155,10 @@ def flatten(words, key: str | None = None, where: str = "") -> dict[str, dict[st
             if key is None:
                 raise ValueError(f"{where or 'the dict'} is a single entry: give its key with --key")
             return {key: {lang: words[lang] for lang in LANGUAGES}}
+        if all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in words.values()) and \
+                len({len(v) for v in words.values()}) == 1:  # one list per language: keys 0, 1, …
+            return flatten({str(i): {lang: words[lang][i] for lang in LANGUAGES}
+                            for i in range(len(words[LANGUAGES[0]]))}, key, where)
         if all(isinstance(v, Mapping) for v in words.values()):  # one table per language: transpose
             keys = list(dict.fromkeys(k for lang in LANGUAGES for k in words[lang]))
             return flatten({k: {lang: words[lang].get(k) for lang in LANGUAGES} for k in keys}, key, where)
@@ -167,8 +178,9 @@ def _not_wording(value, where: str):
 
 
 def merge(namespace: str, entries: Mapping[str, Mapping[str, str]], *, replace: bool = False,
-          locale: Path = LOCALE) -> int:
+          locale: Path | None = None) -> int:
     """Add ``entries`` to ``[namespace]`` of all three catalogues; returns how many keys were added."""
+    locale = locale or LOCALE
     if not re.fullmatch(r"[a-z][a-z0-9_]*", namespace):
         raise ValueError(f"namespace {namespace!r}: use lower-case letters, digits and _")
     catalogues = {lang: load(lang, locale) for lang in LANGUAGES}
@@ -224,6 +236,13 @@ def _is_wording_dict(node) -> bool:
             and all(isinstance(v.value, str) for v in node.values if isinstance(v, ast.Constant)))
 
 
+def _is_nested_wording(node) -> bool:
+    """``{"a": {"sv": …, "nb": …, "en": …}, "b": {…}}``: wording dicts under constant keys."""
+    return (isinstance(node, ast.Dict) and bool(node.keys)
+            and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys)
+            and all(_is_wording_dict(v) for v in node.values))
+
+
 def _field_name(expr) -> str | None:
     if isinstance(expr, ast.Name):
         return expr.id
@@ -271,7 +290,7 @@ def _enclosing(tree) -> dict[int, str]:
         for child in ast.iter_child_nodes(node):
             inner = scope + [child.name] if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                  ast.ClassDef)) else scope
-            names[id(child)] = "_".join(re.sub(r"(?<!^)(?=[A-Z])", "_", s).lower().strip("_") for s in inner)
+            names[id(child)] = "_".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", s).lower().strip("_") for s in inner)
             visit(child, inner)
 
     visit(tree, [])
@@ -325,7 +344,43 @@ def inline(module_name: str, namespace: str, *, replace: bool = False) -> tuple[
     targets = {id(n.value): n.targets[0].id for n in ast.walk(tree)
                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
     nodes = sorted((n for n in ast.walk(tree) if hasattr(n, "lineno")), key=lambda n: (n.lineno, n.col_offset))
+    subscripted = {id(n.value) for n in nodes if isinstance(n, ast.Subscript)}
+    nested = {id(n.value.value): n for n in nodes if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Subscript)
+              and _is_nested_wording(n.value.value)}
+    subscripted |= {id(v) for n in nested.values() for v in n.value.value.values}
+    done: set[int] = set()
     for node in nodes:
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Subscript) and \
+                id(node.value.value) in nested and id(node) not in done:
+            # {"a": {"sv": …}, "b": {…}}[kind][language] → i18n.text(ns, f"<key>.{kind}", language)
+            done.add(id(node))
+            outer = node.value.value
+            fields: dict[str, str] = {}
+            subs = {k.value: {lang: _template(v, fields) for lang, v in
+                              zip((kk.value for kk in v.keys), v.values)} for k, v in zip(outer.keys, outer.values)}
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if fields or any(t is None for e in subs.values() for t in e.values()):
+                left.append(f"{where}: nested wording with fields, left")
+                continue
+            base = scopes.get(id(node), "") or "text"
+            if id(node) in targets:
+                base = f"{base}.{targets[id(node)].strip('_')}"
+            key, k = base, 1
+            while key in used or any(f"{key}.{s_}" in used for s_ in subs):
+                k += 1
+                key = f"{base}_{k}"
+            used.add(key)
+            for sub_key, texts in subs.items():
+                entries[f"{key}.{sub_key}"] = {lang: texts[lang] for lang in LANGUAGES}
+            call = (f'i18n.text("{namespace}", f"{key}.{{{ast.unparse(node.value.slice)}}}", '
+                    f'{ast.unparse(node.slice)})')
+            begin = starts[node.lineno - 1] + node.col_offset
+            end = starts[node.end_lineno - 1] + node.end_col_offset
+            column = len(raw[starts[node.lineno - 1]:begin].decode("utf-8"))
+            edits.append((begin, end, _wrap(call, column)))
+            continue
+        if isinstance(node, ast.Dict) and _is_wording_dict(node) and id(node) not in subscripted:
+            left.append(f"{path.relative_to(ROOT)}:{node.lineno}: a wording dict not subscripted in place")
         if isinstance(node, ast.Subscript) and _is_wording_dict(node.value):
             fields: dict[str, str] = {}
             by_lang = dict(zip((k.value for k in node.value.keys), node.value.values))
@@ -357,8 +412,10 @@ def inline(module_name: str, namespace: str, *, replace: bool = False) -> tuple[
         raw = raw[:begin] + call.encode("utf-8") + raw[end:]
     text = raw.decode("utf-8")
     if not re.search(r"^from evalkit import (.*\b)?i18n\b", text, flags=re.M):
-        first = re.search(r"^(from evalkit[\w.]* import|import evalkit)", text, flags=re.M)
-        at = first.start() if first else re.search(r"^(import|from) ", text, flags=re.M).start()
+        first = (re.search(r"^(from evalkit[\w.]* import|import evalkit)", text, flags=re.M)
+                 or re.search(r"^(import|from) (?!__future__)", text, flags=re.M))
+        future = list(re.finditer(r"^from __future__ import .*\n", text, flags=re.M))
+        at = first.start() if first else (future[-1].end() if future else 0)
         text = text[:at] + "from evalkit import i18n\n" + text[at:]
     path.write_text(text, encoding="utf-8")
     return len(edits), left
@@ -371,8 +428,9 @@ def placeholders(template: str) -> set[str]:
             if field is not None}
 
 
-def problems(locale: Path = LOCALE) -> list[str]:
+def problems(locale: Path | None = None) -> list[str]:
     """Everything that differs between the three catalogues (empty when they agree)."""
+    locale = locale or LOCALE
     cats = {lang: load(lang, locale) for lang in LANGUAGES}
     out = []
     for ns in dict.fromkeys(n for lang in LANGUAGES for n in cats[lang]):
@@ -411,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     mig.add_argument("--key", help="key of a single {'sv','nb','en'} entry (default: NAME lower-cased)")
     mig.add_argument("--rewrite", action="store_true", help="also delete the dict from the module")
     mig.add_argument("--replace", action="store_true", help="overwrite keys the namespace already has")
+    mig.add_argument("--prefix", help="put the keys under PREFIX. (read back with i18n.words(ns, lang, PREFIX))")
     inl = sub.add_parser("inline", help="move {'sv': …, 'nb': …, 'en': …}[language] of a module into the catalogues")
     inl.add_argument("module", help="e.g. evalkit.analysis.documents")
     inl.add_argument("namespace")
@@ -435,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     single = isinstance(words, Mapping) and set(words) == set(LANGUAGES) and all(
         isinstance(v, str) for v in words.values())
     entries = flatten(words, (args.key or name.strip("_").lower()) if single else None)
+    if args.prefix and not single:
+        entries = {f"{args.prefix}.{k}": v for k, v in entries.items()}
     added = merge(args.namespace, entries, replace=args.replace)
     print(f"{args.target}: {len(entries)} keys into [{args.namespace}] ({added} new)")
     if args.rewrite:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
+from evalkit import i18n
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.quotes import role_labels, select_quotes
 from evalkit.errors import AnalysisError, AnalysisWarning
@@ -115,9 +116,7 @@ class QualitativeResult:
         if len(top):
             n = d.count(self.n_sources, language)
             names = ", ".join(f"{c} ({d.count(v, language)})" for c, v in top.head(3).items())
-            out.append({"sv": f"Av {n} intervjuer togs dessa teman upp oftast: {names}.",
-                        "nb": f"Av {n} intervjuer ble disse temaene tatt opp oftest: {names}.",
-                        "en": f"Of {n} interviews, these themes were raised most often: {names}."}[language])
+            out.append(i18n.text("qualitative", "qualitative_result_sentences", language, n=n, names=names))
         ba = self.before_after.dropna(subset=["difference"])
         hidden = self._before_after_hidden(d)
         for i, r in ba.reindex(ba["difference"].abs().sort_values(ascending=False).index).head(2).iterrows():
@@ -129,16 +128,12 @@ class QualitativeResult:
                 # (with the same secondary suppression against the theme's total)
                 kb = SUPPRESSED if hidden.at[i, "n_before"] else fmt_int(r["n_before"], language)
                 ka = SUPPRESSED if hidden.at[i, "n_after"] else fmt_int(r["n_after"], language)
-                out.append({"sv": f"Temat {r['code']} togs upp i {kb} av {nb} intervjuer före och i {ka} av {na} efter.",
-                            "nb": f"Temaet {r['code']} ble tatt opp i {kb} av {nb} intervjuer før og i {ka} av {na} etter.",
-                            "en": f"The theme {r['code']} was raised in {kb} of {nb} interviews before and in {ka} of "
-                                  f"{na} after."}[language])
+                out.append(i18n.text("qualitative", "qualitative_result_sentences_2", language, code=r['code'],
+                                     kb=kb, nb=nb, ka=ka, na=na))
                 continue
             b, a = fmt_percent(r["share_before"], 0, language), fmt_percent(r["share_after"], 0, language)
-            out.append({"sv": f"Temat {r['code']} togs upp i {b} av intervjuerna före (av {nb}) och {a} efter (av {na}).",
-                        "nb": f"Temaet {r['code']} ble tatt opp i {b} av intervjuene før (av {nb}) og {a} etter (av {na}).",
-                        "en": f"The theme {r['code']} was raised in {b} of interviews before (of {nb}) and {a} after (of {na})."
-                        }[language])
+            out.append(i18n.text("qualitative", "qualitative_result_sentences_3", language, code=r['code'], b=b,
+                                 nb=nb, a=a, na=na))
         overall = self.agreement_table[self.agreement_table["code"] == ALL]
         if len(overall):
             r = overall.iloc[0]
@@ -146,10 +141,7 @@ class QualitativeResult:
             v = ".." if few else fmt_number(r["value"], 2, language)
             pa = d.base_share(r["percent_agreement"], r["n_units"], language)
             u = d.count(r["n_units"], language)
-            out.append({"sv": f"Två kodare kodade samma intervjuer: kappa {v} över {u} par av intervju och tema, samma bedömning i {pa}.",
-                        "nb": f"To kodere kodet de samme intervjuene: kappa {v} over {u} par av intervju og tema, samme vurdering i {pa}.",
-                        "en": f"Two coders coded the same interviews: kappa {v} over {u} interview-theme pairs, same judgement in {pa}."
-                        }[language])
+            out.append(i18n.text("qualitative", "qualitative_result_sentences_4", language, v1=v, u=u, pa=pa))
         return out
 
     def _frequency_hidden(self, d) -> np.ndarray:
@@ -176,29 +168,7 @@ class QualitativeResult:
 
     def methods(self, language: str = "sv") -> list[str]:
         language = check_language(language)
-        return [{
-            "sv": "Intervjuerna kodades tematiskt. Ett tema räknas både som antal intervjuer som tar upp det och som "
-                  "antal kodade avsnitt; gruppernas storlek anges. Jämförelsen före och efter är beskrivande: "
-                  "intervjupersonerna är inte ett slumpmässigt urval, och Fishers exakta test redovisas bara där "
-                  "båda perioderna har minst fem intervjuer. Överensstämmelsen mellan kodare mäts med Cohens kappa "
-                  "på förekomst av varje tema i varje dubbelkodad intervju, med bootstrapintervall. Citat väljs "
-                  "bland typiska avsnitt, högst ett per intervju, märks med roll och nummer, och namn, "
-                  "personnummer, telefonnummer, e-post och adresser maskeras.",
-            "nb": "Intervjuene ble kodet tematisk. Et tema telles både som antall intervjuer som tar det opp og som "
-                  "antall kodede avsnitt; gruppenes størrelse oppgis. Sammenligningen før og etter er beskrivende: "
-                  "intervjupersonene er ikke et tilfeldig utvalg, og Fishers eksakte test vises bare der begge "
-                  "periodene har minst fem intervjuer. Samsvaret mellom kodere måles med Cohens kappa på forekomst "
-                  "av hvert tema i hvert dobbeltkodede intervju, med bootstrap-intervall. Sitater velges blant "
-                  "typiske avsnitt, høyst ett per intervju, merkes med rolle og nummer, og navn, fødselsnummer, "
-                  "telefonnumre, e-post og adresser maskeres.",
-            "en": "Interviews were coded thematically. A theme is counted both as interviews raising it and as coded "
-                  "segments; group sizes are shown. The before/after comparison is descriptive: interviewees are "
-                  "not a random sample, and Fisher's exact test is shown only where both periods have at least five "
-                  "interviews. Agreement between coders is Cohen's kappa on the presence of each theme in each "
-                  "double-coded interview, with a bootstrap interval. Quotes are chosen among typical segments, at "
-                  "most one per interview, labelled by role and number, with names, identity numbers, phone "
-                  "numbers, e-mail and addresses masked.",
-        }[language]]
+        return [i18n.text("qualitative", "qualitative_result_methods", language)]
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import TableSpec

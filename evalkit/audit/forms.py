@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit import i18n
 from evalkit.audit.checklists import ANSWER_CODES, ANSWER_DEFINITIONS, ANSWERS, Checklist, load_checklist
 from evalkit.audit.sampling import AuditSample
 from evalkit._files import save_workbook
@@ -235,8 +236,8 @@ def _write_review(ws, rows: pd.DataFrame, cl: Checklist, language: str, lists_na
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="stop",
-        errorTitle={"sv": "Ogiltigt svar", "nb": "Ugyldig svar", "en": "Invalid answer"}[language],
-        error={"sv": "Välj ett av: ", "nb": "Velg ett av: ", "en": "Choose one of: "}[language] + labels,
+        errorTitle=i18n.text("audit_forms", "write_review", language),
+        error=i18n.text("audit_forms", "write_review_2", language) + labels,
     )
     if n:
         dv.add(f"{first_item}{FIRST_DATA_ROW}:{last_item}{last}")

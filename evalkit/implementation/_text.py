@@ -42,7 +42,7 @@ def _join(items: list[str], language: str) -> str:
         return t("none", language)
     if len(items) == 1:
         return items[0]
-    word = {"sv": "och", "nb": "og", "en": "and"}[language]
+    word = i18n.text("implementation", "join.word", language)
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
