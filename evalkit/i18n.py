@@ -200,6 +200,29 @@ def words(namespace: str, language: str, prefix: str | None = None) -> dict[str,
     return found
 
 
+def by_language(namespace: str, prefix: str) -> dict[str, dict[str, str]]:
+    """``{language: {key: text}}`` of the keys ``prefix.<key>`` — the shape of an old per-language word table.
+
+    >>> by_language("reasons", "no_such_prefix")  # doctest: +SKIP
+    """
+    return {lang: words(namespace, lang, prefix) for lang in LANGUAGES}
+
+
+def by_key(namespace: str, prefix: str) -> dict[str, dict[str, str]]:
+    """``{key: {language: text}}`` of the keys ``prefix.<key>`` — the shape of an old ``{key: {sv, nb, en}}`` dict.
+
+    Kept for constants other code indexes (form sheet names and headers that a filled form is checked
+    against); new code calls :func:`text`.
+    """
+    tables = by_language(namespace, prefix)
+    return {key: {lang: tables[lang][key] for lang in LANGUAGES} for key in tables[LANGUAGES[0]]}
+
+
+def one(namespace: str, key: str) -> dict[str, str]:
+    """``{language: text}`` of one key (the shape of an old ``{"sv": …, "nb": …, "en": …}`` constant)."""
+    return {lang: text(namespace, key, lang) for lang in LANGUAGES}
+
+
 @functools.cache
 def catalogue(language: str) -> Mapping[str, Mapping[str, str]]:
     """The message catalogue of ``language``: ``evalkit/locale/<language>.toml``, read once per process.
@@ -424,7 +447,7 @@ def fmt_value(x: Any, language: str = "sv", decimals: int | None = None) -> str:
     if _is_missing(x):
         return MISSING
     if isinstance(x, bool):
-        return {"sv": ("nej", "ja"), "nb": ("nei", "ja"), "en": ("no", "yes")}[check_language(language)][int(x)]
+        return label("yes_no", check_language(language)).split("|")[int(x)]
     if isinstance(x, numbers.Integral):
         return fmt_int(x, language)
     if isinstance(x, numbers.Real):

@@ -251,7 +251,7 @@ def test_event_study_result_implements_the_protocol(wild):
     sv = es.sentences("sv")
     assert sv[0].startswith("Händelsestudie av") and "p = " in sv[1]
     table = es.report_tables("sv")[0]
-    assert "event study" in table.caption and table.frame.shape[0] == len(es.table)
+    assert "händelsestudie" in table.caption and table.frame.shape[0] == len(es.table)
     ax = es.plot(language="en").axes[0]
     assert ax.get_ylabel() == "Effect"
 

@@ -160,8 +160,8 @@ def _frames_of(obj):
     if isinstance(obj, pd.DataFrame):
         yield obj
         return
-    for attr in ("frame", "segments", "codes", "sources", "documents", "cases", "responses", "records"):
-        value = getattr(obj, attr, None)
+    named = ("frame", "segments", "codes", "sources", "documents", "anchors", "cases", "responses", "records")
+    for value in [getattr(obj, attr, None) for attr in named] + list(getattr(obj, "__dict__", {}).values()):
         if isinstance(value, pd.DataFrame):
             yield value
     if callable(getattr(obj, "to_frame", None)):
@@ -289,7 +289,7 @@ def test_no_raw_column_names_in_table_headers(documents, name, language):
 def test_the_checks_catch_a_planted_leak(documents):
     """The checks fire on real leaks: an English sentence in the Swedish report, a Swedish caption in nb."""
     _, sv_text = documents["ibic", "sv"]
-    planted = sv_text + "\n" + i18n.label("rows_sentence", "en", name="x.csv", read=3, kept=2, excluded=1)
+    planted = sv_text + "\n" + i18n.label("figure_withheld", "en")
     assert any(p in planted for p in foreign_phrases("sv"))
     nb_marker = re.compile(r"(?<![\w-])källa(?![\w-])", re.IGNORECASE)
     assert not nb_marker.search(documents["ibic", "nb"][1])

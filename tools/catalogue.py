@@ -227,6 +227,40 @@ def rewrite(module_name: str, name: str, namespace: str) -> list[str]:
             if re.search(rf"\b{re.escape(name)}\b", line)]
 
 
+def view_of(module_name: str, name: str, namespace: str, words, prefix: str | None, key: str) -> None:
+    """Replace ``NAME = {...}`` by ``NAME = i18n.by_key(…)`` / ``by_language(…)`` / ``one(…)`` (same shape).
+
+    For constants that other code indexes the old way (sheet names and headers a filled form is checked
+    against): the wording moves to the catalogue, every use keeps working.
+    """
+    if set(words) == set(LANGUAGES) and all(isinstance(v, str) for v in words.values()):
+        expr = f'i18n.one("{namespace}", "{key}")'
+    elif not prefix:
+        raise ValueError("--view needs --prefix (the old dict is read back from the keys under it)")
+    elif set(words) == set(LANGUAGES) and all(isinstance(v, Mapping) for v in words.values()):
+        expr = f'i18n.by_language("{namespace}", "{prefix}")'
+    elif all(isinstance(v, Mapping) and set(v) == set(LANGUAGES) and all(isinstance(t, str) for t in v.values())
+             for v in words.values()):
+        expr = f'i18n.by_key("{namespace}", "{prefix}")'
+    else:
+        raise ValueError(f"{name}: --view takes {{key: {{sv, nb, en}}}}, {{sv: {{…}}, …}} or {{sv, nb, en}}")
+    path = Path(importlib.import_module(module_name).__file__)
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    node = next(n for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+                and any(isinstance(t, ast.Name) and t.id == name
+                        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])))
+    lines[node.lineno - 1:node.end_lineno] = [f"{name} = {expr}\n"]
+    text = "".join(lines)
+    if not re.search(r"^from evalkit import (.*\b)?i18n\b", text, flags=re.M):
+        future = list(re.finditer(r"^from __future__ import .*\n", text, flags=re.M))
+        first = re.search(r"^(from evalkit[\w.]* import|import evalkit)", text, flags=re.M)
+        at = first.start() if first else (future[-1].end() + 1 if future else 0)
+        text = text[:at] + "from evalkit import i18n\n" + ("\n" if not first else "") + text[at:]
+    path.write_text(text, encoding="utf-8")
+
+
 # ----------------------------------------------------------------------------- wording written in place
 def _is_wording_dict(node) -> bool:
     return (isinstance(node, ast.Dict) and len(node.keys) == len(LANGUAGES)
@@ -234,6 +268,16 @@ def _is_wording_dict(node) -> bool:
             and {k.value for k in node.keys} == set(LANGUAGES)
             and all(isinstance(v, (ast.Constant, ast.JoinedStr)) for v in node.values)
             and all(isinstance(v.value, str) for v in node.values if isinstance(v, ast.Constant)))
+
+
+def _is_tuple_wording(node) -> bool:
+    """``{"sv": ("A", "B"), "nb": (…), "en": (…)}``: tuples of plain strings of one length."""
+    return (isinstance(node, ast.Dict) and len(node.keys) == len(LANGUAGES)
+            and all(isinstance(k, ast.Constant) for k in node.keys)
+            and {k.value for k in node.keys} == set(LANGUAGES)
+            and all(isinstance(v, ast.Tuple) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                                     for e in v.elts) for v in node.values)
+            and len({len(v.elts) for v in node.values}) == 1)
 
 
 def _is_nested_wording(node) -> bool:
@@ -350,6 +394,27 @@ def inline(module_name: str, namespace: str, *, replace: bool = False) -> tuple[
     subscripted |= {id(v) for n in nested.values() for v in n.value.value.values}
     done: set[int] = set()
     for node in nodes:
+        if isinstance(node, ast.Subscript) and _is_tuple_wording(node.value):
+            # {"sv": ("A", "B"), …}[language] → tuple(i18n.text(ns, f"<key>.{i}", language) for i in range(2))
+            by_lang = {k.value: [e.value.replace("{", "{{").replace("}", "}}") for e in v.elts]
+                       for k, v in zip(node.value.keys, node.value.values)}
+            base = scopes.get(id(node), "") or "text"
+            if id(node) in targets:
+                base = f"{base}.{targets[id(node)].strip('_')}"
+            key, k = base, 1
+            while key in used or f"{key}.0" in used:
+                k += 1
+                key = f"{base}_{k}"
+            used.add(key)
+            n = len(by_lang[LANGUAGES[0]])
+            for i in range(n):
+                entries[f"{key}.{i}"] = {lang: by_lang[lang][i] for lang in LANGUAGES}
+            call = (f'tuple(i18n.text("{namespace}", f"{key}.{{i}}", {ast.unparse(node.slice)}) '
+                    f'for i in range({n}))')
+            begin = starts[node.lineno - 1] + node.col_offset
+            end = starts[node.end_lineno - 1] + node.end_col_offset
+            edits.append((begin, end, call))
+            continue
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Subscript) and \
                 id(node.value.value) in nested and id(node) not in done:
             # {"a": {"sv": …}, "b": {…}}[kind][language] → i18n.text(ns, f"<key>.{kind}", language)
@@ -470,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     mig.add_argument("--rewrite", action="store_true", help="also delete the dict from the module")
     mig.add_argument("--replace", action="store_true", help="overwrite keys the namespace already has")
     mig.add_argument("--prefix", help="put the keys under PREFIX. (read back with i18n.words(ns, lang, PREFIX))")
+    mig.add_argument("--view", action="store_true",
+                     help="with --rewrite: keep NAME, as a view of the catalogue in its old shape")
     inl = sub.add_parser("inline", help="move {'sv': …, 'nb': …, 'en': …}[language] of a module into the catalogues")
     inl.add_argument("module", help="e.g. evalkit.analysis.documents")
     inl.add_argument("namespace")
@@ -498,7 +565,10 @@ def main(argv: list[str] | None = None) -> int:
         entries = {f"{args.prefix}.{k}": v for k, v in entries.items()}
     added = merge(args.namespace, entries, replace=args.replace)
     print(f"{args.target}: {len(entries)} keys into [{args.namespace}] ({added} new)")
-    if args.rewrite:
+    if args.rewrite and args.view:
+        view_of(module_name, name, args.namespace, words, args.prefix, args.key or name.strip("_").lower())
+        print(f"  {name} is now a view of [{args.namespace}] in its old shape")
+    elif args.rewrite:
         for line in rewrite(module_name, name, args.namespace):
             print(f"  still uses {name}: {line}")
     return 0

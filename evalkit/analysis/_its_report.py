@@ -78,17 +78,7 @@ def effects_table(effects: pd.DataFrame, *, language: str, level: float, log_lin
 
 
 def diagnostics_table(diagnostics: dict, *, language: str, error_text: str) -> tuple[pd.DataFrame, str]:
-    names = {
-        "sv": ("Perioder (före / från förändringen)", "Felmodell", "AR(1)-koefficient ρ (REML)",
-               "Newey–West-laggar", "Durbin–Watson", "Autokorrelation, lag 1", "Ljung–Box p ({k} laggar)",
-               "Breusch–Godfrey p", "Pearson χ²/fg", "Negativ binomial α", "Förklarad varians R²"),
-        "nb": ("Perioder (før / fra endringen)", "Feilmodell", "AR(1)-koeffisient ρ (REML)",
-               "Newey–West-lagger", "Durbin–Watson", "Autokorrelasjon, lag 1", "Ljung–Box p ({k} lagger)",
-               "Breusch–Godfrey p", "Pearson χ²/fg", "Negativ binomial α", "Forklart varians R²"),
-        "en": ("Periods (before / from the change)", "Error model", "AR(1) coefficient ρ (REML)",
-               "Newey–West lags", "Durbin–Watson", "Autocorrelation, lag 1", "Ljung–Box p ({k} lags)",
-               "Breusch–Godfrey p", "Pearson χ²/df", "Negative binomial α", "Explained variance R²"),
-    }[language]
+    names = tuple(i18n.text("its", f"diagnostics_table.names.{i}", language) for i in range(11))
     d = diagnostics
     several = "durbin_watson_median" in d
     rows = [(names[0], f"{d['n_pre']} / {d['n_post']}"), (names[1], error_text)]
@@ -99,7 +89,7 @@ def diagnostics_table(diagnostics: dict, *, language: str, error_text: str) -> t
                 (names[7], d.get("breusch_godfrey_p")), (names[8], d.get("pearson_dispersion")),
                 (names[9], d.get("nb_alpha")), (names[10], d.get("r_squared"))]
     rows += [(n, float(v)) for n, v in optional if v is not None and not _is_nan(v)]
-    measure, value = {"sv": ("Mått", "Värde"), "nb": ("Mål", "Verdi"), "en": ("Measure", "Value")}[language]
+    measure, value = tuple(i18n.text("its", f"diagnostics_table.{i}", language) for i in range(2))
     return pd.DataFrame(rows, columns=[measure, value]).astype({value: object}), value
 
 
@@ -167,9 +157,7 @@ def _errors_sentence(spec, meta, hac_lags, language) -> str:
         return i18n.text("its", "errors_sentence", language, rho=rho)
     if model == "hac":
         rule = spec["hac_lags"] == "auto"
-        how = {"sv": ("enligt regeln floor(4·(T/100)^(2/9))" if rule else "valda av analytikern"),
-               "nb": ("etter regelen floor(4·(T/100)^(2/9))" if rule else "valgt av analytikeren"),
-               "en": ("by the rule floor(4·(T/100)^(2/9))" if rule else "chosen by the analyst")}[language]
+        how = i18n.text("its", "hac_lags." + ("rule" if rule else "analyst"), language)
         return i18n.text("its", "errors_sentence_2", language, hac_lags=hac_lags, how=how)
     return i18n.text("its", "errors_sentence_3", language) + " " + \
         _reference_sentence(spec, meta, language)

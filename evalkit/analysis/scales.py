@@ -65,9 +65,7 @@ class ScaleResult:
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import TableSpec
-        names = {"sv": ("Fråga", "Antal svar", "Medelvärde", "Korrelation med övriga", "Alfa utan frågan"),
-                 "nb": ("Spørsmål", "Antall svar", "Gjennomsnitt", "Korrelasjon med øvrige", "Alfa uten spørsmålet"),
-                 "en": ("Item", "Answers", "Mean", "Item–rest correlation", "Alpha if deleted")}[language]
+        names = tuple(i18n.text("scales", f"scale_result_report_tables.names.{i}", language) for i in range(5))
         t = self.items.reset_index()
         t.columns = list(names)
         caption = i18n.text("scales", "scale_result_report_tables.caption", language)

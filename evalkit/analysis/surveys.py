@@ -913,9 +913,7 @@ class SurveyResult:
         from evalkit.blocks import TableSpec
 
         items = [self.survey.codebook.items[i] for i in dict.fromkeys(self.shares["item"])]
-        head = {"sv": ("Fråga (kort)", "Frågans lydelse", "Område", "Positiva svar"),
-                "nb": ("Spørsmål (kort)", "Spørsmålets ordlyd", "Område", "Positive svar"),
-                "en": ("Item (short)", "Question wording", "Domain", "Positive answers")}[language]
+        head = tuple(i18n.text("surveys", f"survey_result_items_table.head.{i}", language) for i in range(4))
         frame = pd.DataFrame({head[0]: [i.label_in(language) for i in items],
                               head[1]: [i.text_in(language) for i in items],
                               head[2]: [i.domain for i in items],

@@ -225,9 +225,7 @@ def _size_sentence(res, d, language) -> str:
         conf = _pct(rule["confidence"], language)
         p = rule["p"] if not isinstance(rule["p"], dict) else 0.5
         per = rule["precision"] == "stratum"
-        where = {"sv": "i varje stratum" if per else "för hela urvalet",
-                 "nb": "i hvert stratum" if per else "for hele utvalget",
-                 "en": "in every stratum" if per else "for the whole sample"}[language]
+        where = i18n.text("audit", "size_where." + ("stratum" if per else "sample"), language)
         return i18n.text("audit", "size_sentence", language, where=where, m=m, conf=conf, p=_pct(p, language))
     n_g, big_n = _smallest_group(res, d)
     z = stats.norm.ppf(0.975)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from evalkit import i18n
 from evalkit._files import read_toml
 from evalkit.errors import ConfigError
 
@@ -27,34 +28,11 @@ LANGUAGES = ("sv", "nb", "en")
 BUILTIN = ("ibic", "genomforandeplan", "individuell_plan")
 
 #: Answer codes (stored) → label per language (shown in the form's dropdown).
-ANSWERS = {
-    "sv": {"yes": "Ja", "partly": "Delvis", "no": "Nej", "na": "Ej tillämpligt"},
-    "nb": {"yes": "Ja", "partly": "Delvis", "no": "Nei", "na": "Ikke aktuelt"},
-    "en": {"yes": "Yes", "partly": "Partly", "no": "No", "na": "Not applicable"},
-}
+ANSWERS = i18n.by_language("audit", "answers")
 ANSWER_CODES = ("yes", "partly", "no", "na")
 
 #: What each answer means; shown on the instructions sheet.
-ANSWER_DEFINITIONS = {
-    "sv": {
-        "yes": "Uppgiften finns och uppfyller kravet fullt ut.",
-        "partly": "Uppgiften finns men är ofullständig eller otydlig.",
-        "no": "Uppgiften saknas fast den borde finnas.",
-        "na": "Kravet gäller inte detta ärende (t.ex. avslag utan verkställighet). Räknas inte i nämnaren.",
-    },
-    "nb": {
-        "yes": "Opplysningen finnes og oppfyller kravet helt.",
-        "partly": "Opplysningen finnes, men er ufullstendig eller uklar.",
-        "no": "Opplysningen mangler selv om den burde vært der.",
-        "na": "Kravet gjelder ikke denne saken (f.eks. avslag). Telles ikke med i nevneren.",
-    },
-    "en": {
-        "yes": "The information is there and fully meets the requirement.",
-        "partly": "The information is there but incomplete or unclear.",
-        "no": "The information is missing although it should be there.",
-        "na": "The requirement does not apply to this case (e.g. a denial). Not counted in the denominator.",
-    },
-}
+ANSWER_DEFINITIONS = i18n.by_language("audit", "answer_definitions")
 
 
 @dataclass(frozen=True)
