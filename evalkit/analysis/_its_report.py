@@ -18,7 +18,6 @@ from evalkit.analysis._labels import is_share, outcome_label, outcome_title
 __all__ = ["title_for", "methods_for", "period_word", "table_spec", "effects_table",
            "diagnostics_table", "points_for", "y_axis_label", "axis_word"]
 
-_LANG = {"sv": 0, "nb": 1, "en": 2}
 
 def period_word(kind: str, language: str) -> str:
     return i18n.text("its", f"period.{kind}", language)
@@ -128,12 +127,7 @@ def _family_sentence(spec, language) -> str:
     family, exposure = spec["family"], spec["exposure"]
     if family == "gaussian":
         return i18n.text("its", "family_sentence", language)
-    name = {"poisson": ("Poissonregression", "Poisson-regresjon", "Poisson regression"),
-            "quasipoisson": ("kvasi-Poissonregression (skala från Pearsons χ²)",
-                             "kvasi-Poisson-regresjon (skala fra Pearsons χ²)",
-                             "quasi-Poisson regression (scale from Pearson's χ²)"),
-            "negative_binomial": ("negativ binomialregression (NB2)", "negativ binomial regresjon (NB2)",
-                                  "negative binomial regression (NB2)")}[family][_LANG[language]]
+    name = i18n.text("its", f"family_name.{family}", language)
     offset = ""
     if exposure:
         ex = outcome_label(exposure, language)
