@@ -1,4 +1,11 @@
-"""Labels and number formatting in Swedish (``sv``), Norwegian bokmål (``nb``) and English (``en``).
+"""Wording and number formatting in Swedish (``sv``), Norwegian bokmål (``nb``) and English (``en``).
+
+Every sentence and label a reader sees comes from one message catalogue per language,
+``evalkit/locale/<language>.toml`` (a table per namespace: ``[labels]``, ``[its]``, ``[did]`` …; values
+are :meth:`str.format` templates), read once per process. :func:`translator`, :func:`text` and
+:func:`label` look wording up; a key the language lacks is an error, never a silent fallback.
+``tools/catalogue.py`` checks the three files agree and moves old-style word dicts into them
+(tools/README.md).
 
 One module formats every number evalkit shows a reader — report text, Word and
 Excel tables, figure tick labels — so that a value reads the same everywhere.
@@ -69,6 +76,9 @@ __all__ = [
     "text",
     "words",
     "Localized",
+    "by_key",
+    "by_language",
+    "one",
     "in_language",
     "reason",
     "catalogue",
