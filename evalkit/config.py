@@ -94,32 +94,43 @@ class Key:
         return self.default is ...
 
 
+#: user text (titles, purpose, questions, the change's name and description) is a string in the report's
+#: language, or a table with one text per language, so that one config gives a report in sv, nb or en
+_TEXT = "text"
+_TEXTS = "list of texts"
+_PER_LANGUAGE = ' (a string, or one per language `{ sv = "…", nb = "…", en = "…" }`: each report uses its own)'
+
 EVALUATION_KEYS = (
-    Key("title", str, doc="the report's title", example='"Införandet av IBIC i Exempelkommun"'),
+    Key("title", (str, dict), doc="the report's title" + _PER_LANGUAGE, type_name=_TEXT,
+        example='"Införandet av IBIC i Exempelkommun"'),
     Key("language", str, "sv", LANGUAGES, "the report's language"),
     Key("seed", int, doc="seed of every random step (bootstrap, permutations, audit samples); it goes into the "
                          "provenance appendix", example="20240601"),
     Key("municipality", str, "", doc="the report's subtitle", example='"Exempelkommun"'),
-    Key("purpose", str, "", doc="the purpose paragraph of the report", example='"Att undersöka …"'),
-    Key("questions", (list, tuple), (), doc="the research questions, one bullet each: a string, or a table "
-        "{ text = \"…\", analyses = [\"<analysis id>\", …] } naming the analyses that answer it (the report then "
-        "answers the question in the summary and leads its results with the answer)",
-        type_name="list of strings or tables",
+    Key("purpose", (str, dict), "", doc="the purpose paragraph of the report" + _PER_LANGUAGE, type_name=_TEXT,
+        example='"Att undersöka …"'),
+    Key("questions", (list, tuple), (), doc="the research questions, one bullet each: a text (a string or a table "
+        "by language as for title), or a table { text = …, analyses = [\"<analysis id>\", …] } naming the "
+        "analyses that answer it (the report then answers the question in the summary and leads its results "
+        "with the answer)",
+        type_name="list of texts or tables",
         example='["Förändrades handläggningstiden?"]'),
 )
 #: keys of one { text, analyses } entry of [evaluation] questions
 QUESTION_KEYS = (
-    Key("text", str, doc="the question as the report states it", example='"Förändrades handläggningstiden?"'),
+    Key("text", (str, dict), doc="the question as the report states it" + _PER_LANGUAGE, type_name=_TEXT,
+        example='"Förändrades handläggningstiden?"'),
     Key("analyses", (list, tuple), (), doc="ids of the [[analyses]] that answer it, in the order their findings "
         "are told; \"id:part\" tells only the findings of one effect (its: level_change, slope_change; did: did, "
         "pretrend) or one item (survey, audit: the item id)", type_name="list of strings",
         example='["processing_time", "user_survey:hansyn_asikter"]'),
 )
 CHANGE_KEYS = (
-    Key("name", str, doc="the care-model change evaluated", example='"IBIC"'),
+    Key("name", (str, dict), doc="the care-model change evaluated" + _PER_LANGUAGE, type_name=_TEXT,
+        example='"IBIC"'),
     Key("date", (dt.date, str), doc="first day of the post period (the intervention date of every analysis "
                                     "that does not set its own)", example="2017-01-01", type_name="date"),
-    Key("description", str, "", doc="a background paragraph"),
+    Key("description", (str, dict), "", doc="a background paragraph" + _PER_LANGUAGE, type_name=_TEXT),
     Key("units", (str, list), "all", doc='"all", or the units that made the change (the treated units of a '
                                          "did analysis)", type_name='"all" or list of strings',
         example='["Norr", "Söder"]'),
@@ -187,7 +198,8 @@ REPORT_KEYS = (
 ANALYSIS_COMMON_KEYS = (
     Key("id", str, doc="unique id: lower-case letters, digits and '_'", example='"processing_time"'),
     Key("kind", str, choices=None, doc="the kind of analysis (see the kinds below)", example='"its"'),
-    Key("title", str, "", doc="the section's title in the report", example='"Handläggningstid (median, dagar)"'),
+    Key("title", (str, dict), "", doc="the section's title in the report" + _PER_LANGUAGE, type_name=_TEXT,
+        example='"Handläggningstid (median, dagar)"'),
 )
 #: the typed keys of a panel analysis (kind its and did), read from the monthly outcome panel
 PANEL_KEYS = (
@@ -342,6 +354,10 @@ def _closest_hint(value: Any, candidates) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+#: the evaluation's language while its config is parsed: the text a :class:`~evalkit.i18n.Localized` *is*
+_TEXT_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("config_language", default="sv")
+
+
 class _Reader:
     """Typed access to one TOML table, with key paths in every error."""
 
@@ -395,7 +411,30 @@ class _Reader:
             return self.date(name, key.default)
         if key.type_name == "list of strings":
             return self.strings(name, key.default)
+        if key.type_name == _TEXT:
+            return self.text(name, self.get(name, key.types, key.default))
+        if key.type_name == _TEXTS:
+            values = self.get(name, key.types, key.default) or ()
+            return tuple(self.text(f"{name}[{i}]", v) for i, v in enumerate(values))
         return self.get(name, key.types, key.default, key.choices)
+
+    def text(self, key: str, value: Any) -> Any:
+        """A user's text: a string as it is, or ``{sv, nb, en}`` as :class:`evalkit.i18n.Localized`."""
+        from evalkit.i18n import Localized
+
+        if value is None or isinstance(value, str):
+            return value
+        if not isinstance(value, dict):
+            self.problem(key, f"expected a string or a table {{ sv = …, nb = …, en = … }}, got {value!r}")
+            return None
+        missing = [lang for lang in LANGUAGES if not isinstance(value.get(lang), str) or not value[lang].strip()]
+        extra = sorted(set(value) - set(LANGUAGES))
+        if missing or extra:
+            what = [f"no text in {', '.join(missing)}"] if missing else []
+            what += [f"unknown language(s) {', '.join(extra)}"] if extra else []
+            self.problem(key, f"a text by language needs sv, nb and en: {'; '.join(what)}")
+            return None
+        return Localized(value[_TEXT_LANGUAGE.get()], value)
 
     def dates(self, key) -> tuple[dt.date, ...]:
         value = self.get(key, (list, tuple), ())
@@ -457,11 +496,12 @@ def _parse(raw: dict, path: Path) -> Evaluation:
     """Every problem of the config is collected (unknown keys, wrong types, values not allowed, missing files)
     and raised together in one :class:`ConfigError`, before any data is read."""
     problems: list[ConfigError] = []
-    token = _PROBLEMS.set(problems)
+    token, language_token = _PROBLEMS.set(problems), _TEXT_LANGUAGE.set("sv")
     try:
         evaluation = _parse_all(raw, path)
     finally:
         _PROBLEMS.reset(token)
+        _TEXT_LANGUAGE.reset(language_token)
     _raise_problems(path.name, problems)
     return evaluation
 
@@ -471,9 +511,11 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
     base = path.parent
     top = _Reader(raw, "(top level)", file)
     ev = _table_reader(top, "evaluation", file)
-    title, language, seed, municipality, purpose = (
+    language = ev.take(EVALUATION_KEYS, "language") if ev else None
+    _TEXT_LANGUAGE.set(language or "sv")  # reset by the caller's context (see _parse)
+    title, seed, municipality, purpose = (
         ev.take(EVALUATION_KEYS, k) if ev else None
-        for k in ("title", "language", "seed", "municipality", "purpose"))
+        for k in ("title", "seed", "municipality", "purpose"))
     raw_questions = ev.get("questions", (list, tuple), ()) if ev else ()
     if ev:
         ev.finish()
@@ -514,8 +556,10 @@ def _parse_questions(items, known: list[str], file: str) -> tuple[tuple[str, ...
     texts, answered = [], []
     for i, item in enumerate(items):
         where = f"evaluation.questions[{i}]"
-        if isinstance(item, str):
-            texts.append(item)
+        if isinstance(item, str) or (isinstance(item, dict) and "text" not in item and "analyses" not in item
+                                     and set(item) & set(LANGUAGES)):
+            # a plain question: a string, or { sv = "…", nb = "…", en = "…" }
+            texts.append(_Reader({}, "evaluation", file).text(f"questions[{i}]", item) or "")
             answered.append(())
             continue
         if not isinstance(item, dict):

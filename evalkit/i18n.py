@@ -1,4 +1,11 @@
-"""Labels and number formatting in Swedish (``sv``), Norwegian bokmål (``nb``) and English (``en``).
+"""Wording and number formatting in Swedish (``sv``), Norwegian bokmål (``nb``) and English (``en``).
+
+Every sentence and label a reader sees comes from one message catalogue per language,
+``evalkit/locale/<language>.toml`` (a table per namespace: ``[labels]``, ``[its]``, ``[did]`` …; values
+are :meth:`str.format` templates), read once per process. :func:`translator`, :func:`text` and
+:func:`label` look wording up; a key the language lacks is an error, never a silent fallback.
+``tools/catalogue.py`` checks the three files agree and moves old-style word dicts into them
+(tools/README.md).
 
 One module formats every number evalkit shows a reader — report text, Word and
 Excel tables, figure tick labels — so that a value reads the same everywhere.
@@ -46,9 +53,13 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import numbers
+import tomllib
+import types
 from collections.abc import Callable, Mapping
+from importlib import resources
 from typing import Any
 
 from evalkit.errors import ReportError
@@ -62,6 +73,16 @@ __all__ = [
     "SUPPRESSED",
     "LABELS",
     "label",
+    "text",
+    "words",
+    "Localized",
+    "by_key",
+    "by_language",
+    "one",
+    "in_language",
+    "reason",
+    "catalogue",
+    "translator",
     "check_language",
     "fmt_number",
     "fmt_int",
@@ -88,132 +109,32 @@ SUPPRESSED = ".."
 
 _COMMA_LANGUAGES = ("sv", "nb")
 
-LABELS: dict[str, dict[str, str]] = {
-    # document structure
-    "contents": {"sv": "Innehåll", "nb": "Innhold", "en": "Contents"},
-    "summary": {"sv": "Sammanfattning", "nb": "Sammendrag", "en": "Summary"},
-    "background": {"sv": "Bakgrund", "nb": "Bakgrunn", "en": "Background"},
-    "purpose": {"sv": "Syfte och frågeställningar", "nb": "Formål og problemstillinger",
-                "en": "Aim and questions"},
-    "methods": {"sv": "Metod och material", "nb": "Metode og materiale", "en": "Methods and material"},
-    "results": {"sv": "Resultat", "nb": "Resultater", "en": "Results"},
-    "implementation": {"sv": "Genomförandet", "nb": "Gjennomføringen", "en": "Implementation"},
-    "conclusions": {"sv": "Slutsatser", "nb": "Konklusjoner", "en": "Conclusions"},
-    "appendix": {"sv": "Bilagor", "nb": "Vedlegg", "en": "Appendices"},
-    "appendix_tables": {"sv": "Tabeller", "nb": "Tabeller", "en": "Tables"},
-    "provenance": {"sv": "Underlag och spårbarhet", "nb": "Grunnlag og sporbarhet",
-                   "en": "Data provenance"},
-    # column headers many tables share
-    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI lower"},
-    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI upper"},
-    # captions
-    "table": {"sv": "Tabell", "nb": "Tabell", "en": "Table"},
-    "figure": {"sv": "Figur", "nb": "Figur", "en": "Figure"},
-    "source": {"sv": "Källa", "nb": "Kilde", "en": "Source"},
-    "note": {"sv": "Anm.", "nb": "Merk", "en": "Note"},
-    # methods and appendix phrases
-    "data_sources": {"sv": "Data", "nb": "Data", "en": "Data"},
-    "statistical_methods": {"sv": "Statistiska metoder", "nb": "Statistiske metoder",
-                            "en": "Statistical methods"},
-    "disclosure_heading": {"sv": "Skydd mot röjande av uppgifter", "nb": "Skjerming av små tall",
-                           "en": "Disclosure control"},
-    "disclosure_text": {
-        "sv": "Antal från 1 till och med {k_minus} redovisas som \u201d..\u201d{zero}, liksom andelar vars nämnare "
-              "är mindre än {m} och andelar som motsvarar ett sådant antal (eller där resten av nämnaren är ett "
-              "sådant antal). Tal som räknas fram ur dolda celler (skillnader, konfidensintervall, p-värden) döljs "
-              "också, i tabeller, i texten och i figurer. Där tabeller har summor döljs ytterligare celler "
-              "(sekundär röjandekontroll), valda med heltalsoptimering så att så få celler som möjligt döljs och så"
-              " att ingen dold cell kan räknas fram ur de redovisade cellerna och summorna: varje primärt dold cell"
-              " kan ligga var som helst i ett intervall som är minst {k} brett (Fischetti och Salazar-González "
-              "2000). Grupper med färre än {k} personer redovisas inte med sin storlek.",
-        "nb": "Antall fra 1 til og med {k_minus} vises som \u00ab..\u00bb{zero}, det samme gjelder andeler der "
-              "nevneren er mindre enn {m} og andeler som tilsvarer et slikt antall (eller der resten av nevneren er"
-              " et slikt antall). Tall som regnes ut av skjulte celler (forskjeller, konfidensintervall, p-verdier)"
-              " skjules også, i tabeller, i teksten og i figurer. Der tabeller har summer, skjules flere celler "
-              "(sekundær skjerming), valgt med heltallsoptimering slik at så få celler som mulig skjules og ingen "
-              "skjult celle kan regnes ut av de viste cellene og summene: hver primært skjulte celle kan ligge hvor"
-              " som helst i et intervall som er minst {k} bredt (Fischetti og Salazar-González 2000). Grupper med "
-              "færre enn {k} personer vises ikke med sin størrelse.",
-        "en": "Counts from 1 to {k_minus} are shown as \u201c..\u201d{zero}, as are percentages whose denominator "
-              "is below {m} and percentages that amount to such a count (or leave such a count of the denominator)."
-              " Numbers computed from hidden cells (differences, confidence intervals, p-values) are hidden too, in"
-              " tables, in the text and in figures. Where tables have totals, further cells are hidden (secondary "
-              "suppression), chosen by integer optimisation so that as few cells as possible are hidden and no "
-              "hidden cell can be worked out from the published cells and totals: every primary hidden cell could "
-              "lie anywhere in an interval at least {k} wide (Fischetti and Salazar-González 2000). Groups of fewer"
-              " than {k} people are not shown with their size.",
-    },
-    "disclosure_zero": {"sv": " (noll redovisas)", "nb": " (null vises)", "en": " (zero is shown)"},
-    "disclosure_zero_hidden": {"sv": ", även noll", "nb": ", også null", "en": ", and so is zero"},
-    "rows_sentence": {
-        "sv": "{name}: {read} rader lästa, {kept} behållna och {excluded} exkluderade.",
-        "nb": "{name}: {read} rader lest, {kept} beholdt og {excluded} ekskludert.",
-        "en": "{name}: {read} rows read, {kept} kept and {excluded} excluded.",
-    },
-    "excluded_sentence": {"sv": "{count} exkluderade: {reason}.", "nb": "{count} ekskludert: {reason}.",
-                          "en": "{count} excluded: {reason}."},
-    "conclusions_placeholder": {
-        "sv": "[Utvärderarens slutsatser och rekommendationer skrivs här.]",
-        "nb": "[Evaluators konklusjoner og anbefalinger skrives her.]",
-        "en": "[The evaluator's conclusions and recommendations go here.]",
-    },
-    "toc_placeholder": {
-        "sv": "Innehållsförteckningen uppdateras när dokumentet öppnas i Word (eller: högerklicka och "
-              "välj Uppdatera fält).",
-        "nb": "Innholdsfortegnelsen oppdateres når dokumentet åpnes i Word (eller: høyreklikk og velg "
-              "Oppdater felt).",
-        "en": "The table of contents is updated when the document is opened in Word (or right-click "
-              "and choose Update Field).",
-    },
-    "figure_withheld": {
-        "sv": "Figuren visas inte eftersom den bygger på för små tal (se Skydd mot röjande av uppgifter).",
-        "nb": "Figuren vises ikke fordi den bygger på for små tall (se Skjerming av små tall).",
-        "en": "The figure is not shown because it rests on numbers that are too small "
-              "(see Disclosure control).",
-    },
-    "xlsx_note": {
-        "sv": "Samtliga tabeller finns också i Excel-bilagan {name}.",
-        "nb": "Alle tabellene finnes også i Excel-vedlegget {name}.",
-        "en": "Every table is also in the Excel appendix {name}.",
-    },
-    # provenance appendix
-    "input_files": {"sv": "Indatafiler", "nb": "Inndatafiler", "en": "Input files"},
-    "exclusions": {"sv": "Exkluderade rader", "nb": "Ekskluderte rader", "en": "Excluded rows"},
-    "versions": {"sv": "Programversioner", "nb": "Programversjoner", "en": "Software versions"},
-    "seeds": {"sv": "Slumptalsfrön", "nb": "Tilfeldighetsfrø", "en": "Random seeds"},
-    "config": {"sv": "Konfiguration", "nb": "Konfigurasjon", "en": "Configuration"},
-    "thresholds": {"sv": "Gränser för röjandekontroll", "nb": "Grenser for skjerming",
-                   "en": "Disclosure control thresholds"},
-    "col_file": {"sv": "Fil", "nb": "Fil", "en": "File"},
-    "col_table": {"sv": "Tabell", "nb": "Tabell", "en": "Table"},
-    "col_sha256": {"sv": "SHA-256", "nb": "SHA-256", "en": "SHA-256"},
-    "col_rows_read": {"sv": "Lästa rader", "nb": "Leste rader", "en": "Rows read"},
-    "col_rows_kept": {"sv": "Behållna", "nb": "Beholdt", "en": "Kept"},
-    "col_rows_excluded": {"sv": "Exkluderade", "nb": "Ekskludert", "en": "Excluded"},
-    "col_reason": {"sv": "Skäl", "nb": "Årsak", "en": "Reason"},
-    "col_count": {"sv": "Antal", "nb": "Antall", "en": "Count"},
-    "col_package": {"sv": "Paket", "nb": "Pakke", "en": "Package"},
-    "col_version": {"sv": "Version", "nb": "Versjon", "en": "Version"},
-    "col_step": {"sv": "Steg", "nb": "Steg", "en": "Step"},
-    "col_seed": {"sv": "Frö", "nb": "Frø", "en": "Seed"},
-    "col_rule": {"sv": "Regel", "nb": "Regel", "en": "Rule"},
-    "col_value": {"sv": "Värde", "nb": "Verdi", "en": "Value"},
-    "rule_count": {"sv": "Minsta antal som visas", "nb": "Minste antall som vises",
-                   "en": "Smallest count shown"},
-    "rule_zero": {"sv": "Noll döljs som litet antal", "nb": "Null skjules som lite antall",
-                  "en": "Zero hidden as a small count"},
-    "rule_protection": {"sv": "Minsta skyddsintervall för en dold cell",
-                        "nb": "Minste beskyttelsesintervall for en skjult celle",
-                        "en": "Smallest protection interval of a hidden cell"},
-    "yes_no": {"sv": "nej|ja", "nb": "nei|ja", "en": "no|yes"},
-    "rule_denominator": {"sv": "Minsta nämnare för en andel", "nb": "Minste nevner for en andel",
-                         "en": "Smallest denominator of a percentage"},
-    "xlsx_contents": {"sv": "Innehåll", "nb": "Innhold", "en": "Contents"},
-    "xlsx_sheet": {"sv": "Blad", "nb": "Ark", "en": "Sheet"},
-    "xlsx_caption": {"sv": "Rubrik", "nb": "Tittel", "en": "Caption"},
-    "ci": {"sv": "95 % KI", "nb": "95 % KI", "en": "95% CI"},
-    "to": {"sv": "till", "nb": "til", "en": "to"},
-}
+class Localized(str):
+    """A user's text given in every language (``title = {sv = "…", nb = "…", en = "…"}`` in a config).
+
+    It *is* the text in the evaluation's language — code that treats it as a ``str`` goes on
+    working — and :func:`in_language` (or :meth:`in_language`) gives it in another.
+
+    >>> t = Localized("Införandet av IBIC", {"sv": "Införandet av IBIC", "nb": "Innføringen av IBIC",
+    ...                                      "en": "Introducing IBIC"})
+    >>> t, in_language(t, "en"), in_language("Plain text", "en")
+    ('Införandet av IBIC', 'Introducing IBIC', 'Plain text')
+    """
+
+    variants: dict
+
+    def __new__(cls, text: str, variants: Mapping[str, str] | None = None):
+        obj = super().__new__(cls, text)
+        obj.variants = dict(variants or {})
+        return obj
+
+    def in_language(self, language: str) -> str:
+        return self.variants.get(check_language(language), str(self))
+
+
+def in_language(text: Any, language: str) -> Any:
+    """``text`` in ``language`` when it is :class:`Localized`; any other value unchanged."""
+    return text.in_language(language) if isinstance(text, Localized) else text
 
 
 def check_language(language: str) -> str:
@@ -224,30 +145,139 @@ def check_language(language: str) -> str:
 
 
 def label(key: str, language: str = "sv", **values: Any) -> str:
-    """The text of label ``key`` in ``language``, with ``{placeholders}`` filled from ``values``.
+    """The text of label ``key`` (table ``[labels]`` of the catalogue) in ``language``, with ``{placeholders}``
+    filled from ``values``.
 
     >>> label("table", "nb"), label("source", "en")
     ('Tabell', 'Source')
     >>> label("rows_sentence", "en", name="a.csv", read=3, kept=2, excluded=1)
     'a.csv: 3 rows read, 2 kept and 1 excluded.'
     """
-    return _lookup(LABELS, key, language, values)
+    return text("labels", key, language, **values)
 
 
-def translator(words: Mapping[str, Mapping[str, str]]) -> Callable[..., str]:
-    """A ``label``-like function for a module's own words, falling back to the shared :data:`LABELS`.
+def text(namespace: str, key: str, language: str, **values: Any) -> str:
+    """The text of ``key`` in table ``[namespace]`` of ``language``'s catalogue, falling back to ``[labels]``.
 
-    Each analysis keeps the words of its tables and sentences beside its code; the words
-    every table uses (``ci_low``, ``ci_high``, …) are here once. A module's own entry wins.
+    A key that the language's catalogue lacks is a :class:`ReportError` — never a silent fallback to
+    another language or to the key itself, so a missing translation cannot reach a document.
 
+    >>> text("labels", "to", "nb")
+    'til'
+    """
+    words = catalogue(check_language(language))
+    table = words.get(namespace, {})
+    if key in table:
+        template = table[key]
+    elif key in words["labels"]:
+        template = words["labels"][key]
+    else:
+        raise ReportError(f"no label {key!r} in [{namespace}] of the {language} catalogue "
+                          f"(evalkit/locale/{language}.toml); run `python tools/catalogue.py check`")
+    return template.format(**values) if values else template
+
+
+def reason(text_: str, language: str) -> str:
+    """A loader's reason for excluding or flagging rows (``"blank row"``) in ``language``.
+
+    Loaders record reasons in English, as stable identifiers of the provenance record; the report
+    shows them through table ``[reasons]``. A reason the table lacks (one built with details, such
+    as a count) is returned unchanged.
+
+    >>> reason("blank row", "sv"), reason("3 coding(s) in <Note>: no text", "sv")
+    ('tom rad', '3 coding(s) in <Note>: no text')
+    """
+    return catalogue(check_language(language)).get("reasons", {}).get(text_, text_)
+
+
+def words(namespace: str, language: str, prefix: str | None = None) -> dict[str, str]:
+    """The table ``[namespace]`` of ``language``'s catalogue as ``{key: template}`` (a copy).
+
+    With ``prefix`` only the keys ``prefix.<key>``, returned as ``<key>``.
+
+    >>> words("reasons", "nb")["blank row"]
+    'tom rad'
+    """
+    table = catalogue(check_language(language)).get(namespace)
+    if table is None:
+        raise ReportError(f"no table [{namespace}] in evalkit/locale/{language}.toml")
+    if prefix is None:
+        return dict(table)
+    head = prefix + "."
+    found = {k[len(head):]: v for k, v in table.items() if k.startswith(head)}
+    if not found:
+        raise ReportError(f"no keys {head}… in [{namespace}] of evalkit/locale/{language}.toml")
+    return found
+
+
+def by_language(namespace: str, prefix: str) -> dict[str, dict[str, str]]:
+    """``{language: {key: text}}`` of the keys ``prefix.<key>`` — the shape of an old per-language word table.
+
+    >>> by_language("reasons", "no_such_prefix")  # doctest: +SKIP
+    """
+    return {lang: words(namespace, lang, prefix) for lang in LANGUAGES}
+
+
+def by_key(namespace: str, prefix: str) -> dict[str, dict[str, str]]:
+    """``{key: {language: text}}`` of the keys ``prefix.<key>`` — the shape of an old ``{key: {sv, nb, en}}`` dict.
+
+    Kept for constants other code indexes (form sheet names and headers that a filled form is checked
+    against); new code calls :func:`text`.
+    """
+    tables = by_language(namespace, prefix)
+    return {key: {lang: tables[lang][key] for lang in LANGUAGES} for key in tables[LANGUAGES[0]]}
+
+
+def one(namespace: str, key: str) -> dict[str, str]:
+    """``{language: text}`` of one key (the shape of an old ``{"sv": …, "nb": …, "en": …}`` constant)."""
+    return {lang: text(namespace, key, lang) for lang in LANGUAGES}
+
+
+@functools.cache
+def catalogue(language: str) -> Mapping[str, Mapping[str, str]]:
+    """The message catalogue of ``language``: ``evalkit/locale/<language>.toml``, read once per process.
+
+    One TOML table per namespace (``[labels]``, ``[its]``, ``[did]`` …), each value a
+    :meth:`str.format` template; ``tools/catalogue.py check`` keeps the three files in step.
+    """
+    resource = resources.files("evalkit").joinpath("locale", f"{check_language(language)}.toml")
+    with resource.open("rb") as fh:
+        return types.MappingProxyType({ns: types.MappingProxyType(t) for ns, t in tomllib.load(fh).items()})
+
+
+def translator(namespace: str | Mapping[str, Mapping[str, str]]) -> Callable[..., str]:
+    """A ``label``-like function for one namespace of the catalogue, falling back to ``[labels]``.
+
+    ``translator("its")`` reads table ``[its]``. A mapping ``{key: {"sv", "nb", "en"}}`` is still
+    accepted for wording not yet moved into the catalogues (``tools/catalogue.py migrate`` moves it);
+    its own entries win and the rest fall back to ``[labels]``.
+
+    >>> t = translator("labels")
+    >>> t("ci_low", "en")
+    'CI lower'
     >>> t = translator({"title": {"sv": "Enkät", "nb": "Undersøkelse", "en": "Survey"}})
     >>> t("title", "nb"), t("ci_low", "en")
     ('Undersøkelse', 'CI lower')
     """
-    def text(key: str, language: str, **values: Any) -> str:
-        return _lookup(words, key, language, values) if key in words else label(key, language, **values)
+    if isinstance(namespace, str):
+        def from_catalogue(key: str, language: str, **values: Any) -> str:
+            return text(namespace, key, language, **values)
 
-    return text
+        return from_catalogue
+
+    own = namespace
+
+    def from_dict(key: str, language: str, **values: Any) -> str:
+        return _lookup(own, key, language, values) if key in own else label(key, language, **values)
+
+    return from_dict
+
+
+def __getattr__(name: str):
+    if name == "LABELS":  # the old {key: {language: text}} view of [labels], read-only
+        return {key: {lang: catalogue(lang)["labels"][key] for lang in LANGUAGES}
+                for key in catalogue("sv")["labels"]}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _lookup(words: Mapping[str, Mapping[str, str]], key: str, language: str, values: dict) -> str:
@@ -427,7 +457,7 @@ def fmt_value(x: Any, language: str = "sv", decimals: int | None = None) -> str:
     if _is_missing(x):
         return MISSING
     if isinstance(x, bool):
-        return {"sv": ("nej", "ja"), "nb": ("nei", "ja"), "en": ("no", "yes")}[check_language(language)][int(x)]
+        return label("yes_no", check_language(language)).split("|")[int(x)]
     if isinstance(x, numbers.Integral):
         return fmt_int(x, language)
     if isinstance(x, numbers.Real):

@@ -309,33 +309,7 @@ _DECISION_ANALYSES = (
     ("own_view_recorded", ("own_view_recorded",), "own_view_recorded_share"),
 )
 
-_TEXT = {
-    "title": {"sv": "Utvärdering av {change}", "nb": "Evaluering av {change}", "en": "Evaluation of {change}"},
-    "change": {"sv": "förändringen", "nb": "endringen", "en": "the change"},
-    "processing_time": {"sv": "Handläggningstid från ansökan till beslut (median, dagar)",
-                        "nb": "Saksbehandlingstid fra søknad til vedtak (median, dager)",
-                        "en": "Processing time from application to decision (median, days)"},
-    "time_to_start": {"sv": "Tid från beslut till verkställighet (median, dagar)",
-                      "nb": "Tid fra vedtak til iverksetting (median, dager)",
-                      "en": "Time from decision to start (median, days)"},
-    "hours_per_user": {"sv": "Beviljade timmar per brukare och månad", "nb": "Vedtakstimer per bruker og måned",
-                       "en": "Granted hours per user and month"},
-    "denial_share": {"sv": "Andel avslag", "nb": "Andel avslag", "en": "Share of decisions denied"},
-    "goal_recorded": {"sv": "Andel beslut med dokumenterat mål", "nb": "Andel vedtak med dokumentert mål",
-                      "en": "Share of decisions with a recorded goal"},
-    "own_view_recorded": {"sv": "Andel beslut där den enskildes egen uppfattning är dokumenterad",
-                          "nb": "Andel vedtak der brukerens egen oppfatning er dokumentert",
-                          "en": "Share of decisions with the person's own view recorded"},
-    "followed_up": {"sv": "Andel beslut som följts upp i tid", "nb": "Andel vedtak fulgt opp i tide",
-                    "en": "Share of decisions followed up on time"},
-    "order_changes": {"sv": "Ändrade beställningar per 100 brukare", "nb": "Endrede bestillinger per 100 brukere",
-                      "en": "Order changes per 100 users"},
-    "user_survey": {"sv": "Brukarnas bedömningar", "nb": "Brukernes vurderinger", "en": "Users' ratings"},
-    "interviews": {"sv": "Intervjuerna: teman", "nb": "Intervjuene: temaer", "en": "The interviews: themes"},
-    "decision_audit": {"sv": "Granskning av biståndsbeslut", "nb": "Gjennomgang av vedtak",
-                       "en": "Audit of decisions"},
-}
-_t = i18n.translator(_TEXT)
+_t = i18n.translator("init")
 
 
 def guess_language(proposal: Proposal) -> str:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evalkit import i18n
 from evalkit.config import PANEL_KEYS, Key
 from evalkit import findings as _findings
 from evalkit.errors import AnalysisError
@@ -556,7 +557,10 @@ def _run_documents(spec: "AnalysisSpec", run: "Run"):
     if opts.get("fidelity"):
         fidelity = _earlier(spec, run, opts["fidelity"], "fidelity")
         if labels is None and getattr(fidelity, "model", None) is not None:
-            labels = {c.id: c.label(run.evaluation.language) for c in fidelity.model.components}
+            # each label in every language, so that a report in another language names the components in it
+            labels = {c.id: i18n.Localized(c.label(run.evaluation.language), {lang: c.label(lang) for lang in
+                                                                               i18n.LANGUAGES})
+                      for c in fidelity.model.components}
     elif model is not None and decisions is not None:
         from evalkit.implementation import fidelity as fidelity_of
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,50 +195,7 @@ def check_units(evaluation: Evaluation, tables: dict[str, Any]) -> None:
 
 _PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start", "staff": "month"}
 
-_TEXT = {
-    "change": {
-        "sv": "Förändringen som utvärderas är {name}, införd {date} i {where}.",
-        "nb": "Endringen som evalueres er {name}, innført {date} i {where}.",
-        "en": "The change evaluated is {name}, introduced on {date} in {where}.",
-    },
-    "all_units": {"sv": "hela kommunen", "nb": "hele kommunen", "en": "the whole municipality"},
-    "comparison": {
-        "sv": "Jämförelseområden: {units}.",
-        "nb": "Sammenligningsområder: {units}.",
-        "en": "Comparison areas: {units}.",
-    },
-    "period": {
-        "sv": "{name} omfattar {what} från {first} till {last}.",
-        "nb": "{name} omfatter {what} fra {first} til {last}.",
-        "en": "{name} covers {what} from {first} to {last}.",
-    },
-    "what": {
-        "decisions": {"sv": "beslut fattade", "nb": "vedtak fattet", "en": "decisions made"},
-        "orders": {"sv": "ändrade beställningar", "nb": "endrede bestillinger", "en": "order changes"},
-        "visits": {"sv": "besök", "nb": "besøk", "en": "visits"},
-        "staff": {"sv": "personalens arbetade och frånvarande timmar per månad",
-                  "nb": "de ansattes arbeidede timer og fravær per måned", "en": "staff hours and absence by month"},
-    },
-    "panel": {
-        "sv": "Utfallsmåtten beräknas per område och månad ({n} område-månader). Definitionerna står i "
-              "bilagan med utfallsmått.",
-        "nb": "Utfallsmålene beregnes per område og måned ({n} område-måneder). Definisjonene står i vedlegget "
-              "om utfallsmål.",
-        "en": "Outcome measures are computed per area and month ({n} area-months). The definitions are in the "
-              "appendix on outcome measures.",
-    },
-    "flags": {
-        "sv": "{name}: {count} rader flaggades ({flag}); de behålls men ingår inte i mått som kräver båda datumen.",
-        "nb": "{name}: {count} rader ble flagget ({flag}); de beholdes, men inngår ikke i mål som krever begge "
-              "datoene.",
-        "en": "{name}: {count} rows were flagged ({flag}); they are kept but left out of measures that need both "
-              "dates.",
-    },
-    "source": {"sv": "{files}, egna beräkningar", "nb": "{files}, egne beregninger", "en": "{files}, own calculations"},
-}
-
-
-_t = i18n.translator(_TEXT)
+_t = i18n.translator("pipeline")
 
 
 def _source_files(evaluation: Evaluation, spec: AnalysisSpec) -> str:
@@ -259,11 +217,12 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
         name = Path(rec.source.path).name if rec and rec.source else kind
         dates = frame[_PERIOD_COLUMN[kind]].dropna()
         if len(dates):
-            out.append(_t("period", language, name=name, what=_TEXT["what"][kind][language],
+            out.append(_t("period", language, name=name, what=_t(f"what.{kind}", language),
                           first=i18n.fmt_date(dates.min().date(), language),
                           last=i18n.fmt_date(dates.max().date(), language)))
         for flag, rows in (rec.flags.items() if rec else ()):
-            out.append(_t("flags", language, name=name, count=i18n.fmt_int(len(rows), language), flag=flag))
+            out.append(_t("flags", language, name=name, count=i18n.fmt_int(len(rows), language),
+                          flag=i18n.reason(flag, language)))
     return out
 
 
@@ -286,14 +245,15 @@ def findings_of(result: Run, language: str, disclosure=None) -> dict[str, list]:
     return out
 
 
-def _titles(evaluation: Evaluation, result: Run) -> dict[str, str]:
-    return {spec.id: spec.title or getattr(result.results.get(spec.id), "title", spec.id)
+def _titles(evaluation: Evaluation, result: Run, lang: str) -> dict[str, str]:
+    return {spec.id: i18n.in_language(spec.title, lang) or getattr(result.results.get(spec.id), "title", spec.id)
             for spec in evaluation.analyses}
 
 
 def _add_analysis(report, result: Run, spec: AnalysisSpec, lang: str, *, section: str, level: int = 2) -> None:
     source = _t("source", lang, files=_source_files(result.evaluation, spec))
-    report.add(result.results[spec.id], title=spec.title or None, source=source, section=section,
+    report.add(result.results[spec.id], title=i18n.in_language(spec.title, lang) or None, source=source,
+               section=section,
                decorate=_strategy_marks(result, spec, lang), level=level)
 
 
@@ -322,17 +282,19 @@ def _add_questions(report, result: Run, findings: dict[str, list], lang: str) ->
     mapped = [(q, ids) for q, ids in zip(ev.questions, ev.question_analyses or [()] * len(ev.questions))]
     if not any(ids for _, ids in mapped):
         return set()
-    titles = _titles(ev, result)
+    titles = _titles(ev, result, lang)
+    change = i18n.in_language(ev.change.name, lang)
     placed: set[str] = set()
     summary = []
     for i, (question, ids) in enumerate(mapped):
+        question = i18n.in_language(question, lang)
         if not ids:
             summary.append(ft.summary_paragraph(question, [ft.not_answered(lang)]))
             continue
         where = f"{ev.path.name if ev.path else 'config'}: evaluation.questions[{i}].analyses"
         told = [f for entry in ids for f in _told(findings, entry, where)]
-        summary.append(ft.summary_paragraph(question, ft.answer(told, lang, ev.change.name, titles, brief=True)))
-        report.add_question(question, ft.answer(told, lang, ev.change.name, titles))
+        summary.append(ft.summary_paragraph(question, ft.answer(told, lang, change, titles, brief=True)))
+        report.add_question(question, ft.answer(told, lang, change, titles))
         for aid in dict.fromkeys(entry.split(":", 1)[0] for entry in ids):
             if aid not in placed:
                 spec = next(s for s in ev.analyses if s.id == aid)
@@ -355,9 +317,9 @@ def _add_conclusions(report, ev: Evaluation, findings: dict[str, list], placed: 
     chosen = [f for aid in ids for f in findings[aid]]
     if not chosen and ev.report.conclusions is None and ev.report.recommendations is None:
         return  # nothing to draft from: the placeholder stays
-    titles = {s.id: s.title or s.id for s in ev.analyses}
+    titles = {s.id: i18n.in_language(s.title, lang) or s.id for s in ev.analyses}
     report.add_section("conclusions", blocks=ft.conclusions_blocks(
-        chosen, lang, purpose=ev.purpose, titles=titles, conclusions=ev.report.conclusions,
+        chosen, lang, purpose=i18n.in_language(ev.purpose, lang), titles=titles, conclusions=ev.report.conclusions,
         recommendations=ev.report.recommendations))
 
 
@@ -367,22 +329,23 @@ def build_report(result: Run, *, language: str | None = None):
 
     ev = result.evaluation
     lang = language or ev.language
-    report = Report(ev.title, language=lang, subtitle=ev.municipality or None,
+    own = functools.partial(i18n.in_language, language=lang)  # the user's text in the report's language
+    report = Report(own(ev.title), language=lang, subtitle=ev.municipality or None,
                     thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below),
                     zero_is_small=ev.report.suppress_zero_counts)
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
-    background = [p for p in (change.description,) if p]
-    background.append(_t("change", lang, name=change.name, date=i18n.fmt_date(change.date, lang), where=where))
+    background = [own(p) for p in (change.description,) if p]
+    background.append(_t("change", lang, name=own(change.name), date=i18n.fmt_date(change.date, lang), where=where))
     if change.comparison_units:
         background.append(_t("comparison", lang, units=", ".join(change.comparison_units)))
     report.add_section("background", blocks=background)
     if ev.purpose or ev.questions:
         from evalkit.report import Bullets
 
-        blocks = [ev.purpose] if ev.purpose else []
+        blocks = [own(ev.purpose)] if ev.purpose else []
         if ev.questions:
-            blocks.append(Bullets(tuple(ev.questions)))
+            blocks.append(Bullets(tuple(own(q) for q in ev.questions)))
         report.add_section("purpose", blocks=blocks)
     methods = _data_sentences({k: v for k, v in result.tables.items() if k in _PERIOD_COLUMN}, lang)
     if result.panel is not None:

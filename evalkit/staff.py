@@ -202,31 +202,7 @@ def staff_panel(staff: pd.DataFrame, *, start=None, end=None, total: bool = True
 
 # --------------------------------------------------------------------------- the report's summary
 
-_T = {
-    "title": {"sv": "Personalens sjukfrånvaro, personalomsättning och arbetstid",
-              "nb": "Sykefravær, turnover og arbeidstid blant de ansatte",
-              "en": "Staff sick leave, turnover and working time"},
-    "unit": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
-    "year": {"sv": "År", "nb": "År", "en": "Year"},
-    "employees": {"sv": "Anställda (medel per månad)", "nb": "Ansatte (snitt per måned)",
-                  "en": "Employees (monthly mean)"},
-    "sick_leave": {"sv": "Sjukfrånvaro", "nb": "Sykefravær", "en": "Sick leave"},
-    "sick_leave_short": {"sv": "varav dag 1–14", "nb": "herav kort", "en": "of which day 1–14"},
-    "sick_leave_long": {"sv": "varav dag 15–", "nb": "herav lang", "en": "of which day 15 on"},
-    "turnover_permanent": {"sv": "Personalomsättning (tillsvidare)", "nb": "Turnover (faste)",
-                           "en": "Turnover (permanent)"},
-    "hourly_share": {"sv": "Andel timavlönad tid", "nb": "Andel timelønnet tid", "en": "Hourly-paid share"},
-    "overtime_extra_per_fte": {"sv": "Över- och mertid per årsarbetare och månad (h)",
-                               "nb": "Overtid og merarbeid per årsverk og måned (t)",
-                               "en": "Overtime and extra hours per FTE and month (h)"},
-    "caption": {"sv": "Personalmått per enhet och år", "nb": "Personalmål per enhet og år",
-                "en": "Staff measures by unit and year"},
-    "note": {"sv": "..: färre än {k} anställda i enheten; måtten visas inte.",
-             "nb": "..: færre enn {k} ansatte i enheten; målene vises ikke.",
-             "en": "..: fewer than {k} employees in the unit; the measures are not shown."},
-    "figure": {"sv": "Sjukfrånvaro per månad", "nb": "Sykefravær per måned", "en": "Sick leave by month"},
-}
-_t = i18n.translator(_T)
+_t = i18n.translator("staff")
 _SUMMARY_RATES = ("sick_leave", "sick_leave_short", "sick_leave_long", "turnover_permanent", "hourly_share")
 
 
@@ -276,40 +252,16 @@ class StaffSummary:
             return []
         first, last = t.iloc[0], t.iloc[-1]
         pct = lambda v: i18n.fmt_percent(v, 1, language)  # noqa: E731
-        out = [{"sv": f"Sjukfrånvaron i hela verksamheten var {pct(first['sick_leave'])} år {int(first['year'])} "
-                      f"och {pct(last['sick_leave'])} år {int(last['year'])}.",
-                "nb": f"Sykefraværet i hele tjenesten var {pct(first['sick_leave'])} i {int(first['year'])} og "
-                      f"{pct(last['sick_leave'])} i {int(last['year'])}.",
-                "en": f"Sick leave across the service was {pct(first['sick_leave'])} in {int(first['year'])} and "
-                      f"{pct(last['sick_leave'])} in {int(last['year'])}."}[language]]
+        out = [i18n.text("staff", "staff_summary_sentences", language, sick_leave=pct(first['sick_leave']),
+                         year=int(first['year']), sick_leave2=pct(last['sick_leave']), year2=int(last['year']))]
         small = self.small_units()
         if small:
             k = self.min_employees
-            out.append({"sv": f"Mått för enheter med färre än {k} anställda visas inte ({len(small)} enhet(er)).",
-                        "nb": f"Mål for enheter med færre enn {k} ansatte vises ikke ({len(small)} enhet(er)).",
-                        "en": f"Measures of units with fewer than {k} employees are not shown "
-                              f"({len(small)} unit(s))."}[language])
+            out.append(i18n.text("staff", "staff_summary_sentences_2", language, k=k, small=len(small)))
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
-        return [{"sv": "Sjukfrånvaro är sjukfrånvarotimmar i procent av schemalagd (ordinarie) arbetstid, som "
-                       "Koladas nyckeltal N00090; korttidsfrånvaro är dag 1–14 av ett sjukfall. "
-                       "Personalomsättning är tillsvidareanställda vars anställning upphörde, i procent av "
-                       "genomsnittligt antal tillsvidareanställda (byte av enhet räknas inte). Andel timavlönad "
-                       "tid är timavlönades arbetade timmar av alla arbetade timmar. Över- och mertid räknas per "
-                       f"årsarbetare. Mått för enheter med färre än {self.min_employees} anställda redovisas inte.",
-                 "nb": "Sykefravær er sykefraværstimer i prosent av planlagt (ordinær) arbeidstid, som Koladas "
-                       "nøkkeltall N00090; korttidsfravær er de første dagene av et sykefravær (arbeidsgiver"
-                       "perioden). Turnover er faste ansatte som sluttet, i prosent av gjennomsnittlig antall faste "
-                       "ansatte (bytte av enhet teller ikke). Andel timelønnet tid er timelønnedes timer av alle "
-                       "arbeidede timer. Overtid og merarbeid regnes per årsverk. Mål for enheter med færre enn "
-                       f"{self.min_employees} ansatte vises ikke.",
-                 "en": "Sick leave is sick-leave hours as a percentage of scheduled (ordinary) hours, as Kolada's "
-                       "KPI N00090; short-term is day 1–14 of a spell. Turnover is permanent employees whose "
-                       "employment ended, as a percentage of the mean permanent headcount (moves between units do "
-                       "not count). The hourly-paid share is hours worked by hourly-paid staff over all hours "
-                       "worked. Overtime and extra hours are per full-time equivalent. Measures of units with "
-                       f"fewer than {self.min_employees} employees are not shown."}[language]]
+        return [i18n.text("staff", "staff_summary_methods", language, min_employees=self.min_employees)]
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import Table, TableSpec

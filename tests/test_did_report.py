@@ -246,12 +246,12 @@ def test_plot_into_given_axes_draws_means_only_and_language_can_be_overridden(wi
 
 def test_event_study_result_implements_the_protocol(wild):
     es = quiet(wild.event_study, leads=2, lags=2)
-    assert isinstance(es, EventStudyResult) and es.title.endswith("(event study)")
+    assert isinstance(es, EventStudyResult) and es.title.endswith("(händelsestudie)")
     assert any("Webb" in s or "wild" in s for s in es.methods("en"))
     sv = es.sentences("sv")
-    assert sv[0].startswith("Event study av") and "p = " in sv[1]
+    assert sv[0].startswith("Händelsestudie av") and "p = " in sv[1]
     table = es.report_tables("sv")[0]
-    assert "event study" in table.caption and table.frame.shape[0] == len(es.table)
+    assert "händelsestudie" in table.caption and table.frame.shape[0] == len(es.table)
     ax = es.plot(language="en").axes[0]
     assert ax.get_ylabel() == "Effect"
 

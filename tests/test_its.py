@@ -214,7 +214,7 @@ def test_sentences_use_decimal_comma_for_sv_and_nb(california):
     sv, nb, en = res.sentences("sv"), res.sentences("nb"), res.sentences("en")
     assert len(sv) == len(nb) == len(en) == 3
     # the interval is the table's own, signed and low to high, whatever verb the sentence uses
-    assert "minskade försäljningen med 20,1 (95 % KI för förändringen −29,8 till −10,4; p < 0,001)" in sv[0]
+    assert "minskade nivån för försäljningen med 20,1 (95 % KI för förändringen −29,8 till −10,4; p < 0,001)" in sv[0]
     assert "sank" in nb[0] and "20,1" in nb[0]
     assert "fell by 20.1 (95% CI of the change -29.8 to -10.4; p < 0.001)" in en[0]
     with pytest.raises(AnalysisError):

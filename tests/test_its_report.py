@@ -52,7 +52,7 @@ def test_title_sentences_and_methods_use_the_label_not_the_column():
     sv = res.sentences("sv")
     assert res.title == "Avbruten tidsserie: handläggningstid från ansökan till beslut (median, dagar)"
     assert all("processing_days_median" not in s for s in sv)
-    assert "minskade handläggningstid från ansökan till beslut (median, dagar) med" in sv[0]
+    assert "minskade nivån för handläggningstid från ansökan till beslut (median, dagar) med" in sv[0]
     methods = " ".join(res.methods("sv"))
     for needle in ("segmenterad regression", "AR(1)", "REML", "Kenward–Roger", "minst 8 perioder",
                    "Ingen säsongsvariation", "18 perioder före och 18 från förändringen"):
@@ -124,7 +124,7 @@ def test_report_docx_has_heading_sentences_tables_and_figure(tmp_path):
     doc = docx.Document(str(path))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Avbruten tidsserie: handläggningstid från ansökan till beslut (median, dagar)" in text
-    assert "minskade handläggningstid" in text and "processing_days_median" not in text
+    assert "minskade nivån för handläggningstid" in text and "processing_days_median" not in text
     assert "Kenward–Roger" in text  # the methods section
     headers = [[c.text for c in t.rows[0].cells] for t in doc.tables]
     assert ["Effekt", "Skattning", "95\u00a0% KI, nedre", "95\u00a0% KI, övre", "p-värde"] in headers

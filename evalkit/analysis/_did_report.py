@@ -13,92 +13,11 @@ from evalkit import i18n
 from evalkit.blocks import TableSpec
 from evalkit.analysis._did_text import decimals_for, effect_scale, points_word
 
-__all__ = ["LABELS", "label", "group_labels", "effect_table", "means_table", "event_study_table", "placebo_table",
+__all__ = ["label", "group_labels", "effect_table", "means_table", "event_study_table", "placebo_table",
            "draw_means", "draw_event_study", "default_title"]
 
-LABELS: dict[str, dict[str, str]] = {
-    "treated": {"sv": "Pilotområden", "nb": "Pilotområder", "en": "Treated"},
-    "comparison": {"sv": "Jämförelseområden", "nb": "Sammenligningsområder", "en": "Comparison"},
-    "title": {"sv": "{label} (skillnad i skillnader)", "nb": "{label} (forskjell i forskjeller)",
-              "en": "{label} (difference-in-differences)"},
-    "es_title": {"sv": "{label} (event study)", "nb": "{label} (event study)", "en": "{label} (event study)"},
-    "outcome": {"sv": "Utfallsmått", "nb": "Utfallsmål", "en": "Outcome"},
-    "estimate": {"sv": "Skattning", "nb": "Estimat", "en": "Estimate"},
-    "ci_low": {"sv": "95 % KI, nedre", "nb": "95 % KI, nedre", "en": "95% CI, lower"},
-    "ci_high": {"sv": "övre", "nb": "øvre", "en": "upper"},
-    "p_value": {"sv": "p-värde", "nb": "p-verdi", "en": "p-value"},
-    "inference": {"sv": "Inferens", "nb": "Inferens", "en": "Inference"},
-    "smallest_p": {"sv": "Minsta möjliga p-värde", "nb": "Minste mulige p-verdi", "en": "Smallest attainable p-value"},
-    "m_cluster": {"sv": "Klusterrobusta standardfel (CR1)", "nb": "Klyngerobuste standardfeil (CR1)",
-                  "en": "Cluster-robust standard errors (CR1)"},
-    "m_cluster_bjs": {"sv": "Klusterrobusta standardfel (BJS)", "nb": "Klyngerobuste standardfeil (BJS)",
-                      "en": "Cluster-robust standard errors (BJS)"},
-    "m_wild": {"sv": "Vild klusterbootstrap ({reps} replikeringar)",
-               "nb": "Vill klyngebootstrap ({reps} replikasjoner)",
-               "en": "Wild cluster bootstrap ({reps} replications)"},
-    "m_ri": {"sv": "Randomiseringsinferens ({m} tilldelningar)", "nb": "Randomiseringsinferens ({m} tildelinger)",
-             "en": "Randomization inference ({m} assignments)"},
-    "effect_caption": {"sv": "Effekt av förändringen, skillnad i skillnader", "nb": "Effekt av endringen, forskjell i "
-                       "forskjeller", "en": "Effect of the change, difference-in-differences"},
-    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
-    "units": {"sv": "Enheter", "nb": "Enheter", "en": "Units"},
-    "obs_before": {"sv": "Observationer före", "nb": "Observasjoner før", "en": "Observations before"},
-    "mean_before": {"sv": "Medelvärde före", "nb": "Gjennomsnitt før", "en": "Mean before"},
-    "obs_after": {"sv": "Observationer efter", "nb": "Observasjoner etter", "en": "Observations after"},
-    "mean_after": {"sv": "Medelvärde efter", "nb": "Gjennomsnitt etter", "en": "Mean after"},
-    "change": {"sv": "Förändring", "nb": "Endring", "en": "Change"},
-    "means_caption": {"sv": "{label}: medelvärde före och efter starten", "nb": "{label}: gjennomsnitt før og etter "
-                      "starten", "en": "{label}: mean before and after the start"},
-    "means_note": {"sv": "Före: perioder före {date}; efter: från och med {date}. Skillnad i skillnader = "
-                   "förändringen i pilotområdena minus förändringen i jämförelseområdena (med fixa effekter, se "
-                   "effekttabellen).",
-                   "nb": "Før: perioder før {date}; etter: fra og med {date}. Forskjell i forskjeller = endringen i "
-                   "pilotområdene minus endringen i sammenligningsområdene (med faste effekter, se effekttabellen).",
-                   "en": "Before: periods before {date}; after: from {date} on. Difference-in-differences = the change "
-                   "in the treated group minus the change in the comparison group (with fixed effects, see the "
-                   "effect table)."},
-    "relative_period": {"sv": "Period i förhållande till starten", "nb": "Periode i forhold til starten",
-                        "en": "Period relative to the start"},
-    "es_caption": {"sv": "{label}: event study, effekt per period", "nb": "{label}: event study, effekt per periode",
-                   "en": "{label}: event study, effect per period"},
-    "es_note": {"sv": "Referensperiod −1 (perioden före starten), satt till 0. Gemensamt test av perioderna före "
-                "starten: {p}.", "nb": "Referanseperiode −1 (perioden før starten), satt til 0. Felles test av "
-                "periodene før starten: {p}.", "en": "Reference period −1 (the period before the start), set to 0. "
-                "Joint test of the periods before the start: {p}."},
-    "es_note_ri": {"sv": " Med randomiseringsinferens redovisas p-värden men inga intervall.",
-                   "nb": " Med randomiseringsinferens vises p-verdier, men ingen intervaller.",
-                   "en": " With randomization inference p-values are shown but no intervals."},
-    "placebo_caption": {"sv": "{label}: placebotester", "nb": "{label}: placebotester", "en": "{label}: placebo tests"},
-    "kind": {"sv": "Typ", "nb": "Type", "en": "Kind"},
-    "kind_time": {"sv": "Falskt startdatum", "nb": "Falsk startdato", "en": "Fake start date"},
-    "kind_unit": {"sv": "Falska pilotenheter", "nb": "Falske pilotenheter", "en": "Fake treated units"},
-    "fake_start": {"sv": "Start", "nb": "Start", "en": "Start"},
-    "fake_units": {"sv": "Enheter", "nb": "Enheter", "en": "Units"},
-    "placebo_note": {"sv": "Falskt startdatum: skattning på data före den verkliga starten. Falska pilotenheter: "
-                     "jämförelseenheterna behandlas som om de fått förändringen; {share} av dem gav en minst lika "
-                     "stor skattning som den verkliga.",
-                     "nb": "Falsk startdato: estimat på data før den virkelige starten. Falske pilotenheter: "
-                     "sammenligningsenhetene behandles som om de fikk endringen; {share} av dem ga et minst like "
-                     "stort estimat som det virkelige.",
-                     "en": "Fake start date: estimate on data before the real start. Fake treated units: comparison "
-                     "units treated as if they had the change; {share} of them gave an estimate at least as large "
-                     "as the real one."},
-    "mean_axis": {"sv": "Medelvärde per period", "nb": "Gjennomsnitt per periode", "en": "Mean per period"},
-    "start": {"sv": "Start {date}", "nb": "Start {date}", "en": "Start {date}"},
-    "starts": {"sv": "Starter", "nb": "Starter", "en": "Starts"},
-    "es_axis": {"sv": "Effekt per period (event study)", "nb": "Effekt per periode (event study)",
-                "en": "Effect per period (event study)"},
-    "es_xlabel": {"sv": "Period i förhållande till starten (referens −1)",
-                  "nb": "Periode i forhold til starten (referanse −1)",
-                  "en": "Period relative to the start (reference −1)"},
-    "es_ylabel": {"sv": "Effekt", "nb": "Effekt", "en": "Effect"},
-    "es_estimate_ci": {"sv": "Skattning (95 % KI)", "nb": "Estimat (95 % KI)", "en": "Estimate (95% CI)"},
-    "es_estimate": {"sv": "Skattning", "nb": "Estimat", "en": "Estimate"},
-}
-
-
 # its own ci_low/ci_high ("95 % KI, nedre" | "övre") read as one header over two columns
-label = i18n.translator(LABELS)
+label = i18n.translator("did")
 
 
 def capitalized(text: str) -> str:

@@ -14,13 +14,6 @@ __all__ = ["format_number", "format_interval", "decimals_for", "sentences_for", 
 
 LANGUAGES = ("sv", "nb", "en")
 
-_PERIOD_WORDS = {
-    "month": {"sv": "månad", "nb": "måned", "en": "month"},
-    "year": {"sv": "år", "nb": "år", "en": "year"},
-    "period": {"sv": "period", "nb": "periode", "en": "period"},
-}
-
-
 def format_number(value: float, decimals: int, language: str = "sv") -> str:
     """Format a number with a fixed count of decimals in the language's style.
 
@@ -52,10 +45,7 @@ def _p_text(p: float, language: str) -> str:
 
 
 def _ci_label(language: str) -> str:
-    return {"sv": "95 % KI", "nb": "95 % KI", "en": "95% CI"}[language]
-
-
-_POINTS = {"sv": "procentenheter", "nb": "prosentpoeng", "en": "percentage points"}
+    return i18n.text("its", "ci_label", language)
 
 
 def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind: str,
@@ -69,7 +59,7 @@ def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
-    period = _PERIOD_WORDS[period_kind][language]
+    period = i18n.text("its", f"period_words.{period_kind}", language)
     out: list[str] = []
     for name in ("level_change", "slope_change", "post_trend"):
         row = effects.loc[name]
@@ -79,7 +69,7 @@ def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind
             row = row.copy()
             row[["estimate", "ci_low", "ci_high"]] = row[["estimate", "ci_low", "ci_high"]] * 100.0
         out.append(_sentence(name, row, outcome, intervention_label, period, log_link,
-                             controlled, language, _POINTS[language] if points and not log_link else ""))
+                             controlled, language, i18n.text("its", "points", language) if points and not log_link else ""))
     return out
 
 
@@ -112,39 +102,11 @@ def _sentence(name, row, outcome, when, period, log_link, controlled, language, 
 
 
 def _direction(value: float, language: str, *, rate: bool = False) -> str:
-    up = {"sv": "ökade", "nb": "økte", "en": "rose"}
-    down = {"sv": "minskade", "nb": "sank", "en": "fell"}
-    return (up if value >= (1.0 if rate else 0.0) else down)[language]
-
-
-_NO_CLEAR = {
-    "level_change": {
-        "sv": "Direkt efter införandet ({when}) syntes ingen tydlig förändring i {outcome}{rel} (förändring {signed}; "
-              "{ci} {interval}; {pt}).",
-        "nb": "Rett etter innføringen ({when}) var det ingen tydelig endring i {outcome}{rel} (endring {signed}; "
-              "{ci} {interval}; {pt}).",
-        "en": "Immediately after the change ({when}) there was no clear change in {outcome}{rel} (change {signed}; "
-              "{ci} {interval}; {pt}).",
-    },
-    "slope_change": {
-        "sv": "Lutningen i trenden för {outcome}{rel} förändrades inte tydligt (förändring {signed} per {period}; "
-              "{ci} {interval}; {pt}).",
-        "nb": "Stigningstallet i trenden for {outcome}{rel} endret seg ikke tydelig (endring {signed} per {period}; "
-              "{ci} {interval}; {pt}).",
-        "en": "The slope of the trend in {outcome}{rel} did not change clearly (change {signed} per {period}; "
-              "{ci} {interval}; {pt}).",
-    },
-    "post_trend": {
-        "sv": "Efter införandet fanns ingen tydlig trend i {outcome}{rel} ({signed} per {period}; {ci} {interval}).",
-        "nb": "Etter innføringen var det ingen tydelig trend i {outcome}{rel} ({signed} per {period}; {ci} {interval}).",
-        "en": "After the change there was no clear trend in {outcome}{rel} ({signed} per {period}; {ci} {interval}).",
-    },
-}
+    return i18n.text("its", "direction.up" if value >= (1.0 if rate else 0.0) else "direction.down", language)
 
 
 def _relative(controlled: bool, language: str) -> str:
-    return {"sv": " jämfört med jämförelsegruppen", "nb": " sammenlignet med sammenligningsgruppen",
-            "en": " relative to the comparison group"}[language] if controlled else ""
+    return i18n.text("its", "relative", language) if controlled else ""
 
 
 def _difference_sentence(name, est, magnitude, signed, interval, p, outcome, when, period, controlled,
@@ -152,88 +114,38 @@ def _difference_sentence(name, est, magnitude, signed, interval, p, outcome, whe
     pt = _p_text(p, language)
     rel = _relative(controlled, language)
     if not clear:
-        return _NO_CLEAR[name][language].format(when=when, outcome=outcome, rel=rel, signed=signed, ci=ci,
-                                                interval=interval, pt=pt, period=period)
-    ci = {"sv": f"{ci} för förändringen", "nb": f"{ci} for endringen", "en": f"{ci} of the change"}[language]
+        return i18n.text("its", f"no_clear.{name}", language, when=when, outcome=outcome, rel=rel, signed=signed,
+                         ci=ci, interval=interval, pt=pt, period=period)
+    ci = i18n.text("its", "difference_sentence.ci", language, ci=ci)
     if name == "level_change":
         verb = _direction(est, language)
-        return {
-            "sv": f"Direkt efter införandet ({when}) {verb} {outcome}{rel} med {magnitude} ({ci} {interval}; {pt}).",
-            "nb": f"Rett etter innføringen ({when}) {verb} {outcome}{rel} med {magnitude} ({ci} {interval}; {pt}).",
-            "en": f"Immediately after the change ({when}), {outcome} {verb}{rel} by {magnitude} ({ci} {interval}; {pt}).",
-        }[language]
+        return i18n.text("its", "difference_sentence", language, when=when, verb=verb, outcome=outcome, rel=rel,
+                         magnitude=magnitude, ci=ci, interval=interval, pt=pt)
     if name == "slope_change":
         # "the slope rose/fell" is right whatever the sign of the trend before; "steeper" would not be
         verb = _direction(est, language)
-        return {
-            "sv": f"Lutningen i trenden för {outcome}{rel} {verb} med {magnitude} per {period} ({ci} {interval}; {pt}).",
-            "nb": f"Stigningstallet i trenden for {outcome}{rel} {verb} med {magnitude} per {period} "
-                  f"({ci} {interval}; {pt}).",
-            "en": f"The slope of the trend in {outcome} {verb}{rel} by {magnitude} per {period} ({ci} {interval}; {pt}).",
-        }[language]
-    verb = {"sv": ("ökade", "minskade"), "nb": ("økte", "sank"), "en": ("rose", "fell")}[language][0 if est >= 0 else 1]
+        return i18n.text("its", "difference_sentence_2", language, outcome=outcome, rel=rel, verb=verb,
+                         magnitude=magnitude, period=period, ci=ci, interval=interval, pt=pt)
+    verb = _direction(est, language)
     ci = _ci_label(language)
-    return {
-        "sv": f"Efter införandet {verb} {outcome}{rel} med {magnitude} per {period} ({ci} {interval}).",
-        "nb": f"Etter innføringen {verb} {outcome}{rel} med {magnitude} per {period} ({ci} {interval}).",
-        "en": f"After the change, {outcome} {verb}{rel} by {magnitude} per {period} ({ci} {interval}).",
-    }[language]
-
-
-_NO_CLEAR_RATE = {
-    "level_change": {
-        "sv": "Direkt efter införandet ({when}) syntes ingen tydlig förändring i takten för {outcome}{rel} "
-              "(kvot {ratio}; {ci} {interval}; {pt}).",
-        "nb": "Rett etter innføringen ({when}) var det ingen tydelig endring i raten for {outcome}{rel} "
-              "(ratio {ratio}; {ci} {interval}; {pt}).",
-        "en": "Immediately after the change ({when}) there was no clear change in the rate of {outcome}{rel} "
-              "(rate ratio {ratio}; {ci} {interval}; {pt}).",
-    },
-    "slope_change": {
-        "sv": "Trenden för {outcome}{rel} förändrades inte tydligt (kvot {ratio} per {period}; {ci} {interval}; {pt}).",
-        "nb": "Trenden for {outcome}{rel} endret seg ikke tydelig (ratio {ratio} per {period}; {ci} {interval}; {pt}).",
-        "en": "The trend in the rate of {outcome}{rel} did not change clearly (ratio {ratio} per {period}; {ci} "
-              "{interval}; {pt}).",
-    },
-    "post_trend": {
-        "sv": "Efter införandet fanns ingen tydlig trend i takten för {outcome}{rel} (kvot {ratio} per {period}; "
-              "{ci} {interval}).",
-        "nb": "Etter innføringen var det ingen tydelig trend i raten for {outcome}{rel} (ratio {ratio} per {period}; "
-              "{ci} {interval}).",
-        "en": "After the change there was no clear trend in the rate of {outcome}{rel} (rate ratio {ratio} per "
-              "{period}; {ci} {interval}).",
-    },
-}
+    return i18n.text("its", "difference_sentence_3", language, verb=verb, outcome=outcome, rel=rel,
+                     magnitude=magnitude, period=period, ci=ci, interval=interval)
 
 
 def _ratio_sentence(name, ratio, interval, pct, change, p, outcome, when, period, controlled, ci,
                     language, clear: bool = True) -> str:
     pt = _p_text(p, language)
     verb = _direction(change, language)
-    pct_sign = {"sv": f"{pct} %", "nb": f"{pct} %", "en": f"{pct}%"}[language]
+    pct_sign = i18n.text("its", "ratio_sentence.pct_sign", language, pct=pct)
     rel = _relative(controlled, language)
     if not clear:
-        return _NO_CLEAR_RATE[name][language].format(when=when, outcome=outcome, rel=rel, ratio=ratio, ci=ci,
-                                                     interval=interval, pt=pt, period=period)
+        return i18n.text("its", f"no_clear_rate.{name}", language, when=when, outcome=outcome, rel=rel, ratio=ratio,
+                         ci=ci, interval=interval, pt=pt, period=period)
     if name == "level_change":
-        return {
-            "sv": f"Direkt efter införandet ({when}) {verb} takten för {outcome}{rel} med {pct_sign} "
-                  f"(kvot {ratio}; {ci} {interval}; {pt}).",
-            "nb": f"Rett etter innføringen ({when}) {verb} raten for {outcome}{rel} med {pct_sign} "
-                  f"(ratio {ratio}; {ci} {interval}; {pt}).",
-            "en": f"Immediately after the change ({when}), the rate of {outcome} {verb}{rel} by {pct_sign} "
-                  f"(rate ratio {ratio}; {ci} {interval}; {pt}).",
-        }[language]
+        return i18n.text("its", "ratio_sentence", language, when=when, verb=verb, outcome=outcome, rel=rel,
+                         pct_sign=pct_sign, ratio=ratio, ci=ci, interval=interval, pt=pt)
     if name == "slope_change":
-        return {
-            "sv": f"Trenden för {outcome}{rel} ändrades med en kvot på {ratio} per {period} ({ci} {interval}; {pt}).",
-            "nb": f"Trenden for {outcome}{rel} endret seg med en ratio på {ratio} per {period} ({ci} {interval}; {pt}).",
-            "en": f"The trend in the rate of {outcome}{rel} changed by a ratio of {ratio} per {period} "
-                  f"({ci} {interval}; {pt}).",
-        }[language]
-    return {
-        "sv": f"Efter införandet {verb} takten för {outcome}{rel} med {pct_sign} per {period} (kvot {ratio}; {ci} {interval}).",
-        "nb": f"Etter innføringen {verb} raten for {outcome}{rel} med {pct_sign} per {period} (ratio {ratio}; {ci} {interval}).",
-        "en": f"After the change, the rate of {outcome} {verb}{rel} by {pct_sign} per {period} "
-              f"(rate ratio {ratio}; {ci} {interval}).",
-    }[language]
+        return i18n.text("its", "ratio_sentence_2", language, outcome=outcome, rel=rel, ratio=ratio, period=period,
+                         ci=ci, interval=interval, pt=pt)
+    return i18n.text("its", "ratio_sentence_3", language, verb=verb, outcome=outcome, rel=rel, pct_sign=pct_sign,
+                     period=period, ratio=ratio, ci=ci, interval=interval)

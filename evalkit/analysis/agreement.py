@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 
+from evalkit import i18n
 from evalkit.errors import AnalysisError, AnalysisWarning
 
 __all__ = ["agreement", "AgreementResult", "METHODS", "LEVELS"]
@@ -28,13 +29,6 @@ __all__ = ["agreement", "AgreementResult", "METHODS", "LEVELS"]
 METHODS = ("cohen", "fleiss", "krippendorff")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 COHEN_WEIGHTS = (None, "linear", "quadratic")
-
-_NAMES = {
-    "cohen": {"en": "Cohen's kappa", "sv": "Cohens kappa", "nb": "Cohens kappa"},
-    "fleiss": {"en": "Fleiss' kappa", "sv": "Fleiss kappa", "nb": "Fleiss' kappa"},
-    "krippendorff": {"en": "Krippendorff's alpha", "sv": "Krippendorffs alfa", "nb": "Krippendorffs alfa"},
-}
-
 
 @dataclass
 class AgreementResult:
@@ -78,7 +72,7 @@ class AgreementResult:
         return pd.DataFrame([{c: getattr(self, c) for c in self.COLUMNS}], columns=list(self.COLUMNS))
 
     def name(self, language: str = "en") -> str:
-        return _NAMES[self.method].get(language, _NAMES[self.method]["en"])
+        return i18n.text("agreement", f"names.{self.method}", language)
 
     def summary(self) -> str:
         """A short text summary in English."""
@@ -100,14 +94,7 @@ class AgreementResult:
         pa = i18n.fmt_percent(self.percent_agreement, 0, language)
         n = i18n.fmt_int(self.n_units, language)
         name = self.name(language)
-        return [{
-            "sv": f"Överensstämmelsen mellan granskarna var {name} = {v} (95 % KI {ci}, {n} ärenden); "
-                  f"granskarna gav samma svar i {pa} av paren.",
-            "nb": f"Samsvaret mellom vurdererne var {name} = {v} (95 % KI {ci}, {n} saker); "
-                  f"vurdererne ga samme svar i {pa} av parene.",
-            "en": f"Agreement between reviewers was {name} = {v} (95% CI {ci}, {n} units); "
-                  f"reviewers gave the same answer in {pa} of pairs.",
-        }[language]]
+        return [i18n.text("agreement", "agreement_result_sentences", language, name=name, v1=v, ci=ci, n=n, pa=pa)]
 
     def _repr_html_(self) -> str:
         return f"<p>{html.escape(self.summary())}</p>" + self.to_frame().to_html(index=False)
@@ -223,7 +210,7 @@ def agreement(
     low, high = _percentile(reps, confidence)
     if not np.isfinite(value_):
         warnings.warn(
-            f"{_NAMES[method]['en']} is undefined here (all ratings fall in one category or too few units); "
+            f"{i18n.text('agreement', f'names.{method}', 'en')} is undefined here (all ratings fall in one category or too few units); "
             "report the percent agreement instead", AnalysisWarning, stacklevel=2)
     return AgreementResult(
         method=method, level=level, weights=weights, value=float(value_), ci_low=low, ci_high=high,

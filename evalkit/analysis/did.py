@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evalkit import i18n
 from evalkit.analysis._bootstrap import WildBootstrap, fit_absorbed, webb_weights
 from evalkit.analysis._did_impute import StaggeredRI, fit_imputation
 from evalkit.analysis._did_panel import Panel, prepare_panel
@@ -593,7 +594,7 @@ class DiDResult:
         """
         es = _event_study(self, leads, lags)
         es = EventStudyResult(es._table, es._pretrend, es.method, es.outcome, language=self.language,
-                              _title=None if self._title is None else f"{self._title} (event study)")
+                              _base_title=self._title)
         self._cache["event_study"] = es
         return es
 
@@ -622,6 +623,8 @@ class EventStudyResult:
     outcome: str
     language: str = "sv"
     _title: str | None = None
+    #: the DiD's own title (the user's): the event study is titled "<it> (event study)" in its language
+    _base_title: str | None = None
 
     @property
     def table(self) -> pd.DataFrame:
@@ -633,6 +636,8 @@ class EventStudyResult:
 
     @property
     def title(self) -> str:
+        if self._title is None and self._base_title:
+            return rep.label("es_title", self.language, label=i18n.in_language(self._base_title, self.language))
         return self._title or rep.default_title(self.outcome_label(self.language), self.language, "es_title")
 
     def outcome_label(self, language: str = "sv") -> str:

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from evalkit import i18n
 from evalkit.analysis.quotes import role_labels, select_quotes
 from evalkit.errors import AnalysisError
-from evalkit.i18n import check_language, fmt_date, fmt_int, fmt_number, fmt_percent, translator
+from evalkit.i18n import check_language, fmt_date, fmt_int, fmt_number, fmt_percent, in_language, translator
 
 __all__ = ["find_mentions", "DocumentMentions", "intended_vs_enacted", "IntendedEnactedResult", "stem",
            "MENTION_COLUMNS", "MATRIX_COLUMNS", "PRACTICE_COLUMNS", "GAPS"]
@@ -43,67 +44,11 @@ GAPS = ("required_not_practised", "practised_not_decided", "no_practice_data")
 _STEMMERS = {"sv": "swedish", "nb": "norwegian", "en": "english"}
 _TOKEN = re.compile(r"\w+(?:-\w+)*")
 
-_T = {
-    "title": {"sv": "Styrdokument: avsett och genomfört", "nb": "Styringsdokumenter: tilsiktet og gjennomført",
-              "en": "Governing documents: intended and enacted"},
-    "component": {"sv": "Komponent", "nb": "Komponent", "en": "Component"},
-    "required_since": {"sv": "Krävs från", "nb": "Kreves fra", "en": "Required from"},
-    "first_document": {"sv": "Först i", "nb": "Først i", "en": "First in"},
-    "required_where": {"sv": "Krävs från (först i)", "nb": "Kreves fra (først i)",
-                       "en": "Required from (first in)"},
-    "first_page": {"sv": "Sida", "nb": "Side", "en": "Page"},
-    "n_documents": {"sv": "Dok.", "nb": "Dok.", "en": "Docs"},
-    "n_before": {"sv": "Beslut före", "nb": "Vedtak før", "en": "Decisions before"},
-    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
-    "n_after": {"sv": "Beslut efter", "nb": "Vedtak etter", "en": "Decisions after"},
-    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
-    "interviews": {"sv": "Intervjuer", "nb": "Intervjuer", "en": "Interviews"},
-    "estimate": {"sv": "Effekt", "nb": "Effekt", "en": "Effect"},
-    "gap": {"sv": "Glapp", "nb": "Gap", "en": "Gap"},
-    "required_not_practised": {"sv": "krävs men syns inte i praktiken", "nb": "kreves, men ses ikke i praksis",
-                               "en": "required, not documented in practice"},
-    "practised_not_decided": {"sv": "praktiseras men är aldrig beslutat", "nb": "praktiseres, men aldri vedtatt",
-                              "en": "practised, never decided"},
-    "no_practice_data": {"sv": "inga uppgifter om praktiken", "nb": "ingen opplysninger om praksis",
-                         "en": "no data on practice"},
-    "document": {"sv": "Dokument", "nb": "Dokument", "en": "Document"},
-    "doc_type": {"sv": "Typ", "nb": "Type", "en": "Type"},
-    "date": {"sv": "Datum", "nb": "Dato", "en": "Date"},
-    "page": {"sv": "Sida", "nb": "Side", "en": "Page"},
-    "paragraph": {"sv": "Stycke", "nb": "Avsnitt", "en": "Paragraph"},
-    "origin": {"sv": "Ursprung", "nb": "Opprinnelse", "en": "Origin"},
-    "passage": {"sv": "Textavsnitt", "nb": "Tekstavsnitt", "en": "Passage"},
-    "suggested": {"sv": "förslag (sökord)", "nb": "forslag (søkeord)", "en": "suggested (terms)"},
-    "coded": {"sv": "kodat", "nb": "kodet", "en": "coded"},
-    "label": {"sv": "Intervjuperson", "nb": "Intervjuperson", "en": "Interviewee"},
-    "quote": {"sv": "Citat", "nb": "Sitat", "en": "Quote"},
-    "cap_matrix": {"sv": "Kärnkomponenter: krav i styrdokumenten, dokumenterad praktik, intervjuer och effekt",
-                   "nb": "Kjernekomponenter: krav i styringsdokumentene, dokumentert praksis, intervjuer og effekt",
-                   "en": "Core components: required in documents, documented practice, interviews and effect"},
-    "cap_mentions": {"sv": "Var kärnkomponenterna nämns i styrdokumenten",
-                     "nb": "Hvor kjernekomponentene nevnes i styringsdokumentene",
-                     "en": "Where the core components are mentioned in the governing documents"},
-    "cap_documents": {"sv": "Granskade styrdokument", "nb": "Gjennomgåtte styringsdokumenter",
-                      "en": "Governing documents reviewed"},
-    "cap_quotes": {"sv": "Citat om kärnkomponenterna (rollbeteckning, maskerade)",
-                   "nb": "Sitater om kjernekomponentene (rollebetegnelse, maskert)",
-                   "en": "Quotes on the core components (role labels, masked)"},
-    "issuer": {"sv": "Utfärdare", "nb": "Utsteder", "en": "Issuer"},
-    "pages": {"sv": "Sidor", "nb": "Sider", "en": "Pages"},
-    "outcome_axis": {"sv": "Utfall", "nb": "Utfall", "en": "Outcome"},
-    "types": {"sv": {"policy": "riktlinje", "manual": "handbok", "routine": "rutin", "decision": "nämndbeslut",
-                     "other": "övrigt"},
-              "nb": {"policy": "retningslinje", "manual": "håndbok", "routine": "rutine",
-                     "decision": "politisk vedtak",
-                     "other": "annet"},
-              "en": {"policy": "policy", "manual": "manual", "routine": "routine", "decision": "committee decision",
-                     "other": "other"}},
-}
-_t = translator({k: v for k, v in _T.items() if k != "types"})
+_t = translator("documents")
 
 
 def _type(doc_type: str, language: str) -> str:
-    return _T["types"][language].get(doc_type, doc_type)
+    return i18n.words("documents", language).get(f"types.{doc_type}", doc_type)
 
 
 # ----------------------------------------------------------------------------- stemming and matching
@@ -208,7 +153,8 @@ def _component_dots(ax, mentions: "DocumentMentions", components: list, labels: 
         for doc_type, g in rows.groupby("doc_type"):
             ax.scatter(g["in_force"], [y] * len(g), color=_COLOURS.get(doc_type, "#7f7f7f"), s=36, zorder=3,
                        label=_type(doc_type, language))
-    ax.set_yticks(range(len(components)), [labels.get(c, c) for c in components], fontsize=8)
+    ax.set_yticks(range(len(components)), [str(in_language(labels.get(c, c), language)) for c in components],
+                  fontsize=8)
     ax.set_ylim(-0.6, len(components) - 0.4)
     ax.invert_yaxis()
     handles, names = ax.get_legend_handles_labels()
@@ -436,6 +382,13 @@ class IntendedEnactedResult:
     language: str = "sv"
     title: str = ""
     notes: list = field(default_factory=list)
+    #: component → its label, and → the name of its outcome analysis, as given (``Localized`` when the
+    #: config or model words them per language: the matrix columns hold them in the result's language)
+    labels: dict = field(default_factory=dict, repr=False)
+    effect_names: dict = field(default_factory=dict, repr=False)
+
+    def _label(self, component: str, language: str) -> str:
+        return str(in_language(self.labels.get(component, component), language))
 
     def __post_init__(self):
         self.title = self.title or _t("title", self.language)
@@ -469,50 +422,19 @@ class IntendedEnactedResult:
         d = disclosure if disclosure is not None else Disclosure()
         out = []
         docs = self.mentions.documents
-        out.append({"sv": f"{fmt_int(len(docs), language)} styrdokument granskades "
-                          f"({', '.join(sorted({_type(t, language) for t in docs['doc_type']}))}).",
-                    "nb": f"{fmt_int(len(docs), language)} styringsdokumenter ble gjennomgått "
-                          f"({', '.join(sorted({_type(t, language) for t in docs['doc_type']}))}).",
-                    "en": f"{fmt_int(len(docs), language)} governing documents were reviewed "
-                          f"({', '.join(sorted({_type(t, language) for t in docs['doc_type']}))})."}[language])
+        out.append(i18n.text("documents", "intended_enacted_result_sentences", language,
+                             docs=fmt_int(len(docs), language),
+                             v1=', '.join(sorted({_type(t, language) for t in docs['doc_type']}))))
         for r in self.matrix.to_dict("records"):
+            r = {**r, "label": self._label(r["component"], language),
+                 "effect_analysis": in_language(self.effect_names.get(r["component"], r["effect_analysis"]), language)}
             out += _component_sentences(r, len(docs), language, d)
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
         language = check_language(language)
-        return [{
-            "sv": "Styrdokumenten (riktlinjer, rutiner, handböcker och nämndbeslut) lästes in med sidor och "
-                  "stycken. "
-                  "Var varje kärnkomponent nämns söktes först med sökord per komponent, där böjningsformer "
-                  "matchas med Snowball-stammar; träffarna är förslag som en granskare bekräftar, och där "
-                  "dokumenten kodats i ett analysprogram gäller kodningen. En komponent räknas som krävd från "
-                  "det datum då det första dokument som nämner den började gälla. Den dokumenterade praktiken "
-                  "är andelen beslut där komponenten syns, före och efter detta datum. Ett glapp markeras när en "
-                  f"krävd komponent syns i färre än {fmt_percent(self.threshold, 0, language)} av besluten "
-                  "efteråt, och när en komponent som syns i minst så många beslut aldrig nämns i något "
-                  "styrdokument. Skannade dokument utan textlager lästes inte (ingen OCR).",
-            "nb": "Styringsdokumentene (retningslinjer, rutiner, håndbøker og politiske vedtak) ble lest inn med "
-                  "sider og avsnitt. Hvor hver kjernekomponent nevnes, ble først søkt med søkeord per komponent, "
-                  "der bøyningsformer matches med Snowball-stammer; treffene er forslag som en gjennomgår "
-                  "bekrefter, og der dokumentene er kodet i et analyseprogram, gjelder kodingen. En komponent "
-                  "regnes som påkrevd fra datoen da det første dokumentet som nevner den, trådte i kraft. Den "
-                  "dokumenterte praksisen er andelen vedtak der komponenten ses, før og etter denne datoen. Et "
-                  "gap markeres når en påkrevd komponent ses i færre enn "
-                  f"{fmt_percent(self.threshold, 0, language)} "
-                  "av vedtakene etterpå, og når en komponent som ses i minst så mange vedtak, aldri nevnes i "
-                  "noe styringsdokument. Skannede dokumenter uten tekstlag ble ikke lest (ingen OCR).",
-            "en": "The governing documents (policies, routines, manuals and committee decisions) were read with "
-                  "their pages and paragraphs. Where each core component is mentioned was first searched with "
-                  "terms per component, inflections matched by Snowball stems; the passages found are "
-                  "suggestions a reviewer confirms, and where the documents were coded in a QDA tool the coding "
-                  "applies. A component counts as required from the date the first document mentioning it came "
-                  "into force. Documented practice is the share of decisions showing the component, before and "
-                  "after that date. A gap is flagged when a required component shows in fewer than "
-                  f"{fmt_percent(self.threshold, 0, language)} of decisions afterwards, and when a component "
-                  "showing in at least that many is never mentioned in a governing document. Scanned documents "
-                  "without a text layer were not read (no OCR).",
-        }[language]]
+        return [i18n.text("documents", "intended_enacted_result_methods", language,
+                          threshold=fmt_percent(self.threshold, 0, language))]
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import TableSpec
@@ -521,7 +443,7 @@ class IntendedEnactedResult:
         m = self.matrix
         t = lambda k: _t(k, language)  # noqa: E731
         table = pd.DataFrame({
-            t("component"): m["label"],
+            t("component"): [self._label(c, language) for c in m["component"]],
             # one column for when and where: a narrow table fits the page
             t("required_where"): [f"{fmt_date(s, language)}: {d}, {'p.' if language == 'en' else 's.'} {p}"
                                   if isinstance(d, str) else "–"
@@ -538,7 +460,7 @@ class IntendedEnactedResult:
                          decimals={t("estimate"): 2, t("n_documents"): 0})
         mentions = self.mentions.mentions
         mt = pd.DataFrame({
-            t("component"): mentions["component"].map(self.mentions.labels),
+            t("component"): [self._label(c, language) for c in mentions["component"]],
             t("document"): mentions["document"],
             t("doc_type"): [_type(x, language) for x in mentions["doc_type"]],
             t("date"): [fmt_date(d, language) for d in mentions["date"]],
@@ -554,7 +476,7 @@ class IntendedEnactedResult:
         tables = [(t("cap_matrix"), table, spec), (t("cap_documents"), dt_, TableSpec(decimals={t("pages"): 0})),
                   (t("cap_mentions"), mt, TableSpec(decimals={t("page"): 0, t("paragraph"): 0}))]
         if len(self.quotes):
-            q = pd.DataFrame({t("component"): self.quotes["component"].map(self.mentions.labels),
+            q = pd.DataFrame({t("component"): [self._label(c, language) for c in self.quotes["component"]],
                               t("label"): self.quotes["label"], t("quote"): self.quotes["quote"]})
             tables.append((t("cap_quotes"), q, TableSpec()))
         return tables
@@ -571,10 +493,10 @@ class IntendedEnactedResult:
         docs = self.mentions.documents.dropna(subset=["in_force"]).sort_values("in_force")
         if self.series is None or not len(self.series):  # no outcome: which component each document requires
             comps = list(self.matrix["component"])
-            _component_dots(ax, self.mentions, comps, dict(zip(comps, self.matrix["label"])), language)
+            _component_dots(ax, self.mentions, comps, {c: self._label(c, language) for c in comps}, language)
         else:
             ax.plot(self.series["period"], self.series["value"], color="#1f4e79", lw=1.4)
-            ax.set_ylabel(self.series_label or _t("outcome_axis", language))
+            ax.set_ylabel(in_language(self.series_label, language) or _t("outcome_axis", language))
         for d in docs.to_dict("records"):
             colour = _COLOURS.get(d["doc_type"], "#7f7f7f")
             ax.axvline(d["in_force"], color=colour, ls="--", lw=1, zorder=1)
@@ -594,44 +516,36 @@ def _component_sentences(r: dict, n_docs: int, language: str, d) -> list[str]:
     out = []
     if r["required"]:
         since = fmt_date(r["required_since"], language)
-        page = {"sv": "s.", "nb": "s.", "en": "p."}[language]
+        page = i18n.text("documents", "component_sentences.page", language)
         where = f"{r['first_document']}, {page} {r['first_page']}"
         k, n = fmt_int(r["n_documents"], language), fmt_int(n_docs, language)
-        out.append({"sv": f"{label}: krävs från {since} ({where}) och nämns i {k} av {n} styrdokument.",
-                    "nb": f"{label}: kreves fra {since} ({where}) og nevnes i {k} av {n} styringsdokumenter.",
-                    "en": f"{label}: required from {since} ({where}) and mentioned in {k} of {n} documents."}[language])
+        out.append(i18n.text("documents", "component_sentences", language, label=label, since=since, where=where,
+                             k=k, n=n))
     else:
-        out.append({"sv": f"{label}: nämns inte i något styrdokument.",
-                    "nb": f"{label}: nevnes ikke i noe styringsdokument.",
-                    "en": f"{label}: mentioned in no governing document."}[language])
+        out.append(i18n.text("documents", "component_sentences_2", language, label=label))
     if r["not_in_later"]:
-        out.append({"sv": f"{label} nämns inte i senare dokument: {r['not_in_later']}.",
-                    "nb": f"{label} nevnes ikke i senere dokumenter: {r['not_in_later']}.",
-                    "en": f"{label} is not mentioned in later documents: {r['not_in_later']}."}[language])
+        out.append(i18n.text("documents", "component_sentences_3", language, label=label,
+                             not_in_later=r['not_in_later']))
     practice = ""
     if pd.notna(r["share_after"]):
         a, na = d.share(r["share_after"], r["n_after"], language), d.count(r["n_after"], language)
         if pd.notna(r["share_before"]):
             b, nb = d.share(r["share_before"], r["n_before"], language), d.count(r["n_before"], language)
-            practice = {"sv": f"I besluten syns det i {b} före (av {nb}) och {a} efter (av {na})",
-                        "nb": f"I vedtakene ses det i {b} før (av {nb}) og {a} etter (av {na})",
-                        "en": f"Decisions show it in {b} before (of {nb}) and {a} after (of {na})"}[language]
+            practice = i18n.text("documents", "component_sentences.practice", language, b=b, nb=nb, a=a, na=na)
         else:
-            practice = {"sv": f"I besluten syns det i {a} (av {na})", "nb": f"I vedtakene ses det i {a} (av {na})",
-                        "en": f"Decisions show it in {a} (of {na})"}[language]
+            practice = i18n.text("documents", "component_sentences.practice_2", language, a=a, na=na)
     if pd.notna(r["estimate"]):
         est = fmt_number(r["estimate"], 2, language)
         ci = f"{fmt_number(r['ci_low'], 2, language)}–{fmt_number(r['ci_high'], 2, language)}"
-        effect = {"sv": f"effekten på utfallet ({r['effect_analysis']}) är {est} (95 % KI {ci})",
-                  "nb": f"effekten på utfallet ({r['effect_analysis']}) er {est} (95 % KI {ci})",
-                  "en": f"the effect on the outcome ({r['effect_analysis']}) is {est} (95% CI {ci})"}[language]
-        joint = {"sv": ", och ", "nb": ", og ", "en": ", and "}[language]
+        effect = i18n.text("documents", "component_sentences.effect", language,
+                           effect_analysis=r['effect_analysis'], est=est, ci=ci)
+        joint = i18n.text("documents", "component_sentences.joint", language)
         practice = practice + joint + effect if practice else effect[:1].upper() + effect[1:]
     if practice:
         out.append(practice + ".")
     if r["gap"] in ("required_not_practised", "practised_not_decided"):
-        out.append({"sv": f"Glapp: {label} {_t(r['gap'], language)}.", "nb": f"Gap: {label} {_t(r['gap'], language)}.",
-                    "en": f"Gap: {label}: {_t(r['gap'], language)}."}[language])
+        out.append(i18n.text("documents", "component_sentences_4", language, label=label,
+                             gap=_t(r['gap'], language)))
     return out
 
 
@@ -721,8 +635,9 @@ def intended_vs_enacted(mentions: DocumentMentions, *, fidelity=None, decisions:
     for c in ("n_before", "n_after", "audit_n", "interviews", "interviews_total", "first_page"):
         matrix[c] = matrix[c].astype("Int64")
     quotes = pd.DataFrame(quotes, columns=["component", "group", "label", "quote"])
-    return IntendedEnactedResult(matrix, mentions, quotes,
-                                 _series(series), series_label, threshold, language)
+    names = {c: (e[0] if isinstance(e, tuple) else getattr(e, "title", "")) for c, e in (effects or {}).items()}
+    return IntendedEnactedResult(matrix, mentions, quotes, _series(series), series_label, threshold, language,
+                                 labels=dict(labels), effect_names=names)
 
 
 def _components(components, mentions):

@@ -28,6 +28,7 @@ from statsmodels.stats.sandwich_covariance import cov_nw_panel
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from evalkit import i18n
 from evalkit.analysis._its_ar1 import RHO_BOUND, contrast_inference, fit_reml_ar1
 from evalkit.analysis import _its_report as rep
 from evalkit.analysis._its_text import LANGUAGES, sentences_for
@@ -286,24 +287,16 @@ class ITSResult:
             controlled=self._meta["controlled"])
         label = rep.outcome_label(self._spec["outcome"], language)
         n = self._diagnostics["n_periods"]
-        caption = {"sv": f"Förändringens effekt på {label}: segmenterad regression över {n} perioder",
-                   "nb": f"Endringens effekt på {label}: segmentert regresjon over {n} perioder",
-                   "en": f"Effect of the change on {label}: segmented regression over {n} periods"}[language]
+        caption = i18n.text("its", "its_result_report_tables.caption", language, label=label, n=n)
         spec = rep.table_spec(decimals={c: decimals for c in columns[:3]}, pvalues=(columns[3],))
         diag, value = rep.diagnostics_table(self._diagnostics, language=language,
                                             error_text=self._error_words(language))
-        diag_caption = {"sv": f"Modellkontroll för {label}: autokorrelation och spridning i residualerna",
-                        "nb": f"Modellkontroll for {label}: autokorrelasjon og spredning i residualene",
-                        "en": f"Model checks for {label}: autocorrelation and dispersion of the residuals"
-                        }[language]
+        diag_caption = i18n.text("its", "its_result_report_tables.diag_caption", language, label=label)
         return [(caption, frame, spec), (diag_caption, diag, rep.table_spec(decimals={value: 3}))]
 
     def _error_words(self, language: str) -> str:
         model = self._meta["error_model"]
-        return {"ar1": {"sv": "AR(1), REML, Kenward–Roger", "nb": "AR(1), REML, Kenward–Roger",
-                        "en": "AR(1), REML, Kenward–Roger"},
-                "hac": {"sv": "Newey–West", "nb": "Newey–West", "en": "Newey–West"},
-                "counts": {"sv": "ingen (antal)", "nb": "ingen (antall)", "en": "none (counts)"}}[model][language]
+        return i18n.text("its", f"itsresult_error_words.{model}", language)
 
     def summary(self) -> str:
         """Plain-text report: model, periods, error model, effects, diagnostics, assumptions."""
@@ -353,7 +346,7 @@ class ITSResult:
         from evalkit.i18n import tick_formatter
 
         language = self._language(language)
-        words = rep.PLOT_LABELS[language]
+        words = i18n.words("its", language, "plot")
         if ax is None:
             fig, ax = plt.subplots(figsize=(8, 4.5))
         else:

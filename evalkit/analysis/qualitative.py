@@ -16,15 +16,17 @@ from __future__ import annotations
 import html
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
+from evalkit import i18n
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.quotes import role_labels, select_quotes
 from evalkit.errors import AnalysisError, AnalysisWarning
-from evalkit.i18n import SUPPRESSED, check_language, fmt_int, fmt_number, fmt_percent, translator
+from evalkit.i18n import SUPPRESSED, check_language, fmt_int, fmt_number, fmt_percent, in_language, translator
 
 __all__ = ["qualitative_analysis", "QualitativeResult", "coding_agreement", "joint_display", "JointDisplay",
            "run_qualitative", "GROUP_VARIABLES", "PERIOD_VARIABLES", "ALL"]
@@ -38,57 +40,7 @@ _BEFORE = ("före", "before", "før", "pre", "0", "1 före")
 _WORKS = ("fungerar bra", "fungerer godt", "works well", "what works well", "styrkor", "styrker", "strengths")
 _REMAINS = ("återstår", "gjenstår", "remains", "what remains", "utmaningar", "utfordringer", "challenges")
 
-_T = {
-    "title": {"sv": "Intervjuer: teman per intressentgrupp", "nb": "Intervjuer: temaer per interessentgruppe",
-              "en": "Interviews: themes by stakeholder group"},
-    "theme": {"sv": "Tema", "nb": "Tema", "en": "Theme"},
-    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
-    "interviews": {"sv": "Intervjuer som tar upp temat", "nb": "Intervjuer som tar opp temaet",
-                   "en": "Interviews raising the theme"},
-    "segments": {"sv": "Kodade avsnitt", "nb": "Kodede avsnitt", "en": "Coded segments"},
-    "group_size": {"sv": "Intervjuer i gruppen", "nb": "Intervjuer i gruppen", "en": "Interviews in group"},
-    "share": {"sv": "Andel", "nb": "Andel", "en": "Share"},
-    "n_before": {"sv": "Antal före", "nb": "Antall før", "en": "Number before"},
-    "N_before": {"sv": "Intervjuer före", "nb": "Intervjuer før", "en": "Interviews before"},
-    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
-    "n_after": {"sv": "Antal efter", "nb": "Antall etter", "en": "Number after"},
-    "N_after": {"sv": "Intervjuer efter", "nb": "Intervjuer etter", "en": "Interviews after"},
-    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
-    "n_total": {"sv": "Antal totalt", "nb": "Antall totalt", "en": "Number in all"},
-    "p_value": {"sv": "p-värde (Fishers exakta test)", "nb": "p-verdi (Fishers eksakte test)",
-                "en": "p-value (Fisher's exact test)"},
-    "cap_freq": {"sv": "Teman per intressentgrupp: intervjuer som tar upp temat och kodade avsnitt",
-                 "nb": "Temaer per interessentgruppe: intervjuer som tar opp temaet og kodede avsnitt",
-                 "en": "Themes by stakeholder group: interviews raising the theme and coded segments"},
-    "cap_ba": {"sv": "Andel intervjuer som tar upp varje tema före och efter",
-               "nb": "Andel intervjuer som tar opp hvert tema før og etter",
-               "en": "Share of interviews raising each theme before and after"},
-    "cap_co": {"sv": "Samförekomst av teman (antal intervjuer med båda)",
-               "nb": "Samforekomst av temaer (antall intervjuer med begge)",
-               "en": "Co-occurrence of themes (interviews with both)"},
-    "cap_works": {"sv": "Vad fungerar bra", "nb": "Hva fungerer godt", "en": "What works well"},
-    "cap_remains": {"sv": "Vad återstår", "nb": "Hva gjenstår", "en": "What remains"},
-    "cap_agree": {"sv": "Överensstämmelse mellan kodare per tema", "nb": "Samsvar mellom kodere per tema",
-                  "en": "Agreement between coders per theme"},
-    "cap_quotes": {"sv": "Citat per tema och grupp (rollbeteckning, maskerade)",
-                   "nb": "Sitater per tema og gruppe (rollebetegnelse, maskert)",
-                   "en": "Quotes by theme and group (role labels, masked)"},
-    "all": {"sv": "(alla teman)", "nb": "(alle temaer)", "en": "(all themes)"},
-    "value": {"sv": "Kappa", "nb": "Kappa", "en": "Kappa"},
-    "n_units": {"sv": "Enheter", "nb": "Enheter", "en": "Units"},
-    "percent_agreement": {"sv": "Samma bedömning", "nb": "Samme vurdering", "en": "Same judgement"},
-    "label": {"sv": "Intervjuperson", "nb": "Intervjuperson", "en": "Interviewee"},
-    "quote": {"sv": "Citat", "nb": "Sitat", "en": "Quote"},
-    "raised_by": {"sv": "Tas upp av", "nb": "Tas opp av", "en": "Raised by"},
-    "outcome": {"sv": "Utfall", "nb": "Utfall", "en": "Outcome"},
-    "effect": {"sv": "Kvantitativ effekt", "nb": "Kvantitativ effekt", "en": "Quantitative effect"},
-    "themes": {"sv": "Teman i intervjuerna", "nb": "Temaer i intervjuene", "en": "Interview themes"},
-    "jd_title": {"sv": "Sammanvägd bild: effekter och intervjuteman", "nb": "Samlet bilde: effekter og intervjutemaer",
-                 "en": "Joint display: effects and interview themes"},
-}
-
-
-_t = translator(_T)
+_t = translator("qualitative")
 
 
 # ----------------------------------------------------------------------------- result
@@ -164,9 +116,7 @@ class QualitativeResult:
         if len(top):
             n = d.count(self.n_sources, language)
             names = ", ".join(f"{c} ({d.count(v, language)})" for c, v in top.head(3).items())
-            out.append({"sv": f"Av {n} intervjuer togs dessa teman upp oftast: {names}.",
-                        "nb": f"Av {n} intervjuer ble disse temaene tatt opp oftest: {names}.",
-                        "en": f"Of {n} interviews, these themes were raised most often: {names}."}[language])
+            out.append(i18n.text("qualitative", "qualitative_result_sentences", language, n=n, names=names))
         ba = self.before_after.dropna(subset=["difference"])
         hidden = self._before_after_hidden(d)
         for i, r in ba.reindex(ba["difference"].abs().sort_values(ascending=False).index).head(2).iterrows():
@@ -178,16 +128,12 @@ class QualitativeResult:
                 # (with the same secondary suppression against the theme's total)
                 kb = SUPPRESSED if hidden.at[i, "n_before"] else fmt_int(r["n_before"], language)
                 ka = SUPPRESSED if hidden.at[i, "n_after"] else fmt_int(r["n_after"], language)
-                out.append({"sv": f"Temat {r['code']} togs upp i {kb} av {nb} intervjuer före och i {ka} av {na} efter.",
-                            "nb": f"Temaet {r['code']} ble tatt opp i {kb} av {nb} intervjuer før og i {ka} av {na} etter.",
-                            "en": f"The theme {r['code']} was raised in {kb} of {nb} interviews before and in {ka} of "
-                                  f"{na} after."}[language])
+                out.append(i18n.text("qualitative", "qualitative_result_sentences_2", language, code=r['code'],
+                                     kb=kb, nb=nb, ka=ka, na=na))
                 continue
             b, a = fmt_percent(r["share_before"], 0, language), fmt_percent(r["share_after"], 0, language)
-            out.append({"sv": f"Temat {r['code']} togs upp i {b} av intervjuerna före (av {nb}) och {a} efter (av {na}).",
-                        "nb": f"Temaet {r['code']} ble tatt opp i {b} av intervjuene før (av {nb}) og {a} etter (av {na}).",
-                        "en": f"The theme {r['code']} was raised in {b} of interviews before (of {nb}) and {a} after (of {na})."
-                        }[language])
+            out.append(i18n.text("qualitative", "qualitative_result_sentences_3", language, code=r['code'], b=b,
+                                 nb=nb, a=a, na=na))
         overall = self.agreement_table[self.agreement_table["code"] == ALL]
         if len(overall):
             r = overall.iloc[0]
@@ -195,10 +141,7 @@ class QualitativeResult:
             v = ".." if few else fmt_number(r["value"], 2, language)
             pa = d.base_share(r["percent_agreement"], r["n_units"], language)
             u = d.count(r["n_units"], language)
-            out.append({"sv": f"Två kodare kodade samma intervjuer: kappa {v} över {u} par av intervju och tema, samma bedömning i {pa}.",
-                        "nb": f"To kodere kodet de samme intervjuene: kappa {v} over {u} par av intervju og tema, samme vurdering i {pa}.",
-                        "en": f"Two coders coded the same interviews: kappa {v} over {u} interview-theme pairs, same judgement in {pa}."
-                        }[language])
+            out.append(i18n.text("qualitative", "qualitative_result_sentences_4", language, v1=v, u=u, pa=pa))
         return out
 
     def _frequency_hidden(self, d) -> np.ndarray:
@@ -225,29 +168,7 @@ class QualitativeResult:
 
     def methods(self, language: str = "sv") -> list[str]:
         language = check_language(language)
-        return [{
-            "sv": "Intervjuerna kodades tematiskt. Ett tema räknas både som antal intervjuer som tar upp det och som "
-                  "antal kodade avsnitt; gruppernas storlek anges. Jämförelsen före och efter är beskrivande: "
-                  "intervjupersonerna är inte ett slumpmässigt urval, och Fishers exakta test redovisas bara där "
-                  "båda perioderna har minst fem intervjuer. Överensstämmelsen mellan kodare mäts med Cohens kappa "
-                  "på förekomst av varje tema i varje dubbelkodad intervju, med bootstrapintervall. Citat väljs "
-                  "bland typiska avsnitt, högst ett per intervju, märks med roll och nummer, och namn, "
-                  "personnummer, telefonnummer, e-post och adresser maskeras.",
-            "nb": "Intervjuene ble kodet tematisk. Et tema telles både som antall intervjuer som tar det opp og som "
-                  "antall kodede avsnitt; gruppenes størrelse oppgis. Sammenligningen før og etter er beskrivende: "
-                  "intervjupersonene er ikke et tilfeldig utvalg, og Fishers eksakte test vises bare der begge "
-                  "periodene har minst fem intervjuer. Samsvaret mellom kodere måles med Cohens kappa på forekomst "
-                  "av hvert tema i hvert dobbeltkodede intervju, med bootstrap-intervall. Sitater velges blant "
-                  "typiske avsnitt, høyst ett per intervju, merkes med rolle og nummer, og navn, fødselsnummer, "
-                  "telefonnumre, e-post og adresser maskeres.",
-            "en": "Interviews were coded thematically. A theme is counted both as interviews raising it and as coded "
-                  "segments; group sizes are shown. The before/after comparison is descriptive: interviewees are "
-                  "not a random sample, and Fisher's exact test is shown only where both periods have at least five "
-                  "interviews. Agreement between coders is Cohen's kappa on the presence of each theme in each "
-                  "double-coded interview, with a bootstrap interval. Quotes are chosen among typical segments, at "
-                  "most one per interview, labelled by role and number, with names, identity numbers, phone "
-                  "numbers, e-mail and addresses masked.",
-        }[language]]
+        return [i18n.text("qualitative", "qualitative_result_methods", language)]
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import TableSpec
@@ -613,6 +534,9 @@ class JointDisplay:
 
     table: pd.DataFrame
     language: str = "sv"
+    #: per row: the outcome's name, its result, theme counts, groups and quote — worded again per language
+    parts: list = field(default_factory=list, repr=False)
+    disclosure: Any = field(default=None, repr=False)
 
     @property
     def title(self) -> str:
@@ -625,17 +549,14 @@ class JointDisplay:
         return []
 
     def methods(self, language: str = "sv") -> list[str]:
-        return [{"sv": "Den sammanvägda bilden ställer varje utfalls kvantitativa effekt bredvid de intervjuteman "
-                       "som i konfigurationen kopplats till utfallet, med de grupper som tog upp temat och ett citat.",
-                 "nb": "Det samlede bildet stiller hvert utfalls kvantitative effekt ved siden av intervjutemaene "
-                       "som i konfigurasjonen er knyttet til utfallet, med gruppene som tok opp temaet og et sitat.",
-                 "en": "The joint display puts each outcome's quantitative effect beside the interview themes mapped "
-                       "to it in the configuration, with the groups that raised them and a quote."}[check_language(language)]]
+        return [_t("jd_methods", check_language(language))]
 
     def report_tables(self, language: str | None = None) -> list:
         from evalkit.blocks import TableSpec
         lang = check_language(language or self.language)
-        t = self.table.rename(columns={"outcome": _t("outcome", lang), "effect": _t("effect", lang),
+        table = self.table if lang == self.language or not self.parts else _joint_rows(self.parts, lang,
+                                                                                         self.disclosure)
+        t = table.rename(columns={"outcome": _t("outcome", lang), "effect": _t("effect", lang),
                                        "themes": _t("themes", lang), "raised_by": _t("raised_by", lang),
                                        "quote": _t("quote", lang)})
         return [(_t("jd_title", lang), t, TableSpec())]
@@ -684,7 +605,7 @@ def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeRes
     language = check_language(language)
     d = _rules(disclosure)
     freq = qualitative.frequency
-    rows = []
+    parts = []
     for outcome, themes in mapping.items():
         themes = [themes] if isinstance(themes, str) else list(themes)
         f = freq[freq["code"].isin(themes) | freq["code_guid"].isin(themes)]
@@ -693,15 +614,25 @@ def joint_display(quantitative: dict, mapping: dict, qualitative: QualitativeRes
             raise AnalysisError(f"joint display: theme(s) {', '.join(unknown)} mapped to {outcome!r} are not in "
                                 "the codings")
         by_theme = f.groupby("code")["n_sources"].sum()
-        total = qualitative.n_sources
-        theme_text = "; ".join(f"{c} ({d.count(n, language)}/{d.count(total, language)})" for c, n in by_theme.items())
         groups = f[f["n_sources"] > 0].groupby("group")["n_sources"].sum().sort_values(ascending=False)
         q = qualitative.quotes[qualitative.quotes["code"].isin(by_theme.index)]
-        quote = f"\u201d{q.iloc[0]['quote']}\u201d ({q.iloc[0]['label']})" if len(q) else ""
-        effect = _effect_sentence(quantitative[outcome], language) if outcome in quantitative else ""
-        rows.append({"outcome": outcome, "effect": effect, "themes": theme_text,
-                     "raised_by": ", ".join(str(g) for g in groups.index), "quote": quote})
-    return JointDisplay(pd.DataFrame(rows, columns=["outcome", "effect", "themes", "raised_by", "quote"]), language)
+        parts.append({"outcome": outcome, "result": quantitative.get(outcome), "themes": by_theme,
+                      "total": qualitative.n_sources, "groups": [str(g) for g in groups.index],
+                      "quote": (q.iloc[0]["quote"], q.iloc[0]["label"]) if len(q) else None})
+    return JointDisplay(_joint_rows(parts, language, d), language, parts, d)
+
+
+def _joint_rows(parts: list, language: str, d) -> pd.DataFrame:
+    """The joint display's table worded in ``language`` (effects, counts and quote marks of that language)."""
+    rows = []
+    for p in parts:
+        themes = "; ".join(f"{c} ({d.count(n, language)}/{d.count(p['total'], language)})"
+                           for c, n in p["themes"].items())
+        quote = (_t("quoted", language, text=p["quote"][0]) + f" ({p['quote'][1]})") if p["quote"] else ""
+        effect = _effect_sentence(p["result"], language) if p["result"] is not None else ""
+        rows.append({"outcome": in_language(p["outcome"], language), "effect": effect, "themes": themes,
+                     "raised_by": ", ".join(p["groups"]), "quote": quote})
+    return pd.DataFrame(rows, columns=["outcome", "effect", "themes", "raised_by", "quote"])
 
 
 # ----------------------------------------------------------------------------- pipeline

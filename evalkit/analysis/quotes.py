@@ -24,16 +24,11 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["mask_text", "select_quotes", "role_labels", "MASKS"]
+from evalkit import i18n
+
+__all__ = ["mask_text", "select_quotes", "role_labels"]
 
 #: replacement text per kind and language
-MASKS = {
-    "name": {"sv": "[namn]", "nb": "[navn]", "en": "[name]"},
-    "id": {"sv": "[personnummer]", "nb": "[fødselsnummer]", "en": "[ID number]"},
-    "phone": {"sv": "[telefon]", "nb": "[telefon]", "en": "[phone]"},
-    "email": {"sv": "[e-post]", "nb": "[e-post]", "en": "[e-mail]"},
-    "address": {"sv": "[adress]", "nb": "[adresse]", "en": "[address]"},
-}
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # 12/10 digit Swedish (YYYYMMDD-XXXX, YYMMDD-XXXX, +), 11 digit Norwegian (DDMMYY XXXXX)
@@ -74,7 +69,7 @@ def mask_text(text: str, *, names: Iterable[str] = (), language: str = "sv") -> 
     >>> mask_text("Min dotter Karin hjälper till.", language="en")
     'Min dotter [name] hjälper till.'
     """
-    m = {k: v.get(language, v["en"]) for k, v in MASKS.items()}
+    m = i18n.words("quotes", language, "masks")
     text = _EMAIL.sub(m["email"], text)
     text = _ID.sub(m["id"], text)
     text = _PHONE.sub(m["phone"], text)

@@ -58,28 +58,17 @@ class ScaleResult:
     def sentences(self, language: str = "sv") -> list[str]:
         ci = i18n.fmt_ci(self.value, self.ci_low, self.ci_high, 2, language)
         n = i18n.fmt_int(self.n, language)
-        return [{"sv": f"Skalans inre konsistens (Cronbachs alfa) var {ci} för {self.k} frågor och {n} svarande.",
-                 "nb": f"Skalaens indre konsistens (Cronbachs alfa) var {ci} for {self.k} spørsmål og {n} svarere.",
-                 "en": f"The scale's internal consistency (Cronbach's alpha) was {ci} for {self.k} items "
-                       f"and {n} respondents."}[language]]
+        return [i18n.text("scales", "scale_result_sentences", language, ci=ci, k=self.k, n=n)]
 
     def methods(self, language: str = "sv") -> list[str]:
-        return [{"sv": "Inre konsistens mättes med Cronbachs alfa med Feldts konfidensintervall "
-                       "(antar oberoende svarande och normalfördelade summapoäng).",
-                 "nb": "Indre konsistens ble målt med Cronbachs alfa med Feldts konfidensintervall "
-                       "(forutsetter uavhengige svarere og normalfordelte sumskårer).",
-                 "en": "Internal consistency was measured by Cronbach's alpha with Feldt's confidence interval "
-                       "(assumes independent respondents and normally distributed sum scores)."}[language]]
+        return [i18n.text("scales", "scale_result_methods", language)]
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import TableSpec
-        names = {"sv": ("Fråga", "Antal svar", "Medelvärde", "Korrelation med övriga", "Alfa utan frågan"),
-                 "nb": ("Spørsmål", "Antall svar", "Gjennomsnitt", "Korrelasjon med øvrige", "Alfa uten spørsmålet"),
-                 "en": ("Item", "Answers", "Mean", "Item–rest correlation", "Alpha if deleted")}[language]
+        names = tuple(i18n.text("scales", f"scale_result_report_tables.names.{i}", language) for i in range(5))
         t = self.items.reset_index()
         t.columns = list(names)
-        caption = {"sv": "Frågornas bidrag till skalan", "nb": "Spørsmålenes bidrag til skalaen",
-                   "en": "Items of the scale"}[language]
+        caption = i18n.text("scales", "scale_result_report_tables.caption", language)
         return [(caption, t, TableSpec(counts=(names[1],), guards={names[2]: names[1]}))]
 
     def _repr_html_(self) -> str:

@@ -303,49 +303,7 @@ def staff_survey_analysis(survey: "Survey", *, treated: Sequence[str] | None = N
                              codebook_source=survey.codebook.source)
 
 
-_T = {
-    "title": {"sv": "Medarbetarenkät: engagemang (HME) och stress", "nb": "Medarbeiderundersøkelse: engasjement "
-              "(HME) og stress", "en": "Staff survey: engagement (HME) and stress"},
-    "hme_total": {"sv": "HME totalindex", "nb": "HME totalindeks", "en": "HME total index"},
-    "hme_motivation": {"sv": "HME motivation", "nb": "HME motivasjon", "en": "HME motivation"},
-    "hme_leadership": {"sv": "HME ledarskap", "nb": "HME ledelse", "en": "HME leadership"},
-    "hme_governance": {"sv": "HME styrning", "nb": "HME styring", "en": "HME governance"},
-    "stress": {"sv": "Stress (medel 1–5)", "nb": "Stress (snitt 1–5)", "en": "Stress (mean 1–5)"},
-    "stress_high": {"sv": "Andel mycket stressade", "nb": "Andel svært stresset", "en": "Share highly stressed"},
-    "score": {"sv": "Mått", "nb": "Mål", "en": "Measure"},
-    "wave": {"sv": "Omgång", "nb": "Måling", "en": "Wave"},
-    "domain": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
-    "profession": {"sv": "Yrke", "nb": "Yrke", "en": "Profession"},
-    "n": {"sv": "Svarande", "nb": "Svarere", "en": "Respondents"},
-    "estimate": {"sv": "Värde", "nb": "Verdi", "en": "Value"},
-    "ci_low": {"sv": "KI nedre", "nb": "KI nedre", "en": "CI low"},
-    "ci_high": {"sv": "KI övre", "nb": "KI øvre", "en": "CI high"},
-    "index_skr": {"sv": "Index enligt SKR:s mall", "nb": "Indeks etter SKRs mal", "en": "Index by SKR's template"},
-    "did": {"sv": "Skillnad i förändring", "nb": "Forskjell i endring", "en": "Difference in change"},
-    "p_value": {"sv": "p-värde", "nb": "p-verdi", "en": "p-value"},
-    "changed_before": {"sv": "Förändrade enheter före", "nb": "Endrede enheter før", "en": "Changed units before"},
-    "changed_after": {"sv": "Förändrade enheter efter", "nb": "Endrede enheter etter", "en": "Changed units after"},
-    "comparison_before": {"sv": "Jämförelseenheter före", "nb": "Sammenligningsenheter før",
-                          "en": "Comparison units before"},
-    "comparison_after": {"sv": "Jämförelseenheter efter", "nb": "Sammenligningsenheter etter",
-                         "en": "Comparison units after"},
-    "n_changed_before": {"sv": "n förändrade före", "nb": "n endrede før", "en": "n changed before"},
-    "n_changed_after": {"sv": "n förändrade efter", "nb": "n endrede etter", "en": "n changed after"},
-    "n_comparison_before": {"sv": "n jämförelse före", "nb": "n sammenligning før", "en": "n comparison before"},
-    "n_comparison_after": {"sv": "n jämförelse efter", "nb": "n sammenligning etter", "en": "n comparison after"},
-    "all": {"sv": "Alla", "nb": "Alle", "en": "All"},
-    "n_smallest": {"sv": "Svarande i minsta gruppen", "nb": "Svarere i minste gruppe",
-                   "en": "Respondents in the smallest group"},
-    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
-    "changed": {"sv": "Förändrade enheter", "nb": "Endrede enheter", "en": "Changed units"},
-    "comparison": {"sv": "Jämförelseenheter", "nb": "Sammenligningsenheter", "en": "Comparison units"},
-    "n_before": {"sv": "Svarande före", "nb": "Svarere før", "en": "Respondents before"},
-    "before": {"sv": "Före", "nb": "Før", "en": "Before"},
-    "n_after": {"sv": "Svarande efter", "nb": "Svarere etter", "en": "Respondents after"},
-    "after": {"sv": "Efter", "nb": "Etter", "en": "After"},
-    "change": {"sv": "Förändring", "nb": "Endring", "en": "Change"},
-}
-_t = i18n.translator(_T)
+_t = i18n.translator("staff_survey")
 @dataclass
 class StaffSurveyResult:
     """HME and stress estimates (:func:`staff_survey_analysis`), with the report's tables and figure.
@@ -411,49 +369,17 @@ class StaffSurveyResult:
             p = i18n.fmt_p(row["p_value"], language)
             label = _t(score, language)
             if self.comparison is not None:
-                out.append({"sv": f"{label}: skillnaden i förändring mellan förändrade enheter och jämförelseenheter "
-                                  f"({self.before}–{self.after}) var {ci}{' procentenheter' if scale == 100 else ''} "
-                                  f"({p}).",
-                            "nb": f"{label}: forskjellen i endring mellom endrede enheter og sammenligningsenheter "
-                                  f"({self.before}–{self.after}) var {ci}{' prosentpoeng' if scale == 100 else ''} "
-                                  f"({p}).",
-                            "en": f"{label}: the difference in change between changed and comparison units "
-                                  f"({self.before}–{self.after}) was {ci}{' points' if scale == 100 else ''} "
-                                  f"({p})."}[language])
+                points = " " + i18n.text("did", "points", language) if scale == 100 else ""
+                out.append(i18n.text("staff_survey", "staff_survey_result_sentences_2", language, label=label,
+                                     before=self.before, after=self.after, ci=ci, points=points, p=p))
             else:
-                out.append({"sv": f"{label} ändrades med {ci} från {self.before} till {self.after} ({p}).",
-                            "nb": f"{label} endret seg med {ci} fra {self.before} til {self.after} ({p}).",
-                            "en": f"{label} changed by {ci} from {self.before} to {self.after} ({p})."}[language])
+                out.append(i18n.text("staff_survey", "staff_survey_result_sentences", language, label=label, ci=ci,
+                                     before=self.before, after=self.after, p=p))
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
-        rule = {"complete": {"sv": "ett index beräknas bara för den som besvarat alla dess frågor",
-                             "nb": "en indeks beregnes bare for den som har svart på alle spørsmålene",
-                             "en": "an index is computed only for respondents who answered all its items"},
-                "available": {"sv": "ett index beräknas av de besvarade frågorna",
-                              "nb": "en indeks beregnes av spørsmålene som er besvart",
-                              "en": "an index is computed from the answered items"}}[self.missing][language]
-        return [{"sv": "Hållbart medarbetarengagemang (HME, SKR) räknas om från skalan 1–5 till ett index 0–100 "
-                       f"som (medelvärde − 1) × 25; {rule}. Stress mättes med Elos fråga (Elo m.fl. 2003, 1–5); "
-                       "andelen mycket stressade är svaren 4–5. Värden per omgång, enhet och yrke är designbaserade "
-                       "skattningar med linjäriserade standardfel (omgångarna som strata); medarbetarna antas "
-                       "oberoende. Skillnaden i förändring mellan förändrade enheter och jämförelseenheter har "
-                       "normalapproximerade 95 % konfidensintervall. Värden från färre än "
-                       f"{self.min_n} svarande redovisas inte.",
-                 "nb": "Bærekraftig medarbeiderengasjement (HME, SKR) regnes om fra skalaen 1–5 til en indeks 0–100 "
-                       f"som (gjennomsnitt − 1) × 25; {rule}. Stress ble målt med Elos spørsmål (Elo mfl. 2003, 1–5);"
-                       " andelen svært stresset er svarene 4–5. Verdier per måling, enhet og yrke er designbaserte "
-                       "estimater med lineariserte standardfeil (målingene som strata); de ansatte antas uavhengige."
-                       " Forskjellen i endring mellom endrede enheter og sammenligningsenheter har normal"
-                       "approksimerte 95 % konfidensintervall. Verdier fra færre enn "
-                       f"{self.min_n} svarere vises ikke.",
-                 "en": "SKR's sustainable employee engagement index (HME) rescales the 1–5 answers to 0–100 as "
-                       f"(mean − 1) × 25; {rule}. Stress was measured with Elo's single item (Elo et al. 2003, "
-                       "1–5); highly stressed are answers 4–5. Values by wave, unit and profession are design-based "
-                       "estimates with linearised standard errors (waves as strata); staff are assumed independent. "
-                       "The difference in change between changed and comparison units has normal-approximation "
-                       f"95% confidence intervals. Values from fewer than {self.min_n} respondents are not "
-                       "shown."}[language]]
+        rule = i18n.text("staff_survey", f"staff_survey_result_methods.rule.{self.missing}", language)
+        return [i18n.text("staff_survey", "staff_survey_result_methods", language, rule=rule, min_n=self.min_n)]
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import Table, TableSpec
@@ -481,12 +407,7 @@ class StaffSurveyResult:
             frame = e[cols].rename(columns=names)
             spec = TableSpec(counts=(names["n"],), guards={names[v]: names["n"] for v in values},
                              decimals={names[v]: 2 for v in values})
-            caption = {"unit": {"sv": "Engagemang och stress per omgång och enhet",
-                                "nb": "Engasjement og stress per måling og enhet",
-                                "en": "Engagement and stress by wave and unit"},
-                       "group": {"sv": "Engagemang och stress per omgång och yrke",
-                                 "nb": "Engasjement og stress per måling og yrke",
-                                 "en": "Engagement and stress by wave and profession"}}[dimension][language]
+            caption = i18n.text("staff_survey", f"staff_survey_result_report_tables.caption.{dimension}", language)
             tables.append(Table(frame, caption, spec))
         return tables
 
@@ -510,11 +431,8 @@ class StaffSurveyResult:
         spec = TableSpec(counts=(names["n_smallest"],), guards={names[k]: names["n_smallest"] for k in cols},
                          pvalues=(names["p_value"],))
         units = ", ".join(self.treated)
-        caption = {"sv": f"Skillnad i förändring {self.before}–{self.after}: förändrade enheter ({units}) mot "
-                         "övriga",
-                   "nb": f"Forskjell i endring {self.before}–{self.after}: endrede enheter ({units}) mot de andre",
-                   "en": f"Difference in change {self.before}–{self.after}: changed units ({units}) against the "
-                         "others"}[language]
+        caption = i18n.text("staff_survey", "staff_survey_result_comparison_tables.caption", language,
+                            before=self.before, after=self.after, units=units)
         out = [Table(frame, caption, spec)]
         rows = []
         for _, r in self.comparison.iterrows():
@@ -532,9 +450,8 @@ class StaffSurveyResult:
                          guards={names["before"]: names["n_before"], names["after"]: names["n_after"],
                                  names["change"]: names["n_before"]},
                          decimals={names[k]: 2 for k in ("before", "after", "change")})
-        caption = {"sv": f"Förändrade enheter och jämförelseenheter, {self.before} och {self.after}",
-                   "nb": f"Endrede enheter og sammenligningsenheter, {self.before} og {self.after}",
-                   "en": f"Changed and comparison units, {self.before} and {self.after}"}[language]
+        caption = i18n.text("staff_survey", "staff_survey_result_comparison_tables.caption_2", language,
+                            before=self.before, after=self.after)
         out.append(Table(frame, caption, spec))
         return out
 
@@ -550,8 +467,8 @@ class StaffSurveyResult:
         score = "hme_total" if "hme_total" in set(e["score"]) else "stress"
         dim = "changed" if self.treated else "all"
         e = e[(e["score"] == score) & (e["dimension"] == dim) & (e["n"] >= self.min_n)]
-        names = {True: {"sv": "Förändrade enheter", "nb": "Endrede enheter", "en": "Changed units"}[language],
-                 False: {"sv": "Jämförelseenheter", "nb": "Sammenligningsenheter", "en": "Comparison units"}[language],
+        names = {True: i18n.text("staff_survey", "staff_survey_result_plot", language),
+                 False: i18n.text("staff_survey", "staff_survey_result_plot_2", language),
                  "all": _t("all", language)}
         for offset, (domain, g) in zip((-0.05, 0.05, 0.0), e.groupby("domain", sort=False)):
             x = np.arange(len(g)) + offset

@@ -761,42 +761,11 @@ def paired_prepost(before: pd.Series, after: pd.Series, *, kind: str = "ordinal"
 def _adjustment_sentence(method: str, k: int, what: str, language: str) -> str:
     """"p-values are adjusted for k comparisons/items by Holm's method." in the report language."""
     name = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}[method]
-    noun = {"comparisons": {"sv": "jämförelser", "nb": "sammenligninger", "en": "comparisons"},
-            "items": {"sv": "frågor", "nb": "spørsmål", "en": "items"}}[what][language]
-    return {"sv": f"p-värdena är justerade för {k} {noun} med {name}s metod.",
-            "nb": f"p-verdiene er justert for {k} {noun} med {name}s metode.",
-            "en": f"p-values are adjusted for {k} {noun} by {name}'s method."}[language]
+    noun = i18n.text("surveys", f"adjustment_sentence.noun.{what}", language)
+    return i18n.text("surveys", "adjustment_sentence", language, k=k, noun=noun, name=name)
 
 
-_T = {
-    "title": {"sv": "Brukarundersökning", "nb": "Brukerundersøkelse", "en": "User survey"},
-    "item": {"sv": "Fråga", "nb": "Spørsmål", "en": "Item"},
-    "wave": {"sv": "Omgång", "nb": "Måling", "en": "Wave"},
-    "unit": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
-    "n_answered": {"sv": "Antal svar", "nb": "Antall svar", "en": "Answers"},
-    "n_dont_know": {"sv": "Vet ej", "nb": "Vet ikke", "en": "Don't know"},
-    "n_valid": {"sv": "Svar med åsikt", "nb": "Svar med mening", "en": "Answers with a view"},
-    "n_positive": {"sv": "Positiva", "nb": "Positive", "en": "Positive"},
-    "share": {"sv": "Andel positiva", "nb": "Andel positive", "en": "Share positive"},
-    "n_before": {"sv": "Svar före", "nb": "Svar før", "en": "Answers before"},
-    "share_before": {"sv": "Andel före", "nb": "Andel før", "en": "Share before"},
-    "n_after": {"sv": "Svar efter", "nb": "Svar etter", "en": "Answers after"},
-    "share_after": {"sv": "Andel efter", "nb": "Andel etter", "en": "Share after"},
-    "diff": {"sv": "Skillnad (procentenheter)", "nb": "Forskjell (prosentpoeng)", "en": "Difference (points)"},
-    "p_value": {"sv": "p-värde", "nb": "p-verdi", "en": "p-value"},
-    "p_adjusted": {"sv": "p justerat", "nb": "p justert", "en": "p adjusted"},
-    "n_respondents": {"sv": "Svarande", "nb": "Svarere", "en": "Respondents"},
-    "sent": {"sv": "Utskick", "nb": "Utsendt", "en": "Sent"},
-    "response_rate": {"sv": "Svarsfrekvens", "nb": "Svarprosent", "en": "Response rate"},
-    "n_self": {"sv": "Den äldre själv", "nb": "Brukeren selv", "en": "Older person alone"},
-    "n_with_help": {"sv": "Med hjälp", "nb": "Med hjelp", "en": "With help"},
-    "n_other": {"sv": "Någon annan", "nb": "Noen andre", "en": "Someone else"},
-    "n_who_known": {"sv": "Uppgift om vem", "nb": "Oppgitt hvem", "en": "Who answered known"},
-    "odds_ratio": {"sv": "Oddskvot", "nb": "Oddsratio", "en": "Odds ratio"},
-}
-
-
-_t = i18n.translator(_T)
+_t = i18n.translator("surveys")
 
 
 @dataclass
@@ -854,10 +823,7 @@ class SurveyResult:
                 ci = i18n.fmt_interval(row["ci_low"] * 100, row["ci_high"] * 100, 0, language)
                 pct = i18n.fmt_percent(row["share"], 0, language)
                 n = i18n.fmt_int(row["n_valid"], language)
-                out.append({"sv": f"År {last} var {pct} positiva i helhetsfrågan (95 % KI {ci} procent, n = {n}).",
-                            "nb": f"I {last} var {pct} positive på helhetsspørsmålet (95 % KI {ci} prosent, n = {n}).",
-                            "en": f"In {last}, {pct} were positive on the overall item (95% CI {ci} per cent, "
-                                  f"n = {n})."}[language])
+                out.append(i18n.text("surveys", "survey_result_sentences", language, last=last, pct=pct, ci=ci, n=n))
         if self.comparison is not None:
             out += self._comparison_sentences(language)
         return out
@@ -866,21 +832,15 @@ class SurveyResult:
         r = self.respondents
         n = i18n.fmt_int(r["n_respondents"].sum(), language)
         waves = len(r)
-        text = {"sv": f"Totalt {n} svarande i {waves} omgångar.", "nb": f"Totalt {n} svarere i {waves} målinger.",
-                "en": f"{n} respondents in {waves} waves."}[language]
+        text = i18n.text("surveys", "survey_result_respondent_sentence.text", language, n=n, waves=waves)
         if "response_rate" in r and r["sent"].notna().any():
             rate = i18n.fmt_percent(r["n_respondents"].sum() / r["sent"].sum(), 0, language)
-            text += {"sv": f" Svarsfrekvensen var {rate}.", "nb": f" Svarprosenten var {rate}.",
-                     "en": f" The response rate was {rate}."}[language]
+            text += i18n.text("surveys", "survey_result_respondent_sentence", language, rate=rate)
         if "n_self" in r and r["n_who_known"].sum() > 0:
             self_share = i18n.fmt_percent(r["n_self"].sum() / r["n_who_known"].sum(), 0, language)
             other = i18n.fmt_percent(r["n_other"].sum() / r["n_who_known"].sum(), 0, language)
-            text += {"sv": f" {self_share} besvarade enkäten själva och {other} besvarades helt av någon annan, "
-                           "vilket kan påverka hur svaren ska tolkas.",
-                     "nb": f" {self_share} svarte selv, og {other} av skjemaene ble besvart av noen andre, "
-                           "noe som kan påvirke tolkningen.",
-                     "en": f" {self_share} answered alone and {other} of questionnaires were answered by someone "
-                           "else, which limits how the answers can be read."}[language]
+            text += i18n.text("surveys", "survey_result_respondent_sentence_2", language, self_share=self_share,
+                              other=other)
         return text
 
     def _comparison_sentences(self, language: str) -> list[str]:
@@ -891,38 +851,18 @@ class SurveyResult:
         nonsig = c[c["p_adjusted"] >= 1 - self.level]
         for _, row in sig.iterrows():
             d = i18n.fmt_ci(row["diff"] * 100, row["ci_low"] * 100, row["ci_high"] * 100, 0, language)
-            out.append({"sv": f"Andelen positiva för ”{self._text(row['item'], language)}” ändrades med {d} "
-                              f"procentenheter ({i18n.fmt_p(row['p_adjusted'], language)}).",
-                        "nb": f"Andelen positive for «{self._text(row['item'], language)}» endret seg med {d} "
-                              f"prosentpoeng ({i18n.fmt_p(row['p_adjusted'], language)}).",
-                        "en": f"The share positive for \"{self._text(row['item'], language)}\" changed by {d} "
-                              f"points ({i18n.fmt_p(row['p_adjusted'], language)})."}[language])
+            out.append(i18n.text("surveys", "survey_result_comparison_sentences", language,
+                                 item=self._text(row['item'], language), d=d,
+                                 p_adjusted=i18n.fmt_p(row['p_adjusted'], language)))
         if len(nonsig):
             names = ", ".join(f"”{self._text(i, language)}”" for i in nonsig["item"])
-            out.append({"sv": f"Ingen säkerställd skillnad för {names}.",
-                        "nb": f"Ingen sikker forskjell for {names}.",
-                        "en": f"No difference distinguishable from chance for {names}."}[language])
+            out.append(i18n.text("surveys", "survey_result_comparison_sentences_2", language, names=names))
         if method != "none":
             out.append(_adjustment_sentence(method, len(c), "comparisons", language))
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
-        return [{"sv": "Andel positiva svar beräknades per fråga och omgång med svaret ”vet ej” utanför nämnaren; "
-                       "95 % konfidensintervall enligt Wilson. Skillnader mellan perioder redovisas med Newcombes "
-                       "intervall och Fishers exakta test eller χ²-test, justerade för flera jämförelser (Holm). "
-                       "Hela svarsskalan jämfördes med ordinal logistisk regression (proportionella odds). "
-                       "Svarande antas oberoende; den som besvarat enkäten åt den äldre redovisas separat.",
-                 "nb": "Andel positive svar ble beregnet per spørsmål og måling med «vet ikke» utenfor nevneren; "
-                       "95 % konfidensintervall etter Wilson. Forskjeller mellom perioder vises med Newcombes "
-                       "intervall og Fishers eksakte test eller χ²-test, justert for flere sammenligninger (Holm). "
-                       "Hele svarskalaen ble sammenlignet med ordinal logistisk regresjon (proporsjonale odds). "
-                       "Svarerne antas uavhengige; hvem som fylte ut skjemaet vises for seg.",
-                 "en": "The share of positive answers was computed per item and wave with \"don't know\" left out "
-                       "of the denominator; 95% Wilson intervals. Differences between periods are shown with "
-                       "Newcombe intervals and Fisher's exact or chi-squared tests, adjusted for multiple "
-                       "comparisons (Holm). The whole answer scale was compared by ordinal logistic regression "
-                       "(proportional odds). Respondents are assumed independent; who filled in the "
-                       "questionnaire is reported separately."}[language]]
+        return [i18n.text("surveys", "survey_result_methods", language)]
 
     # -- tables ---------------------------------------------------------------------------------
     def report_tables(self, language: str = "sv") -> list:
@@ -945,10 +885,8 @@ class SurveyResult:
                              pvalues=(_t("p_adjusted", language),),
                              decimals={_t("diff", language): 0, _t("ci_low", language): 0,
                                        _t("ci_high", language): 0})
-            caption = {"sv": f"Andel positiva före ({_fmt_waves(self.before)}) och efter ({_fmt_waves(self.after)})",
-                       "nb": f"Andel positive før ({_fmt_waves(self.before)}) og etter ({_fmt_waves(self.after)})",
-                       "en": f"Share positive before ({_fmt_waves(self.before)}) and after "
-                             f"({_fmt_waves(self.after)})"}[language]
+            caption = i18n.text("surveys", "survey_result_report_tables.caption", language,
+                                before=_fmt_waves(self.before), after=_fmt_waves(self.after))
             tables.append((caption, c, spec))
         s = self.shares.copy()
         s["item"] = [self._label(i, language) for i in s["item"]]
@@ -958,8 +896,7 @@ class SurveyResult:
                                                                   "n_positive")),
                          percents={_t(k, language): _t("n_valid", language) for k in ("share", "ci_low", "ci_high")},
                          numerators={_t("share", language): _t("n_positive", language)})
-        tables.append(({"sv": "Andel positiva per fråga och omgång", "nb": "Andel positive per spørsmål og måling",
-                        "en": "Share positive by item and wave"}[language], s, spec))
+        tables.append((i18n.text("surveys", "survey_result_report_tables", language), s, spec))
         r = self.respondents.copy()
         cols = [c for c in ["wave", "sent", "n_respondents", "response_rate", "n_self", "n_with_help", "n_other",
                             "n_who_known"] if c in r]
@@ -967,8 +904,7 @@ class SurveyResult:
         counts = tuple(_t(k, language) for k in cols if k.startswith("n_") or k == "sent")
         spec = TableSpec(counts=counts, percents=({_t("response_rate", language): _t("sent", language)}
                                                   if "response_rate" in cols else {}))
-        tables.append(({"sv": "Svarande och vem som besvarade enkäten", "nb": "Svarere og hvem som svarte",
-                        "en": "Respondents and who answered"}[language], r, spec))
+        tables.append((i18n.text("surveys", "survey_result_report_tables_2", language), r, spec))
         tables.append(self._items_table(language))
         return tables
 
@@ -977,15 +913,12 @@ class SurveyResult:
         from evalkit.blocks import TableSpec
 
         items = [self.survey.codebook.items[i] for i in dict.fromkeys(self.shares["item"])]
-        head = {"sv": ("Fråga (kort)", "Frågans lydelse", "Område", "Positiva svar"),
-                "nb": ("Spørsmål (kort)", "Spørsmålets ordlyd", "Område", "Positive svar"),
-                "en": ("Item (short)", "Question wording", "Domain", "Positive answers")}[language]
+        head = tuple(i18n.text("surveys", f"survey_result_items_table.head.{i}", language) for i in range(4))
         frame = pd.DataFrame({head[0]: [i.label_in(language) for i in items],
                               head[1]: [i.text_in(language) for i in items],
                               head[2]: [i.domain for i in items],
                               head[3]: [", ".join(i.scale.positive) for i in items]})
-        caption = {"sv": "Frågorna i tabeller och figurer", "nb": "Spørsmålene i tabeller og figurer",
-                   "en": "The items in tables and figures"}[language]
+        caption = i18n.text("surveys", "survey_result_items_table.caption", language)
         return caption, frame, TableSpec()
 
     # -- figures --------------------------------------------------------------------------------
@@ -1217,7 +1150,7 @@ def paired_analysis(survey: Survey, before, after, *, column: str = "wave", item
     table.attrs["adjust"] = method
     n_people = int(r.loc[r[column] == before, id_column].isin(r.loc[r[column] == after, id_column]).sum())
     return PairedResult(survey=survey, table=table, before=before, after=after, n_people=n_people,
-                        level=level, min_n=min_n, title_text=_PT["title"][i18n.check_language(language)])
+                        level=level, min_n=min_n, title_text=i18n.text("surveys", "paired.title", language))
 
 
 def _paired_item(survey, scores, item, before, after, column, id_column) -> dict | None:
@@ -1251,24 +1184,6 @@ def _named_period(period, words) -> str:
     return "" if str(period).strip().lower() in words else f" ({period})"
 
 
-_PT = {
-    "title": {"sv": "Samma svarande före och efter", "nb": "De samme svarerne før og etter",
-              "en": "The same respondents before and after"},
-    "item": {"sv": "Fråga", "nb": "Spørsmål", "en": "Item"},
-    "n_pairs": {"sv": "Par", "nb": "Par", "en": "Pairs"},
-    "n_better": {"sv": "Bättre", "nb": "Bedre", "en": "Better"},
-    "n_same": {"sv": "Samma", "nb": "Samme", "en": "Same"},
-    "n_worse": {"sv": "Sämre", "nb": "Dårligere", "en": "Worse"},
-    "p_adjusted": {"sv": "p Wilcoxon (Holm)", "nb": "p Wilcoxon (Holm)", "en": "p Wilcoxon (Holm)"},
-    "share_before": {"sv": "Andel positiva före", "nb": "Andel positive før", "en": "Share positive before"},
-    "share_after": {"sv": "Andel positiva efter", "nb": "Andel positive etter", "en": "Share positive after"},
-    "diff": {"sv": "Skillnad (procentenheter)", "nb": "Forskjell (prosentpoeng)", "en": "Difference (points)"},
-    "p_mcnemar": {"sv": "p (McNemar)", "nb": "p (McNemar)", "en": "p (McNemar)"},
-    "before": {"sv": "Före", "nb": "Før", "en": "Before"},
-    "after": {"sv": "Efter", "nb": "Etter", "en": "After"},
-}
-
-
 @dataclass
 class PairedResult:
     """Paired before/after comparison of survey items (Wilcoxon signed-rank and McNemar), for the report.
@@ -1293,7 +1208,7 @@ class PairedResult:
 
     @property
     def title(self) -> str:
-        return self.title_text or _PT["title"]["sv"]
+        return self.title_text or i18n.text("surveys", "paired.title", "sv")
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -1309,30 +1224,23 @@ class PairedResult:
         n = i18n.fmt_int(self.n_people, language)
         b, a = (_named_period(p, w) for p, w in ((self.before, ("før", "före", "before")),
                                                   (self.after, ("etter", "efter", "after"))))
-        out = [{"sv": f"{n} personer besvarade enkäten både före{b} och efter{a}.",
-                "nb": f"{n} personer svarte på skjemaet både før{b} og etter{a}.",
-                "en": f"{n} people answered both before{b} and after{a}."}[language]]
+        out = [i18n.text("surveys", "paired_result_sentences", language, n=n, b=b, a=a)]
         alpha = 1 - self.level
         for _, row in self.table.iterrows():
             text, p = self._text(row["item"], language), i18n.fmt_p(row["p_adjusted"], language)
             better, worse = i18n.fmt_int(row["n_better"], language), i18n.fmt_int(row["n_worse"], language)
             pairs = i18n.fmt_int(row["n_pairs"], language)
             if row["p_adjusted"] < alpha:
-                s = {"sv": f"”{text}”: {better} av {pairs} svarade bättre efter och {worse} sämre ({p}).",
-                     "nb": f"«{text}»: {better} av {pairs} svarte bedre etter og {worse} dårligere ({p}).",
-                     "en": f"\"{text}\": {better} of {pairs} answered better after and {worse} worse ({p})."}
+                s = i18n.text("surveys", "paired_result_sentences.s", language, text=text, better=better,
+                              pairs=pairs, worse=worse, p=p)
             else:
-                s = {"sv": f"”{text}”: ingen säkerställd förändring ({better} bättre, {worse} sämre av {pairs}; {p}).",
-                     "nb": f"«{text}»: ingen sikker endring ({better} bedre, {worse} dårligere av {pairs}; {p}).",
-                     "en": f"\"{text}\": no change distinguishable from chance ({better} better, {worse} worse "
-                           f"of {pairs}; {p})."}
-            sentence = s[language]
+                s = i18n.text("surveys", "paired_result_sentences.s_2", language, text=text, better=better,
+                              worse=worse, pairs=pairs, p=p)
+            sentence = s
             if row["n_pairs"] >= self.min_n:
                 b, a = (i18n.fmt_percent(row[k], 0, language) for k in ("share_before", "share_after"))
                 d = i18n.fmt_number(row["diff"] * 100, 1, language)
-                sentence += {"sv": f" Andelen positiva gick från {b} till {a} ({d} procentenheter).",
-                             "nb": f" Andelen positive gikk fra {b} til {a} ({d} prosentpoeng).",
-                             "en": f" The share positive went from {b} to {a} ({d} points)."}[language]
+                sentence += i18n.text("surveys", "paired_result_sentences_2", language, b=b, a=a, d=d)
             out.append(sentence)
         method = self.table.attrs.get("adjust", "none")
         if method != "none":
@@ -1340,21 +1248,7 @@ class PairedResult:
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
-        return [{"sv": "Samma personer besvarade enkäten före och efter och svaren paras ihop med en pseudonym. "
-                       "Förändringen på hela svarsskalan prövades med Wilcoxons teckenrangtest (par med samma svar "
-                       "utelämnas), andelen positiva med McNemars exakta test; p-värdena justerades för flera "
-                       "frågor (Holm). Svaret ”vet ej” ingår inte. Utan jämförelsegrupp kan en förändring inte "
-                       "ensam tillskrivas insatsen.",
-                 "nb": "De samme personene svarte på skjemaet før og etter, og svarene kobles med et pseudonym. "
-                       "Endring på hele svarskalaen ble testet med Wilcoxons fortegnsrangtest (par med samme svar "
-                       "utelates), andelen positive med McNemars eksakte test; p-verdiene ble justert for flere "
-                       "spørsmål (Holm). Svaret «vet ikke» er holdt utenfor. Uten sammenligningsgruppe kan en "
-                       "endring ikke alene tilskrives tiltaket.",
-                 "en": "The same people answered before and after, matched by a pseudonym. Change on the whole "
-                       "answer scale was tested by the Wilcoxon signed-rank test (pairs with the same answer left "
-                       "out), the share positive by McNemar's exact test; p-values were adjusted across items "
-                       "(Holm). \"Don't know\" answers are left out. Without a comparison group a change cannot by "
-                       "itself be attributed to the intervention."}[i18n.check_language(language)]]
+        return [i18n.text("surveys", "paired_result_methods", i18n.check_language(language))]
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import TableSpec
@@ -1364,7 +1258,7 @@ class PairedResult:
         t["diff"] = t["diff"] * 100
         cols = ["item", "n_pairs", "n_better", "n_same", "n_worse", "p_adjusted", "share_before", "share_after",
                 "diff", "p_mcnemar"]
-        name = {k: _PT[k][language] for k in cols}
+        name = {k: i18n.text("surveys", f"paired.{k}", language) for k in cols}
         t = t[cols].rename(columns=name)
         spec = TableSpec(counts=tuple(name[k] for k in ("n_pairs", "n_better", "n_same", "n_worse")),
                          percents={name["share_before"]: name["n_pairs"], name["share_after"]: name["n_pairs"]},
@@ -1372,9 +1266,7 @@ class PairedResult:
                          pvalues=(name["p_adjusted"], name["p_mcnemar"]), decimals={name["diff"]: 1})
         b, a = (_named_period(p, w) for p, w in ((self.before, ("før", "före", "before")),
                                                   (self.after, ("etter", "efter", "after"))))
-        caption = {"sv": f"Samma svarande före{b} och efter{a}: bättre, samma och sämre svar på skalan",
-                   "nb": f"De samme svarerne før{b} og etter{a}: bedre, samme og dårligere svar på skalaen",
-                   "en": f"The same respondents before{b} and after{a}: better, same and worse answers"}[language]
+        caption = i18n.text("surveys", "paired_result_report_tables.caption", language, b=b, a=a)
         return [(caption, t, spec)]
 
     def plot(self, ax=None, language: str = "sv"):
@@ -1388,13 +1280,13 @@ class PairedResult:
             fig = ax.figure
         y = np.arange(len(t))[::-1]
         ax.hlines(y, t["share_before"], t["share_after"], color="grey", linewidth=1.5)
-        ax.scatter(t["share_before"], y, color="#9ecae1", zorder=3, label=_PT["before"][language])
-        ax.scatter(t["share_after"], y, color="#08519c", zorder=3, label=_PT["after"][language])
+        ax.scatter(t["share_before"], y, color="#9ecae1", zorder=3, label=i18n.text("surveys", "paired.before", language))
+        ax.scatter(t["share_after"], y, color="#08519c", zorder=3, label=i18n.text("surveys", "paired.after", language))
         ax.set_yticks(y)
         ax.set_yticklabels([self.survey.codebook.items[i].label_in(language) for i in t["item"]], fontsize=8)
         ax.xaxis.set_major_formatter(i18n.tick_formatter(language, percent=True))
         ax.set_xlim(0, 1)
-        ax.set_xlabel({"sv": "Andel positiva", "nb": "Andel positive", "en": "Share positive"}[language])
+        ax.set_xlabel(i18n.text("surveys", "paired_result_plot", language))
         ax.legend(fontsize=8, loc="lower right")
         fig.tight_layout()
         return fig

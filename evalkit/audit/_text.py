@@ -21,79 +21,16 @@ __all__ = ["title", "sentences", "methods", "report_tables", "appendix_blocks", 
 OVERALL = "all items"
 
 #: Group values that have a word in each language (other values are shown as they are).
-GROUP_WORDS = {
-    "before": {"sv": "före", "nb": "før", "en": "before"},
-    "after": {"sv": "efter", "nb": "etter", "en": "after"},
-}
-_GROUP_ALIASES = {word: key for key, words in GROUP_WORDS.items() for word in words.values()}
+#: every language's word for before/after → the key (a frame may carry the words of the language it was made in)
+_GROUP_ALIASES = {word: key for lang in i18n.LANGUAGES for key, word in i18n.words("audit", lang, "group").items()}
 
-T = {
-    "title": {"sv": "Aktgranskning", "nb": "Journalgjennomgang", "en": "Case-file audit"},
-    "stage": {"sv": "Steg", "nb": "Steg", "en": "Stage"},
-    "item": {"sv": "Punkt", "nb": "Punkt", "en": "Item"},
-    "question": {"sv": "Fråga", "nb": "Spørsmål", "en": "Question"},
-    "group": {"sv": "Grupp", "nb": "Gruppe", "en": "Group"},
-    "answer": {"sv": "Svar", "nb": "Svar", "en": "Answer"},
-    "meaning": {"sv": "Betydelse", "nb": "Betydning", "en": "Meaning"},
-    "all_items": {"sv": "Alla punkter", "nb": "Alle punkter", "en": "All items"},
-    "share_yes": {"sv": "Andel ja", "nb": "Andel ja", "en": "% yes"},
-    "met": {"sv": "Uppfyllda", "nb": "Oppfylt", "en": "Met"},
-    "applicable": {"sv": "Tillämpliga", "nb": "Aktuelle", "en": "Applicable"},
-    "diff": {"sv": "Skillnad", "nb": "Forskjell", "en": "Difference"},
-    "diff_note": {"sv": "skillnad i procentenheter med 95 % KI och Holmjusterat p",
-                  "nb": "forskjell i prosentpoeng med 95 % KI og Holm-justert p",
-                  "en": "difference in percentage points with 95% CI and Holm-adjusted p"},
-    "p_holm": {"sv": "p (Holm)", "nb": "p (Holm)", "en": "p (Holm)"},
-    "measure": {"sv": "Mått", "nb": "Mål", "en": "Measure"},
-    "value": {"sv": "Värde", "nb": "Verdi", "en": "Value"},
-    "cases": {"sv": "Bedömningar", "nb": "Vurderinger", "en": "Ratings"},
-    "identical": {"sv": "Identiska svar", "nb": "Like svar", "en": "Identical answers"},
-    "stratum": {"sv": "Stratum", "nb": "Stratum", "en": "Stratum"},
-    "population": {"sv": "Beslut i urvalsramen", "nb": "Vedtak i utvalgsrammen", "en": "Decisions in the frame"},
-    "sampled": {"sv": "Granskade", "nb": "Gjennomgått", "en": "Sampled"},
-    "weight": {"sv": "Designvikt", "nb": "Designvekt", "en": "Design weight"},
-    "points": {"sv": "procentenheter", "nb": "prosentpoeng", "en": "percentage points"},
-    "ci95": {"sv": "95 % KI", "nb": "95 % KI", "en": "95% CI"},
-    "and": {"sv": "och", "nb": "og", "en": "and"},
-    "xlabel": {"sv": "Andel ja (av tillämpliga svar)", "nb": "Andel ja (av aktuelle svar)",
-               "en": "Share yes (of applicable answers)"},
-    "cohen": {"sv": "Cohens kappa", "nb": "Cohens kappa", "en": "Cohen's kappa"},
-    "krippendorff": {"sv": "Krippendorffs alfa", "nb": "Krippendorffs alfa", "en": "Krippendorff's alpha"},
-    "cap_items": {"sv": "Andel ärenden där punkten uppfylls (ja av tillämpliga svar)",
-                  "nb": "Andel saker der punktet er oppfylt (ja av aktuelle svar)",
-                  "en": "Share of case files meeting each item (yes of applicable answers)"},
-    "cap_stages": {"sv": "Andel ärenden där alla tillämpliga punkter i steget uppfylls, med 95 % KI",
-                   "nb": "Andel saker der alle aktuelle punkter i steget er oppfylt, med 95 % KI",
-                   "en": "Share of case files meeting every applicable item of the stage, with 95% CI"},
-    "cap_agreement": {"sv": "Överensstämmelse mellan granskarna per punkt",
-                      "nb": "Samsvar mellom vurdererne per punkt",
-                      "en": "Agreement between reviewers per item"},
-    "cap_counts": {"sv": "Antal svar per punkt och grupp", "nb": "Antall svar per punkt og gruppe",
-                   "en": "Answers per item and group"},
-    "cap_strata": {"sv": "Urvalet per stratum", "nb": "Utvalget per stratum", "en": "The sample by stratum"},
-    "cap_checklist": {"sv": "Checklistans punkter", "nb": "Sjekklistens punkter", "en": "The checklist's items"},
-    "cap_answers": {"sv": "Svarsalternativ", "nb": "Svaralternativer", "en": "Answers"},
-    "appendix": {"sv": "Checklista: {name}", "nb": "Sjekkliste: {name}", "en": "Checklist: {name}"},
-    "checklist_source": {"sv": "{name}, version {version}. Källa: {source}",
-                         "nb": "{name}, versjon {version}. Kilde: {source}",
-                         "en": "{name}, version {version}. Source: {source}"},
-}
-
-ALLOCATION = {
-    "proportional": {"sv": "proportionell fördelning", "nb": "proporsjonal fordeling",
-                     "en": "proportional allocation"},
-    "equal": {"sv": "lika många per stratum", "nb": "like mange per stratum", "en": "equal allocation"},
-    "neyman": {"sv": "Neymanfördelning", "nb": "Neyman-fordeling", "en": "Neyman allocation"},
-}
-
-
-_t = i18n.translator(T)
+_t = i18n.translator("audit")
 
 
 def group_label(group, language: str) -> str:
     """``before``/``after`` (or their sv/nb words) in ``language``; other values as they are."""
     key = _GROUP_ALIASES.get(str(group).lower())
-    return GROUP_WORDS[key][language] if key else str(group)
+    return i18n.text("audit", f"group.{key}", language) if key else str(group)
 
 
 def _stage_label(res, stage: str, language: str) -> str:
@@ -129,7 +66,8 @@ def _points(d, language) -> str:
 def _points_ci(d, low, high, language, hidden: bool = False) -> str:
     if hidden:
         return f"{i18n.SUPPRESSED} {_t('points', language)}"
-    return (f"{_points(d, language)} {_t('points', language)} ({_t('ci95', language)} "
+    word = _t("point" if round(abs(100 * d)) == 1 else "points", language)  # "+1 procentenhet"
+    return (f"{_points(d, language)} {word} ({_t('ci95', language)} "
             f"{i18n.fmt_interval(100 * low, 100 * high, 0, language)})")
 
 
@@ -177,11 +115,7 @@ def _stage_sentence(res, stage: str, language: str, d) -> str:
         r = rows.iloc[0]
         share = _pct_ci(r['share'], r['ci_low'], r['ci_high'], language, _share_hidden(r, d))
         n = d.count(r["n"], language)
-        return {
-            "sv": f"{label}: alla tillämpliga punkter uppfylldes i {share} av de granskade ärendena (n = {n}).",
-            "nb": f"{label}: alle aktuelle punkter var oppfylt i {share} av de gjennomgåtte sakene (n = {n}).",
-            "en": f"{label}: every applicable item was met in {share} of the audited case files (n = {n}).",
-        }[language]
+        return i18n.text("audit", "stage_sentence", language, label=label, share=share, n=n)
     a, b = res.groups
     ra, rb = rows.loc[a], rows.loc[b]
     c = res.comparison[res.comparison["stage"] == stage]
@@ -193,16 +127,9 @@ def _stage_sentence(res, stage: str, language: str, d) -> str:
     # the change and its interval are computed from both shares: hidden with either
     change = _points_ci(c["difference"], c["ci_low"], c["ci_high"], language, hide_a or hide_b)
     na, nb_ = d.count(ra["n"], language), d.count(rb["n"], language)
-    tail = {"sv": f", en förändring med {change}", "nb": f", en endring på {change}",
-            "en": f", a change of {change}"}[language]
-    return {
-        "sv": f"{label}: alla tillämpliga punkter uppfylldes i {before} av ärendena {ga} (n = {na}) och i {after} "
-              f"{gb} (n = {nb_}){tail}.",
-        "nb": f"{label}: alle aktuelle punkter var oppfylt i {before} av sakene {ga} (n = {na}) og i {after} "
-              f"{gb} (n = {nb_}){tail}.",
-        "en": f"{label}: every applicable item was met in {before} of the case files {ga} (n = {na}) and in "
-              f"{after} {gb} (n = {nb_}){tail}.",
-    }[language]
+    tail = i18n.text("audit", "stage_sentence.tail", language, change=change)
+    return i18n.text("audit", "stage_sentence_2", language, label=label, before=before, ga=ga, na=na, after=after,
+                     gb=gb, nb_=nb_, tail=tail)
 
 
 def _item_hidden(res, item, d) -> bool:
@@ -221,29 +148,12 @@ def _change_sentences(res, language: str, d) -> list[str]:
     still = [r["item"] for _, r in c.iterrows() if r["item"] not in changed]
     out = []
     if moved:
-        out.append({
-            "sv": f"Med Holms korrektion för {k} punkter förändrades {len(moved)} punkter mer än slumpen kan "
-                  f"förklara: {'; '.join(moved)}.",
-            "nb": f"Med Holms korreksjon for {k} punkter endret {len(moved)} punkter seg mer enn tilfeldighetene "
-                  f"kan forklare: {'; '.join(moved)}.",
-            "en": f"With Holm's correction for {k} items, {len(moved)} items changed by more than chance can "
-                  f"explain: {'; '.join(moved)}.",
-        }[language])
+        out.append(i18n.text("audit", "change_sentences", language, k=k, moved=len(moved), moved2='; '.join(moved)))
     else:
-        out.append({
-            "sv": f"Ingen av de {k} punkterna förändrades mer än slumpen kan förklara (Holms korrektion).",
-            "nb": f"Ingen av de {k} punktene endret seg mer enn tilfeldighetene kan forklare (Holms korreksjon).",
-            "en": f"None of the {k} items changed by more than chance can explain (Holm's correction).",
-        }[language])
+        out.append(i18n.text("audit", "change_sentences_2", language, k=k))
     if still and moved:
-        out.append({
-            "sv": f"För övriga {len(still)} punkter ({_join(still, language)}) går skillnaden inte att skilja "
-                  "från slumpvariation.",
-            "nb": f"For de øvrige {len(still)} punktene ({_join(still, language)}) kan forskjellen ikke skilles "
-                  "fra tilfeldig variasjon.",
-            "en": f"For the other {len(still)} items ({_join(still, language)}) the difference cannot be told "
-                  "apart from chance.",
-        }[language])
+        out.append(i18n.text("audit", "change_sentences_3", language, still=len(still),
+                             still2=_join(still, language)))
     return out
 
 
@@ -266,18 +176,10 @@ def _agreement_sentence(res, language: str, rules) -> str | None:
     if double and total:
         n2, nt = rules.count(double, language), rules.count(total, language)
         share = rules.share(double / total, total, language, numerator=double)
-        who = {"sv": f"{n2} av {nt} ärenden ({share}) granskades av två granskare oberoende av varandra. ",
-               "nb": f"{n2} av {nt} saker ({share}) ble vurdert av to vurderere uavhengig av hverandre. ",
-               "en": f"{n2} of {nt} case files ({share}) were reviewed independently by two reviewers. "}[language]
+        who = i18n.text("audit", "agreement_sentence.who", language, n2=n2, nt=nt, share=share)
     agree = rules.base_share(a["percent_agreement"], a["n_units"], language)  # judgements, not people
-    return who + {
-        "sv": f"Överensstämmelsen över alla punkter var {name} = {value} (95 % KI {interval}); "
-              f"svaren var identiska i {agree} av bedömningarna.",
-        "nb": f"Samsvaret over alle punkter var {name} = {value} (95 % KI {interval}); "
-              f"svarene var like i {agree} av vurderingene.",
-        "en": f"Agreement over all items was {name} = {value} (95% CI {interval}); "
-              f"the answers were identical in {agree} of the ratings.",
-    }[language]
+    return who + i18n.text("audit", "agreement_sentence", language, name=name, value=value, interval=interval,
+                           agree=agree)
 
 
 # ----------------------------------------------------------------------------- methods
@@ -288,43 +190,12 @@ def methods(res, language: str = "sv") -> list[str]:
     if d:
         out.append(_design_sentence(d, language))
         out.append(_size_sentence(res, d, language))
-        out.append({
-            "sv": f"Urvalet drogs med slumpfröet {d['seed']} och kan dras om exakt ur urvalsmanifestet "
-                  f"(sha256 {d['manifest_sha256'][:12]}…).",
-            "nb": f"Utvalget ble trukket med frøet {d['seed']} og kan trekkes på nytt nøyaktig fra "
-                  f"utvalgsmanifestet (sha256 {d['manifest_sha256'][:12]}…).",
-            "en": f"The sample was drawn with seed {d['seed']} and can be drawn again exactly from the sample "
-                  f"manifest (sha256 {d['manifest_sha256'][:12]}…).",
-        }[language])
+        out.append(i18n.text("audit", "methods", language, seed=d['seed'], v1=d['manifest_sha256'][:12]))
         if d["strata"]:
             weights = [s["weight"] for s in d["strata_table"] if s["weight"]]
             lo, hi = (i18n.fmt_number(w, 1, language) for w in (min(weights), max(weights)))
-            out.append({
-                "sv": f"Varje granskat ärende har designvikten N_h/n_h (beslut i stratumet delat med granskade), "
-                      f"här {lo}–{hi}; andelarna är designvägda med Cochrans stratifierade varians och "
-                      "Wilsonintervall på den effektiva urvalsstorleken.",
-                "nb": f"Hver gjennomgått sak har designvekten N_h/n_h (vedtak i stratumet delt på gjennomgåtte), "
-                      f"her {lo}–{hi}; andelene er designvektet med Cochrans stratifiserte varians og "
-                      "Wilson-intervall på den effektive utvalgsstørrelsen.",
-                "en": f"Each audited case file has the design weight N_h/n_h (decisions in the stratum over those "
-                      f"audited), here {lo}–{hi}; shares are design-weighted with Cochran's stratified variance and "
-                      "a Wilson interval on the effective sample size.",
-            }[language])
-    out.append({
-        "sv": "En punkt räknas som uppfylld när svaret är ”Ja”; ”Ej tillämpligt” räknas inte i nämnaren. Ett steg "
-              "är uppfyllt i ett ärende när alla dess tillämpliga punkter är uppfyllda. Andelar har "
-              "Wilsonintervall; skillnaden mellan grupperna har Newcombes intervall (metod 10, byggt av "
-              "gruppernas intervall) och testas med Fishers exakta test, med Holms korrektion för antalet punkter.",
-        "nb": "Et punkt regnes som oppfylt når svaret er «Ja»; «Ikke aktuelt» telles ikke med i nevneren. Et steg "
-              "er oppfylt i en sak når alle dets aktuelle punkter er oppfylt. Andeler har Wilson-intervall; "
-              "forskjellen mellom gruppene har Newcombes intervall (metode 10, bygd av gruppenes intervaller) "
-              "og testes med Fishers eksakte test, med Holms korreksjon for antall punkter.",
-        "en": "An item counts as met when the answer is \u201cYes\u201d; \u201cNot applicable\u201d leaves the "
-              "denominator. A stage is met in a case file when all its applicable items are met. Shares have "
-              "Wilson intervals; the difference between the groups has Newcombe's interval (method 10, built "
-              "from the groups' intervals) and is tested with Fisher's exact test, with Holm's correction for "
-              "the number of items.",
-    }[language])
+            out.append(i18n.text("audit", "methods_2", language, lo=lo, hi=hi))
+    out.append(i18n.text("audit", "methods_3", language))
     out.append(_review_sentence(res, d, language))
     return out
 
@@ -333,29 +204,18 @@ def _design_sentence(d, language) -> str:
     frame = i18n.fmt_int(d["frame_rows"] - d["excluded"], language)
     n = i18n.fmt_int(d["n_sample"], language)
     if not d["strata"]:
-        return {"sv": f"Ur urvalsramen, {frame} beslut, drogs ett obundet slumpmässigt urval utan återläggning "
-                      f"av {n} beslut.",
-                "nb": f"Fra utvalgsrammen, {frame} vedtak, ble det trukket et enkelt tilfeldig utvalg uten "
-                      f"tilbakelegging på {n} vedtak.",
-                "en": f"From the sampling frame of {frame} decisions a simple random sample of {n} decisions "
-                      "was drawn without replacement."}[language]
+        return i18n.text("audit", "design_sentence", language, frame=frame, n=n)
     strata = " × ".join(d["strata"])
     h = i18n.fmt_int(len(d["strata_table"]), language)
-    alloc = ALLOCATION.get(d["allocation"], {}).get(language, d["allocation"])
+    alloc = i18n.words("audit", language, "allocation").get(d["allocation"], d["allocation"])
     if (d.get("size_rule") or {}).get("precision") == "stratum":  # each stratum sized on its own, nothing allocated
-        alloc = {"sv": "varje stratum dimensionerat för sig", "nb": "hvert stratum dimensjonert for seg",
-                 "en": "each stratum sized on its own"}[language]
+        alloc = i18n.text("audit", "design_sentence.alloc", language)
     excluded = ""
     if d["excluded"]:
-        excluded = {"sv": f" ({i18n.fmt_int(d['excluded'], language)} tidigare granskade beslut uteslöts först)",
-                    "nb": f" ({i18n.fmt_int(d['excluded'], language)} tidligere gjennomgåtte vedtak ble holdt utenfor)",
-                    "en": f" ({i18n.fmt_int(d['excluded'], language)} decisions audited before were left out)"}[language]
-    return {"sv": f"Ur urvalsramen, {frame} beslut{excluded}, drogs ett stratifierat slumpmässigt urval utan "
-                  f"återläggning av {n} beslut, med strata efter {strata} ({h} strata, {alloc}).",
-            "nb": f"Fra utvalgsrammen, {frame} vedtak{excluded}, ble det trukket et stratifisert tilfeldig utvalg "
-                  f"uten tilbakelegging på {n} vedtak, med strata etter {strata} ({h} strata, {alloc}).",
-            "en": f"From the sampling frame of {frame} decisions{excluded} a stratified random sample of {n} "
-                  f"decisions was drawn without replacement, stratified by {strata} ({h} strata, {alloc})."}[language]
+        excluded = i18n.text("audit", "design_sentence.excluded", language,
+                             excluded=i18n.fmt_int(d['excluded'], language))
+    return i18n.text("audit", "design_sentence_2", language, frame=frame, excluded=excluded, n=n, strata=strata,
+                     h=h, alloc=alloc)
 
 
 def _size_sentence(res, d, language) -> str:
@@ -365,33 +225,15 @@ def _size_sentence(res, d, language) -> str:
         conf = _pct(rule["confidence"], language)
         p = rule["p"] if not isinstance(rule["p"], dict) else 0.5
         per = rule["precision"] == "stratum"
-        where = {"sv": "i varje stratum" if per else "för hela urvalet",
-                 "nb": "i hvert stratum" if per else "for hele utvalget",
-                 "en": "in every stratum" if per else "for the whole sample"}[language]
-        return {"sv": f"Urvalsstorleken beräknades så att en andel skattas {where} med en felmarginal på högst "
-                      f"±{m} procentenheter med {conf} konfidens, vid en antagen andel på {_pct(p, language)} och "
-                      "med ändlighetskorrektion (Cochran 1977, ekv. 4.2–4.3).",
-                "nb": f"Utvalgsstørrelsen ble beregnet slik at en andel anslås {where} med en feilmargin på høyst "
-                      f"±{m} prosentpoeng med {conf} konfidens, ved en antatt andel på {_pct(p, language)} og "
-                      "med endelighetskorreksjon (Cochran 1977, likn. 4.2–4.3).",
-                "en": f"The sample size was set so that a share is estimated {where} within ±{m} percentage "
-                      f"points at {conf} confidence, assuming a share of {_pct(p, language)}, with the "
-                      "finite-population correction (Cochran 1977, eqs. 4.2–4.3)."}[language]
+        where = i18n.text("audit", "size_where." + ("stratum" if per else "sample"), language)
+        return i18n.text("audit", "size_sentence", language, where=where, m=m, conf=conf, p=_pct(p, language))
     n_g, big_n = _smallest_group(res, d)
     z = stats.norm.ppf(0.975)
     margin = z * math.sqrt(0.25 / n_g) * math.sqrt(max(big_n - n_g, 0) / max(big_n - 1, 1))
     m = i18n.fmt_number(100 * margin, 0, language)
     n = i18n.fmt_int(d["n_sample"], language)
     ng = i18n.fmt_int(n_g, language)
-    return {"sv": f"Urvalsstorleken ({n}) bestämdes i förväg; med {ng} ärenden i den minsta jämförda gruppen "
-                  f"är felmarginalen för en andel nära 50 % högst ±{m} procentenheter (95 % konfidens, med "
-                  "ändlighetskorrektion).",
-            "nb": f"Utvalgsstørrelsen ({n}) ble bestemt på forhånd; med {ng} saker i den minste gruppen er "
-                  f"feilmarginen for en andel nær 50 % høyst ±{m} prosentpoeng (95 % konfidens, med "
-                  "endelighetskorreksjon).",
-            "en": f"The sample size ({n}) was fixed in advance; with {ng} case files in the smallest compared "
-                  f"group the margin of error for a share near 50% is at most ±{m} percentage points (95% "
-                  "confidence, finite-population corrected)."}[language]
+    return i18n.text("audit", "size_sentence_2", language, n=n, ng=ng, m=m)
 
 
 def _smallest_group(res, d) -> tuple[int, int]:
@@ -411,26 +253,12 @@ def _smallest_group(res, d) -> tuple[int, int]:
 def _review_sentence(res, d, language) -> str:
     double = d.get("n_double", 0)
     if not double:
-        return {"sv": "Inget ärende granskades av två granskare, så överensstämmelsen mellan granskare kunde "
-                      "inte mätas.",
-                "nb": "Ingen sak ble vurdert av to vurderere, så samsvaret mellom vurdererne kunne ikke måles.",
-                "en": "No case file was reviewed twice, so agreement between reviewers could not be measured."
-                }[language]
+        return i18n.text("audit", "review_sentence", language)
     share = _pct(double / d["n_reviewed"], language)
     first = res.reviewers[0]
     boot = i18n.fmt_int(d.get("n_boot", 0), language)
-    return {"sv": f"{i18n.fmt_int(double, language)} ärenden ({share}) granskades oberoende av två granskare; "
-                  f"överensstämmelsen mäts med Cohens kappa (Krippendorffs alfa vid fler än två granskare) med "
-                  f"bootstrapintervall ({boot} omdragningar av hela ärenden). För dubbelgranskade ärenden "
-                  f"används granskare {first}s svar i resultaten.",
-            "nb": f"{i18n.fmt_int(double, language)} saker ({share}) ble vurdert uavhengig av to vurderere; "
-                  f"samsvaret måles med Cohens kappa (Krippendorffs alfa ved flere enn to vurderere) med "
-                  f"bootstrap-intervall ({boot} nye trekninger av hele saker). For saker vurdert to ganger "
-                  f"brukes svarene til vurderer {first} i resultatene.",
-            "en": f"{i18n.fmt_int(double, language)} case files ({share}) were reviewed independently by two "
-                  f"reviewers; agreement is measured by Cohen's kappa (Krippendorff's alpha with more than two "
-                  f"reviewers) with bootstrap intervals ({boot} resamples of whole case files). For case files "
-                  f"reviewed twice the results use reviewer {first}'s answers."}[language]
+    return i18n.text("audit", "review_sentence_2", language, double=i18n.fmt_int(double, language), share=share,
+                     boot=boot, first=first)
 
 
 # ----------------------------------------------------------------------------- tables
@@ -561,7 +389,7 @@ def appendix_blocks(res, language: str = "sv") -> list:
     })
     blocks = [Heading(_t("appendix", language, name=name), 2),
               Paragraph(_t("checklist_source", language, name=cl.name, version=cl.version,
-                           source=cl.source or "..")),
+                           source=cl.source_in(language) or "..")),
               Table(items, _t("cap_checklist", language)),
               Table(answers, _t("cap_answers", language))]
     return blocks

@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from evalkit import i18n
 from evalkit._files import read_toml
 from evalkit.errors import ConfigError
 
@@ -27,34 +28,11 @@ LANGUAGES = ("sv", "nb", "en")
 BUILTIN = ("ibic", "genomforandeplan", "individuell_plan")
 
 #: Answer codes (stored) → label per language (shown in the form's dropdown).
-ANSWERS = {
-    "sv": {"yes": "Ja", "partly": "Delvis", "no": "Nej", "na": "Ej tillämpligt"},
-    "nb": {"yes": "Ja", "partly": "Delvis", "no": "Nei", "na": "Ikke aktuelt"},
-    "en": {"yes": "Yes", "partly": "Partly", "no": "No", "na": "Not applicable"},
-}
+ANSWERS = i18n.by_language("audit", "answers")
 ANSWER_CODES = ("yes", "partly", "no", "na")
 
 #: What each answer means; shown on the instructions sheet.
-ANSWER_DEFINITIONS = {
-    "sv": {
-        "yes": "Uppgiften finns och uppfyller kravet fullt ut.",
-        "partly": "Uppgiften finns men är ofullständig eller otydlig.",
-        "no": "Uppgiften saknas fast den borde finnas.",
-        "na": "Kravet gäller inte detta ärende (t.ex. avslag utan verkställighet). Räknas inte i nämnaren.",
-    },
-    "nb": {
-        "yes": "Opplysningen finnes og oppfyller kravet helt.",
-        "partly": "Opplysningen finnes, men er ufullstendig eller uklar.",
-        "no": "Opplysningen mangler selv om den burde vært der.",
-        "na": "Kravet gjelder ikke denne saken (f.eks. avslag). Telles ikke med i nevneren.",
-    },
-    "en": {
-        "yes": "The information is there and fully meets the requirement.",
-        "partly": "The information is there but incomplete or unclear.",
-        "no": "The information is missing although it should be there.",
-        "na": "The requirement does not apply to this case (e.g. a denial). Not counted in the denominator.",
-    },
-}
+ANSWER_DEFINITIONS = i18n.by_language("audit", "answer_definitions")
 
 
 @dataclass(frozen=True)
@@ -86,6 +64,13 @@ class Checklist:
     stages: tuple[Stage, ...]
     items: tuple[Item, ...]
     source: str = ""
+    #: the source as a report states it, per language (``[source_text]``); left out of :attr:`sha256`,
+    #: which identifies the items reviewers answered, so filled forms stay valid when it is reworded
+    source_text: dict = field(default_factory=dict, compare=False)
+
+    def source_in(self, language: str) -> str:
+        """The checklist's source in ``language`` (its ``[source_text]``), else the plain ``source``."""
+        return self.source_text.get(language) or self.source
 
     @property
     def item_ids(self) -> list[str]:
@@ -201,4 +186,8 @@ def _parse(data: dict, where: str) -> Checklist:
     title = data.get("title", {})
     if isinstance(title, str):
         title = {lang: title for lang in LANGUAGES}
-    return Checklist(name, version, dict(title), tuple(stages), tuple(items), str(data.get("source", "")))
+    source_text = data.get("source_text", {})
+    if not isinstance(source_text, dict) or not all(isinstance(v, str) for v in source_text.values()):
+        raise ConfigError(f"{where}: [source_text] must be a table of texts by language ({', '.join(LANGUAGES)})")
+    return Checklist(name, version, dict(title), tuple(stages), tuple(items), str(data.get("source", "")),
+                     {k: v for k, v in source_text.items() if k in LANGUAGES})

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit import i18n
 from evalkit.audit.checklists import ANSWER_CODES, ANSWER_DEFINITIONS, ANSWERS, Checklist, load_checklist
 from evalkit.audit.sampling import AuditSample
 from evalkit._files import save_workbook
@@ -42,59 +43,13 @@ TEXT_ROW = 2
 FIRST_DATA_ROW = 3
 META_SHEET = "_meta"
 
-SHEETS = {
-    "sv": {"instructions": "Instruktioner", "review": "Granskning", "lists": "Listor"},
-    "nb": {"instructions": "Instruksjoner", "review": "Gjennomgang", "lists": "Lister"},
-    "en": {"instructions": "Instructions", "review": "Review", "lists": "Lists"},
-}
+SHEETS = i18n.by_language("audit_forms", "sheets")
 
 #: Context columns of the review sheet: canonical name → header per language.
-CONTEXT = {
-    "decision_id": {"sv": "Beslut-id", "nb": "Vedtak-id", "en": "Decision id"},
-    "unit": {"sv": "Enhet", "nb": "Enhet", "en": "Unit"},
-    "decided_on": {"sv": "Beslutsdatum", "nb": "Vedtaksdato", "en": "Decision date"},
-    "service": {"sv": "Insats", "nb": "Tjeneste", "en": "Service"},
-}
-COMMENT = {"sv": "Kommentar", "nb": "Kommentar", "en": "Comment"}
+CONTEXT = i18n.by_key("audit_forms", "context")
+COMMENT = i18n.one("audit_forms", "comment")
 
-TEXTS = {
-    "sv": {
-        "intro": "Granska varje ärende i journalen och besvara varje fråga i fliken '{review}'. Välj svar i "
-                 "listan i cellen. Endast gula celler kan fyllas i.",
-        "privacy": "Skriv inga personuppgifter (namn, personnummer, adresser) i kommentarerna.",
-        "no_edit": "Lägg inte till, ta bort eller flytta rader och ändra inte ärende-id. Skicka tillbaka filen "
-                   "som den är; formuläret kontrolleras när det läses in.",
-        "answers": "Svarsalternativ",
-        "questions": "Frågor",
-        "reviewer": "Granskare",
-        "sample": "Urval",
-        "checklist": "Checklista",
-    },
-    "nb": {
-        "intro": "Gå gjennom hver sak i journalen og svar på hvert spørsmål i fanen '{review}'. Velg svar fra "
-                 "listen i cellen. Bare gule celler kan fylles ut.",
-        "privacy": "Ikke skriv personopplysninger (navn, fødselsnummer, adresser) i kommentarene.",
-        "no_edit": "Ikke legg til, slett eller flytt rader og ikke endre sak-id. Send filen tilbake som den er; "
-                   "skjemaet kontrolleres når det leses inn.",
-        "answers": "Svaralternativer",
-        "questions": "Spørsmål",
-        "reviewer": "Vurderer",
-        "sample": "Utvalg",
-        "checklist": "Sjekkliste",
-    },
-    "en": {
-        "intro": "Review each case file and answer every question on the '{review}' sheet. Pick the answer from "
-                 "the list in the cell. Only the yellow cells can be filled in.",
-        "privacy": "Do not write personal data (names, identity numbers, addresses) in the comments.",
-        "no_edit": "Do not add, delete or move rows and do not change case ids. Return the file as it is; the "
-                   "form is checked when it is read back.",
-        "answers": "Answers",
-        "questions": "Questions",
-        "reviewer": "Reviewer",
-        "sample": "Sample",
-        "checklist": "Checklist",
-    },
-}
+TEXTS = i18n.by_language("audit_forms", "texts")
 
 
 # ----------------------------------------------------------------------------- writing
@@ -235,8 +190,8 @@ def _write_review(ws, rows: pd.DataFrame, cl: Checklist, language: str, lists_na
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="stop",
-        errorTitle={"sv": "Ogiltigt svar", "nb": "Ugyldig svar", "en": "Invalid answer"}[language],
-        error={"sv": "Välj ett av: ", "nb": "Velg ett av: ", "en": "Choose one of: "}[language] + labels,
+        errorTitle=i18n.text("audit_forms", "write_review", language),
+        error=i18n.text("audit_forms", "write_review_2", language) + labels,
     )
     if n:
         dv.add(f"{first_item}{FIRST_DATA_ROW}:{last_item}{last}")

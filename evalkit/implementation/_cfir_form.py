@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit import i18n
 from evalkit._files import save_workbook
 from evalkit.analysis.qualitative import GROUP_VARIABLES
 from evalkit.analysis.quotes import mask_text, role_labels
@@ -344,8 +345,8 @@ def _write_rating_sheet(ws, table: pd.DataFrame, language: str, lists_name: str)
     allowed = ", ".join(_code_label(c, language) for c in RATING_CODES)
     dv = DataValidation(type="list", formula1=f"'{lists_name}'!$A$1:$A${len(RATING_CODES)}", allow_blank=True,
                         showErrorMessage=True, errorStyle="stop",
-                        errorTitle={"sv": "Ogiltig bedömning", "nb": "Ugyldig vurdering", "en": "Invalid rating"}[language],
-                        error={"sv": "Välj ett av: ", "nb": "Velg ett av: ", "en": "Choose one of: "}[language] + allowed)
+                        errorTitle=i18n.text("cfir_form", "write_rating_sheet", language),
+                        error=i18n.text("cfir_form", "write_rating_sheet_2", language) + allowed)
     dv.add(f"{rating_col}{FIRST_DATA_ROW}:{rating_col}{last}")
     ws.add_data_validation(dv)
     widths = {"unit": 12, "construct": 10, "label": 26, "segments": 9, "informants": 9, "roles": 22, "memo": 80,

@@ -71,14 +71,7 @@ class RatingAgreement:
         kv = fn(k, 2, language) if np.isfinite(k) else i18n.MISSING
         av = fn(a, 2, language) if np.isfinite(a) else i18n.MISSING
         n, x, m = fi(self.n_pairs, language), fi(self.excluded_mixed, language), fi(self.excluded_missing, language)
-        return [{
-            "sv": f"Bedömarnas överensstämmelse var viktat Cohens kappa = {kv} och Krippendorffs alfa (ordinal) = "
-                  f"{av} över {n} par av bedömningar; {x} X-bedömningar och {m} saknade lämnades utanför.",
-            "nb": f"Samsvaret mellom vurdererne var vektet Cohens kappa = {kv} og Krippendorffs alfa (ordinal) = "
-                  f"{av} over {n} par av vurderinger; {x} X-vurderinger og {m} manglende ble holdt utenfor.",
-            "en": f"Agreement between raters was weighted Cohen's kappa = {kv} and Krippendorff's alpha (ordinal) = "
-                  f"{av} over {n} rating pairs; {x} X ratings and {m} missing ratings were left out.",
-        }[language]]
+        return [i18n.text("cfir", "rating_agreement_sentences", language, kv=kv, av=av, n=n, x=x, m=m)]
 
 
 def rating_agreement(ratings: pd.DataFrame, *, weights: str = "linear", n_boot: int = 1000, seed: int = 0
@@ -156,18 +149,9 @@ class DistinguishRule:
 
     def describe(self, language: str = "sv") -> str:
         f = lambda x: i18n.fmt_number(x, 0 if float(x).is_integer() else 1, language)  # noqa: E731
-        return {
-            "sv": f"ett konstrukt skiljer starkt när alla enheter med hög implementering har minst {f(self.high_min)}, "
-                  f"alla med låg högst {f(self.low_max)} och medelvärdena skiljer minst {f(self.min_difference)} "
-                  f"poäng; svagt när medelvärdena skiljer minst {f(self.weak_difference)} poäng",
-            "nb": f"et konstrukt skiller sterkt når alle enheter med høy implementering har minst {f(self.high_min)}, "
-                  f"alle med lav høyst {f(self.low_max)} og gjennomsnittene skiller minst {f(self.min_difference)} "
-                  f"poeng; svakt når gjennomsnittene skiller minst {f(self.weak_difference)} poeng",
-            "en": f"a construct distinguishes strongly when every high-implementation unit is rated at least "
-                  f"{f(self.high_min)}, every low one at most {f(self.low_max)} and the means differ by at least "
-                  f"{f(self.min_difference)} points; weakly when the means differ by at least "
-                  f"{f(self.weak_difference)} point(s)",
-        }[language]
+        return i18n.text("cfir", "distinguish_rule_describe", language, high_min=f(self.high_min),
+                         low_max=f(self.low_max), min_difference=f(self.min_difference),
+                         weak_difference=f(self.weak_difference))
 
 
 # ----------------------------------------------------------------------------- consensus and matrix
@@ -329,6 +313,13 @@ class CFIRResult:
     def title(self) -> str:
         return _t("title", self.language)
 
+    def labels(self, language: str | None = None) -> dict[str, str]:
+        """Construct id → its CFIR 2.0 label in ``language`` (the result's ``label`` column is in its own)."""
+        language = i18n.check_language(language or self.language)
+        tree = cfir_tree.tree().set_index("id")
+        own = self.consensus.drop_duplicates("construct").set_index("construct")["label"]
+        return {c: tree.at[c, f"label_{language}"] if c in tree.index else own[c] for c in own.index}
+
     @property
     def units(self) -> list[str]:
         hi = [u for u, g in self.groups.items() if g == "high"]
@@ -356,7 +347,7 @@ class CFIRResult:
         show = pd.DataFrame(index=vals.index, columns=vals.columns, dtype="object")
         for c in vals.columns:
             show[c] = [_cell_text(v, s, language) for v, s in zip(vals[c], stats[c])]
-        labels = self.consensus.drop_duplicates("construct").set_index("construct")["label"]
+        labels = self.labels(language)
         out = show.reset_index()
         out.insert(1, "label", out["construct"].map(labels))
         if self.distinguishing is not None:
@@ -405,61 +396,30 @@ class CFIRResult:
     def sentences(self, language: str = "sv") -> list[str]:
         n_c = i18n.fmt_int(self.consensus["construct"].nunique(), language)
         n_u = i18n.fmt_int(self.consensus["unit"].nunique(), language)
-        out = [{"sv": f"{n_c} CFIR-konstrukt bedömdes i {n_u} enheter på skalan −2 till +2.",
-                "nb": f"{n_c} CFIR-konstrukter ble vurdert i {n_u} enheter på skalaen −2 til +2.",
-                "en": f"{n_c} CFIR constructs were rated in {n_u} units on the scale −2 to +2."}[language]]
+        out = [i18n.text("cfir", "cfir_result_sentences", language, n_c=n_c, n_u=n_u)]
         if self.distinguishing is not None:
-            lab = self.distinguishing.set_index("construct")["label"]
+            lab = self.labels(language)
             strong = [f"{lab[c]} ({c})" for c in self.distinguishing_constructs("strong")]
             weak = [f"{lab[c]} ({c})" for c in self.distinguishing_constructs("weak")]
-            none = {"sv": "inga", "nb": "ingen", "en": "none"}[language]
-            out.append({"sv": f"Konstrukt som starkt skiljer enheter med hög från låg implementering: "
-                              f"{', '.join(strong) or none}; svagt: {', '.join(weak) or none}.",
-                        "nb": f"Konstrukter som sterkt skiller enheter med høy fra lav implementering: "
-                              f"{', '.join(strong) or none}; svakt: {', '.join(weak) or none}.",
-                        "en": f"Constructs strongly distinguishing high- from low-implementation units: "
-                              f"{', '.join(strong) or none}; weakly: {', '.join(weak) or none}."}[language])
+            none = i18n.text("cfir", "cfir_result_sentences.none", language)
+            out.append(i18n.text("cfir", "cfir_result_sentences_2", language, v1=', '.join(strong) or none,
+                                 v2=', '.join(weak) or none))
         if self.agreement is not None:
             out.extend(self.agreement.sentences(language))
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
-        rule = {"agreed": {"sv": "bara samstämmiga bedömningar räknas; oenighet visas som ≠",
-                           "nb": "bare samstemte vurderinger teller; uenighet vises som ≠",
-                           "en": "only agreed ratings count; disagreements are shown as ≠"},
-                "conservative": {"sv": "vid oenighet används bedömningen närmast 0",
-                                 "nb": "ved uenighet brukes vurderingen nærmest 0",
-                                 "en": "where raters differ the rating closest to 0 is used"},
-                "mean": {"sv": "vid oenighet används medelvärdet", "nb": "ved uenighet brukes gjennomsnittet",
-                         "en": "where raters differ their mean is used"}}
-        r = rule.get(self.rule, {"sv": f"bedömare {self.rule[6:]} avgör", "nb": f"vurderer {self.rule[6:]} avgjør",
-                                 "en": f"rater {self.rule[6:]} decides"})[language]
-        out = [{"sv": "Intervjuerna kodades med CFIR 2.0 (Damschroder m.fl. 2022). För varje enhet och konstrukt "
-                      "sammanställdes de kodade avsnitten (med rollbeteckningar och maskerade uppgifter) och "
-                      "bedömdes på skalan −2 till +2 enligt Damschroder & Lowery (2013); X (blandat) och saknat "
-                      f"underlag hölls isär från 0. Konsensus: {r}.",
-                "nb": "Intervjuene ble kodet med CFIR 2.0 (Damschroder mfl. 2022). For hver enhet og hvert konstrukt "
-                      "ble de kodede avsnittene (med rollebetegnelser og maskerte opplysninger) samlet og vurdert "
-                      "på skalaen −2 til +2 etter Damschroder & Lowery (2013); X (blandet) og manglende grunnlag "
-                      f"ble holdt adskilt fra 0. Konsensus: {r}.",
-                "en": "Interviews were coded with CFIR 2.0 (Damschroder et al. 2022). For each unit and construct the "
-                      "coded passages (role labels, identifying details masked) were compiled and rated on the "
-                      "scale −2 to +2 after Damschroder & Lowery (2013); X (mixed) and no data were kept apart "
-                      f"from 0. Consensus: {r}."}[language]]
+        rater = self.rule[6:]
+        if self.rule in ("agreed", "conservative", "mean"):
+            r = i18n.text("cfir", f"cfir_result_methods.r.{self.rule}", language)
+        else:
+            r = i18n.text("cfir", "cfir_result_methods.r_2", language, rater=rater)
+        out = [i18n.text("cfir", "cfir_result_methods", language, r=r)]
         if self.distinguishing is not None:
-            out.append({"sv": "Regel för skiljande konstrukt: ", "nb": "Regel for skillende konstrukter: ",
-                        "en": "Rule for distinguishing constructs: "}[language]
+            out.append(i18n.text("cfir", "cfir_result_methods_2", language)
                        + self.distinguish_rule.describe(language) + ".")
         if self.agreement is not None:
-            out.append({"sv": "Överensstämmelse mellan bedömarna: viktat Cohens kappa (linjära vikter) och "
-                              "Krippendorffs alfa (ordinal) över bedömningarna på skalan, X och saknade uteslutna, "
-                              "med bootstrapintervall.",
-                        "nb": "Samsvar mellom vurdererne: vektet Cohens kappa (lineære vekter) og Krippendorffs "
-                              "alfa (ordinal) over vurderingene på skalaen, X og manglende utelatt, med "
-                              "bootstrapintervall.",
-                        "en": "Agreement between raters: weighted Cohen's kappa (linear weights) and Krippendorff's "
-                              "alpha (ordinal) over the ratings on the scale, X and missing left out, with "
-                              "bootstrap intervals."}[language])
+            out.append(i18n.text("cfir", "cfir_result_methods_3", language))
         return out
 
     def report_tables(self, language: str = "sv") -> list:
@@ -469,6 +429,7 @@ class CFIRResult:
         if self.distinguishing is not None:
             d = self.distinguishing.copy()
             d["verdict"] = d["verdict"].map(lambda v: _t(v, language) if v in ("strong", "weak", "no") else "..")
+            d["label"] = d["construct"].map(self.labels(language))
             d = d[["construct", "label", "mean_high", "mean_low", "difference", "verdict"]]
             d.columns = [_t("construct_id", language), _t("construct", language), _t("mean_high", language),
                          _t("mean_low", language), _t("difference", language), _t("distinguishes", language)]
@@ -490,7 +451,7 @@ class CFIRResult:
 
         language = language or self.language
         vals, stats = self.values(), self.statuses()
-        labels = self.consensus.drop_duplicates("construct").set_index("construct")["label"]
+        labels = self.labels(language)
         if ax is None:
             fig, ax = plt.subplots(figsize=(1.2 + 0.9 * vals.shape[1], 1.0 + 0.32 * vals.shape[0]))
         else:

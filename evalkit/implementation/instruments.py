@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evalkit import i18n
 from evalkit.errors import AnalysisError, DataError, Problem
 
 __all__ = ["score_instrument", "instrument_alpha", "compare_instrument", "item_scores", "load_instrument",
@@ -424,14 +425,7 @@ def _differences(scores, c, by, before, after, level):
 
 
 # ----------------------------------------------------------------------------- result for the report
-_WORDS = {
-    "construct": {"sv": "Konstrukt", "nb": "Konstrukt", "en": "Construct"},
-    "n": {"sv": "Antal svarande", "nb": "Antall svarere", "en": "Respondents"},
-    "mean": {"sv": "Medelvärde (1–5)", "nb": "Gjennomsnitt (1–5)", "en": "Mean (1–5)"},
-    "alpha": {"sv": "Cronbachs alfa", "nb": "Cronbachs alfa", "en": "Cronbach's alpha"},
-    "items": {"sv": "Frågor", "nb": "Spørsmål", "en": "Items"},
-    "p_value": {"sv": "p-värde (Welch)", "nb": "p-verdi (Welch)", "en": "p-value (Welch)"},
-}
+_t = i18n.translator("instruments")
 
 
 @dataclass
@@ -462,8 +456,7 @@ class InstrumentResult:
 
     @property
     def title(self) -> str:
-        return {"sv": f"Personalenkät: {self.instrument.name}", "nb": f"Personalundersøkelse: {self.instrument.name}",
-                "en": f"Staff survey: {self.instrument.name}"}[self.language]
+        return _t("title", self.language, name=self.instrument.name)
 
     def _label(self, construct: str, language: str) -> str:
         lab = self.instrument.construct_labels.get(construct, {})
@@ -505,12 +498,8 @@ class InstrumentResult:
             ci = i18n.fmt_interval(r.ci_low, r.ci_high, 2, language)
             p = i18n.fmt_p(r.p_value, language)
             lab = self._label(r.construct, language)
-            out.append({"sv": f"{lab} ({self.instrument.name}) ändrades med {d} skalsteg från {self.before} till "
-                              f"{self.after} (95 % KI {ci}, p {p}).",
-                        "nb": f"{lab} ({self.instrument.name}) endret seg med {d} skalatrinn fra {self.before} til "
-                              f"{self.after} (95 % KI {ci}, p {p}).",
-                        "en": f"{lab} ({self.instrument.name}) changed by {d} scale points from {self.before} to "
-                              f"{self.after} (95% CI {ci}, p {p})."}[language])
+            out.append(_t("change_sentence", language, label=lab, name=self.instrument.name, d=d,
+                          before=self.before, after=self.after, ci=ci, p=p))
         return out
 
     def methods(self, language: str = "sv") -> list[str]:
@@ -521,38 +510,25 @@ class InstrumentResult:
         rev = ", ".join(inst.items.loc[inst.items["reverse"], "id"]) or "–"
         nr = ", ".join(map(str, inst.missing_codes)) or "–"
         source = inst.citation.split(",")[0].split()[0]  # first author
-        return [{
-            "sv": f"{inst.name} ({source} m.fl.) poängsattes per konstrukt som medelvärdet av besvarade frågor (1–5, "
-                  f"högre = mer instämmande) när minst {share} av konstruktets frågor besvarats; svaren 'inte "
-                  f"relevant' ({nr}) räknades som saknade; omvänd fråga: {rev}. Inre konsistens: Cronbachs alfa per "
-                  "konstrukt i detta urval. Grupper jämfördes med Welchs t-test (oberoende urval).",
-            "nb": f"{inst.name} ({source} mfl.) ble skåret per konstrukt som gjennomsnittet av besvarte spørsmål (1–5, "
-                  f"høyere = mer enig) når minst {share} av konstruktets spørsmål var besvart; svarene 'ikke "
-                  f"relevant' ({nr}) ble regnet som manglende; reversert spørsmål: {rev}. Indre konsistens: "
-                  "Cronbachs alfa per konstrukt i dette utvalget. Grupper ble sammenlignet med Welchs t-test "
-                  "(uavhengige utvalg).",
-            "en": f"{inst.name} ({source} et al.) was scored per construct as the mean of the answered items (1–5, "
-                  f"higher = more agreement) when at least {share} of the construct's items were answered; 'not "
-                  f"relevant' answers ({nr}) were missing; reversed item: {rev}. Internal consistency: Cronbach's "
-                  "alpha per construct in this sample. Groups were compared with Welch's t test (independent "
-                  "samples).",
-        }[language]]
+        return [_t("methods", language, name=inst.name, source=source, share=share, missing=nr, reversed=rev)]
 
     def report_tables(self, language: str = "sv") -> list:
         from evalkit.blocks import TableSpec
 
-        w = lambda k: _WORDS[k][language]  # noqa: E731
+        def w(key: str) -> str:
+            return _t(key, language)
+
         t = self.comparison.copy()
         t["construct"] = t["construct"].map(lambda c: self._label(c, language))
-        t = t.rename(columns={"construct": w("construct"), "n": w("n"), "mean": w("mean"), "p_value": w("p_value")})
+        # the grouping columns ("wave", "unit") and the interval bounds get their words too
+        named = {c: w(c) for c in self.by if c in ("wave", "unit")}
+        t = t.rename(columns={"construct": w("construct"), "n": w("n"), "mean": w("mean"), "p_value": w("p_value"),
+                              "ci_low": w("ci_low"), "ci_high": w("ci_high"), **named})
         t = t.drop(columns=["sd"])
         a = self.alpha.reset_index()[["construct", "k", "n", "alpha", "ci_low", "ci_high"]]
         a["construct"] = a["construct"].map(lambda c: self._label(c, language))
-        a.columns = [w("construct"), w("items"), w("n"), w("alpha"), "ci_low", "ci_high"]
-        cap = {"sv": "Konstruktens medelvärden per grupp", "nb": "Konstruktenes gjennomsnitt per gruppe",
-               "en": "Construct means by group"}[language]
-        cap_a = {"sv": "Inre konsistens per konstrukt", "nb": "Indre konsistens per konstrukt",
-                 "en": "Internal consistency per construct"}[language]
+        a.columns = [w("construct"), w("items"), w("n"), w("alpha"), w("ci_low"), w("ci_high")]
+        cap, cap_a = w("cap_means"), w("cap_alpha")
         return [(cap, t, TableSpec(counts=(w("n"),), guards={w("mean"): w("n")}, pvalues=(w("p_value"),))),
                 (cap_a, a, TableSpec(guards={w("alpha"): w("n")}))]
 

@@ -1,6 +1,8 @@
 """The public :class:`Report`: collects results and text, lays out the document, saves it."""
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import inspect
 import os
@@ -223,7 +225,7 @@ class Report:
 
     def _result_blocks(self, result: Any, title: str | None, source: str | None, decorate=None,
                        level: int = 2) -> list:
-        heading = title or getattr(result, "title", None) or type(result).__name__
+        heading = title or _title_of(result, self.language) or type(result).__name__
         sentences = list(_call_disclosed(result, "sentences", self.language, self.disclosure) or [])
         methods = list(_call(result, "methods", self.language) or [])
         self._results.append(_ResultEntry(heading, sentences, methods))
@@ -307,7 +309,8 @@ class Report:
             for record in records:
                 blocks.append(Paragraph(self._rows_sentence(record)))
                 reasons = [self._label("excluded_sentence", count=i18n.fmt_int(e.count, self.language),
-                                       reason=e.reason) for e in record.exclusions]
+                                       reason=i18n.reason(e.reason, self.language))
+                           for e in record.exclusions]
                 if reasons:
                     blocks.append(Bullets(tuple(reasons)))
         methods = list(dict.fromkeys(s for e in self._results for s in e.methods))
@@ -359,7 +362,7 @@ class Report:
                 lab("col_rows_excluded"): [r.rows_excluded for r in p.records],
             })
             blocks.append(Table(files, lab("input_files")))
-            rows = [(Path(r.source.path).name if r.source else r.table, e.reason, e.count)
+            rows = [(Path(r.source.path).name if r.source else r.table, i18n.reason(e.reason, self.language), e.count)
                     for r in p.records for e in r.exclusions]
             if rows:
                 frame = pd.DataFrame(rows, columns=[lab("col_file"), lab("col_reason"), lab("col_count")])
@@ -451,6 +454,23 @@ class Report:
                 if tmp.exists():
                     tmp.unlink()
         return path
+
+
+def _title_of(result: Any, language: str) -> str | None:
+    """The result's title in the report's language.
+
+    ``result.title_for(language)`` when the result has it; else, for a dataclass result with a ``language``
+    field (whose ``title`` is worded in the language it was run in), the title of a shallow copy in
+    ``language``; else ``result.title``.
+    """
+    title_for = getattr(result, "title_for", None)
+    if callable(title_for):
+        return title_for(language)
+    if dataclasses.is_dataclass(result) and any(f.name == "language" for f in dataclasses.fields(result)):
+        twin = copy.copy(result)
+        object.__setattr__(twin, "language", language)
+        return getattr(twin, "title", None)
+    return getattr(result, "title", None)
 
 
 def _keywords(method) -> set:
