@@ -48,7 +48,7 @@ WORKS: tuple[Work, ...] = (
     Work("bernal2017", ("Bernal", "Cummins", "Gasparrini"), "2017",
          "Bernal JL, Cummins S, Gasparrini A. Interrupted time series regression for the evaluation of public "
          "health interventions: a tutorial. International Journal of Epidemiology. 2017;46(1):348–355.",
-         r"segmenterad regression|segmentert regresjon|segmented regression"),
+         r"(?i:segmenterad regression|segmentert regresjon|segmented regression)"),
     Work("wagner2002", ("Wagner", "Soumerai", "Zhang", "Ross-Degnan"), "2002",
          "Wagner AK, Soumerai SB, Zhang F, Ross-Degnan D. Segmented regression analysis of interrupted time "
          "series studies in medication use research. Journal of Clinical Pharmacy and Therapeutics. "
