@@ -59,6 +59,8 @@ REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Hea
 #: Table styles in order of preference; a template needs one of them.
 TABLE_STYLES = ("Evalkit Table", "Table Grid")
 _LANG_TAGS = {"sv": "sv-SE", "nb": "nb-NO", "en": "en-GB"}
+#: a code block of at most this many lines is kept on one page
+_WHOLE_CODE_LINES = 40
 #: ids of the headings' bookmarks start here, clear of the captions' (numbered from 1)
 _TOC_BOOKMARK_BASE = 1_000_000
 _TWIPS_PER_EMU = 1 / 635
@@ -432,8 +434,14 @@ class DocxRenderer:
             self.document.add_paragraph(item, style=style)
 
     def _render_code(self, block: Code) -> None:
-        for line in block.text.splitlines() or [""]:
+        lines = block.text.splitlines() or [""]
+        n = len(lines)
+        for i, line in enumerate(lines):
             paragraph = self.document.add_paragraph(style=self.code_style)
+            # one paragraph per line: without this a short block splits anywhere and a long one leaves its
+            # last line alone on a page; short blocks stay whole, long ones keep 2 lines at each end together
+            paragraph.paragraph_format.keep_with_next = i < n - 1 and (n <= _WHOLE_CODE_LINES or i < 2
+                                                                         or i >= n - 3)
             run = paragraph.add_run(line)
             if self.code_style is None:
                 run.font.name = "Courier New"
