@@ -277,16 +277,21 @@ def _strategy_marks(run: Run, spec: AnalysisSpec, language: str):
 
 def build_report(result: Run, *, language: str | None = None):
     """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
-    from evalkit.report import Report
+    from evalkit import _fou
+    from evalkit.report import Heading, Report, Table
 
     ev = result.evaluation
     lang = language or ev.language
+    meta = ev.report
     report = Report(ev.title, language=lang, subtitle=ev.municipality or None,
-                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below),
-                    zero_is_small=ev.report.suppress_zero_counts)
+                    thresholds=(meta.suppress_counts_below, meta.suppress_percent_denominator_below),
+                    zero_is_small=meta.suppress_zero_counts, template=meta.template,
+                    commissioner=meta.commissioner or None, authors=meta.authors, version=meta.version or None,
+                    report_number=meta.report_number or None, date=_fou.report_date(result))
+    report.add_section("foreword", blocks=_fou.foreword(ev, lang))
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
-    background = [p for p in (change.description,) if p]
+    background = _fou.background(ev) + [p for p in (change.description,) if p]
     background.append(_t("change", lang, name=change.name, date=i18n.fmt_date(change.date, lang), where=where))
     if change.comparison_units:
         background.append(_t("comparison", lang, units=", ".join(change.comparison_units)))
@@ -299,20 +304,29 @@ def build_report(result: Run, *, language: str | None = None):
             blocks.append(Bullets(tuple(ev.questions)))
         report.add_section("purpose", blocks=blocks)
     methods = _data_sentences({k: v for k, v in result.tables.items() if k in _PERIOD_COLUMN}, lang)
+    methods += _fou.source_sentences(result, lang)
     if result.panel is not None:
         methods.append(_t("panel", lang, n=i18n.fmt_int(len(result.panel), lang)))
     report.add_section("methods", blocks=methods)
+    report.add_section("ethics", blocks=_fou.ethics(ev, lang))
+    definitions = _fou.outcome_definitions(ev, lang)
+    if definitions is not None:
+        report.add_section("appendix", blocks=[Heading(_fou.definitions_heading(lang), 2),
+                                               Table(definitions, _fou.definitions_caption(lang))])
     records = input_records(result)
     for spec in ev.analyses:
         source = _t("source", lang, files=_source_files(ev, spec))
         kind = kind_of(spec)
         report.add(result.results[spec.id], title=spec.title or None, source=source, section=kind.section,
-                   decorate=_strategy_marks(result, spec, lang))
+                   decorate=_strategy_marks(result, spec, lang),
+                   figure_caption=_fou.figure_caption(spec, result.results[spec.id], ev, lang))
     for key, extra in result.extra.items():
         report.add(extra, section=result.extra_sections.get(key, "results"))
     strategies = result.tables.get("strategies")
     if strategies is not None:
         report.add(strategies, section="implementation")
+    report.add_section("discussion", blocks=_fou.discussion(result, lang))
+    report.add_section("limitations", blocks=_fou.limitation_blocks(result, lang))
     config_text = ev.path.read_text(encoding="utf-8") if ev.path else None
     report.set_provenance(records, seeds={"evaluation.seed": ev.seed},
                           config_text=config_text)

@@ -49,6 +49,10 @@ WORKS: tuple[Work, ...] = (
          "Bernal JL, Cummins S, Gasparrini A. Interrupted time series regression for the evaluation of public "
          "health interventions: a tutorial. International Journal of Epidemiology. 2017;46(1):348–355.",
          r"(?i:segmenterad regression|segmentert regresjon|segmented regression)"),
+    Work("turner2021", ("Turner", "Forbes", "Karahalios"), "2021",
+         "Turner SL, Forbes AB, Karahalios A, Taljaard M, McKenzie JE. Evaluation of statistical methods used in "
+         "the analysis of interrupted time series studies: a simulation study. BMC Medical Research Methodology. "
+         "2021;21:181."),
     Work("wagner2002", ("Wagner", "Soumerai", "Zhang", "Ross-Degnan"), "2002",
          "Wagner AK, Soumerai SB, Zhang F, Ross-Degnan D. Segmented regression analysis of interrupted time "
          "series studies in medication use research. Journal of Clinical Pharmacy and Therapeutics. "
@@ -159,6 +163,11 @@ def cite_methods(sentences: list[str], language: str, already: str = "") -> list
         if work.keyword is None or _is_cited(work, already) or any(_is_cited(work, s) for s in out):
             continue
         for i, sentence in enumerate(out):
+            # "NoMAD (Finch m.fl.)": the sentence names the author but no year; give it the year
+            named = re.search(rf"\b{re.escape(work.authors[0])}\b(?: m\.fl\.| mfl\.| et al\.)?(?=\))", sentence)
+            if named and re.search(work.keyword, sentence):
+                out[i] = f"{sentence[:named.end()]} {work.year}{sentence[named.end():]}"
+                break
             match = re.search(rf"(?:{work.keyword})[\w-]*", sentence)  # cite after the whole word
             if match:
                 out[i] = f"{sentence[:match.end()]} ({cite(work, language)}){sentence[match.end():]}"

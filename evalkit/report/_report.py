@@ -37,6 +37,7 @@ _TEXT = {
     "discussion": {"sv": "Diskussion", "nb": "Diskusjon", "en": "Discussion"},
     "limitations": {"sv": "Begränsningar", "nb": "Begrensninger", "en": "Limitations"},
     "references": {"sv": "Referenser", "nb": "Referanser", "en": "References"},
+    "ethics": {"sv": "Etiska överväganden", "nb": "Etiske vurderinger", "en": "Ethical considerations"},
     "commissioner": {"sv": "Uppdragsgivare: {value}", "nb": "Oppdragsgiver: {value}", "en": "Commissioned by: {value}"},
     "authors": {"sv": "Författare: {value}", "nb": "Forfattere: {value}", "en": "Authors: {value}"},
     "author": {"sv": "Författare: {value}", "nb": "Forfatter: {value}", "en": "Author: {value}"},
@@ -133,6 +134,8 @@ class Report:
         self.authors = tuple(authors) or ((author,) if author else ())
         self.figure_width_cm, self.dpi, self.workers = figure_width_cm, int(dpi), int(workers)
         self._sections: dict[str, list] = {key: [] for key in SECTION_ORDER}
+        #: the ethics subsection, last in "Metod och material" (add_section("ethics", blocks=…))
+        self._sections["ethics"] = []
         self._titles: dict[str, str] = {}
         self._results: list[_ResultEntry] = []
         self._appendix_tables: list[Table] = []
@@ -288,7 +291,7 @@ class Report:
         """The whole document as a flat list of blocks, in order (what the renderers draw)."""
         out: list = []
         keys = [k for k in SECTION_ORDER if k not in _CLOSING]
-        keys += [k for k in self._sections if k not in SECTION_ORDER]
+        keys += [k for k in self._sections if k not in SECTION_ORDER and k != "ethics"]
         keys += list(_CLOSING)
         bodies = {key: self._section_body(key) for key in keys if key != "references"}
         bodies["references"] = self._references_body(bodies)
@@ -331,6 +334,9 @@ class Report:
             blocks.extend(Paragraph(s) for s in cite_methods(methods, self.language))
         blocks.append(Heading(self._label("disclosure_heading"), 2))
         blocks.append(Paragraph(self._disclosure_text()))
+        if self._sections["ethics"]:
+            blocks.append(Heading(self._titles.get("ethics") or self._label("ethics"), 2))
+            blocks.extend(self._sections["ethics"])
         return blocks
 
     def _references_body(self, bodies: dict) -> list | None:
