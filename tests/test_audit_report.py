@@ -121,8 +121,17 @@ def test_tables_declare_counts_and_denominators(result):
     # the wording stands beside the code, and the largest changes (either way) come first
     assert by_item.loc["A2", "Fråga"] == next(i.question("sv") for i in result.checklist.items if i.id == "A2")
     assert by_item.loc["A2", "Fråga"]
-    sizes = frame["Skillnad"].abs().fillna(-1).to_list()
-    assert sizes == sorted(sizes, reverse=True)
+    from evalkit.privacy import Disclosure
+
+    rules = Disclosure()
+    hidden = [rules.hides_share(r["Andel ja före"], r["n före"]) or rules.hides_share(r["Andel ja efter"], r["n efter"])
+              for _, r in frame.iterrows()]
+    sizes = [-1.0 if h else abs(x) for h, x in zip(hidden, frame["Skillnad"])]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0
+    # changes the rules hide follow in checklist order: their place tells nothing about them
+    order = [i.id for i in result.checklist.items]
+    hidden_items = [i for i, h in zip(frame["Punkt"], hidden) if h]
+    assert hidden_items == sorted(hidden_items, key=order.index)
     # the renderer would hide a share on fewer than 30 applicable answers
     small = frame.assign(**{"n före": 12})
     assert disclosure_mask(small, spec)["Andel ja före"].all()

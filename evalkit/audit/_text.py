@@ -435,11 +435,11 @@ def _review_sentence(res, d, language) -> str:
 
 
 # ----------------------------------------------------------------------------- tables
-def report_tables(res, language: str = "sv") -> list:
+def report_tables(res, language: str = "sv", disclosure=None) -> list:
     from evalkit.blocks import TableSpec
 
     i18n.check_language(language)
-    tables = [_items_table(res, language, TableSpec), _stages_table(res, language, TableSpec)]
+    tables = [_items_table(res, language, TableSpec, disclosure), _stages_table(res, language, TableSpec)]
     if res.agreement is not None and not res.agreement.empty:
         tables.append(_agreement_table(res, language, TableSpec))
     tables.append(_counts_table(res, language, TableSpec))
@@ -457,7 +457,14 @@ def _wording(res, language: str) -> dict[str, str]:
     return {i.id: i.question(lang) for i in cl.items}
 
 
-def _items_table(res, language, TableSpec):
+def _change_shown(c: pd.DataFrame, disclosure) -> np.ndarray:
+    """Whether each item's change is shown under ``disclosure``: both its shares are (it is derived from them)."""
+    rules = _rules(disclosure)
+    return np.array([not (rules.hides_share(sa, na) or rules.hides_share(sb, nb))
+                     for sa, na, sb, nb in zip(c["share_a"], c["n_a"], c["share_b"], c["n_b"])], dtype=bool)
+
+
+def _items_table(res, language, TableSpec, disclosure=None):
     item, stage = _t("item", language), _t("stage", language)
     stage_of = dict(zip(res.items["item"], res.items["stage"]))
     cap = _t("cap_items", language)
@@ -476,9 +483,11 @@ def _items_table(res, language, TableSpec):
     a, b = (group_label(g, language) for g in res.groups)
     c = res.comparison[res.comparison["item"].isin(res.items["item"])]
     # the largest changes first (a worsening too), items without change after them: the table does not lead
-    # with "0 % → 0 %" rows
-    c = c.assign(_size=c["difference"].astype(float).abs()).sort_values("_size", ascending=False, kind="stable",
-                                                                          na_position="last")
+    # with "0 % → 0 %" rows. Items whose change disclosure control hides come last in checklist order, so that
+    # their place says nothing about the hidden value.
+    shown = _change_shown(c, disclosure)
+    size = np.where(shown, c["difference"].astype(float).abs(), -1.0)
+    c = c.assign(_size=np.nan_to_num(size, nan=-1.0)).sort_values("_size", ascending=False, kind="stable")
     na, nb_ = f"n {a}", f"n {b}"
     sa, sb = f"{_t('share_yes', language)} {a}", f"{_t('share_yes', language)} {b}"
     diff, lo, hi, p = (_t(k, language) for k in ("diff", "ci_low", "ci_high", "p_holm"))

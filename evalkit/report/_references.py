@@ -75,10 +75,13 @@ WORKS: tuple[Work, ...] = (
     Work("cameron2008", ("Cameron", "Gelbach", "Miller"), "2008",
          "Cameron AC, Gelbach JB, Miller DL. Bootstrap-based improvements for inference with clustered errors. "
          "Review of Economics and Statistics. 2008;90(3):414–427.",
-         r"vild klusterbootstrap|vill klyngebootstrap|wild cluster bootstrap"),
+         r"vild\w* klusterbootstrap|vill\w* klyngebootstrap|wild cluster bootstrap"),
     Work("webb2023", ("Webb",), "2023",
          "Webb MD. Reworking wild bootstrap-based inference for clustered errors. Canadian Journal of Economics. "
-         "2023;56(3):839–858.", r"Webb"),
+         "2023;56(3):839–858."),
+    Work("mackinnon2017", ("MacKinnon", "Webb"), "2017",
+         "MacKinnon JG, Webb MD. Wild bootstrap inference for wildly different cluster sizes. Journal of Applied "
+         "Econometrics. 2017;32(2):233–254."),
     Work("cohen1960", ("Cohen",), "1960",
          "Cohen J. A coefficient of agreement for nominal scales. Educational and Psychological Measurement. "
          "1960;20(1):37–46.", r"Cohens kappa|Cohen's kappa"),
@@ -168,11 +171,18 @@ def cite_methods(sentences: list[str], language: str, already: str = "") -> list
             if named and re.search(work.keyword, sentence):
                 out[i] = f"{sentence[:named.end()]} {work.year}{sentence[named.end():]}"
                 break
-            match = re.search(rf"(?:{work.keyword})[\w-]*", sentence)  # cite after the whole word
+            # cite after the whole word, never inside a parenthesis (a citation there already)
+            match = next((m for m in re.finditer(rf"(?:{work.keyword})[\w-]*", sentence)
+                          if not _inside_parentheses(sentence, m.start())), None)
             if match:
                 out[i] = f"{sentence[:match.end()]} ({cite(work, language)}){sentence[match.end():]}"
                 break
     return out
+
+
+def _inside_parentheses(text: str, at: int) -> bool:
+    """Whether position ``at`` is inside "( … )": a name there is part of a citation already."""
+    return text.count("(", 0, at) > text.count(")", 0, at)
 
 
 def cited(text: str) -> list[Work]:
