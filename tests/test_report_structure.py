@@ -343,7 +343,11 @@ def test_user_template_keeps_header_logo_and_footer(tmp_path):
     assert header._element.findall(".//" + qn("a:blip")), "the logo picture is gone"
     footer_text = "\n".join(p.text for p in document.sections[0].footer.paragraphs)
     assert "Exempelkommun, 123 45 Exempelstad" in footer_text
-    assert "Antal" in [p.text.split(". ", 1)[-1] for p in document.paragraphs if p.style.name == "Caption"]
+    caption = next(p for p in document.paragraphs if p.style.name == "Caption" and p.text.endswith(". Antal"))
+    # the python-docx default Caption style has no keep-with-next: the caption paragraph carries it itself,
+    # so it never stays alone at a page foot above its table; the header row repeats on every page
+    assert caption.paragraph_format.keep_with_next is True
+    assert document.tables[0].rows[0]._tr.find(f"{W}trPr/{W}tblHeader") is not None
 
 
 def test_template_lacking_styles_is_refused_naming_them(tmp_path):

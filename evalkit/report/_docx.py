@@ -137,12 +137,18 @@ def add_toc_field(document, placeholder: str, levels: str = "1-2", entries=()) -
         _append_body(document, parse_xml(xml))
 
 
-def add_caption(document, kind_label: str, number: int, text: str, bookmark_id: int) -> None:
-    """Append a Caption paragraph "<label> <SEQ field>. <text>" wrapped in a ``_Ref`` bookmark."""
+def add_caption(document, kind_label: str, number: int, text: str, bookmark_id: int,
+                keep_next: bool = False) -> None:
+    """Append a Caption paragraph "<label> <SEQ field>. <text>" wrapped in a ``_Ref`` bookmark.
+
+    ``keep_next`` keeps the caption on the page of what follows (a table caption sits above its table); it is
+    set on the paragraph itself, so a user template whose Caption style lacks it behaves the same.
+    """
     style_id = document.styles["Caption"].style_id
     name = f"_Ref{bookmark_id:09d}"
     instr = f"SEQ {kind_label} \\* ARABIC"
-    xml = (f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{style_id}\"/></w:pPr>"
+    keep = "<w:keepNext/>" if keep_next else ""
+    xml = (f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{style_id}\"/>{keep}</w:pPr>"
            f'<w:bookmarkStart w:id="{bookmark_id}" w:name="{name}"/>'
            f"{_run(kind_label + ' ')}{_field_runs(instr, str(number))}"
            f'<w:bookmarkEnd w:id="{bookmark_id}"/>{_run(". " + text)}</w:p>')
@@ -465,7 +471,7 @@ class DocxRenderer:
     def _render_table(self, block: Table) -> None:
         self.n_tables += 1
         add_caption(self.document, i18n.label("table", self.language), self.n_tables, block.caption,
-                    self._next_bookmark())
+                    self._next_bookmark(), keep_next=True)
         formatted = self.formatted[id(block)]
         total_twips = int(self.text_width * _TWIPS_PER_EMU)
         _append_body(self.document, parse_xml(table_xml(formatted, self.table_style_id, total_twips)))
