@@ -92,6 +92,12 @@ _TEXT = {
         "nb": "Intervjuene ({name}): {n} intervjuer med {roles}{period}.",
         "en": "The interviews ({name}): {n} interviews with {roles}{period}.",
     },
+    "staff_survey": {
+        "sv": "Personalenkäten ({name}, {instrument}): {n} svar, per omgång {waves}.",
+        "nb": "Personalundersøkelsen ({name}, {instrument}): {n} svar, per runde {waves}.",
+        "en": "The staff survey ({name}, {instrument}): {n} answers, by round {waves}.",
+    },
+    "wave_count": {"sv": "{wave}: {n}", "nb": "{wave}: {n}", "en": "{wave}: {n}"},
     "interview_period": {"sv": ", genomförda {first}–{last}", "nb": ", gjennomført {first}–{last}",
                          "en": ", held {first}–{last}"},
     "role_count": {"sv": "{role} ({n})", "nb": "{role} ({n})", "en": "{role} ({n})"},
@@ -414,6 +420,8 @@ def source_sentences(run, language: str) -> list[str]:
             out.append(_survey_sentence(run, result, lang))
         elif spec.kind == "qualitative" and result is not None:
             out.append(_interview_sentence(run, result, lang))
+        elif spec.kind == "instrument" and result is not None:
+            out.append(_staff_survey_sentence(run, result, lang))
         elif spec.kind == "audit" and result is not None:
             sentence = _audit_sentence(result, lang)
             if sentence:
@@ -433,6 +441,23 @@ def _survey_sentence(run, result, lang: str) -> str:
     return _t("survey", lang, sent=i18n.fmt_int(int(table["sent"].sum()), lang),
               rate=i18n.fmt_percent(table["n_respondents"].sum() / table["sent"].sum(), 0, lang),
               low=i18n.fmt_percent(rate.min(), 0, lang), high=i18n.fmt_percent(rate.max(), 0, lang), **values)
+
+
+def _instrument_name(result) -> str:
+    instrument = getattr(result, "instrument", None)
+    return str(getattr(instrument, "name", None) or instrument or "")
+
+
+def _staff_survey_sentence(run, result, lang: str) -> str:
+    scores = getattr(result, "scores", None)
+    if not isinstance(scores, pd.DataFrame) or "wave" not in scores:
+        return ""
+    counts = scores.groupby("wave", sort=True).size()
+    waves = _names([_t("wave_count", lang, wave=str(w), n=i18n.fmt_int(int(k), lang)) for w, k in counts.items()],
+                   lang)
+    return _t("staff_survey", lang, name=_file_name(run.tables.get("staff_survey")) or "staff_survey",
+              instrument=_instrument_name(result), n=i18n.fmt_int(len(scores), lang),
+              waves=waves)
 
 
 def _interview_sentence(run, result, lang: str) -> str:

@@ -123,6 +123,8 @@ def test_method_per_data_source(ibic):
     design = run.results["decision_audit"].design
     assert f"Aktgranskningen: {design['n_reviewed']} slumpvis valda beslut" in text
     assert "Cohens kappa 0,82" in text
+    scores = run.results["nomad"].scores
+    assert f"Personalenkäten (nomad_personal.csv, NoMAD): {len(scores)} svar" in text
     assert "Personuppgifter pseudonymiserades" in text  # the generated ethics paragraph
 
 
