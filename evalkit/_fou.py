@@ -14,7 +14,7 @@ Decisions taken here (documented in docs/config.md through the keys):
 * without ``[report] foreword`` a two-sentence foreword names the commissioner and
   the authors; with neither given there is no foreword;
 * limitations come from the design: a DiD with fewer than :data:`FEW_CLUSTERS` units
-  or one period before the start; an ITS with fewer than
+  or one period before the start, or a joint pre-trend test p < 0.10; an ITS with fewer than
   :data:`~evalkit.analysis.its.RECOMMENDED_PERIODS_PER_SIDE` points on a side
   (Wagner et al. 2002 recommend 12; 8 is the hard minimum, Penfold & Zhang 2013);
   residual autocorrelation an ITS reports (Ljung–Box p < 0.05); a survey wave with
@@ -40,6 +40,9 @@ __all__ = ["report_date", "foreword", "background", "source_sentences", "ethics"
 #: wild cluster bootstrap is coarse (Cameron, Gelbach & Miller 2008 study 5–30 clusters; below ~10 the
 #: bootstrap p-value takes few distinct values, Webb 2023).
 FEW_CLUSTERS = 10
+#: A joint pre-trend test below this p-value makes parallel trends doubtful (a lenient level: the test has
+#: little power with few units, so a p-value near 0.05 already says something)
+PRETREND_ALPHA = 0.10
 #: A survey wave answered by fewer than this share of those asked has a low response rate.
 LOW_RESPONSE = 0.5
 
@@ -150,6 +153,14 @@ _TEXT = {
               "utviklet seg likt før (antakelsen om parallelle trender).",
         "en": "{title}: there is only one measurement before the change, so whether the areas developed alike "
               "beforehand (the parallel-trends assumption) cannot be tested.",
+    },
+    "pretrend": {
+        "sv": "{title}: före starten utvecklades områdena inte parallellt (gemensamt test av perioderna före: "
+              "{p}); antagandet om parallella trender är tveksamt, och effekten kan vara över- eller underskattad.",
+        "nb": "{title}: før starten utviklet områdene seg ikke parallelt (felles test av periodene før: {p}); "
+              "antakelsen om parallelle trender er tvilsom, og effekten kan være over- eller undervurdert.",
+        "en": "{title}: before the start the areas did not develop in parallel (joint test of the periods before: "
+              "{p}); the parallel-trends assumption is doubtful and the effect may be over- or underestimated.",
     },
     "short_series": {
         "sv": "{title}: tidsserien har {pre} mätpunkter före och {post} efter förändringen; minst {k} på varje "
@@ -533,6 +544,9 @@ def limitations(run, language: str) -> list[str]:
                 out.append(_t("few_clusters", lang, title=title, n=i18n.fmt_int(result.n_units, lang)))
             if result.n_pre <= 1:
                 out.append(_t("one_pre", lang, title=title))
+            p = _pretrend_p(result)
+            if p is not None and p < PRETREND_ALPHA:
+                out.append(_t("pretrend", lang, title=title, p=i18n.fmt_p(p, lang)))
         elif spec.kind == "its" and result is not None:
             if min(result.n_pre, result.n_post) < RECOMMENDED_PERIODS_PER_SIDE:
                 out.append(_t("short_series", lang, title=title, pre=i18n.fmt_int(result.n_pre, lang),
@@ -550,6 +564,16 @@ def limitations(run, language: str) -> list[str]:
                                   years=_names([str(int(w)) for w in low], lang)))
     out += _event_limitations(run, lang)
     return out
+
+
+def _pretrend_p(result) -> float | None:
+    """The joint pre-trend test's p-value of the event study the report drew (none computed here: it can
+    take seconds with the wild bootstrap)."""
+    study = getattr(result, "_cache", {}).get("event_study")
+    if study is None:
+        return None
+    p = study.pretrend.get("p_value")
+    return float(p) if p is not None and p == p else None
 
 
 def _when(event, lang: str) -> str:

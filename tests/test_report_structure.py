@@ -257,6 +257,27 @@ def test_one_pre_period_and_few_clusters_are_limitations(tmp_path):
     assert any("there is only one measurement before the change" in s for s in _fou.limitations(run, "en"))
 
 
+def test_a_failed_pre_trend_test_is_a_limitation(tmp_path):
+    """Treated units trending up before the start: the event study's joint test rejects parallel trends."""
+    import warnings
+
+    rng = np.random.default_rng(5)
+    rows = [{"unit": u, "period": p, "y": 10 + (1.5 * p if u in "ABC" else 0) + rng.normal(0, 0.05)}
+            for u in "ABCDEFGH" for p in range(1, 9)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = ek.did(pd.DataFrame(rows), outcome="y", unit="unit", time="period", treated=["A", "B", "C"],
+                        intervention=5, seed=1, reps=199)
+    run = pipeline.Run(evaluation=_config(tmp_path), tables={}, results={"pilot": result})
+    assert not any("parallellt" in s for s in _fou.limitations(run, "sv"))  # no event study drawn: no test
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = result.event_study().pretrend["p_value"]
+    assert p < _fou.PRETREND_ALPHA
+    limits = _fou.limitations(run, "sv")
+    assert any(s.startswith("Timmar per brukare: före starten utvecklades områdena inte parallellt") for s in limits)
+
+
 def test_events_in_a_covered_period_are_limitations(tmp_path):
     events = ('events = [{ start = 2020-03-01, end = 2021-06-30, text = "Pandemin" }, '
               '{ start = 2030-01-01, text = "Senare" }]')
