@@ -42,7 +42,7 @@ from evalkit._dates import parse_user_date
 from evalkit._files import read_toml
 from evalkit.errors import ConfigError
 
-__all__ = ["Evaluation", "Change", "DataSource", "AnalysisSpec", "ReportOptions"]
+__all__ = ["Evaluation", "Change", "Event", "DataSource", "AnalysisSpec", "ReportOptions"]
 
 LANGUAGES = ("sv", "nb", "en")
 DATA_KINDS = ("decisions", "orders", "visits", "survey", "codings", "audit", "cfir", "staff_survey", "strategies",
@@ -138,6 +138,10 @@ CHANGE_KEYS = (
         type_name="list of strings", example='["Väster"]'),
     Key("placeholder", bool, False, doc="the date is a placeholder written by `evalkit init`; check and report "
                                         "warn until the real date is set and this key deleted", example="true"),
+    Key("events", (list, tuple), (), doc="events during the evaluated periods that may have affected the results "
+                                         "(listed as limitations when they fall in a period the data cover): a "
+                                         "list of tables with start (date), end (date, optional) and text",
+        type_name="list of tables", example='[{ start = 2020-03-01, end = 2021-06-30, text = "Covid-19-pandemin" }]'),
 )
 #: keys of every [data.<kind>]
 DATA_COMMON_KEYS = (
@@ -185,6 +189,26 @@ REPORT_KEYS = (
         example="true"),
     Key("suppress_staff_below", int, 5, doc="staff figures of units with fewer employees (or staff-survey "
                                             "respondents) than this are hidden"),
+    Key("commissioner", str, "", doc="who commissioned the evaluation (title page, foreword)",
+        example='"Vård- och omsorgsnämnden, Exempelkommun"'),
+    Key("authors", (list, tuple), (), doc="the authors (title page, foreword, document properties)",
+        type_name="list of strings", example='["Anna Andersson", "Bo Berg"]'),
+    Key("version", str, "", doc="the report's version (title page)", example='"1.0"'),
+    Key("report_number", str, "", doc="the report's number in a series (title page)", example='"FoU-rapport 2024:3"'),
+    Key("date", (dt.date, str), None, type_name="date", example="2024-06-01",
+        default_text="the last date in the loaded data (never today's date, so that rebuilds are identical)",
+        doc="the report's date (title page and document properties)"),
+    Key("template", str, None, type_name="path", example='"mall.docx"',
+        doc="your own Word template (.docx): its styles, logo, header and footer are used; it must define the "
+            "styles the report needs (the error names those it lacks)"),
+    *(k for name, what in (
+        ("foreword", "the foreword (default: a short one naming the commissioner and the authors)"),
+        ("background", "a longer background, before the change's description"),
+        ("ethics", "the ethics paragraph (default: a neutral one on pseudonymisation and suppression)"),
+        ("discussion", "the discussion (default: a generated scaffold marked as a draft)"))
+      for k in (Key(name, str, "", doc=f"{what}; paragraphs separated by a blank line", example='"…"'),
+                Key(f"{name}_file", str, None, type_name="path", example=f'"{name}.txt"',
+                    doc=f"a UTF-8 text file holding {name} (instead of {name} = …)"))),
     Key("conclusions", str, None, doc="the evaluator's conclusions (paragraphs split on blank lines); replaces "
         "the conclusions drafted from the findings", example='"IBIC har gett …"'),
     Key("conclusions_file", str, None, doc="the conclusions in a text file instead (UTF-8; paragraphs split on "
@@ -194,6 +218,8 @@ REPORT_KEYS = (
     Key("recommendations_file", str, None, doc="the recommendations in a text file instead", type_name="path",
         example='"rekommendationer.md"'),
 )
+#: [report] keys that hold a text or name a file holding it
+REPORT_TEXTS = ("foreword", "background", "ethics", "discussion")
 #: keys every [[analyses]] entry has
 ANALYSIS_COMMON_KEYS = (
     Key("id", str, doc="unique id: lower-case letters, digits and '_'", example='"processing_time"'),
@@ -237,6 +263,20 @@ class Change:
     comparison_units: tuple[str, ...] = ()
     #: the date is a placeholder written by `evalkit init`; check and report warn until it is set
     placeholder: bool = False
+    #: events during the evaluated periods (``[change] events``), listed as limitations
+    events: tuple["Event", ...] = ()
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened during the evaluated periods and may have affected the results."""
+
+    start: dt.date
+    text: str
+    end: dt.date | None = None
+
+    def overlaps(self, first: dt.date, last: dt.date) -> bool:
+        return self.start <= last and (self.end or self.start) >= first
 
 
 @dataclass(frozen=True)
@@ -277,6 +317,17 @@ class ReportOptions:
     suppress_zero_counts: bool = False
     #: staff rates (sick leave, turnover …) and staff-survey values from fewer employees/respondents are hidden
     suppress_staff_below: int = 5
+    commissioner: str = ""
+    authors: tuple[str, ...] = ()
+    version: str = ""
+    report_number: str = ""
+    date: dt.date | None = None
+    template: Path | None = None
+    #: texts given in the config (or read from their files); "" when absent
+    foreword: str = ""
+    background: str = ""
+    ethics: str = ""
+    discussion: str = ""
     #: the evaluator's own conclusions / recommendations (from the text key or the file); None = drafted
     conclusions: str | None = None
     recommendations: str | None = None
@@ -537,6 +588,10 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
             suppress_percent_denominator_below=_gather(_positive, rep, "suppress_percent_denominator_below", 30),
             suppress_zero_counts=rep.take(REPORT_KEYS, "suppress_zero_counts"),
             suppress_staff_below=_gather(_positive, rep, "suppress_staff_below", 5),
+            commissioner=rep.take(REPORT_KEYS, "commissioner"), authors=rep.strings("authors"),
+            version=rep.take(REPORT_KEYS, "version"), report_number=rep.take(REPORT_KEYS, "report_number"),
+            date=rep.take(REPORT_KEYS, "date"), template=_gather(_existing, rep, "template", base, True),
+            **{name: _report_text(rep, name, base) for name in REPORT_TEXTS},
             **_own_text(rep, "conclusions", base), **_own_text(rep, "recommendations", base),
         )
         rep.finish()
@@ -603,6 +658,35 @@ def _table_reader(top: _Reader, key: str, file: str) -> _Reader | None:
     return None if table is None else _Reader(table, key, file)
 
 
+def _report_text(r: _Reader, name: str, base: Path) -> str:
+    """``name = "text"`` or ``name_file = "file.txt"`` (not both); the text, or "" when neither is given."""
+    text = r.get(name, str, "")
+    path = _gather(_existing, r, f"{name}_file", base, True)
+    if path is None:
+        return text
+    if text:
+        r.problem(f"{name}_file", f"give {name} or {name}_file, not both")
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        r.problem(f"{name}_file", f"cannot read '{path.name}' as UTF-8 text: {exc}")
+        return ""
+
+
+def _parse_events(r: _Reader) -> tuple[Event, ...]:
+    """``[change] events``: tables with start, end (optional) and text, each problem with its index."""
+    out = []
+    for i, item in enumerate(r.get("events", (list, tuple), ()) or ()):
+        er = _Reader(item, f"{r.where}.events[{i}]", r.file)
+        start, end, text = er.date("start"), er.date("end", None), er.get("text", str)
+        er.finish()
+        if start and end and end < start:
+            er.problem("end", f"must not be before start ({start})")
+        elif start and text:
+            out.append(Event(start=start, text=text, end=end))
+    return tuple(out)
+
+
 def _positive(r: _Reader, key: str, default: int) -> int:
     """A disclosure threshold: a whole number ≥ 1 (0 or less would switch disclosure control off)."""
     value = r.get(key, int, default)
@@ -622,7 +706,7 @@ def _parse_change(r: _Reader) -> Change:
     change = Change(name=r.take(CHANGE_KEYS, "name"), date=r.take(CHANGE_KEYS, "date"),
                     description=r.take(CHANGE_KEYS, "description"), units=units,
                     comparison_units=r.take(CHANGE_KEYS, "comparison_units"),
-                    placeholder=r.take(CHANGE_KEYS, "placeholder"))
+                    placeholder=r.take(CHANGE_KEYS, "placeholder"), events=_gather(_parse_events, r, fallback=()))
     r.finish()
     return change
 

@@ -316,25 +316,26 @@ def _did_caveats(result: Any) -> tuple[str, ...]:
 
 
 def _item_findings(analysis_id: str, kind: str, frame, spec, labels, alpha: float, common: tuple,
-                   disclosure) -> list["Finding"]:
+                   disclosure, offset: int = 0) -> list["Finding"]:
     """Rows of an items table laid out label, n before, share before, n after, share after, difference (points),
-    low, high, p (adjusted)."""
+    low, high, p (adjusted); ``offset`` text columns (the audit item's wording) stand after the label."""
     out = []
-    d = _decimals(spec, frame.columns[5], 0)
+    c2, c4, c5, c6, c7, c8 = (c + offset for c in (2, 4, 5, 6, 7, 8))
+    d = _decimals(spec, frame.columns[c5], 0)
     for row in range(len(frame)):
-        est, lo, hi, p = (_float(frame.iloc[row, c]) for c in (5, 6, 7, 8))
+        est, lo, hi, p = (_float(frame.iloc[row, c]) for c in (c5, c6, c7, c8))
         clear, direction = judge(est, lo, hi, p, alpha=alpha)
         caveats = list(common)
         if clear and np.isfinite(p) and p >= alpha:
             caveats.append("adjusted_p")
         if not clear and np.isfinite([lo, hi]).all() and (hi - lo) / 2 >= 10:
             caveats.append("low_power")
-        if _withheld(frame, spec, disclosure, row, (2, 4, 5, 6, 7)):
+        if _withheld(frame, spec, disclosure, row, (c2, c4, c5, c6, c7)):
             caveats.append("withheld")
         item, label = labels[row]
-        out.append(Finding(analysis_id, kind, "item", item, label, "points", _float(frame.iloc[row, 2]),
-                           _float(frame.iloc[row, 4]), est, lo, hi, p, d, clear, direction, "up", tuple(caveats),
-                           (0, row, (5, 6, 7))))
+        out.append(Finding(analysis_id, kind, "item", item, label, "points", _float(frame.iloc[row, c2]),
+                           _float(frame.iloc[row, c4]), est, lo, hi, p, d, clear, direction, "up", tuple(caveats),
+                           (0, row, (c5, c6, c7))))
     return out
 
 
@@ -364,8 +365,12 @@ def audit_findings(analysis_id: str, result: Any, language: str, disclosure=None
     checklist = result.checklist
     texts = {i.id: i.question(language) for i in checklist.items} if checklist is not None else {}
     labels = [(i, f"{texts[i]} ({i})" if i in texts else i) for i in items]
+    from evalkit.audit._text import _t as audit_label
+
+    # the items table shows each item's wording beside its code (evalkit.audit._text._items_table)
+    offset = 1 if frame.shape[1] > 1 and frame.columns[1] == audit_label("question", language) else 0
     return _item_findings(analysis_id, "audit", frame, spec, labels, ALPHA, ("multiple_comparisons",),
-                          disclosure)
+                          disclosure, offset)
 
 
 def staff_survey_findings(analysis_id: str, result: Any, language: str, disclosure=None) -> list["Finding"]:

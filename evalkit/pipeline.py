@@ -252,9 +252,11 @@ def _titles(evaluation: Evaluation, result: Run, lang: str) -> dict[str, str]:
 
 def _add_analysis(report, result: Run, spec: AnalysisSpec, lang: str, *, section: str, level: int = 2) -> None:
     source = _t("source", lang, files=_source_files(result.evaluation, spec))
+    from evalkit import _fou
+
     report.add(result.results[spec.id], title=i18n.in_language(spec.title, lang) or None, source=source,
-               section=section,
-               decorate=_strategy_marks(result, spec, lang), level=level)
+               section=section, decorate=_strategy_marks(result, spec, lang), level=level,
+               figure_caption=_fou.figure_caption(spec, result.results[spec.id], result.evaluation, lang))
 
 
 def _told(findings: dict[str, list], entry: str, where: str) -> list:
@@ -325,17 +327,22 @@ def _add_conclusions(report, ev: Evaluation, findings: dict[str, list], placed: 
 
 def build_report(result: Run, *, language: str | None = None):
     """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
-    from evalkit.report import Report
+    from evalkit import _fou
+    from evalkit.report import Heading, Report, Table
 
     ev = result.evaluation
     lang = language or ev.language
     own = functools.partial(i18n.in_language, language=lang)  # the user's text in the report's language
+    meta = ev.report
     report = Report(own(ev.title), language=lang, subtitle=ev.municipality or None,
-                    thresholds=(ev.report.suppress_counts_below, ev.report.suppress_percent_denominator_below),
-                    zero_is_small=ev.report.suppress_zero_counts)
+                    thresholds=(meta.suppress_counts_below, meta.suppress_percent_denominator_below),
+                    zero_is_small=meta.suppress_zero_counts, template=meta.template,
+                    commissioner=meta.commissioner or None, authors=meta.authors, version=meta.version or None,
+                    report_number=meta.report_number or None, date=_fou.report_date(result))
+    report.add_section("foreword", blocks=_fou.foreword(ev, lang))
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
-    background = [own(p) for p in (change.description,) if p]
+    background = _fou.background(ev) + [own(p) for p in (change.description,) if p]
     background.append(_t("change", lang, name=own(change.name), date=i18n.fmt_date(change.date, lang), where=where))
     if change.comparison_units:
         background.append(_t("comparison", lang, units=", ".join(change.comparison_units)))
@@ -348,9 +355,15 @@ def build_report(result: Run, *, language: str | None = None):
             blocks.append(Bullets(tuple(own(q) for q in ev.questions)))
         report.add_section("purpose", blocks=blocks)
     methods = _data_sentences({k: v for k, v in result.tables.items() if k in _PERIOD_COLUMN}, lang)
+    methods += _fou.source_sentences(result, lang)
     if result.panel is not None:
         methods.append(_t("panel", lang, n=i18n.fmt_int(len(result.panel), lang)))
     report.add_section("methods", blocks=methods)
+    report.add_section("ethics", blocks=_fou.ethics(ev, lang))
+    definitions = _fou.outcome_definitions(ev, lang)
+    if definitions is not None:
+        report.add_section("appendix", blocks=[Heading(_fou.definitions_heading(lang), 2),
+                                               Table(definitions, _fou.definitions_caption(lang))])
     records = input_records(result)
     findings = findings_of(result, lang, report.disclosure)
     placed = _add_questions(report, result, findings, lang)
@@ -363,6 +376,8 @@ def build_report(result: Run, *, language: str | None = None):
     if strategies is not None:
         report.add(strategies, section="implementation")
     _add_conclusions(report, ev, findings, placed, lang)
+    report.add_section("discussion", blocks=_fou.discussion(result, lang))
+    report.add_section("limitations", blocks=_fou.limitation_blocks(result, lang))
     config_text = ev.path.read_text(encoding="utf-8") if ev.path else None
     report.set_provenance(records, seeds={"evaluation.seed": ev.seed},
                           config_text=config_text)

@@ -112,11 +112,26 @@ def test_methods_margin_when_n_fixed():
 def test_tables_declare_counts_and_denominators(result):
     tables = result.report_tables("sv")
     caption, frame, spec = tables[0]
-    assert list(frame.columns) == ["Punkt", "n före", "Andel ja före", "n efter", "Andel ja efter", "Skillnad",
-                                   "KI nedre", "KI övre", "p (Holm)"]
+    assert list(frame.columns) == ["Punkt", "Fråga", "n före", "Andel ja före", "n efter", "Andel ja efter",
+                                   "Skillnad", "KI nedre", "KI övre", "p (Holm)"]
     assert spec.percents["Andel ja före"] == "n före" and "n efter" in spec.counts
-    assert len(frame) == 20 and frame["Skillnad"].iloc[1] == pytest.approx(
+    by_item = frame.set_index("Punkt")
+    assert len(frame) == 20 and by_item.loc["A2", "Skillnad"] == pytest.approx(
         100 * result.comparison.set_index("item").loc["A2", "difference"])
+    # the wording stands beside the code, and the largest changes (either way) come first
+    assert by_item.loc["A2", "Fråga"] == next(i.question("sv") for i in result.checklist.items if i.id == "A2")
+    assert by_item.loc["A2", "Fråga"]
+    from evalkit.privacy import Disclosure
+
+    rules = Disclosure()
+    hidden = [rules.hides_share(r["Andel ja före"], r["n före"]) or rules.hides_share(r["Andel ja efter"], r["n efter"])
+              for _, r in frame.iterrows()]
+    sizes = [-1.0 if h else abs(x) for h, x in zip(hidden, frame["Skillnad"])]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0
+    # changes the rules hide follow in checklist order: their place tells nothing about them
+    order = [i.id for i in result.checklist.items]
+    hidden_items = [i for i, h in zip(frame["Punkt"], hidden) if h]
+    assert hidden_items == sorted(hidden_items, key=order.index)
     # the renderer would hide a share on fewer than 30 applicable answers
     small = frame.assign(**{"n före": 12})
     assert disclosure_mask(small, spec)["Andel ja före"].all()
@@ -159,7 +174,7 @@ def test_report_renders_audit_section(result, tmp_path):
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Holms korrektion" in text and "slumpfröet 4" in text
     header_rows = [[c.text for c in t.rows[0].cells] for t in doc.tables]
-    assert ["Punkt", "n före", "Andel ja före", "n efter", "Andel ja efter"] in [h[:5] for h in header_rows]
+    assert ["Punkt", "Fråga", "n före", "Andel ja före", "n efter"] in [h[:5] for h in header_rows]
     assert ["Punkt", "Steg", "Fråga"] in header_rows
     if shutil.which("soffice"):
         subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],

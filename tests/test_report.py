@@ -70,7 +70,7 @@ def test_every_style_referenced_in_the_report_exists(built):
 
 def test_toc_field_and_update_fields_on_open(built):
     path, _ = built["sv"]
-    assert 'TOC \\o "1-3" \\h \\z \\u' in _instr_texts(path)
+    assert 'TOC \\o "1-2" \\h \\z \\u' in _instr_texts(path)  # levels 1-2, entries cached
     settings = docx.Document(str(path)).settings.element
     update = settings.find(qn("w:updateFields"))
     assert update is not None and update.get(qn("w:val")) == "true"
@@ -84,11 +84,16 @@ def test_seq_caption_fields_in_each_language(built, language, table, figure):
     assert f"SEQ {table} \\* ARABIC" in instr
     assert f"SEQ {figure} \\* ARABIC" in instr
     body = _body(path)
-    captions = [_text(p) for p in body.iter(qn("w:p")) if p.find(qn("w:bookmarkStart")) is not None]
+    captions = [_text(p) for p in body.iter(qn("w:p")) if p.find(qn("w:bookmarkStart")) is not None
+                and p.find(qn("w:bookmarkStart")).get(qn("w:name")).startswith("_Ref")]
     assert f"{table} 1. " in captions[0]
     bookmarks = [b.get(qn("w:name")) for b in body.iter(qn("w:bookmarkStart"))]
-    assert bookmarks and all(b.startswith("_Ref") for b in bookmarks)
+    # captions carry _Ref bookmarks, headings the _Toc bookmarks the table of contents links to
+    assert bookmarks and all(b.startswith(("_Ref", "_Toc")) for b in bookmarks)
+    assert any(b.startswith("_Ref") for b in bookmarks)
     assert len(set(bookmarks)) == len(bookmarks)
+    ids = [b.get(qn("w:id")) for b in body.iter(qn("w:bookmarkStart"))]
+    assert len(set(ids)) == len(ids)
 
 
 def test_captions_above_tables_and_below_figures(built):
@@ -135,11 +140,13 @@ def test_structure_and_text_in_swedish(built):
     path, _ = built["sv"]
     document = docx.Document(str(path))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Sammanfattning", "Bakgrund", "Metod och material", "Resultat", "Slutsatser", "Bilagor"]
+    assert headings == ["Sammanfattning", "Bakgrund", "Metod och material", "Resultat", "Slutsatser", "Referenser",
+                        "Bilagor"]
     text = "\n".join(p.text for p in document.paragraphs)
     # summary from the result's sentences, with local number formats
     assert "Handläggningstid: Handläggningstiden ändrades med \u22124,8 (\u22127,5 till \u22122,1) dagar." in text
-    assert "Segmenterad regression med Newey–West-standardfel." in text
+    # the method sentence cites the works that describe the methods it names
+    assert "Segmenterad regression (Bernal m.fl. 2017) med Newey–West-standardfel (Newey och West 1987)." in text
     assert "beslut.csv: 100 rader lästa, 97 behållna och 3 exkluderade." in text
     assert "Antal från 1 till och med 4 redovisas" in text and "mindre än 30" in text
     assert "[Utvärderarens slutsatser" in text
@@ -149,9 +156,9 @@ def test_structure_and_text_in_swedish(built):
 
 def test_headings_in_norwegian_and_english(built):
     for language, expected in (("nb", ["Sammendrag", "Bakgrunn", "Metode og materiale", "Resultater",
-                                       "Konklusjoner", "Vedlegg"]),
+                                       "Konklusjoner", "Referanser", "Vedlegg"]),
                                ("en", ["Summary", "Background", "Methods and material", "Results",
-                                       "Conclusions", "Appendices"])):
+                                       "Conclusions", "References", "Appendices"])):
         document = docx.Document(str(built[language][0]))
         assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == expected
 
@@ -330,7 +337,7 @@ def test_to_frame_fallback_and_custom_section_order(tmp_path):
     report.add_section("discussion", "Diskussion", ["Resultaten tolkas försiktigt."])
     blocks = report.blocks()
     headings = [b.text for b in blocks if type(b).__name__ == "Heading" and b.level == 1]
-    assert headings == ["Metod och material", "Resultat", "Diskussion", "Slutsatser", "Bilagor"]
+    assert headings == ["Metod och material", "Resultat", "Diskussion", "Slutsatser", "Referenser", "Bilagor"]
     out = tmp_path / "m.docx"
     report.save(out)
     assert _table_cells(out, "Enkel")[1] == ["0,89", "0,84", "0,93"]

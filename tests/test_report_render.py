@@ -73,7 +73,8 @@ def test_every_page_renders_with_content(pdf, tmp_path):
     for png in pngs:
         pixels = mpimg.imread(png)[..., :3]
         ink = float((pixels.mean(axis=2) < 0.6).mean())
-        assert ink > 0.001, f"{png.name} is blank"
+        # a page with only its number has ~0.00016 ink at 30 dpi; a heading and three lines ~0.0007
+        assert ink > 0.0004, f"{png.name} is blank"
 
 
 def test_the_figure_is_embedded_at_full_resolution(pdf):

@@ -262,11 +262,11 @@ def _review_sentence(res, d, language) -> str:
 
 
 # ----------------------------------------------------------------------------- tables
-def report_tables(res, language: str = "sv") -> list:
+def report_tables(res, language: str = "sv", disclosure=None) -> list:
     from evalkit.blocks import TableSpec
 
     i18n.check_language(language)
-    tables = [_items_table(res, language, TableSpec), _stages_table(res, language, TableSpec)]
+    tables = [_items_table(res, language, TableSpec, disclosure), _stages_table(res, language, TableSpec)]
     if res.agreement is not None and not res.agreement.empty:
         tables.append(_agreement_table(res, language, TableSpec))
     tables.append(_counts_table(res, language, TableSpec))
@@ -275,25 +275,55 @@ def report_tables(res, language: str = "sv") -> list:
     return tables
 
 
-def _items_table(res, language, TableSpec):
+def _wording(res, language: str) -> dict[str, str]:
+    """Item id → its question in ``language`` (the checklist's first language when it lacks this one)."""
+    cl = res.checklist
+    if cl is None:
+        return {}
+    lang = language if language in cl.languages else cl.languages[0] if cl.languages else "sv"
+    return {i.id: i.question(lang) for i in cl.items}
+
+
+def _change_shown(c: pd.DataFrame, disclosure) -> np.ndarray:
+    """Whether each item's change is shown under ``disclosure``: both its shares are (it is derived from them)."""
+    rules = _rules(disclosure)
+    return np.array([not (rules.hides_share(sa, na) or rules.hides_share(sb, nb))
+                     for sa, na, sb, nb in zip(c["share_a"], c["n_a"], c["share_b"], c["n_b"])], dtype=bool)
+
+
+def _items_table(res, language, TableSpec, disclosure=None):
     item, stage = _t("item", language), _t("stage", language)
     stage_of = dict(zip(res.items["item"], res.items["stage"]))
     cap = _t("cap_items", language)
+    # the item's wording beside its result, so a reader need not look codes up in the appendix
+    wording, question = _wording(res, language), _t("question", language)
     if not res.compare or res.comparison.empty:
         t = res.items
         n, share, lo, hi = "n", _t("share_yes", language), _t("ci_low", language), _t("ci_high", language)
-        frame = pd.DataFrame({item: t["item"], stage: [_stage_label(res, s, language) for s in t["stage"]],
+        columns = {item: t["item"]}
+        if wording:
+            columns[question] = [wording.get(i, "") for i in t["item"]]
+        frame = pd.DataFrame({**columns, stage: [_stage_label(res, s, language) for s in t["stage"]],
                               n: t["n"].astype(int), share: t["share"], lo: t["ci_low"], hi: t["ci_high"]})
         return cap, frame.reset_index(drop=True), TableSpec(counts=(n,), percents={share: n, lo: n, hi: n},
                                                             derived={lo: (share,), hi: (share,)})
     a, b = (group_label(g, language) for g in res.groups)
     c = res.comparison[res.comparison["item"].isin(res.items["item"])]
+    # the largest changes first (a worsening too), items without change after them: the table does not lead
+    # with "0 % → 0 %" rows. Items whose change disclosure control hides come last in checklist order, so that
+    # their place says nothing about the hidden value.
+    shown = _change_shown(c, disclosure)
+    size = np.where(shown, c["difference"].astype(float).abs(), -1.0)
+    c = c.assign(_size=np.nan_to_num(size, nan=-1.0)).sort_values("_size", ascending=False, kind="stable")
     na, nb_ = f"n {a}", f"n {b}"
     sa, sb = f"{_t('share_yes', language)} {a}", f"{_t('share_yes', language)} {b}"
     diff, lo, hi, p = (_t(k, language) for k in ("diff", "ci_low", "ci_high", "p_holm"))
     # No stage column: the item id carries its stage letter, and the checklist appendix names the stages.
+    columns = {item: c["item"].to_numpy()}
+    if wording:
+        columns[question] = [wording.get(i, "") for i in c["item"]]
     frame = pd.DataFrame({
-        item: c["item"].to_numpy(),
+        **columns,
         na: c["n_a"].astype(int).to_numpy(), sa: c["share_a"].to_numpy(dtype=float),
         nb_: c["n_b"].astype(int).to_numpy(), sb: c["share_b"].to_numpy(dtype=float),
         diff: 100 * c["difference"].to_numpy(dtype=float), lo: 100 * c["ci_low"].to_numpy(dtype=float),
@@ -305,7 +335,8 @@ def _items_table(res, language, TableSpec):
     spec = TableSpec(counts=(na, nb_), percents={sa: na, sb: nb_}, guards={diff: smaller, lo: smaller, hi: smaller},
                      derived={diff: (sa, sb), lo: (sa, sb), hi: (sa, sb), p: (sa, sb)},
                      decimals={diff: 0, lo: 0, hi: 0}, pvalues=(p,))
-    return f"{cap}, {a} {_t('and', language)} {b}; {_t('diff_note', language)}", frame, spec
+    return (f"{cap}, {a} {_t('and', language)} {b}; {_t('diff_note', language)}; {_t('largest_first', language)}",
+            frame, spec)
 
 
 def _stages_table(res, language, TableSpec):

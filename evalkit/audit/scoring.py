@@ -471,9 +471,13 @@ class AuditResult:
         """The method in words: frame, sample size and why, seed, allocation, weights, double review, tests."""
         return _text.methods(self, language)
 
-    def report_tables(self, language: str = "sv") -> list:
-        """Results per item (before vs after), then per stage, agreement, the sample's strata and counts."""
-        return _text.report_tables(self, language)
+    def report_tables(self, language: str = "sv", disclosure=None) -> list:
+        """Results per item (before vs after), then per stage, agreement, the sample's strata and counts.
+
+        ``disclosure`` (the report's rules) decides which items' changes are shown: those are sorted by the
+        size of the change, the hidden ones follow in checklist order (so the order reveals nothing they hide).
+        """
+        return _text.report_tables(self, language, disclosure=disclosure)
 
     def appendix_blocks(self, language: str = "sv") -> list:
         """The checklist: item id, stage, question in ``language``, and the answer definitions."""

@@ -5,13 +5,19 @@
 >>> report.add(its_result)                                    # doctest: +SKIP
 >>> report.save("reports/ibic.docx", xlsx="reports/ibic.xlsx")  # doctest: +SKIP
 
-The document: cover → table of contents (a Word field, updated on open) →
+The document follows the structure FoU units publish: title page (title,
+subtitle, report number, commissioner, authors, version, date) → table of
+contents (a TOC field written with its entries filled in and linked to the
+headings; Word adds page numbers when it updates the field on open) → Förord →
 Sammanfattning (the sentences of every result) → Bakgrund → Syfte och
 frågeställningar → Metod och material (data sources with row counts and
-exclusions, statistical methods, disclosure control) → Resultat (one
-subsection per result: text, table, figure) → Slutsatser (a placeholder for
-the evaluator) → Bilagor (further tables, audit checklist, provenance).
-Labels are Swedish by default; ``language="nb"`` or ``"en"`` switches every
+exclusions, statistical methods with the works they follow cited, disclosure
+control, ethics) → Resultat (one subsection per result: text, table, figure) →
+Genomförandet → Diskussion → Begränsningar → Slutsatser (a placeholder for the
+evaluator unless given) → Referenser (exactly the works the text cites,
+:mod:`evalkit.report._references`) → Bilagor (further tables, outcome
+definitions, audit checklist, provenance). A section without content is left
+out. Labels are Swedish by default; ``language="nb"`` or ``"en"`` switches every
 label and number format (:mod:`evalkit.i18n`).
 
 Result protocol

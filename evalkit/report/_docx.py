@@ -3,9 +3,14 @@
 python-docx has no API for fields, captions or repeating header rows
 (ecosystem.md §D2), so this module holds the small oxml helpers that add them:
 
-* :func:`add_toc_field` — ``TOC \\o "1-3" \\h \\z \\u`` complex field, marked dirty;
+* :func:`add_toc_field` — ``TOC \\o "1-2" \\h \\z \\u`` complex field whose cached
+  result is already filled in: one entry per heading of level 1–2, each a
+  hyperlink to a ``_Toc`` bookmark on its heading, so LibreOffice, a PDF and Word
+  show a table of contents at once. The entries carry no page numbers (a page
+  number needs a layout pass: LibreOffice takes seconds per report, and an
+  estimate would print wrong numbers); the field is marked dirty and
   :func:`set_update_fields` puts ``<w:updateFields w:val="true"/>`` in
-  settings.xml so Word rebuilds the table of contents when the file is opened;
+  settings.xml, so Word adds the page numbers when the file is opened;
 * :func:`add_caption` — "Tabell 1. …" with ``SEQ Tabell \\* ARABIC`` as a real
   field (its current result already filled in, so LibreOffice and a PDF show
   the right number without an update) inside a ``_Ref`` bookmark that Word's
@@ -55,6 +60,10 @@ REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Hea
 #: Table styles in order of preference; a template needs one of them.
 TABLE_STYLES = ("Evalkit Table", "Table Grid")
 _LANG_TAGS = {"sv": "sv-SE", "nb": "nb-NO", "en": "en-GB"}
+#: a code block of at most this many lines is kept on one page
+_WHOLE_CODE_LINES = 40
+#: ids of the headings' bookmarks start here, clear of the captions' (numbered from 1)
+_TOC_BOOKMARK_BASE = 1_000_000
 _TWIPS_PER_EMU = 1 / 635
 
 
@@ -98,19 +107,49 @@ def _field_runs(instr: str, result: str, *, dirty: bool = False) -> str:
             '<w:r><w:fldChar w:fldCharType="end"/></w:r>')
 
 
-def add_toc_field(document, placeholder: str, levels: str = "1-3") -> None:
-    """Append a paragraph holding a TOC field over heading levels ``levels``."""
+def toc_bookmark(number: int) -> str:
+    """The bookmark name of the ``number``-th heading in the table of contents (Word's own ``_Toc`` prefix)."""
+    return f"_Toc{number:09d}"
+
+
+def add_toc_field(document, placeholder: str, levels: str = "1-2", entries=()) -> None:
+    """Append a TOC field over heading levels ``levels`` with its result filled in.
+
+    ``entries`` are ``(level, text)`` of the headings in order; entry ``n`` (from 1) links to bookmark
+    :func:`toc_bookmark` ``(n)``, which :class:`DocxRenderer` puts on the heading. Without entries the
+    field's result is ``placeholder``.
+    """
     instr = f'TOC \\o "{levels}" \\h \\z \\u'
-    xml = f"<w:p {nsdecls('w')}>{_field_runs(instr, placeholder, dirty=True)}</w:p>"
-    _append_body(document, parse_xml(xml))
+    if not entries:
+        xml = f"<w:p {nsdecls('w')}>{_field_runs(instr, placeholder, dirty=True)}</w:p>"
+        _append_body(document, parse_xml(xml))
+        return
+    names = style_names(document)
+    begin = ('<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>'
+             f'<w:r><w:instrText xml:space="preserve"> {escape(instr)} </w:instrText></w:r>'
+             '<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
+    end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    last = len(entries) - 1
+    for i, (level, text) in enumerate(entries):
+        style = f"toc {level}"
+        ppr = f'<w:pPr><w:pStyle w:val="{document.styles[style].style_id}"/></w:pPr>' if style in names else ""
+        link = (f'<w:hyperlink w:anchor="{toc_bookmark(i + 1)}" w:history="1">{_run(text)}</w:hyperlink>')
+        xml = (f"<w:p {nsdecls('w')}>{ppr}{begin if i == 0 else ''}{link}{end if i == last else ''}</w:p>")
+        _append_body(document, parse_xml(xml))
 
 
-def add_caption(document, kind_label: str, number: int, text: str, bookmark_id: int) -> None:
-    """Append a Caption paragraph "<label> <SEQ field>. <text>" wrapped in a ``_Ref`` bookmark."""
+def add_caption(document, kind_label: str, number: int, text: str, bookmark_id: int,
+                keep_next: bool = False) -> None:
+    """Append a Caption paragraph "<label> <SEQ field>. <text>" wrapped in a ``_Ref`` bookmark.
+
+    ``keep_next`` keeps the caption on the page of what follows (a table caption sits above its table); it is
+    set on the paragraph itself, so a user template whose Caption style lacks it behaves the same.
+    """
     style_id = document.styles["Caption"].style_id
     name = f"_Ref{bookmark_id:09d}"
     instr = f"SEQ {kind_label} \\* ARABIC"
-    xml = (f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{style_id}\"/></w:pPr>"
+    keep = "<w:keepNext/>" if keep_next else ""
+    xml = (f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{style_id}\"/>{keep}</w:pPr>"
            f'<w:bookmarkStart w:id="{bookmark_id}" w:name="{name}"/>'
            f"{_run(kind_label + ' ')}{_field_runs(instr, str(number))}"
            f'<w:bookmarkEnd w:id="{bookmark_id}"/>{_run(". " + text)}</w:p>')
@@ -261,17 +300,28 @@ def table_xml(table: FormattedTable, style_id: str, total_twips: int) -> str:
     ]
     n = len(table.text)
     for r, row in enumerate(table.text):
-        parts.append(_row_xml(row, widths, right, header=False, bold=table.total_row and r == n - 1, size=size))
+        parts.append(_row_xml(row, widths, right, header=False, bold=table.total_row and r == n - 1, size=size,
+                              keep=not _tall(row, widths, points)))
     parts.append("</w:tbl>")
     return "".join(parts)
 
 
 _CELL_PPR = '<w:pPr><w:spacing w:before="0" w:after="0"/>{jc}</w:pPr>'
+#: A body row with a cell of more lines than this may break across pages: kept whole, a tall row (the
+#: joint display's quotes) would push itself to the next page and leave the one before it half empty.
+_KEEP_ROW_LINES = 4
+
+
+def _tall(row: list[str], widths: list[int], points: float) -> bool:
+    return any(_width(text, points) > _KEEP_ROW_LINES * max(width - _CELL_PADDING, 1)
+               for text, width in zip(row, widths))
 
 
 def _row_xml(cells: list[str], widths: list[int], right: list[bool], *, header: bool, bold: bool,
-             size: str) -> str:
-    trpr = "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header else "<w:trPr><w:cantSplit/></w:trPr>"
+             size: str, keep: bool = True) -> str:
+    # the header row repeats on every page and never splits; a short body row is kept on one page
+    trpr = ("<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header else
+            "<w:trPr><w:cantSplit/></w:trPr>" if keep else "")
     rpr = "<w:b/><w:bCs/>" if bold else ""
     rpr = f"<w:rPr>{rpr}{size}</w:rPr>"
     out = [f"<w:tr>{trpr}"]
@@ -321,11 +371,14 @@ class DocxRenderer:
         self.n_tables = 0
         self.n_figures = 0
         self.n_bookmarks = 0
+        self.n_toc = 0
         self._style_ids: dict = {}
 
     # -- document-level -------------------------------------------------
-    def prepare(self, *, title: str, subtitle: str | None, author: str | None, date: dt.date | None,
-                core_time: dt.datetime) -> None:
+    def prepare(self, *, title: str, subtitle: str | None, author: str | None, lines=(),
+                core_time: dt.datetime, toc=()) -> None:
+        """The title page (title, subtitle, ``lines``: report number, commissioner, authors, version, date),
+        the document properties and the table of contents (``toc``: ``(level, text)`` of the headings)."""
         body = self.document.element.body
         for child in list(body):
             if child.tag != qn("w:sectPr"):
@@ -344,15 +397,15 @@ class DocxRenderer:
         self._add_paragraph(title, style="Title")
         if subtitle:
             self._add_paragraph(subtitle, style="Subtitle")
-        meta = [x for x in (author, i18n.fmt_date(date, self.language) if date else None) if x]
-        for line in meta:
+        for line in lines:
             self.document.add_paragraph(line)
         self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         heading = self.document.add_paragraph(i18n.label("contents", self.language))
         heading.runs[0].bold = True
         if "TOC Heading" in style_names(self.document):
             heading.style = self.document.styles["TOC Heading"]
-        add_toc_field(self.document, i18n.label("toc_placeholder", self.language))
+        add_toc_field(self.document, i18n.label("toc_placeholder", self.language), entries=list(toc))
+        self.n_toc = 0
         self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     def _set_language(self) -> None:
@@ -385,7 +438,14 @@ class DocxRenderer:
             method(block)
 
     def _render_heading(self, block: Heading) -> None:
-        self._add_paragraph(block.text, style=f"Heading {min(max(block.level, 1), 3)}")
+        paragraph = self._add_paragraph(block.text, style=f"Heading {min(max(block.level, 1), 3)}")
+        if block.level <= 2:  # the table of contents links to it (add_toc_field numbers headings alike)
+            self.n_toc += 1
+            ident = _TOC_BOOKMARK_BASE + self.n_toc
+            p = paragraph._p
+            p.insert(1 if p.pPr is not None else 0, parse_xml(
+                f'<w:bookmarkStart {nsdecls("w")} w:id="{ident}" w:name="{toc_bookmark(self.n_toc)}"/>'))
+            p.append(parse_xml(f'<w:bookmarkEnd {nsdecls("w")} w:id="{ident}"/>'))
 
     def _render_paragraph(self, block: Paragraph) -> None:
         paragraph = self._add_paragraph(style=block.style)
@@ -397,8 +457,14 @@ class DocxRenderer:
             self._add_paragraph(item, style=style)
 
     def _render_code(self, block: Code) -> None:
-        for line in block.text.splitlines() or [""]:
+        lines = block.text.splitlines() or [""]
+        n = len(lines)
+        for i, line in enumerate(lines):
             paragraph = self._add_paragraph(style=self.code_style)
+            # one paragraph per line: without this a short block splits anywhere and a long one leaves its
+            # last line alone on a page; short blocks stay whole, long ones keep 2 lines at each end together
+            paragraph.paragraph_format.keep_with_next = i < n - 1 and (n <= _WHOLE_CODE_LINES or i < 2
+                                                                         or i >= n - 3)
             run = paragraph.add_run(line)
             if self.code_style is None:
                 run.font.name = "Courier New"
@@ -422,7 +488,7 @@ class DocxRenderer:
     def _render_table(self, block: Table) -> None:
         self.n_tables += 1
         add_caption(self.document, i18n.label("table", self.language), self.n_tables, block.caption,
-                    self._next_bookmark())
+                    self._next_bookmark(), keep_next=True)
         formatted = self.formatted[id(block)]
         total_twips = int(self.text_width * _TWIPS_PER_EMU)
         _append_body(self.document, parse_xml(table_xml(formatted, self.table_style_id, total_twips)))

@@ -22,13 +22,19 @@ from evalkit.privacy._disclosure import Disclosure, is_withheld
 from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
 from evalkit.report._figures import DEFAULT_DPI, EarlyRenders, render_all
 from evalkit.report._format import format_table
+from evalkit.report._references import cite_methods, reference_list
 
 __all__ = ["Report", "SECTION_ORDER", "TEMPLATE"]
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "template.docx"
-#: Sections in document order; keys added with add_section that are not here go before "conclusions".
-SECTION_ORDER = ("summary", "background", "purpose", "methods", "results", "implementation", "conclusions",
-                 "appendix")
+#: Sections in document order (the FoU report's structure); keys added with add_section that are not here go
+#: after "implementation", before the discussion. "references" is built from the text (see _references.py).
+SECTION_ORDER = ("foreword", "summary", "background", "purpose", "methods", "results", "implementation",
+                 "discussion", "limitations", "conclusions", "references", "appendix")
+#: Sections after the custom ones
+_CLOSING = ("discussion", "limitations", "conclusions", "references", "appendix")
+
+_t = i18n.translator("document")
 #: Core-property time when no report date is given: fixed, so two builds are identical.
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -78,6 +84,10 @@ class Report:
         Hide zero counts too (default False: zero is shown).
     subtitle, author : str, optional
         Shown on the cover page.
+    commissioner, version, report_number : str, optional
+        Shown on the title page (who commissioned the evaluation, the report's version, its number in a series).
+    authors : sequence of str, optional
+        The authors, on the title page and in the document properties (``author`` is one author).
     date : datetime.date, optional
         The report date, shown on the cover and used as the document's created/
         modified time; without it a fixed time is used so that builds repeat.
@@ -99,7 +109,9 @@ class Report:
 
     def __init__(self, title: str, language: str = "sv", template=None, thresholds=DEFAULT_THRESHOLDS,
                  zero_is_small: bool = False, subtitle: str | None = None, author: str | None = None, date: dt.date | None = None,
-                 figure_width_cm: float | None = None, dpi: int = DEFAULT_DPI, workers: int = 2):
+                 figure_width_cm: float | None = None, dpi: int = DEFAULT_DPI, workers: int = 2,
+                 commissioner: str | None = None, authors: Iterable[str] = (), version: str | None = None,
+                 report_number: str | None = None):
         self.title = str(title)
         self.language = i18n.check_language(language)
         self.template = Path(template) if template is not None else TEMPLATE
@@ -107,10 +119,14 @@ class Report:
         #: The one set of rules applied to every table, sentence, figure and the Excel appendix.
         self.disclosure = Disclosure(*self.thresholds, zero_is_small=bool(zero_is_small))
         self.subtitle, self.author, self.date = subtitle, author, date
+        self.commissioner, self.version, self.report_number = commissioner, version, report_number
+        self.authors = tuple(authors) or ((author,) if author else ())
         self.figure_width_cm, self.dpi, self.workers = figure_width_cm, int(dpi), int(workers)
         # results' figures are drawn in a forked child while the report is assembled (speed, issue 14)
         self._early = EarlyRenders(self.dpi) if self.workers > 1 else None
         self._sections: dict[str, list] = {key: [] for key in SECTION_ORDER}
+        #: the ethics subsection, last in "Metod och material" (add_section("ethics", blocks=…))
+        self._sections["ethics"] = []
         self._titles: dict[str, str] = {}
         self._results: list[_ResultEntry] = []
         self._appendix_tables: list[Table] = []
@@ -120,7 +136,8 @@ class Report:
 
     # -- collecting -----------------------------------------------------
     def add(self, obj: Any, *, title: str | None = None, source: str | None = None, section: str = "results",
-            spec: TableSpec | None = None, decorate=None, level: int = 2) -> None:
+            spec: TableSpec | None = None, decorate=None, level: int = 2,
+            figure_caption: str | None = None) -> None:
         """Add a result object, a DataFrame, a matplotlib Figure, text or a block to a section.
 
         Parameters
@@ -145,10 +162,13 @@ class Report:
             on a time series: ``decorate=lambda fig: log.mark(fig.axes[0])``).
         level : int
             Heading level of a result (2; 3 under a research question, see :meth:`add_question`).
+        figure_caption : str, optional
+            Caption of a result's figure, saying what it shows (default: the result's ``figure_caption(language)``
+            when it has one, else its heading).
         """
         blocks = self._section(section)
         if _is_result(obj):
-            blocks.extend(self._result_blocks(obj, title, source, decorate, level))
+            blocks.extend(self._result_blocks(obj, title, source, decorate, level, figure_caption))
         elif isinstance(obj, pd.DataFrame):
             if not title:
                 raise ReportError("a table needs a caption: report.add(frame, title='…')")
@@ -224,7 +244,7 @@ class Report:
         self._summary = [str(p) for p in paragraphs]
 
     def _result_blocks(self, result: Any, title: str | None, source: str | None, decorate=None,
-                       level: int = 2) -> list:
+                       level: int = 2, figure_caption: str | None = None) -> list:
         heading = title or _title_of(result, self.language) or type(result).__name__
         sentences = list(_call_disclosed(result, "sentences", self.language, self.disclosure) or [])
         methods = list(_call(result, "methods", self.language) or [])
@@ -244,7 +264,8 @@ class Report:
             _detach_from_pyplot(figure)
             if self._early is not None and not is_withheld(figure):
                 self._early.add(figure)
-            blocks.append(Figure(figure, heading, source, self.figure_width_cm))
+            caption = figure_caption or _call(result, "figure_caption", self.language) or heading
+            blocks.append(Figure(figure, caption, source, self.figure_width_cm))
         for block in _call(result, "appendix_blocks", self.language) or []:
             self._sections["appendix"].append(block)
         return blocks
@@ -271,16 +292,18 @@ class Report:
 
     # -- layout ---------------------------------------------------------
     def _label(self, key: str, **values) -> str:
-        return i18n.label(key, self.language, **values)
+        return _t(key, self.language, **values)
 
     def blocks(self) -> list:
         """The whole document as a flat list of blocks, in order (what the renderers draw)."""
         out: list = []
-        keys = [k for k in SECTION_ORDER if k not in ("conclusions", "appendix")]
-        keys += [k for k in self._sections if k not in SECTION_ORDER]
-        keys += ["conclusions", "appendix"]
+        keys = [k for k in SECTION_ORDER if k not in _CLOSING]
+        keys += [k for k in self._sections if k not in SECTION_ORDER and k != "ethics"]
+        keys += list(_CLOSING)
+        bodies = {key: self._section_body(key) for key in keys if key != "references"}
+        bodies["references"] = self._references_body(bodies)
         for key in keys:
-            body = self._section_body(key)
+            body = bodies[key]
             if body is None:
                 continue
             out.append(Heading(self._titles.get(key) or self._label(key), 1))
@@ -294,6 +317,8 @@ class Report:
             return [Paragraph(" ".join([e.title + ":"] + e.sentences)) for e in self._results if e.sentences] or None
         if key == "methods":
             return list(self._sections["methods"]) + self._methods_blocks()
+        if key == "references":
+            return None
         if key == "conclusions":
             return list(self._sections["conclusions"]) or [Paragraph(self._label("conclusions_placeholder"))]
         if key == "appendix":
@@ -316,10 +341,35 @@ class Report:
         methods = list(dict.fromkeys(s for e in self._results for s in e.methods))
         if methods:
             blocks.append(Heading(self._label("statistical_methods"), 2))
-            blocks.extend(Paragraph(s) for s in methods)
+            blocks.extend(Paragraph(s) for s in cite_methods(methods, self.language))
         blocks.append(Heading(self._label("disclosure_heading"), 2))
         blocks.append(Paragraph(self._disclosure_text()))
+        if self._sections["ethics"]:
+            blocks.append(Heading(self._titles.get("ethics") or self._label("ethics"), 2))
+            blocks.extend(self._sections["ethics"])
         return blocks
+
+    def _references_body(self, bodies: dict) -> list | None:
+        """One paragraph per work the report's text cites, sorted by first author (none: no section)."""
+        text = "\n".join(_block_text(b) for body in bodies.values() if body for b in body)
+        references = reference_list(text)
+        return [Paragraph(r) for r in references] or None
+
+    def title_lines(self) -> list[str]:
+        """The title page's lines under the title and subtitle: report number, commissioner, authors,
+        version, date (those given)."""
+        lines = [self.report_number] if self.report_number else []
+        if self.commissioner:
+            lines.append(self._label("commissioner", value=self.commissioner))
+        if self.authors:
+            names = self.authors[0] if len(self.authors) == 1 else (
+                ", ".join(self.authors[:-1]) + f" {self._label('and')} {self.authors[-1]}")
+            lines.append(self._label("authors" if len(self.authors) > 1 else "author", value=names))
+        if self.version:
+            lines.append(self._label("version", value=self.version))
+        if self.date:
+            lines.append(self._label("date", value=i18n.fmt_date(self.date, self.language)))
+        return lines
 
     def _disclosure_text(self) -> str:
         k, m = self.thresholds
@@ -405,8 +455,9 @@ class Report:
         pngs = dict(zip((id(f) for f in shown), drawn))
         document = open_template(self.template)
         renderer = DocxRenderer(document, self.language, formatted, pngs, self.figure_width_cm)
-        renderer.prepare(title=self.title, subtitle=self.subtitle, author=self.author, date=self.date,
-                         core_time=self._core_time())
+        renderer.prepare(title=self.title, subtitle=self.subtitle, author=", ".join(self.authors) or None,
+                         lines=self.title_lines(), core_time=self._core_time(),
+                         toc=[(b.level, b.text) for b in blocks if isinstance(b, Heading) and b.level <= 2])
         renderer.render(blocks)
         tables = [(n, b.caption, formatted[id(b)], b.source)
                   for n, b in enumerate((b for b in blocks if isinstance(b, Table)), start=1)]
@@ -471,6 +522,17 @@ def _title_of(result: Any, language: str) -> str | None:
         object.__setattr__(twin, "language", language)
         return getattr(twin, "title", None)
     return getattr(result, "title", None)
+
+
+def _block_text(block) -> str:
+    """The words of a block that may cite a work (paragraphs, bullets, table notes and sources)."""
+    if isinstance(block, Paragraph):
+        return block.text
+    if isinstance(block, Bullets):
+        return "\n".join(block.items)
+    if isinstance(block, Table):
+        return "\n".join(x for x in (block.note, block.source) if x)
+    return ""
 
 
 def _keywords(method) -> set:
