@@ -33,6 +33,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -40,7 +41,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "_data"
+# generated files are gigabytes: under /tmp, never in the repository (override with EVALKIT_BENCH_DATA)
+DATA = Path(os.environ.get("EVALKIT_BENCH_DATA", Path(tempfile.gettempdir()) / "evalkit_register_scale"))
 STEPS = ("pyarrow_read", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet", "its",
          "did_cluster", "did_wild", "twfe_fit", "did_dummies")
 UNITS = 60
