@@ -47,7 +47,8 @@ REGISTER_EXAMPLES = """\
 examples:
   evalkit register extrakt.parquet --output panel.parquet           # folder of partitions or one file
   evalkit register beslut.csv --start 2014-01 --end 2023-12 -o panel.csv --memory-limit 3GB
-  evalkit register --print-sql --start 2014-01 --end 2023-12 > panel.sql   # the SQL, for another engine
+  evalkit register extrakt/ --canonical beslut.parquet             # gate + validate, write the canonical table
+  evalkit register --print-sql --start 2014-01 --end 2023-12 > panel.sql   # its aggregation SQL, for another engine
 """
 
 REPORT_EXAMPLES = """\
@@ -270,6 +271,8 @@ def _init_parser(sub) -> None:
                           help="a granted decision without start date starts on its decision date, or is left out")
     register.add_argument("--no-total", action="store_true", help="leave out the municipality rows ('Total')")
     register.add_argument("--output", "-o", help="write the panel to this .csv or .parquet file")
+    register.add_argument("--canonical", metavar="FILE.parquet",
+                          help="also write the validated canonical decisions table (the input of --print-sql's SQL)")
     register.add_argument("--memory-limit", help="DuckDB's memory cap, e.g. 3GB (beyond it DuckDB spills)")
     register.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     register.add_argument("--print-sql", action="store_true",
@@ -302,7 +305,7 @@ def _init_parser(sub) -> None:
 
 
 def _cmd_register(args) -> int:
-    from evalkit.io.register import REGISTER_PANEL_COLUMNS, panel_sql, register_panel
+    from evalkit.io.register import REGISTER_PANEL_COLUMNS, panel_sql, register_panel, write_canonical
 
     if args.print_sql:
         if not (args.start and args.end):
@@ -317,6 +320,13 @@ def _cmd_register(args) -> int:
     out = Path(args.output) if args.output else None
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise ConfigError(f"--output must end in .csv or .parquet, got {args.output}")
+    options = {"memory_limit": args.memory_limit, "threads": args.threads}
+    if args.canonical:
+        with _warnings_printed(stream=sys.stderr):
+            record = write_canonical(args.path, args.canonical, args.mapping, **options)
+        print(f"wrote {args.canonical} ({record.rows_kept:,} decisions, canonical columns)")
+        if out is None:
+            return 0
     with _warnings_printed(stream=sys.stderr):
         panel = register_panel(args.path, args.mapping, start=args.start, end=args.end, total=not args.no_total,
                                missing_start=args.missing_start, memory_limit=args.memory_limit,

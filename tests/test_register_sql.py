@@ -1,7 +1,8 @@
 """The aggregation SQL of the register path, as `evalkit register --print-sql` prints it.
 
-* run statement by statement over a plain Parquet copy of the in-memory loader's canonical table (no
-  evalkit staging, no evalkit views), it gives monthly_panel's counts: the printed SQL is self-contained;
+* run statement by statement in a fresh DuckDB over the canonical Parquet that ``evalkit register
+  --canonical`` writes (no evalkit staging, no evalkit views), it gives monthly_panel's counts: the
+  printed SQL and that file are all another engine needs;
 * it uses only ANSI functions and the constructs it names as not portable (``NON_PORTABLE``);
 * the command prints exactly ``panel_sql`` and writes the same panel as ``ek.register_panel``.
 """
@@ -39,15 +40,14 @@ def _wide_to_long(frame: pd.DataFrame, months: pd.DatetimeIndex) -> pd.Series:
     return long.set_index(["g", "period"])["n"].astype(np.int64).sort_index()
 
 
-def test_printed_sql_over_plain_parquet_gives_monthly_panels_counts(tmp_path, decisions):
-    canonical = decisions.reset_index(drop=True)
-    canonical.attrs = {}
-    canonical.to_parquet(tmp_path / "decisions.parquet")
-    con = duckdb.connect()
-    # the contract of panel_sql: dates as DATE (pandas writes its datetime64 columns as TIMESTAMP)
-    dates = ", ".join(f"CAST({c} AS DATE) AS {c}" for c in ("applied_on", "decided_on", "start_on", "end_on"))
-    con.execute(f"CREATE VIEW decisions AS SELECT * REPLACE ({dates}) "
-                f"FROM read_parquet('{tmp_path / 'decisions.parquet'}')")
+def test_printed_sql_over_the_canonical_parquet_gives_monthly_panels_counts(tmp_path, decisions, capsys):
+    canonical = tmp_path / "beslut.parquet"
+    assert main(["register", str(SAMPLE), "--canonical", str(canonical)]) == 0
+    assert f"{len(decisions):,} decisions" in capsys.readouterr().out
+    con = duckdb.connect()   # a fresh engine: only the Parquet file and the printed SQL
+    con.execute(f"CREATE VIEW decisions AS SELECT * FROM read_parquet('{canonical}')")
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE decisions)").fetchall())
+    assert types["decided_on"] == "DATE" and types["hours_per_month"] == "DOUBLE"
     results = {}
     for statement in (s.strip() for s in panel_sql(START, END).split(";\n\n")):
         label = re.search(r"^-- \d+\. (.*)$", statement, re.M)

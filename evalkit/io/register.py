@@ -42,6 +42,7 @@ __all__ = [
     "load_decisions_large",
     "panel_sql",
     "register_panel",
+    "write_canonical",
 ]
 
 #: Inputs at least this large (bytes, summed over a directory) go to DuckDB under ``engine="auto"``.
@@ -146,6 +147,35 @@ def load_decisions_large(path, mapping=None, *, memory_limit: str | None = None,
     frame = to_canonical_frame(table, names)
     _warn_flags(record)
     return attach(frame, record)
+
+
+def write_canonical(path, out, mapping=None, *, memory_limit: str | None = None,
+                    temp_directory: str | Path | None = None, threads: int | None = None) -> LoadRecord:
+    """Gate, validate and write the canonical decisions table to one Parquet file, out of core.
+
+    The table :func:`panel_sql` reads (canonical columns; dates as DATE), streamed by DuckDB's
+    ``COPY … TO … (FORMAT parquet)`` without building it in pandas: the hand-over to another engine
+    (README, "Beyond one machine"). The identity-number gate and validation run first, as for
+    :func:`load_decisions_large`; nothing is written if they refuse the input.
+
+    Returns
+    -------
+    LoadRecord
+        Row accounting of the input (what was read, kept and excluded).
+    """
+    out = Path(out)
+    if out.suffix.lower() not in PARQUET_SUFFIXES:
+        raise DataError(f"the canonical table is written as Parquet: give a .parquet path, not {out.name}")
+    con, record, names = prepare(path, mapping, memory_limit, temp_directory, threads)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        columns = ", ".join(f'"{n}"' for n in names)
+        with engine_errors(str(path)):
+            run(con, f"COPY (SELECT {columns} FROM decisions) TO {sql_str(out)} (FORMAT parquet)")
+    finally:
+        con.close()
+    _warn_flags(record)
+    return record
 
 
 #: Peak bytes per cell when the canonical table is handed to pandas (Arrow result plus the frame;
