@@ -101,8 +101,19 @@ EVALUATION_KEYS = (
                          "provenance appendix", example="20240601"),
     Key("municipality", str, "", doc="the report's subtitle", example='"Exempelkommun"'),
     Key("purpose", str, "", doc="the purpose paragraph of the report", example='"Att undersöka …"'),
-    Key("questions", (list, tuple), (), doc="the research questions, one bullet each", type_name="list of strings",
+    Key("questions", (list, tuple), (), doc="the research questions, one bullet each: a string, or a table "
+        "{ text = \"…\", analyses = [\"<analysis id>\", …] } naming the analyses that answer it (the report then "
+        "answers the question in the summary and leads its results with the answer)",
+        type_name="list of strings or tables",
         example='["Förändrades handläggningstiden?"]'),
+)
+#: keys of one { text, analyses } entry of [evaluation] questions
+QUESTION_KEYS = (
+    Key("text", str, doc="the question as the report states it", example='"Förändrades handläggningstiden?"'),
+    Key("analyses", (list, tuple), (), doc="ids of the [[analyses]] that answer it, in the order their findings "
+        "are told; \"id:part\" tells only the findings of one effect (its: level_change, slope_change; did: did, "
+        "pretrend) or one item (survey, audit: the item id)", type_name="list of strings",
+        example='["processing_time", "user_survey:hansyn_asikter"]'),
 )
 CHANGE_KEYS = (
     Key("name", str, doc="the care-model change evaluated", example='"IBIC"'),
@@ -163,6 +174,14 @@ REPORT_KEYS = (
         example="true"),
     Key("suppress_staff_below", int, 5, doc="staff figures of units with fewer employees (or staff-survey "
                                             "respondents) than this are hidden"),
+    Key("conclusions", str, None, doc="the evaluator's conclusions (paragraphs split on blank lines); replaces "
+        "the conclusions drafted from the findings", example='"IBIC har gett …"'),
+    Key("conclusions_file", str, None, doc="the conclusions in a text file instead (UTF-8; paragraphs split on "
+        "blank lines)", type_name="path", example='"slutsatser.md"'),
+    Key("recommendations", str, None, doc="the evaluator's recommendations (paragraphs split on blank lines); "
+        "replaces the drafted next steps", example='"Följ upp …"'),
+    Key("recommendations_file", str, None, doc="the recommendations in a text file instead", type_name="path",
+        example='"rekommendationer.md"'),
 )
 #: keys every [[analyses]] entry has
 ANALYSIS_COMMON_KEYS = (
@@ -246,6 +265,12 @@ class ReportOptions:
     suppress_zero_counts: bool = False
     #: staff rates (sick leave, turnover …) and staff-survey values from fewer employees/respondents are hidden
     suppress_staff_below: int = 5
+    #: the evaluator's own conclusions / recommendations (from the text key or the file); None = drafted
+    conclusions: str | None = None
+    recommendations: str | None = None
+    #: the files they were read from, when given as ``conclusions_file`` / ``recommendations_file``
+    conclusions_file: Path | None = None
+    recommendations_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +295,8 @@ class Evaluation:
     municipality: str = ""
     purpose: str = ""
     questions: tuple[str, ...] = ()
+    #: per question (same order as ``questions``), the ids of the analyses that answer it
+    question_analyses: tuple[tuple[str, ...], ...] = ()
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -444,16 +471,21 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
     base = path.parent
     top = _Reader(raw, "(top level)", file)
     ev = _table_reader(top, "evaluation", file)
-    title, language, seed, municipality, purpose, questions = (
+    title, language, seed, municipality, purpose = (
         ev.take(EVALUATION_KEYS, k) if ev else None
-        for k in ("title", "language", "seed", "municipality", "purpose", "questions"))
+        for k in ("title", "language", "seed", "municipality", "purpose"))
+    raw_questions = ev.get("questions", (list, tuple), ()) if ev else ()
     if ev:
         ev.finish()
 
     change_reader = _table_reader(top, "change", file)
     change = _gather(_parse_change, change_reader) if change_reader else None
     data = _gather(_parse_data, top.get("data", dict, {}), base, file, fallback={})
-    analyses = _gather(_parse_analyses, top.get("analyses", list, []) or [], change, file, fallback=())
+    raw_analyses = top.get("analyses", list, []) or []
+    analyses = _gather(_parse_analyses, raw_analyses, change, file, fallback=())
+    # ids as written (an entry with another problem still has its id), so one mistake is not reported twice
+    ids = [item["id"] for item in raw_analyses if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    questions, question_analyses = _parse_questions(raw_questions or (), ids, file)
     rep = _gather(_Reader, top.get("report", dict, {}), "report", file)
     report = None
     if rep:
@@ -463,6 +495,7 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
             suppress_percent_denominator_below=_gather(_positive, rep, "suppress_percent_denominator_below", 30),
             suppress_zero_counts=rep.take(REPORT_KEYS, "suppress_zero_counts"),
             suppress_staff_below=_gather(_positive, rep, "suppress_staff_below", 5),
+            **_own_text(rep, "conclusions", base), **_own_text(rep, "recommendations", base),
         )
         rep.finish()
         if report.name is not None and not re.match(r"^[\w.-]+$", report.name):
@@ -472,7 +505,52 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
         return None
     return Evaluation(title=title, language=language, seed=seed, change=change, data=data,
                       analyses=analyses, report=report, municipality=municipality, purpose=purpose,
-                      questions=questions, path=path.resolve(), raw=raw)
+                      questions=questions, question_analyses=question_analyses, path=path.resolve(), raw=raw)
+
+
+def _parse_questions(items, known: list[str], file: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """``[evaluation] questions``: each a string or a ``{ text, analyses }`` table whose analysis ids must be
+    ids of ``[[analyses]]`` entries (an unknown id is a problem naming ``evaluation.questions[i].analyses``)."""
+    texts, answered = [], []
+    for i, item in enumerate(items):
+        where = f"evaluation.questions[{i}]"
+        if isinstance(item, str):
+            texts.append(item)
+            answered.append(())
+            continue
+        if not isinstance(item, dict):
+            _record(ConfigError(f"{file}: {where}: expected a string or a table {{ text = \"…\", analyses = "
+                                f"[…] }}, got {item!r}"))
+            continue
+        r = _Reader(item, where, file)
+        text = r.take(QUESTION_KEYS, "text")
+        ids = r.take(QUESTION_KEYS, "analyses")
+        r.finish()
+        for entry in ids:
+            aid = entry.split(":", 1)[0]
+            if aid not in known:
+                r.problem("analyses", f"'{aid}' is not the id of an [[analyses]] entry{_closest_hint(aid, known)}; "
+                                      f"known: {', '.join(known) or '(none)'}")
+        if len(set(ids)) != len(ids):
+            r.problem("analyses", f"an analysis is named twice: {list(ids)}")
+        texts.append(text or "")
+        answered.append(tuple(ids))
+    return tuple(texts), tuple(answered)
+
+
+def _own_text(r: _Reader, key: str, base: Path) -> dict[str, Any]:
+    """``{key: text, key_file: path}`` of the evaluator's ``[report] key``, given inline or as ``key_file``
+    (not both); the file is read here, so a missing or unreadable one is a config problem."""
+    text = r.take(REPORT_KEYS, key)
+    path = _gather(_existing, r, f"{key}_file", base, True)
+    if text is not None and path is not None:
+        r.problem(f"{key}_file", f"give {key} or {key}_file, not both")
+    elif path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            r.problem(f"{key}_file", f"cannot read '{path.name}' as UTF-8 text ({exc})")
+    return {key: text, f"{key}_file": path}
 
 
 def _table_reader(top: _Reader, key: str, file: str) -> _Reader | None:
@@ -721,6 +799,19 @@ def config_reference() -> str:
                                              for t in TOP_KEYS) + ".", ""]
     for section, keys in (("evaluation", EVALUATION_KEYS), ("change", CHANGE_KEYS)):
         out += [f"## [{section}]", "", *_table(keys, section), ""]
+        if section == "evaluation":
+            out += ["### [evaluation] questions: a question with the analyses that answer it", "",
+                    "A question given as a table names the analyses that answer it. The report's summary then has "
+                    "one paragraph per question: its answer, drawn from the findings of those analyses (direction, "
+                    "size in the outcome's unit with the levels before and after, the 95 % interval, and how sure "
+                    "one can be). In the results chapter each such question is a heading with the answer, followed "
+                    "by the analyses that answer it; an analysis named by two questions is shown under the first. "
+                    "Analyses that answer no question keep their place. Findings are drawn from kinds its, did, "
+                    "survey, audit and staff_survey (what their before/after levels are: evalkit/findings.py); "
+                    "other kinds answering a question are shown under it without a finding.", "",
+                    "```toml", "[[evaluation.questions]]",
+                    'text = "Förändrades handläggningstiden när IBIC infördes?"',
+                    'analyses = ["processing_time"]', "```", "", *_table(QUESTION_KEYS, "evaluation.questions"), ""]
     out += ["## [data.&lt;kind&gt;]", "",
             "One table per kind of input: " + ", ".join(f"`[data.{k}]`" for k in DATA_KINDS) + ". "
             "Every kind takes these keys:", "", *_table(DATA_COMMON_KEYS, "data"), ""]
@@ -741,7 +832,12 @@ def config_reference() -> str:
             "What `outcome` and `exposure` of an its or did analysis may name (one row per unit and month; "
             "see evalkit/outcomes.py and evalkit/staff.py for the definitions):", "",
             ", ".join(f"`{c}`" for c in outcome_columns()), ""]
-    out += ["## [report]", "", *_table(REPORT_KEYS, "report"), ""]
+    out += ["## [report]", "", *_table(REPORT_KEYS, "report"), "",
+            "Without `conclusions` and `recommendations` the chapter \"Conclusions and recommendations\" is "
+            "drafted from the findings (what works, what remains, what to do next) and marked as a draft for the "
+            "evaluator. Each key given replaces its part; the draft mark goes when both parts are the evaluator's, "
+            "so a run can produce the final document. A `*_file` path is read like every other config path (relative to the config's "
+            "folder); give the text or the file, not both.", ""]
     out += ["## Mapping files", "",
             "A `mapping = \"mapping.toml\"` under `[data.decisions]`, `[data.orders]` or `[data.visits]` names a "
             "file that maps the headers of your export to canonical columns, and your values to canonical "

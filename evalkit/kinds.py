@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evalkit.config import PANEL_KEYS, Key
+from evalkit import findings as _findings
 from evalkit.errors import AnalysisError
 from evalkit.schemas import ORDERS
 
@@ -79,6 +80,9 @@ class AnalysisKind:
     section: str = "results"
     options: tuple[Key, ...] = ()
     doc: str = ""
+    #: ``(analysis_id, result, language, disclosure) -> list[evalkit.findings.Finding]``: the structured findings
+    #: a research question's answer is written from (None: the kind gives none; it is shown under the question)
+    findings: Callable[..., list] | None = None
 
     def cited(self, spec: "AnalysisSpec") -> tuple[str, ...]:
         """The ``[data.*]`` sources the entry ``spec`` reads, for its tables' source lines."""
@@ -593,18 +597,20 @@ def specs_title(run: "Run", aid: str) -> str:
 
 
 register(AnalysisKind("its", _run_its, panel_needs, panel=True, options=PANEL_KEYS,
+                      findings=_findings.its_findings,
                       doc="interrupted time series (segmented regression) of a monthly outcome panel column"))
 register(AnalysisKind("did", _run_did, panel_needs, panel=True, options=PANEL_KEYS,
+                      findings=_findings.did_findings,
                       doc="difference-in-differences of treated against comparison units (two-way fixed "
                           "effects); needs treated or [change].units"))
 register(AnalysisKind("staff", _run_staff, lambda spec: [Need("staff", why="the HR export")], ("staff",),
                       options=STAFF_OPTIONS, doc="staffing, sick leave and turnover per unit ([data.staff])"))
 register(AnalysisKind("staff_survey", _run_staff_survey,
                       lambda spec: [Need("staff_survey", why="the staff survey responses")], ("staff_survey",),
-                      options=STAFF_SURVEY_OPTIONS,
+                      options=STAFF_SURVEY_OPTIONS, findings=_findings.staff_survey_findings,
                       doc="HME and stress indices of the staff survey, before against after ([data.staff_survey])"))
 register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
-                      ("survey",), options=SURVEY_OPTIONS,
+                      ("survey",), options=SURVEY_OPTIONS, findings=_findings.survey_findings,
                       doc="share positive per item and wave, before against after ([data.survey])"))
 register(AnalysisKind("qualitative", _run_qualitative, lambda spec: [Need("codings", why="the coded interviews")],
                       ("codings",), options=QUALITATIVE_OPTIONS,
@@ -612,7 +618,7 @@ register(AnalysisKind("qualitative", _run_qualitative, lambda spec: [Need("codin
 register(AnalysisKind("audit", _run_audit,
                       lambda spec: [Need("audit", ("forms", "manifest"),
                                          why="the filled audit forms and their manifest")],
-                      ("audit",), options=AUDIT_OPTIONS,
+                      ("audit",), options=AUDIT_OPTIONS, findings=_findings.audit_findings,
                       doc="scores of filled audit forms with intervals and reviewer agreement ([data.audit])"))
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],

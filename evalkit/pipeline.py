@@ -23,7 +23,7 @@ from evalkit.schemas import SCHEMAS
 
 __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
            "build_report", "classify", "Classification", "match_columns", "ColumnMatch", "read_headers",
-           "Need", "Unmet", "unmet_needs"]
+           "Need", "Unmet", "unmet_needs", "findings_of"]
 
 LOADABLE = ("decisions", "orders", "visits", "staff")
 
@@ -275,6 +275,92 @@ def _strategy_marks(run: Run, spec: AnalysisSpec, language: str):
     return lambda figure: log.mark(figure.axes[0], language=language)
 
 
+def findings_of(result: Run, language: str, disclosure=None) -> dict[str, list]:
+    """The structured findings (:class:`evalkit.findings.Finding`) of every analysis whose kind gives them,
+    by analysis id, drawn from the tables the report shows in ``language``."""
+    out = {}
+    for spec in result.evaluation.analyses:
+        extract = kind_of(spec).findings
+        if extract is not None and spec.id in result.results:
+            out[spec.id] = extract(spec.id, result.results[spec.id], language, disclosure)
+    return out
+
+
+def _titles(evaluation: Evaluation, result: Run) -> dict[str, str]:
+    return {spec.id: spec.title or getattr(result.results.get(spec.id), "title", spec.id)
+            for spec in evaluation.analyses}
+
+
+def _add_analysis(report, result: Run, spec: AnalysisSpec, lang: str, *, section: str, level: int = 2) -> None:
+    source = _t("source", lang, files=_source_files(result.evaluation, spec))
+    report.add(result.results[spec.id], title=spec.title or None, source=source, section=section,
+               decorate=_strategy_marks(result, spec, lang), level=level)
+
+
+def _told(findings: dict[str, list], entry: str, where: str) -> list:
+    """The findings a question's ``analyses`` entry names: all of an analysis (``"id"``), or those of one effect
+    or item (``"id:part"``; a part that matches none is a :class:`ConfigError` naming the key)."""
+    aid, _, part = entry.partition(":")
+    every = findings.get(aid, [])
+    if not part:
+        return list(every)
+    chosen = [f for f in every if part in (f.effect, f.outcome)]
+    if not chosen:
+        parts = sorted({f.effect for f in every} | {f.outcome for f in every if f.effect == "item"})
+        raise ConfigError(f"{where}: '{entry}' names no finding of analysis '{aid}'; its parts: "
+                          f"{', '.join(parts) or '(it gives no findings)'}")
+    return chosen
+
+
+def _add_questions(report, result: Run, findings: dict[str, list], lang: str) -> set[str]:
+    """Each research question that names analyses: its answer in the summary, and in the results chapter a
+    heading with the answer followed by those analyses (an analysis named twice is shown under the first).
+    Returns the ids placed; without such questions nothing is added (the summary stays the results' sentences)."""
+    from evalkit import findings_text as ft
+
+    ev = result.evaluation
+    mapped = [(q, ids) for q, ids in zip(ev.questions, ev.question_analyses or [()] * len(ev.questions))]
+    if not any(ids for _, ids in mapped):
+        return set()
+    titles = _titles(ev, result)
+    placed: set[str] = set()
+    summary = []
+    for i, (question, ids) in enumerate(mapped):
+        if not ids:
+            summary.append(ft.summary_paragraph(question, [ft.not_answered(lang)]))
+            continue
+        where = f"{ev.path.name if ev.path else 'config'}: evaluation.questions[{i}].analyses"
+        told = [f for entry in ids for f in _told(findings, entry, where)]
+        summary.append(ft.summary_paragraph(question, ft.answer(told, lang, ev.change.name, titles, brief=True)))
+        report.add_question(question, ft.answer(told, lang, ev.change.name, titles))
+        for aid in dict.fromkeys(entry.split(":", 1)[0] for entry in ids):
+            if aid not in placed:
+                spec = next(s for s in ev.analyses if s.id == aid)
+                _add_analysis(report, result, spec, lang, section="results", level=3)
+                placed.add(aid)
+    others = [titles[s.id] for s in ev.analyses if s.id not in placed]
+    if others:
+        summary.append(ft.see_results(others, lang))
+    report.set_summary(summary)
+    return placed
+
+
+def _add_conclusions(report, ev: Evaluation, findings: dict[str, list], placed: set[str], lang: str) -> None:
+    """Conclusions and recommendations: the evaluator's ([report] conclusions / recommendations) or drafted from
+    every finding of the analyses that answer the questions (all of them, also where a question names one part:
+    an item that got worse belongs in what remains), or of every analysis when no question names any."""
+    from evalkit import findings_text as ft
+
+    ids = [s.id for s in ev.analyses if (s.id in placed or not placed) and s.id in findings]
+    chosen = [f for aid in ids for f in findings[aid]]
+    if not chosen and ev.report.conclusions is None and ev.report.recommendations is None:
+        return  # nothing to draft from: the placeholder stays
+    titles = {s.id: s.title or s.id for s in ev.analyses}
+    report.add_section("conclusions", blocks=ft.conclusions_blocks(
+        chosen, lang, purpose=ev.purpose, titles=titles, conclusions=ev.report.conclusions,
+        recommendations=ev.report.recommendations))
+
+
 def build_report(result: Run, *, language: str | None = None):
     """The :class:`evalkit.report.Report` of a finished run (not yet saved)."""
     from evalkit.report import Report
@@ -303,16 +389,17 @@ def build_report(result: Run, *, language: str | None = None):
         methods.append(_t("panel", lang, n=i18n.fmt_int(len(result.panel), lang)))
     report.add_section("methods", blocks=methods)
     records = input_records(result)
+    findings = findings_of(result, lang, report.disclosure)
+    placed = _add_questions(report, result, findings, lang)
     for spec in ev.analyses:
-        source = _t("source", lang, files=_source_files(ev, spec))
-        kind = kind_of(spec)
-        report.add(result.results[spec.id], title=spec.title or None, source=source, section=kind.section,
-                   decorate=_strategy_marks(result, spec, lang))
+        if spec.id not in placed:
+            _add_analysis(report, result, spec, lang, section=kind_of(spec).section)
     for key, extra in result.extra.items():
         report.add(extra, section=result.extra_sections.get(key, "results"))
     strategies = result.tables.get("strategies")
     if strategies is not None:
         report.add(strategies, section="implementation")
+    _add_conclusions(report, ev, findings, placed, lang)
     config_text = ev.path.read_text(encoding="utf-8") if ev.path else None
     report.set_provenance(records, seeds={"evaluation.seed": ev.seed},
                           config_text=config_text)

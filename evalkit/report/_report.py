@@ -111,10 +111,12 @@ class Report:
         self._results: list[_ResultEntry] = []
         self._appendix_tables: list[Table] = []
         self._provenance = _Provenance()
+        #: the summary's paragraphs when the answers to the research questions are set (set_summary)
+        self._summary: list[str] | None = None
 
     # -- collecting -----------------------------------------------------
     def add(self, obj: Any, *, title: str | None = None, source: str | None = None, section: str = "results",
-            spec: TableSpec | None = None, decorate=None) -> None:
+            spec: TableSpec | None = None, decorate=None, level: int = 2) -> None:
         """Add a result object, a DataFrame, a matplotlib Figure, text or a block to a section.
 
         Parameters
@@ -137,10 +139,12 @@ class Report:
         decorate : callable, optional
             Called with a result's figure before it is placed (e.g. marks for the implementation strategies
             on a time series: ``decorate=lambda fig: log.mark(fig.axes[0])``).
+        level : int
+            Heading level of a result (2; 3 under a research question, see :meth:`add_question`).
         """
         blocks = self._section(section)
         if _is_result(obj):
-            blocks.extend(self._result_blocks(obj, title, source, decorate))
+            blocks.extend(self._result_blocks(obj, title, source, decorate, level))
         elif isinstance(obj, pd.DataFrame):
             if not title:
                 raise ReportError("a table needs a caption: report.add(frame, title='…')")
@@ -204,12 +208,24 @@ class Report:
             self._sections[key] = []
         return self._sections[key]
 
-    def _result_blocks(self, result: Any, title: str | None, source: str | None, decorate=None) -> list:
+    def add_question(self, question: str, answer: Iterable[str], section: str = "results") -> None:
+        """A research question as a level-2 heading of ``section`` with its answer's paragraphs; add the
+        analyses that answer it next, with ``level=3``."""
+        blocks = self._section(section)
+        blocks.append(Heading(str(question), 2))
+        blocks.extend(Paragraph(p) for p in answer)
+
+    def set_summary(self, paragraphs: Iterable[str]) -> None:
+        """The summary's paragraphs (one answer per research question), instead of the results' sentences."""
+        self._summary = [str(p) for p in paragraphs]
+
+    def _result_blocks(self, result: Any, title: str | None, source: str | None, decorate=None,
+                       level: int = 2) -> list:
         heading = title or getattr(result, "title", None) or type(result).__name__
         sentences = list(_call_disclosed(result, "sentences", self.language, self.disclosure) or [])
         methods = list(_call(result, "methods", self.language) or [])
         self._results.append(_ResultEntry(heading, sentences, methods))
-        blocks: list = [Heading(heading, 2)]
+        blocks: list = [Heading(heading, level)]
         blocks.extend(Paragraph(s) for s in sentences)
         tables = self._result_tables(result, heading, source)
         if tables:
@@ -267,6 +283,8 @@ class Report:
 
     def _section_body(self, key: str) -> list | None:
         if key == "summary":
+            if self._summary is not None:
+                return [Paragraph(p) for p in self._summary] or None
             return [Paragraph(" ".join([e.title + ":"] + e.sentences)) for e in self._results if e.sentences] or None
         if key == "methods":
             return list(self._sections["methods"]) + self._methods_blocks()
