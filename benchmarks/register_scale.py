@@ -15,15 +15,24 @@ step in its own child process and records wall time and that process's peak resi
                      rows: a 3·10⁷-row table does not belong in pandas);
 * ``panel_csv`` / ``panel_parquet``  ``register_panel`` (load, gate, validate, aggregate to unit-month);
 * ``its``            ``ek.its`` on the municipality series of the panel;
+* ``parquet_read``   bare ``pyarrow.parquet.read_table`` of the Parquet file — the floor of a re-run;
 * ``did_cluster`` / ``did_wild``  ``ek.did`` on a person-month panel of the same row count
-                     (absorbed two-way fixed effects; CR1 and wild cluster bootstrap, 999 reps);
+                     (absorbed two-way fixed effects; CR1 and wild cluster bootstrap, 999 reps), which
+                     computes from the unit × month cells (counts and sums);
+* ``did_wild_rows``  the same wild bootstrap with the cell path switched off (every row in the fit);
 * ``twfe_fit``       the absorbed two-way fixed-effects fit alone (``TwoWayFE`` + CR1 cluster SE),
                      the like-for-like counterpart of ``did_dummies``;
 * ``did_dummies``    statsmodels OLS with unit and month dummies (only at ≤ 10⁶ rows).
 
+Each step also records the child's CPU time (all threads; ``cpu_s``) and the 1-minute load average
+before and after it: on a shared machine wall time grows with the load, CPU time much less.
+At the end the ratios of issue 18 are printed per size: loading (to the validated view) and the
+privacy gate over the bare pyarrow CSV read, the Parquet re-run over the bare Parquet read.
+
 Run: ``.venv/bin/python benchmarks/register_scale.py 1e5 1e6 1e7`` (add ``--keep`` to keep the data,
-``--steps a,b`` to choose steps). Results are printed as a table and written to
-``benchmarks/_data/register_scale.json``.
+``--steps a,b`` to choose steps). Data go to ``$EVALKIT_BENCH_DATA`` (default
+``/tmp/evalkit_register_scale``); results are printed as a table and written there as
+``register_scale.json``.
 """
 from __future__ import annotations
 
@@ -33,6 +42,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -40,9 +50,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "_data"
-STEPS = ("pyarrow_read", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet", "its",
-         "did_cluster", "did_wild", "twfe_fit", "did_dummies")
+# generated files are gigabytes: under /tmp, never in the repository (override with EVALKIT_BENCH_DATA)
+DATA = Path(os.environ.get("EVALKIT_BENCH_DATA", Path(tempfile.gettempdir()) / "evalkit_register_scale"))
+STEPS = ("pyarrow_read", "parquet_read", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet",
+         "its", "did_cluster", "did_wild", "did_wild_rows", "twfe_fit", "did_dummies")
 UNITS = 60
 START = np.datetime64("2014-01-01")
 DAYS = 3650
@@ -130,10 +141,13 @@ def run_step(step: str, n: int) -> dict:
     warnings.simplefilter("ignore")
     csv, parquet = DATA / f"beslut_{n}.csv", DATA / f"beslut_{n}.parquet"
     out: dict = {}
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     if step == "pyarrow_read":
         import pyarrow.csv as pcsv
         pcsv.read_csv(csv, parse_options=pcsv.ParseOptions(delimiter=";"))
+    elif step == "parquet_read":
+        import pyarrow.parquet as pq
+        pq.read_table(parquet)
     elif step == "pandas_read":
         import pandas as pd
         pd.read_csv(csv, sep=";")
@@ -157,11 +171,11 @@ def run_step(step: str, n: int) -> dict:
     elif step.startswith("did") or step == "twfe_fit":
         import evalkit as ek
         data = person_month_panel(n)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         if step == "twfe_fit":
             from evalkit.analysis._bootstrap import fit_absorbed
             from evalkit.analysis._fe import TwoWayFE
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             fe = TwoWayFE.from_codes(data["unit"].to_numpy(), data["month"].to_numpy())
             post = (data["treated"] & (data["month"] >= 60)).to_numpy(dtype=float)
             fit = fit_absorbed(fe, fe.residualize(post)[:, None], fe.residualize(data["y"].to_numpy()),
@@ -174,12 +188,16 @@ def run_step(step: str, n: int) -> dict:
                 cov_type="cluster", cov_kwds={"groups": data["unit"]})
             out["estimate"] = float(fit.params["post"])
         else:
+            if step == "did_wild_rows":
+                from evalkit.analysis import did as did_module
+                did_module._cells = lambda panel: None
             res = ek.did(data, outcome="y", unit="unit", time="month", treated="treated", intervention=60,
                          inference="cluster" if step == "did_cluster" else "wild", reps=999, seed=1)
             out["estimate"] = float(res.effect["estimate"])
     else:
         raise SystemExit(f"unknown step {step}")
     out["seconds"] = time.perf_counter() - t
+    out["cpu_s"] = time.process_time() - cpu
     out["peak_rss_mib"] = _peak_rss_mib()
     return out
 
@@ -223,12 +241,13 @@ def _load_phases(csv: Path, n: int, gate: bool = True) -> dict:
 def _child(step: str, n: int) -> dict:
     proc = subprocess.Popen([sys.executable, __file__, "--child", step, str(n)], stdout=subprocess.PIPE,
                             text=True)
-    wall = time.perf_counter()
+    wall, load = time.perf_counter(), os.getloadavg()[0]
     output = proc.stdout.read()
     proc.wait()
     wall = time.perf_counter() - wall
     result = json.loads(output.strip().splitlines()[-1]) if proc.returncode == 0 else {"error": proc.returncode}
-    result.update(step=step, rows=n, wall_s=round(wall, 2))
+    result.update(step=step, rows=n, wall_s=round(wall, 2), load_before=round(load, 2),
+                  load_after=round(os.getloadavg()[0], 2))
     result.setdefault("peak_rss_mib", None)
     return result
 
@@ -248,7 +267,8 @@ def main() -> None:
     for n in (int(float(x)) for x in args.rows):
         csv, parquet = generate(n)
         for step in args.steps.split(","):
-            if (step == "pandas_read" and n > 10_000_000) or (step == "did_dummies" and n > 1_000_000):
+            if ((step == "pandas_read" and n > 10_000_000) or (step == "did_dummies" and n > 1_000_000)
+                    or (step == "did_wild_rows" and n > 10_000_000)):
                 continue
             res = _child(step, n)
             results.append(res)
@@ -259,7 +279,29 @@ def main() -> None:
         if not args.keep:
             for p in (csv, parquet, DATA / f"panel_{n}.parquet"):
                 p.unlink(missing_ok=True)
+        _ratios([r for r in results if r["rows"] == n])
     (DATA / "register_scale.json").write_text(json.dumps(results, indent=1))
+
+
+def _ratios(results: list[dict]) -> None:
+    """Issue 18's ratios for one size, from this run's steps (wall and CPU seconds)."""
+    by = {r["step"]: r for r in results if "error" not in r}
+    if "pyarrow_read" not in by or "load_csv" not in by:
+        return
+    floor, load = by["pyarrow_read"], by["load_csv"]
+    for clock in ("seconds", "cpu_s"):
+        validated = sum(load[k] for k in ("stage_s", "file_facts_s", "privacy_s", "validate_s"))
+        line = [f"load/read {validated / max(floor[clock], 1e-9):.2f}x" if clock == "seconds" else ""]
+        if clock == "seconds" and "stage_nogate" in by:
+            gate = load["stage_s"] + load["privacy_s"] - by["stage_nogate"]["stage_s"]
+            line.append(f"privacy gate +{100 * gate / floor['seconds']:.0f} % of the read")
+        if "panel_parquet" in by and "parquet_read" in by:
+            line.append(f"parquet re-run/read {by['panel_parquet'][clock] / max(by['parquet_read'][clock], 1e-9):.1f}x")
+        if "panel_csv" in by:
+            total = by["panel_csv"][clock] + by.get("its", {}).get(clock, 0) + by.get("did_wild", {}).get(clock, 0)
+            line.append(f"CSV -> panel + ITS + DiD (wild) {total:.1f} s")
+        print(f"{results[0]['rows']:>11,} ratios ({'wall' if clock == 'seconds' else 'CPU'}): "
+              + "; ".join(x for x in line if x), flush=True)
 
 
 if __name__ == "__main__":

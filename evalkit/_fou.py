@@ -104,7 +104,7 @@ def foreword(evaluation, language: str) -> list[str]:
     if rep.foreword:
         return _paragraphs(rep.foreword)
     where = evaluation.municipality or _t("the_municipality", language)
-    values = dict(change=evaluation.change.name, where=where, commissioner=rep.commissioner,
+    values = dict(change=i18n.in_language(evaluation.change.name, language), where=where, commissioner=rep.commissioner,
                   authors=_names(rep.authors, language) if rep.authors else "")
     key = ("foreword_both" if rep.commissioner and rep.authors else "foreword_commissioner" if rep.commissioner
            else "foreword_authors" if rep.authors else None)
@@ -253,7 +253,7 @@ def limitations(run, language: str) -> list[str]:
     out = []
     for spec in run.evaluation.analyses:
         result = run.results.get(spec.id)
-        title = spec.title or getattr(result, "title", spec.id)
+        title = i18n.in_language(spec.title, lang) or getattr(result, "title", spec.id)
         if spec.kind == "did" and result is not None:
             if result.n_units < FEW_CLUSTERS:
                 out.append(_t("few_clusters", lang, title=title, n=i18n.fmt_int(result.n_units, lang)))
@@ -302,7 +302,7 @@ def _event_limitations(run, lang: str) -> list[str]:
     for event in run.evaluation.change.events:
         hit = [_t(f"what_{kind}", lang) for kind, (first, last) in periods.items() if event.overlaps(first, last)]
         if hit:
-            out.append(_t("event", lang, text=event.text, when=_when(event, lang), what=_names(hit, lang)))
+            out.append(_t("event", lang, text=i18n.in_language(event.text, lang), when=_when(event, lang), what=_names(hit, lang)))
     return out
 
 
@@ -326,17 +326,17 @@ def discussion(run, language: str) -> list[str]:
     lang = language
     out = [_t("draft", lang)]
     if ev.purpose:
-        out.append(_t("discussion_purpose", lang, purpose=ev.purpose))
+        out.append(_t("discussion_purpose", lang, purpose=i18n.in_language(ev.purpose, lang)))
     by_section: dict[str, list[str]] = {}
     for spec in ev.analyses:
         if spec.id in run.results:
-            by_section.setdefault(kind_of(spec).section, []).append(spec.title or spec.id)
+            by_section.setdefault(kind_of(spec).section, []).append(i18n.in_language(spec.title, lang) or spec.id)
     if by_section.get("results"):
         titles = by_section["results"]
         out.append(_t("discussion_results", lang, n=i18n.fmt_int(len(titles), lang), titles="; ".join(titles)))
     if by_section.get("implementation"):
         out.append(_t("discussion_implementation", lang, titles="; ".join(by_section["implementation"]),
-                      change=ev.change.name))
+                      change=i18n.in_language(ev.change.name, lang)))
     out.append(_t("discussion_limits", lang))
     return out
 
@@ -379,8 +379,8 @@ def figure_caption(spec, result: Any, evaluation, language: str) -> str | None:
     from evalkit.analysis._labels import outcome_title
 
     lang = language
-    label = outcome_title(spec.outcome, lang) if spec.outcome else (spec.title or "")
-    change = evaluation.change.name
+    label = outcome_title(spec.outcome, lang) if spec.outcome else (i18n.in_language(spec.title, lang) or "")
+    change = i18n.in_language(evaluation.change.name, lang)
     if spec.kind == "its":
         fitted = getattr(result, "fitted", None)
         first = spec.start.year if spec.start else None

@@ -59,6 +59,10 @@ class TableSpec:
     decimals : mapping of str to int
         Decimals per column (default: 0 for counts, ``percent_decimals`` for
         percentages, 2 for other non-integer numbers).
+    row_decimals : tuple of int
+        Decimals per row for the columns named in ``decimals`` (they override ``decimals`` row by row), for
+        a table whose rows measure different things — an ITS level change in days beside a slope change in
+        days per month — so that each row shows two significant digits of its own interval.
     percent_decimals : int
         Decimals of percentages (default 0: "85 %").
     pvalues : tuple of str
@@ -79,6 +83,7 @@ class TableSpec:
     totals_by: Mapping[str, str] = field(default_factory=dict)
     shares: bool = True
     decimals: Mapping[str, int] = field(default_factory=dict)
+    row_decimals: tuple[int, ...] = ()
     percent_decimals: int = 0
     pvalues: tuple[str, ...] = ()
     index: bool = False

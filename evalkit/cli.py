@@ -43,6 +43,14 @@ examples:
   evalkit check enkat.csv --codebook enkat_kodbok.toml      # survey responses with items of their own
 """
 
+REGISTER_EXAMPLES = """\
+examples:
+  evalkit register extrakt.parquet --output panel.parquet           # folder of partitions or one file
+  evalkit register beslut.csv --start 2014-01 --end 2023-12 -o panel.csv --memory-limit 3GB
+  evalkit register extrakt/ --canonical beslut.parquet             # gate + validate, write the canonical table
+  evalkit register --print-sql --start 2014-01 --end 2023-12 > panel.sql   # its aggregation SQL, for another engine
+"""
+
 REPORT_EXAMPLES = """\
 examples:
   evalkit report data_samples/exempelkommun/ibic.toml            # -> reports/ibic.docx + reports/ibic.xlsx
@@ -247,6 +255,31 @@ written but a table lacks a required column (its TODO line in the mapping file s
 
 
 def _init_parser(sub) -> None:
+    register = sub.add_parser(
+        "register", help="aggregate a register-sized decisions file to the unit × month panel in DuckDB",
+        description="Load a large decisions CSV, Parquet file or folder of Parquet partitions out of core "
+                    "(privacy gate, validation and row accounting as for any decisions table) and aggregate it "
+                    "to the unit × month panel in DuckDB (ek.register_panel). --print-sql prints the "
+                    "aggregation SQL instead, from the validated table `decisions` to the panel's measures, to "
+                    "run on another engine (README: Beyond one machine).",
+        epilog=REGISTER_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    register.add_argument("path", nargs="?", metavar="PATH", help="decisions .csv/.parquet or a folder of .parquet")
+    register.add_argument("--mapping", help="TOML column mapping ([columns] \"<header>\" = \"<column>\")")
+    register.add_argument("--start", help="first month, e.g. 2014-01 (default: the first decision's month)")
+    register.add_argument("--end", help="last month, e.g. 2023-12 (default: the last decision's month)")
+    register.add_argument("--missing-start", choices=("decided_on", "exclude"), default="decided_on",
+                          help="a granted decision without start date starts on its decision date, or is left out")
+    register.add_argument("--no-total", action="store_true", help="leave out the municipality rows ('Total')")
+    register.add_argument("--output", "-o", help="write the panel to this .csv or .parquet file")
+    register.add_argument("--canonical", metavar="FILE.parquet",
+                          help="also write the validated canonical decisions table (the input of --print-sql's SQL)")
+    register.add_argument("--memory-limit", help="DuckDB's memory cap, e.g. 3GB (beyond it DuckDB spills)")
+    register.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    register.add_argument("--print-sql", action="store_true",
+                          help="print the aggregation SQL for --start..--end and exit (reads no data)")
+    register.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    register.set_defaults(func=_cmd_register)
+
     init = sub.add_parser(
         "init", help="look at your files and write an evaluation.toml (+ mapping.toml) that runs as it is",
         description="Look at your data files (decisions, orders, visit logs, survey responses, interview "
@@ -269,6 +302,50 @@ def _init_parser(sub) -> None:
     init.add_argument("--force", action="store_true", help="replace an existing evaluation.toml / mapping.toml")
     init.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     init.set_defaults(func=_cmd_init)
+
+
+def _cmd_register(args) -> int:
+    from evalkit.io.register import REGISTER_PANEL_COLUMNS, panel_sql, register_panel, write_canonical
+
+    if args.print_sql:
+        if not (args.start and args.end):
+            print("evalkit register: error: --print-sql needs --start and --end (the SQL lists the months)",
+                  file=sys.stderr)
+            return 2
+        print(panel_sql(args.start, args.end, missing_start=args.missing_start, total=not args.no_total), end="")
+        return 0
+    if not args.path:
+        print("evalkit register: error: give the decisions file or folder (or --print-sql)", file=sys.stderr)
+        return 2
+    out = Path(args.output) if args.output else None
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(f"--output must end in .csv or .parquet, got {args.output}")
+    options = {"memory_limit": args.memory_limit, "threads": args.threads}
+    if args.canonical:
+        with _warnings_printed(stream=sys.stderr):
+            record = write_canonical(args.path, args.canonical, args.mapping, **options)
+        print(f"wrote {args.canonical} ({record.rows_kept:,} decisions, canonical columns)")
+        if out is None:
+            return 0
+    with _warnings_printed(stream=sys.stderr):
+        panel = register_panel(args.path, args.mapping, start=args.start, end=args.end, total=not args.no_total,
+                               missing_start=args.missing_start, memory_limit=args.memory_limit,
+                               threads=args.threads)
+    from evalkit.provenance import record_of
+
+    record = record_of(panel)
+    months = panel["period"].nunique()
+    units = panel["unit"].nunique()
+    print(f"{record.rows_kept:,} decisions -> {len(panel):,} panel rows ({units} units incl. total, {months} months: "
+          f"{panel['period'].min():%Y-%m} .. {panel['period'].max():%Y-%m}); columns: "
+          f"{', '.join(REGISTER_PANEL_COLUMNS)}")
+    if out is not None:
+        frame = panel.copy()
+        frame.attrs = {}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(out) if out.suffix.lower() == ".parquet" else frame.to_csv(out, index=False)
+        print(f"wrote {out}")
+    return 0
 
 
 def _cmd_init(args) -> int:

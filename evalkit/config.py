@@ -140,7 +140,7 @@ CHANGE_KEYS = (
                                         "warn until the real date is set and this key deleted", example="true"),
     Key("events", (list, tuple), (), doc="events during the evaluated periods that may have affected the results "
                                          "(listed as limitations when they fall in a period the data cover): a "
-                                         "list of tables with start (date), end (date, optional) and text",
+                                         "list of tables with start (date), end (date, optional) and text (a string or { sv, nb, en })",
         type_name="list of tables", example='[{ start = 2020-03-01, end = 2021-06-30, text = "Covid-19-pandemin" }]'),
 )
 #: keys of every [data.<kind>]
@@ -678,7 +678,8 @@ def _parse_events(r: _Reader) -> tuple[Event, ...]:
     out = []
     for i, item in enumerate(r.get("events", (list, tuple), ()) or ()):
         er = _Reader(item, f"{r.where}.events[{i}]", r.file)
-        start, end, text = er.date("start"), er.date("end", None), er.get("text", str)
+        start, end = er.date("start"), er.date("end", None)
+        text = er.text("text", er.get("text", (str, dict)))
         er.finish()
         if start and end and end < start:
             er.problem("end", f"must not be before start ({start})")

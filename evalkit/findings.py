@@ -180,8 +180,13 @@ def _table(result: Any, language: str, index: int):
     return item[1], (item[2] if len(item) == 3 else None)
 
 
-def _decimals(spec, column, default: int = 2) -> int:
-    return int(spec.decimals.get(column, default)) if spec is not None else default
+def _decimals(spec, column, default: int = 2, row: int | None = None) -> int:
+    """The decimals the report gives the cell (``row_decimals`` of the spec when it has them)."""
+    if spec is None:
+        return default
+    if row is not None and spec.row_decimals and column in spec.decimals:
+        return int(spec.row_decimals[row])
+    return int(spec.decimals.get(column, default))
 
 
 def _withheld(frame: pd.DataFrame, spec, disclosure, row: int, columns) -> bool:
@@ -219,7 +224,7 @@ def its_findings(analysis_id: str, result: Any, language: str, disclosure=None) 
         level = effect == "level_change"
         out.append(Finding(
             analysis_id, "its", effect, outcome, label, unit, before if level else math.nan,
-            after if level else math.nan, est, lo, hi, p, _decimals(spec, frame.columns[1]), clear, direction,
+            after if level else math.nan, est, lo, hi, p, _decimals(spec, frame.columns[1], row=row), clear, direction,
             BETTER.get(outcome), caveats + extra, (0, row, (1, 2, 3)), primary=level,
             period=result._meta["period_kind"]))
     return out

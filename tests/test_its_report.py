@@ -132,3 +132,22 @@ def test_report_docx_has_heading_sentences_tables_and_figure(tmp_path):
     cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
     assert "Nivåförändring" in cells and any("," in c and c.startswith("\u2212") for c in cells)
     assert len(doc.inline_shapes) >= 1
+
+
+def test_each_effect_row_shows_two_significant_digits_of_its_own_interval():
+    """A level change in days and a slope in days per month get their own decimals (issue 14: "3,922–6,168")."""
+    from evalkit.analysis._its_text import decimals_for
+    from evalkit.blocks import Table
+    from evalkit.report._format import format_table
+
+    res = _fit()
+    caption, frame, spec = res.report_tables("sv")[0]
+    half = (frame.iloc[:, 3] - frame.iloc[:, 2]).to_numpy() / 2
+    expected = tuple(decimals_for(float(h)) for h in half)
+    assert spec.row_decimals == expected
+    assert expected[1] < expected[0]  # the level change is coarser than the pre-period slope
+    formatted = format_table(Table(frame, caption, spec), "sv", (5, 10))
+    level = formatted.text[1][1]
+    assert level == f"{frame.iloc[1, 1]:.{expected[1]}f}".replace(".", ",").replace("-", "\u2212")
+    slope = formatted.text[0][1]
+    assert len(slope.split(",")[1]) == expected[0]

@@ -18,7 +18,8 @@ User text is not evalkit's to translate: the strings of the evaluation's config 
 questions, the change's description — the sample configs give them in all three languages, so the
 document's language is used) and of the input files it names (implementation strategies, document
 metadata, interview code names) are cut out of the document text before checking, as is the verbatim
-copy of the config file in the provenance appendix.
+copy of the config file in the provenance appendix. So are the reference list's entries: a work's
+title stays in the language it was published in.
 """
 from __future__ import annotations
 
@@ -131,6 +132,10 @@ def user_strings(config: Path, language: str) -> list[str]:
             found += _strings(tomllib.loads(path.read_text(encoding="utf-8")), language)
         elif path.suffix == ".qdpx":
             found += _qdpx_names(path)
+    # reference-list entries are bibliographic records in the language the work was published in
+    from evalkit.report._references import WORKS
+
+    found += [w.reference for w in WORKS]
     # a folder of documents: its metadata file is already named; its file names are user text too
     found += [p.stem for p in config.parent.glob("styrdokument/*")]
     # identifiers and file names ("month", "before", "beslut.csv") are settings, not text a reader sees

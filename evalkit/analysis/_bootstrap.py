@@ -124,8 +124,17 @@ def cr1_factor(n_clusters: int, n_obs: int, k: int, n_times: int) -> float:
     return n_clusters / (n_clusters - 1) * (n_obs - 1) / (n_obs - big_k)
 
 
-def fit_absorbed(fe: TwoWayFE, x_t: np.ndarray, y_t: np.ndarray, cluster: np.ndarray, n_clusters: int) -> ClusterFit:
+def fit_absorbed(fe: TwoWayFE, x_t: np.ndarray, y_t: np.ndarray, cluster: np.ndarray, n_clusters: int,
+                 counts: np.ndarray | None = None) -> ClusterFit:
     """OLS of residualized ``y_t`` on residualized ``x_t`` (n × k) with CR1 cluster variance.
+
+    With ``counts`` the rows are (unit, period) cells of a person-level panel whose regressors are constant
+    within each cell (:meth:`TwoWayFE.from_cells`): ``x_t`` holds each cell's residualized regressors,
+    ``y_t`` each cell's *sum* of the residualized outcome and ``counts`` its number of observations
+    ``n_c``. Then ``X̃'X̃ = Σ_c n_c x̃_c x̃_c'``, ``X̃'ỹ = Σ_c x̃_c ỹ_c``, the residual sum of a cell is
+    ``ẽ_c = ỹ_c − n_c x̃_c'β`` and the cluster score ``s_g = Σ_{c∈g} x̃_c ẽ_c`` — the same sums as over the
+    rows, so the estimate and the CR1 variance equal the row fit's (to rounding). ``resid`` then holds the
+    residual sums per cell and ``n_obs`` is ``Σ n_c``.
 
     Raises
     ------
@@ -134,15 +143,17 @@ def fit_absorbed(fe: TwoWayFE, x_t: np.ndarray, y_t: np.ndarray, cluster: np.nda
         effects — e.g. an event-study period that no treated unit reaches — instead of inverting a singular
         matrix.
     """
-    xtx = x_t.T @ x_t
+    weighted = x_t if counts is None else x_t * counts[:, None]
+    xtx = x_t.T @ weighted
     _require_full_rank(xtx)
     a_inv = np.linalg.inv(xtx)
     beta = a_inv @ (x_t.T @ y_t)
-    resid = y_t - x_t @ beta
+    resid = y_t - weighted @ beta
     scores = cluster_sums(cluster, n_clusters, x_t * resid[:, None])
-    c = cr1_factor(n_clusters, len(y_t), x_t.shape[1], fe.n_times)
+    n_obs = len(y_t) if counts is None else int(round(float(counts.sum())))
+    c = cr1_factor(n_clusters, n_obs, x_t.shape[1], fe.n_times)
     vcov = c * a_inv @ (scores.T @ scores) @ a_inv
-    return ClusterFit(beta, resid, vcov, a_inv, c, n_clusters, len(y_t), x_t.shape[1])
+    return ClusterFit(beta, resid, vcov, a_inv, c, n_clusters, n_obs, x_t.shape[1])
 
 
 def _require_full_rank(xtx: np.ndarray) -> None:
@@ -170,16 +181,20 @@ class WildBootstrap:
     cluster : cluster code per row; clusters must be unions of units
     idx : indices of the tested coefficients (one for a t-test, several for a Wald test)
     weights : G × B weight matrix (drawn once and reused for every null value)
+    counts : observations per row when the rows are cells (see :func:`fit_absorbed`); ``y_t`` then holds
+        cell sums. Every piece of the score map is a sum over observations of cell-constant regressors
+        times residuals (``S_g``, ``R_g``) or of regressor products (``H_h``, ``B_h``), so it is the same
+        sum over cells with the residual sums of the cells, or weighted by ``n_c``.
     """
 
     def __init__(self, fe: TwoWayFE, x_t: np.ndarray, y_t: np.ndarray, cluster: np.ndarray,
-                 n_clusters: int, idx: list[int], weights: np.ndarray):
-        self.fit = fit_absorbed(fe, x_t, y_t, cluster, n_clusters)
+                 n_clusters: int, idx: list[int], weights: np.ndarray, counts: np.ndarray | None = None):
+        self.fit = fit_absorbed(fe, x_t, y_t, cluster, n_clusters, counts)
         self.idx = list(idx)
         self.weights = weights
         keep = [j for j in range(x_t.shape[1]) if j not in self.idx]
-        u0, u1 = _restricted_parts(x_t, y_t, self.idx, keep)
-        parts = _ScoreParts(fe, x_t, cluster, n_clusters)
+        u0, u1 = _restricted_parts(x_t, y_t, self.idx, keep, counts)
+        parts = _ScoreParts(fe, x_t, cluster, n_clusters, counts)
         a_rows = self.fit.a_inv[self.idx]  # q × k
         m0, n0 = parts.score_map(a_rows, self.fit.a_inv, u0)
         # q × G × B projections of all replications at once (one BLAS product per tested coefficient).
@@ -244,9 +259,21 @@ class WildBootstrap:
         return w_obs / observed.rank, float(np.mean(w_star >= w_obs - 1e-12 * max(1.0, w_obs))), observed.rank
 
 
-def _restricted_parts(x_t, y_t, idx, keep) -> tuple[np.ndarray, np.ndarray]:
-    """Restricted residuals ``ũ(r) = u0 − r·u1`` for the null ``β_idx = r`` (r a common scalar)."""
+def _restricted_parts(x_t, y_t, idx, keep, counts=None) -> tuple[np.ndarray, np.ndarray]:
+    """Restricted residuals ``ũ(r) = u0 − r·u1`` for the null ``β_idx = r`` (r a common scalar).
+
+    For cells (``counts`` given) the residual sums per cell: with ``x₁`` and ``X₂`` constant within a
+    cell, the row least squares of ``(y, x₁)`` on ``X₂`` has the normal equations
+    ``(Σ n_c x₂x₂') p = Σ x₂ (ỹ_c, n_c x₁)``, and a cell's residual sum is ``(ỹ_c, n_c x₁) − n_c x₂'p``.
+    """
     x1 = x_t[:, idx].sum(axis=1)
+    if counts is not None:
+        sums = np.column_stack([y_t, counts * x1])
+        if keep:
+            x2 = x_t[:, keep]
+            proj = np.linalg.lstsq(x2.T @ (x2 * counts[:, None]), x2.T @ sums, rcond=None)[0]
+            sums = sums - counts[:, None] * (x2 @ proj)
+        return sums[:, 0], sums[:, 1]
     if keep:
         x2 = x_t[:, keep]
         proj = np.linalg.lstsq(x2, np.column_stack([y_t, x1]), rcond=None)[0]
@@ -258,12 +285,14 @@ def _restricted_parts(x_t, y_t, idx, keep) -> tuple[np.ndarray, np.ndarray]:
 class _ScoreParts:
     """Cluster-level pieces of the refitted-score map that do not depend on the residuals."""
 
-    def __init__(self, fe: TwoWayFE, x_t: np.ndarray, cluster: np.ndarray, n_clusters: int):
+    def __init__(self, fe: TwoWayFE, x_t: np.ndarray, cluster: np.ndarray, n_clusters: int,
+                 counts: np.ndarray | None = None):
         self.fe, self.x_t, self.cluster, self.g = fe, x_t, cluster, n_clusters
         k = x_t.shape[1]
+        weighted = x_t if counts is None else x_t * counts[:, None]   # a cell stands for n_c rows
         self.ct = cluster * fe.n_times + fe.time
-        self.b = self._by_cluster_time(x_t)  # G × T × k
-        pairs = np.einsum("ni,nj->nij", x_t, x_t).reshape(len(x_t), k * k)
+        self.b = self._by_cluster_time(weighted)  # G × T × k
+        pairs = np.einsum("ni,nj->nij", x_t, weighted).reshape(len(x_t), k * k)
         self.h = cluster_sums(cluster, n_clusters, pairs).reshape(n_clusters, k, k)
 
     def _by_cluster_time(self, w: np.ndarray) -> np.ndarray:

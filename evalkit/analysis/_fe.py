@@ -55,6 +55,26 @@ class TwoWayFE:
         q = np.diag(counts.sum(axis=0)) - counts.T @ (counts / n_u[:, None])
         return cls(unit, time, n_units, n_times, counts, np.linalg.pinv(q, rcond=1e-10, hermitian=True))
 
+    @classmethod
+    def from_cells(cls, unit: np.ndarray, time: np.ndarray, counts: np.ndarray,
+                   n_units: int | None = None, n_times: int | None = None) -> "TwoWayFE":
+        """Effects of a panel given as its non-empty (unit, period) cells, each with its count of rows.
+
+        The rows of the result are the cells: ``cell_sums`` of per-cell sums gives the same U × T sums
+        as :meth:`from_codes` on the rows, so ``effects_from_cell_sums`` — and everything built on it —
+        is that of the row panel. A cell-constant column ``v`` is residualized as
+        ``v − fitted(counts · v)`` (see :meth:`fitted_from_sums`).
+        """
+        unit = np.asarray(unit, dtype=np.int64)
+        time = np.asarray(time, dtype=np.int64)
+        n_units = int(unit.max()) + 1 if n_units is None else int(n_units)
+        n_times = int(time.max()) + 1 if n_times is None else int(n_times)
+        grid = np.bincount(unit * n_times + time, weights=np.asarray(counts, dtype=float),
+                           minlength=n_units * n_times).reshape(n_units, n_times)
+        n_u = grid.sum(axis=1)
+        q = np.diag(grid.sum(axis=0)) - grid.T @ (grid / n_u[:, None])
+        return cls(unit, time, n_units, n_times, grid, np.linalg.pinv(q, rcond=1e-10, hermitian=True))
+
     @property
     def cell(self) -> np.ndarray:
         return self.unit * self.n_times + self.time
@@ -80,6 +100,13 @@ class TwoWayFE:
         alpha, gamma = self.effects_from_cell_sums(self.cell_sums(w))
         out = alpha[self.unit] + gamma[self.time]
         return out[:, 0] if np.ndim(w) == 1 else out
+
+    def fitted_from_sums(self, sums: np.ndarray) -> np.ndarray:
+        """``α_u + γ_t`` per row from per-row sums (n or n × k): on a :meth:`from_cells` panel, the
+        fitted value of every observation in a cell from the cells' sums of the column."""
+        alpha, gamma = self.effects_from_cell_sums(self.cell_sums(sums))
+        out = alpha[self.unit] + gamma[self.time]
+        return out[:, 0] if np.ndim(sums) == 1 else out
 
     def residualize(self, w: np.ndarray) -> np.ndarray:
         """``w`` with the unit and period effects swept out (``M_FE w``)."""

@@ -56,7 +56,11 @@ def _effect_columns(language: str, level: float, log_link: bool, points: bool) -
 
 def effects_table(effects: pd.DataFrame, *, language: str, level: float, log_link: bool, points: bool,
                   period_kind: str, controlled: bool):
-    """The effects as a localized (frame, column names, decimals) triple; NaN rows left out."""
+    """The effects as a localized (frame, column names, decimals per row) triple; NaN rows left out.
+
+    Each row gets the decimals that show two significant digits of its own interval's half-width: a level
+    change in days and a slope change in days per month differ by an order of magnitude or more.
+    """
     rows = i18n.words("its", language, "rows")
     if controlled:
         rows.update(i18n.words("its", language, "controlled_rows"))
@@ -72,7 +76,7 @@ def effects_table(effects: pd.DataFrame, *, language: str, level: float, log_lin
         frame[name] = values[:, j]
     frame[columns[3]] = kept["p_value"].to_numpy(dtype=float)
     spreads = (values[:, 2] - values[:, 1]) / 2.0
-    decimals = 3 if log_link else max(decimals_for(float(s)) for s in spreads) if len(spreads) else 2
+    decimals = tuple(3 if log_link else decimals_for(float(s)) for s in spreads)
     return frame, columns, decimals
 
 

@@ -241,23 +241,91 @@ def _resolve_seed(seed) -> int:
 
 @dataclass(frozen=True)
 class _Design:
+    """Residualized design of one regression: rows of the panel, or its (unit, period) cells.
+
+    ``counts`` is None for rows. For cells it holds each cell's number of observations, ``x_t`` the
+    cell's residualized regressors, ``y_t`` the cell's sum of the residualized outcome and ``y_sum``
+    the cell's sum of the outcome (see :func:`evalkit.analysis._bootstrap.fit_absorbed`).
+    """
+
     fe: TwoWayFE
     y_t: np.ndarray
     x_t: np.ndarray
     cluster: np.ndarray
+    counts: np.ndarray | None = None
+    y_sum: np.ndarray | None = None
 
 
 def _design(panel: Panel, x: np.ndarray) -> _Design:
+    """Design of ``x`` (rows × k, constant within each unit and period for a person-level panel)."""
+    x = x[:, None] if x.ndim == 1 else x
+    if panel.level == "person":
+        cells = _cells(panel)
+        if cells is not None and _constant_within_cells(x, cells):
+            return _cell_design(panel, x, cells)
     frame = panel.frame
     fe = TwoWayFE.from_codes(frame["unit_code"].to_numpy(), frame["time_code"].to_numpy())
-    x = x[:, None] if x.ndim == 1 else x
     x_t = fe.residualize(x)
     y_t = fe.residualize(frame["y"].to_numpy())
+    _refuse_collinear(x, x_t)
+    return _Design(fe, y_t, x_t, frame["unit_code"].to_numpy())
+
+
+def _refuse_collinear(x: np.ndarray, x_t: np.ndarray) -> None:
     scale = np.maximum(np.abs(x).max(axis=0), 1.0)
     if (np.abs(x_t).max(axis=0) <= 1e-9 * scale).any():
         raise AnalysisError("The treatment indicator is collinear with the unit and period effects; "
                             "check that treated units are observed both before and after the intervention.")
-    return _Design(fe, y_t, x_t, frame["unit_code"].to_numpy())
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The non-empty (unit, period) cells of a panel: the cell of each row, one row standing for each cell."""
+
+    of_row: np.ndarray    # index into the cells, per row
+    first: np.ndarray     # one row of each cell
+    counts: np.ndarray    # observations per cell (float)
+    unit: np.ndarray
+    time: np.ndarray
+
+
+def _cells(panel: Panel) -> _Cells | None:
+    """Cells by counting codes (``U·T`` is small; no sort of the rows)."""
+    frame = panel.frame
+    size = panel.n_units * panel.n_periods
+    code = frame["unit_code"].to_numpy() * panel.n_periods + frame["time_code"].to_numpy()
+    counts = np.bincount(code, minlength=size)
+    present = np.flatnonzero(counts)
+    if len(present) == len(code):
+        return None   # one row per cell: the row path is the cell path
+    index = np.full(size, -1, dtype=np.int64)
+    index[present] = np.arange(len(present))
+    first = np.zeros(size, dtype=np.int64)
+    first[code] = np.arange(len(code))   # some row of each cell; which one does not matter
+    return _Cells(index[code], first[present], counts[present].astype(float),
+                  present // panel.n_periods, present % panel.n_periods)
+
+
+def _constant_within_cells(x: np.ndarray, cells: _Cells) -> bool:
+    """Every regressor takes one value per cell (then the cell path is exact), checked row by row."""
+    return bool(np.array_equal(x, x[cells.first][cells.of_row]))
+
+
+def _cell_design(panel: Panel, x: np.ndarray, cells: _Cells) -> _Design:
+    """The regression of the person-level rows computed from per-cell counts and sums.
+
+    With ``x`` constant within each (unit, period) cell, the projection on the unit and period effects,
+    ``X̃'X̃``, ``X̃'ỹ``, the cluster scores and every piece of the wild-bootstrap score map are sums over
+    observations that group by cell, so only ``n_c`` and ``Σ_{i∈c} y_i`` are needed: memory and time after
+    this step are O(cells), not O(rows).
+    """
+    fe = TwoWayFE.from_cells(cells.unit, cells.time, cells.counts, panel.n_units, panel.n_periods)
+    y_sum = np.bincount(cells.of_row, weights=panel.frame["y"].to_numpy(), minlength=len(cells.counts))
+    x_c = x[cells.first]
+    x_t = x_c - fe.fitted_from_sums(x_c * cells.counts[:, None])
+    y_t = y_sum - cells.counts * fe.fitted_from_sums(y_sum)
+    _refuse_collinear(x_c, x_t)
+    return _Design(fe, y_t, x_t, cells.unit, cells.counts, y_sum)
 
 
 def _treated_codes(panel: Panel) -> np.ndarray:
@@ -271,7 +339,7 @@ def _post_by_period(panel: Panel) -> np.ndarray:
 def _estimate(panel: Panel, method: str, reps: int, seed: int) -> tuple[pd.Series, dict]:
     """Effect Series and inference details for the main DiD coefficient."""
     design = _design(panel, panel.frame["d"].to_numpy())
-    fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units)
+    fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, design.counts)
     rng = np.random.default_rng(seed)
     details = {"estimator": "twfe", "se_cr1": float(fit.se[0]), "n_clusters": panel.n_units}
     if method == "cluster":
@@ -279,12 +347,13 @@ def _estimate(panel: Panel, method: str, reps: int, seed: int) -> tuple[pd.Serie
         details["df"] = panel.n_units - 1
     elif method == "wild":
         wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, [0],
-                           webb_weights(panel.n_units, reps, rng))
+                           webb_weights(panel.n_units, reps, rng), design.counts)
         p = wb.p_value(0.0)
         low, high = wb.confidence_interval()
         details.update(weights="webb", t_stat=wb.t_observed())
     else:
-        ri = RandomizationInference(design.fe, panel.frame["y"].to_numpy(), _post_by_period(panel),
+        y = panel.frame["y"].to_numpy() if design.counts is None else design.y_sum   # fe.cell_sums(y) either way
+        ri = RandomizationInference(design.fe, y, _post_by_period(panel),
                                     _treated_codes(panel), reps, rng)
         p = ri.p_value(0.0)
         low, high = ri.confidence_interval(scale=max(float(fit.se[0]), 1e-12))
@@ -723,7 +792,7 @@ def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
     lead_idx = [i for i, p in enumerate(periods) if p < -1]
     x = _event_design(panel, rel, periods, panel.frame["treated_unit"].to_numpy())
     design = _design(panel, x)
-    fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units)
+    fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, design.counts)
     rng = np.random.default_rng(inf["seed"] + 1)
     method = inf["method"]
     wald_ok = 0 < len(lead_idx) <= panel.n_units - 1  # the cluster covariance has rank ≤ G − 1
@@ -740,10 +809,12 @@ def _event_study(result: DiDResult, leads, lags) -> EventStudyResult:
         weights = webb_weights(panel.n_units, inf["reps"], rng)
         rows = []
         for i in range(len(periods)):
-            wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, [i], weights)
+            wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, [i], weights,
+                               design.counts)
             rows.append((wb.p_value(0.0), *wb.confidence_interval()))
         if wald_ok:
-            wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, lead_idx, weights)
+            wb = WildBootstrap(design.fe, design.x_t, design.y_t, design.cluster, panel.n_units, lead_idx, weights,
+                               design.counts)
             stat, p_joint, _ = wb.wald_p_value()
         else:
             stat, p_joint = np.nan, np.nan
@@ -969,7 +1040,7 @@ def _unit_placebos(result: DiDResult, max_unit_sets: int) -> list[dict]:
     for fake in sets:
         sub = panel.subset(keep, treated=fake)
         design = _design(sub, sub.frame["d"].to_numpy())
-        fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, sub.n_units)
+        fit = fit_absorbed(design.fe, design.x_t, design.y_t, design.cluster, sub.n_units, design.counts)
         out.append({"kind": "unit", "fake_intervention": panel.first_post, "fake_treated": tuple(fake),
                     "estimate": float(fit.beta[0]), "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan})
     return out

@@ -288,7 +288,8 @@ class ITSResult:
         label = rep.outcome_label(self._spec["outcome"], language)
         n = self._diagnostics["n_periods"]
         caption = i18n.text("its", "its_result_report_tables.caption", language, label=label, n=n)
-        spec = rep.table_spec(decimals={c: decimals for c in columns[:3]}, pvalues=(columns[3],))
+        spec = rep.table_spec(decimals={c: max(decimals, default=2) for c in columns[:3]}, row_decimals=decimals,
+                              pvalues=(columns[3],))
         diag, value = rep.diagnostics_table(self._diagnostics, language=language,
                                             error_text=self._error_words(language))
         diag_caption = i18n.text("its", "its_result_report_tables.diag_caption", language, label=label)

@@ -40,7 +40,9 @@ __all__ = [
     "REGISTER_PANEL_COLUMNS",
     "choose_engine",
     "load_decisions_large",
+    "panel_sql",
     "register_panel",
+    "write_canonical",
 ]
 
 #: Inputs at least this large (bytes, summed over a directory) go to DuckDB under ``engine="auto"``.
@@ -147,6 +149,35 @@ def load_decisions_large(path, mapping=None, *, memory_limit: str | None = None,
     return attach(frame, record)
 
 
+def write_canonical(path, out, mapping=None, *, memory_limit: str | None = None,
+                    temp_directory: str | Path | None = None, threads: int | None = None) -> LoadRecord:
+    """Gate, validate and write the canonical decisions table to one Parquet file, out of core.
+
+    The table :func:`panel_sql` reads (canonical columns; dates as DATE), streamed by DuckDB's
+    ``COPY … TO … (FORMAT parquet)`` without building it in pandas: the hand-over to another engine
+    (README, "Beyond one machine"). The identity-number gate and validation run first, as for
+    :func:`load_decisions_large`; nothing is written if they refuse the input.
+
+    Returns
+    -------
+    LoadRecord
+        Row accounting of the input (what was read, kept and excluded).
+    """
+    out = Path(out)
+    if out.suffix.lower() not in PARQUET_SUFFIXES:
+        raise DataError(f"the canonical table is written as Parquet: give a .parquet path, not {out.name}")
+    con, record, names = prepare(path, mapping, memory_limit, temp_directory, threads)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        columns = ", ".join(f'"{n}"' for n in names)
+        with engine_errors(str(path)):
+            run(con, f"COPY (SELECT {columns} FROM decisions) TO {sql_str(out)} (FORMAT parquet)")
+    finally:
+        con.close()
+    _warn_flags(record)
+    return record
+
+
 #: Peak bytes per cell when the canonical table is handed to pandas (Arrow result plus the frame;
 #: measured 5.2 GiB for 10⁷ rows × 13 columns).
 BYTES_PER_CELL = 40
@@ -222,56 +253,79 @@ def _month_bounds(con, start, end) -> tuple[int, int]:
     return first + offset, last + offset
 
 
-def _create_intervals(con, missing_start: str, last: int) -> None:
-    """Temp tables of in-force month intervals [b, e]: ``iv`` (granted/partly decisions, outcomes' rules)
-    and ``hv`` (those with hours, each ended where a later decision for the same person and service
-    begins: the replacement rule)."""
+def _iv_sql(missing_start: str, last: int) -> str:
+    """View ``iv``: in-force month intervals [b, e] of granted/partly decisions (outcomes' rules)."""
     begin = "COALESCE(start_on, decided_on)" if missing_start == "decided_on" else "start_on"
-    run(con, f"""
-        CREATE TEMP VIEW iv AS
-        SELECT *, {_month('bd')} AS b, COALESCE({_month('end_on')}, {last}) AS e FROM (
-            SELECT unit AS g, person_id AS p, service AS s, decision_id, decided_on, end_on,
-                   hours_per_month AS h, {begin} AS bd
-            FROM decisions WHERE outcome IN ('granted', 'partly'))
-        WHERE bd IS NOT NULL AND NOT (end_on IS NOT NULL AND end_on < bd)""")
-    run(con, """
-        CREATE TEMP TABLE hv AS
-        SELECT g, p, b, CASE WHEN nb IS NULL THEN e ELSE least(e, nb - 1) END AS e, h FROM (
-            SELECT *, lead(b) OVER (PARTITION BY p, s ORDER BY bd, decided_on, decision_id) AS nb FROM iv)
-        WHERE h IS NOT NULL""")
+    return f"""CREATE TEMP VIEW iv AS
+SELECT *, {_month('bd')} AS b, COALESCE({_month('end_on')}, {last}) AS e FROM (
+    SELECT unit AS g, person_id AS p, service AS s, decision_id, decided_on, end_on,
+           hours_per_month AS h, {begin} AS bd
+    FROM decisions WHERE outcome IN ('granted', 'partly')) AS d
+WHERE bd IS NOT NULL AND NOT (end_on IS NOT NULL AND end_on < bd)"""
 
 
-#: Months per word of a person's month mask (a UBIGINT holds 64 bits; 63 keep ``1 << 63`` in range).
-_WORD = 63
+#: Table ``hv``: intervals with hours, each ended where a later decision for the same person and service
+#: begins (the replacement rule).
+_HV_SQL = """CREATE TEMP TABLE hv AS
+SELECT g, p, b, CASE WHEN nb IS NULL THEN e ELSE least(e, nb - 1) END AS e, h FROM (
+    SELECT g, p, b, e, h, lead(b) OVER (PARTITION BY p, s ORDER BY bd, decided_on, decision_id) AS nb
+    FROM iv) AS w
+WHERE h IS NOT NULL"""
 
 
-def _person_months(con, source: str, first: int, last: int, total: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Distinct persons in force per unit and month, and for the total, from ``source``'s intervals.
+def _create_intervals(con, missing_start: str, last: int) -> None:
+    """Temp view ``iv`` and table ``hv`` of in-force month intervals (see :func:`_iv_sql`, ``_HV_SQL``)."""
+    run(con, _iv_sql(missing_start, last))
+    run(con, _HV_SQL)
 
-    Each person's months in force are a bit mask over the panel's months (words of 63 bits),
-    OR-ed over the person's intervals: a month counts once however many decisions cover it,
-    overlapping or not, and nothing has to be sorted. Counting the set bits per unit gives the
-    distinct persons per unit and month; OR-ing a person's masks over units first gives the
-    total, where a person who moved counts once. Returns long frames ``g, m, n``.
-    """
+
+#: Months per word of a person's month mask: 62 keep ``1 << 62`` and every mask inside a signed
+#: BIGINT, so the same SQL runs on engines without unsigned integers (Spark SQL, Trino).
+_WORD = 62
+
+
+def _pm_sql(source: str, first: int, last: int) -> str:
+    """Table ``pm``: per unit and person, the months in force as bit masks (words of 62 months)."""
     words = -(-(last - first + 1) // _WORD)
     masks = []
     for j in range(words):
         base = first + j * _WORD
         lo, hi = f"greatest(b, {base})", f"least(e, {base + _WORD - 1})"
-        masks.append(f"CASE WHEN {lo} <= {hi} THEN ((1::UBIGINT << ({hi} - {base} + 1)) - 1) "
-                     f"- ((1::UBIGINT << ({lo} - {base})) - 1) ELSE 0::UBIGINT END AS w{j}")
-    ors = ", ".join(f"bit_or(w{j}) AS w{j}" for j in range(words))
-    run(con, f"""CREATE OR REPLACE TEMP TABLE pm AS SELECT g, p, {ors} FROM (
-                     SELECT g, p, {', '.join(masks)} FROM {source} WHERE b <= {last} AND e >= {first})
-                 GROUP BY g, p""")
-    months = range(last - first + 1)
-    bits = ", ".join(f"sum(CAST((w{k // _WORD} >> {k % _WORD}) & 1 AS BIGINT)) AS m{k}" for k in months)
-    units = _long(con.sql(f"SELECT g, {bits} FROM pm GROUP BY g").df(), first)
+        masks.append(f"CASE WHEN {lo} <= {hi} THEN ((CAST(1 AS BIGINT) << ({hi} - {base} + 1)) - 1) "
+                     f"- ((CAST(1 AS BIGINT) << ({lo} - {base})) - 1) ELSE CAST(0 AS BIGINT) END AS w{j}")
+    return (f"CREATE OR REPLACE TEMP TABLE pm AS SELECT g, p, {_ors(first, last)} FROM (\n"
+            f"    SELECT g, p, {', '.join(masks)}\n    FROM {source} WHERE b <= {last} AND e >= {first}) AS x\n"
+            "GROUP BY g, p")
+
+
+def _ors(first: int, last: int) -> str:
+    return ", ".join(f"bit_or(w{j}) AS w{j}" for j in range(-(-(last - first + 1) // _WORD)))
+
+
+def _bits_sql(first: int, last: int, total: bool) -> str:
+    """Distinct persons per month (columns ``m0, m1, …``): per unit from ``pm``, or for the total after
+    OR-ing each person's masks over units (a person who moved counts once)."""
+    bits = ", ".join(f"sum(CAST((w{k // _WORD} >> {k % _WORD}) & 1 AS BIGINT)) AS m{k}"
+                     for k in range(last - first + 1))
+    if not total:
+        return f"SELECT g, {bits} FROM pm GROUP BY g"
+    return f"SELECT {sql_str(PANEL_TOTAL)} AS g, {bits} FROM (SELECT p, {_ors(first, last)} FROM pm GROUP BY p) AS t"
+
+
+def _person_months(con, source: str, first: int, last: int, total: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Distinct persons in force per unit and month, and for the total, from ``source``'s intervals.
+
+    Each person's months in force are a bit mask over the panel's months (words of 62 bits),
+    OR-ed over the person's intervals: a month counts once however many decisions cover it,
+    overlapping or not, and nothing has to be sorted. Counting the set bits per unit gives the
+    distinct persons per unit and month; OR-ing a person's masks over units first gives the
+    total, where a person who moved counts once. Returns long frames ``g, m, n``.
+    """
+    run(con, _pm_sql(source, first, last))
+    units = _long(con.sql(_bits_sql(first, last, False)).df(), first)
     whole = pd.DataFrame(columns=["g", "m", "n"])
     if total:
-        per_person = f"SELECT p, {ors} FROM pm GROUP BY p"
-        whole = _long(con.sql(f"SELECT {sql_str(PANEL_TOTAL)} AS g, {bits} FROM ({per_person})").df(), first)
+        whole = _long(con.sql(_bits_sql(first, last, True)).df(), first)
     return units, whole
 
 
@@ -290,6 +344,15 @@ def _by_unit_and_total(con, query: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return units, whole.assign(g=PANEL_TOTAL)
 
 
+def _hours_sql(first: int, last: int) -> str:
+    """Granted hours as +h (first month) and −h (month after the last) events per unit and month."""
+    return f"""WITH x AS (SELECT g, greatest(b, {first}) AS b, least(e, {last}) AS e, h FROM hv
+           WHERE greatest(b, {first}) <= least(e, {last}))
+SELECT g, m, sum(d) AS d, grouping(g) AS tot
+FROM (SELECT g, b AS m, h AS d FROM x UNION ALL SELECT g, e + 1 AS m, -h AS d FROM x) AS ev
+GROUP BY GROUPING SETS ((g, m), (m))"""
+
+
 def _stock(con, missing_start: str, first: int, last: int, total: bool) -> tuple[dict, dict]:
     """Per unit and for the total: distinct persons in force (``active_users``), distinct persons
     with hours (``hours_per_user_n``), as counts per month, and granted hours as +h/−h events."""
@@ -297,14 +360,33 @@ def _stock(con, missing_start: str, first: int, last: int, total: bool) -> tuple
     units, totals = {}, {}
     for name, source in (("active_users", "iv"), ("hours_per_user_n", "hv")):
         units[name], totals[name] = _person_months(con, source, first, last, total)
-    sums = f"""
-        WITH x AS (SELECT g, greatest(b, {first}) AS b, least(e, {last}) AS e, h FROM hv
-                   WHERE greatest(b, {first}) <= least(e, {last}))
-        SELECT g, m, sum(d) AS d, grouping(g) AS tot
-        FROM (SELECT g, b AS m, h AS d FROM x UNION ALL SELECT g, e + 1, -h FROM x)
-        GROUP BY GROUPING SETS ((g, m), (m))"""
+    sums = _hours_sql(first, last)
     units["granted_hours"], totals["granted_hours"] = _by_unit_and_total(con, sums)
     return units, totals
+
+
+def _fl_sql(first: int, last: int) -> str:
+    """Table ``fl``: one row per dated decision in the panel's months, with its processing and start days."""
+    return f"""CREATE TEMP TABLE fl AS
+SELECT unit AS g, {_month('decided_on')} AS m, outcome IN ('granted', 'partly') AS granted, outcome,
+       CAST(decided_on - applied_on AS BIGINT) AS pd, CAST(start_on - decided_on AS BIGINT) AS sd
+FROM decisions WHERE decided_on IS NOT NULL AND {_month('decided_on')} BETWEEN {first} AND {last}"""
+
+
+_FLOW_COUNTS_SQL = """SELECT g, m, count(*) AS decisions, count(*) FILTER (WHERE outcome = 'denied') AS denials,
+       count(*) FILTER (WHERE pd >= 0) AS processing_n, count(*) FILTER (WHERE pd < 0) AS processing_excluded,
+       count(*) FILTER (WHERE granted AND sd >= 0) AS start_n,
+       count(*) FILTER (WHERE granted AND sd < 0) AS start_excluded, grouping(g) AS tot
+FROM fl GROUP BY GROUPING SETS ((g, m), (m))"""
+
+#: The two day-count histograms of :func:`_flow`: (column, condition, quantile columns).
+_HISTOGRAMS = (("pd", "pd >= 0", {0.5: "processing_days_median", 0.9: "processing_days_p90"}),
+               ("sd", "granted AND sd >= 0", {0.5: "start_days_median"}))
+
+
+def _histogram_sql(column: str, condition: str) -> str:
+    return (f"SELECT g, m, {column} AS v, count(*) AS n, grouping(g) AS tot FROM fl WHERE {condition}\n"
+            f"GROUP BY GROUPING SETS ((g, m, {column}), (m, {column}))")
 
 
 def _flow(con, first: int, last: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -316,23 +398,11 @@ def _flow(con, first: int, last: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     aggregate), and the quantiles are read off those counts
     (:func:`_quantiles_from_counts`, the same linear interpolation).
     """
-    base = f"""
-        SELECT unit AS g, {_month('decided_on')} AS m, outcome IN ('granted', 'partly') AS granted, outcome,
-               CAST(decided_on - applied_on AS BIGINT) AS pd, CAST(start_on - decided_on AS BIGINT) AS sd
-        FROM decisions WHERE decided_on IS NOT NULL AND {_month('decided_on')} BETWEEN {first} AND {last}"""
-    run(con, f"CREATE TEMP TABLE fl AS {base}")
-    counts = f"""
-        SELECT g, m, count(*) AS decisions, count(*) FILTER (WHERE outcome = 'denied') AS denials,
-               count(*) FILTER (WHERE pd >= 0) AS processing_n, count(*) FILTER (WHERE pd < 0) AS processing_excluded,
-               count(*) FILTER (WHERE granted AND sd >= 0) AS start_n,
-               count(*) FILTER (WHERE granted AND sd < 0) AS start_excluded, grouping(g) AS tot
-        FROM fl GROUP BY GROUPING SETS ((g, m), (m))"""
+    run(con, _fl_sql(first, last))
+    counts = _FLOW_COUNTS_SQL
     units, total = _by_unit_and_total(con, counts)
-    for column, condition, names in (("pd", "pd >= 0", {0.5: "processing_days_median", 0.9: "processing_days_p90"}),
-                                     ("sd", "granted AND sd >= 0", {0.5: "start_days_median"})):
-        hist_units, hist_total = _by_unit_and_total(con, f"""
-            SELECT g, m, {column} AS v, count(*) AS n, grouping(g) AS tot FROM fl WHERE {condition}
-            GROUP BY GROUPING SETS ((g, m, {column}), (m, {column}))""")
+    for column, condition, names in _HISTOGRAMS:
+        hist_units, hist_total = _by_unit_and_total(con, _histogram_sql(column, condition))
         units = units.merge(_quantiles_from_counts(hist_units, names), on=["g", "m"], how="left")
         total = total.merge(_quantiles_from_counts(hist_total, names), on=["g", "m"], how="left")
     return units, total
@@ -367,6 +437,64 @@ def _quantiles_from_counts(hist: pd.DataFrame, names: dict[float, str]) -> pd.Da
         x_hi = values[np.searchsorted(cum, before + np.minimum(lo + 1, total - 1) + 1)]
         out[name] = x_lo + frac * (x_hi - x_lo)
     return out
+
+
+#: Constructs in :func:`panel_sql` that are not ANSI SQL, with the spelling on other engines
+#: (printed in the header of ``evalkit register --print-sql``; README "Beyond one machine").
+NON_PORTABLE = (
+    ("CAST(1 AS BIGINT) << n, w >> k, & (64-bit unsigned shifts and masks)",
+     "Spark SQL: shiftleft/shiftright/& on BIGINT; Trino: bitwise_left_shift/bitwise_right_shift/bitwise_and"),
+    ("bit_or(w) (aggregate)", "Spark SQL: bit_or; Trino: bitwise_or_agg; PostgreSQL: bit_or"),
+    ("decided_on - applied_on (days between two DATEs)",
+     "Spark SQL: datediff(decided_on, applied_on); Trino: date_diff('day', applied_on, decided_on)"),
+    ("greatest/least", "Spark SQL and Trino: the same; SQL Server 2022: GREATEST/LEAST"),
+    ("CREATE TEMP VIEW / CREATE [OR REPLACE] TEMP TABLE",
+     "Spark SQL: CREATE OR REPLACE TEMP VIEW (cache it); Trino: CREATE TABLE in a scratch schema"),
+)
+
+
+def panel_sql(start, end, *, missing_start: str = "decided_on", total: bool = True) -> str:
+    """The aggregation SQL :func:`register_panel` runs, from table ``decisions`` to the panel's measures.
+
+    ``decisions`` is the validated canonical table (columns of :data:`evalkit.schemas.DECISIONS`:
+    ``decision_id, person_id, unit, service, outcome`` as text with the canonical outcome values,
+    ``applied_on, decided_on, start_on, end_on`` as DATE, ``hours_per_month`` as DOUBLE). Reading,
+    converting, the identity-number scan and validation are not in it: they stay in evalkit. The
+    statements are the ones executed (the same builder functions), for the months ``start``–``end``
+    (months are counted as ``year * 12 + month - 1``). Constructs that are not ANSI SQL are listed
+    in :data:`NON_PORTABLE`. The wide selects return one column per month (``m0`` = ``start``);
+    the quantiles are read off the histograms as in :func:`_quantiles_from_counts` (type 7).
+    """
+    if missing_start not in MISSING_START_RULES:
+        raise DataError(f"missing_start must be one of {MISSING_START_RULES}, got {missing_start!r}")
+    first, last = month_number(start, "start"), month_number(end, "end")
+    if first is None or last is None:
+        raise DataError("the SQL depends on the panel's months: give start and end (e.g. 2014-01 and 2023-12)")
+    if last < first:
+        raise DataError(f"end is before start ({start!r}, {end!r})")
+    first, last = first + 1970 * 12, last + 1970 * 12
+    steps = [
+        ("in-force intervals of granted decisions", _iv_sql(missing_start, last)),
+        ("intervals with hours, ended by the next decision for the same person and service", _HV_SQL),
+    ]
+    for measure, source in (("active_users", "iv"), ("hours_per_user_n", "hv")):
+        steps.append((f"{measure}: month masks per unit and person", _pm_sql(source, first, last)))
+        steps.append((f"{measure} per unit and month (m0 = first month)", _bits_sql(first, last, False)))
+        if total:
+            steps.append((f"{measure} for the total (a person counts once)", _bits_sql(first, last, True)))
+    steps += [
+        ("granted_hours: +h/-h events; cumulate over months per unit (tot = 1: the total)", _hours_sql(first, last)),
+        ("dated decisions of the panel's months", _fl_sql(first, last)),
+        ("decisions, denials, processing and start counts per unit and month", _FLOW_COUNTS_SQL),
+    ]
+    steps += [(f"histogram of {c} (days) for the quantiles {sorted(n.values())}", _histogram_sql(c, cond))
+              for c, cond, n in _HISTOGRAMS]
+    header = ["-- evalkit register panel: aggregation SQL from the validated table `decisions`",
+              f"-- months {start} .. {end} (month numbers {first} .. {last}); missing_start = {missing_start}",
+              "-- not ANSI SQL (DuckDB spelling -> other engines):"]
+    header += [f"--   {what}: {where}" for what, where in NON_PORTABLE]
+    body = [f"-- {i}. {label}\n{sql};" for i, (label, sql) in enumerate(steps, 1)]
+    return "\n".join(header) + "\n\n" + "\n\n".join(body) + "\n"
 
 
 def _grid(groups: list[str], first: int, last: int) -> pd.MultiIndex:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from evalkit._dates import parse_user_date
 from evalkit import i18n
+from evalkit.errors import ReportError
 from evalkit.report._blocks import Table, TableSpec
 from evalkit.report._disclosure import disclosure_mask
 
@@ -38,6 +39,8 @@ class FormattedTable:
     kinds: list[str]
     decimals: list[int]
     total_row: bool
+    #: decimals of each cell where the spec gives them per row (``TableSpec.row_decimals``), else None
+    cell_decimals: list[list[int]] | None = None
 
 
 def _column_kind(frame: pd.DataFrame, column, spec: TableSpec) -> str:
@@ -118,6 +121,7 @@ def format_table(table: Table, language: str, thresholds) -> FormattedTable:
     kinds = [_column_kind(frame, c, spec) for c in columns]
     decimals = [_decimals(frame, c, k, spec) for c, k in zip(columns, kinds)]
     raw = frame.to_numpy(dtype=object)
+    cells = _cell_decimals(columns, decimals, spec, raw.shape[0])
     values: list[list[object]] = []
     text: list[list[str]] = []
     for r in range(raw.shape[0]):
@@ -129,8 +133,18 @@ def format_table(table: Table, language: str, thresholds) -> FormattedTable:
                 continue
             value = _cell_value(raw[r, c], kind, spec)
             row_values.append(value)
-            row_text.append(_cell_text(value, kind, decimals[c], language))
+            row_text.append(_cell_text(value, kind, cells[r][c] if cells else decimals[c], language))
         values.append(row_values)
         text.append(row_text)
     header = [str(c) for c in columns]
-    return FormattedTable(header, text, values, hidden, kinds, decimals, spec.total_row)
+    return FormattedTable(header, text, values, hidden, kinds, decimals, spec.total_row, cells)
+
+
+def _cell_decimals(columns, decimals: list[int], spec: TableSpec, n_rows: int) -> list[list[int]] | None:
+    """Per-cell decimals when the spec gives them per row (for its ``decimals`` columns), else None."""
+    if not spec.row_decimals:
+        return None
+    if len(spec.row_decimals) != n_rows:
+        raise ReportError(f"TableSpec.row_decimals has {len(spec.row_decimals)} entries for {n_rows} rows")
+    per_row = [c in spec.decimals for c in columns]
+    return [[int(d) if per_row[c] else decimals[c] for c in range(len(columns))] for d in spec.row_decimals]

@@ -66,8 +66,10 @@ def _table_sheet(workbook, name: str, caption: str, table: FormattedTable, sourc
                 cell.alignment = right
                 continue
             set_value(cell, i18n.MISSING if value is None and table.kinds[c] != "text" else value)
-            if value is not None and formats[c] != "General":
-                cell.number_format = formats[c]
+            fmt = number_format(table.kinds[c], table.cell_decimals[r - _HEADER_ROW - 1][c]) \
+                if table.cell_decimals else formats[c]
+            if value is not None and fmt != "General":
+                cell.number_format = fmt
             elif value is None:
                 cell.alignment = right
     if table.total_row and table.values:
