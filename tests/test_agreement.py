@@ -191,3 +191,21 @@ def test_cluster_bootstrap_is_wider_for_clustered_units():
     assert (clustered.ci_high - clustered.ci_low) > 1.3 * (plain.ci_high - plain.ci_low)
     with pytest.raises(AnalysisError, match="not Fleiss"):
         agreement(data, unit="unit", rater="rater", value="value", method="fleiss", cluster="cluster")
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_bootstrap_kappas_at_once_have_the_bits_of_the_loop(k):
+    """The vectorised bootstrap κ (``_kappas_from_tables``) equals the per-table formula bit for bit."""
+    from evalkit.analysis.agreement import _kappa_from_table, _kappas_from_tables
+
+    rng = np.random.default_rng(k)
+    idx = np.arange(k)
+    tables = rng.multinomial(40, np.full(k * k, 1 / (k * k)), size=500).astype(float).reshape(-1, k, k)
+    tables[0] = 0  # no ratings: undefined
+    tables[1, :, 1:] = 0  # one rater used one category only: de = 0
+    for w in ((idx[:, None] != idx[None, :]).astype(float), np.abs(idx[:, None] - idx[None, :]).astype(float),
+              (idx[:, None] - idx[None, :]).astype(float) ** 2):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loop = np.array([_kappa_from_table(t, w) for t in tables])
+        assert np.array_equal(_kappas_from_tables(tables, w), loop, equal_nan=True)
+        assert np.isnan(loop[0]) and np.isfinite(loop[2:]).all()

@@ -170,6 +170,23 @@ def test_fidelity_tables_on_hand_data():
     assert any("survey" in n for n in r.notes)  # the survey component was not observed
 
 
+def test_unit_matrix_is_remembered_and_recomputed_when_its_inputs_change():
+    """The report asks for ``unit_matrix`` three times; a changed window, level or table is computed anew."""
+    r = ek.fidelity(tiny(), "ibic", by=("unit",), window_months=2)
+    first = r.unit_matrix()
+    first.loc[0, "share"] = -1.0  # a caller changing its copy does not change the remembered one
+    again = r.unit_matrix()
+    assert again.loc[0, "share"] != -1.0
+    whole = r.unit_matrix(window=False)
+    r.window = (pd.Timestamp("2020-02-01"), pd.Timestamp("2020-02-01"))  # February only: unit B
+    february = r.unit_matrix()
+    assert not february.equals(again)
+    assert february.equals(r._unit_matrix(True)) and whole.equals(r._unit_matrix(False))
+    assert set(february.loc[february["component"] == "index", "unit"]) == {"B", "all units"}
+    r.level = 0.5
+    assert r.unit_matrix().equals(r._unit_matrix(True)) and not r.unit_matrix().equals(february)
+
+
 def test_index_interval_matches_r_t_test_and_adherence_uses_wilson():
     mean, low, high = index_ci(np.array([1, 0.5, 0.75, 1, 0.25, 0.5]), 0.95)
     assert mean == pytest.approx(0.6666666667)

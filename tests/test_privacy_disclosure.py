@@ -146,3 +146,39 @@ def test_bad_arguments_are_config_errors():
         suppress_percentages(t, "pct", "n")
     with pytest.raises(ek.ConfigError, match="repeated"):
         suppress_counts(pd.DataFrame({"n": [1, 2]}, index=["a", "a"]), "n", total_col="n")
+
+
+def test_remembered_reach_depends_on_the_lines_and_equals_the_all_hidden_interval():
+    """``_reachable`` remembers, per cells and lines, which cells can grow; other lines ask anew.
+
+    b sits in ``t = a + b``; adding the line ``a = t`` forces ``b = 0``. Same cell, same cells, other lines:
+    the remembered answer for the first system must not be reused for the second. Both agree with the
+    attacker's LP on the fully hidden table (what ``_reachable`` computed before it was remembered).
+    """
+    from evalkit.privacy import _disclosure as d
+
+    a, b, t = (0, 0), (0, 1), (0, 2)
+    cells = [a, b, t]
+    values = np.array([[4.0, 3.0, 7.0]])
+    free_lines = [([a, b], t)]
+    forced_lines = [([a, b], t), ([t], a)]
+    everything = {c: True for c in cells}
+    for lines, expected in ((free_lines, 5.0), (forced_lines, 0.0), (free_lines, 5.0)):
+        assert d._reachable(b, cells, lines, values, 5.0) == expected
+        low, high = d._interval(b, cells, lines, values, everything)
+        assert (np.isinf(high) and expected == 5.0) or (high - low == 0.0 and expected == 0.0)
+    # the values do not enter: the fully hidden table is a cone through zero
+    assert d._reachable(b, cells, free_lines, values * 100, 3.0) == 3.0
+
+
+def test_audit_intervals_of_some_cells_equal_those_of_all():
+    t = pd.DataFrame({"a": [3, 8, 11], "b": [9, 2, 11], "total": [12, 10, 22]})
+    s = suppress_counts(t, ["a", "b"], total_col="total", total_row=2)
+    values, hidden = t.to_numpy(float), s.mask.to_numpy()
+    lines = table_lines((3, 3), 2, 2)
+    low, high = audit_intervals(values, hidden, lines)
+    some = hidden & ~s.secondary.to_numpy()
+    low2, high2 = audit_intervals(values, hidden, lines, only=some)
+    assert some.any() and (hidden & ~some).any()
+    assert np.array_equal(low2[some], low[some]) and np.array_equal(high2[some], high[some])
+    assert np.isnan(low2[hidden & ~some]).all()

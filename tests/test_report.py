@@ -359,6 +359,34 @@ def test_figures_drawn_in_worker_processes_are_the_same_bytes():
     assert all(png.startswith(b"\x89PNG") and b"Software" not in png for png in serial)
 
 
+def test_figures_drawn_early_in_a_child_are_the_same_bytes_and_a_failed_child_falls_back():
+    """EarlyRenders: a figure drawn in a forked child while the report is built is the PNG render_all draws."""
+    import multiprocessing
+
+    import matplotlib.pyplot as plt
+
+    from evalkit.report._figures import EarlyRenders, figure_png, render_all
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("early drawing needs fork")
+    figures = [FakeResult().plot() for _ in range(3)]
+    figures[1].axes[0].set_title("annan")
+    early = EarlyRenders(dpi=50)
+    for f in figures:
+        early.add(f)
+        assert id(f) in early.collect([f], 50)  # drawn by the child
+    assert early.collect(figures, 60) == {}  # drawn at another dpi: not reused
+    assert render_all(figures, dpi=50, workers=1, early=early) == [figure_png(f, 50) for f in figures]
+    bad = plt.figure()
+    bad.text(0.5, 0.5, r"$\frac{1}$")  # mathtext that cannot be drawn
+    early.add(bad)
+    assert early.collect([bad], 50) == {}  # the child failed: nothing collected …
+    with pytest.raises(ReportError):  # … and the parent draws it, raising as without early drawing
+        render_all([bad], dpi=50, workers=1, early=early)
+    for f in [*figures, bad]:
+        plt.close(f)
+
+
 def test_p_value_columns_are_written_as_p_values(tmp_path):
     frame = pd.DataFrame({"effect": ["level", "slope"], "estimate": [0.893, 1.0004], "p_value": [0.00002, 0.7312]})
     report = Report("T")

@@ -330,7 +330,7 @@ def _cohen(ratings, unit, rater, value, categories, weights, rng, n_boot, cluste
     per_unit = np.zeros((n, k * k))
     per_unit[np.arange(n), a * k + b] = 1
     tables = _boot_weights(rng, wide.index, cluster_of, n_boot) @ per_unit
-    reps = np.array([_kappa_from_table(t.reshape(k, k), w) for t in tables])
+    reps = _kappas_from_tables(tables.reshape(-1, k, k), w)
     return value_, reps, n
 
 
@@ -348,6 +348,25 @@ def _kappa_from_table(t: np.ndarray, w: np.ndarray) -> float:
     e = np.outer(t.sum(axis=1), t.sum(axis=0)) / n
     de = (w * e).sum()
     return float(1 - (w * t).sum() / de) if de > 0 else float("nan")
+
+
+def _kappas_from_tables(tables: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`_kappa_from_table` of each of ``tables`` (B × k × k), all at once, with the same bits.
+
+    The counts are whole numbers, so their sums are exact in any order; the one inexact sum,
+    ``Σ w·e``, runs over each table's k·k cells as one contiguous row, the same pairwise summation
+    that ``.sum()`` of one table does (checked against the loop in the tests). 1,000 replications
+    of 26 audit items took 0.5 s in the loop.
+    """
+    b, k, _ = tables.shape
+    n = tables.reshape(b, k * k).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = tables.sum(axis=2)[:, :, None] * tables.sum(axis=1)[:, None, :] / n[:, None, None]
+        de = (w[None] * e).reshape(b, k * k).sum(axis=1)
+        observed = (w[None] * tables).reshape(b, k * k).sum(axis=1)
+        out = 1 - observed / de
+    out[~(de > 0)] = np.nan
+    return out
 
 
 # ----------------------------------------------------------------------------- Fleiss

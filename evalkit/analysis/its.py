@@ -17,7 +17,12 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 import scipy.stats as st
-import statsmodels.api as sm
+# the model classes from their modules, not statsmodels.api: that also imports tsa, graphics and formula
+# (≈ 0.25 s of every report)
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
 from statsmodels.stats.sandwich_covariance import cov_nw_panel
 from statsmodels.stats.stattools import durbin_watson
@@ -908,9 +913,9 @@ def _fit_gaussian(y, X, frame, layout, spec) -> dict:
     if lags >= layout["n_periods"]:
         raise AnalysisError(f"hac_lags={lags} is not below the number of periods ({layout['n_periods']}); "
                             f"use fewer lags")
-    ols = sm.OLS(y, X.to_numpy()).fit()
+    ols = OLS(y, X.to_numpy()).fit()
     if layout["n_units"] == 1:
-        robust = sm.OLS(y, X.to_numpy()).fit(cov_type="HAC", use_t=True,
+        robust = OLS(y, X.to_numpy()).fit(cov_type="HAC", use_t=True,
                                              cov_kwds={"maxlags": lags, "use_correction": True})
         cov = np.asarray(robust.cov_params())
     else:
@@ -949,7 +954,7 @@ def _fit_counts(y, X, offset, spec) -> dict:
     family = spec["family"]
     exog = X.to_numpy()
     if family == "negative_binomial":
-        model = sm.NegativeBinomial(y, exog, loglike_method="nb2", offset=offset)
+        model = NegativeBinomial(y, exog, loglike_method="nb2", offset=offset)
         res = model.fit(disp=0, maxiter=500)
         k = exog.shape[1]
         params = np.asarray(res.params)[:k]
@@ -961,7 +966,7 @@ def _fit_counts(y, X, offset, spec) -> dict:
         text, err = "negative binomial (NB2, ML alpha), log link", "model-based (ML) Wald intervals"
         scale = 1.0
     else:
-        glm = sm.GLM(y, exog, family=sm.families.Poisson(), offset=offset)
+        glm = GLM(y, exog, family=families.Poisson(), offset=offset)
         res = glm.fit(scale="X2" if family == "quasipoisson" else 1.0)
         params, cov = np.asarray(res.params), np.asarray(res.cov_params())
         mean, resid = np.asarray(res.fittedvalues), np.asarray(res.resid_pearson)

@@ -429,6 +429,16 @@ class FidelityResult:
         Columns: ``unit, component, n, n_met, share, ci_low, ci_high``, then the index rows with
         ``component = "index"`` (``n`` = decisions, ``share`` = mean index).
         """
+        # sentences, tables and the figure all ask for it; it is a pure function of these inputs
+        key = (bool(window), id(self.scored), self.window, self.level, id(self.model))
+        cached = getattr(self, "_unit_matrices", {}).get(key)
+        if cached is not None and cached[0] is self.scored and cached[1] is self.model:
+            return cached[2].copy()
+        matrix = self._unit_matrix(window)
+        self._unit_matrices = {key: (self.scored, self.model, matrix)}
+        return matrix.copy()
+
+    def _unit_matrix(self, window: bool) -> pd.DataFrame:
         s = self.in_window() if window else self.scored
         comps = list(self.model.decision_components)
         per_unit = _adherence(s, comps, ["unit"], self.level)

@@ -239,7 +239,8 @@ def _map_values(values, aliases: dict, user_values: dict, header, problems, expe
     s = _clean(values)
     lookup = {normalise_value(spelling): canon for canon, spellings in aliases.items() for spelling in spellings}
     lookup.update({normalise_value(k): v for k, v in user_values.items()})
-    folded = s.map(normalise_value, na_action="ignore")
+    # fold each distinct spelling once (a column of 20,000 cells has a handful): 85,000 calls → a dozen
+    folded = s.map({v: normalise_value(v) for v in s.dropna().unique()}, na_action="ignore")
     mapped = folded.map(lookup, na_action="ignore").astype("string")
     unknown = mapped.isna() & s.notna()
     if unknown.any():

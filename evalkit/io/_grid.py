@@ -50,6 +50,11 @@ def _nonempty(cells: list[str]) -> int:
     return sum(1 for c in cells if c.strip())
 
 
+def _any_value(cells: list[str]) -> bool:
+    """``_nonempty(cells) > 0``, stopping at the first value (most rows: the first cell)."""
+    return any(c.strip() for c in cells)
+
+
 def clean_name(text: str) -> str:
     """Strip, turn line breaks and runs of white space into one space."""
     return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
@@ -139,7 +144,7 @@ def build_table(rows: list[Row], path: Path, *, text: bool, merges=(), sheet: st
     if not text:
         while rows and not _nonempty(rows[-1][1]):
             rows = rows[:-1]  # Excel's used range often runs past the data
-    if not rows or not any(_nonempty(c) for _, c in rows):
+    if not rows or not any(_any_value(c) for _, c in rows):
         raise DataError(f"{path.name}{_sheet_txt(sheet)}: no data rows (the file is empty)",
                         [Problem("empty", **where)])
     leading = skip_rows if isinstance(skip_rows, int) and not isinstance(skip_rows, bool) else 0
@@ -188,7 +193,7 @@ def _classify(body: list[Row], header: list[str], dropped: set[int], excluded: d
     for n, cells in body:
         if n in dropped:
             excluded.setdefault(SKIPPED, []).append(n)
-        elif not _nonempty(cells):
+        elif not _any_value(cells):
             excluded.setdefault(BLANK, []).append(n)
         elif clean_name(cells[0]) == header_key[0] and [clean_name(x) for x in cells] == header_key:
             excluded.setdefault(REPEATED_HEADER, []).append(n)

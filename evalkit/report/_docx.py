@@ -28,6 +28,7 @@ import re
 from xml.sax.saxutils import escape
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import parse_xml
@@ -371,6 +372,7 @@ class DocxRenderer:
         self.n_figures = 0
         self.n_bookmarks = 0
         self.n_toc = 0
+        self._style_ids: dict = {}
 
     # -- document-level -------------------------------------------------
     def prepare(self, *, title: str, subtitle: str | None, author: str | None, lines=(),
@@ -392,9 +394,9 @@ class DocxRenderer:
         core.revision = 1
         core.comments = ""
         core.language = _LANG_TAGS[self.language]
-        self.document.add_paragraph(title, style="Title")
+        self._add_paragraph(title, style="Title")
         if subtitle:
-            self.document.add_paragraph(subtitle, style="Subtitle")
+            self._add_paragraph(subtitle, style="Subtitle")
         for line in lines:
             self.document.add_paragraph(line)
         self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -412,6 +414,21 @@ class DocxRenderer:
             rpr.remove(old)
         rpr.append(parse_xml(f'<w:lang {nsdecls("w")} w:val="{_LANG_TAGS[self.language]}"/>'))
 
+    def _add_paragraph(self, text: str = "", style=None):
+        """``document.add_paragraph(text, style)``, with each style's id looked up once.
+
+        python-docx looks the style up by name and then scans every style of the template for the
+        default one, for every paragraph (0.4 s of the sample report's 355 paragraphs); the id is the
+        same each time, so the XML is the same.
+        """
+        paragraph = self.document.add_paragraph(text)
+        if style is not None:
+            key = style if isinstance(style, str) else id(style)
+            if key not in self._style_ids:
+                self._style_ids[key] = self.document.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+            paragraph._p.style = self._style_ids[key]
+        return paragraph
+
     # -- blocks ---------------------------------------------------------
     def render(self, blocks) -> None:
         for block in blocks:
@@ -421,7 +438,7 @@ class DocxRenderer:
             method(block)
 
     def _render_heading(self, block: Heading) -> None:
-        paragraph = self.document.add_paragraph(block.text, style=f"Heading {min(max(block.level, 1), 3)}")
+        paragraph = self._add_paragraph(block.text, style=f"Heading {min(max(block.level, 1), 3)}")
         if block.level <= 2:  # the table of contents links to it (add_toc_field numbers headings alike)
             self.n_toc += 1
             ident = _TOC_BOOKMARK_BASE + self.n_toc
@@ -431,19 +448,19 @@ class DocxRenderer:
             p.append(parse_xml(f'<w:bookmarkEnd {nsdecls("w")} w:id="{ident}"/>'))
 
     def _render_paragraph(self, block: Paragraph) -> None:
-        paragraph = self.document.add_paragraph(style=block.style)
+        paragraph = self._add_paragraph(style=block.style)
         paragraph.add_run(block.text)
 
     def _render_bullets(self, block: Bullets) -> None:
         style = "List Number" if block.numbered else "List Bullet"
         for item in block.items:
-            self.document.add_paragraph(item, style=style)
+            self._add_paragraph(item, style=style)
 
     def _render_code(self, block: Code) -> None:
         lines = block.text.splitlines() or [""]
         n = len(lines)
         for i, line in enumerate(lines):
-            paragraph = self.document.add_paragraph(style=self.code_style)
+            paragraph = self._add_paragraph(style=self.code_style)
             # one paragraph per line: without this a short block splits anywhere and a long one leaves its
             # last line alone on a page; short blocks stay whole, long ones keep 2 lines at each end together
             paragraph.paragraph_format.keep_with_next = i < n - 1 and (n <= _WHOLE_CODE_LINES or i < 2
@@ -459,7 +476,7 @@ class DocxRenderer:
         for key, text in (("note", note), ("source", source)):
             if not text:
                 continue
-            paragraph = self.document.add_paragraph(style=self.source_style)
+            paragraph = self._add_paragraph(style=self.source_style)
             run = paragraph.add_run(f"{i18n.label(key, self.language)}: {text}")
             if self.source_style is None:
                 run.italic = True

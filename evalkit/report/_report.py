@@ -20,7 +20,7 @@ from evalkit.errors import EvalkitError, ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
 from evalkit.privacy._disclosure import Disclosure, is_withheld
 from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
-from evalkit.report._figures import DEFAULT_DPI, render_all
+from evalkit.report._figures import DEFAULT_DPI, EarlyRenders, render_all
 from evalkit.report._format import format_table
 from evalkit.report._references import cite_methods, reference_list
 
@@ -122,6 +122,8 @@ class Report:
         self.commissioner, self.version, self.report_number = commissioner, version, report_number
         self.authors = tuple(authors) or ((author,) if author else ())
         self.figure_width_cm, self.dpi, self.workers = figure_width_cm, int(dpi), int(workers)
+        # results' figures are drawn in a forked child while the report is assembled (speed, issue 14)
+        self._early = EarlyRenders(self.dpi) if self.workers > 1 else None
         self._sections: dict[str, list] = {key: [] for key in SECTION_ORDER}
         #: the ethics subsection, last in "Metod och material" (add_section("ethics", blocks=…))
         self._sections["ethics"] = []
@@ -260,6 +262,8 @@ class Report:
             if decorate is not None:
                 decorate(figure)
             _detach_from_pyplot(figure)
+            if self._early is not None and not is_withheld(figure):
+                self._early.add(figure)
             caption = figure_caption or _call(result, "figure_caption", self.language) or heading
             blocks.append(Figure(figure, caption, source, self.figure_width_cm))
         for block in _call(result, "appendix_blocks", self.language) or []:
@@ -442,10 +446,13 @@ class Report:
                        and b.text == (self._titles.get("appendix") or self._label("appendix"))), None)
             if at is not None:
                 blocks.insert(at + 1, note)
+        if self._early is not None:
+            self._early.flush()  # the last figures are drawn while the tables are formatted
         formatted = {id(b): format_table(b, self.language, self.disclosure) for b in blocks if isinstance(b, Table)}
         figures = [b for b in blocks if isinstance(b, Figure)]
         shown = [f for f in figures if not self._withheld(f)]
-        pngs = dict(zip((id(f) for f in shown), render_all([f.figure for f in shown], self.dpi, self.workers)))
+        drawn = render_all([f.figure for f in shown], self.dpi, self.workers, self._early)
+        pngs = dict(zip((id(f) for f in shown), drawn))
         document = open_template(self.template)
         renderer = DocxRenderer(document, self.language, formatted, pngs, self.figure_width_cm)
         renderer.prepare(title=self.title, subtitle=self.subtitle, author=", ".join(self.authors) or None,
