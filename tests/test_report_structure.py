@@ -321,7 +321,11 @@ def test_report_texts_from_files_and_date_default(tmp_path):
 
 def test_cite_methods_puts_the_citation_after_the_method_name():
     out = cite_methods(["Intervall enligt Wilson.", "Newey–West-standardfel användes."], "sv")
-    assert out == ["Intervall enligt Wilson (Wilson 1927).", "Newey–West-standardfel (Newey och West 1987) användes."]
+    assert out == ["Intervall enligt Wilson (1927).", "Newey–West-standardfel (Newey och West 1987) användes."]
+    # a method named by its authors gets the year only, after the possessive: never "Wilson (Wilson 1927)"
+    assert cite_methods(["Newcombe's interval and Kenward–Roger errors."], "en") == [
+        "Newcombe's (1998) interval and Kenward–Roger (1997) errors."]
+    assert [w.key for w in cited("Newcombe's (1998) interval")] == ["newcombe1998"]
     # cited once, and not again where the text cites the work itself
     assert cite_methods(["Wilson (Wilson 1927) igen; Wilson."], "en") == ["Wilson (Wilson 1927) igen; Wilson."]
     assert reference_list("ingen metod här") == []

@@ -176,13 +176,22 @@ def cite_methods(sentences: list[str], language: str, already: str = "") -> list
             if named and re.search(work.keyword, sentence):
                 out[i] = f"{sentence[:named.end()]} {work.year}{sentence[named.end():]}"
                 break
-            # cite after the whole word, never inside a parenthesis (a citation there already)
-            match = next((m for m in re.finditer(rf"(?:{work.keyword})[\w-]*", sentence)
+            # cite after the whole word ("Newcombe's", "Kenward–Roger"), never inside a parenthesis (a citation
+            # there already); a method named after its authors gets the year only: "Wilson (1927) interval",
+            # not "Wilson (Wilson 1927) interval"
+            match = next((m for m in re.finditer(rf"(?:{work.keyword})[\w-]*(?:[–-]\w+)*(?:'s)?", sentence)
                           if not _inside_parentheses(sentence, m.start())), None)
             if match:
-                out[i] = f"{sentence[:match.end()]} ({cite(work, language)}){sentence[match.end():]}"
+                citation = work.year if _only_names(match.group(), work) else cite(work, language)
+                out[i] = f"{sentence[:match.end()]} ({citation}){sentence[match.end():]}"
                 break
     return out
+
+
+def _only_names(word: str, work: Work) -> bool:
+    """Whether ``word`` is the authors' names alone ("Wilson", "Newcombe's", "Newcombes", "Kenward–Roger")."""
+    parts = re.split(r"[–-]", re.sub(r"'s$", "", word))
+    return all(p in work.authors or (p.endswith("s") and p[:-1] in work.authors) for p in parts)
 
 
 def _inside_parentheses(text: str, at: int) -> bool:
