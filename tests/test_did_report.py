@@ -393,3 +393,15 @@ def test_report_draws_the_figure_in_the_report_language(tmp_path, monkeypatch):
     quiet(report.add, res)
     quiet(report.save, tmp_path / "en.docx")
     assert seen == ["en"]
+
+
+def test_event_study_table_under_randomization_inference_has_no_empty_interval_columns(orebro):
+    """RI gives p-values, not intervals: the table must not carry columns of ".." (issue 14, pilot report)."""
+    quiet(orebro.event_study)
+    tables = quiet(orebro.report_tables, "en")
+    es = next(t for t in tables if hasattr(t, "note") and "event study" in t.caption)
+    assert not any("CI" in str(c) or "upper" in str(c) for c in es.frame.columns)
+    estimated = es.frame.iloc[:, 0] != -1  # the reference period is 0 by construction
+    assert es.frame.loc[estimated, "p-value"].notna().all() and "no intervals" in es.note
+    wild_like = quiet(fit(simulate(seed=31)).report_tables, "en")[2].frame
+    assert any("CI" in str(c) for c in wild_like.columns)  # an estimated interval keeps its columns

@@ -101,11 +101,14 @@ def event_study_table(es, language: str):
     t = es.table
     est, low, high, p = _effect_columns(language)
     period = label("relative_period", language)
-    frame = pd.DataFrame({period: t.index.to_numpy(dtype=np.int64), est: t["estimate"].to_numpy(),
-                          low: t["ci_low"].to_numpy(), high: t["ci_high"].to_numpy(), p: t["p_value"].to_numpy()})
+    columns = {period: t.index.to_numpy(dtype=np.int64), est: t["estimate"].to_numpy()}
+    # randomization inference gives p-values but no intervals: no columns of ".." for "not estimated"
+    if np.isfinite(t[["ci_low", "ci_high"]].to_numpy(dtype=float)).any():
+        columns.update({low: t["ci_low"].to_numpy(), high: t["ci_high"].to_numpy()})
+    frame = pd.DataFrame({**columns, p: t["p_value"].to_numpy()})
     scale = float(np.nanstd(t["estimate"].to_numpy(dtype=float)))
     d = decimals_for(scale / 3 if scale > 0 else scale)
-    spec = TableSpec(pvalues=(p,), decimals={est: d, low: d, high: d})
+    spec = TableSpec(pvalues=(p,), decimals={c: d for c in (est, low, high) if c in frame})
     note = label("es_note", language, p=i18n.fmt_p(es.pretrend["p_value"], language))
     if es.method == "ri":
         note += label("es_note_ri", language)
