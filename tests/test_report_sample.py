@@ -59,8 +59,12 @@ def test_report_structure_and_numbers(ibic_run, tmp_path):
     assert record.source.sha256 in text.replace("\n", "")
     assert "21\u202f449" in text or "21 449" in text
     # the level change of processing time, written the Swedish way (decimal comma)
-    level = ibic_run.results["processing_time"].effects.loc["level_change", "estimate"]
-    assert f"{level:.2f}".replace(".", ",") in text
+    # with the decimals its own row gets (two significant digits of its interval's half-width)
+    from evalkit.analysis._its_text import decimals_for
+
+    effects = ibic_run.results["processing_time"].effects.loc["level_change"]
+    d = decimals_for((effects["ci_high"] - effects["ci_low"]) / 2)
+    assert f"{effects['estimate']:.{d}f}".replace(".", ",") in text
     # the xlsx appendix holds numbers as numbers
     wb = openpyxl.load_workbook(path.with_suffix(".xlsx"))
     numeric = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
