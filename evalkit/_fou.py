@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit import i18n
+from evalkit.kinds import PERIOD_COLUMNS, kind_of
 
 __all__ = ["report_date", "foreword", "background", "source_sentences", "ethics", "limitations", "discussion",
            "outcome_definitions", "figure_caption", "FEW_CLUSTERS", "LOW_RESPONSE"]
@@ -65,7 +66,6 @@ _SOURCES = {
     'continuity_median': 'person_id, staff_id, visit_start',
 }
 
-_PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start", "staff": "month"}
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -79,7 +79,7 @@ def _names(names, language: str) -> str:
 
 def _dates(run) -> list[dt.date]:
     out = []
-    for kind, column in _PERIOD_COLUMN.items():
+    for kind, column in PERIOD_COLUMNS.items():
         frame = run.tables.get(kind)
         if isinstance(frame, pd.DataFrame) and column in frame:
             values = pd.to_datetime(frame[column], errors="coerce").dropna()
@@ -227,7 +227,7 @@ def ethics(evaluation, language: str) -> list[str]:
 def _periods(run) -> dict[str, tuple[dt.date, dt.date]]:
     """The period each loaded source covers (for events during it)."""
     out = {}
-    for kind, column in _PERIOD_COLUMN.items():
+    for kind, column in PERIOD_COLUMNS.items():
         frame = run.tables.get(kind)
         if isinstance(frame, pd.DataFrame) and column in frame:
             values = pd.to_datetime(frame[column], errors="coerce").dropna()
@@ -318,7 +318,6 @@ def limitation_blocks(run, language: str) -> list:
 def discussion(run, language: str) -> list[str]:
     """``[report] discussion``, else a neutral scaffold relating results and implementation to the purpose,
     marked as a draft."""
-    from evalkit.kinds import kind_of
 
     ev = run.evaluation
     if ev.report.discussion:

@@ -232,6 +232,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     report.set_defaults(func=_cmd_report)
     _audit_parser(sub)
+    _register_parser(sub)
     _init_parser(sub)
     return parser
 
@@ -254,7 +255,7 @@ written but a table lacks a required column (its TODO line in the mapping file s
 """
 
 
-def _init_parser(sub) -> None:
+def _register_parser(sub) -> None:
     register = sub.add_parser(
         "register", help="aggregate a register-sized decisions file to the unit × month panel in DuckDB",
         description="Load a large decisions CSV, Parquet file or folder of Parquet partitions out of core "
@@ -280,6 +281,8 @@ def _init_parser(sub) -> None:
     register.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     register.set_defaults(func=_cmd_register)
 
+
+def _init_parser(sub) -> None:
     init = sub.add_parser(
         "init", help="look at your files and write an evaluation.toml (+ mapping.toml) that runs as it is",
         description="Look at your data files (decisions, orders, visit logs, survey responses, interview "

@@ -155,6 +155,8 @@ PANEL_BASE = ("active_users", "new_decisions", "denial_share", "denials", "decis
 #: Outcomes measured from the visit log in the analysis's ``windows`` (Kolada's staff-continuity rule) rather
 #: than per month from the decisions; their panel is one row per unit and window.
 CONTINUITY_OUTCOMES = ("continuity_mean", "continuity_median", "continuity_users")
+#: the date column that gives the period a loaded table covers (the report's method text and limitations)
+PERIOD_COLUMNS = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start", "staff": "month"}
 
 
 def outcome_columns() -> tuple[str, ...]:

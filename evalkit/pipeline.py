@@ -19,7 +19,7 @@ from evalkit._dates import parse_user_date
 from evalkit.config import AnalysisSpec, Evaluation
 from evalkit.errors import ConfigError, DataError
 from evalkit.io.mapping import ColumnMapping, resolve_columns
-from evalkit.kinds import CONTINUITY_OUTCOMES, Need, kind_of
+from evalkit.kinds import CONTINUITY_OUTCOMES, PERIOD_COLUMNS, Need, kind_of
 from evalkit.schemas import SCHEMAS
 
 __all__ = ["Run", "load_sources", "guess_table", "load_file", "build_panel", "run_analysis", "run", "audit_frame",
@@ -193,8 +193,6 @@ def check_units(evaluation: Evaluation, tables: dict[str, Any]) -> None:
 
 # -- the report -------------------------------------------------------------------------------
 
-_PERIOD_COLUMN = {"decisions": "decided_on", "orders": "changed_on", "visits": "visit_start", "staff": "month"}
-
 _t = i18n.translator("pipeline")
 
 
@@ -215,7 +213,7 @@ def _data_sentences(tables: dict[str, pd.DataFrame], language: str) -> list[str]
     for kind, frame in tables.items():
         rec = record_of(frame)
         name = Path(rec.source.path).name if rec and rec.source else kind
-        dates = frame[_PERIOD_COLUMN[kind]].dropna()
+        dates = frame[PERIOD_COLUMNS[kind]].dropna()
         if len(dates):
             out.append(_t("period", language, name=name, what=_t(f"what.{kind}", language),
                           first=i18n.fmt_date(dates.min().date(), language),
@@ -354,7 +352,7 @@ def build_report(result: Run, *, language: str | None = None):
         if ev.questions:
             blocks.append(Bullets(tuple(own(q) for q in ev.questions)))
         report.add_section("purpose", blocks=blocks)
-    methods = _data_sentences({k: v for k, v in result.tables.items() if k in _PERIOD_COLUMN}, lang)
+    methods = _data_sentences({k: v for k, v in result.tables.items() if k in PERIOD_COLUMNS}, lang)
     methods += _fou.source_sentences(result, lang)
     if result.panel is not None:
         methods.append(_t("panel", lang, n=i18n.fmt_int(len(result.panel), lang)))
