@@ -291,11 +291,23 @@ def test_no_raw_column_names_in_table_headers(documents, name, language):
     assert not raw, f"{name} ({language}): untranslated column names {raw}"
 
 
+_PLACEHOLDER = re.compile(r"\{\{?[a-z_][a-z0-9_]*\}\}?")
+
+
+@pytest.mark.parametrize("name,language", CASES)
+def test_no_unfilled_placeholder(documents, name, language):
+    """A catalogue template shown unformatted ("Ljung–Box p ({k} laggar)") is a wording bug too."""
+    _, text = documents[name, language]
+    left = [f"{m.group()!r}: …{_context(text, m.start(), m.end())}…" for m in _PLACEHOLDER.finditer(text)]
+    assert not left, f"{name} ({language}): " + "\n".join(left[:10])
+
+
 def test_the_checks_catch_a_planted_leak(documents):
     """The checks fire on real leaks: an English sentence in the Swedish report, a Swedish caption in nb."""
     _, sv_text = documents["ibic", "sv"]
     planted = sv_text + "\n" + i18n.label("figure_withheld", "en")
     assert any(p in planted for p in foreign_phrases("sv"))
+    assert _PLACEHOLDER.search(sv_text + " Ljung–Box p ({k} laggar)")
     nb_marker = re.compile(r"(?<![\w-])källa(?![\w-])", re.IGNORECASE)
     assert not nb_marker.search(documents["ibic", "nb"][1])
     assert nb_marker.search(documents["ibic", "nb"][1] + "\nKälla: egna beräkningar")

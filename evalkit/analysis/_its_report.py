@@ -81,14 +81,15 @@ def effects_table(effects: pd.DataFrame, *, language: str, level: float, log_lin
 
 
 def diagnostics_table(diagnostics: dict, *, language: str, error_text: str) -> tuple[pd.DataFrame, str]:
-    names = tuple(i18n.text("its", f"diagnostics_table.names.{i}", language) for i in range(11))
     d = diagnostics
+    names = [i18n.text("its", f"diagnostics_table.names.{i}", language) for i in range(11)]
+    names[6] = i18n.text("its", "diagnostics_table.names.6", language, k=d["ljung_box_lags"])  # "({k} lags)"
     several = "durbin_watson_median" in d
     rows = [(names[0], f"{d['n_pre']} / {d['n_post']}"), (names[1], error_text)]
     optional = [(names[2], d.get("ar1_rho")), (names[3], d.get("hac_lags")),
                 (names[4], d.get("durbin_watson_median" if several else "durbin_watson")),
                 (names[5], d.get("residual_acf1_median" if several else "residual_acf1")),
-                (names[6].format(k=d["ljung_box_lags"]), d.get("ljung_box_p_min" if several else "ljung_box_p")),
+                (names[6], d.get("ljung_box_p_min" if several else "ljung_box_p")),
                 (names[7], d.get("breusch_godfrey_p")), (names[8], d.get("pearson_dispersion")),
                 (names[9], d.get("nb_alpha")), (names[10], d.get("r_squared"))]
     rows += [(n, float(v)) for n, v in optional if v is not None and not _is_nan(v)]
