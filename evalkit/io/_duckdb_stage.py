@@ -184,17 +184,25 @@ class Input:
     first_row: int                   # file row number of the first data record
     blank_lines: tuple[int, ...] = ()
     temporary: list[Path] = field(default_factory=list)
+    #: SQL of the record's position in ``staged``: ``rowid`` of the staged table, or ``__pos`` (from
+    #: ``file_row_number``) when Parquet is read in place (:data:`IN_PLACE_POSITION`)
+    pos: str = "rowid"
+    position_sql: str | None = None  # Parquet in place: the global position from the reader's columns
+
+    @property
+    def in_place(self) -> bool:
+        return self.position_sql is not None
 
     @property
     def row_sql(self) -> str:
-        """SQL for a staged row's file row number from its position ``rowid``."""
+        """SQL for a staged row's file row number from its position (``rowid`` or ``__pos``)."""
         shift = ""
         if self.blank_lines:
             # record position k moves down one line per blank line above it
-            cases = " ".join(f"WHEN rowid >= {line - self.first_row - i} THEN {i + 1}"
+            cases = " ".join(f"WHEN {self.pos} >= {line - self.first_row - i} THEN {i + 1}"
                              for i, line in reversed(list(enumerate(self.blank_lines))))
             shift = f" + CASE {cases} ELSE 0 END"
-        return f"(rowid + {self.first_row}{shift})"
+        return f"({self.pos} + {self.first_row}{shift})"
 
     def is_text(self, header: str) -> bool:
         return self.types[header] == "VARCHAR"
@@ -324,7 +332,10 @@ def open_input(con, path: Path, spill: Path) -> Input:
         types = {name: _base_type(kind) for name, kind, *_ in described}
         source = SourceFile(path=str(path), sha256="", size_bytes=sum(f.stat().st_size for f in files),
                             format="parquet")
-        return Input(source, relation, list(types), types, 1)
+        inp = Input(source, relation, list(types), types, 1)
+        if PARQUET_IN_PLACE and not set(types) & set(_READER_COLUMNS):
+            _read_in_place(inp, files, listed)
+        return inp
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise DataError(f"{path.name}: the register path reads .csv/.txt/.tsv and .parquet; use engine='pandas'",
                         [Problem("unsupported format", file=str(path))])
@@ -340,6 +351,32 @@ def open_input(con, path: Path, spill: Path) -> Input:
                         encoding=encoding, delimiter=delimiter, header_row=header_row)
     # blank lines are looked for after staging, and only if the line count says there are any
     return Input(source, relation, headers, dict.fromkeys(headers, "VARCHAR"), header_row + 1, (), temporary)
+
+
+#: Read Parquet where it lies (a view with ``file_row_number``) instead of staging a copy in a table.
+PARQUET_IN_PLACE = True
+#: Columns the Parquet reader adds for the position; a file with a column of either name is staged instead.
+_READER_COLUMNS = ("file_row_number", "filename")
+
+
+def _read_in_place(inp: Input, files: list[Path], listed: str) -> None:
+    """Parquet read in place: the record's position is its file's offset plus ``file_row_number``.
+
+    The offsets are the partitions' row counts (from their footers), cumulated in path order, which is
+    the order the reader lists them in and the order of ``union_by_name``'s output.
+    """
+    import pyarrow.parquet as pq
+
+    inp.relation = f"read_parquet({listed}, union_by_name = true, file_row_number = true, filename = true)"
+    inp.pos = "__pos"
+    if len(files) == 1:
+        inp.position_sql = "file_row_number"
+        return
+    offsets, total = [], 0
+    for file in files:
+        offsets.append(f"WHEN {sql_str(file)} THEN {total}")
+        total += pq.ParquetFile(file).metadata.num_rows
+    inp.position_sql = f"(file_row_number + CASE filename {' '.join(offsets)} END)"
 
 
 def _base_type(kind: str) -> str:
@@ -494,40 +531,61 @@ _TEXT_KINDS = ("id", "str")             # staged as (cleaned) text: searched in 
 # --------------------------------------------------------------------------- staging
 @dataclass
 class Staged:
-    """A DuckDB connection holding table ``staged`` (one row per record, in file order)."""
+    """A DuckDB connection holding ``staged`` (one row per record, in file order).
+
+    ``staged`` is a table (text files, or Parquet with a column the reader's own position columns
+    would clash with) or, for Parquet read in place, a view over the files. Either way it holds the
+    converted columns, ``__hdr``, ``__flags`` (bit ``flags[name]`` set where ``name``'s cell did not
+    convert) and the identity-number candidates; the raw text of a failed cell is not staged but
+    read again for the rows an error names (:func:`bad_values`) through the view ``__staging``.
+    """
 
     con: object
     inp: Input
     chosen: dict[str, str]          # canonical name -> header
     candidates: dict[str, str]      # header -> staged column with its identity-number candidates
+    flags: dict[str, int] = field(default_factory=dict)   # converted column -> its bit in __flags
     rows: int = 0                   # records staged (repeated header rows included)
     repeated_headers: tuple[int, ...] = ()
 
 
-def stage(con, inp: Input, chosen: dict[str, str]) -> Staged:
-    """The single pass over the input: ``CREATE TABLE staged``.
+def _flags_type(bits: int) -> str:
+    return "UTINYINT" if bits <= 8 else "USMALLINT" if bits <= 16 else "UBIGINT"
 
-    Three levels of one query: the first cleans each text column once
-    (``__c<k>``; names of its own, so nothing clashes with the file's headers),
-    the second converts (``__v_<name>``), the third keeps failures and
-    identity-number candidates beside the converted values.
+
+def stage(con, inp: Input, chosen: dict[str, str]) -> Staged:
+    """The single pass over the input: ``CREATE TABLE staged`` (or, Parquet in place, a view).
+
+    Three levels of one query, kept as the view ``__staging``: the first cleans each text column once
+    (``__c<k>``; names of its own, so nothing clashes with the file's headers), the second converts
+    (``__v_<name>``), the third keeps the converted values, one bit per converted column that failed
+    (``__flags``), the failed cells' text (``__bad_<name>``, never materialised: DuckDB drops the
+    unused expressions when ``staged`` selects the narrow columns) and identity-number candidates.
     """
     col = {h: f"__c{k}" for k, h in enumerate(inp.headers)}
     kind = {h: "TEXT" if inp.is_text(h) else inp.types[h] for h in inp.headers}
     level0 = [f"{_cleaned(ident(h), inp.types[h]) if inp.is_text(h) else ident(h)} AS {col[h]}"
               for h in inp.headers]
-    level1 = list(col.values())
+    if inp.in_place:
+        level0.append(f"{inp.position_sql} AS __pos")
+    level1 = list(col.values()) + (["__pos"] if inp.in_place else [])
     level1 += [f"{_staged_value(col[h], kind[h], n)} AS {ident('__v_' + n)}" for n, h in chosen.items()]
     texts = [h for h in chosen.values() if inp.is_text(h)]
     repeated = " AND ".join(f"{col[h]} IS NOT DISTINCT FROM {sql_str(h.strip())}" for h in texts) or "false"
     level1.append(f"{repeated} AS __hdr")
 
-    outer = [f"{ident('__v_' + n)} AS {ident(n)}" for n in chosen] + ["__hdr"]
-    for name, header in chosen.items():
-        if kind_of(name) in _CONVERTED:
-            clean = _cleaned(col[header], kind[header])
-            outer.append(f"CASE WHEN {clean} IS NOT NULL AND {ident('__v_' + name)} IS NULL THEN {clean} END "
-                         f"AS {ident('__bad_' + name)}")
+    narrow = [ident(n) for n in chosen] + ["__hdr", "__flags"] + (["__pos"] if inp.in_place else [])
+    outer = [f"{ident('__v_' + n)} AS {ident(n)}" for n in chosen] + ["__hdr"] + (["__pos"] if inp.in_place else [])
+    converted = [(n, h) for n, h in chosen.items() if kind_of(n) in _CONVERTED]
+    flags = {name: 1 << j for j, (name, _) in enumerate(converted)}
+    bits, bad = [], []
+    for name, header in converted:
+        clean = _cleaned(col[header], kind[header])
+        failed = f"{clean} IS NOT NULL AND {ident('__v_' + name)} IS NULL"
+        bits.append(f"CASE WHEN {failed} THEN {flags[name]} ELSE 0 END")
+        bad.append(f"CASE WHEN {failed} THEN {clean} END AS {ident('__bad_' + name)}")
+    outer.append(f"CAST({' + '.join(bits) or '0'} AS {_flags_type(len(bits))}) AS __flags")
+    outer += bad
     by_header = {h: n for n, h in chosen.items()}
     candidates = {}
     for header in inp.headers:
@@ -535,14 +593,37 @@ def stage(con, inp: Input, chosen: dict[str, str]) -> Staged:
         if expr:
             candidates[header] = f"__pii_{len(candidates)}"
             outer.append(f"{expr} AS {candidates[header]}")
+    narrow += list(candidates.values())
     query = (f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(level1)} FROM (SELECT {', '.join(level0)} "
              f"FROM {inp.relation}))")
-    run(con, f"CREATE TABLE staged AS {query}")
-    staged = Staged(con, inp, chosen, candidates)
+    run(con, f"CREATE TEMP VIEW __staging AS {query}")
+    if inp.in_place:
+        run(con, f"CREATE TEMP VIEW staged AS SELECT {', '.join(narrow)} FROM __staging")
+    else:
+        run(con, f"CREATE TABLE staged AS SELECT {', '.join(narrow)} FROM __staging")
+    staged = Staged(con, inp, chosen, candidates, flags)
     staged.rows = one(con, "SELECT count(*) FROM staged")
     staged.repeated_headers = tuple(int(r[0]) for r in run(
-        con, f"SELECT {inp.row_sql} FROM staged WHERE __hdr ORDER BY rowid"))
+        con, f"SELECT {inp.row_sql} FROM staged WHERE __hdr ORDER BY {inp.pos}"))
     return staged
+
+
+def bad_values(staged: Staged, names: list[str], positions: list[int]) -> dict[tuple[str, int], str]:
+    """The raw (cleaned) text of the failed cells of ``names`` at record ``positions``.
+
+    Read again from the input: Parquet in place by ``__pos``; a staged table's input is scanned once
+    more into a temporary table of the failed columns, whose ``rowid`` is the record's position as in
+    ``staged`` (the same scan, insertion order preserved). Only called when validation fails.
+    """
+    con, inp = staged.con, staged.inp
+    columns = ", ".join(ident("__bad_" + n) for n in names)
+    listed = ", ".join(str(int(p)) for p in sorted(set(positions)))
+    if inp.in_place:
+        rows = run(con, f"SELECT __pos, {columns} FROM __staging WHERE __pos IN ({listed})")
+    else:
+        run(con, f"CREATE OR REPLACE TEMP TABLE __bad AS SELECT {columns} FROM __staging")
+        rows = run(con, f"SELECT rowid, {columns} FROM __bad WHERE rowid IN ({listed})")
+    return {(name, int(row[0])): value for row in rows for name, value in zip(names, row[1:])}
 
 
 # --------------------------------------------------------------------------- privacy gate
@@ -577,7 +658,7 @@ def privacy_gate(staged: Staged) -> None:
     where = " OR ".join(f"{sources[h][0]} IN ({', '.join(_literal(v) for v in vals)})"
                         for h, vals in found.items())
     rows = con.sql(f"SELECT {inp.row_sql} AS row, {columns} FROM staged WHERE NOT __hdr AND ({where}) "
-                   f"ORDER BY rowid LIMIT {MAX_IDENTIFIER_ROWS}").df().set_index("row")
+                   f"ORDER BY {inp.pos} LIMIT {MAX_IDENTIFIER_ROWS}").df().set_index("row")
     check_identifiers(rows, file=inp.source.path)
     raise AssertionError("identity numbers found by value were not found by row")  # pragma: no cover
 
@@ -646,7 +727,7 @@ def _checks(staged: Staged, maps: dict[str, dict[str, str]]):
         if header is None:
             continue
         name, kind = ident(col.name), kind_of(col.name)
-        bad = ident("__bad_" + col.name)
+        failed = f"(__flags & {staged.flags[col.name]}) <> 0" if col.name in staged.flags else None
         if col.name == "icf_code":
             yield (f"{name} IS NOT NULL AND NOT regexp_matches({name}, '^[bsde]\\d{{1,5}}$')", name, header,
                    lambda v: f"expected an ICF code like d510, got '{safe_value(v)}'")
@@ -654,7 +735,8 @@ def _checks(staged: Staged, maps: dict[str, dict[str, str]]):
             yield (f"{name} IS NOT NULL AND ({mapped_sql(col.name, maps[col.name])}) IS NULL", name, header,
                    lambda v: f"expected an ICF qualifier 0–4, 8 or 9, got '{safe_value(v)}'")
         elif kind in _CONVERTED:
-            yield (f"{bad} IS NOT NULL", bad, header, lambda v, e=_EXPECTED[kind]: f"expected {e}, got '{safe_value(v)}'")
+            # the value is the cell's raw text, read again for the rows listed (see validate)
+            yield (failed, _Raw(col.name), header, lambda v, e=_EXPECTED[kind]: f"expected {e}, got '{safe_value(v)}'")
         elif kind in _MAPPED:
             expected = _EXPECTED.get(col.kind) or "one of " + ", ".join(col.allowed or ())
             yield (f"{name} IS NOT NULL AND ({mapped_sql(col.name, maps[col.name])}) IS NULL", name, header,
@@ -670,7 +752,7 @@ def _checks(staged: Staged, maps: dict[str, dict[str, str]]):
             yield (f"{name} IS NOT NULL AND (year({name}) < {NS_FIRST_YEAR} OR year({name}) > {NS_LAST_YEAR})",
                    name, header, lambda v: f"expected a date in {NS_FIRST_YEAR}–{NS_LAST_YEAR}, got '{v}'")
         if not col.nullable:
-            empty = f"{name} IS NULL" + (f" AND {bad} IS NULL" if kind in _CONVERTED else "")
+            empty = f"{name} IS NULL" + (f" AND NOT {failed}" if failed else "")
             yield (empty, "NULL", header, lambda v: "empty cell in a required column")
 
 
@@ -686,21 +768,36 @@ def validate(staged: Staged, maps: dict[str, dict[str, str]]) -> None:
     if duplicates:
         duplicates = one(con, "SELECT count(decision_id) - count(DISTINCT decision_id) FROM staged WHERE NOT __hdr")
     problems = _Problems(inp.source.path)
+    listed = []
     for (cond, value, header, message), count in zip(checks, failures):
         if count:
-            first = run(con, f"SELECT {inp.row_sql}, {value} FROM staged WHERE NOT __hdr AND {cond} "
-                             f"ORDER BY rowid LIMIT 20")
-            problems.add(count, first, header, message)
+            what = "NULL" if isinstance(value, _Raw) else value
+            first = run(con, f"SELECT {inp.row_sql}, {what}, {inp.pos} FROM staged WHERE NOT __hdr AND {cond} "
+                             f"ORDER BY {inp.pos} LIMIT 20")
+            listed.append((count, first, header, message, value))
+    raw = [(value.name, first) for _, first, _, _, value in listed if isinstance(value, _Raw)]
+    texts = bad_values(staged, [name for name, _ in raw], [r[2] for _, first in raw for r in first]) if raw else {}
+    for count, first, header, message, value in listed:
+        if isinstance(value, _Raw):
+            first = [(row, texts[value.name, pos], pos) for row, _, pos in first]
+        problems.add(count, [(row, v) for row, v, _ in first], header, message)
     if duplicates:
         row = inp.row_sql
         first = run(con, f"""
             SELECT r, k, f FROM (
                 SELECT {row} r, decision_id k, first({row}) OVER w f, row_number() OVER w n
-                FROM staged WHERE NOT __hdr WINDOW w AS (PARTITION BY decision_id ORDER BY rowid))
+                FROM staged WHERE NOT __hdr WINDOW w AS (PARTITION BY decision_id ORDER BY {inp.pos}))
             WHERE k IS NOT NULL AND n > 1 ORDER BY r LIMIT 20""")
         problems.add(duplicates, [(r, (k, f)) for r, k, f in first], staged.chosen["decision_id"],
                      lambda v: f"duplicated decision_id '{v[0]}' (also on row {v[1]})")
     problems.raise_if_any()
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A check's value is the raw text of converted column ``name`` (not staged; see :func:`bad_values`)."""
+
+    name: str
 
 
 class _Problems:
@@ -774,19 +871,19 @@ def prepare(path, mapping, memory_limit, temp_directory, threads, timings: dict 
                 user = load_mapping(mapping, DECISIONS)
                 chosen = resolve_columns(inp.headers, DECISIONS, user, file=str(path))
                 staged = stage(con, inp, chosen)
+                clock.lap("stage")
+                if not staged.rows:
+                    raise DataError(f"{path.name}: no data rows", [Problem("no data rows", file=str(path))])
+                known = facts.result()
+                _find_blank_lines(staged, path, known)
+                clock.lap("file_facts")
+                privacy_gate(staged)
+                clock.lap("privacy")
+                maps = value_maps(staged, user)
+                validate(staged, maps)   # may read the input again (bad_values): the re-encoded copy is kept till here
             finally:
                 for temporary in inp.temporary:
                     temporary.unlink(missing_ok=True)
-            clock.lap("stage")
-            if not staged.rows:
-                raise DataError(f"{path.name}: no data rows", [Problem("no data rows", file=str(path))])
-            known = facts.result()
-            _find_blank_lines(staged, path, known)
-            clock.lap("file_facts")
-            privacy_gate(staged)
-            clock.lap("privacy")
-            maps = value_maps(staged, user)
-            validate(staged, maps)
             names = create_view(staged, maps)
             record = _record(staged, known.sha256, date_flags(con))
             clock.lap("validate")
@@ -816,7 +913,7 @@ def _find_blank_lines(staged: Staged, path: Path, facts: FileFacts) -> None:
     if inp.blank_lines:
         # the repeated header rows were numbered before the shift was known
         staged.repeated_headers = tuple(int(r[0]) for r in run(
-            staged.con, f"SELECT {inp.row_sql} FROM staged WHERE __hdr ORDER BY rowid"))
+            staged.con, f"SELECT {inp.row_sql} FROM staged WHERE __hdr ORDER BY {inp.pos}"))
 
 
 def _record(staged: Staged, sha256: str, flags) -> LoadRecord:
