@@ -13,7 +13,10 @@ step in its own child process and records wall time and that process's peak resi
                      the staging pass, the wait for sha256 + line count (a thread beside DuckDB),
                      privacy gate, validation + view, Arrow, pandas (the last two only up to 10⁷
                      rows: a 3·10⁷-row table does not belong in pandas);
-* ``panel_csv`` / ``panel_parquet``  ``register_panel`` (load, gate, validate, aggregate to unit-month);
+* ``panel_csv`` / ``panel_parquet``  ``register_panel`` (load, gate, validate, aggregate to unit-month),
+                     its phases timed inside (``stage`` … ``validate`` as for ``load_csv``, then the
+                     aggregation: ``intervals``, ``persons``, ``hours``, ``flow``);
+* ``panel_parquet_staged``  the same from Parquet with a staged copy instead of reading in place;
 * ``its``            ``ek.its`` on the municipality series of the panel;
 * ``parquet_read``   bare ``pyarrow.parquet.read_table`` of the Parquet file — the floor of a re-run;
 * ``did_cluster`` / ``did_wild``  ``ek.did`` on a person-month panel of the same row count
@@ -53,7 +56,7 @@ HERE = Path(__file__).resolve().parent
 # generated files are gigabytes: under /tmp, never in the repository (override with EVALKIT_BENCH_DATA)
 DATA = Path(os.environ.get("EVALKIT_BENCH_DATA", Path(tempfile.gettempdir()) / "evalkit_register_scale"))
 STEPS = ("pyarrow_read", "parquet_read", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet",
-         "its", "did_cluster", "did_wild", "did_wild_rows", "twfe_fit", "did_dummies")
+         "panel_parquet_staged", "its", "did_cluster", "did_wild", "did_wild_rows", "twfe_fit", "did_dummies")
 UNITS = 60
 START = np.datetime64("2014-01-01")
 DAYS = 3650
@@ -155,9 +158,14 @@ def run_step(step: str, n: int) -> dict:
         out.update(_load_phases(csv, n))
     elif step == "stage_nogate":
         out.update(_load_phases(csv, n, gate=False))
-    elif step in ("panel_csv", "panel_parquet"):
+    elif step in ("panel_csv", "panel_parquet", "panel_parquet_staged"):
+        from evalkit.io import _duckdb_stage
         from evalkit.io.register import register_panel
-        panel = register_panel(csv if step == "panel_csv" else parquet)
+        if step == "panel_parquet_staged":   # a staged copy instead of reading the file in place
+            _duckdb_stage.PARQUET_IN_PLACE = False
+        timings: dict = {}
+        panel = register_panel(csv if step == "panel_csv" else parquet, timings=timings)
+        out.update({f"{k}_s": v for k, v in timings.items()})
         panel.attrs = {}
         panel.to_parquet(DATA / f"panel_{n}.parquet")
     elif step == "its":

@@ -188,6 +188,7 @@ class Input:
     #: ``file_row_number``) when Parquet is read in place (:data:`IN_PLACE_POSITION`)
     pos: str = "rowid"
     position_sql: str | None = None  # Parquet in place: the global position from the reader's columns
+    files: list[Path] = field(default_factory=list)   # Parquet partitions, in path order
 
     @property
     def in_place(self) -> bool:
@@ -196,13 +197,17 @@ class Input:
     @property
     def row_sql(self) -> str:
         """SQL for a staged row's file row number from its position (``rowid`` or ``__pos``)."""
+        return self.row_at(self.pos)
+
+    def row_at(self, pos: str) -> str:
+        """SQL for the file row number of the record at position ``pos`` (a column's SQL)."""
         shift = ""
         if self.blank_lines:
             # record position k moves down one line per blank line above it
-            cases = " ".join(f"WHEN {self.pos} >= {line - self.first_row - i} THEN {i + 1}"
+            cases = " ".join(f"WHEN {pos} >= {line - self.first_row - i} THEN {i + 1}"
                              for i, line in reversed(list(enumerate(self.blank_lines))))
             shift = f" + CASE {cases} ELSE 0 END"
-        return f"({self.pos} + {self.first_row}{shift})"
+        return f"({pos} + {self.first_row}{shift})"
 
     def is_text(self, header: str) -> bool:
         return self.types[header] == "VARCHAR"
@@ -333,8 +338,7 @@ def open_input(con, path: Path, spill: Path) -> Input:
         source = SourceFile(path=str(path), sha256="", size_bytes=sum(f.stat().st_size for f in files),
                             format="parquet")
         inp = Input(source, relation, list(types), types, 1)
-        if PARQUET_IN_PLACE and not set(types) & set(_READER_COLUMNS):
-            _read_in_place(inp, files, listed)
+        inp.files = files
         return inp
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise DataError(f"{path.name}: the register path reads .csv/.txt/.tsv and .parquet; use engine='pandas'",
@@ -353,29 +357,60 @@ def open_input(con, path: Path, spill: Path) -> Input:
     return Input(source, relation, headers, dict.fromkeys(headers, "VARCHAR"), header_row + 1, (), temporary)
 
 
-#: Read Parquet where it lies (a view with ``file_row_number``) instead of staging a copy in a table.
-PARQUET_IN_PLACE = True
+#: Read Parquet where it lies (a view with ``file_row_number``) instead of staging a copy in a table:
+#: ``"auto"`` when the staged copy would take more than :data:`IN_PLACE_SHARE` of DuckDB's memory limit
+#: (measured at 10⁷ rows: every query then reads and converts the file again, 1.5× the time of a staged
+#: copy that fits; a copy that does not fit spills to disk, which costs more). True/False force it.
+PARQUET_IN_PLACE: bool | str = "auto"
+IN_PLACE_SHARE = 0.5
 #: Columns the Parquet reader adds for the position; a file with a column of either name is staged instead.
 _READER_COLUMNS = ("file_row_number", "filename")
+#: Bytes a staged value takes in DuckDB's in-memory table, by canonical kind (text: a 16-byte string_t).
+_STAGED_BYTES = {"date": 4, "datetime": 8, "float": 8, "int": 8, "bool": 1}
 
 
-def _read_in_place(inp: Input, files: list[Path], listed: str) -> None:
+def choose_in_place(con, inp: Input, chosen: dict[str, str]) -> None:
+    """Switch a Parquet input to be read in place when :data:`PARQUET_IN_PLACE` says so."""
+    if not inp.files or set(inp.types) & set(_READER_COLUMNS) or PARQUET_IN_PLACE is False:
+        return
+    import pyarrow.parquet as pq
+
+    sizes = [pq.ParquetFile(file).metadata.num_rows for file in inp.files]
+    if PARQUET_IN_PLACE == "auto":
+        row = 2 + sum(_STAGED_BYTES.get(DECISIONS.column(n).kind, 16) for n in chosen)
+        if sum(sizes) * row <= IN_PLACE_SHARE * _memory_limit_bytes(con):
+            return
+    _read_in_place(inp, sizes)
+
+
+def _memory_limit_bytes(con) -> float:
+    """DuckDB's memory_limit setting (e.g. '2.7 GiB') in bytes."""
+    import re
+
+    text = str(one(con, "SELECT current_setting('memory_limit')"))
+    match = re.match(r"\s*([\d.]+)\s*([KMGTP]?)(i?)B", text, re.IGNORECASE)
+    if not match:
+        return float("inf")
+    base = 1024 if match.group(3) else 1000
+    return float(match.group(1)) * base ** "_KMGTP".index(match.group(2).upper() or "_")
+
+
+def _read_in_place(inp: Input, sizes: list[int]) -> None:
     """Parquet read in place: the record's position is its file's offset plus ``file_row_number``.
 
     The offsets are the partitions' row counts (from their footers), cumulated in path order, which is
     the order the reader lists them in and the order of ``union_by_name``'s output.
     """
-    import pyarrow.parquet as pq
-
+    listed = "[" + ", ".join(sql_str(f) for f in inp.files) + "]"
     inp.relation = f"read_parquet({listed}, union_by_name = true, file_row_number = true, filename = true)"
     inp.pos = "__pos"
-    if len(files) == 1:
+    if len(inp.files) == 1:
         inp.position_sql = "file_row_number"
         return
     offsets, total = [], 0
-    for file in files:
+    for file, size in zip(inp.files, sizes):
         offsets.append(f"WHEN {sql_str(file)} THEN {total}")
-        total += pq.ParquetFile(file).metadata.num_rows
+        total += size
     inp.position_sql = f"(file_row_number + CASE filename {' '.join(offsets)} END)"
 
 
@@ -543,10 +578,15 @@ class Staged:
     con: object
     inp: Input
     chosen: dict[str, str]          # canonical name -> header
-    candidates: dict[str, str]      # header -> staged column with its identity-number candidates
+    candidates: dict[str, str]      # header -> column of ``__staging`` with its identity-number candidates
     flags: dict[str, int] = field(default_factory=dict)   # converted column -> its bit in __flags
+    pii: dict[str, tuple[str, int]] = field(default_factory=dict)   # header -> (word, bit): has candidates
     rows: int = 0                   # records staged (repeated header rows included)
     repeated_headers: tuple[int, ...] = ()
+
+
+#: Candidate columns per ``__pii<w>`` word (bits 0–61 of a BIGINT, as the panel's month masks).
+_WORD = 62
 
 
 def _flags_type(bits: int) -> str:
@@ -587,13 +627,18 @@ def stage(con, inp: Input, chosen: dict[str, str]) -> Staged:
     outer.append(f"CAST({' + '.join(bits) or '0'} AS {_flags_type(len(bits))}) AS __flags")
     outer += bad
     by_header = {h: n for n, h in chosen.items()}
-    candidates = {}
+    candidates, pii, words = {}, {}, {}
     for header in inp.headers:
         expr = _candidate_sql(col[header], kind[header], by_header.get(header))
         if expr:
-            candidates[header] = f"__pii_{len(candidates)}"
+            k = len(candidates)
+            candidates[header] = f"__pii_{k}"
+            pii[header] = (f"__pii{k // _WORD}", 1 << (k % _WORD))
             outer.append(f"{expr} AS {candidates[header]}")
-    narrow += list(candidates.values())
+            words.setdefault(pii[header][0], []).append(f"CASE WHEN ({expr}) IS NOT NULL THEN {pii[header][1]} "
+                                                        "ELSE 0 END")
+    outer += [f"CAST({' + '.join(bits)} AS BIGINT) AS {word}" for word, bits in words.items()]
+    narrow += list(words)
     query = (f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(level1)} FROM (SELECT {', '.join(level0)} "
              f"FROM {inp.relation}))")
     run(con, f"CREATE TEMP VIEW __staging AS {query}")
@@ -601,10 +646,15 @@ def stage(con, inp: Input, chosen: dict[str, str]) -> Staged:
         run(con, f"CREATE TEMP VIEW staged AS SELECT {', '.join(narrow)} FROM __staging")
     else:
         run(con, f"CREATE TABLE staged AS SELECT {', '.join(narrow)} FROM __staging")
-    staged = Staged(con, inp, chosen, candidates, flags)
+    staged = Staged(con, inp, chosen, candidates, flags, pii)
     staged.rows = one(con, "SELECT count(*) FROM staged")
     staged.repeated_headers = tuple(int(r[0]) for r in run(
         con, f"SELECT {inp.row_sql} FROM staged WHERE __hdr ORDER BY {inp.pos}"))
+    if inp.in_place and not staged.repeated_headers:
+        # every later query filters on __hdr, which reads and compares every text column: with no
+        # repeated header in the file, the view says so as a constant and DuckDB drops the filter
+        narrow[narrow.index("__hdr")] = "false AS __hdr"
+        run(con, f"CREATE OR REPLACE TEMP VIEW staged AS SELECT {', '.join(narrow)} FROM __staging")
     return staged
 
 
@@ -630,15 +680,26 @@ def bad_values(staged: Staged, names: list[str], positions: list[int]) -> dict[t
 def privacy_gate(staged: Staged) -> None:
     """Refuse the input if any cell holds an identity number, naming rows and columns.
 
-    The exact check (:func:`evalkit.privacy.scan_identifiers`) runs on each
-    column's distinct candidates, which the staging pass collected, and on the
-    distinct spellings of the category columns. Only when something is found
-    are the rows holding it fetched, and :func:`~evalkit.privacy.check_identifiers`
-    builds the refusal from them: the same message as the in-memory loader.
+    The exact check (:func:`evalkit.privacy.scan_identifiers`) runs on the distinct values of each
+    text column that pass the RE2 prefilter, on the distinct spellings of the category columns, and
+    on the distinct candidates of the other columns (failed conversions, 7–12-digit numbers, unused
+    columns), which the staging pass marked with one bit each: one aggregate counts them, and only a
+    column that has any is read again for their text. Only when something is found are the rows
+    holding it fetched, and :func:`~evalkit.privacy.check_identifiers` builds the refusal from them:
+    the same message as the in-memory loader.
     """
     con, inp = staged.con, staged.inp
     check_identifiers(pd.DataFrame(columns=inp.headers), file=inp.source.path)  # the header names
-    sources = {header: (column, None) for header, column in staged.candidates.items()}
+    marked = _candidate_columns(staged)
+    scan, pos = "staged", inp.pos
+    if marked and inp.in_place:
+        scan = "__staging"
+    elif marked:
+        # the candidates' text, read again; POSITIONAL JOIN pairs it with the staged rows in file order
+        run(con, f"CREATE OR REPLACE TEMP TABLE __cand AS SELECT {', '.join(staged.candidates[h] for h in marked)} "
+                 "FROM __staging")
+        scan, pos = "(SELECT staged.rowid AS __r, staged.*, __cand.* FROM staged POSITIONAL JOIN __cand)", "__r"
+    sources = {header: (staged.candidates[header], None) for header in marked}
     for name, header in staged.chosen.items():
         if kind_of(name) in _MAPPED:
             sources[header] = (ident(name), None)
@@ -646,7 +707,7 @@ def privacy_gate(staged: Staged) -> None:
             sources[header] = (ident(name), f"regexp_matches({ident(name)}, {sql_str(TOKEN_PREFILTER)})")
     found: dict[str, list] = {}
     for header, (column, prefilter) in sources.items():
-        values = distinct(con, column, prefilter)
+        values = distinct(con, column, prefilter, scan if header in marked else "staged")
         if values.empty:
             continue
         hits = scan_identifiers(pd.DataFrame({header: values}), max_hits=MAX_IDENTIFIER_ROWS)
@@ -657,16 +718,26 @@ def privacy_gate(staged: Staged) -> None:
     columns = ", ".join(f"{sources[h][0]} AS {ident(h)}" for h in found)
     where = " OR ".join(f"{sources[h][0]} IN ({', '.join(_literal(v) for v in vals)})"
                         for h, vals in found.items())
-    rows = con.sql(f"SELECT {inp.row_sql} AS row, {columns} FROM staged WHERE NOT __hdr AND ({where}) "
-                   f"ORDER BY {inp.pos} LIMIT {MAX_IDENTIFIER_ROWS}").df().set_index("row")
+    rows = con.sql(f"SELECT {inp.row_at(pos)} AS row, {columns} FROM {scan} WHERE NOT __hdr AND ({where}) "
+                   f"ORDER BY {pos} LIMIT {MAX_IDENTIFIER_ROWS}").df().set_index("row")
     check_identifiers(rows, file=inp.source.path)
     raise AssertionError("identity numbers found by value were not found by row")  # pragma: no cover
 
 
-def distinct(con, column: str, condition: str | None = None) -> pd.Series:
-    """Distinct non-null values of a staged column (RangeIndex), repeated header rows left out."""
+def _candidate_columns(staged: Staged) -> list[str]:
+    """Headers of the columns that have at least one identity-number candidate (one aggregate)."""
+    if not staged.pii:
+        return []
+    counts = run(staged.con, "SELECT " + ", ".join(f"count(*) FILTER (WHERE ({word} & {bit}) <> 0)"
+                                                   for word, bit in staged.pii.values())
+                 + " FROM staged WHERE NOT __hdr")[0]
+    return [header for header, count in zip(staged.pii, counts) if count]
+
+
+def distinct(con, column: str, condition: str | None = None, relation: str = "staged") -> pd.Series:
+    """Distinct non-null values of a column of ``relation`` (RangeIndex), repeated header rows left out."""
     where = f"{column} IS NOT NULL AND NOT __hdr" + (f" AND {condition}" if condition else "")
-    frame = con.sql(f"SELECT DISTINCT {column} AS v FROM staged WHERE {where}").df()
+    frame = con.sql(f"SELECT DISTINCT {column} AS v FROM {relation} WHERE {where}").df()
     values = frame["v"]
     if values.dtype == object:
         values = values.astype("string")
@@ -870,6 +941,7 @@ def prepare(path, mapping, memory_limit, temp_directory, threads, timings: dict 
             try:
                 user = load_mapping(mapping, DECISIONS)
                 chosen = resolve_columns(inp.headers, DECISIONS, user, file=str(path))
+                choose_in_place(con, inp, chosen)
                 staged = stage(con, inp, chosen)
                 clock.lap("stage")
                 if not staged.rows:

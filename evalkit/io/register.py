@@ -15,6 +15,7 @@ lazily and spills to disk, and aggregates to the unit × month panel of
 """
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -532,7 +533,8 @@ def _panel_part(stock: dict, flow: pd.DataFrame, groups: list[str], first: int, 
 
 def register_panel(path, mapping=None, *, start=None, end=None, total: bool = True,
                    missing_start: str = "decided_on", memory_limit: str | None = None,
-                   temp_directory: str | Path | None = None, threads: int | None = None) -> pd.DataFrame:
+                   temp_directory: str | Path | None = None, threads: int | None = None,
+                   timings: dict | None = None) -> pd.DataFrame:
     """Unit × month panel of a register-scale decisions file, aggregated in DuckDB.
 
     Loads ``path`` as :func:`load_decisions_large` does (privacy gate,
@@ -554,6 +556,9 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
         As in :func:`evalkit.outcomes.monthly_panel`.
     memory_limit, temp_directory, threads
         As for :func:`load_decisions_large`.
+    timings : dict, optional
+        Receives the seconds of each phase (loading as in ``_duckdb_stage.prepare``, then ``stock``
+        and ``flow``), for ``benchmarks/register_scale.py``.
 
     Returns
     -------
@@ -579,7 +584,8 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
     """
     if missing_start not in MISSING_START_RULES:
         raise DataError(f"missing_start must be one of {MISSING_START_RULES}, got {missing_start!r}")
-    con, record, _ = prepare(path, mapping, memory_limit, temp_directory, threads)
+    con, record, _ = prepare(path, mapping, memory_limit, temp_directory, threads, timings)
+    clock = time.perf_counter()
     try:
         with engine_errors(str(path)):
             first, last = _month_bounds(con, start, end)
@@ -589,7 +595,9 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
                 raise DataError(f"a unit is called '{PANEL_TOTAL}', the label of the municipality rows; "
                                 "pass total=False")
             units_stock, total_stock = _stock(con, missing_start, first, last, total)
+            clock = _lap(timings, "stock", clock)
             units_flow, total_flow = _flow(con, first, last)
+            _lap(timings, "flow", clock)
     finally:
         con.close()
     parts = [(groups, _panel_part(units_stock, units_flow, groups, first, last))]
@@ -599,6 +607,13 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
     panel = pd.concat(frames, ignore_index=True)
     _warn_flags(record)
     return attach(panel, record)
+
+
+def _lap(timings: dict | None, name: str, since: float) -> float:
+    now = time.perf_counter()
+    if timings is not None:
+        timings[name] = now - since
+    return now
 
 
 def _assemble(groups: list[str], cols: dict, first: int, last: int) -> pd.DataFrame:
