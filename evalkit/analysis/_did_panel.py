@@ -11,6 +11,7 @@ import pandas as pd
 from evalkit._dates import parse_user_date
 from evalkit.analysis._units import drop_total_rows, refuse_total_as_named_unit
 from evalkit.errors import AnalysisError, AnalysisWarning
+from evalkit.schemas import PANEL_TOTAL
 
 __all__ = ["Panel", "prepare_panel"]
 
@@ -86,39 +87,75 @@ def prepare_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
     if level not in LEVELS:
         raise AnalysisError(f"level must be one of {', '.join(LEVELS)}; got {level!r}.")
     _require_columns(data, [outcome, unit, time])
-    data = drop_total_rows(data, unit, "ek.did")
+    if _holds_total(data, unit):
+        data = drop_total_rows(data, unit, "ek.did")
     refuse_total_as_named_unit(treated if not isinstance(treated, str) else None, "treated")
     data = _drop_missing_outcome(data, outcome, unit, time)
     y = _numeric_outcome(data, outcome, unit, time)
     frame = pd.DataFrame({"y": y, "unit": data[unit].to_numpy(), "time": data[time].to_numpy()})
     _check_keys(frame, unit, time)
-    treated_units = _treated_units(data, frame, treated, unit)
+    codes = _Codes.of(frame)
+    treated_units = _treated_units(data, frame, treated, unit, codes)
     first_post, starts = _intervention_date(data, frame, intervention, treated_units, unit, time)
-    level = _panel_level(frame, level, unit, time)
+    level = _panel_level(frame, level, unit, time, codes)
     if not isinstance(min_pre, (int, np.integer)) or min_pre < 1:
         raise AnalysisError(f"min_pre_periods must be a positive integer; got {min_pre!r}.")
-    return _code(frame, treated_units, first_post, level, outcome, int(min_pre), starts)
+    return _code(frame, treated_units, first_post, level, outcome, int(min_pre), starts, codes)
+
+
+def _holds_total(data: pd.DataFrame, unit: str) -> bool:
+    """Whether any unit is the municipality total, tested on the distinct units (not on every row)."""
+    distinct = pd.Series(pd.unique(data[unit]))
+    return bool(distinct.astype("string").str.strip().eq(PANEL_TOTAL).fillna(False).any())
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """Unit and period of each row as integer codes, factorised once (hashing, no sort of the rows).
+
+    ``unit`` indexes ``units`` (order of first appearance, as ``pd.unique``); ``time`` indexes
+    ``times`` (sorted). Every per-unit check and the coding below are then ``bincount``s and takes.
+    """
+
+    unit: np.ndarray
+    units: pd.Index
+    time: np.ndarray
+    times: pd.Index
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> "_Codes":
+        unit, units = pd.factorize(frame["unit"].to_numpy())
+        values = frame["time"].to_numpy()
+        times = pd.Index(np.sort(pd.unique(values)))
+        time, seen = pd.factorize(values)
+        return cls(unit, pd.Index(units), times.get_indexer(seen)[time], times)
+
+    def has_duplicates(self) -> bool:
+        cell = np.asarray(self.unit, dtype=np.int64) * len(self.times) + self.time
+        return bool(np.bincount(cell).max(initial=0) > 1)
 
 
 def _code(frame: pd.DataFrame, treated_units: tuple, first_post, level: str, outcome: str,
-          min_pre: int = 1, starts: dict | None = None) -> Panel:
-    units = pd.Index(pd.unique(frame["unit"]))
-    times = pd.Index(np.sort(pd.unique(frame["time"])))
+          min_pre: int = 1, starts: dict | None = None, codes: _Codes | None = None) -> Panel:
+    codes = _Codes.of(frame) if codes is None else codes
+    units, times = codes.units, codes.times
     for date in ([first_post] if starts is None else list(starts.values())):
         _check_intervention_in_range(times, date, min_pre)
-    out = frame.reset_index(drop=True).copy()
-    out["unit_code"] = units.get_indexer(out["unit"])
-    out["time_code"] = times.get_indexer(out["time"])
     treated_set = set(treated_units)
-    out["treated_unit"] = out["unit"].isin(list(treated_set)).to_numpy(dtype=bool)
+    treated_unit = np.asarray([u in treated_set for u in units], dtype=bool)[codes.unit]
     first_post_code = int(np.searchsorted(times.to_numpy(), _comparable(first_post, times), side="left"))
-    out["post"] = out["time_code"] >= first_post_code
-    out["d"] = (out["treated_unit"] & out["post"]).astype(float)
+    post = codes.time >= first_post_code
+    d = (treated_unit & post).astype(float)
     if starts is not None:
         arr = times.to_numpy()
-        code_of = {u: int(np.searchsorted(arr, _comparable(d, times), side="left")) for u, d in starts.items()}
-        unit_start = out["unit"].map(code_of).fillna(len(times)).to_numpy(dtype=np.int64)
-        out["d"] = (out["time_code"].to_numpy() >= unit_start).astype(float)
+        start_of_unit = np.full(len(units), len(times), dtype=np.int64)
+        for u, date in starts.items():
+            if u in units:
+                start_of_unit[units.get_loc(u)] = int(np.searchsorted(arr, _comparable(date, times), side="left"))
+        d = (codes.time >= start_of_unit[codes.unit]).astype(float)
+    out = pd.DataFrame({"y": frame["y"].to_numpy(), "unit": frame["unit"].to_numpy(),
+                        "time": frame["time"].to_numpy(), "unit_code": np.asarray(codes.unit, dtype=np.intp),
+                        "time_code": np.asarray(codes.time, dtype=np.intp), "treated_unit": treated_unit, "post": post, "d": d})
     present = tuple(u for u in units if u in treated_set)
     if not present:
         raise AnalysisError("No treated unit is left in the data; name at least one unit in `treated`.")
@@ -179,8 +216,8 @@ def _check_keys(frame: pd.DataFrame, unit: str, time: str) -> None:
             raise AnalysisError(f"Column {name!r} is empty in {int(frame[col].isna().sum())} rows; fill or drop them.")
 
 
-def _treated_units(data: pd.DataFrame, frame: pd.DataFrame, treated, unit: str) -> tuple:
-    units = pd.unique(frame["unit"])
+def _treated_units(data: pd.DataFrame, frame: pd.DataFrame, treated, unit: str, codes: _Codes) -> tuple:
+    units = codes.units
     if isinstance(treated, str):
         if treated not in data.columns:
             raise AnalysisError(
@@ -192,15 +229,18 @@ def _treated_units(data: pd.DataFrame, frame: pd.DataFrame, treated, unit: str) 
         values = set(pd.unique(flag))
         if not values <= {True, False, 0, 1}:
             raise AnalysisError(f"Column {treated!r} must be boolean (True/False or 1/0); it holds {sorted(map(str, values))[:5]}.")
-        per_unit = pd.Series(flag.astype(bool).to_numpy()).groupby(frame["unit"].to_numpy()).nunique()
-        varying = per_unit[per_unit > 1].index.tolist()
+        # rows marked treated per unit against rows per unit: all, none, or it varies within the unit
+        marked = np.bincount(codes.unit, weights=flag.astype(bool).to_numpy(), minlength=len(units))
+        rows = np.bincount(codes.unit, minlength=len(units))
+        # listed in sorted unit order, as a groupby over the units lists them
+        order = _sorted_order(units)
+        varying = [units[k] for k in order if 0 < marked[k] < rows[k]]
         if varying:
             raise AnalysisError(
                 f"Column {treated!r} changes within unit(s) {varying[:MAX_LISTED]}. It must mark treated UNITS "
                 "(constant over time); the start date goes in `intervention`."
             )
-        chosen = pd.Series(flag.astype(bool).to_numpy()).groupby(frame["unit"].to_numpy()).first()
-        return tuple(chosen[chosen].index)
+        return tuple(units[k] for k in order if marked[k] > 0)
     if treated is None or isinstance(treated, (bytes, Mapping)) or not hasattr(treated, "__iter__"):
         raise AnalysisError("treated must be a boolean column name or a collection of unit ids.")
     wanted = list(dict.fromkeys(treated))
@@ -283,9 +323,21 @@ def _check_intervention_in_range(times: pd.Index, first_post, min_pre: int = 1) 
         )
 
 
-def _panel_level(frame: pd.DataFrame, level: str, unit: str, time: str) -> str:
-    dup = frame.duplicated(["unit", "time"], keep=False)
-    if level == "aggregated" and dup.any():
+def _sorted_order(units: pd.Index) -> list[int]:
+    """Positions of ``units`` in sorted order (pandas' safe sort: mixed types fall back to their own order)."""
+    from pandas.core.algorithms import safe_sort
+
+    ranks = pd.Index(safe_sort(units.to_numpy())).get_indexer(units)
+    return list(np.argsort(ranks, kind="stable"))
+
+
+def _panel_level(frame: pd.DataFrame, level: str, unit: str, time: str, codes: _Codes) -> str:
+    if not codes.has_duplicates():
+        return "aggregated" if level == "auto" else level
+    if level != "aggregated":
+        return "person"
+    dup = frame.duplicated(["unit", "time"], keep=False)   # only to say which pairs repeat
+    if dup.any():
         pairs = frame.loc[dup, ["unit", "time"]].drop_duplicates()
         listed = "; ".join(f"{unit}={u}, {time}={t}" for u, t in pairs.head(MAX_LISTED).itertuples(index=False))
         raise AnalysisError(
@@ -293,8 +345,4 @@ def _panel_level(frame: pd.DataFrame, level: str, unit: str, time: str) -> str:
             f"({int(dup.sum())} rows; {listed}). "
             "Aggregate to one row per unit and period, or pass level='person' for person-level rows."
         )
-    if level == "person" and not dup.any():
-        return "person"
-    if level == "auto":
-        return "person" if dup.any() else "aggregated"
-    return level
+    return level   # pragma: no cover - has_duplicates and duplicated agree
