@@ -153,3 +153,33 @@ def test_a_regressor_that_varies_within_a_cell_keeps_the_row_path():
     x = np.random.default_rng(0).normal(size=len(panel.frame))
     assert did_module._design(panel, x).counts is None
     assert did_module._design(panel, panel.frame["d"].to_numpy()).counts is not None
+
+
+# --------------------------------------------------------------------------- coding the panel (issue 18)
+def test_coded_panel_equals_a_groupby_coding_in_shuffled_order():
+    """prepare_panel codes by factorising once; the codes, treated units and flags equal pandas' own."""
+    from evalkit.analysis._did_panel import prepare_panel
+
+    frame = person_panel(seed=4).sample(frac=1.0, random_state=1).reset_index(drop=True)
+    panel = prepare_panel(frame, outcome="y", unit="unit", time="month", treated="treated", intervention=5)
+    coded = panel.frame
+    units = pd.Index(pd.unique(frame["unit"]))          # first appearance, as before
+    times = pd.Index(np.sort(pd.unique(frame["month"])))
+    assert list(panel.units) == list(units) and list(panel.times) == list(times)
+    np.testing.assert_array_equal(coded["unit_code"], units.get_indexer(frame["unit"]))
+    np.testing.assert_array_equal(coded["time_code"], times.get_indexer(frame["month"]))
+    by_unit = frame.groupby("unit")["treated"].first()
+    assert panel.treated_units == tuple(u for u in units if by_unit[u])
+    np.testing.assert_array_equal(coded["d"], (frame["treated"] & (frame["month"] >= 5)).astype(float))
+    assert panel.level == "person"
+
+
+def test_units_whose_treatment_flag_varies_are_listed_in_sorted_order():
+    from evalkit.analysis._did_panel import prepare_panel
+    from evalkit.errors import AnalysisError
+
+    frame = person_panel(seed=5).sample(frac=1.0, random_state=2).reset_index(drop=True)
+    for unit in ("U17", "U02", "U11"):
+        frame.loc[frame.index[frame["unit"] == unit][0], "treated"] ^= True
+    with pytest.raises(AnalysisError, match=r"changes within unit\(s\) \['U02', 'U11', 'U17'\]"):
+        prepare_panel(frame, outcome="y", unit="unit", time="month", treated="treated", intervention=5)
