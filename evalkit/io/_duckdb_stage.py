@@ -590,7 +590,7 @@ _WORD = 62
 
 
 def _flags_type(bits: int) -> str:
-    return "UTINYINT" if bits <= 8 else "USMALLINT" if bits <= 16 else "UBIGINT"
+    return "UTINYINT" if bits <= 8 else "USMALLINT" if bits <= 16 else "UINTEGER" if bits <= 32 else "UBIGINT"
 
 
 def stage(con, inp: Input, chosen: dict[str, str]) -> Staged:
@@ -637,7 +637,8 @@ def stage(con, inp: Input, chosen: dict[str, str]) -> Staged:
             outer.append(f"{expr} AS {candidates[header]}")
             words.setdefault(pii[header][0], []).append(f"CASE WHEN ({expr}) IS NOT NULL THEN {pii[header][1]} "
                                                         "ELSE 0 END")
-    outer += [f"CAST({' + '.join(bits)} AS BIGINT) AS {word}" for word, bits in words.items()]
+    # a word as narrow as its bits allow: 1 byte a row for up to 8 candidate columns
+    outer += [f"CAST({' + '.join(bits)} AS {_flags_type(len(bits))}) AS {word}" for word, bits in words.items()]
     narrow += list(words)
     query = (f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(level1)} FROM (SELECT {', '.join(level0)} "
              f"FROM {inp.relation}))")
@@ -690,7 +691,15 @@ def privacy_gate(staged: Staged) -> None:
     """
     con, inp = staged.con, staged.inp
     check_identifiers(pd.DataFrame(columns=inp.headers), file=inp.source.path)  # the header names
-    marked = _candidate_columns(staged)
+    texts = {}   # header -> (column, prefilter) of the columns searched in ``staged`` itself
+    for name, header in staged.chosen.items():
+        if kind_of(name) in _MAPPED:
+            texts[header] = (ident(name), None)
+        elif kind_of(name) in _TEXT_KINDS and inp.is_text(header):
+            texts[header] = (ident(name), f"regexp_matches({ident(name)}, {sql_str(TOKEN_PREFILTER)})")
+    # one pass over the staged rows: the distinct values of every text column that pass the prefilter,
+    # and how many candidates each marked column has
+    marked, values_of = _one_pass(staged, texts)
     scan, pos = "staged", inp.pos
     if marked and inp.in_place:
         scan = "__staging"
@@ -700,14 +709,10 @@ def privacy_gate(staged: Staged) -> None:
                  "FROM __staging")
         scan, pos = "(SELECT staged.rowid AS __r, staged.*, __cand.* FROM staged POSITIONAL JOIN __cand)", "__r"
     sources = {header: (staged.candidates[header], None) for header in marked}
-    for name, header in staged.chosen.items():
-        if kind_of(name) in _MAPPED:
-            sources[header] = (ident(name), None)
-        elif kind_of(name) in _TEXT_KINDS and inp.is_text(header):
-            sources[header] = (ident(name), f"regexp_matches({ident(name)}, {sql_str(TOKEN_PREFILTER)})")
+    sources.update(texts)
     found: dict[str, list] = {}
     for header, (column, prefilter) in sources.items():
-        values = distinct(con, column, prefilter, scan if header in marked else "staged")
+        values = values_of[header] if header in values_of else distinct(con, column, prefilter, scan)
         if values.empty:
             continue
         hits = scan_identifiers(pd.DataFrame({header: values}), max_hits=MAX_IDENTIFIER_ROWS)
@@ -724,14 +729,26 @@ def privacy_gate(staged: Staged) -> None:
     raise AssertionError("identity numbers found by value were not found by row")  # pragma: no cover
 
 
-def _candidate_columns(staged: Staged) -> list[str]:
-    """Headers of the columns that have at least one identity-number candidate (one aggregate)."""
-    if not staged.pii:
-        return []
-    counts = run(staged.con, "SELECT " + ", ".join(f"count(*) FILTER (WHERE ({word} & {bit}) <> 0)"
-                                                   for word, bit in staged.pii.values())
-                 + " FROM staged WHERE NOT __hdr")[0]
-    return [header for header, count in zip(staged.pii, counts) if count]
+def _one_pass(staged: Staged, texts: dict[str, tuple[str, str | None]]) -> tuple[list[str], dict[str, pd.Series]]:
+    """One aggregate over ``staged``: headers of the columns with identity-number candidates, and each
+    text column's distinct values that pass its prefilter (``list(DISTINCT …) FILTER``), as Series."""
+    if not staged.pii and not texts:
+        return [], {}
+    parts = [f"count(*) FILTER (WHERE ({word} & {bit}) <> 0)" for word, bit in staged.pii.values()]
+    for column, prefilter in texts.values():
+        parts.append(f"list(DISTINCT {column}) FILTER (WHERE {column} IS NOT NULL"
+                     + (f" AND {prefilter})" if prefilter else ")"))
+    result = staged.con.sql(f"SELECT {', '.join(parts)} FROM staged WHERE NOT __hdr").to_arrow_table()
+    if hasattr(result, "read_all"):
+        result = result.read_all()
+    counts = [result.column(k)[0].as_py() for k in range(len(staged.pii))]
+    marked = [header for header, count in zip(staged.pii, counts) if count]
+    values = {}
+    for k, header in enumerate(texts, start=len(staged.pii)):
+        cell = result.column(k)[0]
+        series = cell.values.to_pandas() if cell.is_valid else pd.Series([], dtype=object)
+        values[header] = (series.astype("string") if series.dtype == object else series).reset_index(drop=True)
+    return marked, values
 
 
 def distinct(con, column: str, condition: str | None = None, relation: str = "staged") -> pd.Series:
