@@ -8,7 +8,8 @@ step in its own child process and records wall time and that process's peak resi
 * ``pyarrow_read``   bare ``pyarrow.csv.read_csv`` of the CSV — the practical floor;
 * ``pandas_read``    naive ``pd.read_csv`` (skipped above 10⁷ rows: it needs ~3 GB per 10⁷);
 * ``stage_nogate``   the staging pass alone, without the identity-number candidates (what the
-                     privacy gate adds is ``load_csv``'s stage + privacy minus this);
+                     privacy gate adds is ``load_csv``'s stage + privacy minus this; run it after
+                     ``load_csv``, or the first of the two reads the file from a cold cache);
 * ``load_csv``       ``evalkit.io.register.load_decisions_large`` from CSV, its phases timed inside:
                      the staging pass, the wait for sha256 + line count (a thread beside DuckDB),
                      privacy gate, validation + view, Arrow, pandas (the last two only up to 10⁷
@@ -16,7 +17,9 @@ step in its own child process and records wall time and that process's peak resi
 * ``panel_csv`` / ``panel_parquet``  ``register_panel`` (load, gate, validate, aggregate to unit-month),
                      its phases timed inside (``stage`` … ``validate`` as for ``load_csv``, then the
                      aggregation: ``intervals``, ``persons``, ``hours``, ``flow``);
-* ``panel_parquet_staged``  the same from Parquet with a staged copy instead of reading in place;
+* ``panel_parquet_staged`` / ``panel_parquet_in_place``  the same from Parquet with the choice between
+                     a staged copy and reading the file in place forced (``panel_parquet`` lets
+                     ``_duckdb_stage.PARQUET_IN_PLACE = "auto"`` choose by size);
 * ``its``            ``ek.its`` on the municipality series of the panel;
 * ``parquet_read``   bare ``pyarrow.parquet.read_table`` of the Parquet file — the floor of a re-run;
 * ``did_cluster`` / ``did_wild``  ``ek.did`` on a person-month panel of the same row count
@@ -56,7 +59,7 @@ HERE = Path(__file__).resolve().parent
 # generated files are gigabytes: under /tmp, never in the repository (override with EVALKIT_BENCH_DATA)
 DATA = Path(os.environ.get("EVALKIT_BENCH_DATA", Path(tempfile.gettempdir()) / "evalkit_register_scale"))
 STEPS = ("pyarrow_read", "parquet_read", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet",
-         "panel_parquet_staged", "its", "did_cluster", "did_wild", "did_wild_rows", "twfe_fit", "did_dummies")
+         "panel_parquet_staged", "panel_parquet_in_place", "its", "did_cluster", "did_wild", "did_wild_rows", "twfe_fit", "did_dummies")
 UNITS = 60
 START = np.datetime64("2014-01-01")
 DAYS = 3650
@@ -158,11 +161,11 @@ def run_step(step: str, n: int) -> dict:
         out.update(_load_phases(csv, n))
     elif step == "stage_nogate":
         out.update(_load_phases(csv, n, gate=False))
-    elif step in ("panel_csv", "panel_parquet", "panel_parquet_staged"):
+    elif step.startswith("panel_"):
         from evalkit.io import _duckdb_stage
         from evalkit.io.register import register_panel
-        if step == "panel_parquet_staged":   # a staged copy instead of reading the file in place
-            _duckdb_stage.PARQUET_IN_PLACE = False
+        if step in ("panel_parquet_staged", "panel_parquet_in_place"):   # the choice forced either way
+            _duckdb_stage.PARQUET_IN_PLACE = step.endswith("in_place")
         timings: dict = {}
         panel = register_panel(csv if step == "panel_csv" else parquet, timings=timings)
         out.update({f"{k}_s": v for k, v in timings.items()})
@@ -298,11 +301,13 @@ def _ratios(results: list[dict]) -> None:
         return
     floor, load = by["pyarrow_read"], by["load_csv"]
     for clock in ("seconds", "cpu_s"):
-        validated = sum(load[k] for k in ("stage_s", "file_facts_s", "privacy_s", "validate_s"))
-        line = [f"load/read {validated / max(floor[clock], 1e-9):.2f}x" if clock == "seconds" else ""]
-        if clock == "seconds" and "stage_nogate" in by:
-            gate = load["stage_s"] + load["privacy_s"] - by["stage_nogate"]["stage_s"]
-            line.append(f"privacy gate +{100 * gate / floor['seconds']:.0f} % of the read")
+        tag = "_s" if clock == "seconds" else "_cpu_s"   # the phases' wall / CPU seconds
+        validated = sum(load.get(k + tag, 0) for k in ("stage", "file_facts", "privacy", "validate"))
+        line = [f"load/read {validated / max(floor[clock], 1e-9):.2f}x"]
+        if "stage_nogate" in by:
+            gate = load["stage" + tag] + load["privacy" + tag] - by["stage_nogate"]["stage" + tag]
+            line.append(f"privacy gate {100 * gate / floor[clock]:+.0f} % of the read "
+                        f"(its own phase {100 * load['privacy' + tag] / floor[clock]:.0f} %)")
         if "panel_parquet" in by and "parquet_read" in by:
             line.append(f"parquet re-run/read {by['panel_parquet'][clock] / max(by['parquet_read'][clock], 1e-9):.1f}x")
         if "panel_csv" in by:

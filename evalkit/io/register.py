@@ -15,7 +15,6 @@ lazily and spills to disk, and aggregates to the unit × month panel of
 """
 from __future__ import annotations
 
-import time
 import warnings
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from evalkit.io._duckdb_stage import (
     DEFAULT_MEMORY_LIMIT,
     PARQUET_SUFFIXES,
     TEXT_SUFFIXES,
+    Clock,
     engine_errors,
     prepare,
     run,
@@ -585,7 +585,7 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
     if missing_start not in MISSING_START_RULES:
         raise DataError(f"missing_start must be one of {MISSING_START_RULES}, got {missing_start!r}")
     con, record, _ = prepare(path, mapping, memory_limit, temp_directory, threads, timings)
-    clock = time.perf_counter()
+    clock = Clock(timings)
     try:
         with engine_errors(str(path)):
             first, last = _month_bounds(con, start, end)
@@ -595,9 +595,9 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
                 raise DataError(f"a unit is called '{PANEL_TOTAL}', the label of the municipality rows; "
                                 "pass total=False")
             units_stock, total_stock = _stock(con, missing_start, first, last, total)
-            clock = _lap(timings, "stock", clock)
+            clock.lap("stock")
             units_flow, total_flow = _flow(con, first, last)
-            _lap(timings, "flow", clock)
+            clock.lap("flow")
     finally:
         con.close()
     parts = [(groups, _panel_part(units_stock, units_flow, groups, first, last))]
@@ -607,13 +607,6 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
     panel = pd.concat(frames, ignore_index=True)
     _warn_flags(record)
     return attach(panel, record)
-
-
-def _lap(timings: dict | None, name: str, since: float) -> float:
-    now = time.perf_counter()
-    if timings is not None:
-        timings[name] = now - since
-    return now
 
 
 def _assemble(groups: list[str], cols: dict, first: int, last: int) -> pd.DataFrame:
