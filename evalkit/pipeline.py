@@ -285,7 +285,7 @@ def _add_questions(report, result: Run, findings: dict[str, list], lang: str) ->
     titles = _titles(ev, result, lang)
     change = i18n.in_language(ev.change.name, lang)
     placed: set[str] = set()
-    summary = []
+    summary, said = [], set()
     for i, (question, ids) in enumerate(mapped):
         question = i18n.in_language(question, lang)
         if not ids:
@@ -293,7 +293,7 @@ def _add_questions(report, result: Run, findings: dict[str, list], lang: str) ->
             continue
         where = f"{ev.path.name if ev.path else 'config'}: evaluation.questions[{i}].analyses"
         told = [f for entry in ids for f in _told(findings, entry, where)]
-        summary.append(ft.summary_paragraph(question, ft.answer(told, lang, change, titles, brief=True)))
+        summary.append(ft.summary_paragraph(question, ft.answer(told, lang, change, titles, brief=True, said=said)))
         report.add_question(question, ft.answer(told, lang, change, titles))
         for aid in dict.fromkeys(entry.split(":", 1)[0] for entry in ids):
             if aid not in placed:
