@@ -96,7 +96,8 @@ def fidelity_sentences(res, language: str) -> list[str]:
 
 def fidelity_methods(res, language: str) -> list[str]:
     m = res.model
-    eligible = m.eligible_text.get(language) or " & ".join(c.describe() for c in m.eligible) or t("every_case", language)
+    eligible = (m.eligible_text.get(language) or " & ".join(c.describe(language) for c in m.eligible)
+                or t("every_case", language))
     out = [t("fid_methods", language, model=m.label(language), eligible=eligible[0].lower() + eligible[1:],
              k=res.window_months, thr=_num(res.threshold, language))]
     unit_level = [_lower(c.label(language)) for c in m.unit_components]
@@ -165,8 +166,9 @@ def _component_table(res, language) -> pd.DataFrame:
     for c in res.model.components:
         rows.append({t("component", language): c.label(language),
                      t("observed_by", language): t(f"src_{c.source}", language),
-                     t("rule", language): c.observation.describe(),
-                     t("applies", language): " & ".join(x.describe() for x in c.applies) or t("every_case", language),
+                     t("rule", language): c.observation.describe(language),
+                     t("applies", language): " & ".join(x.describe(language) for x in c.applies)
+                     or t("every_case", language),
                      t("audit_item", language): c.audit_item or ""})
     return pd.DataFrame(rows)
 
