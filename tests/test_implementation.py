@@ -10,8 +10,8 @@ recovered from the committed decisions file.
 """
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 import tomllib
 import warnings
 
