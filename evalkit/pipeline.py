@@ -336,7 +336,8 @@ def build_report(result: Run, *, language: str | None = None):
                     thresholds=(meta.suppress_counts_below, meta.suppress_percent_denominator_below),
                     zero_is_small=meta.suppress_zero_counts, template=meta.template,
                     commissioner=meta.commissioner or None, authors=meta.authors, version=meta.version or None,
-                    report_number=meta.report_number or None, date=_fou.report_date(result))
+                    report_number=meta.report_number or None, date=_fou.report_date(result),
+                    toc_page_numbers=meta.toc_page_numbers)
     report.add_section("foreword", blocks=_fou.foreword(ev, lang))
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)
