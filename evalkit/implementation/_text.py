@@ -189,9 +189,11 @@ def fidelity_plot(res, ax, language: str):
     if ax is not None:
         _trend(ax, s, "index", t("index", language), res.threshold, language)
         return ax.figure
-    ncols = 2 if len(panels) <= 4 else 3
+    # two panels a row at the page's width (7 in), so the labels print at their size (a third column
+    # shrank the 5-panel figure to half size and its ticks to 3.5 pt)
+    ncols = 1 if len(panels) == 1 else 2
     nrows = int(np.ceil(len(panels) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.8 * nrows), sharex=True, sharey=True,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0, 2.1 * nrows + 0.7), sharex=True, sharey=True,
                              squeeze=False)
     for a, (col, title) in zip(axes.flat, panels):
         _trend(a, s, col, title, res.threshold if col == "index" else None, language)
