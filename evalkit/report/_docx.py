@@ -306,14 +306,21 @@ def table_xml(table: FormattedTable, style_id: str, total_twips: int) -> str:
         _row_xml(table.header, widths, right, header=True, bold=True, size=size),
     ]
     n = len(table.text)
+    tall = [_tall(row, widths, points) for row in table.text]
+    # a short table is kept on one page (each row kept with the next): split after its first row it left
+    # one row under the caption at the foot of a page and the rest overleaf
+    together = n <= _WHOLE_TABLE_ROWS and not any(tall)
+    parts[-1] = _row_xml(table.header, widths, right, header=True, bold=True, size=size, with_next=together)
     for r, row in enumerate(table.text):
         parts.append(_row_xml(row, widths, right, header=False, bold=table.total_row and r == n - 1, size=size,
-                              keep=not _tall(row, widths, points)))
+                              keep=not tall[r], with_next=together and r < n - 1))
     parts.append("</w:tbl>")
     return "".join(parts)
 
 
-_CELL_PPR = '<w:pPr><w:spacing w:before="0" w:after="0"/>{jc}</w:pPr>'
+_CELL_PPR = '<w:pPr>{keep}<w:spacing w:before="0" w:after="0"/>{jc}</w:pPr>'
+#: a table of at most this many body rows (none of them tall) is kept on one page
+_WHOLE_TABLE_ROWS = 15
 #: A body row with a cell of more lines than this may break across pages: kept whole, a tall row (the
 #: joint display's quotes) would push itself to the next page and leave the one before it half empty.
 _KEEP_ROW_LINES = 4
@@ -325,17 +332,18 @@ def _tall(row: list[str], widths: list[int], points: float) -> bool:
 
 
 def _row_xml(cells: list[str], widths: list[int], right: list[bool], *, header: bool, bold: bool,
-             size: str, keep: bool = True) -> str:
+             size: str, keep: bool = True, with_next: bool = False) -> str:
     # the header row repeats on every page and never splits; a short body row is kept on one page
     trpr = ("<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header else
             "<w:trPr><w:cantSplit/></w:trPr>" if keep else "")
     rpr = "<w:b/><w:bCs/>" if bold else ""
     rpr = f"<w:rPr>{rpr}{size}</w:rPr>"
     out = [f"<w:tr>{trpr}"]
+    keep_next = "<w:keepNext/>" if with_next else ""
     for text, width, is_right in zip(cells, widths, right):
         jc = '<w:jc w:val="right"/>' if is_right else ""
         out.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
-                   f"<w:p>{_CELL_PPR.format(jc=jc)}{_run(text, rpr)}</w:p></w:tc>")
+                   f"<w:p>{_CELL_PPR.format(keep=keep_next, jc=jc)}{_run(text, rpr)}</w:p></w:tc>")
     out.append("</w:tr>")
     return "".join(out)
 
