@@ -141,7 +141,8 @@ def test_rows_of_parquet_partitions_count_over_the_partitions(tmp_path, parquet_
         warnings.simplefilter("ignore")
         err = pytest.raises(DataError, register.load_decisions_large, folder).value
     # listed in column order: the start date's check comes before the hours'
-    assert _problems(err) == [(76, "Verkställighetsdatum", DATE + "'igår'"), (37, "Beviljade timmar/mån", NUMBER + "'mycket'")]
+    assert _problems(err) == [(76, "Verkställighetsdatum", DATE + "'igår'"),
+                              (37, "Beviljade timmar/mån", NUMBER + "'mycket'")]
 
 
 def test_parquet_in_place_gives_the_staged_table_and_keeps_file_order(tmp_path, monkeypatch):
