@@ -200,6 +200,7 @@ def _is_view(con, name: str) -> bool:
 
 
 def test_parquet_is_read_in_place_when_a_staged_copy_would_not_fit(tmp_path, monkeypatch):
+    monkeypatch.setattr(_duckdb_stage, "PARQUET_IN_PLACE", "auto")
     folder = _parquet_parts(tmp_path, 100, {}, [60, 40])
     modes = []
     for share in (0.5, 1e-9):   # 100 rows fit in half of 3 GB; nothing fits in 3 bytes
