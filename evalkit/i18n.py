@@ -58,7 +58,7 @@ import math
 import numbers
 import tomllib
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -73,6 +73,7 @@ __all__ = [
     "SUPPRESSED",
     "LABELS",
     "label",
+    "join_words",
     "text",
     "words",
     "Localized",
@@ -154,6 +155,19 @@ def label(key: str, language: str = "sv", **values: Any) -> str:
     'a.csv: 3 rows read, 2 kept and 1 excluded.'
     """
     return text("labels", key, language, **values)
+
+
+def join_words(words: Sequence[str], language: str = "sv") -> str:
+    """``a``, ``a och b``, ``a, b och c``: a list in running text (no serial comma, as sv/nb write it, and
+    the British style the English catalogue follows).
+
+    >>> join_words(["Norr", "Söder", "Öster"], "sv"), join_words(["Anna"], "en"), join_words([], "nb")
+    ('Norr, Söder och Öster', 'Anna', '')
+    """
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {label('and', language)} {words[-1]}"
 
 
 def text(namespace: str, key: str, language: str, **values: Any) -> str:
