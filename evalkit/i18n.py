@@ -195,13 +195,18 @@ def reason(text_: str, language: str) -> str:
     """A loader's reason for excluding or flagging rows (``"blank row"``) in ``language``.
 
     Loaders record reasons in English, as stable identifiers of the provenance record; the report
-    shows them through table ``[reasons]``. A reason the table lacks (one built with details, such
-    as a count) is returned unchanged.
+    shows them through table ``[reasons]``. A reason with a qualifier before it (``"<Notes>: notes/memos
+    are not imported"``: an XML element, the same in every language) keeps the qualifier and translates
+    the rest; a reason the table lacks is returned unchanged.
 
-    >>> reason("blank row", "sv"), reason("3 coding(s) in <Note>: no text", "sv")
-    ('tom rad', '3 coding(s) in <Note>: no text')
+    >>> reason("blank row", "sv"), reason("<Notes>: notes/memos are not imported", "nb")
+    ('tom rad', '<Notes>: notater/memoer importeres ikke')
     """
-    return catalogue(check_language(language)).get("reasons", {}).get(text_, text_)
+    table = catalogue(check_language(language)).get("reasons", {})
+    if text_ in table:
+        return table[text_]
+    head, sep, tail = text_.partition(": ")
+    return f"{head}: {table[tail]}" if sep and tail in table else text_
 
 
 def words(namespace: str, language: str, prefix: str | None = None) -> dict[str, str]:
