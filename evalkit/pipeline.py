@@ -145,8 +145,19 @@ class Run:
     started: dt.datetime | None = None
 
 
-def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
-    """Load, build the panel and run every analysis of ``evaluation``."""
+def run(evaluation: Evaluation, *, analyses: bool = True, parallel: bool = False, progress=None) -> Run:
+    """Load, build the panel and run every analysis of ``evaluation``.
+
+    ``parallel=True`` (what ``evalkit report`` uses) runs the independent loaders and analyses in a forked child
+    beside the parent (:mod:`evalkit._parallel`): same tables, results, warnings (in the same order) and errors
+    as the serial run; serial where the platform cannot fork or ``EVALKIT_SERIAL=1``. ``progress(spec)`` is
+    called for each analysis, in config order.
+    """
+    if parallel:
+        from evalkit import _parallel
+
+        if _parallel.wanted():
+            return _parallel.run(evaluation, analyses, progress)
     tables = load_sources(evaluation)
     check_units(evaluation, tables)
     out = Run(evaluation=evaluation, tables=tables)
@@ -154,6 +165,8 @@ def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
         out.panel = build_panel(evaluation, tables)
     if analyses:
         for spec in evaluation.analyses:
+            if progress is not None:
+                progress(spec)
             out.results[spec.id] = run_analysis(spec, out)
     return out
 
