@@ -41,9 +41,15 @@ __all__ = ["run", "wanted", "capture", "replay", "Outcome", "CHILD_KINDS", "OWN_
 #: never the decisions, the panel or other results, and add nothing to ``Run.extra``: they may run in the child.
 CHILD_KINDS = frozenset({"survey", "audit", "cfir", "instrument"})
 #: Kinds that read tables and the panel but never other analyses' results: they run without waiting for the
-#: child's earlier analyses. Every other kind (qualitative joint displays, documents' effects, kinds added by
-#: others) waits and sees exactly the results before it.
+#: child's earlier analyses. A qualitative analysis reads the results its joint display names, a documents
+#: analysis those of its ``fidelity`` and ``effects`` (:func:`_reads`); every other kind (kinds added by others)
+#: waits and sees exactly the results before it.
 OWN_INPUT_KINDS = frozenset({"its", "did", "staff", "staff_survey", "fidelity", *CHILD_KINDS})
+#: Imported before the fork, so parent and child do not both pay for it: the strategy log and the audit's κ
+#: (child) and statsmodels (parent, ITS) all import scipy.stats (≈ 1 s CPU).
+SHARED_IMPORTS = ("scipy.stats",)
+#: Imported by the parent while it would otherwise wait for the child (the report needs them next).
+IDLE_IMPORTS = ("matplotlib.pyplot", "docx", "openpyxl")
 
 
 def wanted() -> bool:
@@ -214,6 +220,19 @@ def _in_child(spec) -> bool:
         return False
 
 
+def _reads(spec) -> set[str] | None:
+    """The ids of the results the analysis ``spec`` reads (``None``: unknown, it may read any earlier one)."""
+    if spec.kind in OWN_INPUT_KINDS:
+        return set()
+    options = spec.options
+    if spec.kind == "qualitative":
+        return {str(k) for k in options.get("joint") or {}}
+    if spec.kind == "documents":
+        effects = options.get("effects") or {}
+        return {str(v) for v in effects.values()} | ({str(options["fidelity"])} if options.get("fidelity") else set())
+    return None
+
+
 def _do(step: _Step, run) -> Outcome:
     """Run one step on ``run`` (loads put their table in ``run.tables``), its warnings and error recorded."""
     from evalkit import pipeline
@@ -271,6 +290,7 @@ class _Merge:
         self.issued = 0
         self.child_steps = [s for s in steps if s.child]
         self.child_alive = True
+        self.idle_imports = [m for m in IDLE_IMPORTS if m not in sys.modules]
 
     @property
     def failed(self) -> int | None:
@@ -283,11 +303,31 @@ class _Merge:
             self.run.tables[step.key] = outcome.value
         self._issue()
 
-    def wait_for(self, last: int) -> None:
-        """Receive the child's outcomes of every step up to index ``last``."""
+    def wait_for(self, last: int, ids: set[str] | None = None) -> None:
+        """Receive the child's outcomes of every step up to index ``last`` (only the analyses ``ids`` if given)."""
         while any(s.index <= min(last, len(self.steps) if self.failed is None else self.failed)
-                  and s.index not in self.outcomes for s in self.child_steps):
+                  and s.index not in self.outcomes and (ids is None or s.what == "analysis" and s.key.id in ids)
+                  for s in self.child_steps):
+            self._idle()
             self._receive_one()
+
+    def before_analysis(self, step: _Step) -> None:
+        """Wait for what the analysis of ``step`` reads; leave ``run.results`` holding the results before it."""
+        reads = _reads(step.key)
+        earlier = {s.key.id for s in self.steps if s.what == "analysis" and s.index < step.index}
+        if reads is None or not reads <= earlier:  # unknown, or an error naming the results there are
+            self.wait_for(step.index)
+        elif reads:
+            self.wait_for(step.index, reads)
+        self.run.results = self.results_before(step.index)
+
+    def _idle(self) -> None:
+        """Import what the report needs next while the child has nothing ready (the parent would only wait)."""
+        import importlib
+        import select
+
+        while self.idle_imports and self.child_alive and not select.select([self.child.pipe], [], [], 0)[0]:
+            importlib.import_module(self.idle_imports.pop(0))
 
     def _receive_one(self) -> None:
         missing = next(s for s in self.child_steps if s.index not in self.outcomes)
@@ -342,8 +382,12 @@ def run(evaluation, analyses: bool = True, progress: Callable | None = None):
     """
     from evalkit.pipeline import Run
 
+    import importlib
+
     steps = _steps(evaluation, analyses)
     out = Run(evaluation=evaluation, tables={})
+    for name in SHARED_IMPORTS:
+        importlib.import_module(name)
     child = _Child(_child_work(evaluation, [s for s in steps if s.child]))
     try:
         merge = _Merge(steps, out, child, progress)
@@ -355,9 +399,7 @@ def run(evaluation, analyses: bool = True, progress: Callable | None = None):
             if step.what == "units":
                 merge.wait_for(step.index)  # every table is needed
             elif step.what == "analysis":
-                if step.key.kind not in OWN_INPUT_KINDS:
-                    merge.wait_for(step.index)
-                out.results = merge.results_before(step.index)
+                merge.before_analysis(step)
             merge.add(step, _do(step, out))
         merge.wait_for(len(steps))  # raises the first failure, in serial order, if there is one
         if merge.failed is not None:  # pragma: no cover - every step before the failure has been issued
