@@ -32,7 +32,7 @@ import matplotlib
 
 from evalkit.errors import ReportError
 
-__all__ = ["DEFAULT_DPI", "figure_png", "render_all", "EarlyRenders"]
+__all__ = ["DEFAULT_DPI", "figure_png", "render_all", "EarlyRenders", "Beside"]
 
 DEFAULT_DPI = 200
 
@@ -208,3 +208,44 @@ def _reap(pid: int, path: str) -> None:
         os.waitpid(pid, 0)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+class Beside:
+    """``work()`` run in a forked child while the parent goes on (the report writes its Excel appendix so,
+    beside the Word file); :meth:`join` waits and tells whether it succeeded.
+
+    Nothing comes back but the exit status: ``work`` writes a file. When it failed (or fork is unavailable,
+    :attr:`started` False) the caller runs ``work`` itself, so an error is raised in the parent as before.
+    """
+
+    def __init__(self, work):
+        self.pid = None
+        if not _can_fork():
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:  # the child: work, then leave without the parent's exit handlers
+            code = 1
+            try:
+                work()
+                code = 0
+            finally:
+                os._exit(code)
+        self.pid = pid
+
+    @property
+    def started(self) -> bool:
+        return self.pid is not None
+
+    def join(self) -> bool:
+        """Wait for the child; True when ``work`` finished without an error."""
+        if self.pid is None:
+            return False
+        pid, self.pid = self.pid, None
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return False
+        return os.waitstatus_to_exitcode(status) == 0

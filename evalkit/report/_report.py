@@ -20,7 +20,7 @@ from evalkit.errors import EvalkitError, ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
 from evalkit.privacy._disclosure import Disclosure, is_withheld
 from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
-from evalkit.report._figures import DEFAULT_DPI, EarlyRenders, render_all
+from evalkit.report._figures import DEFAULT_DPI, Beside, EarlyRenders, render_all
 from evalkit.report._format import format_table
 from evalkit.report._references import cite_methods, reference_list
 
@@ -483,17 +483,25 @@ class Report:
         path = Path(path)
         xlsx_path = Path(xlsx) if xlsx is not None else None
         temps: list[Path] = []
+        beside = None
         try:
             document, tables = self.build(xlsx_path.name if xlsx_path else None)
             docx_tmp = _temp_beside(path)
             temps.append(docx_tmp)
-            document.save(str(docx_tmp))
-            _normalise_zip(docx_tmp, self._core_time())
             if xlsx_path is not None:
                 xlsx_tmp = _temp_beside(xlsx_path)
                 temps.append(xlsx_tmp)
-                write_workbook(xlsx_tmp, tables, self.language, self._core_time(), self.title)
-                _normalise_zip(xlsx_tmp, self._core_time())
+
+                def write_xlsx() -> None:
+                    write_workbook(xlsx_tmp, tables, self.language, self._core_time(), self.title)
+                    _normalise_zip(xlsx_tmp, self._core_time())
+                if self.workers > 1:  # the appendix is written in a forked child while the Word file is zipped
+                    beside = Beside(write_xlsx)
+            document.save(str(docx_tmp))
+            _normalise_zip(docx_tmp, self._core_time())
+            if xlsx_path is not None:
+                if beside is None or not beside.join():
+                    write_xlsx()  # serial, or the child failed: written here, so its error is raised as before
                 os.replace(xlsx_tmp, xlsx_path)
             os.replace(docx_tmp, path)
         except EvalkitError:
@@ -501,6 +509,8 @@ class Report:
         except OSError as exc:
             raise ReportError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
         finally:
+            if beside is not None:
+                beside.join()  # never leave the child writing a file about to be removed
             for tmp in temps:
                 if tmp.exists():
                     tmp.unlink()
