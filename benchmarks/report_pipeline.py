@@ -78,7 +78,7 @@ else:  # what `evalkit report` does: the two-process run; each step's wall time 
     _parallel._do = traced
     start = clock()
     children = os.times()
-    run = pipeline.run(ev, parallel=True)
+    run = pipeline.run(ev, parallel=True, figures=ev.language)
     since("load + analyses (parent and child)", start)
     after = os.times()
     T["  CPU of the child (user + sys)"] = [after.children_user + after.children_system

@@ -665,7 +665,7 @@ def _cmd_report(args) -> int:
     with _warnings_printed(stream=sys.stderr):
         step("loading data (privacy gate, validation)")
         # the independent loaders and analyses run in a forked child beside this process (EVALKIT_SERIAL=1: not)
-        result = pipeline.run(evaluation, parallel=True,
+        result = pipeline.run(evaluation, parallel=True, figures=args.language or evaluation.language,
                               progress=lambda spec: step(f"analysis '{spec.id}' ({spec.kind})"))
         step("building the report (figures, tables)")
         report = pipeline.build_report(result, language=args.language)

@@ -96,7 +96,7 @@ def test_error_in_a_child_analysis_comes_after_the_earlier_parent_steps(tmp_path
 
 def test_a_child_that_dies_leaves_its_steps_to_the_parent(monkeypatch):
     """The child exits at once: the parent runs the child's steps itself, with the serial run's results."""
-    def dying(evaluation, steps):
+    def dying(*args):
         return lambda send: os._exit(3)
 
     monkeypatch.setattr(_parallel, "_child_work", dying)
