@@ -46,10 +46,10 @@ CHILD_KINDS = frozenset({"survey", "audit", "cfir", "instrument"})
 #: waits and sees exactly the results before it.
 OWN_INPUT_KINDS = frozenset({"its", "did", "staff", "staff_survey", "fidelity", *CHILD_KINDS})
 #: Imported before the fork, so parent and child do not both pay for it: the strategy log and the audit's κ
-#: (child) and statsmodels (parent, ITS) all import scipy.stats (≈ 0.9 s CPU); the CFIR and audit forms (child)
-#: and the Excel appendix (parent) openpyxl; the documents (child) and the Word file (parent) python-docx; the
-#: figures drawn ahead (child) and the report's (parent) pyplot (≈ 0.5 s).
-SHARED_IMPORTS = ("scipy.stats", "openpyxl", "docx", "matplotlib.pyplot")
+#: (child) and statsmodels (parent, ITS) all import scipy.stats (≈ 0.9 s CPU); the documents (child) and the
+#: Word file (parent) python-docx; the figures drawn ahead (child) and the report's (parent) pyplot (≈ 0.5 s).
+#: Not openpyxl: only the child reads forms, and the report writes its Excel appendix in a child of its own.
+SHARED_IMPORTS = ("scipy.stats", "docx", "matplotlib.pyplot")
 
 
 def wanted() -> bool:

@@ -12,7 +12,7 @@ import pytest
 import evalkit as ek
 from evalkit import _parallel, pipeline
 from evalkit.cli import main
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, ReportError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data_samples" / "exempelkommun"
 
@@ -109,3 +109,29 @@ def test_a_child_that_dies_leaves_its_steps_to_the_parent(monkeypatch):
     assert list(run.results) == list(serial.results) == [a.id for a in evaluation.analyses]
     for key in serial.results:
         assert run.results[key].sentences("sv") == serial.results[key].sentences("sv")
+
+
+def test_figures_drawn_ahead_are_the_reports_bytes():
+    """What the child draws ahead for an analysis it ran (user_survey), for a report in English, after the trip
+    through pickle: the PNG the report draws from the serial run's result, and not the Swedish one."""
+    import pickle
+
+    from evalkit.kinds import disclosure_of
+    from evalkit.report._figures import figure_png
+    from evalkit.report._report import _plot
+
+    evaluation = ek.Evaluation.from_toml(SAMPLE / "ibic.toml")
+    evaluation = dataclasses.replace(evaluation, analyses=type(evaluation.analyses)(
+        a for a in evaluation.analyses if a.id == "user_survey"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        serial = pipeline.run(evaluation, parallel=False)
+    result = serial.results["user_survey"]
+    assert next(s for s in _parallel._steps(evaluation, True) if s.what == "analysis").child
+    drawn = pickle.loads(pickle.dumps(_parallel._drawn_ahead(pickle.loads(pickle.dumps(result)), evaluation, "en")))
+    assert drawn.language == "en" and not drawn.evalkit_withheld
+    assert drawn.png == figure_png(_plot(result, "en", disclosure_of(evaluation)), drawn.dpi)
+    assert drawn.png != figure_png(_plot(result, "sv", disclosure_of(evaluation)), drawn.dpi)
+    assert figure_png(drawn, drawn.dpi) == drawn.png  # the report takes its bytes
+    with pytest.raises(ReportError, match="drawn ahead"):
+        figure_png(drawn, drawn.dpi + 1)

@@ -482,8 +482,6 @@ class Report:
         half-written report. Zip entry times and document properties are fixed,
         so the same inputs give byte-identical files.
         """
-        from evalkit.report._xlsx import write_workbook
-
         path = Path(path)
         xlsx_path = Path(xlsx) if xlsx is not None else None
         temps: list[Path] = []
@@ -497,6 +495,8 @@ class Report:
                 temps.append(xlsx_tmp)
 
                 def write_xlsx() -> None:
+                    from evalkit.report._xlsx import write_workbook  # openpyxl: only where the appendix is written
+
                     write_workbook(xlsx_tmp, tables, self.language, self._core_time(), self.title)
                     _normalise_zip(xlsx_tmp, self._core_time())
                 if self.workers > 1:  # the appendix is written in a forked child while the Word file is zipped
