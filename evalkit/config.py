@@ -201,6 +201,9 @@ REPORT_KEYS = (
     Key("template", str, None, type_name="path", example='"mall.docx"',
         doc="your own Word template (.docx): its styles, logo, header and footer are used; it must define the "
             "styles the report needs (the error names those it lacks)"),
+    Key("toc_page_numbers", bool, False, example="true",
+        doc="page numbers in the table of contents, from a LibreOffice layout of the written document (needs "
+            "soffice; adds about 5 s). Without them Word fills the numbers when fields are updated"),
     *(k for name, what in (
         ("foreword", "the foreword (default: a short one naming the commissioner and the authors)"),
         ("background", "a longer background, before the change's description"),
@@ -323,6 +326,7 @@ class ReportOptions:
     report_number: str = ""
     date: dt.date | None = None
     template: Path | None = None
+    toc_page_numbers: bool = False
     #: texts given in the config (or read from their files); "" when absent
     foreword: str = ""
     background: str = ""
@@ -591,6 +595,7 @@ def _parse_all(raw: dict, path: Path) -> Evaluation | None:
             commissioner=rep.take(REPORT_KEYS, "commissioner"), authors=rep.strings("authors"),
             version=rep.take(REPORT_KEYS, "version"), report_number=rep.take(REPORT_KEYS, "report_number"),
             date=rep.take(REPORT_KEYS, "date"), template=_gather(_existing, rep, "template", base, True),
+            toc_page_numbers=rep.take(REPORT_KEYS, "toc_page_numbers"),
             **{name: _report_text(rep, name, base) for name in REPORT_TEXTS},
             **_own_text(rep, "conclusions", base), **_own_text(rep, "recommendations", base),
         )

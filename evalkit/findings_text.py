@@ -166,22 +166,33 @@ def _items_paragraph(findings: Sequence[Finding], title: str, language: str, bri
     return text
 
 
-def _certainty(findings: Sequence[Finding], language: str) -> str:
-    """How sure: clear for all / some / none of the headline findings, then each caveat once."""
+def _certainty(findings: Sequence[Finding], language: str, said: set[str] | None = None) -> str:
+    """How sure: clear for all / some / none of the headline findings, then each caveat once.
+
+    ``said``: the design and caveat sentences already told (the summary's earlier questions); they are not
+    repeated, a short "the reservations above apply" stands for them, and the set is updated."""
     heads = [f for f in findings if f.primary and "withheld" not in f.caveats]
     n_clear = sum(f.clear for f in heads)
     lead = "sure_all" if heads and n_clear == len(heads) else "sure_none" if n_clear == 0 else "sure_some"
-    keys = [lead] if heads else []  # a question answered by a pre-trend test alone has no effect to judge
-    keys += list(dict.fromkeys(_DESIGN[f.kind] for f in findings if f.kind in _DESIGN))
+    keys = list(dict.fromkeys(_DESIGN[f.kind] for f in findings if f.kind in _DESIGN))
     keys += list(dict.fromkeys(CAVEAT_KEYS[c] for f in findings for c in f.caveats if c in CAVEAT_KEYS))
-    return " ".join(_t(k, language) for k in keys)
+    repeated = [k for k in keys if said is not None and k in said]
+    keys = [k for k in keys if k not in repeated]
+    if said is not None:
+        said.update(keys)
+    # a question answered by a pre-trend test alone has no effect to judge
+    text = [_t(k, language) for k in ([lead] if heads else []) + keys]
+    if repeated:
+        text.append(_t("same_caveats", language))
+    return " ".join(text)
 
 
 def answer(findings: Sequence[Finding], language: str, change: str, titles: dict[str, str],
-           brief: bool = False) -> list[str]:
+           brief: bool = False, said: set[str] | None = None) -> list[str]:
     """The answer to one research question: a paragraph of findings (analysis by analysis, in the order the
     config names them), then a paragraph on how sure one can be. ``titles``: analysis id → its title;
-    ``brief`` (the summary): item analyses are told as counts, with the items that got worse named."""
+    ``brief`` (the summary): item analyses are told as counts, with the items that got worse named;
+    ``said`` (the summary): caveats told for an earlier question, not repeated (see :func:`_certainty`)."""
     if not findings:
         return [_t("no_findings", language)]
     sentences = []
@@ -192,7 +203,7 @@ def answer(findings: Sequence[Finding], language: str, change: str, titles: dict
             continue
         sentences += [finding_sentence(f, language, change) for f in own
                       if f.primary or f.clear or f.effect == "pretrend"]
-    return [" ".join(sentences), _certainty(findings, language)]
+    return [" ".join(sentences), _certainty(findings, language, said)]
 
 
 def summary_paragraph(question: str, paragraphs: Sequence[str]) -> str:

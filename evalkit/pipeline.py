@@ -306,7 +306,7 @@ def _add_questions(report, result: Run, findings: dict[str, list], lang: str) ->
     titles = _titles(ev, result, lang)
     change = i18n.in_language(ev.change.name, lang)
     placed: set[str] = set()
-    summary = []
+    summary, said = [], set()
     for i, (question, ids) in enumerate(mapped):
         question = i18n.in_language(question, lang)
         if not ids:
@@ -314,7 +314,7 @@ def _add_questions(report, result: Run, findings: dict[str, list], lang: str) ->
             continue
         where = f"{ev.path.name if ev.path else 'config'}: evaluation.questions[{i}].analyses"
         told = [f for entry in ids for f in _told(findings, entry, where)]
-        summary.append(ft.summary_paragraph(question, ft.answer(told, lang, change, titles, brief=True)))
+        summary.append(ft.summary_paragraph(question, ft.answer(told, lang, change, titles, brief=True, said=said)))
         report.add_question(question, ft.answer(told, lang, change, titles))
         for aid in dict.fromkeys(entry.split(":", 1)[0] for entry in ids):
             if aid not in placed:
@@ -357,7 +357,8 @@ def build_report(result: Run, *, language: str | None = None):
                     thresholds=(meta.suppress_counts_below, meta.suppress_percent_denominator_below),
                     zero_is_small=meta.suppress_zero_counts, template=meta.template,
                     commissioner=meta.commissioner or None, authors=meta.authors, version=meta.version or None,
-                    report_number=meta.report_number or None, date=_fou.report_date(result))
+                    report_number=meta.report_number or None, date=_fou.report_date(result),
+                    toc_page_numbers=meta.toc_page_numbers)
     report.add_section("foreword", blocks=_fou.foreword(ev, lang))
     change = ev.change
     where = ", ".join(change.units) if change.units else _t("all_units", lang)

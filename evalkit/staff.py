@@ -275,6 +275,7 @@ class StaffSummary:
         hidden = suppress_percentages(t, rates, "employees", self.min_employees).mask
         for r in rates:
             t[r] = t[r].mask(hidden[r].to_numpy())
+        t["unit"] = t["unit"].map(lambda u: _unit_name(u, language))
         names = {c: _t(c, language) for c in ["unit", "year", "employees", *rates]}
         frame = t[list(names)].rename(columns=names)
         emp = names["employees"]
@@ -303,7 +304,7 @@ class StaffSummary:
         data = self.plot_data()
         for unit, g in data.groupby("unit", sort=True):
             lw, color = (2.4, "black") if unit == PANEL_TOTAL else (1.0, None)
-            ax.plot(g["period"], g["sick_leave"] * 100, label=str(unit), linewidth=lw, color=color)
+            ax.plot(g["period"], g["sick_leave"] * 100, label=_unit_name(unit, language), linewidth=lw, color=color)
         if self.change_date is not None:
             ax.axvline(self.change_date, color="grey", linestyle="--", linewidth=1)
         ax.set_ylabel("%")
@@ -313,6 +314,11 @@ class StaffSummary:
 
     def _repr_html_(self) -> str:
         return f"<h4>{self.title}</h4>" + self.report_tables("en")[0].frame.to_html(index=False, na_rep="..")
+
+
+def _unit_name(unit, language: str) -> str:
+    """A unit as the reader sees it: the municipality rows by name in the report's language."""
+    return i18n.label("whole_municipality", language) if unit == PANEL_TOTAL else str(unit)
 
 
 def staff_summary(panel: pd.DataFrame, *, min_employees: int = DEFAULT_MIN_EMPLOYEES,

@@ -82,6 +82,16 @@ def test_sentences_have_numbers_in_the_language(result, language, word, decimal)
     assert f"{100 * share:.0f}" in text[0]
 
 
+@pytest.mark.parametrize("language", ["sv", "nb", "en"])
+def test_a_changed_item_is_named_by_its_wording(result, language):
+    # the changed item is told with its question, so the sentence reads without the checklist beside it
+    from evalkit.privacy import Disclosure
+
+    text = result.sentences(language, disclosure=Disclosure(1, 1))[6]
+    question = next(i for i in CHECKLIST.items if i.id == "A2").question(language)
+    assert f"{question} (A2)" in text and question not in result.sentences(language)[7]
+
+
 def test_sentences_hide_a_share_whose_count_the_tables_hide(result):
     # stage A before: every one of 8 items met in ~6 % of 63 case files, i.e. fewer than 5 case files
     row = result.stages.query("stage == 'A' and group == 'before'").iloc[0]

@@ -148,6 +148,9 @@ def test_result_views_and_report_hooks(tmp_path):
         assert len(res.methods(lang)) == 3
         tables = res.report_tables(lang)
         assert len(tables) == 3 and all(isinstance(x[1], pd.DataFrame) for x in tables)
+        # the agreement table names its measures in the report's language, not by their codes
+        measures = tables[2][1].iloc[:, 0].tolist()
+        assert measures == [ek.i18n.text("agreement", f"names.{m}", lang) for m in ("cohen", "krippendorff")]
     assert "<table" in res._repr_html_() and "strong III.C, III.J; weak III.G, IV.B" in res.summary()
     fig = res.plot()
     hatches = [p.get_hatch() for p in fig.axes[0].patches]

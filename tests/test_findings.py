@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from evalkit import findings_text as ft
+from evalkit import i18n
 from evalkit.blocks import Bullets, Paragraph
 from evalkit.config import Evaluation
 from evalkit.errors import ConfigError
@@ -133,6 +134,24 @@ def test_interval_including_zero_is_no_clear_change(language):
     assert not any(re.search(rf"\b{w}\b", text) for w in DIRECTION_WORDS[language])
     # the interval is printed low to high, as the table would
     assert ft.interval_text(f, language) in text
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_summary_tells_each_caveat_once(language):
+    # two questions with the same design: the second answer says the reservations above apply, and tells
+    # only its own new caveat
+    first = _finding(kind="did", effect="did", caveats=("few_clusters",))
+    second = _finding(kind="did", effect="did", caveats=("few_clusters", "one_pre_period"))
+    said: set[str] = set()
+    how_sure_1 = ft.answer([first], language, "IBIC", {}, brief=True, said=said)[1]
+    how_sure_2 = ft.answer([second], language, "IBIC", {}, brief=True, said=said)[1]
+    few, design = (i18n.text("findings", k, language) for k in ("few_clusters", "design_did"))
+    assert few in how_sure_1 and design in how_sure_1
+    assert few not in how_sure_2 and design not in how_sure_2
+    assert i18n.text("findings", "one_pre_period", language) in how_sure_2
+    assert how_sure_2.endswith(i18n.text("findings", "same_caveats", language))
+    # the results chapter (no ``said``) keeps every caveat
+    assert few in ft.answer([second], language, "IBIC", {})[1]
 
 
 def finding_sentence_and_certainty(f, language):

@@ -11,6 +11,7 @@ recovered from the committed decisions file.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import warnings
 
@@ -249,6 +250,17 @@ def test_sample_index_jumps_at_the_ibic_date(sample_fidelity):
     before = s.loc[s["decided_on"].dt.year == 2016, "index"].mean()
     after = s.loc[s["decided_on"].dt.year == 2017, "index"].mean()
     assert before < 0.5 < 0.8 < after
+
+
+@pytest.mark.parametrize("language, recorded, survey", [("sv", "ifyllt", "enkätfråga"), ("nb", "utfylt", "spørsmål"),
+                                                      ("en", "recorded", "survey item")])
+def test_component_rules_read_in_the_report_language(sample_fidelity, language, recorded, survey):
+    # the rule notation keeps column names and operators; its few words are the report's language
+    frame = sample_fidelity.report_tables(language)[3][1]
+    rules = " ".join(frame.iloc[:, 2])
+    assert f"follow_up_on {recorded}" in rules and survey in rules
+    others = {"sv": "ifyllt", "nb": "utfylt", "en": "recorded"}
+    assert not any(re.search(rf"\b{word}\b", rules) for lang, word in others.items() if lang != language)
 
 
 def test_sample_report_hooks(sample_fidelity):

@@ -59,3 +59,21 @@ def test_select_quotes_diverse_limited_masked():
     assert not q["quote"].str.contains("Lena").any()           # masked
     assert set(q["label"]) <= set(labels)
     assert q.equals(select_quotes(seg, labels, n=3, min_chars=20, max_chars=120))  # seeded: same choice
+
+
+def test_the_same_words_are_quoted_once_under_a_theme():
+    # three interviews of three groups hold the same sentence: it is quoted once, and each other group gets
+    # its own words (or no quote) instead of a copy attributed to another person
+    same = "Allt är uppdelat i minuter, sju minuter för dusch och fem för frukost."
+    seg = pd.DataFrame({
+        "code_guid": ["c"] * 5 + ["d"],
+        "group": ["anhörig", "chef", "politiker", "chef", "anhörig", "chef"],
+        "source_guid": ["s1", "s2", "s3", "s2", "s1", "s2"],
+        "text": [same, same, same, "Vi planerar om varje morgon utifrån vad brukarna faktiskt behöver.",
+                 same, same]})
+    labels = pd.Series({"s1": "Anhörig 1", "s2": "Chef 1", "s3": "Politiker 1"})
+    q = select_quotes(seg, labels, n=2, min_chars=20)
+    under_c = q[q["code_guid"] == "c"]
+    assert under_c["quote"].is_unique and (under_c["quote"] == same).sum() == 1
+    assert set(under_c["group"]) == {"anhörig", "chef"}      # politiker had only the repeated words
+    assert (q[q["code_guid"] == "d"]["quote"] == same).sum() == 1   # another theme may quote them again

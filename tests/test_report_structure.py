@@ -433,6 +433,19 @@ def test_header_words_never_break_inside_a_word():
     assert _header_words_fit(_formatted(["(procentenheter)"]), [2400])
 
 
+def _rows_kept_with_next(xml: str) -> list[bool]:
+    """Per row (header first): whether every cell's paragraph is kept with the next."""
+    rows = re.findall(r"<w:tr>.*?</w:tr>", xml)
+    return [r.count("<w:keepNext/>") == r.count("<w:tc>") for r in rows]
+
+
+def test_a_short_table_is_kept_on_one_page_and_a_long_one_may_break():
+    short = _rows_kept_with_next(table_xml(_formatted(_HEADERS, rows=4), "EvalkitTable", 9070))
+    assert short == [True, True, True, True, False]      # every row held to the next, except the last
+    long = _rows_kept_with_next(table_xml(_formatted(_HEADERS, rows=40), "EvalkitTable", 9070))
+    assert not any(long)                                  # 40 rows: may break; the header repeats overleaf
+
+
 @pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")), reason="LibreOffice/poppler "
                     "not installed (apt-get install libreoffice-writer poppler-utils)")
 def test_headers_render_without_broken_words(tmp_path):

@@ -71,3 +71,20 @@ def build_report(language: str = "sv", **kwargs) -> Report:
     report.set_provenance([sample_record()], versions={"evalkit": "0.1.0", "pandas": "3.1"},
                           seeds={"audit": 20240601}, config_text='[evaluation]\ntitle = "IBIC"\nseed = 20240601\n')
     return report
+
+
+def test_years_print_as_years_and_counts_keep_their_separator():
+    # a wave column is a year in every language ("2015", never "2,015"); a declared count keeps the
+    # language's thousands separator, and a mixed column's years ("2021 − 2019" beside 2019) stay years too
+    from evalkit.report._blocks import Table
+    from evalkit.report._disclosure import Disclosure
+    from evalkit.report._format import YEAR, format_table
+
+    frame = pd.DataFrame({"Wave": [2015, 2016], "Answers": [2062, 1940], "Mean": [2015.0, 3.5],
+                          "Label": [2019, "2021 − 2019"]})
+    table = format_table(Table(frame, "t", TableSpec(counts=("Answers",))), "en", Disclosure(5, 30))
+    assert table.kinds[0] == YEAR and table.kinds[2] != YEAR
+    assert [row[0] for row in table.text] == ["2015", "2016"]
+    assert [row[1] for row in table.text] == ["2,062", "1,940"]
+    assert [row[3] for row in table.text] == ["2019", "2021 − 2019"]
+    assert table.values[0][0] == 2015 and isinstance(table.values[0][0], int)

@@ -129,13 +129,16 @@ def test_the_staff_threshold_is_configurable_above_the_count_threshold(tmp_path,
     assert oster and all(r[2] == "20" and set(r[3:]) == {".."} for r in oster)
     assert all(all(v is None or v == ".." for v in r[3:]) for r in cells if r and r[0] == "Öster")
     assert any(r[0] == "Centrum" and r[3] != ".." for r in rows)
+    # the municipality rows are named in the report's language, not by the panel's internal key
+    assert any(r[0] == "Hela kommunen" for r in rows) and not any(r[0] == "Total" for r in rows)
 
 
 def test_the_figure_leaves_small_teams_out(sample):
     _, panel = sample
     summary = staff_summary(panel, min_employees=5)
     assert "Åsen" not in set(summary.plot_data()["unit"]) and "Total" in set(summary.plot_data()["unit"])
-    assert summary.plot().axes
+    legend = [t.get_text() for t in summary.plot(language="nb").axes[0].get_legend().get_texts()]
+    assert "Hele kommunen" in legend and "Total" not in legend
 
 
 def test_the_config_key_and_its_default(tmp_path):

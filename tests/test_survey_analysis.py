@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit import i18n
 from evalkit.analysis.surveys import (compare_shares, ordinal_compare, paired_prepost, run, share_positive,
                                       survey_analysis, survey_estimate)
 from evalkit.analysis.proportions import newcombe_diff_ci
@@ -169,6 +170,9 @@ def test_report_section_renders(sample_result, tmp_path, language):
     assert len(doc.tables) >= 1
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     assert any(c.endswith("%") or c.endswith("\u00a0%") for c in cells)
+    # the odds-ratio column is explained in the methods text, in the words of its header
+    header = i18n.text("surveys", "odds_ratio", language)
+    assert header in cells and header.lower() in text.lower() and "1" in text
 
 
 def test_figures_draw(sample_result):

@@ -109,7 +109,7 @@ def role_labels(groups: pd.Series, role_names: dict[str, str] | None = None) -> 
 def select_quotes(segments: pd.DataFrame, labels: pd.Series, *, n: int = 2, min_chars: int = 40,
                   max_chars: int = 300, names: Sequence[str] = (), language: str = "sv", seed: int = 0
                   ) -> pd.DataFrame:
-    """Pick up to ``n`` masked quotes per (code, group).
+    """Pick up to ``n`` masked quotes per (code, group), no text twice under one code.
 
     Parameters
     ----------
@@ -131,18 +131,26 @@ def select_quotes(segments: pd.DataFrame, labels: pd.Series, *, n: int = 2, min_
     rng = np.random.default_rng(seed)
     rows = []
     seg = segments.dropna(subset=["text"])
+    shown: dict[object, set[str]] = {}   # the quotes of a theme, so no text is shown twice under it
     for (code, group), cell in seg.groupby(["code_guid", "group"], sort=True):
-        cell = cell.assign(quote=[_trim(t, max_chars) for t in cell["text"]])
-        cell = cell[cell["quote"].str.len() >= min_chars]
+        # masked before it is cut, so the length limit holds for the text the reader sees ("[namn]" is
+        # longer than many of the names it hides)
+        cell = cell.assign(quote=[_trim(mask_text(t, names=names, language=language), max_chars)
+                                  for t in cell["text"]])
+        used = shown.setdefault(code, set())
+        # the same words from several interviews read as one quote attributed to several people
+        cell = cell[(cell["quote"].str.len() >= min_chars) & ~cell["quote"].isin(used)]
+        cell = cell.drop_duplicates("quote")
         if cell.empty:
             continue
         med = cell["quote"].str.len().median()
         cell = cell.assign(_d=(cell["quote"].str.len() - med).abs(), _r=rng.random(len(cell)))
         cell = cell.sort_values(["_d", "_r"]).drop_duplicates("source_guid")
         for r in cell.head(n).to_dict("records"):
+            used.add(r["quote"])
             rows.append({"code_guid": code, "group": group, "source_guid": r["source_guid"],
                          "label": labels.get(r["source_guid"], str(group)),
-                         "quote": mask_text(r["quote"], names=names, language=language)})
+                         "quote": r["quote"]})
     return pd.DataFrame(rows, columns=["code_guid", "group", "source_guid", "label", "quote"])
 
 

@@ -143,7 +143,8 @@ def _change_sentences(res, language: str, d) -> list[str]:
         return []
     changed = set(res.changed_items())
     k = len(c)
-    moved = [f"{r['item']} {_points_ci(r['difference'], r['ci_low'], r['ci_high'], language, _item_hidden(res, r['item'], d))}"
+    named = _named_items(res, language)
+    moved = [f"{named[r['item']]} {_points_ci(r['difference'], r['ci_low'], r['ci_high'], language, _item_hidden(res, r['item'], d))}"
              for _, r in c.iterrows() if r["item"] in changed]
     still = [r["item"] for _, r in c.iterrows() if r["item"] not in changed]
     out = []
@@ -155,6 +156,14 @@ def _change_sentences(res, language: str, d) -> list[str]:
         out.append(i18n.text("audit", "change_sentences_3", language, still=len(still),
                              still2=_join(still, language)))
     return out
+
+
+def _named_items(res, language: str) -> dict[str, str]:
+    """Item id → how a sentence names it: its wording in quotation marks with the code after, so the text
+    reads without the checklist beside it (the code alone when the checklist is not known)."""
+    wording = _wording(res, language)
+    return {i: i18n.label("quoted", language, text=f"{wording[i]} ({i})") if i in wording else i
+            for i in res.comparison["item"]}
 
 
 def _agreement_sentence(res, language: str, rules) -> str | None:

@@ -437,6 +437,7 @@ class CFIRResult:
         if self.agreement is not None:
             a = self.agreement.to_frame()[["method", "value", "ci_low", "ci_high", "n_units", "excluded_mixed",
                                            "excluded_missing"]]
+            a["method"] = [i18n.text("agreement", f"names.{m}", language) for m in a["method"]]
             a.columns = [_t("measure", language), _t("value", language), _t("ci_low", language),
                          _t("ci_high", language), _t("pairs", language), _t("excluded_x", language),
                          _t("excluded_missing", language)]

@@ -96,7 +96,8 @@ def fidelity_sentences(res, language: str) -> list[str]:
 
 def fidelity_methods(res, language: str) -> list[str]:
     m = res.model
-    eligible = m.eligible_text.get(language) or " & ".join(c.describe() for c in m.eligible) or t("every_case", language)
+    eligible = (m.eligible_text.get(language) or " & ".join(c.describe(language) for c in m.eligible)
+                or t("every_case", language))
     out = [t("fid_methods", language, model=m.label(language), eligible=eligible[0].lower() + eligible[1:],
              k=res.window_months, thr=_num(res.threshold, language))]
     unit_level = [_lower(c.label(language)) for c in m.unit_components]
@@ -165,8 +166,9 @@ def _component_table(res, language) -> pd.DataFrame:
     for c in res.model.components:
         rows.append({t("component", language): c.label(language),
                      t("observed_by", language): t(f"src_{c.source}", language),
-                     t("rule", language): c.observation.describe(),
-                     t("applies", language): " & ".join(x.describe() for x in c.applies) or t("every_case", language),
+                     t("rule", language): c.observation.describe(language),
+                     t("applies", language): " & ".join(x.describe(language) for x in c.applies)
+                     or t("every_case", language),
                      t("audit_item", language): c.audit_item or ""})
     return pd.DataFrame(rows)
 
@@ -187,9 +189,11 @@ def fidelity_plot(res, ax, language: str):
     if ax is not None:
         _trend(ax, s, "index", t("index", language), res.threshold, language)
         return ax.figure
-    ncols = 2 if len(panels) <= 4 else 3
+    # two panels a row at the page's width (7 in), so the labels print at their size (a third column
+    # shrank the 5-panel figure to half size and its ticks to 3.5 pt)
+    ncols = 1 if len(panels) == 1 else 2
     nrows = int(np.ceil(len(panels) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.8 * nrows), sharex=True, sharey=True,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0, 2.1 * nrows + 0.7), sharex=True, sharey=True,
                              squeeze=False)
     for a, (col, title) in zip(axes.flat, panels):
         _trend(a, s, col, title, res.threshold if col == "index" else None, language)

@@ -45,6 +45,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from evalkit import i18n
 from evalkit.errors import AnalysisError, ConfigError
 
 __all__ = ["Condition", "Observation", "Component", "Model", "MODELS_DIR", "BUILTIN_MODELS", "SOURCES",
@@ -145,13 +146,13 @@ class Condition:
         mine = pd.to_datetime(col, errors="coerce")
         return (mine <= other).fillna(False).to_numpy(dtype=bool)
 
-    def describe(self) -> str:
-        """The condition in compact notation (the same in every language: it names columns)."""
+    def describe(self, language: str = "en") -> str:
+        """The condition in compact notation: column names and operators as written in the model, the few
+        words between them (recorded, missing, true, false) in ``language``."""
         if self.op == "any":
-            return "(" + " | ".join(" & ".join(c.describe() for c in g) for g in self.value) + ")"
+            return "(" + " | ".join(" & ".join(c.describe(language) for c in g) for g in self.value) + ")"
         if self.op == "is":
-            return {"true": f"{self.field} = true", "false": f"{self.field} = false",
-                    "present": f"{self.field} recorded", "missing": f"{self.field} missing"}[self.value]
+            return i18n.text("implementation", f"rule.{self.value}", language, field=self.field)
         if self.op in ("in", "not_in"):
             sign = "∈" if self.op == "in" else "∉"
             return f"{self.field} {sign} {{{', '.join(str(v) for v in self.value)}}}"
@@ -192,8 +193,8 @@ def evaluate_rule(rule: tuple[Condition, ...], frame: pd.DataFrame) -> np.ndarra
     return out
 
 
-def describe_rule(rule: tuple[Condition, ...]) -> str:
-    return " & ".join(c.describe() for c in rule) if rule else "—"
+def describe_rule(rule: tuple[Condition, ...], language: str = "en") -> str:
+    return " & ".join(c.describe(language) for c in rule) if rule else "—"
 
 
 # ----------------------------------------------------------------------------- components
@@ -251,14 +252,12 @@ class Observation:
             raise ConfigError(f"{where}: a visits observation needs 'at_most' (a number of staff)")
         return cls(source, measure=measure, at_most=float(at_most))
 
-    def describe(self) -> str:
+    def describe(self, language: str = "en") -> str:
         if self.source == "decisions":
-            return describe_rule(self.met)
-        if self.source == "audit":
-            return f"audit item {self.item} = yes"
-        if self.source == "survey":
-            return f"survey item {self.item}: positive answer"
-        return f"{self.measure} ≤ {self.at_most:g} staff in 14 days"
+            return describe_rule(self.met, language)
+        values = {"item": self.item, "measure": self.measure,
+                  "at_most": f"{self.at_most:g}" if self.at_most is not None else ""}
+        return i18n.text("implementation", f"rule.{self.source}", language, **values)
 
 
 @dataclass(frozen=True)
@@ -419,7 +418,8 @@ class Model:
     def to_frame(self, language: str = "sv") -> pd.DataFrame:
         """One row per component: ``id, label, source, rule, applies, audit_item``."""
         return pd.DataFrame([{"id": c.id, "label": c.label(language), "source": c.source,
-                              "rule": c.observation.describe(), "applies": describe_rule(c.applies),
+                              "rule": c.observation.describe(language),
+                              "applies": describe_rule(c.applies, language),
                               "audit_item": c.audit_item or ""} for c in self.components])
 
     def check_columns(self, frame: pd.DataFrame, what: str = "decisions") -> None:

@@ -112,12 +112,14 @@ def toc_bookmark(number: int) -> str:
     return f"_Toc{number:09d}"
 
 
-def add_toc_field(document, placeholder: str, levels: str = "1-2", entries=()) -> None:
+def add_toc_field(document, placeholder: str, levels: str = "1-2", entries=(), page_numbers: str | None = None) -> None:
     """Append a TOC field over heading levels ``levels`` with its result filled in.
 
     ``entries`` are ``(level, text)`` of the headings in order; entry ``n`` (from 1) links to bookmark
     :func:`toc_bookmark` ``(n)``, which :class:`DocxRenderer` puts on the heading. Without entries the
-    field's result is ``placeholder``.
+    field's result is ``placeholder``. ``page_numbers``: each entry ends in a dot leader and a
+    ``PAGEREF`` field whose cached result is this text (the pages are put in by
+    :mod:`evalkit.report._toc_pages`); None writes the entries without page numbers.
     """
     instr = f'TOC \\o "{levels}" \\h \\z \\u'
     if not entries:
@@ -130,10 +132,15 @@ def add_toc_field(document, placeholder: str, levels: str = "1-2", entries=()) -
              '<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
     end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
     last = len(entries) - 1
+    tabs = (f'<w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{int(text_width_emu(document) * _TWIPS_PER_EMU)}"/>'
+            '</w:tabs>') if page_numbers is not None else ""
     for i, (level, text) in enumerate(entries):
         style = f"toc {level}"
-        ppr = f'<w:pPr><w:pStyle w:val="{document.styles[style].style_id}"/></w:pPr>' if style in names else ""
-        link = (f'<w:hyperlink w:anchor="{toc_bookmark(i + 1)}" w:history="1">{_run(text)}</w:hyperlink>')
+        pstyle = f'<w:pStyle w:val="{document.styles[style].style_id}"/>' if style in names else ""
+        ppr = f"<w:pPr>{pstyle}{tabs}</w:pPr>" if pstyle or tabs else ""
+        page = ("<w:r><w:tab/></w:r>" + _field_runs(f"PAGEREF {toc_bookmark(i + 1)} \\h", page_numbers)
+                if page_numbers is not None else "")
+        link = (f'<w:hyperlink w:anchor="{toc_bookmark(i + 1)}" w:history="1">{_run(text)}{page}</w:hyperlink>')
         xml = (f"<w:p {nsdecls('w')}>{ppr}{begin if i == 0 else ''}{link}{end if i == last else ''}</w:p>")
         _append_body(document, parse_xml(xml))
 
@@ -299,14 +306,21 @@ def table_xml(table: FormattedTable, style_id: str, total_twips: int) -> str:
         _row_xml(table.header, widths, right, header=True, bold=True, size=size),
     ]
     n = len(table.text)
+    tall = [_tall(row, widths, points) for row in table.text]
+    # a short table is kept on one page (each row kept with the next): split after its first row it left
+    # one row under the caption at the foot of a page and the rest overleaf
+    together = n <= _WHOLE_TABLE_ROWS and not any(tall)
+    parts[-1] = _row_xml(table.header, widths, right, header=True, bold=True, size=size, with_next=together)
     for r, row in enumerate(table.text):
         parts.append(_row_xml(row, widths, right, header=False, bold=table.total_row and r == n - 1, size=size,
-                              keep=not _tall(row, widths, points)))
+                              keep=not tall[r], with_next=together and r < n - 1))
     parts.append("</w:tbl>")
     return "".join(parts)
 
 
-_CELL_PPR = '<w:pPr><w:spacing w:before="0" w:after="0"/>{jc}</w:pPr>'
+_CELL_PPR = '<w:pPr>{keep}<w:spacing w:before="0" w:after="0"/>{jc}</w:pPr>'
+#: a table of at most this many body rows (none of them tall) is kept on one page
+_WHOLE_TABLE_ROWS = 15
 #: A body row with a cell of more lines than this may break across pages: kept whole, a tall row (the
 #: joint display's quotes) would push itself to the next page and leave the one before it half empty.
 _KEEP_ROW_LINES = 4
@@ -318,17 +332,18 @@ def _tall(row: list[str], widths: list[int], points: float) -> bool:
 
 
 def _row_xml(cells: list[str], widths: list[int], right: list[bool], *, header: bool, bold: bool,
-             size: str, keep: bool = True) -> str:
+             size: str, keep: bool = True, with_next: bool = False) -> str:
     # the header row repeats on every page and never splits; a short body row is kept on one page
     trpr = ("<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header else
             "<w:trPr><w:cantSplit/></w:trPr>" if keep else "")
     rpr = "<w:b/><w:bCs/>" if bold else ""
     rpr = f"<w:rPr>{rpr}{size}</w:rPr>"
     out = [f"<w:tr>{trpr}"]
+    keep_next = "<w:keepNext/>" if with_next else ""
     for text, width, is_right in zip(cells, widths, right):
         jc = '<w:jc w:val="right"/>' if is_right else ""
         out.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
-                   f"<w:p>{_CELL_PPR.format(jc=jc)}{_run(text, rpr)}</w:p></w:tc>")
+                   f"<w:p>{_CELL_PPR.format(keep=keep_next, jc=jc)}{_run(text, rpr)}</w:p></w:tc>")
     out.append("</w:tr>")
     return "".join(out)
 
@@ -376,9 +391,10 @@ class DocxRenderer:
 
     # -- document-level -------------------------------------------------
     def prepare(self, *, title: str, subtitle: str | None, author: str | None, lines=(),
-                core_time: dt.datetime, toc=()) -> None:
+                core_time: dt.datetime, toc=(), toc_pages: str | None = None) -> None:
         """The title page (title, subtitle, ``lines``: report number, commissioner, authors, version, date),
-        the document properties and the table of contents (``toc``: ``(level, text)`` of the headings)."""
+        the document properties and the table of contents (``toc``: ``(level, text)`` of the headings;
+        ``toc_pages``: the page-number placeholder, see :func:`add_toc_field`)."""
         body = self.document.element.body
         for child in list(body):
             if child.tag != qn("w:sectPr"):
@@ -404,7 +420,8 @@ class DocxRenderer:
         heading.runs[0].bold = True
         if "TOC Heading" in style_names(self.document):
             heading.style = self.document.styles["TOC Heading"]
-        add_toc_field(self.document, i18n.label("toc_placeholder", self.language), entries=list(toc))
+        add_toc_field(self.document, i18n.label("toc_placeholder", self.language), entries=list(toc),
+                      page_numbers=toc_pages)
         self.n_toc = 0
         self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 

@@ -21,6 +21,17 @@ from evalkit.report._disclosure import disclosure_mask
 __all__ = ["FormattedTable", "format_table"]
 
 COUNT, PERCENT, NUMBER, PVALUE, DATE, TEXT = "count", "percent", "number", "pvalue", "date", "text"
+#: a column of calendar years (survey waves, years of a panel): written as the year, never "2,015"
+YEAR = "year"
+_YEARS = (1800, 2200)
+
+
+def _is_year(value) -> bool:
+    """A whole number in the range of calendar years. Counts are declared in the spec (they need
+    disclosure control), so an undeclared whole number in this range is a year — a wave, a period."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
+        return False
+    return bool(np.isfinite(value)) and float(value).is_integer() and _YEARS[0] <= value <= _YEARS[1]
 _PVALUE_NAMES = ("p_value", "p-value", "p-värde", "p-verdi")
 
 
@@ -54,7 +65,8 @@ def _column_kind(frame: pd.DataFrame, column, spec: TableSpec) -> str:
     if pd.api.types.is_bool_dtype(series):
         return TEXT
     if pd.api.types.is_numeric_dtype(series):
-        return NUMBER
+        present = series.dropna()
+        return YEAR if len(present) and all(_is_year(v) for v in present) else NUMBER
     if pd.api.types.is_datetime64_any_dtype(series):
         return DATE
     return TEXT
@@ -80,8 +92,8 @@ def _decimals(frame: pd.DataFrame, column, kind: str, spec: TableSpec) -> int:
 def _cell_value(value, kind: str, spec: TableSpec):
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
-    if kind in (COUNT, NUMBER, PVALUE):
-        return int(round(float(value))) if kind == COUNT else float(value)
+    if kind in (COUNT, NUMBER, PVALUE, YEAR):
+        return int(round(float(value))) if kind in (COUNT, YEAR) else float(value)
     if kind == PERCENT:
         share = float(value) if spec.shares else float(value) / 100.0
         return share
@@ -107,6 +119,8 @@ def _cell_text(value, kind: str, decimals: int, language: str) -> str:
                 else i18n.fmt_number(value, decimals, language))
     if kind == DATE:
         return i18n.fmt_date(value, language)
+    if kind == YEAR or (kind == TEXT and _is_year(value)):
+        return str(int(value))
     if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_)):
         return i18n.fmt_value(value.item() if isinstance(value, np.generic) else value, language)
     return str(value)

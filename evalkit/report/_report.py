@@ -7,6 +7,7 @@ import datetime as dt
 import inspect
 import os
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +17,14 @@ import pandas as pd
 
 from evalkit import i18n
 from evalkit._files import temp_beside
-from evalkit.errors import EvalkitError, ReportError
+from evalkit.errors import EvalkitError, EvalkitWarning, ReportError
 from evalkit.report._blocks import Bullets, Code, Figure, Heading, PageBreak, Paragraph, Table, TableSpec
 from evalkit.privacy._disclosure import Disclosure, is_withheld
 from evalkit.report._disclosure import DEFAULT_THRESHOLDS, _check_thresholds, disclosure_mask
 from evalkit.report._figures import DEFAULT_DPI, Beside, EarlyRenders, render_all
 from evalkit.report._format import format_table
 from evalkit.report._references import cite_methods, reference_list
+from evalkit.report._toc_pages import PLACEHOLDER, fill_page_numbers, heading_pages
 
 __all__ = ["Report", "SECTION_ORDER", "TEMPLATE"]
 
@@ -111,7 +113,7 @@ class Report:
                  zero_is_small: bool = False, subtitle: str | None = None, author: str | None = None, date: dt.date | None = None,
                  figure_width_cm: float | None = None, dpi: int = DEFAULT_DPI, workers: int = 2,
                  commissioner: str | None = None, authors: Iterable[str] = (), version: str | None = None,
-                 report_number: str | None = None):
+                 report_number: str | None = None, toc_page_numbers: bool = False):
         self.title = str(title)
         self.language = i18n.check_language(language)
         self.template = Path(template) if template is not None else TEMPLATE
@@ -122,6 +124,9 @@ class Report:
         self.commissioner, self.version, self.report_number = commissioner, version, report_number
         self.authors = tuple(authors) or ((author,) if author else ())
         self.figure_width_cm, self.dpi, self.workers = figure_width_cm, int(dpi), int(workers)
+        #: page numbers in the table of contents from a LibreOffice layout (evalkit.report._toc_pages)
+        self.toc_page_numbers = bool(toc_page_numbers)
+        self._toc: list[tuple[int, str]] = []
         # results' figures are drawn in a forked child while the report is assembled (speed, issue 14)
         self._early = EarlyRenders(self.dpi) if self.workers > 1 else None
         self._sections: dict[str, list] = {key: [] for key in SECTION_ORDER}
@@ -459,13 +464,23 @@ class Report:
         pngs = dict(zip((id(f) for f in shown), drawn))
         document = open_template(self.template)
         renderer = DocxRenderer(document, self.language, formatted, pngs, self.figure_width_cm)
+        self._toc = [(b.level, b.text) for b in blocks if isinstance(b, Heading) and b.level <= 2]
         renderer.prepare(title=self.title, subtitle=self.subtitle, author=", ".join(self.authors) or None,
-                         lines=self.title_lines(), core_time=self._core_time(),
-                         toc=[(b.level, b.text) for b in blocks if isinstance(b, Heading) and b.level <= 2])
+                         lines=self.title_lines(), core_time=self._core_time(), toc=self._toc,
+                         toc_pages=PLACEHOLDER if self.toc_page_numbers else None)
         renderer.render(blocks)
         tables = [(n, b.caption, formatted[id(b)], b.source)
                   for n, b in enumerate((b for b in blocks if isinstance(b, Table)), start=1)]
         return document, tables
+
+    def _number_toc(self, document, docx_tmp: Path) -> None:
+        """Lay the written document out, put each heading's page in the TOC and write it again."""
+        if not fill_page_numbers(document, self._toc, heading_pages(docx_tmp)):
+            warnings.warn("the headings LibreOffice laid out are not those of the table of contents, so it has "
+                          "no page numbers ('000'); update fields in Word, or report the template you used",
+                          EvalkitWarning, stacklevel=3)
+        document.save(str(docx_tmp))
+        _normalise_zip(docx_tmp, self._core_time())
 
     def _withheld(self, figure: Figure) -> bool:
         if is_withheld(figure.figure):
@@ -503,6 +518,8 @@ class Report:
                     beside = Beside(write_xlsx)
             document.save(str(docx_tmp))
             _normalise_zip(docx_tmp, self._core_time())
+            if self.toc_page_numbers:
+                self._number_toc(document, docx_tmp)
             if xlsx_path is not None:
                 if beside is None or not beside.join():
                     write_xlsx()  # serial, or the child failed: written here, so its error is raised as before

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from evalkit import i18n
 from evalkit.privacy._cells import put, set_value
-from evalkit.report._format import COUNT, DATE, NUMBER, PERCENT, PVALUE, FormattedTable
+from evalkit.report._format import COUNT, DATE, NUMBER, PERCENT, PVALUE, YEAR, FormattedTable
 
 __all__ = ["write_workbook", "number_format"]
 
@@ -45,6 +45,8 @@ def number_format(kind: str, decimals: int) -> str:
         return f"0{fraction}"
     if kind == DATE:
         return "yyyy-mm-dd"
+    if kind == YEAR:
+        return "0"
     return "General"
 
 
