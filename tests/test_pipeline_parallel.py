@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import shutil
 import warnings
@@ -16,8 +17,15 @@ from evalkit.errors import EvalkitError, ReportError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data_samples" / "exempelkommun"
 
-pytestmark = pytest.mark.skipif(not _parallel.wanted() and not os.environ.get("EVALKIT_SERIAL"),
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="the platform cannot fork: the report is built serially there")
+
+
+@pytest.fixture(autouse=True)
+def _two_processes(monkeypatch):
+    """The parallel path is what these tests check, whatever the environment says."""
+    monkeypatch.delenv("EVALKIT_SERIAL", raising=False)
+    assert _parallel.wanted()
 
 
 def _report(tmp_path: Path, name: str, monkeypatch, capsys, serial: bool) -> tuple[bytes, bytes, str, str]:
