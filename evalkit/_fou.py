@@ -72,11 +72,6 @@ def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
 
 
-def _names(names, language: str) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {_t('and', language)} {names[-1]}"
-
-
 def _dates(run) -> list[dt.date]:
     out = []
     for kind, column in PERIOD_COLUMNS.items():
@@ -105,7 +100,7 @@ def foreword(evaluation, language: str) -> list[str]:
         return _paragraphs(rep.foreword)
     where = evaluation.municipality or _t("the_municipality", language)
     values = dict(change=i18n.in_language(evaluation.change.name, language), where=where, commissioner=rep.commissioner,
-                  authors=_names(rep.authors, language) if rep.authors else "")
+                  authors=i18n.join_words(rep.authors, language) if rep.authors else "")
     key = ("foreword_both" if rep.commissioner and rep.authors else "foreword_commissioner" if rep.commissioner
            else "foreword_authors" if rep.authors else None)
     if key is None:
@@ -179,8 +174,8 @@ def _staff_survey_sentence(run, result, lang: str) -> str:
     if not isinstance(scores, pd.DataFrame) or "wave" not in scores:
         return ""
     counts = scores.groupby("wave", sort=True).size()
-    waves = _names([_t("wave_count", lang, wave=str(w), n=i18n.fmt_int(int(k), lang)) for w, k in counts.items()],
-                   lang)
+    waves = i18n.join_words([_t("wave_count", lang, wave=str(w), n=i18n.fmt_int(int(k), lang))
+                             for w, k in counts.items()], lang)
     return _t("staff_survey", lang, name=_file_name(run.tables.get("staff_survey")) or "staff_survey",
               instrument=_instrument_name(result), n=i18n.fmt_int(len(scores), lang),
               waves=waves)
@@ -191,8 +186,8 @@ def _interview_sentence(run, result, lang: str) -> str:
     n = getattr(result, "n_sources", None)
     if sizes is None or n is None:
         return ""
-    roles = _names([_t("role_count", lang, role=str(role), n=i18n.fmt_int(int(k), lang)) for role, k in
-                    sizes.items()], lang)
+    roles = i18n.join_words([_t("role_count", lang, role=str(role), n=i18n.fmt_int(int(k), lang))
+                             for role, k in sizes.items()], lang)
     first, last = _interview_dates(run)
     period = _t("interview_period", lang, first=i18n.fmt_date(first, lang), last=i18n.fmt_date(last, lang)) \
         if first else ""
@@ -205,11 +200,11 @@ def _audit_sentence(result, lang: str) -> str:
     agreement = getattr(result, "agreement", None)
     if not design.get("n_reviewed") or not isinstance(agreement, pd.DataFrame) or agreement.empty:
         return ""
-    strata = _names([_t("audit_stratum", lang, n=i18n.fmt_int(s["sample"], lang),
-                        stratum=_t(s["key"], lang) if s["key"] in ("before", "after") else s["key"],
-                        population=i18n.fmt_int(s["population"], lang))
-                     for s in sorted(design.get("strata_table", ()),
-                                     key=lambda s: (s["key"] != "before", s["key"] != "after", s["key"]))], lang)
+    ordered = sorted(design.get("strata_table", ()),
+                     key=lambda s: (s["key"] != "before", s["key"] != "after", s["key"]))
+    strata = i18n.join_words([_t("audit_stratum", lang, n=i18n.fmt_int(s["sample"], lang),
+                                 stratum=_t(s["key"], lang) if s["key"] in ("before", "after") else s["key"],
+                                 population=i18n.fmt_int(s["population"], lang)) for s in ordered], lang)
     overall = agreement.iloc[-1]
 
     # the agreement method's name in the report's language (cohen, krippendorff), else as the result names it
@@ -276,7 +271,7 @@ def limitations(run, language: str) -> list[str]:
                 low = table.loc[table["response_rate"].astype(float) < LOW_RESPONSE, "wave"]
                 if len(low):
                     out.append(_t("low_response", lang, limit=i18n.fmt_percent(LOW_RESPONSE, 0, lang),
-                                  years=_names([str(int(w)) for w in low], lang)))
+                                  years=i18n.join_words([str(int(w)) for w in low], lang)))
     out += _event_limitations(run, lang)
     return out
 
@@ -302,7 +297,8 @@ def _event_limitations(run, lang: str) -> list[str]:
     for event in run.evaluation.change.events:
         hit = [_t(f"what_{kind}", lang) for kind, (first, last) in periods.items() if event.overlaps(first, last)]
         if hit:
-            out.append(_t("event", lang, text=i18n.in_language(event.text, lang), when=_when(event, lang), what=_names(hit, lang)))
+            out.append(_t("event", lang, text=i18n.in_language(event.text, lang), when=_when(event, lang),
+                          what=i18n.join_words(hit, lang)))
     return out
 
 
@@ -392,6 +388,6 @@ def figure_caption(spec, result: Any, evaluation, language: str) -> str | None:
             return None
         return _t("caption_its", lang, label=label, first=str(first), last=str(last), change=change)
     if spec.kind == "did":
-        treated = _names(spec.treated, lang) if spec.treated else change
+        treated = i18n.join_words(spec.treated, lang) if spec.treated else change
         return _t("caption_did", lang, label=label, treated=treated, change=change)
     return None

@@ -50,6 +50,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit import i18n
+
 __all__ = ["Finding", "its_findings", "did_findings", "survey_findings", "audit_findings", "staff_survey_findings",
            "ALPHA",
            "BETTER", "judge"]
@@ -398,7 +400,12 @@ def staff_survey_findings(analysis_id: str, result: Any, language: str, disclosu
                                                                               (3, 5)):
             before, after = math.nan, math.nan
             caveats.append("levels_withheld")
-        out.append(Finding(analysis_id, "staff_survey", "did", str(score), str(frame.iloc[row, 0]), "number",
-                           before, after, est, lo, hi, p, _decimals(spec, frame.columns[2], 2), clear, direction,
+        label, unit = str(frame.iloc[row, 0]), "number"
+        if score == "stress_high":
+            # the tables show the share in per cent and its change in points; a finding's levels are shares
+            label, unit = i18n.text("staff_survey", "stress_high", language), "points"
+            before, after = before / 100.0, after / 100.0
+        out.append(Finding(analysis_id, "staff_survey", "did", str(score), label, unit,
+                           before, after, est, lo, hi, p, _decimals(spec, frame.columns[2], 2, row), clear, direction,
                            BETTER.get(str(score)), tuple(caveats), (0, row, (2, 3, 4))))
     return out

@@ -229,9 +229,30 @@ def split_paragraphs(text: str) -> list[str]:
     return [b for b in blocks if b]
 
 
-def _short(f: Finding, key: str, language: str) -> str:
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: lower-case first letter, unless it is an acronym ("HME totalindex")."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _tagged(findings: Sequence[Finding], language: str) -> dict[int, str]:
+    """id(finding) → its name with the design in brackets, for an outcome told by more than one analysis
+    (sick leave as a time series and against comparison units: "improved" and "no clear change" would
+    otherwise stand side by side under one name)."""
+    by_label: dict[str, set[str]] = {}
+    for f in findings:
+        by_label.setdefault(f.label, set()).add(f.analysis_id)
+    return {id(f): _with_tag(_name(f, language), _t("tag_" + f.kind, language)) for f in findings
+            if len(by_label[f.label]) > 1 and f.kind in ("its", "did")}
+
+
+def _with_tag(name: str, tag: str) -> str:
+    """``name (tag)``, or the tag inside the name's own brackets: "Sjukfrånvaro (andel av tiden; tidsserie)"."""
+    return f"{name[:-1]}; {tag})" if name.endswith(")") else f"{name} ({tag})"
+
+
+def _short(f: Finding, key: str, language: str, label: str | None = None) -> str:
     after = _level(f.after, f, language) + (" " + _per(f, language) if f.unit == "ratio" else "")
-    text = _t(key, language, label=_name(f, language), verb=_t(f.direction, language) if f.clear else "",
+    text = _t(key, language, label=label or _name(f, language), verb=_t(f.direction, language) if f.clear else "",
               before=_level(f.before, f, language), after=after)
     if "adjusted_p" in f.caveats:
         text = text[:-1] + _t("adjusted_p", language, p=i18n.fmt_p(f.p, language)) + "."
@@ -273,11 +294,13 @@ def _drafted_conclusions(findings: Sequence[Finding], language: str, titles) -> 
     works = [f for f in findings if f.verdict in ("better", "changed") and f.effect != "slope_change"]
     worse = [f for f in findings if f.verdict == "worse" and f.effect != "slope_change"]
     unclear = [f for f in findings if f.verdict == "unclear" and f.primary]
-    good = [_short(f, "c_better" if f.verdict == "better" else "c_changed", language) if _has_levels(f)
-            else finding_sentence(f, language, "") for f in works]
-    remains = [_short(f, "c_worse", language) if _has_levels(f) else finding_sentence(f, language, "")
-               for f in worse]
-    remains += [_t("c_unclear", language, label=_name(f, language)) for f in unclear if f.effect != "item"]
+    tags = _tagged(findings, language)
+    good = [_short(f, "c_better" if f.verdict == "better" else "c_changed", language, tags.get(id(f)))
+            if _has_levels(f) else finding_sentence(f, language, "") for f in works]
+    remains = [_short(f, "c_worse", language, tags.get(id(f))) if _has_levels(f)
+               else finding_sentence(f, language, "") for f in worse]
+    remains += [_t("c_unclear", language, label=tags.get(id(f)) or _name(f, language)) for f in unclear
+                if f.effect != "item"]
     for aid in dict.fromkeys(f.analysis_id for f in unclear if f.effect == "item"):
         own = [f for f in unclear if f.analysis_id == aid]
         total = sum(1 for f in findings if f.analysis_id == aid)
@@ -287,20 +310,21 @@ def _drafted_conclusions(findings: Sequence[Finding], language: str, titles) -> 
             Heading(_t("remains", language), 2), Bullets(tuple(remains or [_t("c_nothing_remains", language)]))]
 
 
-def _labels(findings: Sequence[Finding]) -> str:
-    return ", ".join(dict.fromkeys(f.label for f in findings))
+def _labels(findings: Sequence[Finding], tags: dict[int, str], language: str) -> str:
+    return i18n.join_words(list(dict.fromkeys(_in_sentence(tags.get(id(f)) or f.label) for f in findings)), language)
 
 
 def _recommendations(usable: Sequence[Finding], every: Sequence[Finding], language: str) -> list[str]:
     out = []
+    tags = _tagged(usable, language)
     better = [f for f in usable if f.verdict == "better" and f.effect != "item"]
     if better:
-        out.append(_t("r_keep", language, labels=_labels(better)))
-    out += [_t("r_worse", language, label=_name(f, language) if f.effect == "item" else f.label)
+        out.append(_t("r_keep", language, labels=_labels(better, tags, language)))
+    out += [_t("r_worse", language, label=_name(f, language) if f.effect == "item" else _in_sentence(f.label))
             for f in usable if f.verdict == "worse"]
     unclear = [f for f in usable if f.verdict == "unclear" and f.primary and f.effect != "item"]
     if unclear:
-        out.append(_t("r_unclear", language, labels=_labels(unclear)))
+        out.append(_t("r_unclear", language, labels=_labels(unclear, tags, language)))
     codes = {c for f in every for c in f.caveats} | {"pretrend_rejected" for f in every
                                                     if f.effect == "pretrend" and f.clear}
     for code, key in (("few_clusters", "r_few_clusters"), ("no_comparison", "r_no_comparison"),

@@ -58,7 +58,7 @@ import math
 import numbers
 import tomllib
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -73,6 +73,7 @@ __all__ = [
     "SUPPRESSED",
     "LABELS",
     "label",
+    "join_words",
     "text",
     "words",
     "Localized",
@@ -156,6 +157,19 @@ def label(key: str, language: str = "sv", **values: Any) -> str:
     return text("labels", key, language, **values)
 
 
+def join_words(words: Sequence[str], language: str = "sv") -> str:
+    """``a``, ``a och b``, ``a, b och c``: a list in running text (no serial comma, as sv/nb write it, and
+    the British style the English catalogue follows).
+
+    >>> join_words(["Norr", "Söder", "Öster"], "sv"), join_words(["Anna"], "en"), join_words([], "nb")
+    ('Norr, Söder och Öster', 'Anna', '')
+    """
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {label('and', language)} {words[-1]}"
+
+
 def text(namespace: str, key: str, language: str, **values: Any) -> str:
     """The text of ``key`` in table ``[namespace]`` of ``language``'s catalogue, falling back to ``[labels]``.
 
@@ -181,13 +195,18 @@ def reason(text_: str, language: str) -> str:
     """A loader's reason for excluding or flagging rows (``"blank row"``) in ``language``.
 
     Loaders record reasons in English, as stable identifiers of the provenance record; the report
-    shows them through table ``[reasons]``. A reason the table lacks (one built with details, such
-    as a count) is returned unchanged.
+    shows them through table ``[reasons]``. A reason with a qualifier before it (``"<Notes>: notes/memos
+    are not imported"``: an XML element, the same in every language) keeps the qualifier and translates
+    the rest; a reason the table lacks is returned unchanged.
 
-    >>> reason("blank row", "sv"), reason("3 coding(s) in <Note>: no text", "sv")
-    ('tom rad', '3 coding(s) in <Note>: no text')
+    >>> reason("blank row", "sv"), reason("<Notes>: notes/memos are not imported", "nb")
+    ('tom rad', '<Notes>: notater/memoer importeres ikke')
     """
-    return catalogue(check_language(language)).get("reasons", {}).get(text_, text_)
+    table = catalogue(check_language(language)).get("reasons", {})
+    if text_ in table:
+        return table[text_]
+    head, sep, tail = text_.partition(": ")
+    return f"{head}: {table[tail]}" if sep and tail in table else text_
 
 
 def words(namespace: str, language: str, prefix: str | None = None) -> dict[str, str]:

@@ -250,6 +250,24 @@ def _texts(blocks):
 
 
 @pytest.mark.parametrize("language", LANGS)
+def test_one_outcome_of_two_designs_is_named_with_its_design(language):
+    # sick leave fell in the time series but showed no clear change against comparison units: the drafted
+    # conclusions name the design each time, so the two do not read as a contradiction
+    its = _finding(analysis_id="sick_its", label="Sjukfrånvaro (andel)", unit="points", before=0.09, after=0.08,
+                   estimate=-1.0, ci_low=-1.9, ci_high=-0.1, clear=True, direction="down", better="down")
+    did_ = _finding(analysis_id="sick_did", kind="did", effect="did", label="Sjukfrånvaro (andel)", unit="points",
+                    before=0.09, after=0.07, estimate=-1.9, ci_low=math.nan, ci_high=math.nan, p=0.067)
+    other = _finding(analysis_id="other", label="Stress (medel 1–5)", clear=True, direction="down",
+                     estimate=-0.8, ci_low=-1.3, ci_high=-0.3, better="down")
+    texts = " ".join(_texts(ft.conclusions_blocks([its, did_, other], language)))
+    for kind in ("its", "did"):
+        assert f"Sjukfrånvaro (andel; {ft._t('tag_' + kind, language)})" in texts
+    assert "Stress (medel 1–5;" not in texts and "stress (medel 1–5)" in texts   # one design: no tag
+    # the kept measures are listed as a sentence lists them: "a, b och c", lower-case inside the sentence
+    assert f" {i18n.label('and', language)} " in texts
+
+
+@pytest.mark.parametrize("language", LANGS)
 def test_draft_mark_only_when_not_overridden(language):
     worse = _finding(clear=True, direction="up", ci_low=3.9, ci_high=6.2, estimate=5.0, after=21.0)
     better = _finding(outcome="goal_recorded_share", label="goal", unit="points", before=0.35, after=0.75,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from evalkit import i18n
 from evalkit.errors import DataWarning
 from evalkit.io.codings import load_codings
 from evalkit.io.refi_write import validate_refi, write_qdpx
@@ -160,9 +161,14 @@ def test_row_accounting_covers_every_coding(project):
     rec = record_of(project.segments)
     rec.check()
     assert rec.rows_read == 9 and rec.rows_kept == 4 and rec.rows_excluded == 5
-    assert {e.reason.split(":")[0] for e in rec.exclusions} == {
-        "2 coding(s) in <PDFSelection in PDFSource>", "1 coding(s) in <PictureSelection in PictureSource>",
-        "1 coding(s) in <AudioSelection in AudioSource>", "1 coding(s) in <Notes>"}
+    assert {e.reason.split(":")[0]: e.count for e in rec.exclusions} == {
+        "<PDFSource/PDFSelection>": 2, "<PictureSource/PictureSelection>": 1,
+        "<AudioSource/AudioSelection>": 1, "<Notes>": 1}
+    # the report shows each reason in its language, the element path as it stands in the XML
+    for e in rec.exclusions:
+        for language in ("sv", "nb"):
+            shown = i18n.reason(e.reason, language)
+            assert shown != e.reason and shown.split(":")[0] == e.reason.split(":")[0]
     assert any(n.startswith("not imported:") for n in rec.notes)
 
 

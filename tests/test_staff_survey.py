@@ -102,6 +102,38 @@ def test_difference_in_differences_matches_r_survey(sample):
     assert cell.loc["stress", "se"] == pytest.approx(0.150357005897131, rel=1e-10)
 
 
+def test_a_share_has_the_logit_interval_of_r_svyciprop(sample):
+    """Golden values from ``Rscript tests/data/staff/svyciprop_logit.R`` (R 4.2, survey 4.1):
+    ``svyciprop(~high, subset(svydesign(ids = ~1, strata = ~omgång, data = d), omgång == w & enhet == u),
+    method = "logit")`` — R's estimate carries its glm's 1e-11 tolerance; respondents without a stress answer
+    stay in the design, outside the domain."""
+    e = staff_survey_analysis(sample).estimates
+    share = e[(e["score"] == "stress_high") & (e["dimension"] == "unit")].set_index(["wave", "domain"])
+    golden = {(2019, "Centrum"): (0.16, 0.0578720197908886, 0.371322127531393),
+              (2019, "Väster"): (0.375, 0.16560480663219, 0.644615022444827),
+              (2021, "Öster"): (0.25, 0.0882226369955053, 0.534521906218987),
+              (2021, "Norr"): (0.157894736842105, 0.0473097463271599, 0.414503359524277)}
+    for cell, (p, low, high) in golden.items():
+        row = share.loc[cell]
+        assert row["estimate"] == pytest.approx(p, rel=1e-12)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), rel=1e-8)
+    assert (share["ci_low"].dropna() >= 0).all() and (share["ci_high"].dropna() <= 1).all()
+    # no very stressed respondent in a domain: Clopper–Pearson, R binom.test(0, n)$conf.int
+    zero = share[share["estimate"] == 0].iloc[0]
+    n = int(zero["n"])
+    assert (zero["ci_low"], zero["ci_high"]) == pytest.approx((0.0, 1 - 0.025 ** (1 / n)), rel=1e-12)
+
+
+def test_report_tables_show_the_share_in_percent(sample):
+    r = staff_survey_analysis(sample, treated=["Norr", "Söder"], before=2019, after=2021)
+    did = r.report_tables("sv")[0].frame.set_index("Mått")
+    row = did.loc["Andel mycket stressade (procentenheter)"]
+    c = r.comparison.set_index("score").loc["stress_high"]
+    assert row["Skillnad i förändring"] == pytest.approx(100 * c["did"], rel=1e-12)
+    assert did.loc["Stress (medel 1–5)", "Skillnad i förändring"] == pytest.approx(
+        r.comparison.set_index("score").loc["stress", "did"], rel=1e-12)
+
+
 @pytest.mark.slow
 def test_the_interval_of_the_difference_covers_the_truth_about_95_percent():
     """Simulation: the sample's HR table, survey waves redrawn 200 times from the generator's model (fixed seeds,

@@ -168,8 +168,35 @@ def _design_frame(scores: pd.DataFrame, finite_population: bool) -> tuple[pd.Dat
 def _estimate(frame, design, column, mask, kind, level) -> dict:
     if not (mask & frame[column].notna()).any():
         return {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": 0.0}
-    est = survey_estimate(frame, column, kind=kind, domain=mask, level=level, **design)
-    return est.to_dict()
+    est = survey_estimate(frame, column, kind=kind, domain=mask, level=level, **design).to_dict()
+    if kind == "proportion":
+        est["ci_low"], est["ci_high"] = _proportion_interval(frame, design, column, mask, est, level)
+    return est
+
+
+def _proportion_interval(frame, design, column, mask, est: dict, level: float) -> tuple[float, float]:
+    r"""A share's interval inside 0–1: the logit interval of R ``svyciprop(method = "logit")``.
+
+    .. math:: \operatorname{expit}\bigl(\operatorname{logit}\hat p \pm t_{df}\,
+              \widehat{SE}(\hat p) / (\hat p (1 - \hat p))\bigr)
+
+    with *df* = R ``degf`` of the domain (its PSUs minus its strata) — the delta-method SE of the
+    intercept of R's ``svyglm(y ~ 1, family = quasibinomial)``, which svyciprop transforms; equal to R
+    survey 4.1 to 7e-10, the tolerance of R's glm (``tests/test_staff_survey.py``). The Wald interval of
+    ``svymean`` gave shares below zero ("−0,04") for small units. At a share of exactly 0 or 1 the logit is
+    not defined; there the interval is Clopper–Pearson on the domain's answers (R ``binom.test(x, n)``).
+    """
+    p, n = est["estimate"], int(est["n"])
+    in_domain = mask & frame[column].notna().to_numpy()
+    if p <= 0.0 or p >= 1.0:
+        x = int(round(p * n))
+        return tuple(float(v) for v in stats.binomtest(x, n).proportion_ci(level, method="exact"))
+    psus = frame.loc[in_domain, design["cluster"]].nunique() if design.get("cluster") else int(in_domain.sum())
+    strata = frame.loc[in_domain, design["strata"]].nunique() if design.get("strata") else 1
+    df = max(psus - strata, 1)
+    q = float(stats.t.ppf(0.5 + level / 2, df))
+    centre, half = np.log(p / (1 - p)), q * est["se"] / (p * (1 - p))
+    return float(1 / (1 + np.exp(-(centre - half)))), float(1 / (1 + np.exp(-(centre + half))))
 
 
 def _skr_index(values: np.ndarray, columns: list[int], mask: np.ndarray, weights: np.ndarray) -> float:
@@ -254,6 +281,22 @@ def _change(est: pd.DataFrame, before, after, level: float) -> pd.DataFrame:
                      "after": a["estimate"], "diff": d, "se": se, "ci_low": d - q * se, "ci_high": d + q * se,
                      "p_value": float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else np.nan})
     return pd.DataFrame(rows)
+
+
+#: the one score that is a share (of respondents very stressed): shown in per cent and percentage points
+SHARE_SCORE = "stress_high"
+
+
+def _score_label(score: str, language: str, change: bool = False) -> str:
+    """A score's row label; the share says its unit (per cent, or percentage points for a change)."""
+    if score != SHARE_SCORE:
+        return i18n.text("staff_survey", score, language)
+    return i18n.text("staff_survey", "stress_high_points" if change else "stress_high_percent", language)
+
+
+def _row_decimals(share) -> tuple[int, ...]:
+    """Two decimals for a score's mean, one for a share in per cent (20,2 % — not 20,20)."""
+    return tuple(1 if s else 2 for s in share)
 
 
 def staff_survey_analysis(survey: "Survey", *, treated: Sequence[str] | None = None, before=None, after=None,
@@ -394,7 +437,9 @@ class StaffSurveyResult:
                 continue
             e["domain"] = [(_t("all", language) if d == "all" else str(v))
                            for d, v in zip(e["dimension"], e["domain"])]
-            e["score"] = [_t(s, language) for s in e["score"]]
+            share = (e["score"] == SHARE_SCORE).to_numpy()
+            e.loc[share, ["estimate", "ci_low", "ci_high"]] *= 100.0   # a share is shown in per cent
+            e["score"] = [_score_label(s, language) for s in e["score"]]
             # SKR's template aggregate (index_skr) stays in estimates/to_frame(): in a table shared with the
             # stress rows it would be empty there, and an empty cell reads as a hidden one ("..")
             cols = ["score", "wave", "domain", "n", "estimate", "ci_low", "ci_high"]
@@ -406,7 +451,7 @@ class StaffSurveyResult:
             names["domain"] = _t(head, language)
             frame = e[cols].rename(columns=names)
             spec = TableSpec(counts=(names["n"],), guards={names[v]: names["n"] for v in values},
-                             decimals={names[v]: 2 for v in values})
+                             decimals={names[v]: 2 for v in values}, row_decimals=_row_decimals(share))
             caption = i18n.text("staff_survey", f"staff_survey_result_report_tables.caption.{dimension}", language)
             tables.append(Table(frame, caption, spec))
         return tables
@@ -424,22 +469,27 @@ class StaffSurveyResult:
         hidden = suppress_percentages(c, cols, "n_smallest", self.min_n).mask
         for col in cols:
             c[col] = c[col].mask(hidden[col].to_numpy())
-        c["score"] = [_t(s, language) for s in c["score"]]
+        share = (c["score"] == SHARE_SCORE).to_numpy()
+        c.loc[share, ["did", "ci_low", "ci_high"]] *= 100.0   # percentage points
+        c["score"] = [_score_label(s, language, change=True) for s in c["score"]]
         names = {"score": _t("score", language), "n_smallest": _t("n_smallest", language),
                  **{k: _t(k, language) for k in cols}}
         frame = c[list(names)].rename(columns=names)
         spec = TableSpec(counts=(names["n_smallest"],), guards={names[k]: names["n_smallest"] for k in cols},
-                         pvalues=(names["p_value"],))
+                         pvalues=(names["p_value"],), decimals={names[k]: 2 for k in ("did", "ci_low", "ci_high")},
+                         row_decimals=_row_decimals(share))
         units = ", ".join(self.treated)
         caption = i18n.text("staff_survey", "staff_survey_result_comparison_tables.caption", language,
                             before=self.before, after=self.after, units=units)
         out = [Table(frame, caption, spec)]
         rows = []
         for _, r in self.comparison.iterrows():
+            scale = 100.0 if r["score"] == SHARE_SCORE else 1.0
             for group in ("changed", "comparison"):
-                rows.append({"score": _t(r["score"], language), "group": _t(group, language),
-                             "n_before": r[f"n_{group}_before"], "before": r[f"{group}_before"],
-                             "n_after": r[f"n_{group}_after"], "after": r[f"{group}_after"]})
+                rows.append({"score": _score_label(r["score"], language), "group": _t(group, language),
+                             "n_before": r[f"n_{group}_before"], "before": r[f"{group}_before"] * scale,
+                             "n_after": r[f"n_{group}_after"], "after": r[f"{group}_after"] * scale,
+                             "_share": scale == 100.0})
         g = pd.DataFrame(rows)
         for n_col, v_col in (("n_before", "before"), ("n_after", "after")):
             g[v_col] = g[v_col].mask(suppress_percentages(g, [v_col], n_col, self.min_n).mask[v_col].to_numpy())
@@ -449,7 +499,8 @@ class StaffSurveyResult:
         spec = TableSpec(counts=(names["n_before"], names["n_after"]),
                          guards={names["before"]: names["n_before"], names["after"]: names["n_after"],
                                  names["change"]: names["n_before"]},
-                         decimals={names[k]: 2 for k in ("before", "after", "change")})
+                         decimals={names[k]: 2 for k in ("before", "after", "change")},
+                         row_decimals=_row_decimals(g["_share"].to_numpy(dtype=bool)))
         caption = i18n.text("staff_survey", "staff_survey_result_comparison_tables.caption_2", language,
                             before=self.before, after=self.after)
         out.append(Table(frame, caption, spec))

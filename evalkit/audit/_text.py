@@ -71,12 +71,6 @@ def _points_ci(d, low, high, language, hidden: bool = False) -> str:
             f"{i18n.fmt_interval(100 * low, 100 * high, 0, language)})")
 
 
-def _join(words: list[str], language: str) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} {_t('and', language)} {words[-1]}"
-
-
 # ----------------------------------------------------------------------------- title and sentences
 def title(res, language: str) -> str:
     if res.checklist is not None and res.checklist.title.get(language):
@@ -144,7 +138,8 @@ def _change_sentences(res, language: str, d) -> list[str]:
     changed = set(res.changed_items())
     k = len(c)
     named = _named_items(res, language)
-    moved = [f"{named[r['item']]} {_points_ci(r['difference'], r['ci_low'], r['ci_high'], language, _item_hidden(res, r['item'], d))}"
+    moved = [f"{named[r['item']]} " + _points_ci(r["difference"], r["ci_low"], r["ci_high"], language,
+                                                  _item_hidden(res, r["item"], d))
              for _, r in c.iterrows() if r["item"] in changed]
     still = [r["item"] for _, r in c.iterrows() if r["item"] not in changed]
     out = []
@@ -154,7 +149,7 @@ def _change_sentences(res, language: str, d) -> list[str]:
         out.append(i18n.text("audit", "change_sentences_2", language, k=k))
     if still and moved:
         out.append(i18n.text("audit", "change_sentences_3", language, still=len(still),
-                             still2=_join(still, language)))
+                             still2=i18n.join_words(still, language)))
     return out
 
 

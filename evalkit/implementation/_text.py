@@ -40,10 +40,7 @@ def _month(ts, language) -> str:
 def _join(items: list[str], language: str) -> str:
     if not items:
         return t("none", language)
-    if len(items) == 1:
-        return items[0]
-    word = i18n.text("implementation", "join.word", language)
-    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+    return i18n.join_words(items, language)
 
 
 def _lower(text: str) -> str:

@@ -55,6 +55,12 @@ from evalkit.provenance import Exclusion
 
 __all__ = ["read_refi"]
 
+
+def _path(element: str) -> str:
+    """"PDFSelection in PDFSource" (the skipped table's words) as an element path: "PDFSource/PDFSelection"."""
+    tag, _, parent = element.partition(" in ")
+    return f"{parent}/{tag}" if parent else tag
+
 _VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
 _MEDIA = {"PictureSource": "picture", "AudioSource": "audio", "VideoSource": "video"}
 _GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$")
@@ -541,8 +547,9 @@ class _Project:
         report.skipped, lost = _skipped(root, used, self._source_of())
         if skipped_note(report.skipped):
             report.notes.append(skipped_note(report.skipped))
-        exclusions = [Exclusion(f"{n} coding(s) in <{el}>: {reason}", tuple(sorted(rows)))
-                      for (el, reason), rows in lost.items() for n in [len(rows)]]
+        # "<element path>: reason": the path is XML, the same in every language; the reason is one of a fixed
+        # set, which the report shows in its language (catalogue table [reasons]); the count is the rows'
+        exclusions = [Exclusion(f"<{_path(el)}>: {reason}", tuple(sorted(rows))) for (el, reason), rows in lost.items()]
         if lost:
             n = sum(len(r) for r in lost.values())
             where = "; ".join(f"{len(rows)} in {el}" for (el, _), rows in lost.items())
@@ -791,7 +798,7 @@ def _skipped(root: ET.Element, used: set, source_of: dict) -> tuple[pd.DataFrame
             tag, parent = _local(child.tag), _local(el.tag)
             name = tag if parent in ("Project", "Sources", "CodeBook") else f"{tag} in {parent}"
             if parent == "Sources" and tag not in _MEDIA and tag not in ("TextSource", "PDFSource"):
-                reason = f"unknown source element <{tag}> (REFI-QDA 1.0 has Text/PDF/Picture/Audio/Video sources)"
+                reason = "unknown source element (REFI-QDA 1.0 has Text/PDF/Picture/Audio/Video sources)"
             else:
                 reason = _REASONS.get(tag, "element not read by evalkit")
             if tag.endswith("Selection") and not _kids(child, "Coding"):

@@ -371,8 +371,7 @@ class Report:
         if self.commissioner:
             lines.append(self._label("commissioner", value=self.commissioner))
         if self.authors:
-            names = self.authors[0] if len(self.authors) == 1 else (
-                ", ".join(self.authors[:-1]) + f" {self._label('and')} {self.authors[-1]}")
+            names = i18n.join_words(self.authors, self.language)
             lines.append(self._label("authors" if len(self.authors) > 1 else "author", value=names))
         if self.version:
             lines.append(self._label("version", value=self.version))
