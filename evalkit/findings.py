@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit import i18n
+from evalkit.analysis._labels import OUTCOME_UNITS
 
 __all__ = ["Finding", "its_findings", "did_findings", "survey_findings", "audit_findings", "staff_survey_findings",
            "ALPHA",
@@ -72,10 +73,6 @@ BETTER: dict[str, str] = {
     "hme_total": "up", "hme_motivation": "up", "hme_leadership": "up", "hme_governance": "up",
     "stress": "down", "stress_high": "down",
 }
-#: The unit of an outcome column in words (evalkit.findings_text); shares are "points", others "number"
-_UNITS = {"processing_days_median": "days", "processing_days_p90": "days", "start_days_median": "days",
-          "hours_per_user": "hours", "granted_hours": "hours", "continuity_mean": "staff",
-          "continuity_median": "staff", "order_changes": "count", "order_changes_per_100": "number"}
 
 
 @dataclass(frozen=True)
@@ -211,7 +208,7 @@ def its_findings(analysis_id: str, result: Any, language: str, disclosure=None) 
     log_link = result.measure == "rate ratio"
     outcome = result.spec["outcome"]
     points = bool(result._meta["points"]) and not log_link
-    unit = "ratio" if log_link else "points" if points else _UNITS.get(outcome, "number")
+    unit = "ratio" if log_link else "points" if points else OUTCOME_UNITS.get(outcome, "number")
     caveats = _its_caveats(result)
     before, after = _its_levels(result)
     label = _outcome_label(outcome, language)
@@ -276,7 +273,7 @@ def did_findings(analysis_id: str, result: Any, language: str, disclosure=None) 
     p = _float(frame.iloc[0, 4] if has_ci else frame.iloc[0, 2])
     clear, direction = judge(est, lo, hi, p)
     outcome = result.outcome
-    unit = "points" if effect_scale(outcome) != 1.0 else _UNITS.get(outcome, "number")
+    unit = "points" if effect_scale(outcome) != 1.0 else OUTCOME_UNITS.get(outcome, "number")
     p_min = math.nan if has_ci else _float(frame.iloc[0, 3])
     means, means_spec = _table(result, language, 1)
     before, after = _float(means.iloc[0, 3]), _float(means.iloc[0, 5])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import matplotlib
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from evalkit import i18n
+from evalkit.analysis._did_report import effect_table
 from evalkit.analysis._did_text import decimals_for
 from evalkit.analysis.did import EventStudyResult, did
 from evalkit.errors import AnalysisError, AnalysisWarning
@@ -405,3 +407,14 @@ def test_event_study_table_under_randomization_inference_has_no_empty_interval_c
     assert es.frame.loc[estimated, "p-value"].notna().all() and "no intervals" in es.note
     wild_like = quiet(fit(simulate(seed=31)).report_tables, "en")[2].frame
     assert any("CI" in str(c) for c in wild_like.columns)  # an estimated interval keeps its columns
+
+
+@pytest.mark.parametrize("language, word", [("sv", "timmar"), ("nb", "timer"), ("en", "hours")])
+def test_the_effect_says_its_unit(language, word):
+    # hours per user: the estimate in the sentence and the table's header carry the unit, a share its points
+    frame = simulate(n_units=12, treated=4, effect=-2.0, seed=21).rename(columns={"y": "hours_per_user"})
+    res = fit(frame, outcome="hours_per_user")
+    first = quiet(res.sentences, language)[0]
+    assert re.search(rf"{MINUS}?-?[0-9][0-9.,]* {word}\b", first), first
+    caption, table, _ = effect_table(res, language)
+    assert table.columns[1].endswith(f"({word})")

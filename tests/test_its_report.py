@@ -1,6 +1,7 @@
 """ek.its in a Word report: title, sentences with outcome labels, localized tables, methods, figure."""
 from __future__ import annotations
 
+import re
 import warnings
 
 import matplotlib
@@ -53,6 +54,9 @@ def test_title_sentences_and_methods_use_the_label_not_the_column():
     assert res.title == "Avbruten tidsserie: handläggningstid från ansökan till beslut (median, dagar)"
     assert all("processing_days_median" not in s for s in sv)
     assert "minskade nivån för handläggningstid från ansökan till beslut (median, dagar) med" in sv[0]
+    # the size of a change says its unit, in every language ("med 2,1 dagar", "by 2.1 days")
+    assert re.search(r" med [0-9,]+ dagar \(", sv[0]) and re.search(r"dagar per månad", sv[1])
+    assert re.search(r" by [0-9.]+ days \(", res.sentences("en")[0])
     methods = " ".join(res.methods("sv"))
     for needle in ("segmenterad regression", "AR(1)", "REML", "Kenward–Roger", "minst 8 perioder",
                    "Ingen säsongsvariation", "18 perioder före och 18 från förändringen"):

@@ -42,7 +42,10 @@ def effect_scale(column: str) -> float:
 
 def points_word(column: str, language: str) -> str:
     """" procentenheter" after a share outcome's effect (empty for other outcomes)."""
-    return " " + i18n.text("did", "points", language) if _labels.is_share(column) else ""
+    if _labels.is_share(column):
+        return " " + i18n.text("did", "points", language)
+    unit = _labels.outcome_unit(column, language)   # "timmar", "dagar", "personer"
+    return " " + unit if unit else ""
 
 
 def decimals_for(scale: float) -> int:

@@ -49,13 +49,15 @@ def _ci_label(language: str) -> str:
 
 
 def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind: str,
-                  log_link: bool, controlled: bool, language: str, points: bool = False) -> list[str]:
+                  log_link: bool, controlled: bool, language: str, points: bool = False,
+                  unit: str = "") -> list[str]:
     """Build the summary sentences for an effects table (rows as in ITSResult.effects).
 
     ``effects`` is a DataFrame indexed ``pre_trend, level_change, slope_change,
     post_trend`` with columns ``estimate, ci_low, ci_high, p_value``; NaN rows
     (effects not estimated under the chosen impact model) are skipped. With
-    ``points`` the outcome is a share 0–1 and differences are said in percentage points.
+    ``points`` the outcome is a share 0–1 and differences are said in percentage points; else ``unit``
+    (e.g. "dagar") follows each difference.
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
@@ -68,8 +70,8 @@ def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind
         if points and not log_link:
             row = row.copy()
             row[["estimate", "ci_low", "ci_high"]] = row[["estimate", "ci_low", "ci_high"]] * 100.0
-        out.append(_sentence(name, row, outcome, intervention_label, period, log_link,
-                             controlled, language, i18n.text("its", "points", language) if points and not log_link else ""))
+        words = "" if log_link else i18n.text("its", "points", language) if points else unit
+        out.append(_sentence(name, row, outcome, intervention_label, period, log_link, controlled, language, words))
     return out
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 from evalkit import i18n
 from evalkit.errors import AnalysisError
 
-__all__ = ["OUTCOME_LABELS", "LANGUAGES", "outcome_label", "outcome_title", "is_share"]
+__all__ = ["OUTCOME_LABELS", "OUTCOME_UNITS", "LANGUAGES", "outcome_label", "outcome_title", "outcome_unit",
+           "is_share"]
 
 LANGUAGES = ("sv", "nb", "en")
 
@@ -27,6 +28,24 @@ _STAFF_SHARES = frozenset({"sick_leave", "sick_leave_short", "sick_leave_long", 
 #: column -> {language: label}, read from table [outcomes] of the message catalogues
 OUTCOME_LABELS = {column: {lang: i18n.words("outcomes", lang)[column] for lang in LANGUAGES}
                   for column in i18n.words("outcomes", "sv")}
+
+
+#: The unit of an outcome column (its words are ``unit_<unit>`` in table [findings] of the catalogues);
+#: shares are said in percentage points, other columns not listed are plain numbers
+OUTCOME_UNITS = {"processing_days_median": "days", "processing_days_p90": "days", "start_days_median": "days",
+                 "hours_per_user": "hours", "granted_hours": "hours", "continuity_mean": "staff",
+                 "continuity_median": "staff", "order_changes": "count", "order_changes_per_100": "number"}
+
+
+def outcome_unit(column: str, language: str = "sv") -> str:
+    """The unit after a number of ``column`` in running text ("dagar"), "" when it has none in words.
+
+    >>> outcome_unit("processing_days_median", "sv"), outcome_unit("order_changes_per_100", "en")
+    ('dagar', '')
+    """
+    unit = OUTCOME_UNITS.get(column)
+    key = f"unit_{unit}"
+    return i18n.text("findings", key, _check(language)) if key in i18n.words("findings", language) else ""
 
 
 def _check(language: str) -> str:

@@ -31,6 +31,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from evalkit import i18n
 from evalkit.analysis._its_ar1 import RHO_BOUND, contrast_inference, fit_reml_ar1
 from evalkit.analysis import _its_report as rep
+from evalkit.analysis._labels import outcome_unit
 from evalkit.analysis._its_text import LANGUAGES, sentences_for
 from evalkit.analysis._its_time import Clock, check_spacing, parse_intervention, parse_time
 from evalkit.analysis._units import drop_total_rows, refuse_total_as_named_unit
@@ -263,7 +264,7 @@ class ITSResult:
                              period_kind=self._meta["period_kind"],
                              log_link=self.family in _LOG_LINK,
                              controlled=self._meta["controlled"], language=language,
-                             points=self._meta["points"])
+                             points=self._meta["points"], unit=outcome_unit(self._spec["outcome"], language))
 
     def methods(self, language: str = "sv") -> list[str]:
         """Sentences for the report's method section: model, family, offset, season, error model,
