@@ -1,11 +1,13 @@
 """Wall and CPU time and peak memory of `evalkit report` on the sample municipality, raw files → .docx/.xlsx.
 
-Run: ``.venv/bin/python benchmarks/report_pipeline.py [--runs N] [config ...]`` (default: the three sample
-configs, one run each; ``--runs 3`` prints the median of three).
+Run: ``.venv/bin/python benchmarks/report_pipeline.py [--runs N] [--serial] [config ...]`` (default: the three
+sample configs, one run each; ``--runs 3`` prints the median of three).
 
 Each run is a fresh interpreter doing what ``evalkit report`` does (imports counted, as a user's command pays
-for them): load every source, build the outcome panel, run every analysis, build the report (sentences,
-tables, ``plot()``), then one ``save`` with the Excel appendix. The child reports each step's wall time and
+for them): load every source, build the outcome panel, run every analysis — as the CLI does, on two processes
+(``pipeline.run(parallel=True)``: the independent loaders and analyses in a forked child), each step's wall time
+listed under the process that ran it; with ``--serial`` one after another, each step timed on its own —, build
+the report (sentences, tables, ``plot()``), then one ``save`` with the Excel appendix. The child reports each step's wall time and
 its own CPU time (``time.process_time``); the whole run's CPU time is the child's user + system time as the
 parent's ``wait4`` sees it, which includes the forked figure workers. Peak memory is the larger of the
 child's own high-water mark (``VmHWM``) and that of its forked workers (``ru_maxrss`` of its children).
@@ -44,21 +46,48 @@ since("imports", start)
 import dataclasses
 warnings.simplefilter("ignore")
 ev = ek.Evaluation.from_toml(sys.argv[1])
-tables = {}
-for kind, source in ev.data.items():
+if sys.argv[2] == "serial":  # each step in turn, timed one by one
+    tables = {}
+    for kind, source in ev.data.items():
+        start = clock()
+        tables.update(pipeline.load_sources(dataclasses.replace(ev, data={kind: source})))
+        since(f"load {kind}", start)
     start = clock()
-    tables.update(pipeline.load_sources(dataclasses.replace(ev, data={kind: source})))
-    since(f"load {kind}", start)
-start = clock()
-pipeline.check_units(ev, tables)
-run = pipeline.Run(evaluation=ev, tables=tables)
-if "decisions" in tables or "staff" in tables:
-    run.panel = pipeline.build_panel(ev, tables)
-since("panel", start)
-for spec in ev.analyses:
+    pipeline.check_units(ev, tables)
+    run = pipeline.Run(evaluation=ev, tables=tables)
+    if "decisions" in tables or "staff" in tables:
+        run.panel = pipeline.build_panel(ev, tables)
+    since("panel", start)
+    for spec in ev.analyses:
+        start = clock()
+        run.results[spec.id] = pipeline.run_analysis(spec, run)
+        since(f"analysis {spec.id} ({spec.kind})", start)
+else:  # what `evalkit report` does: the two-process run; each step's wall time in the process that ran it
+    import os
+    from evalkit import _parallel
+    do, parent, steps = _parallel._do, os.getpid(), tempfile.mkstemp(suffix=".steps")[1]
+    def traced(step, run):
+        s = clock()
+        try:
+            return do(step, run)
+        finally:
+            name = step.what + (" " + str(getattr(step.key, "id", step.key)) if step.key is not None else "")
+            with open(steps, "a") as fh:  # one short line per write: parent and child append to one file
+                fh.write(json.dumps([("parent" if os.getpid() == parent else "child") + ": " + name,
+                                     time.perf_counter() - s[0]]) + "\n")
+    _parallel._do = traced
     start = clock()
-    run.results[spec.id] = pipeline.run_analysis(spec, run)
-    since(f"analysis {spec.id} ({spec.kind})", start)
+    children = os.times()
+    run = pipeline.run(ev, parallel=True, figures=ev.language)
+    since("load + analyses (parent and child)", start)
+    after = os.times()
+    T["  CPU of the child (user + sys)"] = [after.children_user + after.children_system
+                                          - children.children_user - children.children_system, None]
+    with open(steps) as fh:
+        for line in fh:
+            name, wall = json.loads(line)
+            T["    " + name] = [wall, None]
+    os.unlink(steps)
 start = clock(); report = pipeline.build_report(run); since("report blocks + plot()", start)
 
 # the save, split by wrapping its parts (each wrapper adds its time to a step)
@@ -98,11 +127,11 @@ def _loadavg() -> str:
         return "?"
 
 
-def run_once(config: str) -> dict:
+def run_once(config: str, mode: str = "parallel") -> dict:
     """One fresh-process run: the child's step times and its wall time seen from outside."""
     before = _loadavg()
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, config], stdout=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-c", CHILD, config, mode], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     stdout, stderr = child.communicate()
     wall = time.perf_counter() - start
@@ -122,7 +151,9 @@ def _cpu_of_children() -> float:
 
 
 def main(argv: list[str]) -> None:
-    runs = 1
+    runs, mode = 1, "parallel"
+    if "--serial" in argv:
+        argv, mode = [a for a in argv if a != "--serial"], "serial"
     if "--runs" in argv:
         i = argv.index("--runs")
         runs = int(argv[i + 1])
@@ -133,7 +164,7 @@ def main(argv: list[str]) -> None:
         for _ in range(runs):
             cpu0 = _cpu_of_children()
             try:
-                times = run_once(config)
+                times = run_once(config, mode)
             except RuntimeError as exc:
                 print(f"\n{exc}")
                 break
@@ -141,9 +172,10 @@ def main(argv: list[str]) -> None:
             results.append(times)
         if not results:
             continue
-        print(f"\n{Path(config).name}: {len(results)} run(s), median; wall s / CPU s of the child's own thread")
+        print(f"\n{Path(config).name} ({mode}): {len(results)} run(s), median; wall s / CPU s of the benchmarked "
+              "process's own thread")
         for key in results[0]:
-            values = [r[key] for r in results]
+            values = [r[key] for r in results if key in r]
             if isinstance(values[0], str):
                 print(f"  {key:<44} " + " | ".join(values))
                 continue

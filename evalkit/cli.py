@@ -664,10 +664,9 @@ def _cmd_report(args) -> int:
         raise ReportError(f"{existing[0]} exists; use --force to replace it or --output to write elsewhere")
     with _warnings_printed(stream=sys.stderr):
         step("loading data (privacy gate, validation)")
-        result = pipeline.run(evaluation, analyses=False)
-        for spec in evaluation.analyses:
-            step(f"analysis '{spec.id}' ({spec.kind})")
-            result.results[spec.id] = pipeline.run_analysis(spec, result)
+        # the independent loaders and analyses run in a forked child beside this process (EVALKIT_SERIAL=1: not)
+        result = pipeline.run(evaluation, parallel=True, figures=args.language or evaluation.language,
+                              progress=lambda spec: step(f"analysis '{spec.id}' ({spec.kind})"))
         step("building the report (figures, tables)")
         report = pipeline.build_report(result, language=args.language)
         step(f"writing {docx} and {xlsx.name}")

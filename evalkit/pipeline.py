@@ -143,10 +143,27 @@ class Run:
     #: the report chapter of each extra section (default "results")
     extra_sections: dict[str, str] = field(default_factory=dict)
     started: dt.datetime | None = None
+    #: figures drawn ahead for the report, by analysis id (:class:`evalkit.report._figures.Prerendered`; the
+    #: two-process run draws those of the analyses its child ran, see :func:`run`)
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
-def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
-    """Load, build the panel and run every analysis of ``evaluation``."""
+def run(evaluation: Evaluation, *, analyses: bool = True, parallel: bool = False, progress=None,
+        figures: str | None = None) -> Run:
+    """Load, build the panel and run every analysis of ``evaluation``.
+
+    ``parallel=True`` (what ``evalkit report`` uses) runs the independent loaders and analyses in a forked child
+    beside the parent (:mod:`evalkit._parallel`): same tables, results, warnings (in the same order) and errors
+    as the serial run; serial where the platform cannot fork or ``EVALKIT_SERIAL=1``. With ``figures`` (the
+    language of the report to come) the child also draws its results' figures for that report
+    (``Run.figures``; :func:`build_report` in that language places them, same bytes). ``progress(spec)`` is
+    called for each analysis, in config order.
+    """
+    if parallel:
+        from evalkit import _parallel
+
+        if _parallel.wanted():
+            return _parallel.run(evaluation, analyses, progress, figures)
     tables = load_sources(evaluation)
     check_units(evaluation, tables)
     out = Run(evaluation=evaluation, tables=tables)
@@ -154,6 +171,8 @@ def run(evaluation: Evaluation, *, analyses: bool = True) -> Run:
         out.panel = build_panel(evaluation, tables)
     if analyses:
         for spec in evaluation.analyses:
+            if progress is not None:
+                progress(spec)
             out.results[spec.id] = run_analysis(spec, out)
     return out
 
@@ -252,9 +271,11 @@ def _add_analysis(report, result: Run, spec: AnalysisSpec, lang: str, *, section
     source = _t("source", lang, files=_source_files(result.evaluation, spec))
     from evalkit import _fou
 
+    drawn = result.figures.get(spec.id)
     report.add(result.results[spec.id], title=i18n.in_language(spec.title, lang) or None, source=source,
                section=section, decorate=_strategy_marks(result, spec, lang), level=level,
-               figure_caption=_fou.figure_caption(spec, result.results[spec.id], result.evaluation, lang))
+               figure_caption=_fou.figure_caption(spec, result.results[spec.id], result.evaluation, lang),
+               figure=drawn if drawn is not None and drawn.language == lang else None)
 
 
 def _told(findings: dict[str, list], entry: str, where: str) -> list:

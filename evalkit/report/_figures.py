@@ -32,9 +32,44 @@ import matplotlib
 
 from evalkit.errors import ReportError
 
-__all__ = ["DEFAULT_DPI", "figure_png", "render_all", "EarlyRenders"]
+__all__ = ["DEFAULT_DPI", "figure_png", "render_all", "EarlyRenders", "Beside", "Prerendered"]
 
 DEFAULT_DPI = 200
+
+
+class Prerendered:
+    """A result's figure already drawn to PNG elsewhere (by the forked child of :mod:`evalkit._parallel`, which
+    ran the analysis), standing in for the matplotlib Figure in a report: :func:`figure_png` gives its bytes.
+
+    Made by :func:`prerender` with the same ``plot()`` call, the same rules and dpi the report uses, so the
+    bytes are those the report would draw. Only at the dpi it was drawn at.
+    """
+
+    axes = ()
+
+    def __init__(self, png: bytes | None, dpi: int, withheld: bool, language: str):
+        self.png, self.dpi, self.evalkit_withheld, self.language = png, int(dpi), bool(withheld), language
+
+    def savefig(self, buffer, format="png", dpi=None, **_):
+        if format != "png" or dpi != self.dpi or self.png is None:
+            raise ValueError(f"a figure drawn ahead at {self.dpi} dpi cannot be drawn again (at {dpi} dpi)")
+        buffer.write(self.png)
+
+
+def prerender(result, language: str, disclosure, dpi: int = DEFAULT_DPI) -> Prerendered | None:
+    """``result``'s figure as the report would place it (no decoration): :class:`Prerendered`, or None when it
+    has none. Raises what ``plot()`` or drawing raises (the caller then leaves the figure to the report)."""
+    from evalkit.privacy._disclosure import is_withheld
+    from evalkit.report._report import _detach_from_pyplot, _is_figure, _plot
+
+    figure = _plot(result, language, disclosure)
+    if figure is None or not _is_figure(figure):
+        return None
+    _detach_from_pyplot(figure)
+    if is_withheld(figure):
+        return Prerendered(None, dpi, True, language)
+    with matplotlib.rc_context({"svg.hashsalt": "evalkit"}):
+        return Prerendered(figure_png(figure, dpi), dpi, False, language)
 
 
 def figure_png(figure, dpi: int = DEFAULT_DPI) -> bytes:
@@ -124,7 +159,7 @@ class EarlyRenders:
 
         One child at a time while the report is assembled: the parent is busy too.
         """
-        if not _can_fork():
+        if not _can_fork() or isinstance(figure, Prerendered):  # a figure drawn ahead needs no child
             return
         self._queue.append(figure)
         self._reap(block=False)
@@ -208,3 +243,44 @@ def _reap(pid: int, path: str) -> None:
         os.waitpid(pid, 0)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+class Beside:
+    """``work()`` run in a forked child while the parent goes on (the report writes its Excel appendix so,
+    beside the Word file); :meth:`join` waits and tells whether it succeeded.
+
+    Nothing comes back but the exit status: ``work`` writes a file. When it failed (or fork is unavailable,
+    :attr:`started` False) the caller runs ``work`` itself, so an error is raised in the parent as before.
+    """
+
+    def __init__(self, work):
+        self.pid = None
+        if not _can_fork():
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:  # the child: work, then leave without the parent's exit handlers
+            code = 1
+            try:
+                work()
+                code = 0
+            finally:
+                os._exit(code)
+        self.pid = pid
+
+    @property
+    def started(self) -> bool:
+        return self.pid is not None
+
+    def join(self) -> bool:
+        """Wait for the child; True when ``work`` finished without an error."""
+        if self.pid is None:
+            return False
+        pid, self.pid = self.pid, None
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return False
+        return os.waitstatus_to_exitcode(status) == 0
