@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit import i18n
-from evalkit.analysis._labels import OUTCOME_UNITS
+from evalkit.analysis._labels import OUTCOME_UNITS, SHARE_SCORE
 
 __all__ = ["Finding", "its_findings", "did_findings", "survey_findings", "audit_findings", "staff_survey_findings",
            "ALPHA",
@@ -398,7 +398,7 @@ def staff_survey_findings(analysis_id: str, result: Any, language: str, disclosu
             before, after = math.nan, math.nan
             caveats.append("levels_withheld")
         label, unit = str(frame.iloc[row, 0]), "number"
-        if score == "stress_high":
+        if score == SHARE_SCORE:
             # the tables show the share in per cent and its change in points; a finding's levels are shares
             label, unit = i18n.text("staff_survey", "stress_high", language), "points"
             before, after = before / 100.0, after / 100.0

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 
 from evalkit import i18n
+from evalkit.analysis._labels import unit_word
 from evalkit.blocks import Bullets, Heading, Paragraph
 from evalkit.findings import Finding
 
@@ -48,8 +49,8 @@ def _name(f: Finding, language: str) -> str:
 
 
 def _unit(f: Finding, language: str) -> str:
-    key = f"unit_{f.unit}"
-    return " " + _t(key, language) if key in i18n.words("findings", language) else ""
+    word = unit_word(f.unit, language)
+    return " " + word if word else ""
 
 
 def interval_text(f: Finding, language: str) -> str:
@@ -130,7 +131,7 @@ def _item_sentence(f: Finding, language: str) -> str:
     signed = ("+" if f.estimate > 0 else "") + i18n.fmt_number(f.estimate, f.decimals, language)
     text = _t("item_clear", language, label=_name(f, language), verb=_t(f.direction, language),
               before=_level(f.before, f, language), after=_level(f.after, f, language), signed=signed,
-              unit=_t("unit_points", language), ci=_t("ci", language), interval=interval_text(f, language))
+              unit=unit_word("points", language), ci=_t("ci", language), interval=interval_text(f, language))
     if "adjusted_p" in f.caveats:
         text += _t("adjusted_p", language, p=i18n.fmt_p(f.p, language))
     return text

@@ -11,7 +11,7 @@ import pandas as pd
 
 from evalkit import i18n
 from evalkit.blocks import TableSpec
-from evalkit.analysis._did_text import decimals_for, effect_scale, points_word
+from evalkit.analysis._did_text import decimals_for, effect_scale, effect_unit
 
 __all__ = ["label", "group_labels", "effect_table", "means_table", "event_study_table", "placebo_table",
            "draw_means", "draw_event_study", "default_title"]
@@ -51,7 +51,7 @@ def _effect_columns(language: str) -> list[str]:
 def effect_table(result, language: str):
     """The main effect: one row per outcome with estimate, interval, p-value and the inference used."""
     # share outcomes (0–1) are shown in percentage points, as in the sentences
-    scale, unit = effect_scale(result.outcome), points_word(result.outcome, language)
+    scale, unit = effect_scale(result.outcome), effect_unit(result.outcome, language)
     e = result.effect
     est, low, high, p = _effect_columns(language)
     if unit:

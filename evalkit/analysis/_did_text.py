@@ -18,7 +18,7 @@ from evalkit.errors import AnalysisError
 
 __all__ = ["assumptions", "result_sentences", "inference_sentences", "methods_sentences", "event_study_sentences",
            "pretrend_sentences", "pretrend_verdict", "pretrend_test_name", "decimals_for", "effect_scale",
-           "points_word", "outcome_label", "check_language", "LANGUAGES"]
+           "effect_unit", "outcome_label", "check_language", "LANGUAGES"]
 
 LANGUAGES = ("sv", "nb", "en")
 
@@ -40,11 +40,10 @@ def effect_scale(column: str) -> float:
     return 100.0 if _labels.is_share(column) else 1.0
 
 
-def points_word(column: str, language: str) -> str:
-    """" procentenheter" after a share outcome's effect (empty for other outcomes)."""
-    if _labels.is_share(column):
-        return " " + i18n.text("did", "points", language)
-    unit = _labels.outcome_unit(column, language)   # "timmar", "dagar", "personer"
+def effect_unit(column: str, language: str) -> str:
+    """The unit after an effect on ``column``: " procentenheter" for a share outcome, else the outcome's own
+    (" timmar", " dagar"), or "" when it has none in words."""
+    unit = _labels.unit_word("points", language) if _labels.is_share(column) else _labels.outcome_unit(column, language)
     return " " + unit if unit else ""
 
 
@@ -118,7 +117,7 @@ def result_sentences(result, language: str = "sv", event_study=None) -> list[str
     """Sentences stating the estimate, interval, p-value, design, inference, what can be concluded and the
     pre-trend test (when ``event_study`` is given)."""
     text = i18n.words("did", check_language(language), "text")
-    scale, unit = effect_scale(result.outcome), points_word(result.outcome, language)
+    scale, unit = effect_scale(result.outcome), effect_unit(result.outcome, language)
     e = result.effect * scale
     d = decimals_for(result.inference.get("se_cr1", abs(e["estimate"])) * scale)
     if np.isfinite([e["ci_low"], e["ci_high"]]).any():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from evalkit import i18n
+from evalkit.analysis._labels import unit_word
 
 __all__ = ["format_number", "format_interval", "decimals_for", "sentences_for", "LANGUAGES"]
 
@@ -70,7 +71,7 @@ def sentences_for(effects, *, outcome: str, intervention_label: str, period_kind
         if points and not log_link:
             row = row.copy()
             row[["estimate", "ci_low", "ci_high"]] = row[["estimate", "ci_low", "ci_high"]] * 100.0
-        words = "" if log_link else i18n.text("its", "points", language) if points else unit
+        words = "" if log_link else unit_word("points", language) if points else unit
         out.append(_sentence(name, row, outcome, intervention_label, period, log_link, controlled, language, words))
     return out
 

@@ -18,10 +18,13 @@ from evalkit import i18n
 from evalkit.errors import AnalysisError
 
 __all__ = ["OUTCOME_LABELS", "OUTCOME_UNITS", "LANGUAGES", "outcome_label", "outcome_title", "outcome_unit",
-           "is_share"]
+           "unit_word", "is_share", "SHARE_SCORE"]
 
 LANGUAGES = ("sv", "nb", "en")
 
+#: the staff-survey score that is a share (of respondents highly stressed): shown in per cent, its change in
+#: percentage points (evalkit.analysis.staff_survey, evalkit.findings)
+SHARE_SCORE = "stress_high"
 #: staff panel columns that hold shares 0–1 without the "_share" suffix
 _STAFF_SHARES = frozenset({"sick_leave", "sick_leave_short", "sick_leave_long", "turnover_permanent"})
 
@@ -37,15 +40,24 @@ OUTCOME_UNITS = {"processing_days_median": "days", "processing_days_p90": "days"
                  "continuity_median": "staff", "order_changes": "count", "order_changes_per_100": "number"}
 
 
+def unit_word(unit: str | None, language: str = "sv") -> str:
+    """A unit in words ("days" → "dagar", "points" → "procentenheter"; table [labels] of the catalogues),
+    "" for a unit said without a word (a count, a plain number).
+
+    >>> unit_word("points", "nb"), unit_word("count", "sv")
+    ('prosentpoeng', '')
+    """
+    key = f"unit_{unit}"
+    return i18n.label(key, _check(language)) if key in i18n.words("labels", language) else ""
+
+
 def outcome_unit(column: str, language: str = "sv") -> str:
     """The unit after a number of ``column`` in running text ("dagar"), "" when it has none in words.
 
     >>> outcome_unit("processing_days_median", "sv"), outcome_unit("order_changes_per_100", "en")
     ('dagar', '')
     """
-    unit = OUTCOME_UNITS.get(column)
-    key = f"unit_{unit}"
-    return i18n.text("findings", key, _check(language)) if key in i18n.words("findings", language) else ""
+    return unit_word(OUTCOME_UNITS.get(column), language)
 
 
 def _check(language: str) -> str:

@@ -50,6 +50,7 @@ import pandas as pd
 from scipy import stats
 
 from evalkit import i18n
+from evalkit.analysis._labels import SHARE_SCORE, unit_word
 from evalkit.analysis.surveys import survey_estimate
 from evalkit.errors import AnalysisError, ConfigError
 
@@ -231,7 +232,7 @@ def staff_survey_estimates(survey: "Survey", *, by: Sequence[str] = ("unit", "gr
         dims += [(name, value, mask.reindex(frame.index).fillna(False) == value) for value in (True, False)]
     rows = []
     for score in [s for s in SCORES if s in frame]:
-        kind = "proportion" if score == "stress_high" else "mean"
+        kind = "proportion" if score == SHARE_SCORE else "mean"
         items = HME_ITEMS if score == "hme_total" else HME_SUBINDICES.get(score)
         for wave in sorted(frame["wave"].unique()):
             in_wave = frame["wave"] == wave
@@ -281,10 +282,6 @@ def _change(est: pd.DataFrame, before, after, level: float) -> pd.DataFrame:
                      "after": a["estimate"], "diff": d, "se": se, "ci_low": d - q * se, "ci_high": d + q * se,
                      "p_value": float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else np.nan})
     return pd.DataFrame(rows)
-
-
-#: the one score that is a share (of respondents very stressed): shown in per cent and percentage points
-SHARE_SCORE = "stress_high"
 
 
 def _score_label(score: str, language: str, change: bool = False) -> str:
@@ -388,7 +385,7 @@ class StaffSurveyResult:
         return "\n".join(self.sentences("en"))
 
     def _fmt(self, score: str, value: float, language: str) -> str:
-        if score == "stress_high":
+        if score == SHARE_SCORE:
             return i18n.fmt_percent(value, 0, language)
         return i18n.fmt_number(value, 1 if score.startswith("hme") else 2, language)
 
@@ -406,13 +403,13 @@ class StaffSurveyResult:
             small = min(int(row[c]) for c in row.index if str(c).startswith("n_")) < self.min_n
             if small:
                 continue
-            scale = 100 if score == "stress_high" else 1
+            scale = 100 if score == SHARE_SCORE else 1
             dec = 0 if score == "stress_high" else (1 if score.startswith("hme") else 2)
             ci = i18n.fmt_ci(row[key] * scale, row["ci_low"] * scale, row["ci_high"] * scale, dec, language)
             p = i18n.fmt_p(row["p_value"], language)
             label = _t(score, language)
             if self.comparison is not None:
-                points = " " + i18n.text("did", "points", language) if scale == 100 else ""
+                points = " " + unit_word("points", language) if scale == 100 else ""
                 out.append(i18n.text("staff_survey", "staff_survey_result_sentences_2", language, label=label,
                                      before=self.before, after=self.after, ci=ci, points=points, p=p))
             else:
