@@ -365,11 +365,10 @@ def audit_findings(analysis_id: str, result: Any, language: str, disclosure=None
     if not result.compare or result.comparison is None or result.comparison.empty:
         return []
     frame, spec = _table(result, language, 0)
-    items = [str(i) for i in frame.iloc[:, 0]]
-    checklist = result.checklist
-    texts = {i.id: i.question(language) for i in checklist.items} if checklist is not None else {}
-    labels = [(i, f"{texts[i]} ({i})" if i in texts else i) for i in items]
-    from evalkit.audit._text import _t as audit_label
+    from evalkit.audit._text import _t as audit_label, item_names
+
+    names = item_names(result, language)
+    labels = [(i, names.get(i, i)) for i in (str(i) for i in frame.iloc[:, 0])]
 
     # the items table shows each item's wording beside its code (evalkit.audit._text._items_table)
     offset = 1 if frame.shape[1] > 1 and frame.columns[1] == audit_label("question", language) else 0

@@ -287,8 +287,9 @@ def _told(findings: dict[str, list], entry: str, where: str) -> list:
         return list(every)
     chosen = [f for f in every if part in (f.effect, f.outcome)]
     if not chosen:
-        parts = sorted({f.effect for f in every}
-                       | {f.outcome for f in every if f.effect == "item" or f.kind == "staff_survey"})
+        # an analysis with findings on several outcomes (items, staff-survey scores) is also cut by outcome
+        several = len({f.outcome for f in every}) > 1
+        parts = sorted({f.effect for f in every} | ({f.outcome for f in every} if several else set()))
         raise ConfigError(f"{where}: '{entry}' names no finding of analysis '{aid}'; its parts: "
                           f"{', '.join(parts) or '(it gives no findings)'}")
     return chosen

@@ -153,12 +153,17 @@ def _change_sentences(res, language: str, d) -> list[str]:
     return out
 
 
-def _named_items(res, language: str) -> dict[str, str]:
-    """Item id → how a sentence names it: its wording in quotation marks with the code after, so the text
-    reads without the checklist beside it (the code alone when the checklist is not known)."""
+def item_names(res, language: str) -> dict[str, str]:
+    """Item id → how text names it: its wording with the code after ("Är målen uppföljningsbara? (A7)"), so it
+    reads without the checklist beside it; the code alone when the checklist is not known."""
     wording = _wording(res, language)
-    return {i: i18n.label("quoted", language, text=f"{wording[i]} ({i})") if i in wording else i
-            for i in res.comparison["item"]}
+    return {i: f"{wording[i]} ({i})" if i in wording else i for i in res.comparison["item"]}
+
+
+def _named_items(res, language: str) -> dict[str, str]:
+    """:func:`item_names` in the language's quotation marks, as a sentence names an item (a bare code as is)."""
+    return {i: name if name == i else i18n.label("quoted", language, text=name)
+            for i, name in item_names(res, language).items()}
 
 
 def _agreement_sentence(res, language: str, rules) -> str | None:
