@@ -124,7 +124,7 @@ def load_canonical(path, schema: TableSchema, *, mapping=None, sheet=None, **rea
         record.notes.append(f"columns not in the file (left empty): {missing}")
     if mapping is not None and user.source:
         record.notes.append(f"mapping file: {user.source}")
-    _warn_flags(record, file)
+    warn_flags(record, file)
     return attach(out, record)
 
 
@@ -303,10 +303,12 @@ def _date_flags(out: pd.DataFrame) -> dict[str, tuple[int, ...]]:
     return flags
 
 
-def _warn_flags(record: LoadRecord, file: str) -> None:
+def warn_flags(record: LoadRecord, file: str, stacklevel: int = 4) -> None:
+    """One DataWarning for the rows a load kept but flagged (dates in the wrong order), by flag, with an example
+    row each; every loader of decisions — in memory or on the register path — says it alike."""
     if record.flags:
-        parts = [f"{len(rows)} row(s) {flag} (e.g. row {rows[0]})" for flag, rows in record.flags.items()]
+        parts = [f"{len(rows)} row(s): {flag} (e.g. row {rows[0]})" for flag, rows in record.flags.items()]
         warnings.warn(
             f"{Path(file).name}: {'; '.join(parts)}. The rows are kept and flagged; measures that need both "
             "dates leave them out. Correct them in the source system if you can.",
-            DataWarning, stacklevel=4)
+            DataWarning, stacklevel=stacklevel)

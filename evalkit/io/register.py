@@ -15,13 +15,13 @@ lazily and spills to disk, and aggregates to the unit × month panel of
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import DataError, DataWarning
+from evalkit.errors import DataError
+from evalkit.io._canonical import warn_flags
 from evalkit.io._duckdb_stage import (
     DEFAULT_MEMORY_LIMIT,
     PARQUET_SUFFIXES,
@@ -74,14 +74,6 @@ def choose_engine(path, engine: str = "auto") -> str:
     if path.is_file() and path.suffix.lower() in TEXT_SUFFIXES + PARQUET_SUFFIXES:
         return "duckdb" if path.stat().st_size >= AUTO_THRESHOLD_BYTES else "pandas"
     return "pandas"
-
-
-def _warn_flags(record: LoadRecord) -> None:
-    if record.flags:
-        parts = [f"{len(rows)} row(s) {flag} (e.g. row {rows[0]})" for flag, rows in record.flags.items()]
-        warnings.warn(f"{Path(record.source.path).name}: {'; '.join(parts)}. The rows are kept and flagged; "
-                      "measures that need both dates leave them out. Correct them in the source system if you "
-                      "can.", DataWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- #
@@ -146,7 +138,7 @@ def load_decisions_large(path, mapping=None, *, memory_limit: str | None = None,
     if hasattr(table, "read_all"):
         table = table.read_all()
     frame = to_canonical_frame(table, names)
-    _warn_flags(record)
+    warn_flags(record, record.source.path, stacklevel=3)
     return attach(frame, record)
 
 
@@ -175,7 +167,7 @@ def write_canonical(path, out, mapping=None, *, memory_limit: str | None = None,
             run(con, f"COPY (SELECT {columns} FROM decisions) TO {sql_str(out)} (FORMAT parquet)")
     finally:
         con.close()
-    _warn_flags(record)
+    warn_flags(record, record.source.path, stacklevel=3)
     return record
 
 
@@ -605,7 +597,7 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
         parts.append(([PANEL_TOTAL], _panel_part(total_stock, total_flow, [PANEL_TOTAL], first, last)))
     frames = [_assemble(groups_, cols, first, last) for groups_, cols in parts]
     panel = pd.concat(frames, ignore_index=True)
-    _warn_flags(record)
+    warn_flags(record, record.source.path, stacklevel=3)
     return attach(panel, record)
 
 
