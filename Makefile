@@ -17,13 +17,16 @@ UV_VERSION := 0.13.9
 env: $(STAMP)
 
 # Installs only what the lock files name, checked against their hashes, so a new machine gets the versions
-# that were tested; evalkit itself goes in without dependency resolution.
+# that were tested; evalkit itself goes in without dependency resolution. Its bytecode is written as pip writes
+# it for an installed package: an editable install leaves that to the first run, and with PYTHONDONTWRITEBYTECODE
+# set (as on the project machine) every run compiled evalkit's 84 modules again (0.56 s of `evalkit report`).
 $(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(BUILD_LOCK)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
+	$(PY) -m compileall -q evalkit
 	$(PY) -m ipykernel install --user --name python3 >/dev/null 2>&1 || true
 	touch $(STAMP)
 

@@ -2,13 +2,15 @@
 
 Errors are printed as one clear message (no traceback unless ``--debug``) and
 the exit status is non-zero on any failure: 1 for refused/invalid input, 2 for
-wrong usage, 3 for an internal error.
+wrong usage, 3 for an internal error, 141 when the reader of its output stopped reading (``… | head``).
 """
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
+import os
 import re
 import sys
 import textwrap
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from evalkit.errors import ConfigError, EvalkitError, EvalkitWarning, ReportError
 
-__all__ = ["main"]
+__all__ = ["main", "console"]
 
 #: the kinds of input `evalkit check` recognises, as its messages name them
 INPUT_WORDS = ("a decisions table", "an orders table", "a visits table", "survey responses",
@@ -133,8 +135,35 @@ def _redacted_output():
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command ``argv`` (default ``sys.argv[1:]``) and return its exit status."""
     with _redacted_output():
         return _main(argv)
+
+
+def console() -> None:
+    """The ``evalkit`` program: :func:`main`, then :func:`leave` with its exit status."""
+    leave(main())
+
+
+def leave(status: int) -> None:
+    """End the process with ``status`` without tearing the interpreter down object by object.
+
+    Python's finalisation of a process that has imported pandas, SciPy, statsmodels and matplotlib frees every
+    module and object one at a time: 0.4–0.7 s after ``evalkit report`` had written its files on the project
+    machine (8 % of the command), memory the operating system takes back at once with the process. What that
+    finalisation does that matters is done here first: stdout and stderr are flushed and the ``atexit``
+    handlers run (``weakref.finalize`` callbacks such as temporary folders, logging's shutdown), then
+    ``os._exit``. Every file evalkit writes is closed before the command returns. Only for the program:
+    :func:`main` returns to a Python caller (tests, notebooks) as before.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):  # what an exit handler printed
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -159,6 +188,10 @@ def _main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("evalkit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped (`evalkit check … | head`): not an error of evalkit's
+        with contextlib.suppress(Exception):  # nothing more reaches it, and the final flush must not fail
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a program ended by SIGPIPE
     except Exception as exc:  # a bug in evalkit or a dependency: say so plainly
         if args.debug:
             traceback.print_exc()
@@ -1000,4 +1033,4 @@ def _indent(text: str, n: int) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

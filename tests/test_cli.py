@@ -44,6 +44,41 @@ def test_usage_errors_exit_2():
     assert r.returncode == 2
 
 
+def _program(tmp_path, *args: str, before: str = "") -> subprocess.CompletedProcess:
+    """The ``evalkit`` program as its console script runs it (``evalkit.cli:console``), output piped."""
+    code = (f"import sys; sys.argv = ['evalkit', *{list(args)!r}]\n{before}\n"
+            "from evalkit.cli import console\nconsole()\nprint('after console()')")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_the_program_exits_with_the_status_and_all_of_its_output(tmp_path):
+    ok = write_export(tmp_path)
+    r = _program(tmp_path, "check", str(ok))
+    assert r.returncode == 0 and "1 of 1 passed" in r.stdout  # block-buffered into a pipe, flushed before exit
+    assert "after console()" not in r.stdout  # the process ends there
+    r = _program(tmp_path, "check", str(ok), str(tmp_path / "finns_inte.csv"))
+    assert r.returncode == 1 and "1 of 2 passed" in r.stdout
+
+
+def test_the_program_runs_exit_handlers_before_it_leaves(tmp_path):
+    handler = ("import atexit, pathlib, tempfile, weakref\n"
+               "atexit.register(lambda: print('handler ran'))\n"
+               "folder = tempfile.TemporaryDirectory(dir='.')\n"  # removed by a weakref.finalize at exit
+               "pathlib.Path('folder.txt').write_text(folder.name)")
+    r = _program(tmp_path, "check", str(write_export(tmp_path)), before=handler)
+    assert r.returncode == 0 and r.stdout.rstrip().endswith("handler ran")
+    assert not (tmp_path / (tmp_path / "folder.txt").read_text()).exists()
+
+
+def test_a_reader_that_stops_reading_is_no_internal_error(tmp_path):
+    ok = write_export(tmp_path)
+    code = ("import sys; sys.argv = ['evalkit', 'check'] + [sys.argv[1]] * 400\n"
+            "from evalkit.cli import console\nconsole()")
+    r = subprocess.run(f"{sys.executable} -c \"{code}\" {ok} | head -c 10", shell=True, capture_output=True,
+                       text=True, executable="/bin/bash")
+    assert len(r.stdout) == 10 and "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
 def test_check_reads_a_coded_interview_project(capsys):
     from tests.conftest import SAMPLE
 
