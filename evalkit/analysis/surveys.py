@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from evalkit import i18n
+from evalkit.analysis._multitest import adjust_p
 from evalkit.analysis.proportions import fisher_exact, newcombe_diff_ci, proportion_ci
 from evalkit.errors import AnalysisError, AnalysisWarning
 if TYPE_CHECKING:  # the container type only; analysis never reads files (DESIGN.md)
@@ -501,11 +502,9 @@ def compare_shares(table: pd.DataFrame, before, after, *, column: str = "wave", 
     -----
     Test: Fisher's exact test when an expected count of the 2×2 table is below
     5, else Pearson's χ² without continuity correction; adjusted p-values by
-    ``statsmodels.stats.multitest.multipletests`` (Holm 1979; Benjamini &
+    :func:`evalkit.analysis._multitest.adjust_p` (Holm 1979; Benjamini &
     Hochberg 1995). The Newcombe interval is not adjusted.
     """
-    from statsmodels.stats.multitest import multipletests
-
     if adjust not in ADJUST:
         raise AnalysisError(f"adjust must be one of {ADJUST}, got {adjust!r}")
     b_vals, a_vals = _as_list(before), _as_list(after)
@@ -525,7 +524,7 @@ def compare_shares(table: pd.DataFrame, before, after, *, column: str = "wave", 
     if out.empty:
         raise AnalysisError(f"no item has answers in both {before!r} and {after!r}")
     method = ("holm" if len(out) > 1 else "none") if adjust == "auto" else adjust
-    out["p_adjusted"] = (multipletests(out["p_value"], method=method)[1] if method != "none"
+    out["p_adjusted"] = (adjust_p(out["p_value"], method) if method != "none"
                          else out["p_value"])
     out.attrs["adjust"] = method
     return out
@@ -1124,12 +1123,10 @@ def paired_analysis(survey: Survey, before, after, *, column: str = "wave", item
     answered better, the same and worse. Binary: positive vs not positive,
     McNemar's exact test (R ``mcnemar.exact`` / ``exact2x2``), estimate = the
     difference of the paired shares. Adjusted p-values by
-    ``statsmodels.stats.multitest.multipletests``. Assumes respondents
+    :func:`evalkit.analysis._multitest.adjust_p`. Assumes respondents
     independent of each other; a change over time cannot by itself be
     attributed to the intervention (no comparison group).
     """
-    from statsmodels.stats.multitest import multipletests
-
     if adjust not in ADJUST:
         raise AnalysisError(f"adjust must be one of {ADJUST}, got {adjust!r}")
     r = survey.responses
@@ -1145,7 +1142,7 @@ def paired_analysis(survey: Survey, before, after, *, column: str = "wave", item
     if table.empty:
         raise AnalysisError(f"no respondent answered both in {before!r} and {after!r} (matched on {id_column!r})")
     method = ("holm" if len(table) > 1 else "none") if adjust == "auto" else adjust
-    table["p_adjusted"] = (multipletests(table["p_wilcoxon"], method=method)[1] if method != "none"
+    table["p_adjusted"] = (adjust_p(table["p_wilcoxon"], method) if method != "none"
                            else table["p_wilcoxon"])
     table.attrs["adjust"] = method
     n_people = int(r.loc[r[column] == before, id_column].isin(r.loc[r[column] == after, id_column]).sum())

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from statsmodels.stats.multitest import multipletests
 
+from evalkit.analysis._multitest import adjust_p
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.proportions import fisher_exact, proportion_ci, stratified_proportion
 from evalkit.audit import _text
@@ -105,7 +105,7 @@ def score(
 
     *Which items changed*: Fisher's p-values of the items are adjusted for
     the number of items by Holm's (1979) step-down method
-    (``statsmodels.stats.multitest.multipletests(method="holm")``, R's
+    (:func:`evalkit.analysis._multitest.adjust_p`, equal to R's
     ``p.adjust(method = "holm")``); stage rows are not adjusted.
 
     *Agreement*: Cohen's kappa for two reviewers, Krippendorff's alpha
@@ -302,7 +302,7 @@ def _comparison(items, stages, scored, groups, level) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
     is_item = out["item"].isin(items["item"].unique()) & out["p_fisher"].notna()
     if is_item.any():
-        out.loc[is_item, "p_holm"] = multipletests(out.loc[is_item, "p_fisher"].astype(float), method="holm")[1]
+        out.loc[is_item, "p_holm"] = adjust_p(out.loc[is_item, "p_fisher"].astype(float), "holm")
     out["p_holm"] = out["p_holm"].astype(float)
     return out
 
