@@ -292,3 +292,17 @@ def test_config_reads_the_zero_rule(tmp_path):
     path.write_text('[evaluation]\ntitle = "T"\nlanguage = "sv"\nseed = 1\n[change]\nname = "C"\n'
                     'date = 2017-01-01\n[report]\nsuppress_zero_counts = true\n', encoding="utf-8")
     assert Evaluation.from_toml(path).report.suppress_zero_counts is True
+
+
+def test_a_mask_asked_for_again_is_the_same_and_a_changed_cell_is_worked_out_anew():
+    spec = TableSpec(counts=("n",), total_row=True, percents={"share": "n"})
+    table = pd.DataFrame({"unit": ["A", "B", "Alla"], "n": [12, 2, 14], "share": [0.5, 0.5, 0.5]})
+    first = disclosure_mask(table, spec, (5, 30))
+    first.iloc[:, :] = False  # a caller changing its copy changes nothing for the next one
+    again = disclosure_mask(table.set_axis([7, 8, 9]), spec, (5, 30))
+    assert again.index.tolist() == [7, 8, 9]  # the asking frame's index, whatever the first one had
+    assert again.astype(int).to_numpy().tolist() == [[0, 1, 1], [0, 1, 1], [0, 0, 1]]
+    changed = table.assign(n=[12, 20, 32])
+    assert not disclosure_mask(changed, spec, (5, 30))["n"].any()
+    assert disclosure_mask(changed, spec, (25, 30))["n"].tolist() == [True, True, False]  # other rules
+    assert disclosure_mask(table, TableSpec(counts=("n",)), (5, 30))["n"].tolist() == [False, True, False]

@@ -48,10 +48,30 @@ def rules_of(thresholds) -> Disclosure:
     return Disclosure(k, m)
 
 
+#: Masks already worked out, by (the table's content, spec, rules): the findings ask for the mask of a table for
+#: each of its rows, and the renderers again for the whole table (82 requests for 50 tables in the sample IBIC
+#: report; each solves an integer programme for the secondary suppression). Bounded, oldest dropped first.
+_MASKS: dict[tuple, pd.DataFrame] = {}
+_MASKS_KEPT = 256
+
+
+def _content_key(frame: pd.DataFrame) -> tuple | None:
+    """A key equal for two frames with the same cells, columns and dtypes (None: cells not hashable).
+
+    Not the index: the mask is worked out on positions (a report table's index may be anything)."""
+    try:
+        cells = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    except TypeError:  # a cell holding a list or dict: not worth a key
+        return None
+    return cells, tuple(map(str, frame.columns)), tuple(map(str, frame.dtypes)), len(frame)
+
+
 def disclosure_mask(frame: pd.DataFrame, spec: TableSpec, thresholds=DEFAULT_THRESHOLDS) -> pd.DataFrame:
     """Every cell of ``frame`` to hide under ``spec`` and the rules (a ``Disclosure`` or ``(k, m)``).
 
     Returns a boolean DataFrame with the frame's index and columns (True = show "..").
+    The mask depends on nothing but the cells, the spec and the rules, so it is worked out once for each and
+    handed out as a copy after that.
 
     Examples
     --------
@@ -61,6 +81,19 @@ def disclosure_mask(frame: pd.DataFrame, spec: TableSpec, thresholds=DEFAULT_THR
     [[0, 1, 1], [0, 1, 1], [0, 0, 1]]
     """
     rules = rules_of(thresholds)
+    content = _content_key(frame)
+    key = None if content is None else (content, repr(spec), repr(rules))
+    if key in _MASKS:
+        return _MASKS[key].set_axis(frame.index, axis=0).copy()
+    mask = _mask(frame, spec, rules)
+    if key is not None:
+        if len(_MASKS) >= _MASKS_KEPT:
+            del _MASKS[next(iter(_MASKS))]
+        _MASKS[key] = mask.copy()
+    return mask
+
+
+def _mask(frame: pd.DataFrame, spec: TableSpec, rules: Disclosure) -> pd.DataFrame:
     k, m = rules.count_below, rules.denominator_below
     _require_columns(frame, sorted(spec.columns_named(), key=str))
     # positions, not labels: a report table's index may repeat or be anything
