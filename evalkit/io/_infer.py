@@ -242,8 +242,11 @@ def parse_dates(values: pd.Series, formats: Iterable[str] | None = None) -> tupl
         out = values.astype("datetime64[ns]")
         return out, pd.Series(False, index=values.index)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    native = values.map(lambda v: isinstance(v, (_dt.date, pd.Timestamp)), na_action="ignore")
-    native = native.fillna(False).astype(bool)
+    if isinstance(values.dtype, pd.StringDtype):  # text only: no spreadsheet date objects to look for
+        native = pd.Series(False, index=values.index)
+    else:
+        native = values.map(lambda v: isinstance(v, (_dt.date, pd.Timestamp)), na_action="ignore")
+        native = native.fillna(False).astype(bool)
     if native.any():
         # a spreadsheet date beyond 2262 (9999-12-31, "open-ended") does not fit datetime64[ns]: bad, not a crash
         fits = values[native].map(lambda v: NS_FIRST_YEAR <= v.year <= NS_LAST_YEAR).astype(bool)
@@ -280,7 +283,7 @@ def _parse_date_strings(s: pd.Series, formats) -> pd.Series:
             continue
         parsed = pd.to_datetime(shaped.astype(object), format=fmt, errors="coerce")
         # beyond the range datetime64[ns] holds (years 1678–2261) counts as not a valid date
-        fits = parsed.map(lambda v: pd.notna(v) and NS_FIRST_YEAR <= v.year <= NS_LAST_YEAR).astype(bool)
+        fits = (parsed.notna() & parsed.dt.year.between(NS_FIRST_YEAR, NS_LAST_YEAR)).astype(bool)
         parsed = parsed.where(fits)
         if pattern is None:
             shaped = shaped[fits.to_numpy()]
