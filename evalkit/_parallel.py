@@ -3,9 +3,14 @@
 :func:`evalkit.pipeline.run` does its steps one after another: load every ``[data.*]`` source in config order,
 check the units, build the panel, run every analysis in config order. Most of it does not depend on the rest:
 the survey, the codings, the strategy log, the staff survey and the documents are loaded without the decisions,
-and the survey, audit, CFIR and instrument analyses read only their own source. :func:`run` hands those steps to
-one forked child (``os.fork``, Linux) while the parent loads the decisions, builds the panel and runs the other
-analyses; each step's result comes back pickled.
+and the survey, audit, CFIR and instrument analyses read only their own source. :func:`run` uses two forked
+children (``os.fork``, Linux) beside the parent; each step's result comes back pickled:
+
+* the *early* child is forked before the parent imports SciPy, python-docx and pyplot (≈ 1.5 s in which the
+  second core had nothing to do) and loads the sources whose loaders need only pandas (:data:`EARLY_KINDS`: the
+  decisions and the other register tables, the survey, the codings, the staff survey);
+* the *child* is forked once those tables are back and the imports done: it loads the other sources and runs the
+  analyses that read only their own source, while the parent builds the panel and runs the other analyses.
 
 What the caller sees is the serial run's, not a merged approximation of it:
 
@@ -50,6 +55,9 @@ OWN_INPUT_KINDS = frozenset({"its", "did", "staff", "staff_survey", "fidelity", 
 #: Word file (parent) python-docx; the figures drawn ahead (child) and the report's (parent) pyplot (≈ 0.5 s).
 #: Not openpyxl: only the child reads forms, and the report writes its Excel appendix in a child of its own.
 SHARED_IMPORTS = ("scipy.stats", "docx", "matplotlib.pyplot")
+#: Sources whose loaders import nothing beyond pandas and pyarrow: loaded by the early child while the parent
+#: imports :data:`SHARED_IMPORTS` (the decisions alone took 0.8–1.2 s of the parent's time after them).
+EARLY_KINDS = frozenset({"decisions", "orders", "visits", "staff", "survey", "codings", "staff_survey"})
 
 
 def wanted() -> bool:
@@ -194,16 +202,22 @@ class _Step:
     index: int          # place in the serial run
     what: str           # "load" | "units" | "panel" | "analysis"
     key: Any = None     # the source name, or the AnalysisSpec
-    child: bool = False
+    lane: str = "parent"  # "parent" | "early" (the child forked before the imports) | "child"
+
+    @property
+    def child(self) -> bool:
+        """Whether a child (early or not) runs the step."""
+        return self.lane != "parent"
 
 
 def _steps(evaluation, analyses: bool) -> list[_Step]:
     from evalkit.pipeline import LOADABLE
 
-    steps = [("load", kind, kind not in LOADABLE) for kind in evaluation.data]
-    steps += [("units", None, False), ("panel", None, False)]
+    steps = [("load", kind, "early" if kind in EARLY_KINDS else "parent" if kind in LOADABLE else "child")
+             for kind in evaluation.data]
+    steps += [("units", None, "parent"), ("panel", None, "parent")]
     if analyses:
-        steps += [("analysis", spec, _in_child(spec)) for spec in evaluation.analyses]
+        steps += [("analysis", spec, "child" if _in_child(spec) else "parent") for spec in evaluation.analyses]
     return [_Step(i, *s) for i, s in enumerate(steps)]
 
 
@@ -273,11 +287,12 @@ def _drawn_ahead(result, evaluation, language: str):
     return drawn.value if drawn.error is None and not drawn.warnings else None
 
 
-def _child_work(evaluation, steps: list[_Step], figures: str | None = None) -> Callable:
+def _child_work(evaluation, steps: list[_Step], figures: str | None = None, tables: dict | None = None
+                ) -> Callable:
     def work(send: Callable[[Any], None]) -> None:
         from evalkit.pipeline import Run
 
-        run = Run(evaluation=evaluation, tables={})
+        run = Run(evaluation=evaluation, tables=dict(tables or {}))
         for step in steps:
             outcome = _do(step, run)
             try:
@@ -300,13 +315,27 @@ def _child_work(evaluation, steps: list[_Step], figures: str | None = None) -> C
 class _Merge:
     """The outcomes of all steps, issued (warnings, progress, errors) in serial order as they become known."""
 
-    def __init__(self, steps: list[_Step], run, child: _Child, progress):
-        self.steps, self.run, self.child, self.progress = steps, run, child, progress
+    def __init__(self, steps: list[_Step], run, progress):
+        self.steps, self.run, self.progress = steps, run, progress
         self.outcomes: dict[int, Outcome] = {}
         self.issued = 0
         self.child_steps = [s for s in steps if s.child]
-        self.child_alive = True
+        self.children: dict[str, _Child] = {}  # lane → its child, once forked
+        self.alive: set[str] = set()
         self.figures: dict[str, Any] = {}
+
+    def fork(self, lane: str, work: Callable) -> None:
+        self.children[lane] = _Child(work)
+        self.alive.add(lane)
+
+    @property
+    def child(self) -> _Child | None:
+        """The child that runs analyses and draws figures ahead."""
+        return self.children.get("child")
+
+    def close(self) -> None:
+        for child in self.children.values():
+            child.close()
 
     @property
     def failed(self) -> int | None:
@@ -326,6 +355,12 @@ class _Merge:
                   for s in self.child_steps):
             self._receive_one()
 
+    def wait_for_lane(self, lane: str) -> None:
+        """Receive the outcomes of every step of ``lane`` (up to the first failure known)."""
+        while any(s.lane == lane and s.index not in self.outcomes and (self.failed is None or s.index <= self.failed)
+                  for s in self.child_steps):
+            self._receive_one(lane)
+
     def before_analysis(self, step: _Step) -> None:
         """Wait for what the analysis of ``step`` reads; leave ``run.results`` holding the results before it."""
         reads = _reads(step.key)
@@ -336,16 +371,18 @@ class _Merge:
             self.wait_for(step.index, reads)
         self.run.results = self.results_before(step.index)
 
-    def _receive_one(self) -> None:
-        missing = next(s for s in self.child_steps if s.index not in self.outcomes)
-        if self.child_alive:
+    def _receive_one(self, lane: str | None = None) -> None:
+        # each child sends its steps in serial order, so the first step missing is the next one its child sends
+        missing = next(s for s in self.child_steps if s.index not in self.outcomes and lane in (None, s.lane))
+        child = self.children.get(missing.lane)
+        if missing.lane in self.alive:
             try:
-                message = self.child.receive()
+                message = child.receive()
                 while message[0] == "figure":
                     self.figures[message[1]] = message[2]
-                    message = self.child.receive()
+                    message = child.receive()
             except (_Gone, OSError, EOFError, pickle.UnpicklingError):
-                self.child_alive = False
+                self.alive.discard(missing.lane)
             else:
                 index, outcome = message
                 step = self.steps[index]
@@ -376,7 +413,7 @@ class _Merge:
     def _ready(self) -> bool:
         import select
 
-        return self.child_alive and bool(select.select([self.child.pipe], [], [], 0)[0])
+        return "child" in self.alive and bool(select.select([self.child.pipe], [], [], 0)[0])
 
     def finish(self):
         """The run with its tables, results and extra sections in the serial order, and the figures the child
@@ -411,11 +448,17 @@ def run(evaluation, analyses: bool = True, progress: Callable | None = None, fig
 
     steps = _steps(evaluation, analyses)
     out = Run(evaluation=evaluation, tables={})
-    for name in SHARED_IMPORTS:
-        importlib.import_module(name)
-    child = _Child(_child_work(evaluation, [s for s in steps if s.child], figures))
+    merge = _Merge(steps, out, progress)
     try:
-        merge = _Merge(steps, out, child, progress)
+        early = [s for s in steps if s.lane == "early"]
+        if early:
+            merge.fork("early", _child_work(evaluation, early))
+        for name in SHARED_IMPORTS:
+            importlib.import_module(name)
+        merge.wait_for_lane("early")  # the early tables, for the child
+        lane = [s for s in steps if s.lane == "child"]
+        if lane:  # forked with the early tables, which its analyses may read (the survey's)
+            merge.fork("child", _child_work(evaluation, lane, figures, dict(out.tables)))
         # the panel reads only the parent's tables, so it is built before the units check waits for the child's
         order = sorted((s for s in steps if not s.child), key=lambda s: (s.what != "load", s.what != "panel", s.index))
         for step in order:
@@ -431,4 +474,4 @@ def run(evaluation, analyses: bool = True, progress: Callable | None = None, fig
             raise AssertionError("a failed step was not raised")
         return merge.finish()
     finally:
-        child.close()
+        merge.close()

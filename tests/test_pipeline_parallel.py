@@ -74,7 +74,7 @@ def test_error_in_the_child_arrives_as_the_serial_error(tmp_path):
     survey.write_text("".join(lines), encoding="utf-8")
     evaluation = ek.Evaluation.from_toml(folder / "ibic.toml")
     step = next(s for s in _parallel._steps(evaluation, True) if s.what == "load" and s.key == "survey")
-    assert step.child  # the survey is loaded in the child
+    assert step.lane == "early"  # the survey is loaded by the child forked before the imports
 
     parallel_error, parallel_warnings = _run(evaluation, parallel=True)
     serial_error, serial_warnings = _run(evaluation, parallel=False)
@@ -143,3 +143,43 @@ def test_figures_drawn_ahead_are_the_reports_bytes():
     assert figure_png(drawn, drawn.dpi) == drawn.png  # the report takes its bytes
     with pytest.raises(ReportError, match="drawn ahead"):
         figure_png(drawn, drawn.dpi + 1)
+
+
+def test_an_identity_number_in_the_decisions_arrives_from_the_early_child_as_in_serial(tmp_path):
+    folder = tmp_path / "kommun"
+    shutil.copytree(SAMPLE, folder)
+    decisions = folder / "beslut_procapita.csv"
+    text = decisions.read_bytes().decode("cp1252").replace("P000009", "19121212-1212", 1)
+    decisions.write_bytes(text.encode("cp1252"))
+    evaluation = ek.Evaluation.from_toml(folder / "ibic.toml")
+    assert next(s for s in _parallel._steps(evaluation, True) if s.key == "decisions").lane == "early"
+    parallel_error, parallel_warnings = _run(evaluation, parallel=True)
+    serial_error, serial_warnings = _run(evaluation, parallel=False)
+    assert serial_error is not None and "beslut_procapita.csv" in str(serial_error)
+    assert (type(parallel_error), str(parallel_error)) == (type(serial_error), str(serial_error))
+    assert "1212-1212" not in str(parallel_error)
+    assert parallel_warnings == serial_warnings
+
+
+def test_an_early_child_that_dies_leaves_its_loads_to_the_parent_and_the_child_gets_the_tables(monkeypatch):
+    """Only the early child dies: the parent loads the decisions, survey, codings and staff survey itself, and the
+    child forked after it still runs the survey analysis on the survey table (loaded by the parent)."""
+    work = _parallel._child_work
+
+    def early_dies(evaluation, steps, *args):
+        return (lambda send: os._exit(3)) if steps[0].lane == "early" else work(evaluation, steps, *args)
+
+    monkeypatch.setattr(_parallel, "_child_work", early_dies)
+    evaluation = ek.Evaluation.from_toml(SAMPLE / "ibic.toml")
+    evaluation = dataclasses.replace(evaluation, analyses=type(evaluation.analyses)(
+        a for a in evaluation.analyses if a.kind in ("survey", "its")))
+    assert next(s for s in _parallel._steps(evaluation, True) if s.what == "analysis"
+                and s.key.kind == "survey").lane == "child"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = pipeline.run(evaluation, parallel=True)
+        serial = pipeline.run(evaluation, parallel=False)
+    assert list(run.tables) == list(serial.tables)
+    assert run.tables["decisions"].equals(serial.tables["decisions"])
+    for key in serial.results:
+        assert run.results[key].sentences("sv") == serial.results[key].sentences("sv")
