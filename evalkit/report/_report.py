@@ -11,7 +11,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
@@ -443,8 +443,11 @@ class Report:
             return FIXED_TIME
         return dt.datetime(self.date.year, self.date.month, self.date.day)
 
-    def build(self, xlsx_name: str | None = None):
-        """Lay out and render the Word document; return ``(document, xlsx_tables)`` without saving."""
+    def build(self, xlsx_name: str | None = None, tables_ready: Callable | None = None):
+        """Lay out and render the Word document; return ``(document, xlsx_tables)`` without saving.
+
+        ``tables_ready(xlsx_tables)`` is called as soon as the tables are formatted, before the figures are
+        collected and the Word document laid out (the Excel appendix can be written meanwhile)."""
         from evalkit.report._docx import DocxRenderer, open_template
 
         blocks = self.blocks()
@@ -457,6 +460,10 @@ class Report:
         if self._early is not None:
             self._early.flush()  # the last figures are drawn while the tables are formatted
         formatted = {id(b): format_table(b, self.language, self.disclosure) for b in blocks if isinstance(b, Table)}
+        tables = [(n, b.caption, formatted[id(b)], b.source)
+                  for n, b in enumerate((b for b in blocks if isinstance(b, Table)), start=1)]
+        if tables_ready is not None:
+            tables_ready(tables)
         figures = [b for b in blocks if isinstance(b, Figure)]
         shown = [f for f in figures if not self._withheld(f)]
         drawn = render_all([f.figure for f in shown], self.dpi, self.workers, self._early)
@@ -468,8 +475,6 @@ class Report:
                          lines=self.title_lines(), core_time=self._core_time(), toc=self._toc,
                          toc_pages=PLACEHOLDER if self.toc_page_numbers else None)
         renderer.render(blocks)
-        tables = [(n, b.caption, formatted[id(b)], b.source)
-                  for n, b in enumerate((b for b in blocks if isinstance(b, Table)), start=1)]
         return document, tables
 
     def _number_toc(self, document, docx_tmp: Path) -> None:
@@ -501,20 +506,26 @@ class Report:
         temps: list[Path] = []
         beside = None
         try:
-            document, tables = self.build(xlsx_path.name if xlsx_path else None)
             docx_tmp = _temp_beside(path)
             temps.append(docx_tmp)
             if xlsx_path is not None:
                 xlsx_tmp = _temp_beside(xlsx_path)
                 temps.append(xlsx_tmp)
 
-                def write_xlsx() -> None:
-                    from evalkit.report._xlsx import write_workbook  # openpyxl: only where the appendix is written
+            def write_xlsx() -> None:
+                from evalkit.report._xlsx import write_workbook  # openpyxl: only where the appendix is written
 
-                    write_workbook(xlsx_tmp, tables, self.language, self._core_time(), self.title)
-                    _normalise_zip(xlsx_tmp, self._core_time())
-                if self.workers > 1:  # the appendix is written in a forked child while the Word file is zipped
+                write_workbook(xlsx_tmp, xlsx_tables, self.language, self._core_time(), self.title)
+                _normalise_zip(xlsx_tmp, self._core_time())
+
+            def tables_ready(tables) -> None:
+                nonlocal beside, xlsx_tables
+                xlsx_tables = tables
+                if xlsx_path is not None and self.workers > 1:
+                    # written in a forked child while the figures are collected and the Word file laid out
                     beside = Beside(write_xlsx)
+            xlsx_tables = None
+            document, _ = self.build(xlsx_path.name if xlsx_path else None, tables_ready)
             document.save(str(docx_tmp))
             _normalise_zip(docx_tmp, self._core_time())
             if self.toc_page_numbers:
