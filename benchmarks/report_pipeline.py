@@ -4,13 +4,14 @@ Run: ``.venv/bin/python benchmarks/report_pipeline.py [--runs N] [--serial] [con
 sample configs, one run each; ``--runs 3`` prints the median of three).
 
 Each run is a fresh interpreter doing what ``evalkit report`` does (imports counted, as a user's command pays
-for them): load every source, build the outcome panel, run every analysis — as the CLI does, on two processes
-(``pipeline.run(parallel=True)``: the independent loaders and analyses in a forked child), each step's wall time
-listed under the process that ran it; with ``--serial`` one after another, each step timed on its own —, build
-the report (sentences, tables, ``plot()``), then one ``save`` with the Excel appendix. The child reports each step's wall time and
-its own CPU time (``time.process_time``); the whole run's CPU time is the child's user + system time as the
-parent's ``wait4`` sees it, which includes the forked figure workers. Peak memory is the larger of the
-child's own high-water mark (``VmHWM``) and that of its forked workers (``ru_maxrss`` of its children).
+for them): load every source, build the outcome panel, run every analysis — as the CLI does, beside forked
+children (``pipeline.run(parallel=True)``: an early child loads the pandas-only sources during the imports, a
+second one the other independent loaders and analyses), each step's wall time listed under the process that ran
+it ("child" for either child); with ``--serial`` one after another, each step timed on its own —, build the
+report (sentences, tables, ``plot()``), then one ``save`` with the Excel appendix. The benchmarked process
+reports each step's wall time and its own CPU time (``time.process_time``); the whole run's CPU time is its user
++ system time as this script's ``wait4`` sees it, which includes every forked child and figure worker. Peak
+memory: the process's own high-water mark (``VmHWM``) and the largest of its children's (``ru_maxrss``).
 
 Steps: imports; ``load <source>`` per data source (a loader's lazy imports count towards it); panel;
 ``analysis <id>`` per analysis (its lazy imports count towards the first analysis that needs them); report
