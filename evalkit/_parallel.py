@@ -213,12 +213,32 @@ class _Step:
 def _steps(evaluation, analyses: bool) -> list[_Step]:
     from evalkit.pipeline import LOADABLE
 
-    steps = [("load", kind, "early" if kind in EARLY_KINDS else "parent" if kind in LOADABLE else "child")
-             for kind in evaluation.data]
+    specs = list(evaluation.analyses) if analyses else []
+    parent_reads = {source for spec in specs if not _in_child(spec) for source in _sources(spec)}
+    child_reads = {source for spec in specs if _in_child(spec) for source in _sources(spec)}
+
+    def lane(kind: str) -> str:
+        if kind in EARLY_KINDS:
+            return "early"
+        # a source only the parent's analyses read is loaded there: nothing to wait for, nothing to send back
+        return "parent" if kind in LOADABLE or kind in parent_reads - child_reads else "child"
+
+    steps = [("load", kind, lane(kind)) for kind in evaluation.data]
     steps += [("units", None, "parent"), ("panel", None, "parent")]
     if analyses:
         steps += [("analysis", spec, "child" if _in_child(spec) else "parent") for spec in evaluation.analyses]
     return [_Step(i, *s) for i, s in enumerate(steps)]
+
+
+def _sources(spec) -> set[str]:
+    """The ``[data.*]`` sources the analysis ``spec`` reads (none known for a malformed entry)."""
+    from evalkit.kinds import KINDS
+
+    kind = KINDS.get(spec.kind)
+    try:
+        return {need.source for need in kind.needs(spec)} if kind is not None else set()
+    except Exception:  # the parent runs it and raises what the serial run raises
+        return set()
 
 
 def _in_child(spec) -> bool:

@@ -183,3 +183,13 @@ def test_an_early_child_that_dies_leaves_its_loads_to_the_parent_and_the_child_g
     assert run.tables["decisions"].equals(serial.tables["decisions"])
     for key in serial.results:
         assert run.results[key].sentences("sv") == serial.results[key].sentences("sv")
+
+
+def test_each_source_is_loaded_where_it_is_read():
+    """Pandas-only sources by the early child; a source only the parent's analyses read (the documents) by the
+    parent; the rest by the child, beside the analyses that read them; without analyses, off the parent."""
+    evaluation = ek.Evaluation.from_toml(SAMPLE / "ibic.toml")
+    lanes = {s.key: s.lane for s in _parallel._steps(evaluation, True) if s.what == "load"}
+    assert lanes == {"decisions": "early", "survey": "early", "codings": "early", "staff_survey": "early",
+                     "documents": "parent", "strategies": "child", "cfir": "child", "audit": "child"}
+    assert {s.key: s.lane for s in _parallel._steps(evaluation, False) if s.what == "load"}["documents"] == "child"
