@@ -9,8 +9,9 @@ children (``os.fork``, Linux) beside the parent; each step's result comes back p
 * the *early* child is forked before the parent imports SciPy, python-docx and pyplot (≈ 1.5 s in which the
   second core had nothing to do) and loads the sources whose loaders need only pandas (:data:`EARLY_KINDS`: the
   decisions and the other register tables, the survey, the codings, the staff survey);
-* the *child* is forked once those tables are back and the imports done: it loads the other sources and runs the
-  analyses that read only their own source, while the parent builds the panel and runs the other analyses.
+* the *child* is forked once those tables are back and the imports done: it loads the other sources (but those
+  only the parent's analyses read, which the parent loads) and runs the analyses that read only their own
+  source, while the parent builds the panel and runs the other analyses.
 
 What the caller sees is the serial run's, not a merged approximation of it:
 
