@@ -215,8 +215,8 @@ def _steps(evaluation, analyses: bool) -> list[_Step]:
     from evalkit.pipeline import LOADABLE
 
     specs = list(evaluation.analyses) if analyses else []
-    parent_reads = {source for spec in specs if not _in_child(spec) for source in _sources(spec)}
-    child_reads = {source for spec in specs if _in_child(spec) for source in _sources(spec)}
+    parent_reads = {source for spec in specs if not _in_child(spec) for source in _sources(spec) or ()}
+    child_reads = {source for spec in specs if _in_child(spec) for source in _sources(spec) or ()}
 
     def lane(kind: str) -> str:
         if kind in EARLY_KINDS:
@@ -231,28 +231,24 @@ def _steps(evaluation, analyses: bool) -> list[_Step]:
     return [_Step(i, *s) for i, s in enumerate(steps)]
 
 
-def _sources(spec) -> set[str]:
-    """The ``[data.*]`` sources the analysis ``spec`` reads (none known for a malformed entry)."""
+def _sources(spec) -> set[str] | None:
+    """The ``[data.*]`` sources the analysis ``spec`` reads (None: an unknown kind or a malformed entry)."""
     from evalkit.kinds import KINDS
 
     kind = KINDS.get(spec.kind)
+    if kind is None:
+        return None
     try:
-        return {need.source for need in kind.needs(spec)} if kind is not None else set()
-    except Exception:  # the parent runs it and raises what the serial run raises
-        return set()
+        return {need.source for need in kind.needs(spec)}
+    except Exception:  # a malformed entry: the parent runs it and raises what the serial run raises
+        return None
 
 
 def _in_child(spec) -> bool:
-    from evalkit.kinds import KINDS
     from evalkit.pipeline import LOADABLE
 
-    kind = KINDS.get(spec.kind)
-    if kind is None or spec.kind not in CHILD_KINDS:
-        return False
-    try:
-        return all(need.source not in LOADABLE for need in kind.needs(spec))
-    except Exception:  # a malformed entry: the parent runs it and raises what the serial run raises
-        return False
+    sources = _sources(spec) if spec.kind in CHILD_KINDS else None
+    return sources is not None and not sources & set(LOADABLE)
 
 
 def _reads(spec) -> set[str] | None:
