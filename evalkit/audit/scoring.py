@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-
 from evalkit.analysis._multitest import adjust_p
 from evalkit.analysis.agreement import agreement
 from evalkit.analysis.proportions import fisher_exact, proportion_ci, stratified_proportion

@@ -512,27 +512,24 @@ class Report:
                 xlsx_tmp = _temp_beside(xlsx_path)
                 temps.append(xlsx_tmp)
 
-            def write_xlsx() -> None:
+            def write_xlsx(tables) -> None:
                 from evalkit.report._xlsx import write_workbook  # openpyxl: only where the appendix is written
 
-                write_workbook(xlsx_tmp, xlsx_tables, self.language, self._core_time(), self.title)
+                write_workbook(xlsx_tmp, tables, self.language, self._core_time(), self.title)
                 _normalise_zip(xlsx_tmp, self._core_time())
 
-            def tables_ready(tables) -> None:
-                nonlocal beside, xlsx_tables
-                xlsx_tables = tables
-                if xlsx_path is not None and self.workers > 1:
-                    # written in a forked child while the figures are collected and the Word file laid out
-                    beside = Beside(write_xlsx)
-            xlsx_tables = None
-            document, _ = self.build(xlsx_path.name if xlsx_path else None, tables_ready)
+            def write_xlsx_beside(tables) -> None:
+                nonlocal beside  # in a forked child while the figures are collected and the Word file laid out
+                beside = Beside(lambda: write_xlsx(tables))
+            early_xlsx = write_xlsx_beside if xlsx_path is not None and self.workers > 1 else None
+            document, tables = self.build(xlsx_path.name if xlsx_path else None, early_xlsx)
             document.save(str(docx_tmp))
             _normalise_zip(docx_tmp, self._core_time())
             if self.toc_page_numbers:
                 self._number_toc(document, docx_tmp)
             if xlsx_path is not None:
                 if beside is None or not beside.join():
-                    write_xlsx()  # serial, or the child failed: written here, so its error is raised as before
+                    write_xlsx(tables)  # serial, or the child failed: written here, so its error is raised as before
                 os.replace(xlsx_tmp, xlsx_path)
             os.replace(docx_tmp, path)
         except EvalkitError:
