@@ -94,14 +94,19 @@ def test_many_bad_cells_list_the_first_twenty_with_their_text(tmp_path):
     assert "60 problem(s)" in large.summary
 
 
+def _staged_columns(path) -> list[str]:
+    """The columns of the table the register path stages from ``path``."""
+    con, _, _ = _duckdb_stage.prepare(path, None, None, None, None)
+    try:
+        return [r[0] for r in con.execute("DESCRIBE staged").fetchall()]
+    finally:
+        con.close()
+
+
 def test_the_staged_table_holds_no_text_copies(tmp_path):
     path = tmp_path / "beslut.csv"
     path.write_text(HEADER + "".join(_rows(10)), encoding="utf-8")
-    con, _, _ = _duckdb_stage.prepare(path, None, None, None, None)
-    try:
-        columns = [r[0] for r in con.execute("DESCRIBE staged").fetchall()]
-    finally:
-        con.close()
+    columns = _staged_columns(path)
     assert "__flags" in columns
     assert not [c for c in columns if c.startswith("__bad_")]
 
@@ -186,11 +191,7 @@ def test_candidates_are_marked_by_bits_not_staged_as_text(tmp_path):
     path = tmp_path / "beslut.csv"
     text = HEADER.replace("\n", ";Anteckning\n") + "".join(r.replace("\n", ";ring 070-123\n") for r in _rows(10))
     path.write_text(text, encoding="utf-8")
-    con, _, _ = _duckdb_stage.prepare(path, None, None, None, None)
-    try:
-        columns = [r[0] for r in con.execute("DESCRIBE staged").fetchall()]
-    finally:
-        con.close()
+    columns = _staged_columns(path)
     assert "__pii0" in columns
     assert not [c for c in columns if c.startswith("__pii_")]
 
