@@ -21,8 +21,8 @@ What the caller sees is the serial run's, not a merged approximation of it:
 * the first step (in serial order) that fails raises its own exception — the same class and message, pickled
   from the child when it failed there — after the warnings of the steps before it, and no later step's;
 * ``Run.tables``, ``Run.results`` and ``Run.extra`` hold their entries in the serial order; an analysis that may
-  read other analyses' results (any kind not in :data:`OWN_INPUT_KINDS`) runs only when every earlier result is
-  there, and sees exactly those.
+  read other analyses' results runs when the results its kind says it reads (``AnalysisKind.results_read``) are
+  there, or, for a kind that does not say, every earlier result; it sees exactly the results before it.
 
 A child that dies, or a step whose result cannot be pickled, is re-run in the parent. Where the platform cannot
 fork, or ``EVALKIT_SERIAL`` is set (to anything but ``0``), the caller runs serially (:func:`wanted`).
@@ -41,16 +41,11 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-__all__ = ["run", "wanted", "capture", "replay", "Outcome", "CHILD_KINDS", "OWN_INPUT_KINDS"]
+__all__ = ["run", "wanted", "capture", "replay", "Outcome", "CHILD_KINDS"]
 
 #: Analysis kinds that read only the config and their own source (the survey, staff-survey table or form files),
 #: never the decisions, the panel or other results, and add nothing to ``Run.extra``: they may run in the child.
 CHILD_KINDS = frozenset({"survey", "audit", "cfir", "instrument"})
-#: Kinds that read tables and the panel but never other analyses' results: they run without waiting for the
-#: child's earlier analyses. A qualitative analysis reads the results its joint display names, a documents
-#: analysis those of its ``fidelity`` and ``effects`` (:func:`_reads`); every other kind (kinds added by others)
-#: waits and sees exactly the results before it.
-OWN_INPUT_KINDS = frozenset({"its", "did", "staff", "staff_survey", "fidelity", *CHILD_KINDS})
 #: Imported before the fork, so parent and child do not both pay for it: the strategy log and the audit's κ
 #: (child) and statsmodels (parent, ITS) all import scipy.stats (≈ 0.9 s CPU); the documents (child) and the
 #: Word file (parent) python-docx; the figures drawn ahead (child) and the report's (parent) pyplot (≈ 0.5 s).
@@ -253,15 +248,10 @@ def _in_child(spec) -> bool:
 
 def _reads(spec) -> set[str] | None:
     """The ids of the results the analysis ``spec`` reads (``None``: unknown, it may read any earlier one)."""
-    if spec.kind in OWN_INPUT_KINDS:
-        return set()
-    options = spec.options
-    if spec.kind == "qualitative":
-        return {str(k) for k in options.get("joint") or {}}
-    if spec.kind == "documents":
-        effects = options.get("effects") or {}
-        return {str(v) for v in effects.values()} | ({str(options["fidelity"])} if options.get("fidelity") else set())
-    return None
+    from evalkit.kinds import KINDS
+
+    kind = KINDS.get(spec.kind)
+    return None if kind is None or kind.results_read is None else kind.results_read(spec)
 
 
 def _do(step: _Step, run) -> Outcome:

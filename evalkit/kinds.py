@@ -84,6 +84,10 @@ class AnalysisKind:
     #: ``(analysis_id, result, language, disclosure) -> list[evalkit.findings.Finding]``: the structured findings
     #: a research question's answer is written from (None: the kind gives none; it is shown under the question)
     findings: Callable[..., list] | None = None
+    #: ``(spec) -> set of analysis ids``: the earlier results the entry reads (a joint display's, the effects a
+    #: documents analysis compares with); None: it may read any earlier result. The two-process run
+    #: (:mod:`evalkit._parallel`) lets an entry start as soon as exactly these are there.
+    results_read: Callable[["AnalysisSpec"], set[str]] | None = None
 
     def cited(self, spec: "AnalysisSpec") -> tuple[str, ...]:
         """The ``[data.*]`` sources the entry ``spec`` reads, for its tables' source lines."""
@@ -602,34 +606,58 @@ def specs_title(run: "Run", aid: str) -> str:
     return (spec.title if spec is not None and spec.title else aid)
 
 
+def _reads_no_results(spec: "AnalysisSpec") -> set[str]:
+    return set()
+
+
+def _joint_results(spec: "AnalysisSpec") -> set[str]:
+    """The results a qualitative analysis sets beside its themes (``joint``)."""
+    return {str(k) for k in spec.options.get("joint") or {}}
+
+
+def _documents_results(spec: "AnalysisSpec") -> set[str]:
+    """The results a documents analysis compares the documents with (``effects``, ``fidelity``)."""
+    effects = spec.options.get("effects") or {}
+    fidelity = spec.options.get("fidelity")
+    return {str(v) for v in effects.values()} | ({str(fidelity)} if fidelity else set())
+
+
 register(AnalysisKind("its", _run_its, panel_needs, panel=True, options=PANEL_KEYS,
                       findings=_findings.its_findings,
-                      doc="interrupted time series (segmented regression) of a monthly outcome panel column"))
+                      doc="interrupted time series (segmented regression) of a monthly outcome panel column",
+                      results_read=_reads_no_results))
 register(AnalysisKind("did", _run_did, panel_needs, panel=True, options=PANEL_KEYS,
                       findings=_findings.did_findings,
                       doc="difference-in-differences of treated against comparison units (two-way fixed "
-                          "effects); needs treated or [change].units"))
+                          "effects); needs treated or [change].units",
+                      results_read=_reads_no_results))
 register(AnalysisKind("staff", _run_staff, lambda spec: [Need("staff", why="the HR export")], ("staff",),
-                      options=STAFF_OPTIONS, doc="staffing, sick leave and turnover per unit ([data.staff])"))
+                      options=STAFF_OPTIONS, doc="staffing, sick leave and turnover per unit ([data.staff])",
+                      results_read=_reads_no_results))
 register(AnalysisKind("staff_survey", _run_staff_survey,
                       lambda spec: [Need("staff_survey", why="the staff survey responses")], ("staff_survey",),
                       options=STAFF_SURVEY_OPTIONS, findings=_findings.staff_survey_findings,
-                      doc="HME and stress indices of the staff survey, before against after ([data.staff_survey])"))
+                      doc="HME and stress indices of the staff survey, before against after ([data.staff_survey])",
+                      results_read=_reads_no_results))
 register(AnalysisKind("survey", _run_survey, lambda spec: [Need("survey", why="the survey responses")],
                       ("survey",), options=SURVEY_OPTIONS, findings=_findings.survey_findings,
-                      doc="share positive per item and wave, before against after ([data.survey])"))
+                      doc="share positive per item and wave, before against after ([data.survey])",
+                      results_read=_reads_no_results))
 register(AnalysisKind("qualitative", _run_qualitative, lambda spec: [Need("codings", why="the coded interviews")],
                       ("codings",), options=QUALITATIVE_OPTIONS,
-                      doc="themes of coded interviews by stakeholder group and period ([data.codings])"))
+                      doc="themes of coded interviews by stakeholder group and period ([data.codings])",
+                      results_read=_joint_results))
 register(AnalysisKind("audit", _run_audit,
                       lambda spec: [Need("audit", ("forms", "manifest"),
                                          why="the filled audit forms and their manifest")],
                       ("audit",), options=AUDIT_OPTIONS, findings=_findings.audit_findings,
-                      doc="scores of filled audit forms with intervals and reviewer agreement ([data.audit])"))
+                      doc="scores of filled audit forms with intervals and reviewer agreement ([data.audit])",
+                      results_read=_reads_no_results))
 register(AnalysisKind("fidelity", _run_fidelity,
                       lambda spec: [Need("decisions", why="the decisions register (the model's fields)")],
                       ("decisions",), section="implementation", options=FIDELITY_OPTIONS,
-                      doc="fidelity to the model's core components per unit and month ([data.decisions])"))
+                      doc="fidelity to the model's core components per unit and month ([data.decisions])",
+                      results_read=_reads_no_results))
 
 
 def _run_cfir(spec: "AnalysisSpec", run: "Run"):
@@ -653,13 +681,16 @@ def _run_instrument(spec: "AnalysisSpec", run: "Run"):
 register(AnalysisKind("cfir", _run_cfir,
                       lambda spec: [Need("cfir", ("forms",), why="the raters' filled CFIR rating forms")], ("cfir",),
                       section="implementation", options=CFIR_OPTIONS,
-                      doc="CFIR construct × unit matrix from raters' forms ([data.cfir])"))
+                      doc="CFIR construct × unit matrix from raters' forms ([data.cfir])",
+                      results_read=_reads_no_results))
 register(AnalysisKind("instrument", _run_instrument,
                       lambda spec: [Need("staff_survey", why="the staff implementation survey")], ("staff_survey",),
                       section="implementation", options=INSTRUMENT_OPTIONS,
-                      doc="implementation instrument scores (NoMAD, AIM/IAM/FIM) ([data.staff_survey])"))
+                      doc="implementation instrument scores (NoMAD, AIM/IAM/FIM) ([data.staff_survey])",
+                      results_read=_reads_no_results))
 # intended against enacted is the implementation question ("did it turn out as intended?"): that chapter
 register(AnalysisKind("documents", _run_documents,
                       lambda spec: [Need("documents", why="the governing documents")],
                       ("documents", "decisions", "codings"), section="implementation", options=DOCUMENT_OPTIONS,
-                      doc="governing documents: what they require per core component against practice"))
+                      doc="governing documents: what they require per core component against practice",
+                      results_read=_documents_results))

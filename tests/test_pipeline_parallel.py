@@ -193,3 +193,23 @@ def test_each_source_is_loaded_where_it_is_read():
     assert lanes == {"decisions": "early", "survey": "early", "codings": "early", "staff_survey": "early",
                      "documents": "parent", "strategies": "child", "cfir": "child", "audit": "child"}
     assert {s.key: s.lane for s in _parallel._steps(evaluation, False) if s.what == "load"}["documents"] == "child"
+
+
+def test_each_kind_says_which_earlier_results_it_reads():
+    """The registry says what an entry waits for: a joint display its results, a documents analysis its effects
+    and fidelity, every other built-in kind none; a kind added without saying waits for all earlier ones."""
+    from evalkit.kinds import KINDS, AnalysisKind, register
+
+    evaluation = ek.Evaluation.from_toml(SAMPLE / "ibic.toml")
+    spec = {a.id: a for a in evaluation.analyses}
+    assert _parallel._reads(spec["interviews"]) == set(spec["interviews"].options["joint"]) != set()
+    documents = dataclasses.replace(spec["governing_documents"], options={
+        **spec["governing_documents"].options, "fidelity": "ibic_fidelity"})
+    assert _parallel._reads(documents) == {str(v) for v in documents.options["effects"].values()} | {"ibic_fidelity"}
+    assert all(_parallel._reads(spec[a]) == set() for a in ("processing_time", "ibic_fidelity", "decision_audit"))
+    assert all(k.results_read is not None for k in KINDS.values())
+    added = register(AnalysisKind("test_kind_reads", KINDS["its"].run, KINDS["its"].needs))
+    try:
+        assert _parallel._reads(dataclasses.replace(spec["processing_time"], kind=added.name)) is None
+    finally:
+        del KINDS[added.name]
