@@ -208,11 +208,13 @@ def _write(tmp_path, text: str) -> Path:
 def test_padded_cells_and_non_iso_dates_convert_as_in_memory(tmp_path):
     text = CLEAN.replace("B1;P1;Norr;", " B1 ;P1;  Norr ;").replace(";Bifall;", "; Bifall ;")
     text = text.replace("20230125", " 20230125 ").replace("2023-03-15", "15.3.2023 10:30")
+    text = text.replace("2023-02-01", "2023-02-01T08:05").replace("2023-03-01", "2023-03-01 7:45:10")
     path = _write(tmp_path, text)
     small = load_decisions(path)
     large = register.load_decisions_large(path)
     pd.testing.assert_frame_equal(large, small[large.columns])
     assert large.loc[2, "decision_id"] == "B1" and large.loc[4, "start_on"] == pd.Timestamp("2023-03-15")
+    assert large.loc[2, "start_on"] == pd.Timestamp("2023-02-01") and large.loc[4, "applied_on"] == pd.Timestamp("2023-03-01")
 
 
 def test_line_count_and_digest_of_a_text_file(tmp_path):
