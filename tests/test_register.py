@@ -217,6 +217,17 @@ def test_padded_cells_and_non_iso_dates_convert_as_in_memory(tmp_path):
     assert large.loc[2, "start_on"] == pd.Timestamp("2023-02-01") and large.loc[4, "applied_on"] == pd.Timestamp("2023-03-01")
 
 
+def test_a_repeated_header_is_all_of_the_header_not_its_first_cell(tmp_path):
+    header = CLEAN.splitlines()[0]
+    # row 3 repeats the header; row 4 only begins with it (a decision whose id is "Beslutsid")
+    text = CLEAN.replace("B2;P2;", header + "\nBeslutsid;P2;", 1)
+    path = _write(tmp_path, text)
+    small, large = load_decisions(path), register.load_decisions_large(path)
+    pd.testing.assert_frame_equal(large, small[large.columns])
+    assert {e.reason: e.rows for e in record_of(large).exclusions} == {"repeated header row": (3,)}
+    assert large.loc[4, "decision_id"] == "Beslutsid"
+
+
 def test_line_count_and_digest_of_a_text_file(tmp_path):
     path = _write(tmp_path, "a;b\n1;2\n\n3;4")          # no newline after the last line
     facts = _duckdb_stage.file_facts(path)
