@@ -22,6 +22,12 @@ step in its own child process and records wall time and that process's peak resi
                      ``_duckdb_stage.PARQUET_IN_PLACE = "auto"`` choose by size);
 * ``its``            ``ek.its`` on the municipality series of the panel;
 * ``parquet_read``   bare ``pyarrow.parquet.read_table`` of the Parquet file — the floor of a re-run;
+* ``duckdb_floor``   what DuckDB itself needs for the parts of ``register_panel`` no formulation avoids,
+                     timed as phases in one child (same connection settings: 3 GB, all cores): ``parse``
+                     (count the CSV's records, nothing kept), ``table`` (the CSV into a table with plain
+                     casts: no cleaning, no checks, no identity-number scan), ``unique`` (distinct decision
+                     ids, as validation counts them), ``lead`` (the replacement rule's window over that
+                     table) and ``lead_parquet`` (the same window straight from the Parquet file);
 * ``did_cluster`` / ``did_wild``  ``ek.did`` on a person-month panel of the same row count
                      (absorbed two-way fixed effects; CR1 and wild cluster bootstrap, 999 reps), which
                      computes from the unit × month cells (counts and sums);
@@ -58,7 +64,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 # generated files are gigabytes: under /tmp, never in the repository (override with EVALKIT_BENCH_DATA)
 DATA = Path(os.environ.get("EVALKIT_BENCH_DATA", Path(tempfile.gettempdir()) / "evalkit_register_scale"))
-STEPS = ("pyarrow_read", "parquet_read", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet",
+STEPS = ("pyarrow_read", "parquet_read", "duckdb_floor", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet",
          "panel_parquet_staged", "panel_parquet_in_place", "its", "did_cluster", "did_wild", "did_wild_rows", "twfe_fit", "did_dummies")
 UNITS = 60
 START = np.datetime64("2014-01-01")
@@ -157,6 +163,8 @@ def run_step(step: str, n: int) -> dict:
     elif step == "pandas_read":
         import pandas as pd
         pd.read_csv(csv, sep=";")
+    elif step == "duckdb_floor":
+        out.update(_duckdb_floor(csv, parquet))
     elif step == "load_csv":
         out.update(_load_phases(csv, n))
     elif step == "stage_nogate":
@@ -248,6 +256,40 @@ def _load_phases(csv: Path, n: int, gate: bool = True) -> dict:
     return phases
 
 
+def _duckdb_floor(csv: Path, parquet: Path) -> dict:
+    """Phases of what DuckDB needs at least (see ``duckdb_floor`` in the module docstring)."""
+    from evalkit.io import _duckdb_stage as st
+
+    con = st.connect(None, None, None)
+    timings: dict = {}
+    clock = st.Clock(timings)
+    reader = (f"read_csv({st.sql_str(csv)}, all_varchar = true, header = true, delim = ';', quote = '\"', "
+              "escape = '\"', strict_mode = true, null_padding = false)")
+    dates = ", ".join(f"TRY_CAST({st.ident(h)} AS DATE) AS {a}" for h, a in (
+        ("Ansökningsdatum", "ap"), ("Beslutsdatum", "dec"), ("Verkställighetsdatum", "st"), ("Avslutsdatum", "en")))
+    lead = ("SELECT count(nb) FROM (SELECT lead(b) OVER (PARTITION BY p, s ORDER BY bd, dec, id) AS nb FROM "
+            "(SELECT p, s, id, dec, COALESCE(st, dec) AS bd, year(COALESCE(st, dec)) * 12 + month(COALESCE(st, dec)) AS b "
+            "FROM {} WHERE o <> 'Avslag'))")
+    st.run(con, f"SELECT count(*) FROM {reader}")
+    clock.lap("parse")
+    st.run(con, f"""CREATE TABLE t AS SELECT "Beslutsid" AS id, "Brukare" AS p, "Enhet" AS g, "Insats" AS s,
+        "Beslut" AS o, "Handläggare" AS hl, {dates},
+        TRY_CAST(replace("Beviljade timmar/mån", ',', '.') AS DOUBLE) AS h FROM {reader}""")
+    clock.lap("table")
+    st.run(con, "SELECT count(DISTINCT hash(id)) FROM t")
+    clock.lap("unique")
+    st.run(con, lead.format("t"))
+    clock.lap("lead")
+    st.run(con, "DROP TABLE t")
+    clock.lap("drop")
+    renamed = (f"(SELECT \"Beslutsid\" AS id, \"Brukare\" AS p, \"Insats\" AS s, \"Beslut\" AS o, "
+               f"\"Beslutsdatum\" AS dec, \"Verkställighetsdatum\" AS st FROM read_parquet({st.sql_str(parquet)}))")
+    st.run(con, lead.format(renamed))
+    clock.lap("lead_parquet")
+    con.close()
+    return {f"{k}_s": v for k, v in timings.items()}
+
+
 # --------------------------------------------------------------------------- driver
 def _child(step: str, n: int) -> dict:
     proc = subprocess.Popen([sys.executable, __file__, "--child", step, str(n)], stdout=subprocess.PIPE,
@@ -313,6 +355,12 @@ def _ratios(results: list[dict]) -> None:
         if "panel_csv" in by:
             total = by["panel_csv"][clock] + by.get("its", {}).get(clock, 0) + by.get("did_wild", {}).get(clock, 0)
             line.append(f"CSV -> panel + ITS + DiD (wild) {total:.1f} s")
+        if "duckdb_floor" in by:
+            low = by["duckdb_floor"]
+            least = sum(low.get(k + tag, 0) for k in ("table", "unique", "lead"))
+            least += by.get("its", {}).get(clock, 0) + by.get("did_wild", {}).get(clock, 0)
+            line.append(f"floor of CSV -> panel + ITS + DiD (table + unique ids + lead + ITS + DiD) {least:.1f} s, "
+                        f"of the Parquet re-run (lead from Parquet) {low.get('lead_parquet' + tag, 0):.1f} s")
         print(f"{results[0]['rows']:>11,} ratios ({'wall' if clock == 'seconds' else 'CPU'}): "
               + "; ".join(x for x in line if x), flush=True)
 
