@@ -228,6 +228,15 @@ def test_a_repeated_header_is_all_of_the_header_not_its_first_cell(tmp_path):
     assert large.loc[4, "decision_id"] == "Beslutsid"
 
 
+def test_duckdb_draws_no_progress_bar_on_the_callers_stdout(tmp_path):
+    # DuckDB draws one on stdout for queries over 2 s, even into a pipe (20 kB for one query)
+    con = _duckdb_stage.connect(None, tmp_path, None)
+    try:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
+    finally:
+        con.close()
+
+
 def test_line_count_and_digest_of_a_text_file(tmp_path):
     path = _write(tmp_path, "a;b\n1;2\n\n3;4")          # no newline after the last line
     facts = _duckdb_stage.file_facts(path)

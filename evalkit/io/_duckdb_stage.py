@@ -104,10 +104,12 @@ def connect(memory_limit, temp_directory, threads):
     if threads:
         config["threads"] = int(threads)
     try:
-        return duckdb.connect(":memory:", config=config)
+        con = duckdb.connect(":memory:", config=config)
     except duckdb.Error as exc:
         raise DataError(f"cannot start DuckDB with memory_limit={limit!r}, temp_directory={str(spill)!r}: "
                         f"{exc}") from None
+    con.execute("SET enable_progress_bar = false")   # a library does not draw on its caller's terminal
+    return con
 
 
 @contextmanager
