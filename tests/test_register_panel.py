@@ -99,3 +99,36 @@ def test_a_person_who_moves_counts_once_in_the_total_and_long_spans_cross_mask_w
     total = got[got["unit"] == "Total"].set_index("period")["active_users"]
     assert total[pd.Timestamp("2015-05-01")] == 2          # P1 (in both units) and P2
     assert got[got["unit"] == "Norr"].set_index("period")["active_users"][pd.Timestamp("2020-11-01")] == 1
+
+
+def test_replacement_rule_with_services_never_granted_hours(tmp_path):
+    # Hemtjänst: B2 (no hours) replaces B1 from 2018-05, so B1's 30 hours stop after April even though
+    # B2 has none; Trygghetslarm is never granted with hours and is left out of the window (its
+    # persons still count as active users)
+    text = (
+        "Beslutsid;Brukare;Enhet;Ansökningsdatum;Beslutsdatum;Verkställighetsdatum;Avslutsdatum;Beslut;"
+        "Insats;Beviljade timmar/mån\n"
+        "B1;P1;Norr;2018-01-02;2018-01-10;2018-02-01;;Bifall;Hemtjänst;30\n"
+        "B2;P1;Norr;2018-04-20;2018-05-02;2018-05-02;;Bifall;Hemtjänst;\n"
+        "B3;P2;Norr;2018-01-02;2018-02-10;2018-02-10;;Bifall;Trygghetslarm;\n"
+        "B4;P2;Norr;2018-03-02;2018-03-10;2018-03-10;2018-09-30;Bifall;Trygghetslarm;\n"
+        "B5;P3;Norr;2018-03-02;2018-03-12;;;Avslag;Matdistribution;8\n"
+    )
+    path = tmp_path / "beslut.csv"
+    path.write_text(text, encoding="utf-8")
+    want = monthly_panel(load_decisions(path), end="2018-08")[COLUMNS]
+    got = register_panel(path, end="2018-08")
+    pd.testing.assert_frame_equal(got, want, rtol=1e-12)
+    norr = got[got["unit"] == "Norr"].set_index("period")
+    assert norr["granted_hours"][pd.Timestamp("2018-04-01")] == 30
+    assert norr["granted_hours"][pd.Timestamp("2018-05-01")] == 0
+    assert norr["active_users"][pd.Timestamp("2018-06-01")] == 2
+
+
+def test_the_hours_window_leaves_out_only_services_never_granted_with_hours():
+    from evalkit.io.register import _hv_sql
+
+    assert "s IN ('Hemtjänst', 'O''Brien')" in _hv_sql(["Hemtjänst", "O'Brien"])
+    assert "WHERE false" in _hv_sql([])
+    # printed for other engines: the same condition, found by the engine
+    assert "s IN (SELECT DISTINCT s FROM iv WHERE h IS NOT NULL)" in _hv_sql(None)

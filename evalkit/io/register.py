@@ -232,9 +232,18 @@ def _month(column: str) -> str:
     return f"(year({column}) * 12 + month({column}) - 1)"
 
 
-def _month_bounds(con, start, end) -> tuple[int, int]:
+def _facts(con) -> tuple:
+    """One scan of ``decisions``: the first and last decision month, the units (sorted), and the services
+    of granted decisions with hours (which :func:`_hv_sql` needs to leave the others out of its window)."""
+    lo, hi, units, with_hours = run(con, f"""SELECT min(m), max(m), list(DISTINCT unit) FILTER (WHERE unit IS NOT NULL),
+       list(DISTINCT service) FILTER (WHERE hours_per_month IS NOT NULL AND outcome IN ('granted', 'partly'))
+FROM (SELECT {_month('decided_on')} AS m, unit, service, hours_per_month, outcome FROM decisions) AS d""")[0]
+    return lo, hi, sorted(units or ()), sorted(with_hours or ())
+
+
+def _month_bounds(lo, hi, start, end) -> tuple[int, int]:
+    """The panel's first and last month (DuckDB's month numbers) from ``start``/``end`` or the data's."""
     first, last = month_number(start, "start"), month_number(end, "end")
-    lo, hi = run(con, f"SELECT min({_month('decided_on')}), max({_month('decided_on')}) FROM decisions")[0]
     if (first is None and lo is None) or (last is None and hi is None):
         raise DataError("no dated decisions: the panel's months cannot be inferred; give start= and end=")
     # outcomes counts months from 1970-01; DuckDB's year*12+month from year 0
@@ -257,19 +266,32 @@ SELECT *, {_month('bd')} AS b, COALESCE({_month('end_on')}, {last}) AS e FROM (
 WHERE bd IS NOT NULL AND NOT (end_on IS NOT NULL AND end_on < bd)"""
 
 
-#: Table ``hv``: intervals with hours, each ended where a later decision for the same person and service
-#: begins (the replacement rule).
-_HV_SQL = """CREATE TEMP TABLE hv AS
+def _hv_sql(services: list[str] | None) -> str:
+    """Table ``hv``: intervals with hours, each ended where a later decision for the same person and
+    service begins (the replacement rule).
+
+    The window sorts each person and service's decisions; a service never granted with hours (safety
+    alarms, meals) has no row in ``hv``, so its decisions are left out of the sort — exactly, since a
+    partition holds one service. ``services`` lists those granted with hours (a superset is as good);
+    None writes the same condition as a subquery, for engines that run the SQL without evalkit
+    (:func:`panel_sql`). A literal list halves the window at 10⁷ rows where 40 % of decisions are
+    alarms and meals (7.5–8.3 → 4.3–4.7 s); the subquery in DuckDB saves nothing.
+    """
+    if services is None:
+        keep = "s IN (SELECT DISTINCT s FROM iv WHERE h IS NOT NULL)"
+    else:
+        keep = f"s IN ({', '.join(sql_str(v) for v in services)})" if services else "false"
+    return f"""CREATE TEMP TABLE hv AS
 SELECT g, p, b, CASE WHEN nb IS NULL THEN e ELSE least(e, nb - 1) END AS e, h FROM (
     SELECT g, p, b, e, h, lead(b) OVER (PARTITION BY p, s ORDER BY bd, decided_on, decision_id) AS nb
-    FROM iv) AS w
+    FROM iv WHERE {keep}) AS w
 WHERE h IS NOT NULL"""
 
 
-def _create_intervals(con, missing_start: str, last: int) -> None:
-    """Temp view ``iv`` and table ``hv`` of in-force month intervals (see :func:`_iv_sql`, ``_HV_SQL``)."""
+def _create_intervals(con, missing_start: str, last: int, services: list[str]) -> None:
+    """Temp view ``iv`` and table ``hv`` of in-force month intervals (:func:`_iv_sql`, :func:`_hv_sql`)."""
     run(con, _iv_sql(missing_start, last))
-    run(con, _HV_SQL)
+    run(con, _hv_sql(services))
 
 
 #: Months per word of a person's month mask: 62 keep ``1 << 62`` and every mask inside a signed
@@ -346,10 +368,12 @@ FROM (SELECT g, b AS m, h AS d FROM x UNION ALL SELECT g, e + 1 AS m, -h AS d FR
 GROUP BY GROUPING SETS ((g, m), (m))"""
 
 
-def _stock(con, missing_start: str, first: int, last: int, total: bool) -> tuple[dict, dict]:
+def _stock(con, missing_start: str, first: int, last: int, total: bool,
+           services: list[str]) -> tuple[dict, dict]:
     """Per unit and for the total: distinct persons in force (``active_users``), distinct persons
-    with hours (``hours_per_user_n``), as counts per month, and granted hours as +h/−h events."""
-    _create_intervals(con, missing_start, last)
+    with hours (``hours_per_user_n``), as counts per month, and granted hours as +h/−h events.
+    ``services``: those granted with hours (:func:`_hv_sql`)."""
+    _create_intervals(con, missing_start, last, services)
     units, totals = {}, {}
     for name, source in (("active_users", "iv"), ("hours_per_user_n", "hv")):
         units[name], totals[name] = _person_months(con, source, first, last, total)
@@ -454,7 +478,8 @@ def panel_sql(start, end, *, missing_start: str = "decided_on", total: bool = Tr
     ``applied_on, decided_on, start_on, end_on`` as DATE, ``hours_per_month`` as DOUBLE). Reading,
     converting, the identity-number scan and validation are not in it: they stay in evalkit. The
     statements are the ones executed (the same builder functions), for the months ``start``–``end``
-    (months are counted as ``year * 12 + month - 1``). Constructs that are not ANSI SQL are listed
+    (months are counted as ``year * 12 + month - 1``), except that ``hv``'s window finds the services
+    granted with hours by a subquery where :func:`register_panel` writes the list it found. Constructs that are not ANSI SQL are listed
     in :data:`NON_PORTABLE`. The wide selects return one column per month (``m0`` = ``start``);
     the quantiles are read off the histograms as in :func:`_quantiles_from_counts` (type 7).
     """
@@ -468,7 +493,8 @@ def panel_sql(start, end, *, missing_start: str = "decided_on", total: bool = Tr
     first, last = first + 1970 * 12, last + 1970 * 12
     steps = [
         ("in-force intervals of granted decisions", _iv_sql(missing_start, last)),
-        ("intervals with hours, ended by the next decision for the same person and service", _HV_SQL),
+        ("intervals with hours, ended by the next decision for the same person and service "
+         "(register_panel writes the services granted with hours as a list)", _hv_sql(None)),
     ]
     for measure, source in (("active_users", "iv"), ("hours_per_user_n", "hv")):
         steps.append((f"{measure}: month masks per unit and person", _pm_sql(source, first, last)))
@@ -580,13 +606,12 @@ def register_panel(path, mapping=None, *, start=None, end=None, total: bool = Tr
     clock = Clock(timings)
     try:
         with engine_errors(str(path)):
-            first, last = _month_bounds(con, start, end)
-            groups = [r[0] for r in run(con, "SELECT DISTINCT unit FROM decisions WHERE unit IS NOT NULL "
-                                             "ORDER BY unit")]
+            lo, hi, groups, with_hours = _facts(con)
+            first, last = _month_bounds(lo, hi, start, end)
             if PANEL_TOTAL in groups and total:
                 raise DataError(f"a unit is called '{PANEL_TOTAL}', the label of the municipality rows; "
                                 "pass total=False")
-            units_stock, total_stock = _stock(con, missing_start, first, last, total)
+            units_stock, total_stock = _stock(con, missing_start, first, last, total, with_hours)
             clock.lap("stock")
             units_flow, total_flow = _flow(con, first, last)
             clock.lap("flow")
