@@ -64,8 +64,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 # generated files are gigabytes: under /tmp, never in the repository (override with EVALKIT_BENCH_DATA)
 DATA = Path(os.environ.get("EVALKIT_BENCH_DATA", Path(tempfile.gettempdir()) / "evalkit_register_scale"))
-STEPS = ("pyarrow_read", "parquet_read", "duckdb_floor", "pandas_read", "stage_nogate", "load_csv", "panel_csv", "panel_parquet",
-         "panel_parquet_staged", "panel_parquet_in_place", "its", "did_cluster", "did_wild", "did_wild_rows", "twfe_fit", "did_dummies")
+STEPS = ("pyarrow_read", "parquet_read", "duckdb_floor", "pandas_read", "stage_nogate", "load_csv", "panel_csv",
+         "panel_parquet", "panel_parquet_staged", "panel_parquet_in_place", "its", "did_cluster", "did_wild",
+         "did_wild_rows", "twfe_fit", "did_dummies")
 UNITS = 60
 START = np.datetime64("2014-01-01")
 DAYS = 3650
@@ -268,8 +269,8 @@ def _duckdb_floor(csv: Path, parquet: Path) -> dict:
     dates = ", ".join(f"TRY_CAST({st.ident(h)} AS DATE) AS {a}" for h, a in (
         ("Ansökningsdatum", "ap"), ("Beslutsdatum", "dec"), ("Verkställighetsdatum", "st"), ("Avslutsdatum", "en")))
     lead = ("SELECT count(nb) FROM (SELECT lead(b) OVER (PARTITION BY p, s ORDER BY bd, dec, id) AS nb FROM "
-            "(SELECT p, s, id, dec, COALESCE(st, dec) AS bd, year(COALESCE(st, dec)) * 12 + month(COALESCE(st, dec)) AS b "
-            "FROM {} WHERE o <> 'Avslag'))")
+            "(SELECT p, s, id, dec, COALESCE(st, dec) AS bd, "
+            "year(COALESCE(st, dec)) * 12 + month(COALESCE(st, dec)) AS b FROM {} WHERE o <> 'Avslag'))")
     st.run(con, f"SELECT count(*) FROM {reader}")
     clock.lap("parse")
     st.run(con, f"""CREATE TABLE t AS SELECT "Beslutsid" AS id, "Brukare" AS p, "Enhet" AS g, "Insats" AS s,

@@ -214,7 +214,8 @@ def test_padded_cells_and_non_iso_dates_convert_as_in_memory(tmp_path):
     large = register.load_decisions_large(path)
     pd.testing.assert_frame_equal(large, small[large.columns])
     assert large.loc[2, "decision_id"] == "B1" and large.loc[4, "start_on"] == pd.Timestamp("2023-03-15")
-    assert large.loc[2, "start_on"] == pd.Timestamp("2023-02-01") and large.loc[4, "applied_on"] == pd.Timestamp("2023-03-01")
+    assert large.loc[2, "start_on"] == pd.Timestamp("2023-02-01")
+    assert large.loc[4, "applied_on"] == pd.Timestamp("2023-03-01")
 
 
 def test_a_repeated_header_is_all_of_the_header_not_its_first_cell(tmp_path):

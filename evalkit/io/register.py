@@ -479,8 +479,8 @@ def panel_sql(start, end, *, missing_start: str = "decided_on", total: bool = Tr
     converting, the identity-number scan and validation are not in it: they stay in evalkit. The
     statements are the ones executed (the same builder functions), for the months ``start``–``end``
     (months are counted as ``year * 12 + month - 1``), except that ``hv``'s window finds the services
-    granted with hours by a subquery where :func:`register_panel` writes the list it found. Constructs that are not ANSI SQL are listed
-    in :data:`NON_PORTABLE`. The wide selects return one column per month (``m0`` = ``start``);
+    granted with hours by a subquery where :func:`register_panel` writes the list it found. Constructs
+    that are not ANSI SQL are listed in :data:`NON_PORTABLE`. The wide selects return one column per month (``m0`` = ``start``);
     the quantiles are read off the histograms as in :func:`_quantiles_from_counts` (type 7).
     """
     if missing_start not in MISSING_START_RULES:
