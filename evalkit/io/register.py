@@ -480,8 +480,9 @@ def panel_sql(start, end, *, missing_start: str = "decided_on", total: bool = Tr
     statements are the ones executed (the same builder functions), for the months ``start``–``end``
     (months are counted as ``year * 12 + month - 1``), except that ``hv``'s window finds the services
     granted with hours by a subquery where :func:`register_panel` writes the list it found. Constructs
-    that are not ANSI SQL are listed in :data:`NON_PORTABLE`. The wide selects return one column per month (``m0`` = ``start``);
-    the quantiles are read off the histograms as in :func:`_quantiles_from_counts` (type 7).
+    that are not ANSI SQL are listed in :data:`NON_PORTABLE`. The wide selects return one column per
+    month (``m0`` = ``start``); the quantiles are read off the histograms as in
+    :func:`_quantiles_from_counts` (type 7).
     """
     if missing_start not in MISSING_START_RULES:
         raise DataError(f"missing_start must be one of {MISSING_START_RULES}, got {missing_start!r}")
