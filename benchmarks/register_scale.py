@@ -71,6 +71,8 @@ STEPS = ("pyarrow_read", "parquet_read", "duckdb_floor", "pandas_read", "stage_n
 UNITS = 60
 START = np.datetime64("2014-01-01")
 DAYS = 3650
+#: Services the generator writes without granted hours (register_panel leaves them out of its window)
+NO_HOURS = ("Trygghetslarm", "Matdistribution")
 
 
 # --------------------------------------------------------------------------- data
@@ -100,7 +102,7 @@ def _decisions_table(n: int, seed: int = 1):
     service = np.array(["Hemtjänst omsorg", "Hemtjänst service", "Trygghetslarm", "Matdistribution",
                         "Dagverksamhet"])[rng.integers(0, 5, n)]
     hours = np.round(rng.gamma(2.0, 12.0, n), 1)
-    hours_mask = np.isin(service, ["Trygghetslarm", "Matdistribution"])
+    hours_mask = np.isin(service, NO_HOURS)
     return pa.table({
         "Beslutsid": _ids("B", np.arange(n), 9),
         "Brukare": _ids("P", person, 8),
@@ -262,7 +264,7 @@ def _duckdb_floor(csv: Path, parquet: Path) -> dict:
     """Phases of what DuckDB needs at least (see ``duckdb_floor`` in the module docstring).
 
     The window runs over the decisions ``register_panel`` sorts: granted, of a service granted with hours
-    (``_hv_sql`` leaves out the others; here the two services the generator writes without hours).
+    (``_hv_sql`` leaves out the others; here :data:`NO_HOURS`).
     """
     from evalkit.io import _duckdb_stage as st
 
@@ -276,7 +278,7 @@ def _duckdb_floor(csv: Path, parquet: Path) -> dict:
     lead = ("SELECT count(nb) FROM (SELECT lead(b) OVER (PARTITION BY p, s ORDER BY bd, dec, id) AS nb FROM "
             "(SELECT p, s, id, dec, COALESCE(st, dec) AS bd, "
             "year(COALESCE(st, dec)) * 12 + month(COALESCE(st, dec)) AS b FROM {} "
-            "WHERE o <> 'Avslag' AND s NOT IN ('Trygghetslarm', 'Matdistribution')))")
+            f"WHERE o <> 'Avslag' AND s NOT IN ({', '.join(st.sql_str(v) for v in NO_HOURS)})))")
     st.run(con, f"SELECT count(*) FROM {reader}")
     clock.lap("parse")
     st.run(con, f"""CREATE TABLE t AS SELECT "Beslutsid" AS id, "Brukare" AS p, "Enhet" AS g, "Insats" AS s,
